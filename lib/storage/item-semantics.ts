@@ -1,0 +1,85 @@
+/**
+ * The port's condition and update semantics, evaluated in process. Used by the memory and SQLite
+ * adapters (DynamoDB evaluates the same semantics server side) so both behave exactly alike.
+ */
+import { ConditionFailedError } from '../errors.ts';
+import type { Clause, Condition, Item, QueryOptions, Scalar, UpdateChanges } from './ports.ts';
+
+function compare(a: Scalar, b: Scalar): number | undefined {
+  if (typeof a !== typeof b) return undefined;
+  if (a === b) return 0;
+  if (typeof a === 'boolean') return undefined;
+  return a < b ? -1 : 1;
+}
+
+function holds(item: Item | undefined, clause: Clause): boolean {
+  if ('anyOf' in clause) return clause.anyOf.some((c) => holds(item, c));
+  const value = item?.[clause.attr];
+  switch (clause.op) {
+    case 'exists':
+      return value !== undefined;
+    case 'notExists':
+      return value === undefined;
+  }
+  if (value === undefined) return false;
+  const order = compare(value, clause.value);
+  if (order === undefined) return clause.op === '<>';
+  switch (clause.op) {
+    case '=':
+      return order === 0;
+    case '<>':
+      return order !== 0;
+    case '<':
+      return order < 0;
+    case '<=':
+      return order <= 0;
+    case '>':
+      return order > 0;
+    case '>=':
+      return order >= 0;
+  }
+}
+
+export function checkCondition(item: Item | undefined, condition: Condition | undefined): void {
+  if (!condition) return;
+  if (condition.itemExists === true && !item) throw new ConditionFailedError('item does not exist');
+  if (condition.itemExists === false && item) throw new ConditionFailedError('item exists');
+  for (const clause of condition.where ?? []) {
+    if (!holds(item, clause)) throw new ConditionFailedError(`condition failed: ${JSON.stringify(clause, replacer)}`);
+  }
+}
+
+function replacer(_key: string, value: unknown): unknown {
+  return typeof value === 'bigint' ? value.toString() : value;
+}
+
+export function applyUpdate(pk: string, sk: string, item: Item | undefined, changes: UpdateChanges): Item {
+  const next: Record<string, Scalar> = { ...(item ?? {}), pk, sk };
+  for (const [attr, value] of Object.entries(changes.set ?? {})) next[attr] = value;
+  for (const [attr, delta] of Object.entries(changes.add ?? {})) {
+    const current = next[attr] ?? 0n;
+    if (typeof current !== 'bigint') throw new TypeError(`cannot add to non-integer attribute ${attr}`);
+    next[attr] = current + delta;
+  }
+  for (const attr of changes.remove ?? []) delete next[attr];
+  return next as Item;
+}
+
+export function inRange(sk: string, options: QueryOptions): boolean {
+  if (options.gte !== undefined && sk < options.gte) return false;
+  if (options.gt !== undefined && sk <= options.gt) return false;
+  if (options.lte !== undefined && sk > options.lte) return false;
+  if (options.lt !== undefined && sk >= options.lt) return false;
+  return true;
+}
+
+/** Item attributes as JSON text, with bigints tagged so they round-trip. */
+export function itemToJson(item: Item): string {
+  return JSON.stringify(item, (_key, value) => (typeof value === 'bigint' ? { $n: value.toString() } : value));
+}
+
+export function itemFromJson(text: string): Item {
+  return JSON.parse(text, (_key, value) =>
+    value !== null && typeof value === 'object' && typeof value.$n === 'string' ? BigInt(value.$n) : value,
+  ) as Item;
+}

@@ -1,0 +1,74 @@
+/** In-memory adapters: for tests and for the fault-injection harness. Same semantics as the real ones. */
+import { ObjectNotFoundError } from '../errors.ts';
+import { applyUpdate, checkCondition, inRange } from './item-semantics.ts';
+import type { ByteRange, Condition, Item, MetadataStore, ObjectInfo, ObjectStore, QueryOptions, UpdateChanges } from './ports.ts';
+
+export class MemoryObjectStore implements ObjectStore {
+  readonly #objects = new Map<string, { body: Uint8Array; lastModified: number }>();
+
+  async put(key: string, body: Uint8Array): Promise<void> {
+    this.#objects.set(key, { body: body.slice(), lastModified: Date.now() });
+  }
+
+  async get(key: string, range?: ByteRange): Promise<Uint8Array> {
+    const object = this.#objects.get(key);
+    if (!object) throw new ObjectNotFoundError(key);
+    return range ? object.body.slice(range.start, range.end + 1) : object.body.slice();
+  }
+
+  async delete(keys: readonly string[]): Promise<void> {
+    for (const key of keys) this.#objects.delete(key);
+  }
+
+  async *list(prefix: string): AsyncIterable<ObjectInfo> {
+    const keys = [...this.#objects.keys()].filter((key) => key.startsWith(prefix)).sort();
+    for (const key of keys) {
+      const object = this.#objects.get(key);
+      if (object) yield { key, size: object.body.length, lastModified: object.lastModified };
+    }
+  }
+}
+
+export class MemoryMetadataStore implements MetadataStore {
+  readonly #partitions = new Map<string, Map<string, Item>>();
+
+  #partition(pk: string): Map<string, Item> {
+    let partition = this.#partitions.get(pk);
+    if (!partition) this.#partitions.set(pk, (partition = new Map()));
+    return partition;
+  }
+
+  async get(pk: string, sk: string): Promise<Item | undefined> {
+    const item = this.#partitions.get(pk)?.get(sk);
+    return item ? { ...item } : undefined;
+  }
+
+  async put(item: Item, condition?: Condition): Promise<void> {
+    const partition = this.#partition(item.pk);
+    checkCondition(partition.get(item.sk), condition);
+    partition.set(item.sk, { ...item });
+  }
+
+  async update(pk: string, sk: string, changes: UpdateChanges, condition?: Condition): Promise<Item> {
+    const partition = this.#partition(pk);
+    const current = partition.get(sk);
+    checkCondition(current, condition);
+    const next = applyUpdate(pk, sk, current, changes);
+    partition.set(sk, next);
+    return { ...next };
+  }
+
+  async delete(pk: string, sk: string, condition?: Condition): Promise<void> {
+    const partition = this.#partition(pk);
+    checkCondition(partition.get(sk), condition);
+    partition.delete(sk);
+  }
+
+  async query(pk: string, options: QueryOptions = {}): Promise<Item[]> {
+    const items = [...(this.#partitions.get(pk)?.values() ?? [])]
+      .filter((item) => inRange(item.sk, options))
+      .sort((a, b) => (a.sk < b.sk ? -1 : a.sk > b.sk ? 1 : 0));
+    if (options.reverse) items.reverse();
+    return items.slice(0, options.limit ?? items.length).map((item) => ({ ...item }));
+  }
+}

@@ -1,0 +1,102 @@
+/**
+ * The two storage ports. Everything above them (log, groups, auth) is written once against these
+ * interfaces; adapters (memory, local filesystem + SQLite, S3 + DynamoDB) are thin and know nothing
+ * of logs or groups. Adapters raise the errors in ../errors.ts (ConditionFailedError,
+ * ObjectNotFoundError, ThrottledError, UnavailableError) and nothing else.
+ */
+
+/** Inclusive byte range, as in an HTTP Range header. */
+export interface ByteRange {
+  readonly start: number;
+  readonly end: number;
+}
+
+export interface ObjectInfo {
+  readonly key: string;
+  readonly size: number;
+  /** Milliseconds since the epoch. */
+  readonly lastModified: number;
+}
+
+/** Immutable blobs. Keys are never rewritten by the log protocol, so every read can be cached. */
+export interface ObjectStore {
+  /** Durable when the promise resolves. Overwrites are allowed by the port but never used by the log. */
+  put(key: string, body: Uint8Array): Promise<void>;
+  /** Whole object, or the inclusive range. A range past the end is clipped; a missing key throws ObjectNotFoundError. */
+  get(key: string, range?: ByteRange): Promise<Uint8Array>;
+  /** Deleting a missing key is not an error. */
+  delete(keys: readonly string[]): Promise<void>;
+  /** Objects whose key starts with prefix, in key order. */
+  list(prefix: string): AsyncIterable<ObjectInfo>;
+  /**
+   * A short-lived URL that allows exactly one ranged GET of `key` (the caller sends `Range: bytes=start-end`).
+   * Absent where the store cannot be read directly by clients.
+   */
+  presignGet?(key: string, range: ByteRange, expiresInSeconds: number): Promise<string>;
+}
+
+/**
+ * Attribute values. Integers are always bigint (offsets exceed 2^53); structured data is stored as a
+ * JSON string by the layer that owns it.
+ */
+export type Scalar = string | bigint | boolean;
+
+export interface Item {
+  readonly pk: string;
+  readonly sk: string;
+  readonly [attribute: string]: Scalar;
+}
+
+export type Comparison = '=' | '<>' | '<' | '<=' | '>' | '>=';
+
+/**
+ * One clause of a condition. On a missing item every attribute is absent: comparisons are false and
+ * `notExists` is true (DynamoDB's semantics).
+ */
+export type Clause =
+  | { readonly attr: string; readonly op: Comparison; readonly value: Scalar }
+  | { readonly attr: string; readonly op: 'exists' | 'notExists' }
+  | { readonly anyOf: readonly Clause[] };
+
+export interface Condition {
+  /** true: the item must exist; false: it must not. */
+  readonly itemExists?: boolean;
+  /** All must hold. */
+  readonly where?: readonly Clause[];
+}
+
+export interface UpdateChanges {
+  readonly set?: Readonly<Record<string, Scalar>>;
+  /** Atomic increments; a missing attribute counts as 0n. */
+  readonly add?: Readonly<Record<string, bigint>>;
+  readonly remove?: readonly string[];
+}
+
+export interface SortKeyRange {
+  readonly gte?: string;
+  readonly gt?: string;
+  readonly lte?: string;
+  readonly lt?: string;
+}
+
+export interface QueryOptions extends SortKeyRange {
+  /** Descending sort-key order. */
+  readonly reverse?: boolean;
+  readonly limit?: number;
+}
+
+/**
+ * A strongly consistent item store with single-item conditional writes (the DynamoDB model, without
+ * transactions). Sort keys compare as strings (UTF-8 byte order for ASCII keys).
+ */
+export interface MetadataStore {
+  get(pk: string, sk: string): Promise<Item | undefined>;
+  /** Replaces the whole item. Throws ConditionFailedError when the condition does not hold. */
+  put(item: Item, condition?: Condition): Promise<void>;
+  /** Creates the item when missing (upsert). Returns the item after the update. */
+  update(pk: string, sk: string, changes: UpdateChanges, condition?: Condition): Promise<Item>;
+  /** Deleting a missing item is not an error unless the condition says it must exist. */
+  delete(pk: string, sk: string, condition?: Condition): Promise<void>;
+  /** Items of one partition key in sort-key order. */
+  query(pk: string, options?: QueryOptions): Promise<Item[]>;
+}
