@@ -1,0 +1,49 @@
+/**
+ * Every default and limit in one place. Limits are enforced before any expensive work (parsing,
+ * compression, writes). Sizes are bytes, durations milliseconds.
+ */
+export const LIMITS = {
+  /** Request body. Lambda's synchronous payload limit is 6 MB; JSON and base64 need headroom. */
+  maxRequestBytes: 5 * 1024 * 1024,
+  maxRecordsPerRequest: 10_000,
+  /** Key + value + headers of one record (Kafka's default max.message.bytes is ~1 MiB). */
+  maxRecordBytes: 1024 * 1024,
+  maxPartitions: 10_000,
+  maxTopicNameLength: 249,
+  /** Largest fetch response; keeps a base64-encoded Lambda response under 6 MB. */
+  maxFetchBytes: 4 * 1024 * 1024,
+  maxWaitMs: 20_000,
+  maxIdempotencyKeyLength: 256,
+  maxHeadersPerRecord: 64,
+} as const;
+
+export const DEFAULTS = {
+  fetchMaxBytes: 1024 * 1024,
+  fetchMaxWaitMs: 0,
+  /** zstd where the runtime has it (Node ≥ 22.15), else gzip. */
+  compression: 'zstd',
+  retentionMs: 7 * 24 * 60 * 60 * 1000,
+  retentionBytes: -1,
+  /**
+   * A writer must write its log entry within this time of reserving its offsets, or it gives the
+   * reservation up and reserves again. Bounds how long a dead writer can hold back readers.
+   */
+  reservationTimeoutMs: 20_000,
+  /**
+   * A reserved range with no entry this long after its reservation is closed as aborted. Longer than
+   * reservationTimeoutMs plus the longest metadata write (SDK retries included) plus clock skew, so a
+   * writer that is still alive can never write into a closed range.
+   */
+  abortReservationAfterMs: 60_000,
+  /** How often a long-polling fetch re-reads the partition head when no in-process signal arrives. */
+  longPollIntervalMs: 250,
+  /** Presigned read URLs. Short-lived: a URL is a bearer credential for its range. */
+  presignExpiresSeconds: 300,
+  /** How long an Idempotency-Key is remembered. */
+  idempotencyTtlMs: 24 * 60 * 60 * 1000,
+  /** Warm-memory cache of immutable object ranges. */
+  objectCacheBytes: 64 * 1024 * 1024,
+  /** Authenticated keys are re-checked against the store after this long (revocation delay). */
+  apiKeyCacheMs: 10_000,
+  localPort: 8787,
+} as const;

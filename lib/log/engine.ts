@@ -1,0 +1,240 @@
+/**
+ * The log engine: topics, produce, fetch, locations and offsets by time, over the two storage ports.
+ * This is the only implementation of the storage protocol; every backend runs this same code.
+ */
+import { SluiceError } from '../errors.ts';
+import { DEFAULTS, LIMITS } from '../defaults.ts';
+import { decodeRecordBatch } from '../protocol/record-batch.ts';
+import type { ByteRange, MetadataStore, ObjectStore } from '../storage/ports.ts';
+import { partitionPk, type PartitionHead } from './layout.ts';
+import { PartitionLog } from './partition-log.ts';
+import { Producer, type AppendResult, type IdempotencyOptions, type PartitionAppend, type ProduceStep } from './produce.ts';
+import { RangeCache } from './range-cache.ts';
+import { outOfRange, planRead, readBatches, type StoredBatch } from './read.ts';
+import { Topics, type Topic } from './topics.ts';
+
+export interface EngineOptions {
+  readonly objects: ObjectStore;
+  readonly metadata: MetadataStore;
+  readonly now?: () => number;
+  readonly reservationTimeoutMs?: number;
+  readonly abortReservationAfterMs?: number;
+  readonly longPollIntervalMs?: number;
+  readonly objectCacheBytes?: number;
+  readonly topicCacheMs?: number;
+  readonly idempotencyTtlMs?: number;
+  /** Test hook: runs after each produce step; throwing simulates a crash at that point. */
+  readonly afterProduceStep?: (step: ProduceStep) => void | Promise<void>;
+}
+
+export interface PartitionState {
+  readonly partition: number;
+  readonly startOffset: bigint;
+  readonly endOffset: bigint;
+}
+
+export interface FetchOptions {
+  readonly offset: bigint;
+  readonly maxBytes?: number;
+  readonly maxWaitMs?: number;
+  readonly signal?: AbortSignal;
+}
+
+export interface FetchResult {
+  readonly batches: StoredBatch[];
+  readonly nextOffset: bigint;
+  readonly highWatermark: bigint;
+  readonly logStartOffset: bigint;
+}
+
+export interface Location {
+  readonly url: string;
+  readonly range: ByteRange;
+  readonly baseOffset: bigint;
+  readonly lastOffset: bigint;
+}
+
+export interface LocationsResult {
+  readonly locations: Location[];
+  readonly nextOffset: bigint;
+  readonly highWatermark: bigint;
+}
+
+export class Engine {
+  readonly topics: Topics;
+  readonly objects: ObjectStore;
+  readonly metadata: MetadataStore;
+  readonly log: PartitionLog;
+  readonly cache: RangeCache;
+  readonly #producer: Producer;
+  readonly #now: () => number;
+  readonly #longPollIntervalMs: number;
+  readonly #waiters = new Map<string, Set<() => void>>();
+
+  constructor(options: EngineOptions) {
+    this.objects = options.objects;
+    this.metadata = options.metadata;
+    this.#now = options.now ?? Date.now;
+    this.#longPollIntervalMs = options.longPollIntervalMs ?? DEFAULTS.longPollIntervalMs;
+    this.topics = new Topics(options.metadata, { now: this.#now, cacheMs: options.topicCacheMs });
+    this.log = new PartitionLog(options.metadata, {
+      now: this.#now,
+      reservationTimeoutMs: options.reservationTimeoutMs ?? DEFAULTS.reservationTimeoutMs,
+      abortReservationAfterMs: options.abortReservationAfterMs ?? DEFAULTS.abortReservationAfterMs,
+    });
+    this.cache = new RangeCache(options.objects, options.objectCacheBytes ?? DEFAULTS.objectCacheBytes);
+    this.#producer = new Producer({
+      objects: options.objects,
+      metadata: options.metadata,
+      log: this.log,
+      now: this.#now,
+      idempotencyTtlMs: options.idempotencyTtlMs,
+      afterStep: options.afterProduceStep,
+      onAppend: (pk) => this.#wake(pk),
+    });
+  }
+
+  async describeTopic(name: string): Promise<{ topic: Topic; partitions: PartitionState[] }> {
+    const topic = await this.topics.get(name);
+    const partitions = await Promise.all(
+      Array.from({ length: topic.partitions }, async (_, partition) => {
+        const head = await this.#currentHead(topic, partition);
+        return { partition, startOffset: head.logStartOffset, endOffset: head.highWatermark };
+      }),
+    );
+    return { topic, partitions };
+  }
+
+  async produce(topicName: string, appends: readonly PartitionAppend[], idempotency?: IdempotencyOptions): Promise<AppendResult[]> {
+    const topic = await this.topics.get(topicName);
+    const seen = new Set<number>();
+    for (const append of appends) {
+      checkPartition(topic, append.partition);
+      if (seen.has(append.partition)) throw new SluiceError('INVALID_REQUEST', `partition ${append.partition} appears twice in one request`);
+      seen.add(append.partition);
+    }
+    return this.#producer.append(topic, appends, idempotency);
+  }
+
+  /** Whole batches from `offset`, up to maxBytes, waiting up to maxWaitMs at the end of the log. */
+  async fetch(topicName: string, partition: number, options: FetchOptions): Promise<FetchResult> {
+    const topic = await this.topics.get(topicName);
+    checkPartition(topic, partition);
+    const maxBytes = clampMaxBytes(options.maxBytes);
+    const head = await this.#headFor(topic, partition, options);
+    const pk = partitionPk(topic.id, partition);
+    if (options.offset >= head.highWatermark) {
+      return { batches: [], nextOffset: options.offset, highWatermark: head.highWatermark, logStartOffset: head.logStartOffset };
+    }
+    const plan = await planRead(this.log, pk, head, options.offset, maxBytes);
+    const { batches, nextOffset } = await readBatches(this.cache, plan, options.offset, maxBytes);
+    return { batches, nextOffset, highWatermark: head.highWatermark, logStartOffset: head.logStartOffset };
+  }
+
+  /** Presigned ranged reads of the entries from `offset`, for clients that read the object store directly. */
+  async locations(topicName: string, partition: number, options: FetchOptions & { expiresInSeconds?: number }): Promise<LocationsResult> {
+    const presign = this.objects.presignGet?.bind(this.objects);
+    if (!presign) throw new SluiceError('INVALID_REQUEST', 'this deployment cannot serve direct reads; use the records route');
+    const topic = await this.topics.get(topicName);
+    checkPartition(topic, partition);
+    const maxBytes = clampMaxBytes(options.maxBytes);
+    const head = await this.#headFor(topic, partition, options);
+    if (options.offset >= head.highWatermark) return { locations: [], nextOffset: options.offset, highWatermark: head.highWatermark };
+    const plan = await planRead(this.log, partitionPk(topic.id, partition), head, options.offset, maxBytes);
+    const expires = options.expiresInSeconds ?? DEFAULTS.presignExpiresSeconds;
+    const locations = await Promise.all(
+      plan.entries.map(async (entry) => {
+        const range = { start: entry.position, end: entry.position + entry.length - 1 };
+        return { url: await presign(entry.objectKey, range, expires), range, baseOffset: entry.start, lastOffset: entry.end - 1n };
+      }),
+    );
+    return { locations, nextOffset: plan.endOffset, highWatermark: head.highWatermark };
+  }
+
+  /** The first offset whose timestamp is at or after `timestamp`, or the high watermark. */
+  async offsetForTimestamp(topicName: string, partition: number, timestamp: number): Promise<bigint> {
+    const topic = await this.topics.get(topicName);
+    checkPartition(topic, partition);
+    const pk = partitionPk(topic.id, partition);
+    const head = await this.#currentHead(topic, partition);
+    let from = head.logStartOffset;
+    while (from < head.highWatermark) {
+      const entries = await this.log.entriesFrom(pk, from);
+      if (entries.length === 0) break;
+      for (const entry of entries) {
+        if (entry.start >= head.highWatermark) return head.highWatermark;
+        from = entry.end;
+        if (entry.aborted || entry.maxTimestamp < timestamp || entry.end <= head.logStartOffset) continue;
+        const { batches } = await readBatches(this.cache, { head, entries: [entry], endOffset: entry.end }, entry.start, Number.MAX_SAFE_INTEGER);
+        for (const batch of batches) {
+          if (batch.header.maxTimestamp < timestamp) continue;
+          for (const record of decodeRecordBatch(batch.bytes).records) {
+            const offset = batch.baseOffset + (record.offset - batch.header.baseOffset);
+            if (record.timestamp >= timestamp && offset >= head.logStartOffset) return offset;
+          }
+        }
+      }
+    }
+    return head.highWatermark;
+  }
+
+  /**
+   * The head, brought up to date (watermark advanced over written entries, stale gaps closed), and
+   * for a reader at the end of the log, after waiting up to maxWaitMs for new data.
+   */
+  async #headFor(topic: Topic, partition: number, options: FetchOptions): Promise<PartitionHead> {
+    const pk = partitionPk(topic.id, partition);
+    let head = await this.#currentHead(topic, partition);
+    if (options.offset < head.logStartOffset || options.offset > head.highWatermark) throw outOfRange(options.offset, head);
+    const maxWaitMs = Math.min(Math.max(options.maxWaitMs ?? 0, 0), LIMITS.maxWaitMs);
+    const deadline = this.#now() + maxWaitMs;
+    while (options.offset >= head.highWatermark && this.#now() < deadline && !options.signal?.aborted) {
+      await this.#waitForAppend(pk, Math.min(this.#longPollIntervalMs, deadline - this.#now()), options.signal);
+      head = await this.#currentHead(topic, partition);
+    }
+    return head;
+  }
+
+  async #currentHead(topic: Topic, partition: number): Promise<PartitionHead> {
+    const pk = partitionPk(topic.id, partition);
+    let head = await this.log.readHead(pk);
+    if (head.nextOffset > head.highWatermark) {
+      head = await this.log.advanceHighWatermark(pk, head);
+      if (await this.log.closeStaleGap(pk, head)) head = await this.log.advanceHighWatermark(pk);
+    }
+    return head;
+  }
+
+  #waitForAppend(pk: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      let waiters = this.#waiters.get(pk);
+      if (!waiters) this.#waiters.set(pk, (waiters = new Set()));
+      const done = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', done);
+        waiters.delete(done);
+        if (waiters.size === 0) this.#waiters.delete(pk);
+        resolve();
+      };
+      const timer = setTimeout(done, Math.max(timeoutMs, 1));
+      signal?.addEventListener('abort', done, { once: true });
+      waiters.add(done);
+    });
+  }
+
+  #wake(pk: string): void {
+    for (const wake of this.#waiters.get(pk) ?? []) wake();
+  }
+}
+
+function checkPartition(topic: Topic, partition: number): void {
+  if (!Number.isInteger(partition) || partition < 0 || partition >= topic.partitions) {
+    throw new SluiceError('INVALID_REQUEST', `partition ${partition} does not exist in topic ${topic.name} (0-${topic.partitions - 1})`, {
+      details: { partition },
+    });
+  }
+}
+
+function clampMaxBytes(maxBytes: number | undefined): number {
+  return Math.min(Math.max(maxBytes ?? DEFAULTS.fetchMaxBytes, 1), LIMITS.maxFetchBytes);
+}

@@ -1,0 +1,121 @@
+/**
+ * Where the log keeps things: metadata item keys and object keys. Nothing else builds these strings.
+ *
+ *   topics / <name>                       topic: id, partitions, config
+ *   deleted-topics / <id>                 tombstone for garbage collection of a deleted topic's data
+ *   p#<topicId>#<partition> / head        nextOffset (reserved), highWatermark, logStartOffset, lastReservedAt
+ *   p#<topicId>#<partition> / e#<start>   log entry for offsets [start, end): object + byte range, or aborted
+ *   idem#<topicId>#<sha256(key)> / intent one idempotent produce: its object, byte ranges and reservations
+ *
+ * Objects:  t/<topicId>/ingest/<time-ordered id>   one per produce request (batches of every partition it touched)
+ *
+ * A topic's data lives under its id, not its name, so a topic deleted and created again never sees
+ * the old data, and a presigned URL for one topic can never reach another topic's objects.
+ */
+import type { Item } from '../storage/ports.ts';
+
+export const TOPICS_PK = 'topics';
+export const DELETED_TOPICS_PK = 'deleted-topics';
+export const HEAD_SK = 'head';
+const OFFSET_DIGITS = 20;
+
+export function partitionPk(topicId: string, partition: number): string {
+  return `p#${topicId}#${partition}`;
+}
+
+export function entrySk(offset: bigint): string {
+  return `e#${offset.toString().padStart(OFFSET_DIGITS, '0')}`;
+}
+
+/** Upper bound of all entry sort keys. */
+export const ENTRY_SK_END = 'e#~';
+
+export function intentPk(topicId: string, keyHash: string): string {
+  return `idem#${topicId}#${keyHash}`;
+}
+
+export const INTENT_SK = 'intent';
+
+export function ingestObjectKey(topicId: string, id: string): string {
+  return `t/${topicId}/ingest/${id}`;
+}
+
+export function topicObjectPrefix(topicId: string): string {
+  return `t/${topicId}/`;
+}
+
+export interface PartitionHead {
+  /** Next offset to reserve. Offsets in [highWatermark, nextOffset) are reserved but not all readable. */
+  readonly nextOffset: bigint;
+  /** End of the contiguous prefix of written entries: readers see offsets below it. */
+  readonly highWatermark: bigint;
+  readonly logStartOffset: bigint;
+  readonly lastReservedAt: number;
+}
+
+export function headFromItem(item: Item | undefined): PartitionHead {
+  return {
+    nextOffset: bigintAttr(item, 'nextOffset'),
+    highWatermark: bigintAttr(item, 'highWatermark'),
+    logStartOffset: bigintAttr(item, 'logStartOffset'),
+    lastReservedAt: Number(bigintAttr(item, 'lastReservedAt')),
+  };
+}
+
+/** A log entry covers offsets [start, end). Aborted entries hold no data. */
+export interface LogEntry {
+  readonly start: bigint;
+  readonly end: bigint;
+  readonly aborted: boolean;
+  readonly objectKey: string;
+  /** First byte of this partition's batches in the object. */
+  readonly position: number;
+  readonly length: number;
+  readonly maxTimestamp: number;
+  /** When the writer reserved the range (its clock); bounds the age of any earlier gap. */
+  readonly reservedAt: number;
+}
+
+export function entryToItem(pk: string, entry: LogEntry): Item {
+  return {
+    pk,
+    sk: entrySk(entry.start),
+    start: entry.start,
+    end: entry.end,
+    aborted: entry.aborted,
+    objectKey: entry.objectKey,
+    position: BigInt(entry.position),
+    length: BigInt(entry.length),
+    maxTimestamp: BigInt(entry.maxTimestamp),
+    reservedAt: BigInt(entry.reservedAt),
+  };
+}
+
+export function entryFromItem(item: Item): LogEntry {
+  return {
+    start: bigintAttr(item, 'start'),
+    end: bigintAttr(item, 'end'),
+    aborted: item.aborted === true,
+    objectKey: typeof item.objectKey === 'string' ? item.objectKey : '',
+    position: Number(bigintAttr(item, 'position')),
+    length: Number(bigintAttr(item, 'length')),
+    maxTimestamp: Number(bigintAttr(item, 'maxTimestamp')),
+    reservedAt: Number(bigintAttr(item, 'reservedAt')),
+  };
+}
+
+export function bigintAttr(item: Item | undefined, name: string): bigint {
+  const value = item?.[name];
+  return typeof value === 'bigint' ? value : 0n;
+}
+
+export function stringAttr(item: Item | undefined, name: string): string | undefined {
+  const value = item?.[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** Time-ordered, unique object id: sortable by creation time, so sweeps can page by age. */
+export function timeOrderedId(now: number): string {
+  const random = crypto.getRandomValues(new Uint8Array(10));
+  return `${now.toString(36).padStart(9, '0')}-${Buffer.from(random).toString('hex')}`;
+}

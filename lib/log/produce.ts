@@ -1,0 +1,285 @@
+/**
+ * Appending to a topic. One produce request = one ingest object holding the batches of every partition
+ * it touched, then per partition: reserve offsets, write the log entry, advance the high watermark.
+ * The acknowledgement is sent only after all of that, so an acknowledged record is durable in both
+ * stores (invariant 1).
+ *
+ * Idempotent produce (Idempotency-Key) keeps an intent item per key:
+ *   1. PUT the object (a fresh key per attempt)
+ *   2. create the intent {object, byte ranges} if absent; if present, adopt its object (ours is an orphan)
+ *   3. reserve offsets and record the reservations in the intent by compare-and-set; a racing attempt
+ *      that loses adopts the winner's reservations (its own become gaps, closed later as aborted)
+ *   4. write the entries; an entry already written by another attempt of this intent counts as written
+ *   5. mark the intent committed with the offsets
+ * A crash after any step leaves either nothing visible or an intent that the retry resumes, so the
+ * records become visible exactly once (invariants 3 and 4).
+ */
+import { SluiceError, ConditionFailedError } from '../errors.ts';
+import { DEFAULTS } from '../defaults.ts';
+import { sha256Hex } from '../hash.ts';
+import type { MetadataStore, ObjectStore } from '../storage/ports.ts';
+import { INTENT_SK, ingestObjectKey, intentPk, partitionPk, stringAttr, bigintAttr, timeOrderedId } from './layout.ts';
+import type { PartitionLog, Reservation } from './partition-log.ts';
+import type { Topic } from './topics.ts';
+
+/** The batches of one partition in a produce request (Kafka RecordBatch v2, back to back). */
+export interface PartitionAppend {
+  readonly partition: number;
+  readonly data: Uint8Array;
+  readonly recordCount: number;
+  readonly maxTimestamp: number;
+}
+
+export interface AppendResult {
+  readonly partition: number;
+  readonly baseOffset: bigint;
+  readonly recordCount: number;
+}
+
+export interface IdempotencyOptions {
+  /** Client-chosen key; a retry with the same key appends nothing new. */
+  readonly key: string;
+  /** Digest of the request, so a key reused for a different request is refused rather than confused. */
+  readonly fingerprint: string;
+}
+
+/** Named points where tests inject crashes: the step that has just completed. */
+export type ProduceStep = 'object-written' | 'intent-written' | 'offsets-reserved' | 'reservations-recorded' | 'entry-written' | 'watermark-advanced';
+
+export interface ProducerDeps {
+  readonly objects: ObjectStore;
+  readonly metadata: MetadataStore;
+  readonly log: PartitionLog;
+  readonly now: () => number;
+  readonly idempotencyTtlMs?: number;
+  /** Called after each step; a test hook that throws here simulates a crash. */
+  readonly afterStep?: (step: ProduceStep) => void | Promise<void>;
+  /** Called when a partition's high watermark may have moved (wakes long polls in this process). */
+  readonly onAppend?: (pk: string) => void;
+}
+
+interface Part {
+  readonly partition: number;
+  readonly position: number;
+  readonly length: number;
+  readonly count: number;
+  readonly maxTimestamp: number;
+}
+
+interface Intent {
+  readonly pk: string;
+  readonly version: bigint;
+  readonly state: 'pending' | 'committed';
+  readonly fingerprint: string;
+  readonly objectKey: string;
+  readonly parts: readonly Part[];
+  readonly reservations: Readonly<Record<number, Reservation>>;
+}
+
+const MAX_ATTEMPTS = 6;
+
+export class Producer {
+  readonly #deps: ProducerDeps;
+
+  constructor(deps: ProducerDeps) {
+    this.#deps = deps;
+  }
+
+  async append(topic: Topic, appends: readonly PartitionAppend[], idempotency?: IdempotencyOptions): Promise<AppendResult[]> {
+    if (appends.length === 0) return [];
+    let intent = idempotency ? await this.#readIntent(topic, idempotency) : undefined;
+    if (intent?.state === 'committed') return resultsOf(intent);
+
+    let objectKey: string;
+    let parts: readonly Part[];
+    if (intent) {
+      ({ objectKey, parts } = intent);
+    } else {
+      ({ objectKey, parts } = await this.#writeObject(topic, appends));
+      await this.#step('object-written');
+      if (idempotency) {
+        intent = await this.#createIntent(topic, idempotency, objectKey, parts);
+        if (intent.state === 'committed') return resultsOf(intent);
+        if (intent.objectKey !== objectKey) {
+          // Another attempt got there first: use its object; ours is an orphan nobody references.
+          await this.#deps.objects.delete([objectKey]).catch(() => {});
+          ({ objectKey, parts } = intent);
+        }
+        await this.#step('intent-written');
+      }
+    }
+    return this.#commit(topic, objectKey, parts, intent);
+  }
+
+  async #writeObject(topic: Topic, appends: readonly PartitionAppend[]): Promise<{ objectKey: string; parts: Part[] }> {
+    const sorted = [...appends].sort((a, b) => a.partition - b.partition);
+    const total = sorted.reduce((sum, append) => sum + append.data.length, 0);
+    const body = new Uint8Array(total);
+    const parts: Part[] = [];
+    let position = 0;
+    for (const append of sorted) {
+      body.set(append.data, position);
+      parts.push({ partition: append.partition, position, length: append.data.length, count: append.recordCount, maxTimestamp: append.maxTimestamp });
+      position += append.data.length;
+    }
+    const objectKey = ingestObjectKey(topic.id, timeOrderedId(this.#deps.now()));
+    await this.#deps.objects.put(objectKey, body);
+    return { objectKey, parts };
+  }
+
+  async #commit(topic: Topic, objectKey: string, parts: readonly Part[], intent: Intent | undefined): Promise<AppendResult[]> {
+    let reservations: Record<number, Reservation> = { ...(intent?.reservations ?? {}) };
+    for (let attempt = 0; ; attempt++) {
+      if (attempt >= MAX_ATTEMPTS) {
+        throw new SluiceError('UNAVAILABLE', 'could not commit the produce; retry with the same Idempotency-Key');
+      }
+      const missing = parts.filter((part) => !reservations[part.partition]);
+      if (missing.length > 0) {
+        const fresh = await Promise.all(missing.map((part) => this.#deps.log.reserve(partitionPk(topic.id, part.partition), part.count)));
+        await this.#step('offsets-reserved');
+        const wanted = { ...reservations };
+        missing.forEach((part, i) => (wanted[part.partition] = fresh[i]));
+        if (intent) {
+          intent = await this.#recordReservations(intent, wanted);
+          if (intent.state === 'committed') return resultsOf(intent);
+          reservations = { ...intent.reservations };
+          await this.#step('reservations-recorded');
+          continue; // re-check: a racing attempt's reservations may cover only some partitions
+        }
+        reservations = wanted;
+      }
+
+      const outcomes = await Promise.all(
+        parts.map((part) => {
+          const reservation = reservations[part.partition];
+          return this.#deps.log.writeEntry(partitionPk(topic.id, part.partition), {
+            start: reservation.start,
+            end: reservation.end,
+            aborted: false,
+            objectKey,
+            position: part.position,
+            length: part.length,
+            maxTimestamp: part.maxTimestamp,
+            reservedAt: reservation.reservedAt,
+          });
+        }),
+      );
+      await this.#step('entry-written');
+      const lost = parts.filter((_, i) => outcomes[i] === 'lost');
+      if (lost.length === 0) break;
+      // Those ranges are fenced off as aborted; reserve again for the lost partitions only.
+      const kept = { ...reservations };
+      for (const part of lost) delete kept[part.partition];
+      if (intent) {
+        intent = await this.#recordReservations(intent, kept);
+        if (intent.state === 'committed') return resultsOf(intent);
+        reservations = { ...intent.reservations };
+      } else {
+        reservations = kept;
+      }
+    }
+
+    await Promise.all(
+      parts.map(async (part) => {
+        const pk = partitionPk(topic.id, part.partition);
+        await this.#deps.log.advanceHighWatermark(pk);
+        this.#deps.onAppend?.(pk);
+      }),
+    );
+    await this.#step('watermark-advanced');
+    const results = parts.map((part) => ({ partition: part.partition, baseOffset: reservations[part.partition].start, recordCount: part.count }));
+    if (intent) {
+      await this.#deps.metadata.update(intent.pk, INTENT_SK, { set: { state: 'committed' } });
+    }
+    return results;
+  }
+
+  async #step(step: ProduceStep): Promise<void> {
+    await this.#deps.afterStep?.(step);
+  }
+
+  async #readIntent(topic: Topic, idempotency: IdempotencyOptions): Promise<Intent | undefined> {
+    const pk = intentPk(topic.id, await sha256Hex(idempotency.key));
+    const intent = parseIntent(pk, await this.#deps.metadata.get(pk, INTENT_SK));
+    if (intent && intent.fingerprint !== idempotency.fingerprint) {
+      throw new SluiceError('IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was already used for a different request', {
+        details: { idempotencyKey: idempotency.key },
+      });
+    }
+    return intent;
+  }
+
+  async #createIntent(topic: Topic, idempotency: IdempotencyOptions, objectKey: string, parts: readonly Part[]): Promise<Intent> {
+    const pk = intentPk(topic.id, await sha256Hex(idempotency.key));
+    const now = this.#deps.now();
+    const ttlMs = this.#deps.idempotencyTtlMs ?? DEFAULTS.idempotencyTtlMs;
+    try {
+      await this.#deps.metadata.put(
+        {
+          pk,
+          sk: INTENT_SK,
+          version: 0n,
+          state: 'pending',
+          fingerprint: idempotency.fingerprint,
+          objectKey,
+          parts: JSON.stringify(parts),
+          reservations: '{}',
+          createdAt: BigInt(now),
+          // DynamoDB TTL attribute (seconds); local stores sweep it in maintenance.
+          expiresAt: BigInt(Math.ceil((now + ttlMs) / 1000)),
+        },
+        { itemExists: false },
+      );
+      return { pk, version: 0n, state: 'pending', fingerprint: idempotency.fingerprint, objectKey, parts, reservations: {} };
+    } catch (error) {
+      if (!(error instanceof ConditionFailedError)) throw error;
+      const existing = await this.#readIntent(topic, idempotency);
+      if (!existing) throw new SluiceError('UNAVAILABLE', 'idempotency intent vanished; retry', { cause: error });
+      return existing;
+    }
+  }
+
+  /** Compare-and-set of the intent's reservations. On a lost race, returns the winner's intent. */
+  async #recordReservations(intent: Intent, reservations: Record<number, Reservation>): Promise<Intent> {
+    try {
+      await this.#deps.metadata.update(
+        intent.pk,
+        INTENT_SK,
+        { set: { reservations: stringifyReservations(reservations) }, add: { version: 1n } },
+        { where: [{ attr: 'version', op: '=', value: intent.version }] },
+      );
+      return { ...intent, version: intent.version + 1n, reservations };
+    } catch (error) {
+      if (!(error instanceof ConditionFailedError)) throw error;
+      const current = parseIntent(intent.pk, await this.#deps.metadata.get(intent.pk, INTENT_SK));
+      if (!current) throw new SluiceError('UNAVAILABLE', 'idempotency intent vanished; retry', { cause: error });
+      return current;
+    }
+  }
+}
+
+function resultsOf(intent: Intent): AppendResult[] {
+  return intent.parts.map((part) => ({ partition: part.partition, baseOffset: intent.reservations[part.partition].start, recordCount: part.count }));
+}
+
+function stringifyReservations(reservations: Record<number, Reservation>): string {
+  const plain: Record<string, { start: string; end: string; reservedAt: number }> = {};
+  for (const [partition, r] of Object.entries(reservations)) plain[partition] = { start: r.start.toString(), end: r.end.toString(), reservedAt: r.reservedAt };
+  return JSON.stringify(plain);
+}
+
+function parseIntent(pk: string, item: Record<string, unknown> | undefined): Intent | undefined {
+  if (!item) return undefined;
+  const raw = JSON.parse(stringAttr(item as never, 'reservations') ?? '{}') as Record<string, { start: string; end: string; reservedAt: number }>;
+  const reservations: Record<number, Reservation> = {};
+  for (const [partition, r] of Object.entries(raw)) reservations[Number(partition)] = { start: BigInt(r.start), end: BigInt(r.end), reservedAt: r.reservedAt };
+  return {
+    pk,
+    version: bigintAttr(item as never, 'version'),
+    state: stringAttr(item as never, 'state') === 'committed' ? 'committed' : 'pending',
+    fingerprint: stringAttr(item as never, 'fingerprint') ?? '',
+    objectKey: stringAttr(item as never, 'objectKey') ?? '',
+    parts: JSON.parse(stringAttr(item as never, 'parts') ?? '[]') as Part[],
+    reservations,
+  };
+}

@@ -1,0 +1,74 @@
+/**
+ * The embedded backend: the same engine and HTTP API as in AWS, on the local filesystem (objects) and
+ * SQLite (metadata), in one folder that survives restarts.
+ */
+import { mkdir } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { ApiKeys } from '../auth/api-keys.ts';
+import { createApp } from '../http/app.ts';
+import { ObjectUrlSigner } from '../http/object-urls.ts';
+import { Engine, type EngineOptions } from '../log/engine.ts';
+import { FsObjectStore } from '../storage/fs-object-store.ts';
+import { SqliteMetadataStore } from '../storage/sqlite-metadata-store.ts';
+import { createNodeServer } from './node-http.ts';
+
+export interface LocalServerOptions {
+  readonly dataDir: string;
+  /** @default 8787; 0 picks a free port */
+  readonly port?: number;
+  /** @default 127.0.0.1 */
+  readonly host?: string;
+  /** The bootstrap admin key. When absent and none exists yet, one is generated and returned once. */
+  readonly apiKey?: string;
+  readonly corsOrigins?: readonly string[];
+  readonly engine?: Partial<Omit<EngineOptions, 'objects' | 'metadata'>>;
+}
+
+export interface LocalServer {
+  readonly url: string;
+  readonly engine: Engine;
+  readonly keys: ApiKeys;
+  /** Set only when this start generated the bootstrap admin key. */
+  readonly generatedApiKey?: string;
+  close(): Promise<void>;
+}
+
+export async function startLocalServer(options: LocalServerOptions): Promise<LocalServer> {
+  await mkdir(options.dataDir, { recursive: true });
+  const metadata = new SqliteMetadataStore({ path: join(options.dataDir, 'metadata.sqlite') });
+  let url = '';
+  const signer = new ObjectUrlSigner({ baseUrl: () => url });
+  const objects = signer.wrap(new FsObjectStore({ directory: join(options.dataDir, 'objects') }));
+  const engine = new Engine({ ...options.engine, objects, metadata });
+  const keys = new ApiKeys(metadata);
+
+  let generatedApiKey: string | undefined;
+  if (options.apiKey) {
+    await keys.ensure(options.apiKey, 'bootstrap');
+  } else if (!(await keys.list()).some((key) => key.name === 'bootstrap')) {
+    generatedApiKey = ApiKeys.generate();
+    await keys.ensure(generatedApiKey, 'bootstrap');
+  }
+
+  const server = createNodeServer(createApp({ engine, keys, objectUrls: signer, corsOrigins: options.corsOrigins }));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 8787, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  url = `http://${host}:${address.port}`;
+
+  return {
+    url,
+    engine,
+    keys,
+    generatedApiKey,
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      metadata.close();
+    },
+  };
+}
