@@ -1,0 +1,31 @@
+/**
+ * The HTTP application on S3 and DynamoDB, configured from the environment. Built once per Lambda
+ * execution environment (outside the handler), so warm invocations reuse clients and caches.
+ *
+ *   SLUICE_BUCKET         S3 bucket for objects (required)
+ *   SLUICE_TABLE          DynamoDB table for metadata (required)
+ *   SLUICE_CORS_ORIGINS   comma-separated browser origins allowed to call the API (optional)
+ */
+import { ApiKeys } from '../auth/api-keys.ts';
+import { createApp } from '../http/app.ts';
+import type { HttpHandler } from '../http/types.ts';
+import { Engine } from '../log/engine.ts';
+import { DynamoDbMetadataStore, createDynamoDbClient } from '../storage/dynamodb-metadata-store.ts';
+import { S3ObjectStore, createS3Client } from '../storage/s3-object-store.ts';
+
+export function awsAppFromEnv(env: Record<string, string | undefined> = process.env): { app: HttpHandler; engine: Engine } {
+  const bucket = required(env, 'SLUICE_BUCKET');
+  const tableName = required(env, 'SLUICE_TABLE');
+  const objects = new S3ObjectStore({ client: createS3Client({}), bucket });
+  const metadata = new DynamoDbMetadataStore({ client: createDynamoDbClient({}), tableName });
+  const engine = new Engine({ objects, metadata });
+  const keys = new ApiKeys(metadata);
+  const corsOrigins = env.SLUICE_CORS_ORIGINS?.split(',').map((o) => o.trim()).filter(Boolean);
+  return { app: createApp({ engine, keys, corsOrigins }), engine };
+}
+
+function required(env: Record<string, string | undefined>, name: string): string {
+  const value = env[name];
+  if (!value) throw new Error(`environment variable ${name} is required`);
+  return value;
+}

@@ -1,0 +1,4 @@
+import { engineSuite } from './engine.suite.ts';
+import { memoryBackend } from '../support/backends.ts';
+
+engineSuite('memory', memoryBackend);

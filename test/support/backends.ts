@@ -1,0 +1,38 @@
+/**
+ * The backends every engine suite runs against. Each factory returns fresh, empty stores.
+ * `aws` runs the real S3 and DynamoDB adapters against s3rver and dynalite on loopback.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MemoryMetadataStore, MemoryObjectStore } from '../../lib/storage/memory.ts';
+import { FsObjectStore } from '../../lib/storage/fs-object-store.ts';
+import { SqliteMetadataStore } from '../../lib/storage/sqlite-metadata-store.ts';
+import type { MetadataStore, ObjectStore } from '../../lib/storage/ports.ts';
+
+export interface Backend {
+  readonly objects: ObjectStore;
+  readonly metadata: MetadataStore;
+  teardown(): Promise<void>;
+}
+
+export type BackendFactory = () => Promise<Backend>;
+
+export const memoryBackend: BackendFactory = async () => ({
+  objects: new MemoryObjectStore(),
+  metadata: new MemoryMetadataStore(),
+  async teardown() {},
+});
+
+export const localBackend: BackendFactory = async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'sluice-local-'));
+  const metadata = new SqliteMetadataStore({ path: join(dir, 'metadata.sqlite') });
+  return {
+    objects: new FsObjectStore({ directory: join(dir, 'objects') }),
+    metadata,
+    async teardown() {
+      metadata.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+};
