@@ -245,6 +245,33 @@ export function engineSuite(name: string, factory: BackendFactory): void {
       assert.deepEqual(await readAll(engine, topic, 0), [[1n, 'slow']]);
     });
 
+    it('a writer whose range was closed as aborted (its clock behind) reserves again instead of acknowledging', async () => {
+      const engine = engineOf();
+      const topic = await newTopic(engine);
+      const skewed = new ManualClock(clock.now() - 100_000);
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      let reachedGate!: () => void;
+      const atGate = new Promise<void>((resolve) => (reachedGate = resolve));
+      const writer = engineOf({
+        now: skewed.now,
+        afterProduceStep: async (s) => {
+          if (s === 'offsets-reserved') {
+            reachedGate();
+            await gate;
+          }
+        },
+      });
+      const pending = writer.produce(topic, [append(0, ['survivor'])]);
+      await atGate;
+      // the head's last reservation is 100 s old by the reader's clock: the reader closes the gap
+      assert.equal((await engine.fetch(topic, 0, { offset: 0n })).highWatermark, 1n);
+      release();
+      const [result] = await pending;
+      assert.equal(result.baseOffset, 1n);
+      assert.deepEqual(await readAll(engine, topic, 0), [[1n, 'survivor']]);
+    });
+
     it('a zombie attempt that resumes after its retry succeeded appends nothing', async () => {
       const engine = engineOf();
       const topic = await newTopic(engine);
