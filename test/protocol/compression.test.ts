@@ -1,0 +1,83 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import * as zlib from 'node:zlib';
+import {
+  CODEC_BY_ID,
+  CODEC_IDS,
+  codecFromId,
+  compress,
+  decompress,
+  defaultCodec,
+  isCodec,
+  UnsupportedCodecError,
+} from '../../lib/protocol/compression.ts';
+import { CorruptBatchError } from '../../lib/protocol/errors.ts';
+import { prng, randomBytes, utf8 } from './helpers.ts';
+
+const sample = utf8('the quick brown fox jumps over the lazy dog; '.repeat(200));
+
+describe('compression', () => {
+  it('maps codecs to Kafka attribute ids and back', () => {
+    assert.deepEqual(CODEC_IDS, { none: 0, gzip: 1, snappy: 2, lz4: 3, zstd: 4 });
+    for (const [codec, id] of Object.entries(CODEC_IDS)) {
+      assert.equal(CODEC_BY_ID[id], codec);
+      assert.equal(codecFromId(id), codec);
+    }
+    assert.equal(codecFromId(5), undefined);
+    assert.equal(codecFromId(7), undefined);
+    assert.ok(isCodec('zstd'));
+    assert.ok(!isCodec('brotli'));
+    assert.ok(!isCodec('toString'));
+  });
+
+  it("defaultCodec is zstd on a Node with zlib zstd (Node 24)", () => {
+    assert.equal(typeof zlib.zstdCompressSync, 'function');
+    assert.equal(defaultCodec(), 'zstd');
+  });
+
+  it('none is the identity without a copy', () => {
+    assert.equal(compress('none', sample), sample);
+    assert.equal(decompress('none', sample), sample);
+  });
+
+  for (const codec of ['gzip', 'zstd'] as const) {
+    it(`${codec} round-trips (text, random, empty) and actually compresses`, () => {
+      const random = randomBytes(prng(1), 10_000);
+      for (const data of [sample, random, new Uint8Array(0)]) {
+        const packed = compress(codec, data);
+        assert.deepEqual(decompress(codec, packed), Buffer.from(data));
+      }
+      assert.ok(compress(codec, sample).length < sample.length / 10);
+    });
+
+    it(`${codec} output is the standard format (readable by plain zlib)`, () => {
+      const packed = compress(codec, sample);
+      const plain = codec === 'gzip' ? zlib.gunzipSync(packed) : zlib.zstdDecompressSync(packed);
+      assert.deepEqual(new Uint8Array(plain), sample);
+      // and we read what zlib writes with its defaults
+      const theirs = codec === 'gzip' ? zlib.gzipSync(sample, { level: 9 }) : zlib.zstdCompressSync(sample);
+      assert.deepEqual(new Uint8Array(decompress(codec, theirs)), sample);
+    });
+
+    it(`${codec} malformed input and maxOutputLength raise CorruptBatchError`, () => {
+      assert.throws(() => decompress(codec, utf8('definitely not compressed')), CorruptBatchError);
+      const packed = compress(codec, sample);
+      assert.throws(() => decompress(codec, packed.subarray(0, packed.length >> 1)), CorruptBatchError);
+      assert.throws(() => decompress(codec, packed, { maxOutputLength: 100 }), CorruptBatchError);
+      assert.equal(decompress(codec, packed, { maxOutputLength: sample.length }).length, sample.length);
+    });
+  }
+
+  it('accepts an explicit level', () => {
+    assert.deepEqual(new Uint8Array(decompress('gzip', compress('gzip', sample, { level: 9 }))), sample);
+    assert.deepEqual(new Uint8Array(decompress('zstd', compress('zstd', sample, { level: 1 }))), sample);
+  });
+
+  it('snappy and lz4 throw UnsupportedCodecError both ways', () => {
+    for (const codec of ['snappy', 'lz4'] as const) {
+      assert.throws(() => compress(codec, sample), (e: unknown) => e instanceof UnsupportedCodecError && e.codec === codec);
+      assert.throws(() => decompress(codec, sample), UnsupportedCodecError);
+    }
+    assert.throws(() => compress('brotli' as never, sample), UnsupportedCodecError);
+  });
+});

@@ -1,0 +1,275 @@
+/**
+ * The HTTP contract (../shared/api-v1.md) end to end through the local server over real HTTP:
+ * auth, every route, errors, limits, idempotency, binary forms, presigned reads, restarts.
+ */
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startLocalServer, type LocalServer } from '../../lib/server/local.ts';
+import { decodeRecordBatch, encodeRecordBatch, iterateBatches } from '../../lib/protocol/record-batch.ts';
+import { partitionForKey } from '../../lib/protocol/murmur2.ts';
+import { encodeSluiceBatches } from '../../lib/http/sluice-batches.ts';
+import { LIMITS } from '../../lib/defaults.ts';
+import { apiClient } from '../support/http-client.ts';
+
+const ADMIN_KEY = 'test-admin-key-0123456789';
+
+describe('local server HTTP API', () => {
+  let dir: string;
+  let server: LocalServer;
+  let api: ReturnType<typeof apiClient>;
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'sluice-server-'));
+    server = await startLocalServer({ dataDir: dir, port: 0, apiKey: ADMIN_KEY, corsOrigins: ['https://app.example'] });
+    api = apiClient(server.url, ADMIN_KEY);
+  });
+  after(async () => {
+    await server.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('requires a known key on every route (401) and checks scopes (403)', async () => {
+    const anonymous = apiClient(server.url);
+    for (const [method, path] of [['GET', '/v1/topics'], ['POST', '/v1/topics'], ['GET', '/v1/topics/x/partitions/0/records?offset=0'], ['GET', '/v1/nope']]) {
+      const res = await anonymous(method, path);
+      assert.equal(res.status, 401, `${method} ${path}`);
+      assert.equal(res.body.error.code, 'UNAUTHORIZED');
+    }
+    assert.equal((await apiClient(server.url, 'sluice_not-a-real-key')('GET', '/v1/topics')).status, 401);
+
+    await api('POST', '/v1/topics', { name: 'scoped.orders', partitions: 1 });
+    await api('POST', '/v1/topics', { name: 'secret', partitions: 1 });
+    const created = await api('POST', '/v1/keys', { name: 'orders-producer', scopes: [{ action: 'produce', topics: ['scoped.*'] }] });
+    assert.equal(created.status, 201);
+    assert.match(created.body.key, /^sluice_/);
+    const producer = apiClient(server.url, created.body.key);
+    assert.equal((await producer('POST', '/v1/topics/scoped.orders/records', { records: [{ value: 'ok' }] })).status, 200);
+    const denied = await producer('POST', '/v1/topics/secret/records', { records: [{ value: 'no' }] });
+    assert.equal(denied.status, 403);
+    assert.equal(denied.body.error.code, 'FORBIDDEN');
+    assert.equal((await producer('GET', '/v1/topics/scoped.orders/partitions/0/records?offset=0')).status, 403);
+    assert.equal((await producer('POST', '/v1/topics', { name: 'scoped.new', partitions: 1 })).status, 403);
+    assert.deepEqual((await producer('GET', '/v1/topics')).body.topics.map((t: { name: string }) => t.name), ['scoped.orders']);
+    // keys are listed without secrets, and revoked keys stop working
+    const listed = await api('GET', '/v1/keys');
+    assert.ok(listed.body.keys.every((k: Record<string, unknown>) => !('key' in k) && !('hash' in k)));
+    assert.equal((await api('DELETE', `/v1/keys/${created.body.id}`)).status, 204);
+    assert.equal((await producer('GET', '/v1/topics')).status, 401);
+  });
+
+  it('stores keys hashed, never in plain text', async () => {
+    const created = await api('POST', '/v1/keys', { name: 'hash-check', scopes: [{ action: 'consume' }] });
+    const items = await server.engine.metadata.query('apikeys');
+    const all = JSON.stringify(items, (_k, v) => (typeof v === 'bigint' ? v.toString() : v));
+    assert.ok(!all.includes(created.body.key));
+    assert.ok(!all.includes(ADMIN_KEY));
+  });
+
+  it('serves the topics routes as the contract says', async () => {
+    const created = await api('POST', '/v1/topics', { name: 'orders', partitions: 4, config: { retentionMs: 604800000 } });
+    assert.equal(created.status, 201);
+    assert.deepEqual([created.body.name, created.body.partitions, created.body.config.retentionMs], ['orders', 4, 604800000]);
+    assert.equal((await api('POST', '/v1/topics', { name: 'orders', partitions: 4 })).body.error.code, 'TOPIC_EXISTS');
+    assert.equal((await api('POST', '/v1/topics', { name: 'orders', partitions: 4 })).status, 409);
+    assert.equal((await api('POST', '/v1/topics', { name: 'bad/name', partitions: 1 })).status, 400);
+    assert.equal((await api('POST', '/v1/topics', { name: 'nopart' })).status, 400);
+    assert.equal((await api('POST', '/v1/topics', '{not json')).status, 400);
+    const list = await api('GET', '/v1/topics');
+    assert.ok(list.body.topics.some((t: { name: string; partitions: number }) => t.name === 'orders' && t.partitions === 4));
+    const described = await api('GET', '/v1/topics/orders');
+    assert.equal(described.status, 200);
+    assert.deepEqual(described.body.partitions[0], { partition: 0, startOffset: '0', endOffset: '0' });
+    assert.equal((await api('GET', '/v1/topics/nope')).body.error.code, 'TOPIC_NOT_FOUND');
+    await api('POST', '/v1/topics', { name: 'doomed', partitions: 1 });
+    assert.equal((await api('DELETE', '/v1/topics/doomed')).status, 204);
+    assert.equal((await api('GET', '/v1/topics/doomed')).status, 404);
+    assert.equal((await api('DELETE', '/v1/topics/doomed')).status, 404);
+  });
+
+  it('produces JSON records and fetches them back as JSON', async () => {
+    await api('POST', '/v1/topics', { name: 'json', partitions: 4 });
+    const produced = await api('POST', '/v1/topics/json/records', {
+      records: [
+        { key: 'user-1', value: 'any UTF-8 text ✓', headers: { h: 'v' } },
+        { key: 'user-2', value: { any: 'JSON' }, partition: 3, timestamp: 1764000000000 },
+        { valueBase64: '/wA=', partition: 3 },
+        { key: null, value: null, partition: 3 },
+      ],
+    });
+    assert.equal(produced.status, 200);
+    const expectedPartition = partitionForKey(new TextEncoder().encode('user-1'), 4);
+    assert.deepEqual(produced.body.records, [
+      { partition: expectedPartition, offset: '0' },
+      { partition: 3, offset: expectedPartition === 3 ? '1' : '0' },
+      { partition: 3, offset: expectedPartition === 3 ? '2' : '1' },
+      { partition: 3, offset: expectedPartition === 3 ? '3' : '2' },
+    ]);
+    const fetched = await api('GET', `/v1/topics/json/partitions/3/records?offset=${produced.body.records[1].offset}`);
+    assert.equal(fetched.status, 200);
+    const [json, binary, tombstone] = fetched.body.records;
+    assert.deepEqual(json, { offset: produced.body.records[1].offset, timestamp: 1764000000000, key: 'user-2', value: '{"any":"JSON"}', headers: {} });
+    assert.equal(binary.key, null);
+    assert.equal(binary.valueBase64, '/wA=', 'bytes that are not UTF-8 come back as base64');
+    assert.equal(binary.value, undefined);
+    assert.equal(tombstone.value, null);
+    assert.equal(fetched.body.highWatermark, fetched.body.nextOffset);
+    const first = await api('GET', `/v1/topics/json/partitions/${expectedPartition}/records?offset=0`);
+    assert.equal(first.body.records[0].value, 'any UTF-8 text ✓');
+    assert.deepEqual(first.body.records[0].headers, { h: 'v' });
+  });
+
+  it('spreads unkeyed records across partitions', async () => {
+    await api('POST', '/v1/topics', { name: 'spread', partitions: 4 });
+    const seen = new Set<number>();
+    for (let i = 0; i < 40; i++) {
+      const res = await api('POST', '/v1/topics/spread/records', { records: [{ value: `v${i}` }, { value: `w${i}` }] });
+      seen.add(res.body.records[0].partition);
+      assert.equal(res.body.records[0].partition, res.body.records[1].partition, 'one request, one partition (sticky)');
+    }
+    assert.equal(seen.size, 4);
+  });
+
+  it('rejects bad produce input with typed errors and writes nothing', async () => {
+    await api('POST', '/v1/topics', { name: 'strict', partitions: 2 });
+    const cases: Array<[unknown, number, string]> = [
+      [{ records: [] }, 400, 'INVALID_REQUEST'],
+      [{ records: [{ value: 'x', partition: 2 }] }, 400, 'INVALID_REQUEST'],
+      [{ records: [{ value: 'x', valueBase64: 'AA==' }] }, 400, 'INVALID_REQUEST'],
+      [{ records: [{ valueBase64: '!!' }] }, 400, 'INVALID_REQUEST'],
+      [{ records: [{ value: 'x', extra: 1 }] }, 400, 'INVALID_REQUEST'],
+      [{ records: [{ value: 'x'.repeat(LIMITS.maxRecordBytes + 1) }] }, 413, 'PAYLOAD_TOO_LARGE'],
+      [{ records: Array.from({ length: LIMITS.maxRecordsPerRequest + 1 }, () => ({ value: 1 })) }, 413, 'PAYLOAD_TOO_LARGE'],
+    ];
+    for (const [body, status, code] of cases) {
+      const res = await api('POST', '/v1/topics/strict/records', body);
+      assert.equal(res.status, status, JSON.stringify(body).slice(0, 80));
+      assert.equal(res.body.error.code, code);
+    }
+    const huge = await api('POST', '/v1/topics/strict/records', 'x'.repeat(LIMITS.maxRequestBytes + 10));
+    assert.equal(huge.status, 413);
+    assert.equal((await api('POST', '/v1/topics/strict/records', { records: [{ value: 1 }] }, { 'content-type': 'text/plain' })).status, 415);
+    assert.equal((await api('POST', '/v1/topics/missing/records', { records: [{ value: 1 }] })).status, 404);
+    const described = await api('GET', '/v1/topics/strict');
+    assert.ok(described.body.partitions.every((p: { endOffset: string }) => p.endOffset === '0'), 'nothing was written');
+    const { id } = await server.engine.topics.get('strict');
+    for await (const object of server.engine.objects.list(`t/${id}/`)) assert.fail(`unexpected object ${object.key}`);
+  });
+
+  it('deduplicates produce retries by Idempotency-Key', async () => {
+    await api('POST', '/v1/topics', { name: 'idem', partitions: 3 });
+    const body = { records: [{ value: 'a' }, { key: 'k', value: 'b' }] };
+    const first = await api('POST', '/v1/topics/idem/records', body, { 'idempotency-key': 'order-42' });
+    const second = await api('POST', '/v1/topics/idem/records', body, { 'idempotency-key': 'order-42' });
+    assert.deepEqual(second.body, first.body);
+    const reused = await api('POST', '/v1/topics/idem/records', { records: [{ value: 'other' }] }, { 'idempotency-key': 'order-42' });
+    assert.equal(reused.status, 422);
+    assert.equal(reused.body.error.code, 'IDEMPOTENCY_KEY_REUSED');
+    const ends = (await api('GET', '/v1/topics/idem')).body.partitions.map((p: { endOffset: string }) => Number(p.endOffset));
+    assert.equal(ends.reduce((a: number, b: number) => a + b, 0), 2);
+  });
+
+  it('accepts binary batches unchanged and serves Kafka record batches with real offsets', async () => {
+    await api('POST', '/v1/topics', { name: 'binary', partitions: 2 });
+    const records = (n: number, tag: string) => Array.from({ length: n }, (_, i) => ({ key: null, value: new TextEncoder().encode(`${tag}${i}`), headers: [], timestamp: 1000 + i }));
+    const b1 = encodeRecordBatch(records(3, 'x'), { codec: 'zstd' });
+    const b2 = encodeRecordBatch(records(2, 'y'), { codec: 'gzip' });
+    const res = await api('POST', '/v1/topics/binary/records', encodeSluiceBatches([{ partition: 1, batches: [b1, b2] }]), {
+      'content-type': 'application/vnd.sluice.batches',
+    });
+    assert.equal(res.status, 200);
+    assert.deepEqual(res.body.partitions, [{ partition: 1, baseOffset: '0', recordCount: 5 }]);
+    const kafka = await api('GET', '/v1/topics/binary/partitions/1/records?offset=0', undefined, { accept: 'application/vnd.kafka.record-batches' });
+    assert.equal(kafka.headers.get('content-type'), 'application/vnd.kafka.record-batches');
+    assert.equal(kafka.headers.get('sluice-next-offset'), '5');
+    const batches = [...iterateBatches(kafka.bytes, { verify: true })];
+    assert.deepEqual(batches.map((b) => b.header.baseOffset), [0n, 3n]);
+    // the stored bytes are the producer's bytes: identical except the stamped base offset
+    assert.deepEqual(kafka.bytes.subarray(8, b1.length), b1.subarray(8));
+    assert.deepEqual(kafka.bytes.subarray(b1.length + 8), b2.subarray(8));
+    const decoded = decodeRecordBatch(kafka.bytes, batches[1].position);
+    assert.deepEqual(decoded.records.map((r) => r.offset), [3n, 4n]);
+
+    const corrupt = b1.slice();
+    corrupt[corrupt.length - 1] ^= 0xff;
+    const bad = await api('POST', '/v1/topics/binary/records', encodeSluiceBatches([{ partition: 0, batches: [corrupt] }]), {
+      'content-type': 'application/vnd.sluice.batches',
+    });
+    assert.equal(bad.status, 400);
+    assert.match(bad.body.error.message, /corrupt/i);
+    assert.equal((await api('GET', '/v1/topics/binary')).body.partitions[0].endOffset, '0');
+  });
+
+  it('returns presigned, range-scoped, expiring locations that the server serves', async () => {
+    await api('POST', '/v1/topics', { name: 'direct', partitions: 1 });
+    await api('POST', '/v1/topics/direct/records', { records: [{ value: 'one' }, { value: 'two' }] });
+    await api('POST', '/v1/topics/direct/records', { records: [{ value: 'three' }] });
+    const located = await api('GET', '/v1/topics/direct/partitions/0/locations?offset=0');
+    assert.equal(located.status, 200);
+    assert.equal(located.body.locations.length, 2);
+    assert.equal(located.body.nextOffset, '3');
+    const [loc] = located.body.locations;
+    assert.deepEqual([loc.baseOffset, loc.lastOffset], ['0', '1']);
+    const ranged = await fetch(loc.url, { headers: { range: `bytes=${loc.range.start}-${loc.range.end}` } });
+    assert.equal(ranged.status, 206);
+    const bytes = new Uint8Array(await ranged.arrayBuffer());
+    assert.equal(bytes.length, loc.range.end - loc.range.start + 1);
+    assert.deepEqual(decodeRecordBatch(bytes).records.map((r) => new TextDecoder().decode(r.value!)), ['one', 'two']);
+    // another range, a tampered URL or another key with the same signature are refused
+    assert.equal((await fetch(loc.url, { headers: { range: `bytes=0-${loc.range.end + 10}` } })).status, 403);
+    assert.equal((await fetch(loc.url.replace(/end=\d+/, 'end=999999'))).status, 403);
+    assert.equal((await fetch(loc.url.replace('/ingest/', '/ingest/x'))).status, 403);
+  });
+
+  it('finds offsets by timestamp', async () => {
+    await api('POST', '/v1/topics', { name: 'timed', partitions: 1 });
+    await api('POST', '/v1/topics/timed/records', { records: [1000, 2000, 3000].map((t) => ({ value: `${t}`, timestamp: t })) });
+    assert.deepEqual((await api('GET', '/v1/topics/timed/partitions/0/offsets?timestamp=1500')).body, { offset: '1' });
+    assert.deepEqual((await api('GET', '/v1/topics/timed/partitions/0/offsets?timestamp=5000')).body, { offset: '3' });
+    assert.equal((await api('GET', '/v1/topics/timed/partitions/0/offsets')).status, 400);
+  });
+
+  it('validates fetch parameters and answers out-of-range offsets with 416', async () => {
+    await api('POST', '/v1/topics', { name: 'ranges', partitions: 1 });
+    await api('POST', '/v1/topics/ranges/records', { records: [{ value: 'a' }] });
+    const beyond = await api('GET', '/v1/topics/ranges/partitions/0/records?offset=2');
+    assert.equal(beyond.status, 416);
+    assert.deepEqual([beyond.body.error.code, beyond.body.error.startOffset, beyond.body.error.endOffset], ['OFFSET_OUT_OF_RANGE', '0', '1']);
+    const atEnd = await api('GET', '/v1/topics/ranges/partitions/0/records?offset=1&maxWaitMs=0');
+    assert.deepEqual(atEnd.body, { records: [], nextOffset: '1', highWatermark: '1' });
+    for (const query of ['offset=-1', 'offset=abc', '', 'offset=0&maxBytes=0', 'offset=0&maxWaitMs=x']) {
+      assert.equal((await api('GET', `/v1/topics/ranges/partitions/0/records?${query}`)).status, 400, query);
+    }
+    assert.equal((await api('GET', '/v1/topics/ranges/partitions/7/records?offset=0')).status, 400);
+  });
+
+  it('long-polls until records arrive', async () => {
+    await api('POST', '/v1/topics', { name: 'tail', partitions: 1 });
+    const waiting = api('GET', '/v1/topics/tail/partitions/0/records?offset=0&maxWaitMs=10000');
+    await new Promise((r) => setTimeout(r, 50));
+    await api('POST', '/v1/topics/tail/records', { records: [{ value: 'wake' }] });
+    const res = await waiting;
+    assert.equal(res.body.records[0].value, 'wake');
+  });
+
+  it('answers CORS preflight for configured origins only', async () => {
+    const allowed = await fetch(`${server.url}/v1/topics`, { method: 'OPTIONS', headers: { origin: 'https://app.example', 'access-control-request-method': 'POST' } });
+    assert.equal(allowed.status, 204);
+    assert.equal(allowed.headers.get('access-control-allow-origin'), 'https://app.example');
+    const other = await fetch(`${server.url}/v1/topics`, { method: 'OPTIONS', headers: { origin: 'https://evil.example' } });
+    assert.equal(other.headers.get('access-control-allow-origin'), null);
+  });
+
+  it('keeps data across a restart', async () => {
+    await api('POST', '/v1/topics', { name: 'durable', partitions: 1 });
+    await api('POST', '/v1/topics/durable/records', { records: [{ value: 'kept' }] });
+    await server.close();
+    server = await startLocalServer({ dataDir: dir, port: 0 });
+    assert.equal(server.generatedApiKey, undefined, 'no new bootstrap key when one exists');
+    api = apiClient(server.url, ADMIN_KEY);
+    const res = await api('GET', '/v1/topics/durable/partitions/0/records?offset=0');
+    assert.equal(res.body.records[0].value, 'kept');
+  });
+});
