@@ -5,6 +5,7 @@
  *   SLUICE_BUCKET         S3 bucket for objects (required)
  *   SLUICE_TABLE          DynamoDB table for metadata (required)
  *   SLUICE_CORS_ORIGINS   comma-separated browser origins allowed to call the API (optional)
+ *   SLUICE_S3_ENDPOINT, SLUICE_DYNAMODB_ENDPOINT   other endpoints (emulators, LocalStack) (optional)
  */
 import { ApiKeys } from '../auth/api-keys.ts';
 import { createApp } from '../http/app.ts';
@@ -16,8 +17,10 @@ import { S3ObjectStore, createS3Client } from '../storage/s3-object-store.ts';
 export function awsAppFromEnv(env: Record<string, string | undefined> = process.env): { app: HttpHandler; engine: Engine } {
   const bucket = required(env, 'SLUICE_BUCKET');
   const tableName = required(env, 'SLUICE_TABLE');
-  const objects = new S3ObjectStore({ client: createS3Client({}), bucket });
-  const metadata = new DynamoDbMetadataStore({ client: createDynamoDbClient({}), tableName });
+  const s3Endpoint = env.SLUICE_S3_ENDPOINT || undefined;
+  const dynamoEndpoint = env.SLUICE_DYNAMODB_ENDPOINT || undefined;
+  const objects = new S3ObjectStore({ client: createS3Client(s3Endpoint ? { endpoint: s3Endpoint } : {}), bucket });
+  const metadata = new DynamoDbMetadataStore({ client: createDynamoDbClient(dynamoEndpoint ? { endpoint: dynamoEndpoint } : {}), tableName });
   const engine = new Engine({ objects, metadata });
   const keys = new ApiKeys(metadata);
   const corsOrigins = env.SLUICE_CORS_ORIGINS?.split(',').map((o) => o.trim()).filter(Boolean);

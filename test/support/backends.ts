@@ -36,3 +36,18 @@ export const localBackend: BackendFactory = async () => {
     },
   };
 };
+
+/** The real S3 and DynamoDB adapters over s3rver and dynalite on loopback. */
+export const awsEmulatorBackend: BackendFactory = async () => {
+  const { startS3rver, startDynalite } = await import('./emulators.ts');
+  const { S3ObjectStore } = await import('../../lib/storage/s3-object-store.ts');
+  const { DynamoDbMetadataStore } = await import('../../lib/storage/dynamodb-metadata-store.ts');
+  const [s3, dynamo] = await Promise.all([startS3rver(), startDynalite()]);
+  return {
+    objects: new S3ObjectStore({ client: s3.client, bucket: s3.bucket }),
+    metadata: new DynamoDbMetadataStore({ client: dynamo.client, tableName: dynamo.tableName }),
+    async teardown() {
+      await Promise.all([s3.stop(), dynamo.stop()]);
+    },
+  };
+};
