@@ -30,7 +30,7 @@ interface GoldenBatch {
   hex: string;
 }
 
-const kafkajsCrc = createRequire(import.meta.url)('kafkajs/src/protocol/recordBatch/crc32C') as (b: Buffer) => number;
+const kafkajsCrc = createRequire(import.meta.url)('kafkajs/src/protocol/recordBatch/crc32C') as (b: Uint8Array) => number;
 const golden = readFixtureJson<{ batches: GoldenBatch[] }>('record-batch-golden.json');
 
 function inputs(batch: GoldenBatch): { records: ProducerRecord[]; options: BatchOptions } {

@@ -1,0 +1,23 @@
+/**
+ * Errors raised by the wire-format code. Kept in their own module so that the varint, compression and
+ * record-batch modules can all throw them without import cycles; record-batch.ts and compression.ts
+ * re-export them.
+ */
+
+/** The bytes are not a well-formed Kafka RecordBatch v2: truncated, wrong magic, bad CRC, bad varint, ... */
+export class CorruptBatchError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'CorruptBatchError';
+  }
+}
+
+/** The batch (or caller) asks for a codec this build cannot (de)compress: snappy and lz4 for now. */
+export class UnsupportedCodecError extends Error {
+  readonly codec: string;
+  constructor(codec: string, message = `compression codec '${codec}' is not supported`) {
+    super(message);
+    this.name = 'UnsupportedCodecError';
+    this.codec = codec;
+  }
+}
