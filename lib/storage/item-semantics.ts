@@ -54,6 +54,11 @@ function replacer(_key: string, value: unknown): unknown {
 }
 
 export function applyUpdate(pk: string, sk: string, item: Item | undefined, changes: UpdateChanges): Item {
+  // The key is the item's identity: setting or removing pk/sk would store an item whose attributes
+  // disagree with where it is stored (DynamoDB refuses such an update too).
+  for (const attr of [...Object.keys(changes.set ?? {}), ...Object.keys(changes.add ?? {}), ...(changes.remove ?? [])]) {
+    if (attr === 'pk' || attr === 'sk') throw new TypeError(`cannot update key attribute ${attr}`);
+  }
   const next: Record<string, Scalar> = { ...(item ?? {}), pk, sk };
   for (const [attr, value] of Object.entries(changes.set ?? {})) next[attr] = value;
   for (const [attr, delta] of Object.entries(changes.add ?? {})) {

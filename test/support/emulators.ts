@@ -10,8 +10,13 @@
  * Known gaps, worked around here or in the adapters (see design.md):
  * - s3rver stores aws-chunked framing verbatim unless the client computes checksums only when
  *   required: createS3Client does that.
- * - s3rver does not verify SigV4 signatures (so it cannot enforce a presigned Range), ignores suffix
- *   ranges, and answers `Range: bytes=0-0` with the whole object (S3ObjectStore cuts the answer).
+ * - s3rver does not verify SigV4 signatures: presigned URLs are verified here (sigv4.ts), so a
+ *   changed Range gets S3's 403 like on S3.
+ * - s3rver ignores suffix ranges and answers `Range: bytes=0-0` with the whole object (a falsy end):
+ *   S3ObjectStore cuts the requested bytes out of any wider answer, so that needs no patch.
+ * - s3rver sends a broken response for a range of an empty object: rewritten here into S3's 416.
+ * - s3rver's ListObjectsV2 lists in directory order and fails past 1,000 keys on Node 17+ (DES
+ *   continuation tokens): answered here, sorted and paginated, from s3rver's store.
  * - dynalite has no TransactWriteItems, no TTL and no ReturnValuesOnConditionCheckFailure.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -20,12 +25,13 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { S3Client } from '@aws-sdk/client-s3';
-import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { CreateTableCommand, DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import S3rver from 's3rver';
 import dynalite from 'dynalite';
 import { createS3Client } from '../../lib/storage/s3-object-store.ts';
 import { createDynamoDbClient, createTableInput } from '../../lib/storage/dynamodb-metadata-store.ts';
+import { verifyPresignedRequest } from './sigv4.ts';
 
 export const EMULATOR_REGION = 'us-east-1';
 
@@ -65,6 +71,12 @@ export async function startS3rver(options: { bucket?: string } = {}): Promise<S3
     directory,
     configureBuckets: [{ name: bucket }],
   });
+  // Koa composes middleware when the server starts listening, so this runs first for every request.
+  (server as unknown as { middleware: KoaMiddleware[] }).middleware.unshift(
+    enforcePresignedSignatures,
+    listObjectsV2InKeyOrder,
+    answerRangeOnEmptyObjectLikeS3,
+  );
   let address;
   try {
     address = await server.run();
@@ -131,6 +143,127 @@ async function waitForActiveTable(client: DynamoDBClient, tableName: string): Pr
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
   throw new Error(`table ${tableName} did not become ACTIVE`);
+}
+
+interface KoaContext {
+  method: string;
+  url: string;
+  path: string;
+  query: Record<string, string | string[] | undefined>;
+  store: S3rverStore;
+  headers: Record<string, string | string[] | undefined>;
+  status: number;
+  body: unknown;
+  type: string;
+  response: { get(field: string): string; remove(field: string): void };
+}
+type KoaMiddleware = (ctx: KoaContext, next: () => Promise<void>) => Promise<void>;
+
+/**
+ * s3rver accepts any SigV4 signature. S3 checks that a presigned URL's signature covers the request as
+ * sent (method, path, query and every signed header, Range included), so do that here: a client that
+ * changes the Range of a range-scoped URL gets S3's 403 SignatureDoesNotMatch. SDK calls signed in the
+ * Authorization header are left to s3rver.
+ */
+async function enforcePresignedSignatures(ctx: KoaContext, next: () => Promise<void>): Promise<void> {
+  if (/[?&]X-Amz-Signature=/.test(ctx.url)) {
+    const verdict = verifyPresignedRequest({ method: ctx.method, pathAndQuery: ctx.url, headers: ctx.headers }, S3RVER_CREDENTIALS.secretAccessKey);
+    if (!verdict.valid) {
+      ctx.status = 403;
+      ctx.type = 'application/xml';
+      ctx.body =
+        '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>SignatureDoesNotMatch</Code>' +
+        `<Message>The request signature we calculated does not match the signature you provided (${verdict.reason}).</Message></Error>`;
+      return;
+    }
+  }
+  await next();
+}
+
+/** The part of s3rver's FilesystemStore the listing below uses. */
+interface S3rverStore {
+  getBucket(bucket: string): Promise<unknown>;
+  listObjects(
+    bucket: string,
+    options: { prefix?: string },
+  ): Promise<{ objects: { key: string; size: number; lastModifiedDate: Date; metadata: Record<string, string> }[] }>;
+}
+
+const LIST_PAGE_SIZE = 1000;
+
+/**
+ * s3rver's ListObjectsV2 is unusable past one page on current Node: it returns keys in directory-walk
+ * order rather than S3's UTF-8 byte order, and it encrypts continuation tokens with DES, which
+ * OpenSSL 3 no longer offers (every truncated listing fails with 500 InternalError). Answer
+ * ListObjectsV2 here from s3rver's own store instead, the way S3 does: sorted, at most 1,000 keys per
+ * page, resumable with an opaque continuation token. Delimiters and URL encoding are left to s3rver.
+ */
+async function listObjectsV2InKeyOrder(ctx: KoaContext, next: () => Promise<void>): Promise<void> {
+  const bucket = /^\/([^/]+)\/?$/.exec(ctx.path)?.[1];
+  const query = (name: string) => {
+    const value = ctx.query[name];
+    return Array.isArray(value) ? value[0] : value;
+  };
+  if (
+    ctx.method !== 'GET' ||
+    !bucket ||
+    query('list-type') !== '2' ||
+    query('delimiter') ||
+    query('encoding-type') ||
+    !(await ctx.store.getBucket(bucket))
+  ) {
+    return next();
+  }
+  const prefix = query('prefix') ?? '';
+  const token = query('continuation-token');
+  const startAfter = token ? Buffer.from(token, 'base64url').toString('utf8') : (query('start-after') ?? '');
+  const maxKeys = Math.min(LIST_PAGE_SIZE, Number(query('max-keys') ?? LIST_PAGE_SIZE));
+  const utf8 = (key: string) => Buffer.from(key, 'utf8');
+  const { objects } = await ctx.store.listObjects(bucket, { prefix });
+  const remaining = objects
+    .filter((object) => object.key.startsWith(prefix) && Buffer.compare(utf8(object.key), utf8(startAfter)) > 0)
+    .sort((a, b) => Buffer.compare(utf8(a.key), utf8(b.key)));
+  const page = remaining.slice(0, maxKeys);
+  const truncated = remaining.length > page.length;
+  const element = (name: string, value: string | number) => `<${name}>${escapeXml(String(value))}</${name}>`;
+  ctx.type = 'application/xml';
+  ctx.body = [
+    '<?xml version="1.0" encoding="UTF-8"?>\n<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">',
+    element('Name', bucket),
+    element('Prefix', prefix),
+    element('KeyCount', page.length),
+    element('MaxKeys', maxKeys),
+    element('IsTruncated', String(truncated)),
+    token ? element('ContinuationToken', token) : '',
+    truncated ? element('NextContinuationToken', Buffer.from(page[page.length - 1].key, 'utf8').toString('base64url')) : '',
+    ...page.map(
+      (object) =>
+        `<Contents>${element('Key', object.key)}${element('LastModified', object.lastModifiedDate.toISOString())}` +
+        `${element('ETag', object.metadata['etag'] ?? '')}${element('Size', object.size)}${element('StorageClass', 'STANDARD')}</Contents>`,
+    ),
+    '</ListBucketResult>',
+  ].join('');
+}
+
+function escapeXml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c] as string);
+}
+
+/**
+ * s3rver answers any range of an empty object with `206`, `Content-Length: 1` and no body, and the
+ * client sees the connection reset. S3 answers 416 InvalidRange (no byte is satisfiable), which is what
+ * the adapter is written against, so rewrite the broken answer into that.
+ */
+async function answerRangeOnEmptyObjectLikeS3(ctx: KoaContext, next: () => Promise<void>): Promise<void> {
+  await next();
+  if (ctx.method !== 'GET' || ctx.status !== 206 || !/\/0$/.test(ctx.response.get('Content-Range'))) return;
+  (ctx.body as { destroy?: () => void } | undefined)?.destroy?.();
+  ctx.response.remove('Content-Range');
+  ctx.status = 416;
+  ctx.type = 'application/xml';
+  ctx.body =
+    '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>InvalidRange</Code>' +
+    '<Message>The requested range is not satisfiable</Message></Error>';
 }
 
 /** close() waits for keep-alive sockets to go idle; drop them so stop() never hangs on a client. */
