@@ -15,12 +15,12 @@ import { assertBytes, objectStoreContract, testBytes } from './object-store.cont
 objectStoreContract('S3 over s3rver', async () => {
   const s3 = await startS3rver();
   return { store: new S3ObjectStore({ client: s3.client, bucket: s3.bucket }), teardown: s3.stop };
-});
+}, { presigns: true });
 
 objectStoreContract('S3 over s3rver, with a key prefix', async () => {
   const s3 = await startS3rver();
   return { store: new S3ObjectStore({ client: s3.client, bucket: s3.bucket, prefix: 'tenant/a/' }), teardown: s3.stop };
-});
+}, { presigns: true });
 
 /** Query pages that ended with a LastEvaluatedKey, across the DynamoDB contract run. */
 let continuedQueryPages = 0;
