@@ -179,8 +179,8 @@ export class Engine {
   }
 
   /**
-   * The head, brought up to date (watermark advanced over written entries, stale gaps closed), and
-   * for a reader at the end of the log, after waiting up to maxWaitMs for new data.
+   * The head as readers see it, after waiting up to maxWaitMs for new data when the reader is at the
+   * end of the log.
    */
   async #headFor(topic: Topic, partition: number, options: FetchOptions): Promise<PartitionHead> {
     const pk = partitionPk(topic.id, partition);
@@ -196,13 +196,17 @@ export class Engine {
   }
 
   async #currentHead(topic: Topic, partition: number): Promise<PartitionHead> {
+    return this.log.readableHead(partitionPk(topic.id, partition));
+  }
+
+  /** Moves the partition's high watermark and closes gaps left by dead writers once they are stale. */
+  async repairPartition(topicName: string, partition: number): Promise<{ gapsClosed: number }> {
+    const topic = await this.topics.get(topicName);
+    checkPartition(topic, partition);
     const pk = partitionPk(topic.id, partition);
-    let head = await this.log.readHead(pk);
-    if (head.nextOffset > head.highWatermark) {
-      head = await this.log.advanceHighWatermark(pk, head);
-      if (await this.log.closeStaleGap(pk, head)) head = await this.log.advanceHighWatermark(pk);
-    }
-    return head;
+    const { gapsClosed } = await this.log.repair(pk);
+    if (gapsClosed > 0) this.#wake(pk);
+    return { gapsClosed };
   }
 
   #waitForAppend(pk: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {

@@ -72,8 +72,13 @@ export interface LogEntry {
   readonly position: number;
   readonly length: number;
   readonly maxTimestamp: number;
-  /** When the writer reserved the range (its clock); bounds the age of any earlier gap. */
+  /** When the writer reserved the range (its clock). */
   readonly reservedAt: number;
+  /**
+   * When the reservation just before this one was made: the newest reservation inside any gap right
+   * before this entry, so the exact bound on that gap's age.
+   */
+  readonly previousReservedAt: number;
 }
 
 export function entryToItem(pk: string, entry: LogEntry): Item {
@@ -88,6 +93,7 @@ export function entryToItem(pk: string, entry: LogEntry): Item {
     length: BigInt(entry.length),
     maxTimestamp: BigInt(entry.maxTimestamp),
     reservedAt: BigInt(entry.reservedAt),
+    previousReservedAt: BigInt(entry.previousReservedAt),
   };
 }
 
@@ -101,6 +107,7 @@ export function entryFromItem(item: Item): LogEntry {
     length: Number(bigintAttr(item, 'length')),
     maxTimestamp: Number(bigintAttr(item, 'maxTimestamp')),
     reservedAt: Number(bigintAttr(item, 'reservedAt')),
+    previousReservedAt: Number(bigintAttr(item, 'previousReservedAt')),
   };
 }
 

@@ -12,7 +12,7 @@
  *               again), and abortReservationAfterMs leaves a wide margin over that.
  */
 import { ConditionFailedError } from '../errors.ts';
-import type { MetadataStore } from '../storage/ports.ts';
+import type { Clause, Condition, MetadataStore } from '../storage/ports.ts';
 import {
   ENTRY_SK_END,
   HEAD_SK,
@@ -28,6 +28,10 @@ export interface Reservation {
   readonly start: bigint;
   readonly end: bigint;
   readonly reservedAt: number;
+  /** The head's lastReservedAt before this reservation (see LogEntry.previousReservedAt). */
+  readonly previousReservedAt: number;
+  /** The stored high watermark when the range was reserved: equal to `start` when no writer was ahead. */
+  readonly watermarkAtReserve: bigint;
 }
 
 export type WriteOutcome =
@@ -59,12 +63,43 @@ export class PartitionLog {
 
   async reserve(pk: string, count: number): Promise<Reservation> {
     const reservedAt = this.#options.now();
-    const head = await this.#metadata.update(pk, HEAD_SK, {
-      add: { nextOffset: BigInt(count) },
-      set: { lastReservedAt: BigInt(reservedAt) },
-    });
-    const end = headFromItem(head).nextOffset;
-    return { start: end - BigInt(count), end, reservedAt };
+    const before = headFromItem(
+      await this.#metadata.update(
+        pk,
+        HEAD_SK,
+        { add: { nextOffset: BigInt(count) }, set: { lastReservedAt: BigInt(reservedAt) } },
+        undefined,
+        { returnValues: 'old' },
+      ),
+    );
+    return {
+      start: before.nextOffset,
+      end: before.nextOffset + BigInt(count),
+      reservedAt,
+      previousReservedAt: before.lastReservedAt,
+      watermarkAtReserve: before.highWatermark,
+    };
+  }
+
+  /**
+   * Makes a written entry readable through the stored high watermark. With no writer ahead at
+   * reservation time, one compare-and-set does it; otherwise the watermark is advanced as far as the
+   * contiguous entries go, at least to this entry unless an earlier writer is still in flight (that
+   * writer carries it when it finishes).
+   */
+  async publish(pk: string, reservation: Reservation): Promise<void> {
+    if (reservation.watermarkAtReserve === reservation.start) {
+      try {
+        const head = headFromItem(
+          await this.#metadata.update(pk, HEAD_SK, { set: { highWatermark: reservation.end } }, watermarkIs(reservation.start)),
+        );
+        if (head.nextOffset === reservation.end) return;
+        // Others reserved after us; their entries may already be waiting for the watermark.
+      } catch (error) {
+        if (!(error instanceof ConditionFailedError)) throw error;
+      }
+    }
+    await this.repair(pk, reservation.end);
   }
 
   /**
@@ -100,38 +135,63 @@ export class PartitionLog {
     return entry && entry.end > offset ? entry : undefined;
   }
 
-  /**
-   * Moves the high watermark over every contiguous entry after it. Returns the head as it stands
-   * afterwards. Safe to call from any number of writers and readers at once.
-   */
-  async advanceHighWatermark(pk: string, head?: PartitionHead): Promise<PartitionHead> {
-    let current = head ?? (await this.readHead(pk));
-    for (let round = 0; round < 8; round++) {
-      if (current.highWatermark >= current.nextOffset) return current;
-      let next = current.highWatermark;
-      for (;;) {
-        const entries = await this.entriesFrom(pk, next);
-        for (const entry of entries) {
-          if (entry.start !== next) break;
-          next = entry.end;
-        }
-        if (entries.length < ENTRY_PAGE || entries[entries.length - 1].end !== next) break;
+  /** The end of the run of contiguous entries starting exactly at `from`. Reads only. */
+  async contiguousEnd(pk: string, from: bigint, limit: bigint): Promise<bigint> {
+    let next = from;
+    while (next < limit) {
+      const entries = await this.entriesFrom(pk, next);
+      for (const entry of entries) {
+        if (entry.start !== next) return next;
+        next = entry.end;
       }
+      if (entries.length < ENTRY_PAGE) return next;
+    }
+    return next;
+  }
+
+  /**
+   * The head as readers should see it: the stored high watermark moved, in memory only, over entries
+   * already written after it. Readers never write, so a fetch needs no write permission.
+   */
+  async readableHead(pk: string): Promise<PartitionHead> {
+    const head = await this.readHead(pk);
+    if (head.nextOffset <= head.highWatermark) return head;
+    return { ...head, highWatermark: await this.contiguousEnd(pk, head.highWatermark, head.nextOffset) };
+  }
+
+  /**
+   * Moves the stored high watermark over every contiguous entry after it (compare-and-set), stopping
+   * early once it reaches `until`. Returns the head as it stands afterwards. Safe to call from any
+   * number of writers at once.
+   */
+  async advanceHighWatermark(pk: string, until?: bigint): Promise<PartitionHead> {
+    let current = await this.readHead(pk);
+    for (let round = 0; round < 8; round++) {
+      if (current.highWatermark >= (until ?? current.nextOffset)) return current;
+      const next = await this.contiguousEnd(pk, current.highWatermark, current.nextOffset);
       if (next === current.highWatermark) return current;
       try {
-        const item = await this.#metadata.update(
-          pk,
-          HEAD_SK,
-          { set: { highWatermark: next } },
-          { where: [{ anyOf: [{ attr: 'highWatermark', op: '=', value: current.highWatermark }, ...(current.highWatermark === 0n ? [{ attr: 'highWatermark', op: 'notExists' } as const] : [])] }] },
-        );
-        current = headFromItem(item);
+        current = headFromItem(await this.#metadata.update(pk, HEAD_SK, { set: { highWatermark: next } }, watermarkIs(current.highWatermark)));
       } catch (error) {
         if (!(error instanceof ConditionFailedError)) throw error;
         current = await this.readHead(pk);
       }
     }
     return current;
+  }
+
+  /**
+   * Advances the high watermark (to `until`, or as far as it goes), closing stale gaps on the way
+   * (writers and maintenance call this; readers do not). Returns the number of gaps closed.
+   */
+  async repair(pk: string, until?: bigint): Promise<{ head: PartitionHead; gapsClosed: number }> {
+    let head = await this.advanceHighWatermark(pk, until);
+    let gapsClosed = 0;
+    while (head.highWatermark < (until ?? head.nextOffset) && (await this.closeStaleGap(pk, head))) {
+      gapsClosed++;
+      head = await this.advanceHighWatermark(pk, until);
+    }
+    return { head, gapsClosed };
   }
 
   /**
@@ -143,9 +203,9 @@ export class PartitionLog {
     const [following] = await this.entriesFrom(pk, head.highWatermark, 1);
     if (following?.start === head.highWatermark) return false;
     const gapEnd = following ? following.start : head.nextOffset;
-    // Reservations are handed out in offset order, so every reservation in the gap is older than the
-    // one that follows it (or than the head's last reservation when nothing follows).
-    const newestReservation = following ? following.reservedAt : head.lastReservedAt;
+    // Reservations are handed out in offset order: the newest one in the gap is the one just before the
+    // following entry's (or the head's last reservation when nothing follows).
+    const newestReservation = following ? following.previousReservedAt : head.lastReservedAt;
     if (this.#options.now() - newestReservation <= this.#options.abortReservationAfterMs) return false;
     const aborted: LogEntry = {
       start: head.highWatermark,
@@ -156,6 +216,7 @@ export class PartitionLog {
       length: 0,
       maxTimestamp: 0,
       reservedAt: newestReservation,
+      previousReservedAt: newestReservation,
     };
     try {
       await this.#metadata.put(entryToItem(pk, aborted), { itemExists: false });
@@ -165,4 +226,10 @@ export class PartitionLog {
       throw error;
     }
   }
+}
+
+function watermarkIs(value: bigint): Condition {
+  const clauses: Clause[] = [{ attr: 'highWatermark', op: '=', value }];
+  if (value === 0n) clauses.push({ attr: 'highWatermark', op: 'notExists' });
+  return { where: [{ anyOf: clauses }] };
 }

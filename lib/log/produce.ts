@@ -101,8 +101,8 @@ export class Producer {
         intent = await this.#createIntent(topic, idempotency, objectKey, parts);
         if (intent.state === 'committed') return resultsOf(intent);
         if (intent.objectKey !== objectKey) {
-          // Another attempt got there first: use its object; ours is an orphan nobody references.
-          await this.#deps.objects.delete([objectKey]).catch(() => {});
+          // Another attempt got there first: use its object. Ours is an orphan that nothing references;
+          // maintenance sweeps it (the produce path has no delete permission).
           ({ objectKey, parts } = intent);
         }
         await this.#step('intent-written');
@@ -114,11 +114,12 @@ export class Producer {
   async #writeObject(topic: Topic, appends: readonly PartitionAppend[]): Promise<{ objectKey: string; parts: Part[] }> {
     const sorted = [...appends].sort((a, b) => a.partition - b.partition);
     const total = sorted.reduce((sum, append) => sum + append.data.length, 0);
-    const body = new Uint8Array(total);
+    // One partition (the common case for a batching client): its bytes are the object, no copy.
+    const body = sorted.length === 1 ? sorted[0].data : new Uint8Array(total);
     const parts: Part[] = [];
     let position = 0;
     for (const append of sorted) {
-      body.set(append.data, position);
+      if (body !== append.data) body.set(append.data, position);
       parts.push({ partition: append.partition, position, length: append.data.length, count: append.recordCount, maxTimestamp: append.maxTimestamp });
       position += append.data.length;
     }
@@ -161,6 +162,7 @@ export class Producer {
             length: part.length,
             maxTimestamp: part.maxTimestamp,
             reservedAt: reservation.reservedAt,
+            previousReservedAt: reservation.previousReservedAt,
           });
         }),
       );
@@ -182,7 +184,7 @@ export class Producer {
     await Promise.all(
       parts.map(async (part) => {
         const pk = partitionPk(topic.id, part.partition);
-        await this.#deps.log.advanceHighWatermark(pk);
+        await this.#deps.log.publish(pk, reservations[part.partition]);
         this.#deps.onAppend?.(pk);
       }),
     );
@@ -263,16 +265,16 @@ function resultsOf(intent: Intent): AppendResult[] {
 }
 
 function stringifyReservations(reservations: Record<number, Reservation>): string {
-  const plain: Record<string, { start: string; end: string; reservedAt: number }> = {};
-  for (const [partition, r] of Object.entries(reservations)) plain[partition] = { start: r.start.toString(), end: r.end.toString(), reservedAt: r.reservedAt };
-  return JSON.stringify(plain);
+  return JSON.stringify(reservations, (_key, value) => (typeof value === 'bigint' ? `${value}n` : value));
+}
+
+function parseReservations(text: string): Record<number, Reservation> {
+  return JSON.parse(text, (_key, value) => (typeof value === 'string' && /^\d+n$/.test(value) ? BigInt(value.slice(0, -1)) : value));
 }
 
 function parseIntent(pk: string, item: Record<string, unknown> | undefined): Intent | undefined {
   if (!item) return undefined;
-  const raw = JSON.parse(stringAttr(item as never, 'reservations') ?? '{}') as Record<string, { start: string; end: string; reservedAt: number }>;
-  const reservations: Record<number, Reservation> = {};
-  for (const [partition, r] of Object.entries(raw)) reservations[Number(partition)] = { start: BigInt(r.start), end: BigInt(r.end), reservedAt: r.reservedAt };
+  const reservations = parseReservations(stringAttr(item as never, 'reservations') ?? '{}');
   return {
     pk,
     version: bigintAttr(item as never, 'version'),

@@ -2,7 +2,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { SluiceError } from '../errors.ts';
 import { LIMITS } from '../defaults.ts';
-import { errorResponse } from '../http/app.ts';
+import { errorResponse } from '../http/router.ts';
 import type { HttpHandler, HttpResponse } from '../http/types.ts';
 
 export function createNodeServer(handler: HttpHandler): Server {

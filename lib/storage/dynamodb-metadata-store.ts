@@ -21,7 +21,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { ConditionFailedError, StorageError, ThrottledError, UnavailableError } from '../errors.ts';
 import { classifyAwsError, describeAwsError } from './aws-errors.ts';
-import type { Clause, Condition, Item, MetadataStore, QueryOptions, Scalar, UpdateChanges } from './ports.ts';
+import type { Clause, Condition, Item, MetadataStore, QueryOptions, Scalar, UpdateChanges, UpdateOptions } from './ports.ts';
 
 export interface DynamoDbMetadataStoreOptions {
   readonly client: DynamoDBClient;
@@ -80,7 +80,8 @@ export class DynamoDbMetadataStore implements MetadataStore {
     );
   }
 
-  async update(pk: string, sk: string, changes: UpdateChanges, condition?: Condition): Promise<Item> {
+  async update(pk: string, sk: string, changes: UpdateChanges, condition?: Condition, options?: UpdateOptions): Promise<Item> {
+    const old = options?.returnValues === 'old';
     const expressions = new Expressions();
     const updateExpression = expressions.update(changes);
     const conditionExpression = expressions.condition(condition);
@@ -92,11 +93,12 @@ export class DynamoDbMetadataStore implements MetadataStore {
           UpdateExpression: updateExpression,
           ConditionExpression: conditionExpression,
           ...expressions.placeholders(),
-          ReturnValues: 'ALL_NEW',
+          ReturnValues: old ? 'ALL_OLD' : 'ALL_NEW',
         }),
       ),
     );
-    // ALL_NEW always returns the item (an update with no changes still creates the keys).
+    // ALL_NEW always returns the item (an update with no changes still creates the keys); ALL_OLD
+    // returns nothing when the item did not exist.
     return response.Attributes ? unmarshalItem(response.Attributes) : { pk, sk };
   }
 

@@ -1,7 +1,7 @@
 /** In-memory adapters: for tests and for the fault-injection harness. Same semantics as the real ones. */
 import { ObjectNotFoundError } from '../errors.ts';
 import { applyUpdate, checkCondition, inRange } from './item-semantics.ts';
-import type { ByteRange, Condition, Item, MetadataStore, ObjectInfo, ObjectStore, QueryOptions, UpdateChanges } from './ports.ts';
+import type { ByteRange, Condition, Item, MetadataStore, ObjectInfo, ObjectStore, QueryOptions, UpdateChanges, UpdateOptions } from './ports.ts';
 
 export class MemoryObjectStore implements ObjectStore {
   readonly #objects = new Map<string, { body: Uint8Array; lastModified: number }>();
@@ -49,13 +49,13 @@ export class MemoryMetadataStore implements MetadataStore {
     partition.set(item.sk, { ...item });
   }
 
-  async update(pk: string, sk: string, changes: UpdateChanges, condition?: Condition): Promise<Item> {
+  async update(pk: string, sk: string, changes: UpdateChanges, condition?: Condition, options?: UpdateOptions): Promise<Item> {
     const partition = this.#partition(pk);
     const current = partition.get(sk);
     checkCondition(current, condition);
     const next = applyUpdate(pk, sk, current, changes);
     partition.set(sk, next);
-    return { ...next };
+    return options?.returnValues === 'old' ? { ...(current ?? { pk, sk }) } : { ...next };
   }
 
   async delete(pk: string, sk: string, condition?: Condition): Promise<void> {

@@ -72,6 +72,14 @@ export interface UpdateChanges {
   readonly remove?: readonly string[];
 }
 
+export interface UpdateOptions {
+  /**
+   * Which image the update returns: the item after it (default) or before it (an item that did not
+   * exist comes back as just its keys). The old image tells an atomic add where it started.
+   */
+  readonly returnValues?: 'new' | 'old';
+}
+
 export interface SortKeyRange {
   readonly gte?: string;
   readonly gt?: string;
@@ -93,8 +101,8 @@ export interface MetadataStore {
   get(pk: string, sk: string): Promise<Item | undefined>;
   /** Replaces the whole item. Throws ConditionFailedError when the condition does not hold. */
   put(item: Item, condition?: Condition): Promise<void>;
-  /** Creates the item when missing (upsert). Returns the item after the update. */
-  update(pk: string, sk: string, changes: UpdateChanges, condition?: Condition): Promise<Item>;
+  /** Creates the item when missing (upsert). Returns the item after the update, or before it (options). */
+  update(pk: string, sk: string, changes: UpdateChanges, condition?: Condition, options?: UpdateOptions): Promise<Item>;
   /** Deleting a missing item is not an error unless the condition says it must exist. */
   delete(pk: string, sk: string, condition?: Condition): Promise<void>;
   /** Items of one partition key in sort-key order. */

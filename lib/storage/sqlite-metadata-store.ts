@@ -12,7 +12,7 @@
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { StorageError, ThrottledError, UnavailableError } from '../errors.ts';
 import { applyUpdate, checkCondition, itemFromJson, itemToJson } from './item-semantics.ts';
-import type { Condition, Item, MetadataStore, QueryOptions, UpdateChanges } from './ports.ts';
+import type { Condition, Item, MetadataStore, QueryOptions, UpdateChanges, UpdateOptions } from './ports.ts';
 
 export interface SqliteMetadataStoreOptions {
   /** Database file, or ':memory:'. */
@@ -79,13 +79,13 @@ export class SqliteMetadataStore implements MetadataStore {
     });
   }
 
-  async update(pk: string, sk: string, changes: UpdateChanges, condition?: Condition): Promise<Item> {
+  async update(pk: string, sk: string, changes: UpdateChanges, condition?: Condition, options?: UpdateOptions): Promise<Item> {
     return this.#transaction('update', () => {
       const current = this.#read(pk, sk);
       checkCondition(current, condition);
       const next = applyUpdate(pk, sk, current, changes);
       this.#upsert.run(pk, sk, itemToJson(next));
-      return next;
+      return options?.returnValues === 'old' ? (current ?? { pk, sk }) : next;
     });
   }
 

@@ -190,8 +190,10 @@ export function engineSuite(name: string, factory: BackendFactory): void {
         const retry = await healthy.produce(topic, batch, idem);
         const again = await healthy.produce(topic, batch, idem);
         assert.deepEqual(again, retry);
-        // A crash after reserving may leave a gap; readers get past it once it is closed as aborted.
+        // A crash after reserving may leave a gap; readers get past it once maintenance closes it as aborted.
         clock.advance(61_000);
+        await healthy.repairPartition(topic, 0);
+        await healthy.repairPartition(topic, 1);
         const p0 = await readAll(healthy, topic, 0);
         const p1 = await readAll(healthy, topic, 1);
         assert.deepEqual(p0.map(([, v]) => v), ['before', 'r0', 'r1']);
@@ -221,11 +223,48 @@ export function engineSuite(name: string, factory: BackendFactory): void {
       // The gap at offset 1 holds readers back: `b` is written but not yet readable.
       assert.equal((await engine.fetch(topic, 0, { offset: 1n })).highWatermark, 1n);
       clock.advance(30_000);
+      assert.deepEqual(await engine.repairPartition(topic, 0), { gapsClosed: 0 }, 'too young to close');
       assert.equal((await engine.fetch(topic, 0, { offset: 1n })).highWatermark, 1n);
       clock.advance(31_000);
+      assert.deepEqual(await engine.repairPartition(topic, 0), { gapsClosed: 1 });
       const read = await readAll(engine, topic, 0);
       assert.deepEqual(read, [[0n, 'a'], [3n, 'b']]);
       assert.equal((await engine.describeTopic(topic)).partitions[0].endOffset, 4n);
+    });
+
+    it('reads never write: fetch, describe, locations-free reads and offsets by time work on a read-only store', async () => {
+      const engine = engineOf();
+      const topic = await newTopic(engine);
+      await engine.produce(topic, [append(0, ['a', 'b'])]);
+      const dying = engineOf({
+        afterProduceStep: (s) => {
+          if (s === 'entry-written') throw new Crash('died before advancing the watermark');
+        },
+      });
+      await assert.rejects(dying.produce(topic, [append(0, ['c'])]), Crash);
+      const refuse = () => Promise.reject(new Error('a reader wrote'));
+      const readOnly = { ...backend.metadata, get: backend.metadata.get.bind(backend.metadata), query: backend.metadata.query.bind(backend.metadata), put: refuse, update: refuse, delete: refuse };
+      const reader = engineOf({ metadata: readOnly });
+      // the entry written after the stored watermark is readable all the same
+      assert.deepEqual((await readAll(reader, topic, 0)).map(([, v]) => v), ['a', 'b', 'c']);
+      assert.equal((await reader.describeTopic(topic)).partitions[0].endOffset, 3n);
+      assert.equal(await reader.offsetForTimestamp(topic, 0, 0), 0n);
+    });
+
+    it('a later producer closes a stale gap left before its own records', async () => {
+      const engine = engineOf();
+      const topic = await newTopic(engine);
+      const dying = engineOf({
+        afterProduceStep: (s) => {
+          if (s === 'offsets-reserved') throw new Crash('died');
+        },
+      });
+      await assert.rejects(dying.produce(topic, [append(0, ['lost'])]), Crash);
+      clock.advance(61_000);
+      const [result] = await engine.produce(topic, [append(0, ['next'])]);
+      assert.equal(result.baseOffset, 1n);
+      assert.equal((await engine.describeTopic(topic)).partitions[0].endOffset, 2n, 'no maintenance needed');
+      assert.deepEqual(await readAll(engine, topic, 0), [[1n, 'next']]);
     });
 
     it('a writer too slow to write its entry fences its range and appends once elsewhere', async () => {
@@ -264,7 +303,8 @@ export function engineSuite(name: string, factory: BackendFactory): void {
       });
       const pending = writer.produce(topic, [append(0, ['survivor'])]);
       await atGate;
-      // the head's last reservation is 100 s old by the reader's clock: the reader closes the gap
+      // the head's last reservation is 100 s old by maintenance's clock: it closes the gap
+      assert.deepEqual(await engine.repairPartition(topic, 0), { gapsClosed: 1 });
       assert.equal((await engine.fetch(topic, 0, { offset: 0n })).highWatermark, 1n);
       release();
       const [result] = await pending;
@@ -295,6 +335,7 @@ export function engineSuite(name: string, factory: BackendFactory): void {
       release();
       assert.deepEqual(await zombieResult, retry);
       clock.advance(61_000);
+      await engine.repairPartition(topic, 0);
       const read = await readAll(engine, topic, 0);
       assert.deepEqual(read.map(([, v]) => v), ['once']);
     });
@@ -307,6 +348,7 @@ export function engineSuite(name: string, factory: BackendFactory): void {
       const results = await Promise.all(Array.from({ length: 8 }, () => engine.produce(topic, batch, idem)));
       for (const r of results) assert.deepEqual(r, results[0]);
       clock.advance(61_000);
+      for (const p of [0, 1, 2]) await engine.repairPartition(topic, p);
       for (const [p, v] of [[0, 'a'], [1, 'b'], [2, 'c']] as const) {
         assert.deepEqual((await readAll(engine, topic, p)).map(([, value]) => value), [v]);
       }

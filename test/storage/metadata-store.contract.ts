@@ -266,6 +266,16 @@ export function metadataStoreContract(name: string, setup: () => Promise<Metadat
         assert.deepEqual(await store.get(pk, 'u'), expected);
       });
 
+      it('returns the old image on request (just the keys when the item was missing)', async () => {
+        const pk = partition();
+        const before = await store.update(pk, 'u', { add: { next: 5n }, set: { at: 'one' } }, undefined, { returnValues: 'old' });
+        assert.deepEqual(before, { pk, sk: 'u' });
+        const second = await store.update(pk, 'u', { add: { next: 3n }, set: { at: 'two' } }, undefined, { returnValues: 'old' });
+        assert.deepEqual(second, { pk, sk: 'u', next: 5n, at: 'one' });
+        assert.deepEqual(await store.get(pk, 'u'), { pk, sk: 'u', next: 8n, at: 'two' });
+        await assert.rejects(store.update(pk, 'u', { add: { next: 1n } }, { where: [{ attr: 'next', op: '=', value: 0n }] }, { returnValues: 'old' }), ConditionFailedError);
+      });
+
       it('adds a delta to a missing attribute, beyond 2^53 exactly', async () => {
         const pk = partition();
         const first = await store.update(pk, 'u', { add: { offset: 2n ** 53n } });

@@ -1,0 +1,193 @@
+/**
+ * Section 2: what the engine costs on AWS, counted rather than estimated. The engine runs over the
+ * real S3 and DynamoDB adapters against s3rver and dynalite, and every HTTP request the SDK clients
+ * send is counted (request-counter.ts). Each case produces its volume, then consumes all of it twice:
+ * through fetch (data through Lambda) and through locations (presigned URLs; the client then GETs the
+ * ranges from S3 itself, and those GETs are counted here).
+ *
+ * Counts are deterministic: a partition never has two requests in flight (so no compare-and-set
+ * races), and each phase uses a fresh engine (cold range cache, as in another Lambda) whose topic
+ * lookup is cached for the whole run (a warm Lambda; a cold one adds one GetItem per call).
+ */
+import { sha256Hex } from '../lib/hash.ts';
+import { Engine } from '../lib/log/engine.ts';
+import { parseSluiceBatches } from '../lib/http/sluice-batches.ts';
+import { DynamoDbMetadataStore } from '../lib/storage/dynamodb-metadata-store.ts';
+import { S3ObjectStore } from '../lib/storage/s3-object-store.ts';
+import { startDynalite, startS3rver } from '../test/support/emulators.ts';
+import { dealIntoLanes, runLanes } from './measure.ts';
+import { LAMBDA_ASSUMPTIONS, usageOf, type Usage } from './pricing.ts';
+import { RequestCounter, type OperationCount } from './request-counter.ts';
+import { planProduce, requestBody, sum, type ProduceRequest } from './workload.ts';
+
+export interface AwsCase {
+  readonly name: string;
+  readonly description: string;
+  readonly totalRawBytes: number;
+  readonly requestRawBytes: number;
+  readonly partitionsPerRequest: number;
+  /** Send an Idempotency-Key with every produce (safe retries; costs an intent item per request). */
+  readonly idempotent: boolean;
+}
+
+export interface AwsSettings {
+  readonly partitions: number;
+  readonly fetchMaxBytes: number;
+  readonly distinctRawBytes: number;
+  readonly cases: readonly AwsCase[];
+}
+
+/** One phase of a case: the API calls a client made and what they cost in AWS requests. */
+export interface Phase {
+  readonly apiCalls: number;
+  readonly counts: OperationCount[];
+  /** Ranged GETs the client sent straight to S3 with presigned URLs. */
+  readonly presignedGets: number;
+  /** Record-batch bytes moved: written by produce, received by the consumer. */
+  readonly dataBytes: number;
+  readonly usage: Usage;
+}
+
+export interface AwsCaseResult {
+  readonly case: AwsCase;
+  readonly records: number;
+  readonly rawBytes: number;
+  readonly storedBytes: number;
+  readonly produce: Phase;
+  readonly fetch: Phase;
+  readonly locations: Phase;
+}
+
+const TOPIC = 'bench';
+const SEED = 3;
+
+export async function runAwsBench(settings: AwsSettings): Promise<AwsCaseResult[]> {
+  const results: AwsCaseResult[] = [];
+  for (const awsCase of settings.cases) results.push(await runCase(awsCase, settings));
+  return results;
+}
+
+async function runCase(awsCase: AwsCase, settings: AwsSettings): Promise<AwsCaseResult> {
+  const [s3, dynamo] = await Promise.all([startS3rver(), startDynalite()]);
+  try {
+    const counter = new RequestCounter();
+    counter.countS3(s3.client);
+    counter.countDynamoDb(dynamo.client);
+    const objects = new S3ObjectStore({ client: s3.client, bucket: s3.bucket });
+    const metadata = new DynamoDbMetadataStore({ client: dynamo.client, tableName: dynamo.tableName });
+    const warmEngine = async () => {
+      const engine = new Engine({ objects, metadata, topicCacheMs: Number.POSITIVE_INFINITY });
+      await engine.topics.get(TOPIC);
+      counter.reset();
+      return engine;
+    };
+
+    await new Engine({ objects, metadata }).topics.create(TOPIC, settings.partitions);
+    const requests = planProduce({
+      ...awsCase,
+      partitions: settings.partitions,
+      distinctRawBytes: settings.distinctRawBytes,
+      seed: SEED,
+    });
+    const produce = await producePhase(await warmEngine(), counter, requests, { partitions: settings.partitions, idempotent: awsCase.idempotent });
+    const fetch = await fetchPhase(await warmEngine(), counter, settings);
+    const locations = await locationsPhase(await warmEngine(), counter, settings);
+    const storedBytes = sum(requests.map((request) => request.storedBytes));
+    return {
+      case: awsCase,
+      records: sum(requests.map((request) => request.recordCount)),
+      rawBytes: sum(requests.map((request) => request.rawBytes)),
+      storedBytes,
+      produce,
+      fetch: checkConsumedAll(fetch, storedBytes),
+      locations: checkConsumedAll(locations, storedBytes),
+    };
+  } finally {
+    await Promise.all([s3.stop(), dynamo.stop()]);
+  }
+}
+
+async function producePhase(
+  engine: Engine,
+  counter: RequestCounter,
+  requests: readonly ProduceRequest[],
+  options: { partitions: number; idempotent: boolean },
+): Promise<Phase> {
+  // One partition per request: a lane per partition. Several: one lane, so no partition sees two at once.
+  const lanes = requests[0].sections.length === 1 ? dealIntoLanes(requests, options.partitions) : [requests];
+  const payloadBytes: number[] = [];
+  let sent = 0;
+  await runLanes(lanes, async (request) => {
+    const body = requestBody(request);
+    const idempotency = options.idempotent ? { key: `bench-${sent++}`, fingerprint: await sha256Hex(body) } : undefined;
+    payloadBytes.push(body.length);
+    await engine.produce(TOPIC, parseSluiceBatches(body), idempotency);
+  });
+  const counts = counter.snapshot();
+  const api = { invocations: requests.length, secondsEach: LAMBDA_ASSUMPTIONS.produceSeconds, payloadBytes };
+  const dataBytes = sum(requests.map((request) => request.storedBytes));
+  return { apiCalls: requests.length, counts, presignedGets: 0, dataBytes, usage: usageOf(counts, api) };
+}
+
+/** Every partition from 0 to its end with fetch, partitions in parallel. */
+async function fetchPhase(engine: Engine, counter: RequestCounter, settings: AwsSettings): Promise<Phase> {
+  const ends = await endOffsets(engine, counter);
+  const payloadBytes: number[] = [];
+  await Promise.all(
+    ends.map(async (end, partition) => {
+      for (let offset = 0n; offset < end; ) {
+        const result = await engine.fetch(TOPIC, partition, { offset, maxBytes: settings.fetchMaxBytes });
+        payloadBytes.push(sum(result.batches.map((batch) => batch.bytes.length)));
+        offset = result.nextOffset;
+      }
+    }),
+  );
+  const counts = counter.snapshot();
+  const api = { invocations: payloadBytes.length, secondsEach: LAMBDA_ASSUMPTIONS.fetchSeconds, payloadBytes };
+  return { apiCalls: payloadBytes.length, counts, presignedGets: 0, dataBytes: sum(payloadBytes), usage: usageOf(counts, api) };
+}
+
+/** Every partition from 0 to its end with locations, then a ranged GET of each URL, as a client would. */
+async function locationsPhase(engine: Engine, counter: RequestCounter, settings: AwsSettings): Promise<Phase> {
+  const ends = await endOffsets(engine, counter);
+  const payloadBytes: number[] = [];
+  let presignedGets = 0;
+  let dataBytes = 0;
+  await Promise.all(
+    ends.map(async (end, partition) => {
+      for (let offset = 0n; offset < end; ) {
+        const result = await engine.locations(TOPIC, partition, { offset, maxBytes: settings.fetchMaxBytes });
+        // About the size of the JSON response: the URLs make up most of it.
+        payloadBytes.push(sum(result.locations.map((location) => location.url.length)));
+        for (const { url, range } of result.locations) {
+          const bytes = await getRange(url, range.start, range.end);
+          presignedGets++;
+          dataBytes += bytes;
+        }
+        offset = result.nextOffset;
+      }
+    }),
+  );
+  const counts = counter.snapshot();
+  const api = { invocations: payloadBytes.length, secondsEach: LAMBDA_ASSUMPTIONS.locationsSeconds, payloadBytes };
+  return { apiCalls: payloadBytes.length, counts, presignedGets, dataBytes, usage: usageOf(counts, api, presignedGets) };
+}
+
+/** End offsets, read before counting starts (a consumer learns them as it goes). */
+async function endOffsets(engine: Engine, counter: RequestCounter): Promise<bigint[]> {
+  const { partitions } = await engine.describeTopic(TOPIC);
+  counter.reset();
+  return partitions.map((partition) => partition.endOffset);
+}
+
+async function getRange(url: string, start: number, end: number): Promise<number> {
+  const response = await fetch(url, { headers: { range: `bytes=${start}-${end}` } });
+  const bytes = (await response.arrayBuffer()).byteLength;
+  if (response.status !== 206 || bytes !== end - start + 1) throw new Error(`presigned GET answered ${response.status} with ${bytes} bytes for ${start}-${end}`);
+  return bytes;
+}
+
+function checkConsumedAll(phase: Phase, storedBytes: number): Phase {
+  if (phase.dataBytes !== storedBytes) throw new Error(`consumed ${phase.dataBytes} bytes, expected ${storedBytes}`);
+  return phase;
+}

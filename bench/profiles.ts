@@ -1,0 +1,45 @@
+/** How much work each run does: `--quick` (a smoke run of ~20 s), default (1-3 min), `--large`. */
+import type { AwsCase, AwsSettings } from './aws-requests.ts';
+import type { LocalSettings } from './local-http.ts';
+import { GIB, KIB, MIB } from './workload.ts';
+
+export type ProfileName = 'quick' | 'default' | 'large';
+
+export interface Profile {
+  readonly name: ProfileName;
+  readonly local: LocalSettings;
+  readonly aws: AwsSettings;
+}
+
+const PARTITIONS = 8;
+
+function localSettings(rawBytes: number, jsonRequests: number): LocalSettings {
+  return {
+    partitions: PARTITIONS,
+    rawBytes,
+    requestRawBytes: MIB,
+    distinctRawBytes: 64 * MIB,
+    fetchMaxBytes: 4 * MIB,
+    jsonRequests,
+    jsonRecordsPerRequest: 1000,
+    jsonFetchMaxBytes: MIB,
+  };
+}
+
+/** Large requests to one partition, spread over all partitions, small requests, and idempotent ones. */
+function awsSettings(largeRequestsRawBytes: number, smallRequestsRawBytes: number): AwsSettings {
+  const large = { totalRawBytes: largeRequestsRawBytes, requestRawBytes: MIB, idempotent: false };
+  const cases: AwsCase[] = [
+    { name: 'A', description: '1 MiB requests, 1 partition each', ...large, partitionsPerRequest: 1 },
+    { name: 'B', description: `1 MiB requests, ${PARTITIONS} partitions × 128 KiB each`, ...large, partitionsPerRequest: PARTITIONS },
+    { name: 'C', description: '64 KiB requests, 1 partition each', ...large, totalRawBytes: smallRequestsRawBytes, requestRawBytes: 64 * KIB, partitionsPerRequest: 1 },
+    { name: 'D', description: '1 MiB requests, 1 partition each, with Idempotency-Key', ...large, partitionsPerRequest: 1, idempotent: true },
+  ];
+  return { partitions: PARTITIONS, fetchMaxBytes: 4 * MIB, distinctRawBytes: 16 * MIB, cases };
+}
+
+export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
+  quick: { name: 'quick', local: localSettings(1 * GIB, 64), aws: awsSettings(32 * MIB, 8 * MIB) },
+  default: { name: 'default', local: localSettings(4 * GIB, 512), aws: awsSettings(128 * MIB, 32 * MIB) },
+  large: { name: 'large', local: localSettings(16 * GIB, 2048), aws: awsSettings(1 * GIB, 256 * MIB) },
+};

@@ -1,0 +1,153 @@
+/**
+ * Counts the HTTP requests an AWS SDK v3 client really sends, by operation and by what they touched.
+ *
+ * The counting middleware sits in the deserialize step, below the retry middleware (finalizeRequest),
+ * so it sees every attempt, retries included, and the raw HTTP answer. Presigning short-circuits the
+ * stack before signing, so a presigned URL is never counted as a request (it is not one).
+ *
+ * For DynamoDB a second middleware asks for ReturnConsumedCapacity=TOTAL and adds up the capacity
+ * units the server reports (dynalite applies DynamoDB's item-size rules: writes 1 unit per KB,
+ * strongly consistent reads 1 unit per 4 KB, a query summed over the items it read). A write refused by
+ * its condition reports nothing but is still billed; it is charged 1 unit here, the minimum, which is
+ * exact for the small items Sluice writes.
+ */
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { DeserializeMiddleware, InitializeMiddleware, MetadataBearer, MiddlewareStack } from '@smithy/types';
+import { HEAD_SK, INTENT_SK, TOPICS_PK } from '../lib/log/layout.ts';
+
+export type Service = 'S3' | 'DynamoDB';
+
+export interface OperationCount {
+  readonly service: Service;
+  /** SDK operation: PutObject, GetItem, ... */
+  readonly operation: string;
+  /** What the request touched: an object kind or a metadata item kind (see targetOf*). */
+  readonly target: string;
+  requests: number;
+  /** Answers other than 2xx (a failed conditional write is one, and is still billed). */
+  failed: number;
+  /** DynamoDB only: read or write capacity units consumed. */
+  capacityUnits: number;
+  requestBytes: number;
+  responseBytes: number;
+}
+
+const ENTRY_SK_PREFIX = 'e#'; // layout.ts entrySk()
+const CONDITION_FAILED = 'ConditionalCheckFailedException';
+
+export class RequestCounter {
+  readonly #counts = new Map<string, OperationCount>();
+
+  countS3(client: S3Client): void {
+    this.#countSends(client.middlewareStack, 'S3');
+  }
+
+  countDynamoDb(client: DynamoDBClient): void {
+    this.#countSends(client.middlewareStack, 'DynamoDB');
+    this.#countCapacity(client.middlewareStack);
+  }
+
+  /** The counts since the last reset, largest first. */
+  snapshot(): OperationCount[] {
+    return [...this.#counts.values()].map((count) => ({ ...count })).sort((a, b) => b.requests - a.requests);
+  }
+
+  reset(): void {
+    this.#counts.clear();
+  }
+
+  #tally(service: Service, operation: string, input: Record<string, unknown>): OperationCount {
+    const target = service === 'S3' ? targetOfObject(input) : targetOfItem(operation, input);
+    const id = `${service} ${operation} ${target}`;
+    let count = this.#counts.get(id);
+    if (!count) {
+      count = { service, operation, target, requests: 0, failed: 0, capacityUnits: 0, requestBytes: 0, responseBytes: 0 };
+      this.#counts.set(id, count);
+    }
+    return count;
+  }
+
+  #countSends<I extends object, O extends MetadataBearer>(stack: MiddlewareStack<I, O>, service: Service): void {
+    const middleware: DeserializeMiddleware<I, O> = (next, context) => async (args) => {
+      const count = this.#tally(service, operationOf(context.commandName), args.input as Record<string, unknown>);
+      count.requests++;
+      count.requestBytes += byteLength((args.request as { body?: unknown }).body);
+      try {
+        const result = await next(args);
+        const response = result.response as { statusCode?: number; headers?: Record<string, string> };
+        if ((response.statusCode ?? 0) >= 300) count.failed++;
+        count.responseBytes += Number(response.headers?.['content-length'] ?? 0);
+        return result;
+      } catch (error) {
+        count.failed++;
+        throw error;
+      }
+    };
+    stack.add(middleware, { step: 'deserialize', priority: 'low', name: 'benchRequestCounter' });
+  }
+
+  #countCapacity<I extends object, O extends MetadataBearer>(stack: MiddlewareStack<I, O>): void {
+    const middleware: InitializeMiddleware<I, O> = (next, context) => async (args) => {
+      const input = { ...args.input, ReturnConsumedCapacity: 'TOTAL' };
+      const count = this.#tally('DynamoDB', operationOf(context.commandName), input);
+      try {
+        const result = await next({ ...args, input });
+        const consumed = (result.output as { ConsumedCapacity?: { CapacityUnits?: number } }).ConsumedCapacity;
+        count.capacityUnits += consumed?.CapacityUnits ?? 0;
+        return result;
+      } catch (error) {
+        if ((error as Error).name === CONDITION_FAILED) count.capacityUnits += 1;
+        throw error;
+      }
+    };
+    stack.add(middleware, { step: 'initialize', name: 'benchCapacityCounter' });
+  }
+}
+
+function operationOf(commandName: string | undefined): string {
+  return (commandName ?? 'Unknown').replace(/Command$/, '');
+}
+
+function byteLength(body: unknown): number {
+  if (typeof body === 'string') return Buffer.byteLength(body);
+  if (body instanceof Uint8Array) return body.byteLength;
+  return 0;
+}
+
+/** `t/<topicId>/<kind>/...` (layout.ts) → the kind, e.g. `ingest`. */
+function targetOfObject(input: Record<string, unknown>): string {
+  const key = typeof input.Key === 'string' ? input.Key : '';
+  return /^t\/[^/]+\/([^/]+)\//.exec(key)?.[1] ?? 'object';
+}
+
+/** The kind of metadata item (layout.ts) a DynamoDB request reads or writes. */
+function targetOfItem(operation: string, input: Record<string, unknown>): string {
+  const { pk, sk } = operation === 'Query' ? { pk: queryPartitionKey(input), sk: undefined } : itemKey(input);
+  if (pk === TOPICS_PK) return 'topic';
+  if (pk.startsWith('p#')) {
+    if (operation === 'Query') return 'log entries';
+    if (sk === HEAD_SK) return 'partition head';
+    if (sk?.startsWith(ENTRY_SK_PREFIX)) return 'log entry';
+  }
+  if (pk.startsWith('idem#') && (sk === undefined || sk === INTENT_SK)) return 'idempotency intent';
+  if (pk.startsWith('apikey')) return 'api key';
+  return 'other';
+}
+
+type AttributeMap = Record<string, { S?: string } | undefined>;
+
+function itemKey(input: Record<string, unknown>): { pk: string; sk: string | undefined } {
+  const key = (input.Key ?? input.Item) as AttributeMap | undefined;
+  return { pk: key?.pk?.S ?? '', sk: key?.sk?.S };
+}
+
+/** The value compared with `pk` in a KeyConditionExpression such as `#n0 = :v0 AND ...`. */
+function queryPartitionKey(input: Record<string, unknown>): string {
+  const names = (input.ExpressionAttributeNames ?? {}) as Record<string, string>;
+  const values = (input.ExpressionAttributeValues ?? {}) as AttributeMap;
+  for (const match of String(input.KeyConditionExpression ?? '').matchAll(/(#\w+)\s*=\s*(:\w+)/g)) {
+    if (names[match[1]] === 'pk') return values[match[2]]?.S ?? '';
+  }
+  return '';
+}
