@@ -15,6 +15,14 @@ export const LIMITS = {
   maxWaitMs: 20_000,
   maxIdempotencyKeyLength: 256,
   maxHeadersPerRecord: 64,
+  /** Consumer groups: members of one group, topics of one subscription, offsets of one commit. */
+  maxGroupMembers: 1000,
+  maxSubscribedTopics: 100,
+  maxCommitOffsets: 10_000,
+  minSessionTimeoutMs: 1000,
+  maxSessionTimeoutMs: 30 * 60 * 1000,
+  /** A generation's state item (roster + assignment); DynamoDB items are at most 400 KB. */
+  maxGroupStateBytes: 380 * 1024,
 } as const;
 
 export const DEFAULTS = {
@@ -46,4 +54,7 @@ export const DEFAULTS = {
   /** Authenticated keys are re-checked against the store after this long (revocation delay). */
   apiKeyCacheMs: 10_000,
   localPort: 8787,
+  /** A member that sends no heartbeat for this long is expired; heartbeat every third of it. */
+  groupSessionTimeoutMs: 30_000,
+  groupStrategy: 'cooperative-sticky',
 } as const;

@@ -13,6 +13,8 @@ export const ERROR_TABLE = {
   METHOD_NOT_ALLOWED: { status: 405, retriable: false },
   TOPIC_EXISTS: { status: 409, retriable: false },
   ILLEGAL_GENERATION: { status: 409, retriable: false },
+  /** Offsets can be reset only while the consumer group has no members (Kafka's NON_EMPTY_GROUP). */
+  GROUP_NOT_EMPTY: { status: 409, retriable: false },
   /** The same Idempotency-Key was sent with a different request body. */
   IDEMPOTENCY_KEY_REUSED: { status: 422, retriable: false },
   PAYLOAD_TOO_LARGE: { status: 413, retriable: false },

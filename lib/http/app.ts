@@ -7,9 +7,11 @@ import { SluiceError } from '../errors.ts';
 import { LIMITS } from '../defaults.ts';
 import type { ApiKeys } from '../auth/api-keys.ts';
 import type { Engine } from '../log/engine.ts';
+import { Groups } from '../groups/groups.ts';
 import { OBJECT_ROUTE_PREFIX, type ObjectUrlSigner } from './object-urls.ts';
 import { errorResponse, type Route } from './router.ts';
 import { fetchRoutes } from './routes/fetch.ts';
+import { groupRoutes } from './routes/groups.ts';
 import { keyRoutes } from './routes/keys.ts';
 import { produceRoutes } from './routes/produce.ts';
 import { topicRoutes } from './routes/topics.ts';
@@ -20,6 +22,8 @@ export { errorResponse };
 export interface AppOptions {
   readonly engine: Engine;
   readonly keys: ApiKeys;
+  /** Consumer groups. @default over the engine's metadata store, on `now` */
+  readonly groups?: Groups;
   /** Which routes to serve. @default every group */
   readonly routeGroups?: readonly RouteGroup[];
   /** Origins allowed to call the API from browsers; `*` for any. @default none */
@@ -34,6 +38,7 @@ export interface AppOptions {
 interface RouteDeps {
   readonly engine: Engine;
   readonly keys: ApiKeys;
+  readonly groups: Groups;
   readonly now: () => number;
 }
 
@@ -44,13 +49,16 @@ export const ROUTE_GROUPS = {
   produce: (deps: RouteDeps) => produceRoutes(deps.engine, deps.now),
   /** Records, locations and offsets by time: reads only. */
   fetch: (deps: RouteDeps) => fetchRoutes(deps.engine),
+  /** Consumer groups: membership, heartbeats, commits, description, offset resets. */
+  groups: (deps: RouteDeps) => groupRoutes(deps.groups),
 } satisfies Record<string, (deps: RouteDeps) => Route[]>;
 
 export type RouteGroup = keyof typeof ROUTE_GROUPS;
 
 export function createApp(options: AppOptions): HttpHandler {
   const { engine, keys } = options;
-  const deps = { engine, keys, now: options.now ?? Date.now };
+  const now = options.now ?? Date.now;
+  const deps = { engine, keys, now, groups: options.groups ?? new Groups({ engine, now }) };
   const groups = options.routeGroups ?? (Object.keys(ROUTE_GROUPS) as RouteGroup[]);
   const routes = groups.flatMap((group) => ROUTE_GROUPS[group](deps));
   const logError = options.logError ?? ((error: unknown) => console.error('sluice: unexpected error', error));

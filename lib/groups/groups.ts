@@ -1,0 +1,807 @@
+/**
+ * Consumer groups over the metadata port, with single-item conditional writes only and no
+ * coordinator: every request is served by a stateless handler, and whoever serves a request that
+ * finds the group needing a change (a member joined, left, expired, released its revoking partitions
+ * or ran out of time to) makes it, by compare-and-set on the group head. Item layout: layout.ts.
+ *
+ *  join       writes the member's lease and profile, then rebalances: reads the head and the state it
+ *             points to, lists the members (leases and profiles), and if the live roster differs from
+ *             the state's, computes the next generation (state.ts), writes it as a new immutable state
+ *             item and moves the head to it (condition: generation unchanged). A loser re-reads; a
+ *             winner includes every member whose lease it saw, so a crowd joining at once converges in
+ *             a few rounds. Then the member claims its partitions and records its share.
+ *  claim      per partition: owner := member, fence := generation, if fence <= generation; returns the
+ *             committed offset. The claim raises the fence before the new owner reads the offset, so no
+ *             commit of an older owner can land after that read.
+ *  heartbeat  one conditional write on the member's own lease (expiresAt := now + session timeout, if
+ *             not yet expired) and a read of the head: `rebalance` when the member is behind the head's
+ *             generation or holds revoking partitions. It also looks at one other member's lease (the
+ *             next one in the roster), so an expired member is noticed without a coordinator.
+ *  commit     reads the head, the member's lease and share: the generation must be current, the lease
+ *             alive and the partition in the member's share; then per partition a conditional update
+ *             of its offset item: owner = member, fence <= generation, committed offset not above the
+ *             new one. A rebalance that moves the partition raises its fence (the new owner's claim),
+ *             so a stale commit that passed the reads still fails at the write.
+ *  leave      deletes the lease and profile, then rebalances (the leaver's partitions move at once).
+ *  reset      only with no members: publishes a generation with no members, then writes offsets with
+ *             that generation as their fence, so a member joining meanwhile either claims after the
+ *             reset (and reads the reset offset) or makes the reset fail.
+ */
+import { z } from 'zod';
+import { ConditionFailedError, SluiceError } from '../errors.ts';
+import { DEFAULTS, LIMITS } from '../defaults.ts';
+import type { Engine } from '../log/engine.ts';
+import { partitionPk } from '../log/layout.ts';
+import { TOPIC_NAME, type Topic } from '../log/topics.ts';
+import type { Clause, Item, MetadataStore } from '../storage/ports.ts';
+import { STRATEGIES, type Strategy } from './assignors.ts';
+import {
+  GROUPS_PK,
+  HEAD_SK,
+  LEASE_PREFIX,
+  PROFILE_PREFIX,
+  STATE_PREFIX,
+  TOPIC_PREFIX,
+  bigintAttr,
+  groupPk,
+  leaseSk,
+  newMemberId,
+  numberAttr,
+  offsetsPk,
+  partitionSk,
+  prefixRange,
+  profileSk,
+  randomNonce,
+  sessionTimeoutOf,
+  stateSk,
+  stringAttr,
+  topicSk,
+  validateGroupName,
+} from './layout.ts';
+import {
+  decodeState,
+  emptyState,
+  encodeState,
+  memberKey,
+  nextState,
+  revokeDeadline,
+  sameRoster,
+  sameTopics,
+  shareOf,
+  type GroupState,
+  type PartitionRef,
+  type RosterMember,
+  type TopicRef,
+} from './state.ts';
+
+/** Named points where tests inject crashes (throw) and pauses (await): the step just completed. */
+export type GroupStep =
+  | 'lease-written'
+  | 'profile-written'
+  | 'state-written'
+  | 'head-written'
+  | 'partitions-claimed'
+  | 'share-written'
+  | 'commit-checked'
+  | 'member-removed';
+
+export interface GroupsOptions {
+  readonly engine: Engine;
+  /** The server's clock: leases and revocation deadlines. @default Date.now */
+  readonly now?: () => number;
+  /** Test hook, called after each step; throwing simulates a crash there. */
+  readonly afterStep?: (step: GroupStep, detail: { readonly group: string; readonly memberId?: string }) => void | Promise<void>;
+  /** Compare-and-set attempts on the head before giving up with UNAVAILABLE. @default 30 */
+  readonly maxAttempts?: number;
+}
+
+export const joinRequestSchema = z
+  .object({
+    topics: z.array(z.string().regex(TOPIC_NAME, 'a topic name')).min(1).max(LIMITS.maxSubscribedTopics),
+    sessionTimeoutMs: z.number().int().min(LIMITS.minSessionTimeoutMs).max(LIMITS.maxSessionTimeoutMs).default(DEFAULTS.groupSessionTimeoutMs),
+    /** How long a member may take to release partitions moving away from it. @default sessionTimeoutMs */
+    rebalanceTimeoutMs: z.number().int().min(LIMITS.minSessionTimeoutMs).max(LIMITS.maxSessionTimeoutMs).optional(),
+    memberId: z.string().min(1).max(64).optional(),
+    instanceId: z.string().regex(/^[a-zA-Z0-9._-]{1,249}$/, '1-249 characters of [a-zA-Z0-9._-]').optional(),
+    strategy: z.enum(STRATEGIES).default(DEFAULTS.groupStrategy),
+  })
+  .strict();
+
+export type JoinRequest = z.input<typeof joinRequestSchema>;
+
+export interface AssignedPartition {
+  readonly topic: string;
+  readonly partition: number;
+  /** The next offset to consume, or null when the group has committed none. */
+  readonly committedOffset: bigint | null;
+}
+
+export interface TopicPartition {
+  readonly topic: string;
+  readonly partition: number;
+}
+
+export interface JoinResult {
+  readonly memberId: string;
+  readonly generation: number;
+  /** Consume these, from committedOffset. */
+  readonly assignments: AssignedPartition[];
+  /** Still this member's in this generation but moving away: commit them, stop, then rejoin to release them. */
+  readonly revoking: TopicPartition[];
+}
+
+export interface HeartbeatResult {
+  readonly generation: number;
+  /** Rejoin: the generation moved on, or this member holds revoking partitions to release. */
+  readonly rebalance: boolean;
+}
+
+export interface OffsetCommit {
+  readonly topic: string;
+  readonly partition: number;
+  /** The next offset to consume (last processed + 1). */
+  readonly offset: bigint;
+}
+
+export interface CommitRequest {
+  readonly memberId: string;
+  readonly generation: number;
+  readonly offsets: readonly OffsetCommit[];
+}
+
+export interface CommittedOffset {
+  readonly topic: string;
+  readonly partition: number;
+  /** The committed offset after this commit: never lower than before (a lower commit changes nothing). */
+  readonly committedOffset: bigint;
+}
+
+export interface GroupDescription {
+  readonly group: string;
+  readonly generation: number;
+  readonly strategy: Strategy;
+  readonly members: Array<{
+    readonly memberId: string;
+    readonly instanceId?: string;
+    readonly topics: readonly string[];
+    readonly assignments: TopicPartition[];
+    readonly revoking: TopicPartition[];
+  }>;
+  readonly offsets: Array<{
+    readonly topic: string;
+    readonly partition: number;
+    readonly committedOffset: bigint | null;
+    readonly endOffset: bigint;
+    /** endOffset - committedOffset (0 when the commit is ahead), null when nothing is committed. */
+    readonly lag: bigint | null;
+  }>;
+}
+
+export type ResetTarget =
+  | { readonly to: 'earliest' }
+  | { readonly to: 'latest' }
+  | { readonly to: 'timestamp'; readonly timestamp: number }
+  | { readonly to: 'offset'; readonly offset: bigint };
+
+export interface ResetRequest {
+  readonly topic: string;
+  /** @default every partition of the topic */
+  readonly partitions?: readonly number[];
+  readonly target: ResetTarget;
+}
+
+interface Loaded {
+  readonly generation: number;
+  readonly state: GroupState;
+  /** Absent before the group's first generation. */
+  readonly head?: Item;
+}
+
+/** The members as their items say, at one moment. */
+interface MemberView {
+  /** Live members with a profile, sorted by key (at most maxGroupMembers, the earliest joined). */
+  readonly members: RosterMember[];
+  /** The strategy the earliest live member asked for (used when the group starts from no members). */
+  readonly firstStrategy?: Strategy;
+  /** Members whose lease has expired (their items are deleted after the next generation is published). */
+  readonly expired: string[];
+  /** Static members replaced by a newer member with the same instanceId. */
+  readonly replaced: string[];
+  /** Profiles whose lease is gone. */
+  readonly orphans: string[];
+}
+
+const CLAIM_CONCURRENCY = 16;
+
+export class Groups {
+  readonly #engine: Engine;
+  readonly #metadata: MetadataStore;
+  readonly #now: () => number;
+  readonly #afterStep: NonNullable<GroupsOptions['afterStep']>;
+  readonly #maxAttempts: number;
+
+  constructor(options: GroupsOptions) {
+    this.#engine = options.engine;
+    this.#metadata = options.engine.metadata;
+    this.#now = options.now ?? Date.now;
+    this.#afterStep = options.afterStep ?? (() => {});
+    this.#maxAttempts = options.maxAttempts ?? 30;
+  }
+
+  async join(group: string, request: JoinRequest): Promise<JoinResult> {
+    validateGroupName(group);
+    const parsed = joinRequestSchema.safeParse(request);
+    if (!parsed.success) throw new SluiceError('INVALID_REQUEST', `invalid join request: ${z.prettifyError(parsed.error)}`);
+    const req = parsed.data;
+    const topics = [...new Set(req.topics)].sort();
+    for (const topic of topics) await this.#engine.topics.get(topic); // TOPIC_NOT_FOUND before anything is written
+    const pk = groupPk(group);
+    const head = await this.#metadata.get(pk, HEAD_SK);
+    const memberCount = numberAttr(head, 'members');
+    if (memberCount > 0 && stringAttr(head, 'strategy') !== req.strategy) {
+      throw new SluiceError('INVALID_REQUEST', `group ${group} uses the ${stringAttr(head, 'strategy')} strategy, not ${req.strategy}`, {
+        details: { field: 'strategy' },
+      });
+    }
+    const profile = { topics: JSON.stringify(topics), rebalanceTimeoutMs: BigInt(req.rebalanceTimeoutMs ?? req.sessionTimeoutMs), strategy: req.strategy };
+    let memberId: string;
+    let release: { memberId: string; generation: number } | undefined;
+    if (req.memberId !== undefined) {
+      memberId = req.memberId;
+      const timeout = sessionTimeoutOf(memberId);
+      if (timeout === undefined) throw unknownMember(memberId);
+      const now = this.#now();
+      let old: Item;
+      try {
+        old = await this.#metadata.update(pk, leaseSk(memberId), { set: { expiresAt: BigInt(now + timeout) } }, { where: [alive(now)] }, { returnValues: 'old' });
+        await this.#metadata.update(pk, profileSk(memberId), { set: profile }, { itemExists: true });
+      } catch (error) {
+        if (error instanceof ConditionFailedError) throw unknownMember(memberId);
+        throw error;
+      }
+      // A rejoin after seeing revoking partitions releases them.
+      if (old.revoking === true) release = { memberId, generation: numberAttr(old, 'generation') };
+    } else {
+      if (memberCount >= LIMITS.maxGroupMembers) {
+        throw new SluiceError('INVALID_REQUEST', `group ${group} has the maximum of ${LIMITS.maxGroupMembers} members`);
+      }
+      memberId = newMemberId(req.sessionTimeoutMs);
+      const now = this.#now();
+      // Lease before profile (and list profiles before leases): a profile never looks orphaned while its member joins.
+      await this.#metadata.put(
+        { pk, sk: leaseSk(memberId), expiresAt: BigInt(now + req.sessionTimeoutMs), generation: 0n, revoking: false, watch: '' },
+        { itemExists: false },
+      );
+      await this.#afterStep('lease-written', { group, memberId });
+      await this.#metadata.put(
+        { pk, sk: profileSk(memberId), ...profile, ...(req.instanceId ? { instanceId: req.instanceId } : {}), joinedAt: BigInt(now), generation: 0n, share: '{}' },
+        { itemExists: false },
+      );
+      await this.#afterStep('profile-written', { group, memberId });
+    }
+
+    for (let attempt = 0; attempt < this.#maxAttempts; attempt++) {
+      const loaded = await this.#rebalance(group, { release });
+      release = undefined;
+      const index = loaded.state.members.findIndex((m) => m.id === memberId);
+      if (index < 0) {
+        const lease = await this.#metadata.get(pk, leaseSk(memberId));
+        if (!lease || numberAttr(lease, 'expiresAt') <= this.#now()) throw unknownMember(memberId);
+        continue; // listed after the rebalance that just ran looked: the next one takes it in
+      }
+      const generation = loaded.generation;
+      const share = shareOf(loaded.state, index);
+      const assignments = await this.#claim(group, memberId, generation, share.assignments);
+      if (assignments === 'stale') continue;
+      await this.#afterStep('partitions-claimed', { group, memberId });
+      const members = loaded.state.members;
+      const watch = members.length > 1 ? members[(index + 1) % members.length].id : '';
+      try {
+        const notNewer: Clause = { attr: 'generation', op: '<=', value: BigInt(generation) };
+        await this.#metadata.update(
+          pk,
+          profileSk(memberId),
+          { set: { generation: BigInt(generation), share: encodeShare(share.assignments, share.revoking) } },
+          { itemExists: true, where: [notNewer] },
+        );
+        await this.#metadata.update(
+          pk,
+          leaseSk(memberId),
+          { set: { generation: BigInt(generation), revoking: share.revoking.length > 0, watch } },
+          { where: [alive(this.#now()), notNewer] },
+        );
+      } catch (error) {
+        if (!(error instanceof ConditionFailedError)) throw error;
+        const lease = await this.#metadata.get(pk, leaseSk(memberId));
+        if (!lease || numberAttr(lease, 'expiresAt') <= this.#now()) throw unknownMember(memberId);
+        continue; // a concurrent join of this member recorded a newer generation
+      }
+      await this.#afterStep('share-written', { group, memberId });
+      return { memberId, generation, assignments, revoking: share.revoking.map(({ topic, partition }) => ({ topic, partition })) };
+    }
+    throw new SluiceError('UNAVAILABLE', `group ${group} is changing too fast; join again`);
+  }
+
+  async heartbeat(group: string, memberId: string, generation: number): Promise<HeartbeatResult> {
+    validateGroupName(group);
+    const timeout = sessionTimeoutOf(memberId);
+    if (timeout === undefined) throw unknownMember(memberId);
+    const pk = groupPk(group);
+    const now = this.#now();
+    const [lease, head] = await Promise.all([
+      this.#metadata
+        .update(pk, leaseSk(memberId), { set: { expiresAt: BigInt(now + timeout) } }, { where: [alive(now)] })
+        .catch(unlessConditionFailed(undefined)),
+      this.#metadata.get(pk, HEAD_SK),
+    ]);
+    if (!lease) {
+      // Unknown or expired. If it expired unnoticed, let the group notice now.
+      await this.#rebalance(group).catch(() => {});
+      throw unknownMember(memberId);
+    }
+    let current = numberAttr(head, 'generation');
+    const deadline = numberAttr(head, 'revokeDeadline');
+    let maintain = deadline > 0 && deadline <= now;
+    const watch = stringAttr(lease, 'watch');
+    if (!maintain && watch) {
+      const watched = await this.#metadata.get(pk, leaseSk(watch));
+      maintain = watched !== undefined && numberAttr(watched, 'expiresAt') <= now;
+    }
+    if (maintain) {
+      try {
+        current = (await this.#rebalance(group)).generation;
+      } catch {
+        // Someone else will do it; this member's lease is renewed either way.
+      }
+    }
+    return { generation: current, rebalance: generation !== current || numberAttr(lease, 'generation') !== current || lease.revoking === true };
+  }
+
+  /** Leaves the group; its partitions move to the other members at once. Leaving twice is not an error. */
+  async leave(group: string, memberId: string): Promise<void> {
+    validateGroupName(group);
+    const pk = groupPk(group);
+    await this.#metadata.delete(pk, leaseSk(memberId));
+    await this.#afterStep('member-removed', { group, memberId });
+    await this.#metadata.delete(pk, profileSk(memberId));
+    await this.#rebalance(group);
+  }
+
+  async commit(group: string, request: CommitRequest): Promise<CommittedOffset[]> {
+    validateGroupName(group);
+    const { memberId, generation, offsets } = request;
+    if (offsets.length === 0 || offsets.length > LIMITS.maxCommitOffsets) {
+      throw new SluiceError('INVALID_REQUEST', `offsets must hold 1-${LIMITS.maxCommitOffsets} entries`, { details: { field: 'offsets' } });
+    }
+    const seen = new Set<string>();
+    for (const o of offsets) {
+      const id = `${o.topic}\n${o.partition}`;
+      if (seen.has(id)) throw new SluiceError('INVALID_REQUEST', `${o.topic}/${o.partition} appears twice`, { details: { field: 'offsets' } });
+      seen.add(id);
+      if (o.offset < 0n) throw new SluiceError('INVALID_REQUEST', 'offsets are not negative', { details: { field: 'offsets' } });
+    }
+    const pk = groupPk(group);
+    const now = this.#now();
+    const [head, lease, profile] = await Promise.all([
+      this.#metadata.get(pk, HEAD_SK),
+      this.#metadata.get(pk, leaseSk(memberId)),
+      this.#metadata.get(pk, profileSk(memberId)),
+    ]);
+    if (!lease || !profile) throw illegal(`member ${memberId} is not in group ${group}`);
+    if (numberAttr(lease, 'expiresAt') <= now) {
+      await this.#rebalance(group).catch(() => {});
+      throw illegal(`member ${memberId} has expired: its session timed out`);
+    }
+    const current = numberAttr(head, 'generation');
+    if (generation !== current || numberAttr(profile, 'generation') !== generation) {
+      throw illegal(`generation ${generation} is not the current generation ${current} of member ${memberId}: rejoin`, { generation: current });
+    }
+    const share = decodeShare(stringAttr(profile, 'share') ?? '{}');
+    const targets = offsets.map((o) => {
+      const topicId = share.get(`${o.topic}\n${o.partition}`);
+      if (topicId === undefined) throw illegal(`${o.topic}/${o.partition} is not assigned to member ${memberId} in generation ${generation}`, { topic: o.topic, partition: o.partition });
+      return { ...o, topicId };
+    });
+    await this.#afterStep('commit-checked', { group, memberId });
+    const rejected: TopicPartition[] = [];
+    const results = await mapLimit(targets, CLAIM_CONCURRENCY, async (o): Promise<CommittedOffset | undefined> => {
+      const opk = offsetsPk(group, o.topicId);
+      const sk = partitionSk(o.partition);
+      const owned: Clause[] = [
+        { attr: 'owner', op: '=', value: memberId },
+        { attr: 'fence', op: '<=', value: BigInt(generation) },
+      ];
+      try {
+        const after = await this.#metadata.update(
+          opk,
+          sk,
+          { set: { committedOffset: o.offset, committedAt: BigInt(now) } },
+          { where: [...owned, { anyOf: [{ attr: 'committedOffset', op: 'notExists' }, { attr: 'committedOffset', op: '<=', value: o.offset }] }] },
+        );
+        return { topic: o.topic, partition: o.partition, committedOffset: bigintAttr(after, 'committedOffset') ?? o.offset };
+      } catch (error) {
+        if (!(error instanceof ConditionFailedError)) throw error;
+      }
+      const item = await this.#metadata.get(opk, sk);
+      if (item && stringAttr(item, 'owner') === memberId && numberAttr(item, 'fence', Infinity) <= generation) {
+        // Still ours: the commit is below the committed offset (a late retry), which never moves back.
+        return { topic: o.topic, partition: o.partition, committedOffset: bigintAttr(item, 'committedOffset') ?? o.offset };
+      }
+      rejected.push({ topic: o.topic, partition: o.partition });
+      return undefined;
+    });
+    if (rejected.length > 0) {
+      throw illegal(`a rebalance moved ${rejected.map((r) => `${r.topic}/${r.partition}`).join(', ')} away from member ${memberId}: rejoin`, { rejected });
+    }
+    return results.filter((r): r is CommittedOffset => r !== undefined);
+  }
+
+  async describe(group: string): Promise<GroupDescription> {
+    validateGroupName(group);
+    const loaded = await this.#rebalance(group);
+    const indexed = await this.#metadata.query(groupPk(group), prefixRange(TOPIC_PREFIX));
+    if (loaded.generation === 0 && indexed.length === 0) throw new SluiceError('GROUP_NOT_FOUND', `group ${group} does not exist`, { details: { group } });
+    const { state } = loaded;
+    const members = state.members.map((member, index) => {
+      const share = shareOf(state, index);
+      const plain = (refs: PartitionRef[]) => refs.map(({ topic, partition }) => ({ topic, partition }));
+      return {
+        memberId: member.id,
+        ...(member.instanceId ? { instanceId: member.instanceId } : {}),
+        topics: member.topics,
+        assignments: plain(share.assignments),
+        revoking: plain(share.revoking),
+      };
+    });
+    const subscribed = new Set(state.topics.map((t) => t.name));
+    const names = [...new Set([...subscribed, ...indexed.map((item) => item.sk.slice(TOPIC_PREFIX.length))])].sort();
+    const offsets: GroupDescription['offsets'] = [];
+    for (const name of names) {
+      let topic: Topic;
+      try {
+        topic = await this.#engine.topics.get(name);
+      } catch (error) {
+        if (error instanceof SluiceError && error.code === 'TOPIC_NOT_FOUND') continue;
+        throw error;
+      }
+      const committed = new Map(
+        (await this.#metadata.query(offsetsPk(group, topic.id), prefixRange('p#'))).map((item) => [numberAttr(item, 'partition'), bigintAttr(item, 'committedOffset')]),
+      );
+      const partitions = subscribed.has(name)
+        ? Array.from({ length: topic.partitions }, (_, p) => p)
+        : [...committed.keys()].filter((p) => committed.get(p) !== undefined).sort((a, b) => a - b);
+      const ends = await mapLimit(partitions, 32, async (p) => (await this.#engine.log.readableHead(partitionPk(topic.id, p))).highWatermark);
+      partitions.forEach((partition, i) => {
+        const committedOffset = committed.get(partition) ?? null;
+        const endOffset = ends[i];
+        const lag = committedOffset === null ? null : committedOffset >= endOffset ? 0n : endOffset - committedOffset;
+        offsets.push({ topic: name, partition, committedOffset, endOffset, lag });
+      });
+    }
+    return { group, generation: loaded.generation, strategy: state.strategy, members, offsets };
+  }
+
+  /** Moves committed offsets, only while the group has no members (Kafka's rule). Returns the new offsets. */
+  async resetOffsets(group: string, request: ResetRequest): Promise<CommittedOffset[]> {
+    validateGroupName(group);
+    const topic = await this.#engine.topics.get(request.topic);
+    const partitions = request.partitions ? [...new Set(request.partitions)].sort((a, b) => a - b) : Array.from({ length: topic.partitions }, (_, p) => p);
+    for (const p of partitions) {
+      if (!Number.isInteger(p) || p < 0 || p >= topic.partitions) {
+        throw new SluiceError('INVALID_REQUEST', `partition ${p} does not exist in topic ${topic.name} (0-${topic.partitions - 1})`, { details: { field: 'partitions' } });
+      }
+    }
+    const pk = groupPk(group);
+    for (let attempt = 0; attempt < this.#maxAttempts; attempt++) {
+      const loaded = await this.#rebalance(group);
+      if (loaded.state.members.length > 0) throw notEmpty(group, loaded.state.members.length);
+      // A generation of its own: a member that joins from here on claims with a higher fence.
+      const now = this.#now();
+      const next = nextState(loaded.state, { strategy: loaded.state.strategy, topics: [], members: [], released: new Set(), now });
+      const published = await this.#publish(group, loaded, next);
+      if (!published) continue;
+      await this.#afterPublish(group, loaded, next, published, undefined, now);
+      await this.#metadata.put({ pk, sk: topicSk(topic.name), topicId: topic.id });
+      return mapLimit(partitions, CLAIM_CONCURRENCY, async (partition) => {
+        const committedOffset = await this.#resetOffset(topic, partition, request.target);
+        try {
+          await this.#metadata.update(
+            offsetsPk(group, topic.id),
+            partitionSk(partition),
+            { set: { committedOffset, committedAt: BigInt(now), owner: '', fence: BigInt(next.generation), topic: topic.name, partition: BigInt(partition) } },
+            { where: [{ anyOf: [{ attr: 'fence', op: 'notExists' }, { attr: 'fence', op: '<=', value: BigInt(next.generation) }] }] },
+          );
+        } catch (error) {
+          if (error instanceof ConditionFailedError) throw notEmpty(group);
+          throw error;
+        }
+        return { topic: topic.name, partition, committedOffset };
+      });
+    }
+    throw new SluiceError('UNAVAILABLE', `group ${group} is changing too fast; retry`);
+  }
+
+  async list(): Promise<string[]> {
+    return (await this.#metadata.query(GROUPS_PK)).map((item) => item.sk);
+  }
+
+  async #resetOffset(topic: Topic, partition: number, target: ResetTarget): Promise<bigint> {
+    const head = await this.#engine.log.readableHead(partitionPk(topic.id, partition));
+    switch (target.to) {
+      case 'earliest':
+        return head.logStartOffset;
+      case 'latest':
+        return head.highWatermark;
+      case 'timestamp':
+        return this.#engine.offsetForTimestamp(topic.name, partition, target.timestamp);
+      case 'offset':
+        // As Kafka's tool does: an offset outside the log is moved to its nearest end.
+        return target.offset < head.logStartOffset ? head.logStartOffset : target.offset > head.highWatermark ? head.highWatermark : target.offset;
+    }
+  }
+
+  /**
+   * Brings the group's generation up to date with its members: drops expired and departed members,
+   * takes in joined ones, releases revoking partitions (released by `release`, or past their
+   * deadline), follows topics deleted or created again. Returns the current generation.
+   */
+  async #rebalance(group: string, options: { release?: { memberId: string; generation: number } } = {}): Promise<Loaded> {
+    for (let attempt = 0; attempt < this.#maxAttempts; attempt++) {
+      const now = this.#now();
+      const loaded = await this.#load(group);
+      const view = await this.#view(group, now);
+      const { state } = loaded;
+      const released = new Set<string>();
+      const release = options.release;
+      if (release && release.generation === loaded.generation) {
+        const member = state.members.find((m) => m.id === release.memberId);
+        if (member) released.add(member.key);
+      }
+      for (const [key, deadline] of Object.entries(state.revokeBy)) if (deadline <= now) released.add(key);
+      for (const member of view.members) {
+        const before = state.members.find((m) => m.key === member.key);
+        if (before && before.id !== member.id) released.add(member.key); // a static member restarted: nothing to wait for
+      }
+      const topics = await this.#resolveTopics(view.members);
+      const unchanged = sameRoster(state.members, view.members) && sameTopics(state.topics, topics) && ![...released].some((key) => key in state.revokeBy);
+      if (unchanged) {
+        await this.#sweep(group, view, now);
+        return loaded;
+      }
+      const strategy = state.members.length > 0 ? state.strategy : (view.firstStrategy ?? state.strategy);
+      const next = nextState(state, { strategy, topics, members: view.members, released, now });
+      const published = await this.#publish(group, loaded, next);
+      if (published) {
+        await this.#afterPublish(group, loaded, next, published, view, now);
+        return { generation: next.generation, state: next };
+      }
+      await backoff(attempt);
+    }
+    throw new SluiceError('UNAVAILABLE', `group ${group} is changing too fast; retry`);
+  }
+
+  async #load(group: string): Promise<Loaded> {
+    const pk = groupPk(group);
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const head = await this.#metadata.get(pk, HEAD_SK);
+      if (!head) return { generation: 0, state: emptyState(DEFAULTS.groupStrategy) };
+      const item = await this.#metadata.get(pk, stringAttr(head, 'state') ?? '');
+      if (item) return { generation: numberAttr(head, 'generation'), state: decodeState(stringAttr(item, 'state') ?? ''), head };
+      // A newer generation replaced that state between the two reads: read the head again.
+    }
+    throw new SluiceError('UNAVAILABLE', `group ${group} is changing too fast; retry`);
+  }
+
+  async #view(group: string, now: number): Promise<MemberView> {
+    const pk = groupPk(group);
+    // Profiles first: a joiner writes its lease before its profile, so any profile seen here has its lease seen below.
+    const profiles = new Map((await this.#metadata.query(pk, prefixRange(PROFILE_PREFIX))).map((item) => [item.sk.slice(PROFILE_PREFIX.length), item]));
+    const leases = new Map((await this.#metadata.query(pk, prefixRange(LEASE_PREFIX))).map((item) => [item.sk.slice(LEASE_PREFIX.length), item]));
+    const expired: string[] = [];
+    const orphans = [...profiles.keys()].filter((id) => !leases.has(id));
+    let live: Array<{ member: RosterMember; joinedAt: number; strategy?: Strategy }> = [];
+    for (const [id, lease] of leases) {
+      if (numberAttr(lease, 'expiresAt') <= now) {
+        expired.push(id);
+        continue;
+      }
+      const profile = profiles.get(id);
+      if (!profile) continue; // joining: its profile comes next
+      const instanceId = stringAttr(profile, 'instanceId');
+      live.push({
+        member: {
+          id,
+          key: memberKey(id, instanceId),
+          ...(instanceId ? { instanceId } : {}),
+          topics: JSON.parse(stringAttr(profile, 'topics') ?? '[]') as string[],
+          rebalanceTimeoutMs: numberAttr(profile, 'rebalanceTimeoutMs', DEFAULTS.groupSessionTimeoutMs),
+        },
+        joinedAt: numberAttr(profile, 'joinedAt'),
+        strategy: stringAttr(profile, 'strategy') as Strategy | undefined,
+      });
+    }
+    // Earliest first; of two live members with one instanceId the newer wins (a restart), the older is fenced.
+    live.sort((a, b) => a.joinedAt - b.joinedAt || (a.member.id < b.member.id ? -1 : 1));
+    const byKey = new Map<string, (typeof live)[number]>();
+    const replaced: string[] = [];
+    for (const entry of live) {
+      const before = byKey.get(entry.member.key);
+      if (before) replaced.push(before.member.id);
+      byKey.set(entry.member.key, entry);
+    }
+    live = [...byKey.values()].sort((a, b) => a.joinedAt - b.joinedAt || (a.member.id < b.member.id ? -1 : 1)).slice(0, LIMITS.maxGroupMembers);
+    return {
+      members: live.map((entry) => entry.member).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)),
+      firstStrategy: live[0]?.strategy,
+      expired,
+      replaced,
+      orphans,
+    };
+  }
+
+  async #resolveTopics(members: readonly RosterMember[]): Promise<TopicRef[]> {
+    const names = [...new Set(members.flatMap((m) => m.topics))].sort();
+    const topics: TopicRef[] = [];
+    for (const name of names) {
+      try {
+        const topic = await this.#engine.topics.get(name);
+        topics.push({ name, id: topic.id, partitions: topic.partitions });
+      } catch (error) {
+        if (!(error instanceof SluiceError && error.code === 'TOPIC_NOT_FOUND')) throw error;
+      }
+    }
+    return topics;
+  }
+
+  /** Writes the state item, then moves the head to it. Returns the state's key, or undefined when another generation won. */
+  async #publish(group: string, loaded: Loaded, next: GroupState): Promise<string | undefined> {
+    const pk = groupPk(group);
+    const text = encodeState(next);
+    if (Buffer.byteLength(text) > LIMITS.maxGroupStateBytes) {
+      throw new SluiceError('INVALID_REQUEST', `group ${group} would need a ${Buffer.byteLength(text)}-byte state: fewer members, topics or partitions`);
+    }
+    const sk = stateSk(next.generation, randomNonce());
+    await this.#metadata.put({ pk, sk, state: text, generation: BigInt(next.generation) }, { itemExists: false });
+    await this.#afterStep('state-written', { group });
+    try {
+      await this.#metadata.put(
+        {
+          pk,
+          sk: HEAD_SK,
+          generation: BigInt(next.generation),
+          state: sk,
+          strategy: next.strategy,
+          revokeDeadline: BigInt(revokeDeadline(next)),
+          members: BigInt(next.members.length),
+          updatedAt: BigInt(next.createdAt),
+        },
+        loaded.head ? { where: [{ attr: 'generation', op: '=', value: BigInt(loaded.generation) }] } : { itemExists: false },
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionFailedError)) throw error;
+      await this.#metadata.delete(pk, sk).catch(() => {});
+      return undefined;
+    }
+    await this.#afterStep('head-written', { group });
+    return sk;
+  }
+
+  /** Housekeeping after a new generation; every step is safe to repeat or to miss (the next rebalance redoes it). */
+  async #afterPublish(group: string, loaded: Loaded, next: GroupState, stateKey: string, view: MemberView | undefined, now: number): Promise<void> {
+    const pk = groupPk(group);
+    if (!loaded.head) await this.#metadata.put({ pk: GROUPS_PK, sk: group, createdAt: BigInt(now) });
+    const known = new Set(loaded.state.topics.map((t) => `${t.name}\n${t.id}`));
+    for (const topic of next.topics) {
+      if (!known.has(`${topic.name}\n${topic.id}`)) await this.#metadata.put({ pk, sk: topicSk(topic.name), topicId: topic.id });
+    }
+    for (const old of await this.#metadata.query(pk, { gte: STATE_PREFIX, lt: stateKey })) await this.#metadata.delete(pk, old.sk);
+    if (view) await this.#sweep(group, view, now);
+  }
+
+  /** Deletes the items of expired, replaced and half-deleted members. */
+  async #sweep(group: string, view: MemberView, now: number): Promise<void> {
+    const pk = groupPk(group);
+    for (const id of view.expired) {
+      try {
+        await this.#metadata.delete(pk, leaseSk(id), { where: [{ attr: 'expiresAt', op: '<=', value: BigInt(now) }] });
+      } catch (error) {
+        if (error instanceof ConditionFailedError) continue; // renewed by a handler whose clock is behind ours
+        throw error;
+      }
+      await this.#metadata.delete(pk, profileSk(id));
+    }
+    for (const id of view.replaced) {
+      await this.#metadata.delete(pk, leaseSk(id));
+      await this.#metadata.delete(pk, profileSk(id));
+    }
+    for (const id of view.orphans) await this.#metadata.delete(pk, profileSk(id));
+  }
+
+  /**
+   * Claims partitions for their owner in `generation` and returns their committed offsets, read after
+   * the fence is up. 'stale' when a newer generation has already claimed one (rebalance again).
+   */
+  async #claim(group: string, memberId: string, generation: number, refs: readonly PartitionRef[]): Promise<AssignedPartition[] | 'stale'> {
+    const claimed = await mapLimit(refs, CLAIM_CONCURRENCY, async (ref): Promise<AssignedPartition | undefined> => {
+      const opk = offsetsPk(group, ref.topicId);
+      const sk = partitionSk(ref.partition);
+      const item = await this.#metadata.get(opk, sk);
+      if (numberAttr(item, 'fence', -1) > generation) return undefined;
+      // Already ours since an earlier claim: nobody else can have claimed it in between.
+      if (item && stringAttr(item, 'owner') === memberId) return { topic: ref.topic, partition: ref.partition, committedOffset: bigintAttr(item, 'committedOffset') ?? null };
+      try {
+        const after = await this.#metadata.update(
+          opk,
+          sk,
+          { set: { owner: memberId, fence: BigInt(generation), topic: ref.topic, partition: BigInt(ref.partition) } },
+          { where: [{ anyOf: [{ attr: 'fence', op: 'notExists' }, { attr: 'fence', op: '<=', value: BigInt(generation) }] }] },
+        );
+        return { topic: ref.topic, partition: ref.partition, committedOffset: bigintAttr(after, 'committedOffset') ?? null };
+      } catch (error) {
+        if (error instanceof ConditionFailedError) return undefined;
+        throw error;
+      }
+    });
+    return claimed.every((c) => c !== undefined) ? (claimed as AssignedPartition[]) : 'stale';
+  }
+}
+
+/** The share as the commit check reads it: "topic\npartition" → topic id. */
+function encodeShare(assignments: readonly PartitionRef[], revoking: readonly PartitionRef[]): string {
+  const byTopic = new Map<string, [string, string, number[]]>();
+  for (const ref of [...assignments, ...revoking]) {
+    let entry = byTopic.get(ref.topic);
+    if (!entry) byTopic.set(ref.topic, (entry = [ref.topic, ref.topicId, []]));
+    entry[2].push(ref.partition);
+  }
+  return JSON.stringify({ owned: [...byTopic.values()] });
+}
+
+function decodeShare(text: string): Map<string, string> {
+  const raw = JSON.parse(text) as { owned?: Array<[string, string, number[]]> };
+  const out = new Map<string, string>();
+  for (const [topic, topicId, partitions] of raw.owned ?? []) for (const p of partitions) out.set(`${topic}\n${p}`, topicId);
+  return out;
+}
+
+function alive(now: number): Clause {
+  return { attr: 'expiresAt', op: '>', value: BigInt(now) };
+}
+
+function unknownMember(memberId: string): SluiceError {
+  return new SluiceError('UNKNOWN_MEMBER', `member ${memberId} is not in the group (it left, expired or was replaced): join again without memberId`, {
+    details: { memberId },
+  });
+}
+
+function illegal(message: string, details: Record<string, unknown> = {}): SluiceError {
+  return new SluiceError('ILLEGAL_GENERATION', message, { details });
+}
+
+function notEmpty(group: string, members?: number): SluiceError {
+  return new SluiceError('GROUP_NOT_EMPTY', `offsets of group ${group} can be reset only while it has no members${members ? ` (it has ${members})` : ''}`);
+}
+
+function unlessConditionFailed<T>(value: T): (error: unknown) => T {
+  return (error) => {
+    if (error instanceof ConditionFailedError) return value;
+    throw error;
+  };
+}
+
+async function backoff(attempt: number): Promise<void> {
+  await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(50, 2 + attempt * 5)));
+}
+
+export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i], i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}

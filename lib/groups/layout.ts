@@ -1,0 +1,107 @@
+/**
+ * Where consumer groups keep things in the metadata store. Nothing else builds these keys.
+ *
+ *   g#<group> / head                          generation, state (sk of the state item), strategy,
+ *                                             revokeDeadline: the small item every heartbeat reads; changed
+ *                                             only by compare-and-set on `generation` (a rebalance)
+ *   g#<group> / s#<generation>#<random>       the state of one generation, immutable: topics, roster,
+ *                                             target and owned assignment (per partition: a member index)
+ *   g#<group> / m#<memberId>                  the member's lease: expiresAt, generation it last joined,
+ *                                             revoking flag, watch (the member whose lease it checks).
+ *                                             Kept small: a heartbeat rewrites it (1 write unit)
+ *   g#<group> / a#<memberId>                  the member's profile and share: instanceId, topics,
+ *                                             rebalanceTimeoutMs, generation, owned and revoking
+ *                                             partitions. Written by its (re)joins only
+ *   g#<group> / t#<topic>                     a topic the group has subscribed to (id), so describe finds
+ *                                             offsets of topics no member subscribes to any more
+ *   go#<group>#<topicId> / p#<partition>      the partition's ownership and offset: owner, fence (the
+ *                                             generation in which the owner claimed it), committedOffset
+ *   groups / <group>                          listing
+ *
+ * Offsets are kept per topic id, not name, so a topic deleted and created again starts with no
+ * committed offsets. Group names follow topic names: 1-249 characters of [a-zA-Z0-9._-].
+ */
+import { SluiceError } from '../errors.ts';
+import type { Item } from '../storage/ports.ts';
+
+export const GROUPS_PK = 'groups';
+export const HEAD_SK = 'head';
+export const GROUP_NAME = /^[a-zA-Z0-9._-]{1,249}$/;
+const GENERATION_DIGITS = 12;
+const PARTITION_DIGITS = 5;
+
+export function groupPk(group: string): string {
+  return `g#${group}`;
+}
+
+export function stateSk(generation: number, nonce: string): string {
+  return `s#${generation.toString().padStart(GENERATION_DIGITS, '0')}#${nonce}`;
+}
+export const STATE_PREFIX = 's#';
+
+export function leaseSk(memberId: string): string {
+  return `m#${memberId}`;
+}
+export const LEASE_PREFIX = 'm#';
+
+export function profileSk(memberId: string): string {
+  return `a#${memberId}`;
+}
+export const PROFILE_PREFIX = 'a#';
+
+export function topicSk(topic: string): string {
+  return `t#${topic}`;
+}
+export const TOPIC_PREFIX = 't#';
+
+export function offsetsPk(group: string, topicId: string): string {
+  return `go#${group}#${topicId}`;
+}
+
+export function partitionSk(partition: number): string {
+  return `p#${partition.toString().padStart(PARTITION_DIGITS, '0')}`;
+}
+
+/** Sort-key bounds of every item whose key starts with `prefix` (all keys here are ASCII below `~`). */
+export function prefixRange(prefix: string): { gte: string; lt: string } {
+  return { gte: prefix, lt: `${prefix}~` };
+}
+
+export function validateGroupName(group: string): void {
+  if (!GROUP_NAME.test(group) || group === '.' || group === '..') {
+    throw new SluiceError('INVALID_REQUEST', 'invalid group name: must be 1-249 characters of [a-zA-Z0-9._-]', { details: { field: 'group' } });
+  }
+}
+
+/**
+ * Member ids carry the member's session timeout (`<random>.<timeoutMs>`), so a heartbeat renews the
+ * lease with one conditional write and no read: `expiresAt = now + timeout` needs the timeout, and the
+ * port cannot compute with stored attributes. A forged suffix names no member item, so it finds none.
+ */
+export function newMemberId(sessionTimeoutMs: number): string {
+  return `${Buffer.from(crypto.getRandomValues(new Uint8Array(12))).toString('base64url')}.${sessionTimeoutMs}`;
+}
+
+export function sessionTimeoutOf(memberId: string): number | undefined {
+  const match = /^[A-Za-z0-9_-]{16}\.(\d{1,9})$/.exec(memberId);
+  return match ? Number(match[1]) : undefined;
+}
+
+export function randomNonce(): string {
+  return Buffer.from(crypto.getRandomValues(new Uint8Array(6))).toString('hex');
+}
+
+export function bigintAttr(item: Item | undefined, name: string): bigint | undefined {
+  const value = item?.[name];
+  return typeof value === 'bigint' ? value : undefined;
+}
+
+export function numberAttr(item: Item | undefined, name: string, fallback = 0): number {
+  const value = item?.[name];
+  return typeof value === 'bigint' ? Number(value) : fallback;
+}
+
+export function stringAttr(item: Item | undefined, name: string): string | undefined {
+  const value = item?.[name];
+  return typeof value === 'string' ? value : undefined;
+}
