@@ -278,6 +278,7 @@ export class Groups {
         { itemExists: false },
       );
       await this.#afterStep('profile-written', { group, memberId });
+      if (req.instanceId) await this.#fenceInstance(group, req.instanceId, memberId);
     }
 
     for (let attempt = 0; attempt < this.#maxAttempts; attempt++) {
@@ -639,6 +640,21 @@ export class Groups {
     };
   }
 
+  /**
+   * A static member restarting: the member that had its instanceId is replaced now, not by comparing
+   * join times (handlers' clocks differ). Deleting its lease fences it: its heartbeats find no lease,
+   * its commits fail the lease check, and its in-flight commits fail the fence this member raises.
+   */
+  async #fenceInstance(group: string, instanceId: string, memberId: string): Promise<void> {
+    const pk = groupPk(group);
+    for (const profile of await this.#metadata.query(pk, prefixRange(PROFILE_PREFIX))) {
+      const id = profile.sk.slice(PROFILE_PREFIX.length);
+      if (id === memberId || stringAttr(profile, 'instanceId') !== instanceId) continue;
+      await this.#metadata.delete(pk, leaseSk(id));
+      await this.#metadata.delete(pk, profileSk(id));
+    }
+  }
+
   async #resolveTopics(members: readonly RosterMember[]): Promise<TopicRef[]> {
     const names = [...new Set(members.flatMap((m) => m.topics))].sort();
     const topics: TopicRef[] = [];
@@ -694,7 +710,10 @@ export class Groups {
     for (const topic of next.topics) {
       if (!known.has(`${topic.name}\n${topic.id}`)) await this.#metadata.put({ pk, sk: topicSk(topic.name), topicId: topic.id });
     }
-    for (const old of await this.#metadata.query(pk, { gte: STATE_PREFIX, lt: stateKey })) await this.#metadata.delete(pk, old.sk);
+    // Older generations, and states of this generation that lost the race or whose writer crashed.
+    for (const old of await this.#metadata.query(pk, { gte: STATE_PREFIX, lt: stateSk(next.generation + 1, '') })) {
+      if (old.sk !== stateKey) await this.#metadata.delete(pk, old.sk);
+    }
     if (view) await this.#sweep(group, view, now);
   }
 

@@ -1,0 +1,4 @@
+import { groupsSuite } from './groups.suite.ts';
+import { memoryBackend } from '../support/backends.ts';
+
+groupsSuite('memory', memoryBackend);
