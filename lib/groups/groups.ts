@@ -345,8 +345,10 @@ export class Groups {
     let maintain = deadline > 0 && deadline <= now;
     const watch = stringAttr(lease, 'watch');
     if (!maintain && watch) {
+      // The watched member expired, or its lease is gone while this member is current (it was in this
+      // generation's roster: it left or was replaced, and the rebalance after that did not happen).
       const watched = await this.#metadata.get(pk, leaseSk(watch));
-      maintain = watched !== undefined && numberAttr(watched, 'expiresAt') <= now;
+      maintain = watched ? numberAttr(watched, 'expiresAt') <= now : numberAttr(lease, 'generation') === current;
     }
     if (maintain) {
       try {
