@@ -4,12 +4,17 @@
  * finds the group needing a change (a member joined, left, expired, released its revoking partitions
  * or ran out of time to) makes it, by compare-and-set on the group head. Item layout: layout.ts.
  *
- *  join       writes the member's lease and profile, then rebalances: reads the head and the state it
- *             points to, lists the members (leases and profiles), and if the live roster differs from
- *             the state's, computes the next generation (state.ts), writes it as a new immutable state
- *             item and moves the head to it (condition: generation unchanged). A loser re-reads; a
- *             winner includes every member whose lease it saw, so a crowd joining at once converges in
- *             a few rounds. Then the member claims its partitions and records its share.
+ *  join       a new member writes its lease and profile; then any join rebalances: reads the head and
+ *             the state it points to, lists the members (leases and profiles), and if the live roster
+ *             differs from the state's, computes the next generation (state.ts), writes it as a new
+ *             immutable state item and moves the head to it (condition: generation unchanged). A loser
+ *             re-reads; a winner includes every member whose lease it saw, so a crowd joining at once
+ *             lands in one generation. Then the member claims its partitions and records its share and
+ *             generation (a rejoin that changes nothing else writes only its lease).
+ *  release    a member told to give partitions up (revoking) commits them and rejoins: that marks its
+ *             lease released. When every member giving partitions up has released them (or one has run
+ *             past its rebalance timeout), the next rebalance publishes the generation that hands them
+ *             over: one handover round per membership change, as in Kafka's cooperative protocol.
  *  claim      per partition: owner := member, fence := generation, if fence <= generation; returns the
  *             committed offset. The claim raises the fence before the new owner reads the offset, so no
  *             commit of an older owner can land after that read.
@@ -82,6 +87,7 @@ export type GroupStep =
   | 'head-written'
   | 'partitions-claimed'
   | 'share-written'
+  | 'released'
   | 'commit-checked'
   | 'member-removed';
 
@@ -209,6 +215,8 @@ interface MemberView {
   readonly replaced: string[];
   /** Profiles whose lease is gone. */
   readonly orphans: string[];
+  /** Every lease, by member id. */
+  readonly leases: ReadonlyMap<string, Item>;
 }
 
 const CLAIM_CONCURRENCY = 16;
@@ -245,36 +253,60 @@ export class Groups {
     }
     const profile = { topics: JSON.stringify(topics), rebalanceTimeoutMs: BigInt(req.rebalanceTimeoutMs ?? req.sessionTimeoutMs), strategy: req.strategy };
     let memberId: string;
-    let release: { memberId: string; generation: number } | undefined;
+    let timeout: number;
+    /** The share as the member's profile holds it, so an unchanged share is not written again. */
+    let recordedShare: string | undefined;
+    /** Set when this member has released its revoking partitions in that generation. */
+    let releasedIn: number | undefined;
     if (req.memberId !== undefined) {
       memberId = req.memberId;
-      const timeout = sessionTimeoutOf(memberId);
-      if (timeout === undefined) throw unknownMember(memberId);
+      const fromId = sessionTimeoutOf(memberId);
+      if (fromId === undefined) throw unknownMember(memberId);
+      timeout = fromId;
+      const [lease, stored] = await Promise.all([this.#metadata.get(pk, leaseSk(memberId)), this.#metadata.get(pk, profileSk(memberId))]);
       const now = this.#now();
-      let old: Item;
+      if (!lease || !stored || numberAttr(lease, 'expiresAt') <= now) throw unknownMember(memberId);
       try {
-        old = await this.#metadata.update(pk, leaseSk(memberId), { set: { expiresAt: BigInt(now + timeout) } }, { where: [alive(now)] }, { returnValues: 'old' });
-        await this.#metadata.update(pk, profileSk(memberId), { set: profile }, { itemExists: true });
+        if (stringAttr(stored, 'topics') !== profile.topics || bigintAttr(stored, 'rebalanceTimeoutMs') !== profile.rebalanceTimeoutMs || stringAttr(stored, 'strategy') !== profile.strategy) {
+          await this.#metadata.update(pk, profileSk(memberId), { set: profile }, { itemExists: true });
+        }
+        recordedShare = stringAttr(stored, 'share');
+        const leaseGeneration = numberAttr(lease, 'generation');
+        if (lease.revoking === true && leaseGeneration === numberAttr(head, 'generation')) {
+          // A rejoin after seeing revoking partitions releases them: they leave its share now, and move to
+          // their new owners in the next generation, published once every member giving some up has
+          // released (or its rebalance timeout has passed), so one handover round serves them all.
+          recordedShare = withoutRevoking(recordedShare);
+          await this.#metadata.update(pk, profileSk(memberId), { set: { share: recordedShare } }, { itemExists: true });
+          await this.#metadata.update(
+            pk,
+            leaseSk(memberId),
+            { set: { revoking: false, expiresAt: BigInt(now + timeout) } },
+            { where: [alive(now), { attr: 'generation', op: '=', value: BigInt(leaseGeneration) }] },
+          );
+          await this.#afterStep('released', { group, memberId });
+        }
+        if (lease.revoking !== true || leaseGeneration === numberAttr(head, 'generation')) releasedIn = leaseGeneration;
       } catch (error) {
         if (error instanceof ConditionFailedError) throw unknownMember(memberId);
         throw error;
       }
-      // A rejoin after seeing revoking partitions releases them.
-      if (old.revoking === true) release = { memberId, generation: numberAttr(old, 'generation') };
     } else {
       if (memberCount >= LIMITS.maxGroupMembers) {
         throw new SluiceError('INVALID_REQUEST', `group ${group} has the maximum of ${LIMITS.maxGroupMembers} members`);
       }
-      memberId = newMemberId(req.sessionTimeoutMs);
+      timeout = req.sessionTimeoutMs;
+      memberId = newMemberId(timeout);
       const now = this.#now();
       // Lease before profile (and list profiles before leases): a profile never looks orphaned while its member joins.
       await this.#metadata.put(
-        { pk, sk: leaseSk(memberId), expiresAt: BigInt(now + req.sessionTimeoutMs), generation: 0n, revoking: false, watch: '' },
+        { pk, sk: leaseSk(memberId), expiresAt: BigInt(now + timeout), generation: 0n, revoking: false, watch: '' },
         { itemExists: false },
       );
       await this.#afterStep('lease-written', { group, memberId });
+      recordedShare = encodeShare([], []);
       await this.#metadata.put(
-        { pk, sk: profileSk(memberId), ...profile, ...(req.instanceId ? { instanceId: req.instanceId } : {}), joinedAt: BigInt(now), generation: 0n, share: '{}' },
+        { pk, sk: profileSk(memberId), ...profile, ...(req.instanceId ? { instanceId: req.instanceId } : {}), joinedAt: BigInt(now), share: recordedShare },
         { itemExists: false },
       );
       await this.#afterStep('profile-written', { group, memberId });
@@ -282,8 +314,7 @@ export class Groups {
     }
 
     for (let attempt = 0; attempt < this.#maxAttempts; attempt++) {
-      const loaded = await this.#rebalance(group, { release });
-      release = undefined;
+      const loaded = await this.#rebalance(group);
       const index = loaded.state.members.findIndex((m) => m.id === memberId);
       if (index < 0) {
         const lease = await this.#metadata.get(pk, leaseSk(memberId));
@@ -292,24 +323,27 @@ export class Groups {
       }
       const generation = loaded.generation;
       const share = shareOf(loaded.state, index);
+      // Released in this generation: the handover is pending, they are no longer this member's.
+      const revoking = releasedIn === generation ? [] : share.revoking;
       const assignments = await this.#claim(group, memberId, generation, share.assignments);
       if (assignments === 'stale') continue;
       await this.#afterStep('partitions-claimed', { group, memberId });
       const members = loaded.state.members;
       const watch = members.length > 1 ? members[(index + 1) % members.length].id : '';
+      const encoded = encodeShare(share.assignments, revoking);
       try {
-        const notNewer: Clause = { attr: 'generation', op: '<=', value: BigInt(generation) };
-        await this.#metadata.update(
-          pk,
-          profileSk(memberId),
-          { set: { generation: BigInt(generation), share: encodeShare(share.assignments, share.revoking) } },
-          { itemExists: true, where: [notNewer] },
-        );
+        // Share before generation: a commit checks the lease's generation, then the share, so a share
+        // newer than the lease's generation is never used (that generation is not current yet for it).
+        if (encoded !== recordedShare) {
+          await this.#metadata.update(pk, profileSk(memberId), { set: { share: encoded } }, { itemExists: true });
+          recordedShare = encoded;
+        }
+        const now = this.#now();
         await this.#metadata.update(
           pk,
           leaseSk(memberId),
-          { set: { generation: BigInt(generation), revoking: share.revoking.length > 0, watch } },
-          { where: [alive(this.#now()), notNewer] },
+          { set: { generation: BigInt(generation), revoking: revoking.length > 0, watch, expiresAt: BigInt(now + timeout) } },
+          { where: [alive(now), { attr: 'generation', op: '<=', value: BigInt(generation) }] },
         );
       } catch (error) {
         if (!(error instanceof ConditionFailedError)) throw error;
@@ -318,7 +352,7 @@ export class Groups {
         continue; // a concurrent join of this member recorded a newer generation
       }
       await this.#afterStep('share-written', { group, memberId });
-      return { memberId, generation, assignments, revoking: share.revoking.map(({ topic, partition }) => ({ topic, partition })) };
+      return { memberId, generation, assignments, revoking: revoking.map(({ topic, partition }) => ({ topic, partition })) };
     }
     throw new SluiceError('UNAVAILABLE', `group ${group} is changing too fast; join again`);
   }
@@ -396,7 +430,7 @@ export class Groups {
       throw illegal(`member ${memberId} has expired: its session timed out`);
     }
     const current = numberAttr(head, 'generation');
-    if (generation !== current || numberAttr(profile, 'generation') !== generation) {
+    if (generation !== current || numberAttr(lease, 'generation') !== generation) {
       throw illegal(`generation ${generation} is not the current generation ${current} of member ${memberId}: rejoin`, { generation: current });
     }
     const share = decodeShare(stringAttr(profile, 'share') ?? '{}');
@@ -548,25 +582,29 @@ export class Groups {
    * takes in joined ones, releases revoking partitions (released by `release`, or past their
    * deadline), follows topics deleted or created again. Returns the current generation.
    */
-  async #rebalance(group: string, options: { release?: { memberId: string; generation: number } } = {}): Promise<Loaded> {
+  async #rebalance(group: string): Promise<Loaded> {
     for (let attempt = 0; attempt < this.#maxAttempts; attempt++) {
       const now = this.#now();
       const loaded = await this.#load(group);
       const view = await this.#view(group, now);
       const { state } = loaded;
-      const released = new Set<string>();
-      const release = options.release;
-      if (release && release.generation === loaded.generation) {
-        const member = state.members.find((m) => m.id === release.memberId);
-        if (member) released.add(member.key);
-      }
-      for (const [key, deadline] of Object.entries(state.revokeBy)) if (deadline <= now) released.add(key);
+      // Revoking partitions move on when their holder has released them (rejoined in this generation
+      // after seeing them), or when its rebalance timeout has passed; a new generation is published for
+      // that once every holder has released, or at once when one has run out of time.
+      const revokers = Object.keys(state.revokeBy);
+      const forced = revokers.filter((key) => state.revokeBy[key] <= now);
+      const releasedKeys = revokers.filter((key) => {
+        const lease = view.leases.get(state.members.find((m) => m.key === key)?.id ?? '');
+        return lease !== undefined && numberAttr(lease, 'generation') === loaded.generation && lease.revoking !== true;
+      });
+      const released = new Set([...forced, ...releasedKeys]);
       for (const member of view.members) {
         const before = state.members.find((m) => m.key === member.key);
         if (before && before.id !== member.id) released.add(member.key); // a static member restarted: nothing to wait for
       }
+      const handover = forced.length > 0 || (revokers.length > 0 && revokers.every((key) => released.has(key)));
       const topics = await this.#resolveTopics(view.members);
-      const unchanged = sameRoster(state.members, view.members) && sameTopics(state.topics, topics) && ![...released].some((key) => key in state.revokeBy);
+      const unchanged = sameRoster(state.members, view.members) && sameTopics(state.topics, topics) && !handover;
       if (unchanged) {
         await this.#sweep(group, view, now);
         return loaded;
@@ -639,6 +677,7 @@ export class Groups {
       expired,
       replaced,
       orphans,
+      leases,
     };
   }
 
@@ -767,22 +806,33 @@ export class Groups {
   }
 }
 
-/** The share as the commit check reads it: "topic\npartition" → topic id. */
+/** A member's share as its profile stores it: the partitions it may commit, by topic. */
 function encodeShare(assignments: readonly PartitionRef[], revoking: readonly PartitionRef[]): string {
-  const byTopic = new Map<string, [string, string, number[]]>();
-  for (const ref of [...assignments, ...revoking]) {
-    let entry = byTopic.get(ref.topic);
-    if (!entry) byTopic.set(ref.topic, (entry = [ref.topic, ref.topicId, []]));
-    entry[2].push(ref.partition);
-  }
-  return JSON.stringify({ owned: [...byTopic.values()] });
+  const group = (refs: readonly PartitionRef[]) => {
+    const byTopic = new Map<string, [string, string, number[]]>();
+    for (const ref of refs) {
+      let entry = byTopic.get(ref.topic);
+      if (!entry) byTopic.set(ref.topic, (entry = [ref.topic, ref.topicId, []]));
+      entry[2].push(ref.partition);
+    }
+    return [...byTopic.values()];
+  };
+  return JSON.stringify({ owned: group(assignments), revoking: group(revoking) });
 }
 
+type StoredShare = { owned?: Array<[string, string, number[]]>; revoking?: Array<[string, string, number[]]> };
+
+/** "topic\npartition" → topic id, for every partition the member may commit. */
 function decodeShare(text: string): Map<string, string> {
-  const raw = JSON.parse(text) as { owned?: Array<[string, string, number[]]> };
+  const raw = JSON.parse(text) as StoredShare;
   const out = new Map<string, string>();
-  for (const [topic, topicId, partitions] of raw.owned ?? []) for (const p of partitions) out.set(`${topic}\n${p}`, topicId);
+  for (const [topic, topicId, partitions] of [...(raw.owned ?? []), ...(raw.revoking ?? [])]) for (const p of partitions) out.set(`${topic}\n${p}`, topicId);
   return out;
+}
+
+function withoutRevoking(text: string | undefined): string {
+  const raw = JSON.parse(text ?? '{}') as StoredShare;
+  return JSON.stringify({ owned: raw.owned ?? [], revoking: [] });
 }
 
 function alive(now: number): Clause {

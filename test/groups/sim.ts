@@ -44,13 +44,16 @@ export class SimMember {
 
 /**
  * Heartbeats every member and lets each rejoin while its heartbeat says so, releasing revoking
- * partitions (after `onRevoking`, where a client commits them), until a full round is quiet.
+ * partitions (after `onRevoking`, where a client commits them), until a full round is quiet. Returns
+ * how many heartbeats that took (each is one write of the member's lease).
  */
-export async function settle(members: readonly SimMember[], onRevoking?: (member: SimMember) => Promise<void>): Promise<void> {
+export async function settle(members: readonly SimMember[], onRevoking?: (member: SimMember) => Promise<void>): Promise<{ heartbeats: number }> {
+  let heartbeats = 0;
   for (let round = 0; round < 50; round++) {
     let quiet = true;
     for (const member of members) {
       const { rebalance } = await member.heartbeat();
+      heartbeats++;
       if (!rebalance) continue;
       quiet = false;
       await member.join();
@@ -59,7 +62,7 @@ export async function settle(members: readonly SimMember[], onRevoking?: (member
         await member.join();
       }
     }
-    if (quiet) return;
+    if (quiet) return { heartbeats };
   }
   throw new Error('the group did not settle in 50 rounds');
 }
