@@ -18,7 +18,7 @@
  *  claim      per partition: owner := member, fence := generation, if fence <= generation; returns the
  *             committed offset. The claim raises the fence before the new owner reads the offset, so no
  *             commit of an older owner can land after that read.
- *  heartbeat  one conditional write on the member's own lease (expiresAt := now + session timeout, if
+ *  heartbeat  one conditional write on the member's own lease (leaseUntil := now + session timeout, if
  *             not yet expired) and a read of the head: `rebalance` when the member is behind the head's
  *             generation or holds revoking partitions. It also looks at one other member's lease (the
  *             next one in the roster), so an expired member is noticed without a coordinator.
@@ -265,7 +265,7 @@ export class Groups {
       timeout = fromId;
       const [lease, stored] = await Promise.all([this.#metadata.get(pk, leaseSk(memberId)), this.#metadata.get(pk, profileSk(memberId))]);
       const now = this.#now();
-      if (!lease || !stored || numberAttr(lease, 'expiresAt') <= now) throw unknownMember(memberId);
+      if (!lease || !stored || numberAttr(lease, 'leaseUntil') <= now) throw unknownMember(memberId);
       try {
         if (stringAttr(stored, 'topics') !== profile.topics || bigintAttr(stored, 'rebalanceTimeoutMs') !== profile.rebalanceTimeoutMs || stringAttr(stored, 'strategy') !== profile.strategy) {
           await this.#metadata.update(pk, profileSk(memberId), { set: profile }, { itemExists: true });
@@ -281,7 +281,7 @@ export class Groups {
           await this.#metadata.update(
             pk,
             leaseSk(memberId),
-            { set: { revoking: false, expiresAt: BigInt(now + timeout) } },
+            { set: { revoking: false, leaseUntil: BigInt(now + timeout) } },
             { where: [alive(now), { attr: 'generation', op: '=', value: BigInt(leaseGeneration) }] },
           );
           await this.#afterStep('released', { group, memberId });
@@ -300,7 +300,7 @@ export class Groups {
       const now = this.#now();
       // Lease before profile (and list profiles before leases): a profile never looks orphaned while its member joins.
       await this.#metadata.put(
-        { pk, sk: leaseSk(memberId), expiresAt: BigInt(now + timeout), generation: 0n, revoking: false, watch: '' },
+        { pk, sk: leaseSk(memberId), leaseUntil: BigInt(now + timeout), generation: 0n, revoking: false, watch: '' },
         { itemExists: false },
       );
       await this.#afterStep('lease-written', { group, memberId });
@@ -318,7 +318,7 @@ export class Groups {
       const index = loaded.state.members.findIndex((m) => m.id === memberId);
       if (index < 0) {
         const lease = await this.#metadata.get(pk, leaseSk(memberId));
-        if (!lease || numberAttr(lease, 'expiresAt') <= this.#now()) throw unknownMember(memberId);
+        if (!lease || numberAttr(lease, 'leaseUntil') <= this.#now()) throw unknownMember(memberId);
         continue; // listed after the rebalance that just ran looked: the next one takes it in
       }
       const generation = loaded.generation;
@@ -342,13 +342,13 @@ export class Groups {
         await this.#metadata.update(
           pk,
           leaseSk(memberId),
-          { set: { generation: BigInt(generation), revoking: revoking.length > 0, watch, expiresAt: BigInt(now + timeout) } },
+          { set: { generation: BigInt(generation), revoking: revoking.length > 0, watch, leaseUntil: BigInt(now + timeout) } },
           { where: [alive(now), { attr: 'generation', op: '<=', value: BigInt(generation) }] },
         );
       } catch (error) {
         if (!(error instanceof ConditionFailedError)) throw error;
         const lease = await this.#metadata.get(pk, leaseSk(memberId));
-        if (!lease || numberAttr(lease, 'expiresAt') <= this.#now()) throw unknownMember(memberId);
+        if (!lease || numberAttr(lease, 'leaseUntil') <= this.#now()) throw unknownMember(memberId);
         continue; // a concurrent join of this member recorded a newer generation
       }
       await this.#afterStep('share-written', { group, memberId });
@@ -365,7 +365,7 @@ export class Groups {
     const now = this.#now();
     const [lease, head] = await Promise.all([
       this.#metadata
-        .update(pk, leaseSk(memberId), { set: { expiresAt: BigInt(now + timeout) } }, { where: [alive(now)] })
+        .update(pk, leaseSk(memberId), { set: { leaseUntil: BigInt(now + timeout) } }, { where: [alive(now)] })
         .catch(unlessConditionFailed(undefined)),
       this.#metadata.get(pk, HEAD_SK),
     ]);
@@ -382,7 +382,7 @@ export class Groups {
       // The watched member expired, or its lease is gone while this member is current (it was in this
       // generation's roster: it left or was replaced, and the rebalance after that did not happen).
       const watched = await this.#metadata.get(pk, leaseSk(watch));
-      maintain = watched ? numberAttr(watched, 'expiresAt') <= now : numberAttr(lease, 'generation') === current;
+      maintain = watched ? numberAttr(watched, 'leaseUntil') <= now : numberAttr(lease, 'generation') === current;
     }
     if (maintain) {
       try {
@@ -425,7 +425,7 @@ export class Groups {
       this.#metadata.get(pk, profileSk(memberId)),
     ]);
     if (!lease || !profile) throw illegal(`member ${memberId} is not in group ${group}`);
-    if (numberAttr(lease, 'expiresAt') <= now) {
+    if (numberAttr(lease, 'leaseUntil') <= now) {
       await this.#rebalance(group).catch(() => {});
       throw illegal(`member ${memberId} has expired: its session timed out`);
     }
@@ -642,7 +642,7 @@ export class Groups {
     const orphans = [...profiles.keys()].filter((id) => !leases.has(id));
     let live: Array<{ member: RosterMember; joinedAt: number; strategy?: Strategy }> = [];
     for (const [id, lease] of leases) {
-      if (numberAttr(lease, 'expiresAt') <= now) {
+      if (numberAttr(lease, 'leaseUntil') <= now) {
         expired.push(id);
         continue;
       }
@@ -763,7 +763,7 @@ export class Groups {
     const pk = groupPk(group);
     for (const id of view.expired) {
       try {
-        await this.#metadata.delete(pk, leaseSk(id), { where: [{ attr: 'expiresAt', op: '<=', value: BigInt(now) }] });
+        await this.#metadata.delete(pk, leaseSk(id), { where: [{ attr: 'leaseUntil', op: '<=', value: BigInt(now) }] });
       } catch (error) {
         if (error instanceof ConditionFailedError) continue; // renewed by a handler whose clock is behind ours
         throw error;
@@ -836,7 +836,7 @@ function withoutRevoking(text: string | undefined): string {
 }
 
 function alive(now: number): Clause {
-  return { attr: 'expiresAt', op: '>', value: BigInt(now) };
+  return { attr: 'leaseUntil', op: '>', value: BigInt(now) };
 }
 
 function unknownMember(memberId: string): SluiceError {

@@ -6,7 +6,8 @@
  *                                             only by compare-and-set on `generation` (a rebalance)
  *   g#<group> / s#<generation>#<random>       the state of one generation, immutable: topics, roster,
  *                                             target and owned assignment (per partition: a member index)
- *   g#<group> / m#<memberId>                  the member's lease: expiresAt, generation it last joined,
+ *   g#<group> / m#<memberId>                  the member's lease: leaseUntil (epoch ms; deliberately not the
+ *                                             stores' `expiresAt` TTL attribute), generation it last joined,
  *                                             revoking flag, watch (the member whose lease it checks).
  *                                             Kept small: a heartbeat rewrites it (1 write unit)
  *   g#<group> / a#<memberId>                  the member's profile and share: instanceId, topics,
@@ -75,7 +76,7 @@ export function validateGroupName(group: string): void {
 
 /**
  * Member ids carry the member's session timeout (`<random>.<timeoutMs>`), so a heartbeat renews the
- * lease with one conditional write and no read: `expiresAt = now + timeout` needs the timeout, and the
+ * lease with one conditional write and no read: `leaseUntil = now + timeout` needs the timeout, and the
  * port cannot compute with stored attributes. A forged suffix names no member item, so it finds none.
  */
 export function newMemberId(sessionTimeoutMs: number): string {
