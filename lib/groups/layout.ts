@@ -8,11 +8,12 @@
  *                                             target and owned assignment (per partition: a member index)
  *   g#<group> / m#<memberId>                  the member's lease: leaseUntil (epoch ms; deliberately not the
  *                                             stores' `expiresAt` TTL attribute), generation it last joined,
- *                                             revoking flag, watch (the member whose lease it checks).
- *                                             Kept small: a heartbeat rewrites it (1 write unit)
- *   g#<group> / a#<memberId>                  the member's profile and share: instanceId, topics,
- *                                             rebalanceTimeoutMs, generation, owned and revoking
- *                                             partitions. Written by its (re)joins only
+ *                                             revoking (holds partitions to give up; false once released),
+ *                                             watch (the member whose lease it checks). Kept small: a
+ *                                             heartbeat rewrites it (1 write unit)
+ *   g#<group> / a#<memberId>                  the member's profile and share: instanceId, topics, strategy,
+ *                                             rebalanceTimeoutMs, joinedAt, share (the partitions it may
+ *                                             commit: owned and revoking). Written when its join changes them
  *   g#<group> / t#<topic>                     a topic the group has subscribed to (id), so describe finds
  *                                             offsets of topics no member subscribes to any more
  *   go#<group>#<topicId> / p#<partition>      the partition's ownership and offset: owner, fence (the
