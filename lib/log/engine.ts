@@ -9,6 +9,8 @@ import { partitionPk, type PartitionHead } from './layout.ts';
 import { PartitionLog } from './partition-log.ts';
 import { Producer, type AppendResult, type IdempotencyOptions, type PartitionAppend, type ProduceStep } from './produce.ts';
 import { RangeCache } from './range-cache.ts';
+import type { CompactionStep } from './compaction.ts';
+import { Maintenance, type MaintenanceOptions, type MaintenanceReport } from './maintenance.ts';
 import { SegmentIndexCache, locateInEntry, offsetForTimestampIn, outOfRange, planRead, readBatches, type ReadSources, type StoredBatch } from './read.ts';
 import { Topics, type Topic } from './topics.ts';
 
@@ -22,8 +24,13 @@ export interface EngineOptions {
   readonly objectCacheBytes?: number;
   readonly topicCacheMs?: number;
   readonly idempotencyTtlMs?: number;
+  readonly objectCommitWindowMs?: number;
+  /** Compaction, retention and garbage collection; see DEFAULTS for each. */
+  readonly maintenance?: Partial<MaintenanceOptions>;
   /** Test hook: runs after each produce step; throwing simulates a crash at that point. */
   readonly afterProduceStep?: (step: ProduceStep) => void | Promise<void>;
+  /** Test hook: runs after each compaction step. */
+  readonly afterCompactionStep?: (step: CompactionStep) => void | Promise<void>;
 }
 
 export interface PartitionState {
@@ -67,6 +74,7 @@ export class Engine {
   readonly cache: RangeCache;
   readonly sources: ReadSources;
   readonly #producer: Producer;
+  readonly #maintenance: Maintenance;
   readonly #now: () => number;
   readonly #longPollIntervalMs: number;
   readonly #waiters = new Map<string, Set<() => void>>();
@@ -90,9 +98,32 @@ export class Engine {
       log: this.log,
       now: this.#now,
       idempotencyTtlMs: options.idempotencyTtlMs,
+      objectCommitWindowMs: options.objectCommitWindowMs,
       afterStep: options.afterProduceStep,
       onAppend: (pk) => this.#wake(pk),
     });
+    const abortAfter = options.abortReservationAfterMs ?? DEFAULTS.abortReservationAfterMs;
+    this.#maintenance = new Maintenance(
+      { objects: options.objects, metadata: options.metadata, log: this.log, topics: this.topics, now: this.#now, afterCompactionStep: options.afterCompactionStep },
+      {
+        segmentBytes: DEFAULTS.segmentBytes,
+        indexIntervalBytes: DEFAULTS.indexIntervalBytes,
+        minEntryAgeMs: abortAfter,
+        tailQuietMs: DEFAULTS.compactionTailQuietMs,
+        maxTailEntries: DEFAULTS.compactionMaxTailEntries,
+        gcGraceMs: DEFAULTS.gcGraceMs,
+        minObjectAgeMs: DEFAULTS.gcMinObjectAgeMs,
+        ...options.maintenance,
+      },
+    );
+  }
+
+  /**
+   * One maintenance pass over every topic: close stale gaps, apply retention, compact, collect
+   * unreferenced objects, purge deleted topics. Safe to run at any time, also concurrently.
+   */
+  maintain(): Promise<MaintenanceReport> {
+    return this.#maintenance.run();
   }
 
   async describeTopic(name: string): Promise<{ topic: Topic; partitions: PartitionState[] }> {
