@@ -40,6 +40,9 @@ export interface MaintenanceReport {
   objectsDeleted: number;
   deletedTopicsPurged: number;
   expiredItemsDeleted: number;
+  /** Partitions or topics whose work failed this pass (retried by the next); the first error's message. */
+  errors: number;
+  firstError?: string;
 }
 
 export interface MaintenanceDeps {
@@ -78,11 +81,21 @@ export class Maintenance {
       objectsDeleted: 0,
       deletedTopicsPurged: 0,
       expiredItemsDeleted: 0,
+      errors: 0,
+    };
+    // One failing partition (or topic) must not hold up the others: note it and go on.
+    const guarded = async (work: () => Promise<void>) => {
+      try {
+        await work();
+      } catch (error) {
+        report.errors++;
+        report.firstError ??= error instanceof Error ? error.message : String(error);
+      }
     };
     let trimmed = 0n;
     for (const topic of await this.#deps.topics.list()) {
       report.topics++;
-      await forEachLimited(range(topic.partitions), PARTITION_CONCURRENCY, async (partition) => {
+      await forEachLimited(range(topic.partitions), PARTITION_CONCURRENCY, (partition) => guarded(async () => {
         report.partitions++;
         const pk = partitionPk(topic.id, partition);
         report.gapsClosed += (await this.#deps.log.repair(pk)).gapsClosed;
@@ -94,11 +107,15 @@ export class Maintenance {
         report.segmentBytes += compacted.segmentBytes;
         report.entriesCompacted += compacted.entriesCompacted;
         report.leftoversDeleted += compacted.leftoversDeleted;
+      }));
+      await guarded(async () => {
+        report.objectsDeleted += await this.#collectGarbage(topic);
       });
-      report.objectsDeleted += await this.#collectGarbage(topic);
     }
-    report.deletedTopicsPurged = await this.#purgeDeletedTopics();
-    report.expiredItemsDeleted = (await this.#deps.metadata.deleteExpired?.(Math.floor(this.#deps.now() / 1000))) ?? 0;
+    await guarded(async () => {
+      report.deletedTopicsPurged = await this.#purgeDeletedTopics();
+      report.expiredItemsDeleted = (await this.#deps.metadata.deleteExpired?.(Math.floor(this.#deps.now() / 1000))) ?? 0;
+    });
     report.offsetsTrimmed = trimmed.toString();
     return report;
   }

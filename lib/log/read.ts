@@ -107,7 +107,10 @@ export interface ReadSources {
 export async function readBatches(sources: ReadSources, plan: ReadPlan, offset: bigint, maxBytes: number): Promise<{ batches: StoredBatch[]; nextOffset: bigint }> {
   const batches: StoredBatch[] = [];
   let bytes = 0;
+  // All entries are read at once and consumed in order; a failure of a later read must not go
+  // unhandled when an earlier one has already failed the fetch.
   const reads = plan.entries.map((entry) => (entry.indexKey ? readSegment(sources, entry, offset, maxBytes) : readIngestRange(sources.cache, entry)));
+  for (const read of reads) read.catch(() => {});
   for (const read of reads) {
     const entryBatches = await read;
     for (const batch of entryBatches.batches) {
