@@ -115,7 +115,7 @@ function call(app: HttpHandler, method: string, path: string, query = '', body?:
 }
 
 /** Resolves with the response, or undefined when the client gives up waiting (the call goes on: a zombie). */
-function withTimeout(response: Promise<HttpResponse>, ms: number): Promise<HttpResponse | undefined> {
+function withTimeout(response: Promise<HttpResponse | undefined>, ms: number): Promise<HttpResponse | undefined> {
   return Promise.race([response, sleep(ms).then(() => undefined)]);
 }
 
