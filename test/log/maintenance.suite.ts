@@ -290,6 +290,17 @@ export function maintenanceSuite(name: string, factory: BackendFactory): void {
       assert.deepEqual(await backend.metadata.query(partitionPk(id, 0)), []);
     });
 
+    it('forgets idempotency keys after their time to live (DynamoDB TTL in AWS, the pass elsewhere)', async () => {
+      const engine = engineOf();
+      const topic = await newTopic(engine);
+      await engine.produce(topic, [append(0, ['once'], clock.now())], { key: 'ttl-key', fingerprint: 'fp' });
+      assert.equal((await engine.maintain()).expiredItemsDeleted, 0);
+      clock.advance(25 * 60 * MINUTE);
+      const report = await engine.maintain();
+      if (backend.metadata.deleteExpired) assert.ok(report.expiredItemsDeleted >= 1, `expired items deleted: ${report.expiredItemsDeleted}`);
+      else assert.equal(report.expiredItemsDeleted, 0, 'DynamoDB expires items itself');
+    });
+
     it('an idempotent retry after the commit window writes its own object and appends once', async () => {
       const engine = engineOf();
       const topic = await newTopic(engine);
