@@ -17,6 +17,8 @@ export interface History {
   /** partition → aborted ranges [start, end) */
   readonly aborted: Map<number, ReadonlyArray<readonly [bigint, bigint]>>;
   readonly faults: Record<FaultKind, number>;
+  /** Faults injected into the maintenance process. */
+  readonly maintenanceFaults: Record<FaultKind, number>;
   /** What maintenance did during the run (compaction under faults is part of what is checked). */
   readonly maintenance: { passes: number; segmentsWritten: number; gapsClosed: number; objectsDeleted: number };
 }
@@ -100,7 +102,9 @@ export function check(history: History): Verdict {
   }
   for (const v of history.orderViolations) note(`order: partition ${v.partition} went back to ${v.got} after ${v.expectedAtLeast}`);
 
-  const faults = Object.values(history.faults).reduce((a, b) => a + b, 0);
+  const faultsByKind = { ...history.faults };
+  for (const [kind, count] of Object.entries(history.maintenanceFaults)) faultsByKind[kind as FaultKind] += count;
+  const faults = Object.values(faultsByKind).reduce((a, b) => a + b, 0);
   return {
     acked: history.acked.size,
     lost,
@@ -110,7 +114,7 @@ export function check(history: History): Verdict {
     orderViolations: history.orderViolations.length,
     fencedCommitsAccepted: 0,
     faults,
-    faultsByKind: { ...history.faults },
+    faultsByKind,
     examples,
   };
 }

@@ -36,19 +36,30 @@ const TIMING = {
 export async function runOnce(config: RunConfig, backendFactory: BackendFactory): Promise<History> {
   const backend = await backendFactory();
   const plan = new FaultPlan(config.seed, config.faults);
+  // Maintenance is another process (a scheduled Lambda): its own schedule, at a lower storage fault
+  // rate, since a pass makes hundreds of calls and the SDK's own retries hide most transient errors.
+  const maintenancePlan = new FaultPlan(config.seed * 7919 + 1, { ...config.faults, storage: config.faults.storage / 8 });
   const random = prng(config.seed ^ 0x5eed);
   try {
-    const engine = new Engine({
-      objects: plan.wrapObjects(backend.objects),
-      metadata: plan.wrapMetadata(backend.metadata),
+    const engineOptions = {
       reservationTimeoutMs: TIMING.reservationTimeoutMs,
       abortReservationAfterMs: TIMING.abortReservationAfterMs,
       objectCommitWindowMs: 1500,
       longPollIntervalMs: 20,
       topicCacheMs: 0,
       maintenance: { segmentBytes: 16 * 1024, indexIntervalBytes: 1024, tailQuietMs: 300, maxTailEntries: 8, gcGraceMs: 2000, minObjectAgeMs: 3000 },
+    };
+    const engine = new Engine({
+      ...engineOptions,
+      objects: plan.wrapObjects(backend.objects),
+      metadata: plan.wrapMetadata(backend.metadata),
       afterProduceStep: (step) => plan.atPoint(`produce.${step}`, step === 'offsets-reserved' || step === 'reservations-recorded'),
-      afterCompactionStep: (step) => plan.atPoint(`compaction.${step}`, false),
+    });
+    const maintainer = new Engine({
+      ...engineOptions,
+      objects: maintenancePlan.wrapObjects(backend.objects),
+      metadata: maintenancePlan.wrapMetadata(backend.metadata),
+      afterCompactionStep: (step) => maintenancePlan.atPoint(`compaction.${step}`, false),
     });
     await new ApiKeys(backend.metadata).ensure(KEY, 'verify');
     await new Engine({ objects: backend.objects, metadata: backend.metadata }).topics.create(TOPIC, config.partitions, { retentionMs: -1 });
@@ -61,13 +72,14 @@ export async function runOnce(config: RunConfig, backendFactory: BackendFactory)
       final: new Map(),
       aborted: new Map(),
       faults: plan.counts,
+      maintenanceFaults: maintenancePlan.counts,
       maintenance: { passes: 0, segmentsWritten: 0, gapsClosed: 0, objectsDeleted: 0 },
     };
 
     let producing = true;
     const maintenance = (async () => {
       while (producing) {
-        const report = await engine.maintain().catch(() => undefined);
+        const report = await maintainer.maintain().catch(() => undefined);
         if (report) {
           history.maintenance.passes++;
           history.maintenance.segmentsWritten += report.segmentsWritten;
@@ -86,6 +98,7 @@ export async function runOnce(config: RunConfig, backendFactory: BackendFactory)
 
     // Heal, let dead writers' reservations age, close their gaps, then read everything back.
     plan.heal();
+    maintenancePlan.heal();
     await sleep(TIMING.abortReservationAfterMs + 100);
     for (let partition = 0; partition < config.partitions; partition++) await engine.repairPartition(TOPIC, partition);
     await engine.maintain();
@@ -98,6 +111,7 @@ export async function runOnce(config: RunConfig, backendFactory: BackendFactory)
     return history;
   } finally {
     plan.heal();
+    maintenancePlan.heal();
     await backend.teardown();
   }
 }
