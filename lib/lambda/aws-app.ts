@@ -14,15 +14,20 @@ import { Engine } from '../log/engine.ts';
 import { DynamoDbMetadataStore, createDynamoDbClient } from '../storage/dynamodb-metadata-store.ts';
 import { S3ObjectStore, createS3Client } from '../storage/s3-object-store.ts';
 
-export function awsAppFromEnv(env: Record<string, string | undefined> = process.env): { app: HttpHandler; engine: Engine } {
+/** The engine on S3 and DynamoDB (for handlers without HTTP, such as maintenance). */
+export function awsEngineFromEnv(env: Record<string, string | undefined> = process.env): Engine {
   const bucket = required(env, 'SLUICE_BUCKET');
   const tableName = required(env, 'SLUICE_TABLE');
   const s3Endpoint = env.SLUICE_S3_ENDPOINT || undefined;
   const dynamoEndpoint = env.SLUICE_DYNAMODB_ENDPOINT || undefined;
   const objects = new S3ObjectStore({ client: createS3Client(s3Endpoint ? { endpoint: s3Endpoint } : {}), bucket });
   const metadata = new DynamoDbMetadataStore({ client: createDynamoDbClient(dynamoEndpoint ? { endpoint: dynamoEndpoint } : {}), tableName });
-  const engine = new Engine({ objects, metadata });
-  const keys = new ApiKeys(metadata);
+  return new Engine({ objects, metadata });
+}
+
+export function awsAppFromEnv(env: Record<string, string | undefined> = process.env): { app: HttpHandler; engine: Engine } {
+  const engine = awsEngineFromEnv(env);
+  const keys = new ApiKeys(engine.metadata);
   const corsOrigins = env.SLUICE_CORS_ORIGINS?.split(',').map((o) => o.trim()).filter(Boolean);
   return { app: createApp({ engine, keys, corsOrigins }), engine };
 }

@@ -129,19 +129,19 @@ function e2e(name: string, factory: BackendFactory, rounds: number): void {
         clock.advance(rng.int(200, 1500));
         const live = consumers.filter((c) => c.alive);
         const roll = rng.next();
-        if (roll < 0.06 && live.length < 5) {
+        if (roll < 0.1 && live.length < 5) {
           await start(rng.chance(0.3) ? `pod-${rng.int(2, 3)}` : undefined);
           events++;
-        } else if (roll < 0.1 && live.length > 1) {
+        } else if (roll < 0.17 && live.length > 1) {
           const c = rng.pick(live);
           await c.commit([...c.position.keys()]);
           await c.sim.leave(); // graceful
           c.alive = false;
           events++;
-        } else if (roll < 0.13 && live.length > 1) {
+        } else if (roll < 0.22 && live.length > 1) {
           rng.pick(live).alive = false; // crash: no commit, no leave; its lease runs out
           events++;
-        } else if (roll < 0.15) {
+        } else if (roll < 0.26) {
           const statics = live.filter((c) => c.sim.request.instanceId);
           if (statics.length > 0) {
             const c = rng.pick(statics);
@@ -180,4 +180,4 @@ function e2e(name: string, factory: BackendFactory, rounds: number): void {
 
 e2e('memory', memoryBackend, 200);
 e2e('local filesystem + SQLite', localBackend, 120);
-e2e('S3 + DynamoDB adapters (s3rver + dynalite)', awsEmulatorBackend, 110);
+e2e('S3 + DynamoDB adapters (s3rver + dynalite)', awsEmulatorBackend, 70);

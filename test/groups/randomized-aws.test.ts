@@ -9,7 +9,7 @@ before(async () => {
 });
 after(async () => backend.teardown());
 
-const count = Number(process.env.GROUP_SCHEDULES_SLOW ?? 12);
+const count = Number(process.env.GROUP_SCHEDULES_SLOW ?? 6);
 
 it(`${count} random schedules on DynamoDB adapter on dynalite keep invariant 5`, async () => {
   for (let seed = 100_001; seed <= 100_000 + count; seed++) {
