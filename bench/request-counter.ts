@@ -132,6 +132,17 @@ function targetOfItem(operation: string, input: Record<string, unknown>): string
   }
   if (pk.startsWith('idem#') && (sk === undefined || sk === INTENT_SK)) return 'idempotency intent';
   if (pk.startsWith('apikey')) return 'api key';
+  // consumer groups (lib/groups/layout.ts)
+  if (pk === 'groups') return 'group list';
+  if (pk.startsWith('go#')) return operation === 'Query' ? 'partition offsets' : 'partition offset';
+  if (pk.startsWith('g#')) {
+    if (operation === 'Query') return 'group items';
+    if (sk === 'head') return 'group head';
+    if (sk?.startsWith('s#')) return 'group state';
+    if (sk?.startsWith('m#')) return 'member lease';
+    if (sk?.startsWith('a#')) return 'member profile';
+    if (sk?.startsWith('t#')) return 'group topic';
+  }
   return 'other';
 }
 

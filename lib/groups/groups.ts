@@ -53,6 +53,7 @@ import {
   newMemberId,
   numberAttr,
   offsetsPk,
+  offsetsPks,
   partitionSk,
   prefixRange,
   profileSk,
@@ -442,7 +443,7 @@ export class Groups {
     await this.#afterStep('commit-checked', { group, memberId });
     const rejected: TopicPartition[] = [];
     const results = await mapLimit(targets, CLAIM_CONCURRENCY, async (o): Promise<CommittedOffset | undefined> => {
-      const opk = offsetsPk(group, o.topicId);
+      const opk = offsetsPk(group, o.topicId, o.partition);
       const sk = partitionSk(o.partition);
       const owned: Clause[] = [
         { attr: 'owner', op: '=', value: memberId },
@@ -501,9 +502,8 @@ export class Groups {
         if (error instanceof SluiceError && error.code === 'TOPIC_NOT_FOUND') continue;
         throw error;
       }
-      const committed = new Map(
-        (await this.#metadata.query(offsetsPk(group, topic.id), prefixRange('p#'))).map((item) => [numberAttr(item, 'partition'), bigintAttr(item, 'committedOffset')]),
-      );
+      const items = (await Promise.all(offsetsPks(group, topic.id, topic.partitions).map((opk) => this.#metadata.query(opk, prefixRange('p#'))))).flat();
+      const committed = new Map(items.map((item) => [numberAttr(item, 'partition'), bigintAttr(item, 'committedOffset')]));
       const partitions = subscribed.has(name)
         ? Array.from({ length: topic.partitions }, (_, p) => p)
         : [...committed.keys()].filter((p) => committed.get(p) !== undefined).sort((a, b) => a - b);
@@ -543,7 +543,7 @@ export class Groups {
         const committedOffset = await this.#resetOffset(topic, partition, request.target);
         try {
           await this.#metadata.update(
-            offsetsPk(group, topic.id),
+            offsetsPk(group, topic.id, partition),
             partitionSk(partition),
             { set: { committedOffset, committedAt: BigInt(now), owner: '', fence: BigInt(next.generation), topic: topic.name, partition: BigInt(partition) } },
             { where: [{ anyOf: [{ attr: 'fence', op: 'notExists' }, { attr: 'fence', op: '<=', value: BigInt(next.generation) }] }] },
@@ -783,7 +783,7 @@ export class Groups {
    */
   async #claim(group: string, memberId: string, generation: number, refs: readonly PartitionRef[]): Promise<AssignedPartition[] | 'stale'> {
     const claimed = await mapLimit(refs, CLAIM_CONCURRENCY, async (ref): Promise<AssignedPartition | undefined> => {
-      const opk = offsetsPk(group, ref.topicId);
+      const opk = offsetsPk(group, ref.topicId, ref.partition);
       const sk = partitionSk(ref.partition);
       const item = await this.#metadata.get(opk, sk);
       if (numberAttr(item, 'fence', -1) > generation) return undefined;

@@ -16,8 +16,8 @@
  *                                             commit: owned and revoking). Written when its join changes them
  *   g#<group> / t#<topic>                     a topic the group has subscribed to (id), so describe finds
  *                                             offsets of topics no member subscribes to any more
- *   go#<group>#<topicId> / p#<partition>      the partition's ownership and offset: owner, fence (the
- *                                             generation in which the owner claimed it), committedOffset
+ *   go#<group>#<topicId>#<partition / 100>    the partition's ownership and offset: owner, fence (the
+ *     / p#<partition>                         generation in which the owner claimed it), committedOffset
  *   groups / <group>                          listing
  *
  * Offsets are kept per topic id, not name, so a topic deleted and created again starts with no
@@ -56,8 +56,20 @@ export function topicSk(topic: string): string {
 }
 export const TOPIC_PREFIX = 't#';
 
-export function offsetsPk(group: string, topicId: string): string {
-  return `go#${group}#${topicId}`;
+/**
+ * Offsets are spread over one item collection per 100 partitions, so a topic's commits never
+ * concentrate on one partition key (DynamoDB serves ~1,000 writes/s per key): 100 partitions
+ * committed every 5 s make 20 writes/s on a key.
+ */
+export const OFFSET_BUCKET_PARTITIONS = 100;
+
+export function offsetsPk(group: string, topicId: string, partition: number): string {
+  return `go#${group}#${topicId}#${Math.floor(partition / OFFSET_BUCKET_PARTITIONS)}`;
+}
+
+/** The offset collections of a topic with `partitions` partitions, one per bucket. */
+export function offsetsPks(group: string, topicId: string, partitions: number): string[] {
+  return Array.from({ length: Math.ceil(partitions / OFFSET_BUCKET_PARTITIONS) }, (_, b) => offsetsPk(group, topicId, b * OFFSET_BUCKET_PARTITIONS));
 }
 
 export function partitionSk(partition: number): string {

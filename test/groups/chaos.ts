@@ -20,6 +20,7 @@ import assert from 'node:assert/strict';
 import { Engine } from '../../lib/log/engine.ts';
 import { Groups, type GroupStep, type JoinResult } from '../../lib/groups/groups.ts';
 import { decodeState } from '../../lib/groups/state.ts';
+import { offsetsPks } from '../../lib/groups/layout.ts';
 import { SluiceError } from '../../lib/errors.ts';
 import type { MetadataStore, ObjectStore } from '../../lib/storage/ports.ts';
 import { ManualClock } from '../support/clock.ts';
@@ -262,7 +263,7 @@ export async function runSchedule(seed: number, stores: { metadata: MetadataStor
     const now = new Map<string, bigint>();
     for (const t of topics) {
       const topic = await engine.topics.get(t);
-      for (const item of await metadata.query(`go#${group}#${topic.id}`)) {
+      for (const item of (await Promise.all(offsetsPks(group, topic.id, topic.partitions).map((pk) => metadata.query(pk)))).flat()) {
         if (typeof item.committedOffset === 'bigint') now.set(key(t, Number(item.partition)), item.committedOffset);
       }
     }

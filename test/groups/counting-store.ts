@@ -42,6 +42,8 @@ export class CountingStore implements MetadataStore {
   readonly inner: MetadataStore;
   byKind = new Map<ItemKind, KindCount>();
   perItem = new Map<string, number>();
+  /** Writes per partition key (an item collection: DynamoDB serves ~1,000 writes/s per key). */
+  perKey = new Map<string, number>();
   reads = 0;
 
   constructor(inner: MetadataStore) {
@@ -51,6 +53,7 @@ export class CountingStore implements MetadataStore {
   reset(): void {
     this.byKind = new Map();
     this.perItem = new Map();
+    this.perKey = new Map();
     this.reads = 0;
   }
 
@@ -64,6 +67,7 @@ export class CountingStore implements MetadataStore {
     const c = this.count(kindOf(pk, sk));
     c.writes++;
     this.perItem.set(`${pk}\n${sk}`, (this.perItem.get(`${pk}\n${sk}`) ?? 0) + 1);
+    this.perKey.set(pk, (this.perKey.get(pk) ?? 0) + 1);
     let result: T;
     try {
       result = await write();

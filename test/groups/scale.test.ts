@@ -62,6 +62,11 @@ it(`${MEMBERS} members over ${PARTITIONS} partitions: balanced, small items, and
   for (const kind of ['group head', 'group state', 'member profile'] as ItemKind[]) assert.equal(minute.get(kind)?.writes ?? 0, 0, `steady state never writes the ${kind}`);
   const hottest = Math.max(...store.perItem.values());
   assert.equal(hottest, 12, 'the hottest item (a partition offset) takes 12 writes a minute');
+  const hottestKey = Math.max(...store.perKey.values());
+  assert.equal(hottestKey, 1200, 'the hottest partition key (100 partitions of offsets) takes 20 writes/s');
+  const described = await groups.describe('big-group');
+  assert.equal(described.offsets.length, PARTITIONS);
+  for (const o of described.offsets) assert.equal(o.committedOffset, progress.get(o.partition));
 
   // One member more: what a rebalance costs.
   store.reset();
@@ -92,7 +97,7 @@ it(`${MEMBERS} members over ${PARTITIONS} partitions: balanced, small items, and
     [
       `groups at scale: ${MEMBERS} members, ${PARTITIONS} partitions`,
       `  joining at once and settling:\n${table(joinWrites)}`,
-      `  one steady minute (heartbeat/10 s, commit of 10 partitions/5 s), per member: ${perMember('member lease')} lease + ${perMember('partition offset')} offset writes = ${unitsPerMember('member lease') + unitsPerMember('partition offset')} WCU; hottest item ${hottest} writes/min`,
+      `  one steady minute (heartbeat/10 s, commit of 10 partitions/5 s), per member: ${perMember('member lease')} lease + ${perMember('partition offset')} offset writes = ${unitsPerMember('member lease') + unitsPerMember('partition offset')} WCU; hottest item ${hottest} writes/min, hottest partition key ${hottestKey / 60} writes/s`,
       `  the 101st member joining (${generations} generations, ${changeWrites} writes besides heartbeats):\n${table(rebalance)}`,
     ].join('\n'),
   );
