@@ -243,7 +243,9 @@ export class Groups {
     if (!parsed.success) throw new SluiceError('INVALID_REQUEST', `invalid join request: ${z.prettifyError(parsed.error)}`);
     const req = parsed.data;
     const topics = [...new Set(req.topics)].sort();
-    for (const topic of topics) await this.#engine.topics.get(topic); // TOPIC_NOT_FOUND before anything is written
+    // A new member's topics must exist (TOPIC_NOT_FOUND before anything is written); a member already in
+    // the group keeps working when one of its topics is deleted: it just gets no partitions of it.
+    if (req.memberId === undefined) for (const topic of topics) await this.#engine.topics.get(topic);
     const pk = groupPk(group);
     const head = await this.#metadata.get(pk, HEAD_SK);
     const memberCount = numberAttr(head, 'members');
@@ -315,7 +317,18 @@ export class Groups {
     }
 
     for (let attempt = 0; attempt < this.#maxAttempts; attempt++) {
-      const loaded = await this.#rebalance(group);
+      let loaded: Loaded;
+      try {
+        loaded = await this.#rebalance(group);
+      } catch (error) {
+        if (error instanceof GroupTooLargeError) {
+          // This member would make the group's state too large for one item: it goes, or every later
+          // rebalance would fail the same way.
+          await this.#metadata.delete(pk, leaseSk(memberId));
+          await this.#metadata.delete(pk, profileSk(memberId));
+        }
+        throw error;
+      }
       const index = loaded.state.members.findIndex((m) => m.id === memberId);
       if (index < 0) {
         const lease = await this.#metadata.get(pk, leaseSk(memberId));
@@ -714,9 +727,7 @@ export class Groups {
   async #publish(group: string, loaded: Loaded, next: GroupState): Promise<string | undefined> {
     const pk = groupPk(group);
     const text = encodeState(next);
-    if (Buffer.byteLength(text) > LIMITS.maxGroupStateBytes) {
-      throw new SluiceError('INVALID_REQUEST', `group ${group} would need a ${Buffer.byteLength(text)}-byte state: fewer members, topics or partitions`);
-    }
+    if (Buffer.byteLength(text) > LIMITS.maxGroupStateBytes) throw new GroupTooLargeError(group, Buffer.byteLength(text));
     const sk = stateSk(next.generation, randomNonce());
     await this.#metadata.put({ pk, sk, state: text, generation: BigInt(next.generation) }, { itemExists: false });
     await this.#afterStep('state-written', { group });
@@ -833,6 +844,15 @@ function decodeShare(text: string): Map<string, string> {
 function withoutRevoking(text: string | undefined): string {
   const raw = JSON.parse(text ?? '{}') as StoredShare;
   return JSON.stringify({ owned: raw.owned ?? [], revoking: [] });
+}
+
+/** A generation whose state would not fit in one item (DynamoDB: 400 KB). */
+class GroupTooLargeError extends SluiceError {
+  constructor(group: string, bytes: number) {
+    super('INVALID_REQUEST', `group ${group} would need a ${bytes}-byte state (at most ${LIMITS.maxGroupStateBytes}): fewer members, topics or partitions`, {
+      details: { field: 'topics' },
+    });
+  }
 }
 
 function alive(now: number): Clause {

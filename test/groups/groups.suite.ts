@@ -416,6 +416,35 @@ export function groupsSuite(name: string, factory: BackendFactory): void {
       assert.deepEqual((await groups.describe(group)).offsets.map((o) => o.committedOffset), [null, null]);
     });
 
+    it('a member whose subscription would not fit in one state item is refused and leaves nothing behind', async () => {
+      const { engine, topic, member, groups, group } = await setup(2);
+      const a = member();
+      await a.join();
+      const huge = Array.from({ length: 40 }, (_, i) => `${topic}-huge${i}`);
+      for (const name of huge) await engine.topics.create(name, 10_000);
+      const greedy = new SimMember(groups, group, { topics: [topic, ...huge], sessionTimeoutMs: 10_000 });
+      await assert.rejects(greedy.join(), code('INVALID_REQUEST'));
+      assert.deepEqual((await groups.describe(group)).members.map((m) => m.memberId), [a.memberId]);
+      const b = member();
+      await b.join();
+      await settle([a, b]);
+      assertPartitioned([a, b], 2);
+    });
+
+    it('members keep working when one of their topics is deleted', async () => {
+      const { engine, topic, groups, group } = await setup(2);
+      const other = `${topic}-doomed`;
+      await engine.topics.create(other, 2);
+      const a = new SimMember(groups, group, { topics: [topic, other], sessionTimeoutMs: 10_000 });
+      await a.join();
+      assert.equal(a.assignments.length, 4);
+      await engine.topics.delete(other);
+      await a.join();
+      assert.deepEqual(a.assignments.map((x) => `${x.topic}/${x.partition}`), [`${topic}/0`, `${topic}/1`]);
+      assert.equal((await a.heartbeat()).rebalance, false);
+      await assert.rejects(new SimMember(groups, group, { topics: [other], sessionTimeoutMs: 10_000 }).join(), code('TOPIC_NOT_FOUND'));
+    });
+
     it('refuses bad requests before writing anything', async () => {
       const { topic, groups, group } = await setup(1);
       await assert.rejects(groups.join('bad group!', { topics: [topic] }), code('INVALID_REQUEST'));
