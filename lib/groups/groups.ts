@@ -746,8 +746,17 @@ export class Groups {
         loaded.head ? { where: [{ attr: 'generation', op: '=', value: BigInt(loaded.generation) }] } : { itemExists: false },
       );
     } catch (error) {
+      // The write may have been applied all the same: answered with a timeout, or retried by the SDK
+      // after it landed (the retry then fails its condition). The head says who won.
+      const head = await this.#metadata.get(pk, HEAD_SK).catch(() => undefined);
+      if (head && stringAttr(head, 'state') === sk) {
+        await this.#afterStep('head-written', { group });
+        return sk;
+      }
+      // Ours is garbage only once the head has moved past its generation: until then a write of ours
+      // still on its way could land. Otherwise the next generation's publisher removes it.
+      if (head && numberAttr(head, 'generation') >= next.generation) await this.#metadata.delete(pk, sk).catch(() => {});
       if (!(error instanceof ConditionFailedError)) throw error;
-      await this.#metadata.delete(pk, sk).catch(() => {});
       return undefined;
     }
     await this.#afterStep('head-written', { group });

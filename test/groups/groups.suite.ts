@@ -7,8 +7,9 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Engine } from '../../lib/log/engine.ts';
 import { Groups, type GroupStep, type GroupsOptions } from '../../lib/groups/groups.ts';
-import { SluiceError } from '../../lib/errors.ts';
+import { ConditionFailedError, SluiceError } from '../../lib/errors.ts';
 import type { Backend, BackendFactory } from '../support/backends.ts';
+import type { MetadataStore } from '../../lib/storage/ports.ts';
 import { ManualClock } from '../support/clock.ts';
 import { append } from '../log/engine.suite.ts';
 import { SimMember, settle } from './sim.ts';
@@ -443,6 +444,36 @@ export function groupsSuite(name: string, factory: BackendFactory): void {
       assert.deepEqual(a.assignments.map((x) => `${x.topic}/${x.partition}`), [`${topic}/0`, `${topic}/1`]);
       assert.equal((await a.heartbeat()).rebalance, false);
       await assert.rejects(new SimMember(groups, group, { topics: [other], sessionTimeoutMs: 10_000 }).join(), code('TOPIC_NOT_FOUND'));
+    });
+
+    it('a generation whose head write landed but was answered as failed (an SDK retry) is kept, not deleted', async () => {
+      const { engine, topic, member, groups, group } = await setup(2);
+      const a = member();
+      await a.join();
+      let trip = true;
+      const store = backend.metadata;
+      const retrying: MetadataStore = {
+        get: (pk, sk) => store.get(pk, sk),
+        update: (pk, sk, changes, condition, options) => store.update(pk, sk, changes, condition, options),
+        delete: (pk, sk, condition) => store.delete(pk, sk, condition),
+        query: (pk, options) => store.query(pk, options),
+        put: async (item, condition) => {
+          await store.put(item, condition);
+          if (trip && item.pk === `g#${group}` && item.sk === 'head') {
+            trip = false;
+            // the first attempt landed; the SDK's retry of it fails its condition
+            throw new ConditionFailedError('conditional request failed (retry of an applied write)');
+          }
+        },
+      };
+      const flaky = new Groups({ engine: new Engine({ objects: backend.objects, metadata: retrying, now: clock.now, topicCacheMs: 0 }), now: clock.now });
+      const b = new SimMember(flaky, group, { topics: [topic], sessionTimeoutMs: 10_000 });
+      await b.join();
+      assert.equal(trip, false);
+      await settle([a, b]);
+      assertPartitioned([a, b], 2);
+      assert.equal((await groups.describe(group)).members.length, 2);
+      void engine;
     });
 
     it('refuses bad requests before writing anything', async () => {
