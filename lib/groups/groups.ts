@@ -269,12 +269,12 @@ export class Groups {
       const [lease, stored] = await Promise.all([this.#metadata.get(pk, leaseSk(memberId)), this.#metadata.get(pk, profileSk(memberId))]);
       const now = this.#now();
       if (!lease || !stored || numberAttr(lease, 'leaseUntil') <= now) throw unknownMember(memberId);
+      const leaseGeneration = numberAttr(lease, 'generation');
       try {
         if (stringAttr(stored, 'topics') !== profile.topics || bigintAttr(stored, 'rebalanceTimeoutMs') !== profile.rebalanceTimeoutMs || stringAttr(stored, 'strategy') !== profile.strategy) {
           await this.#metadata.update(pk, profileSk(memberId), { set: profile }, { itemExists: true });
         }
         recordedShare = stringAttr(stored, 'share');
-        const leaseGeneration = numberAttr(lease, 'generation');
         if (lease.revoking === true && leaseGeneration === numberAttr(head, 'generation')) {
           // A rejoin after seeing revoking partitions releases them: they leave its share now, and move to
           // their new owners in the next generation, published once every member giving some up has
@@ -291,8 +291,11 @@ export class Groups {
         }
         if (lease.revoking !== true || leaseGeneration === numberAttr(head, 'generation')) releasedIn = leaseGeneration;
       } catch (error) {
-        if (error instanceof ConditionFailedError) throw unknownMember(memberId);
-        throw error;
+        if (!(error instanceof ConditionFailedError)) throw error;
+        // Gone or expired; or a write here landed and its retry failed its condition: then carry on.
+        const again = await this.#metadata.get(pk, leaseSk(memberId));
+        if (!again || numberAttr(again, 'leaseUntil') <= this.#now()) throw unknownMember(memberId);
+        if (again.revoking !== true && numberAttr(again, 'generation') === leaseGeneration) releasedIn = leaseGeneration;
       }
     } else {
       if (memberCount >= LIMITS.maxGroupMembers) {
@@ -378,9 +381,12 @@ export class Groups {
     const pk = groupPk(group);
     const now = this.#now();
     const [lease, head] = await Promise.all([
-      this.#metadata
-        .update(pk, leaseSk(memberId), { set: { leaseUntil: BigInt(now + timeout) } }, { where: [alive(now)] })
-        .catch(unlessConditionFailed(undefined)),
+      this.#metadata.update(pk, leaseSk(memberId), { set: { leaseUntil: BigInt(now + timeout) } }, { where: [alive(now)] }).catch(async (error: unknown) => {
+        if (!(error instanceof ConditionFailedError)) throw error;
+        // Expired or unknown; or this very write landed and the SDK's retry of it failed its condition.
+        const lease = await this.#metadata.get(pk, leaseSk(memberId));
+        return lease && numberAttr(lease, 'leaseUntil') > now ? lease : undefined;
+      }),
       this.#metadata.get(pk, HEAD_SK),
     ]);
     if (!lease) {
@@ -562,8 +568,10 @@ export class Groups {
             { where: [{ anyOf: [{ attr: 'fence', op: 'notExists' }, { attr: 'fence', op: '<=', value: BigInt(next.generation) }] }] },
           );
         } catch (error) {
-          if (error instanceof ConditionFailedError) throw notEmpty(group);
-          throw error;
+          if (!(error instanceof ConditionFailedError)) throw error;
+          const item = await this.#metadata.get(offsetsPk(group, topic.id, partition), partitionSk(partition));
+          // A member claimed it meanwhile, unless it was this write that landed (and a retry failed).
+          if (numberAttr(item, 'fence') !== next.generation || stringAttr(item, 'owner') !== '') throw notEmpty(group);
         }
         return { topic: topic.name, partition, committedOffset };
       });
@@ -880,13 +888,6 @@ function illegal(message: string, details: Record<string, unknown> = {}): Sluice
 
 function notEmpty(group: string, members?: number): SluiceError {
   return new SluiceError('GROUP_NOT_EMPTY', `offsets of group ${group} can be reset only while it has no members${members ? ` (it has ${members})` : ''}`);
-}
-
-function unlessConditionFailed<T>(value: T): (error: unknown) => T {
-  return (error) => {
-    if (error instanceof ConditionFailedError) return value;
-    throw error;
-  };
 }
 
 async function backoff(attempt: number): Promise<void> {

@@ -21,12 +21,63 @@ import { Engine } from '../../lib/log/engine.ts';
 import { Groups, type GroupStep, type JoinResult } from '../../lib/groups/groups.ts';
 import { decodeState } from '../../lib/groups/state.ts';
 import { offsetsPks } from '../../lib/groups/layout.ts';
-import { SluiceError } from '../../lib/errors.ts';
-import type { MetadataStore, ObjectStore } from '../../lib/storage/ports.ts';
+import { ConditionFailedError, SluiceError, StorageError, ThrottledError, UnavailableError } from '../../lib/errors.ts';
+import type { Condition, Item, MetadataStore, ObjectStore, QueryOptions, UpdateChanges, UpdateOptions } from '../../lib/storage/ports.ts';
 import { ManualClock } from '../support/clock.ts';
 import { Rng } from './rng.ts';
 
 class Crash extends Error {}
+
+/**
+ * Storage faults on the metadata port: not applied (unavailable, throttled), or applied and then
+ * answered with a timeout, or applied and answered with a condition failure (what the SDK reports
+ * when it retries a conditional write that had landed).
+ */
+class FaultyStore implements MetadataStore {
+  readonly #inner: MetadataStore;
+  readonly #rng: Rng;
+  readonly #rate: number;
+  healed = false;
+  injected = 0;
+
+  constructor(inner: MetadataStore, rng: Rng, rate: number) {
+    this.#inner = inner;
+    this.#rng = rng;
+    this.#rate = rate;
+  }
+
+  async #around<T>(conditional: boolean, call: () => Promise<T>): Promise<T> {
+    if (this.healed || !this.#rng.chance(this.#rate)) return call();
+    this.injected++;
+    const kind = this.#rng.pick(['definite', 'throttle', 'ambiguous', 'retried'] as const);
+    if (kind === 'definite') throw new UnavailableError('injected failure (not applied)');
+    if (kind === 'throttle') throw new ThrottledError('injected throttling');
+    await call();
+    if (kind === 'retried' && conditional) throw new ConditionFailedError('injected: the retry of an applied write failed its condition');
+    throw new UnavailableError('injected timeout (applied)');
+  }
+
+  get(pk: string, sk: string): Promise<Item | undefined> {
+    return this.#around(false, () => this.#inner.get(pk, sk));
+  }
+  put(item: Item, condition?: Condition): Promise<void> {
+    return this.#around(condition !== undefined, () => this.#inner.put(item, condition));
+  }
+  update(pk: string, sk: string, changes: UpdateChanges, condition?: Condition, options?: UpdateOptions): Promise<Item> {
+    return this.#around(condition !== undefined, () => this.#inner.update(pk, sk, changes, condition, options));
+  }
+  delete(pk: string, sk: string, condition?: Condition): Promise<void> {
+    return this.#around(condition !== undefined, () => this.#inner.delete(pk, sk, condition));
+  }
+  query(pk: string, options?: QueryOptions): Promise<Item[]> {
+    return this.#around(false, () => this.#inner.query(pk, options));
+  }
+}
+
+/** A request that failed in a way its client cannot see through: it may or may not have been applied. */
+function failed(error: unknown): boolean {
+  return error instanceof Crash || error instanceof StorageError || (error instanceof SluiceError && error.retriable);
+}
 
 const STEPS: GroupStep[] = ['lease-written', 'profile-written', 'state-written', 'head-written', 'partitions-claimed', 'share-written', 'member-removed'];
 
@@ -63,6 +114,8 @@ export interface ScheduleStats {
   fencedCommits: number;
   /** Commits stalled between checks and write while another member claimed their partition. */
   stalledTakeovers: number;
+  /** Storage faults injected. */
+  storageFaults: number;
 }
 
 const key = (topic: string, partition: number) => `${topic}/${partition}`;
@@ -70,11 +123,14 @@ const key = (topic: string, partition: number) => `${topic}/${partition}`;
 export async function runSchedule(seed: number, stores: { metadata: MetadataStore; objects: ObjectStore }, steps = 60): Promise<ScheduleStats> {
   const rng = new Rng(seed);
   const clock = new ManualClock();
+  // Half the schedules run over a store that fails 3% of calls (see FaultyStore).
+  const faulty = new FaultyStore(stores.metadata, new Rng(seed ^ 0x7a17), seed % 2 === 0 ? 0.03 : 0);
   const engine = new Engine({ ...stores, now: clock.now, topicCacheMs: 0 });
+  const groupsEngine = new Engine({ objects: stores.objects, metadata: faulty, now: clock.now, topicCacheMs: 0 });
   let armed: GroupStep | undefined;
   let stall: { gate: Promise<void>; reached: () => void } | undefined;
   const groups = new Groups({
-    engine,
+    engine: groupsEngine,
     now: clock.now,
     afterStep: async (step) => {
       if (step === armed) {
@@ -99,7 +155,7 @@ export async function runSchedule(seed: number, stores: { metadata: MetadataStor
   }
   const strategy = rng.pick(['cooperative-sticky', 'cooperative-sticky', 'range', 'roundrobin'] as const);
   const allKeys = topics.flatMap((t) => Array.from({ length: partitions.get(t)! }, (_, p) => key(t, p)));
-  const stats: ScheduleStats = { steps: 0, joins: 0, commitsAccepted: 0, commitsRejected: 0, generations: 0, crashes: 0, fencedCommits: 0, stalledTakeovers: 0 };
+  const stats: ScheduleStats = { steps: 0, joins: 0, commitsAccepted: 0, commitsRejected: 0, generations: 0, crashes: 0, fencedCommits: 0, stalledTakeovers: 0, storageFaults: 0 };
   const clients: Client[] = [];
   const facts = new Map<string, MemberFacts>();
   /** generation → partition → member that a join answer gave it to. */
@@ -161,10 +217,10 @@ export async function runSchedule(seed: number, stores: { metadata: MetadataStor
       recordJoin(client, result);
       trace.push(`c${client.n} joined ${result.memberId.slice(0, 4)} g${result.generation} a=[${[...client.owned].filter(([, a]) => a).map(([k]) => k)}] r=[${[...client.owned].filter(([, a]) => !a).map(([k]) => k)}]`);
     } catch (error) {
-      if (error instanceof Crash) {
-        // The request may have renewed the lease before crashing.
+      if (failed(error)) {
+        // The request may have renewed the lease before failing.
         if (memberId && facts.has(memberId)) facts.get(memberId)!.lastRenew = clock.now();
-        trace.push(`c${client.n} join crashed at ${error.message}`);
+        trace.push(`c${client.n} join failed: ${(error as Error).message}`);
         return;
       }
       if (error instanceof SluiceError && error.code === 'UNKNOWN_MEMBER') {
@@ -200,7 +256,10 @@ export async function runSchedule(seed: number, stores: { metadata: MetadataStor
         forget(client);
         return join(client);
       }
-      if (error instanceof Crash) return;
+      if (failed(error)) {
+        facts.get(client.memberId)!.lastRenew = clock.now(); // it may have renewed
+        return;
+      }
       throw error;
     }
     if (!rebalance) return;
@@ -243,7 +302,7 @@ export async function runSchedule(seed: number, stores: { metadata: MetadataStor
         trace.push(`c${client.n} commit rejected: ${error.message.slice(0, 60)}`);
         return;
       }
-      if (error instanceof Crash) return;
+      if (failed(error)) return;
       throw error;
     }
   }
@@ -327,7 +386,9 @@ export async function runSchedule(seed: number, stores: { metadata: MetadataStor
           try {
             await groups.leave(group, client!.memberId);
           } catch (error) {
-            if (!(error instanceof Crash)) throw error;
+            if (!failed(error)) throw error;
+            trace.push(`c${client!.n} leave failed: ${(error as Error).message}`);
+            return; // it may or may not be gone: the model does not count it as fenced
           }
           if (facts.has(client!.memberId)) facts.get(client!.memberId)!.fenced = 'left';
         }
@@ -383,7 +444,7 @@ export async function runSchedule(seed: number, stores: { metadata: MetadataStor
         const offsets = keys.map((k) => ({ topic: k.split('/')[0], partition: Number(k.split('/')[1]), offset: c.position.get(k) ?? base.get(k)! }));
         const done = groups.commit(group, { memberId: c.memberId, generation: c.generation, offsets }).then(
           () => 'accepted',
-          (e) => (e instanceof SluiceError && e.code === 'ILLEGAL_GENERATION' ? 'rejected' : Promise.reject(e)),
+          (e) => (e instanceof SluiceError && e.code === 'ILLEGAL_GENERATION' ? 'rejected' : failed(e) ? 'failed' : Promise.reject(e)),
         );
         const outcome = await Promise.race([reached.then(() => 'stalled'), done]);
         stall = undefined;
@@ -393,7 +454,7 @@ export async function runSchedule(seed: number, stores: { metadata: MetadataStor
         }
       }
     } else if (roll < 0.35) {
-      const d = await groups.describe(group).catch((e) => (e instanceof Crash || (e instanceof SluiceError && e.code === 'GROUP_NOT_FOUND') ? undefined : Promise.reject(e)));
+      const d = await groups.describe(group).catch((e) => (failed(e) || (e instanceof SluiceError && e.code === 'GROUP_NOT_FOUND') ? undefined : Promise.reject(e)));
       if (d && d.members.length === 0 && !stalled) {
         const t = rng.pick(topics);
         try {
@@ -405,7 +466,12 @@ export async function runSchedule(seed: number, stores: { metadata: MetadataStor
           }
           trace.push(`reset ${t}`);
         } catch (error) {
-          if (!(error instanceof Crash || (error instanceof SluiceError && error.code === 'GROUP_NOT_EMPTY'))) throw error;
+          if (!(failed(error) || (error instanceof SluiceError && error.code === 'GROUP_NOT_EMPTY'))) throw error;
+          // Some partitions may have been reset (to 0: nothing is produced in these schedules).
+          for (let p = 0; p < partitions.get(t)!; p++) {
+            resetKeys.add(key(t, p));
+            base.set(key(t, p), 0n);
+          }
         }
       }
     } else if (roll < 0.42 && active.length >= 2) {
@@ -422,6 +488,8 @@ export async function runSchedule(seed: number, stores: { metadata: MetadataStor
 
   // Calm: finish any stalled commit, stop the chaos, let time run; the survivors converge.
   armed = undefined;
+  faulty.healed = true;
+  stats.storageFaults = faulty.injected;
   if (stalled) {
     stalled.release();
     await stalled.done;
