@@ -83,12 +83,12 @@ export function createApp(options: AppOptions): HttpHandler {
         methodMismatch = true;
         continue;
       }
-      const principal = await keys.authenticate(request.headers.authorization);
+      const principal = request.principal ?? (await keys.authenticate(request.headers.authorization));
       const params = Object.fromEntries(Object.entries(match.groups ?? {}).map(([k, v]) => [k, decodeSegment(v)]));
       return candidate.handle({ request, params, principal });
     }
     // Unknown routes also need a key, so the API reveals nothing to anonymous callers.
-    await keys.authenticate(request.headers.authorization);
+    if (!request.principal) await keys.authenticate(request.headers.authorization);
     throw methodMismatch ? new SluiceError('METHOD_NOT_ALLOWED', `${request.method} is not allowed here`) : new SluiceError('NOT_FOUND', 'no such route');
   }
 

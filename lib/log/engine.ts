@@ -11,7 +11,7 @@ import { PartitionLog } from './partition-log.ts';
 import { Producer, type AppendResult, type IdempotencyOptions, type PartitionAppend, type ProduceStep } from './produce.ts';
 import { RangeCache } from './range-cache.ts';
 import { outOfRange, planRead, readBatches, type StoredBatch } from './read.ts';
-import { Topics, type Topic } from './topics.ts';
+import { Topics, type Topic, type TopicConfig } from './topics.ts';
 
 export interface EngineOptions {
   readonly objects: ObjectStore;
@@ -23,6 +23,8 @@ export interface EngineOptions {
   readonly objectCacheBytes?: number;
   readonly topicCacheMs?: number;
   readonly idempotencyTtlMs?: number;
+  /** Config of new topics where the create request leaves it out. @default DEFAULTS */
+  readonly topicDefaults?: Partial<TopicConfig>;
   /** Test hook: runs after each produce step; throwing simulates a crash at that point. */
   readonly afterProduceStep?: (step: ProduceStep) => void | Promise<void>;
 }
@@ -76,7 +78,7 @@ export class Engine {
     this.metadata = options.metadata;
     this.#now = options.now ?? Date.now;
     this.#longPollIntervalMs = options.longPollIntervalMs ?? DEFAULTS.longPollIntervalMs;
-    this.topics = new Topics(options.metadata, { now: this.#now, cacheMs: options.topicCacheMs });
+    this.topics = new Topics(options.metadata, { now: this.#now, cacheMs: options.topicCacheMs, defaults: options.topicDefaults });
     this.log = new PartitionLog(options.metadata, {
       now: this.#now,
       reservationTimeoutMs: options.reservationTimeoutMs ?? DEFAULTS.reservationTimeoutMs,

@@ -39,6 +39,8 @@ describe('Lambda API handler on S3 + DynamoDB (emulated)', () => {
       AWS_REGION: 'us-east-1',
       AWS_ACCESS_KEY_ID: 'S3RVER',
       AWS_SECRET_ACCESS_KEY: 'S3RVER',
+      // EMF lines on stdout would bury the test report (test/lambda/observability.test.ts covers them).
+      POWERTOOLS_METRICS_DISABLED: 'true',
     });
     await new ApiKeys(new DynamoDbMetadataStore({ client: dynamo.client, tableName: dynamo.tableName })).ensure(KEY, 'bootstrap');
     ({ handler } = await import('../../lambdas/api.ts'));
