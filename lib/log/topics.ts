@@ -1,5 +1,5 @@
 /** Topics: names, partition counts and config, one metadata item each. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { SluiceError, ConditionFailedError } from '../errors.ts';
 import { DEFAULTS, LIMITS } from '../defaults.ts';
 import type { MetadataStore } from '../storage/ports.ts';
