@@ -22,7 +22,16 @@ export interface BootstrapKeyProperties {
 export interface BootstrapKeyDeps extends RespondOptions {
   readonly readSecret: (secretArn: string) => Promise<string>;
   readonly metadataFor: (tableName: string) => MetadataStore;
+  /** @default setTimeout */
+  readonly sleep?: (ms: number) => Promise<void>;
 }
+
+/**
+ * IAM is eventually consistent: the function's policy is created just before CloudFormation invokes
+ * it and may not be in force for some seconds. Access denied is retried for about half a minute.
+ */
+const ACCESS_DENIED_RETRIES = 6;
+const ACCESS_DENIED_DELAY_MS = 5000;
 
 export async function handleBootstrapKeyEvent(event: CustomResourceEvent, deps: BootstrapKeyDeps): Promise<void> {
   await respond(
@@ -30,8 +39,10 @@ export async function handleBootstrapKeyEvent(event: CustomResourceEvent, deps: 
     async () => {
       if (event.RequestType !== 'Delete') {
         const { SecretArn, TableName } = propertiesOf(event);
-        const key = await deps.readSecret(SecretArn);
-        await new ApiKeys(deps.metadataFor(TableName)).ensure(key, BOOTSTRAP_KEY_NAME);
+        await retryAccessDenied(async () => {
+          const key = await deps.readSecret(SecretArn);
+          await new ApiKeys(deps.metadataFor(TableName)).ensure(key, BOOTSTRAP_KEY_NAME);
+        }, deps.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))));
       }
       return event.PhysicalResourceId ?? 'sluice-bootstrap-admin-key';
     },
@@ -43,4 +54,23 @@ function propertiesOf(event: CustomResourceEvent): BootstrapKeyProperties {
   const { SecretArn, TableName } = event.ResourceProperties;
   if (typeof SecretArn !== 'string' || typeof TableName !== 'string') throw new Error('SecretArn and TableName are required properties');
   return { SecretArn, TableName };
+}
+
+async function retryAccessDenied(work: () => Promise<void>, sleep: (ms: number) => Promise<void>): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await work();
+    } catch (error) {
+      if (attempt >= ACCESS_DENIED_RETRIES || !isAccessDenied(error)) throw error;
+      await sleep(ACCESS_DENIED_DELAY_MS);
+    }
+  }
+}
+
+/** The SDK's AccessDeniedException, also when a storage adapter has wrapped it. */
+function isAccessDenied(error: unknown): boolean {
+  for (let e = error; e instanceof Error; e = e.cause) {
+    if (/AccessDenied/.test(`${e.name} ${e.message}`)) return true;
+  }
+  return false;
 }

@@ -31,6 +31,7 @@ function harness(readSecret: (arn: string) => Promise<string> = async () => SECR
       return readSecret(arn);
     },
     metadataFor: () => metadata,
+    sleep: async () => {},
     fetch: (async (url: string, init: RequestInit) => {
       responses.push({ url, init, body: JSON.parse(String(init.body)) });
       return new Response(null, { status: 200 });
@@ -69,6 +70,17 @@ describe('bootstrap admin key custom resource', () => {
     assert.deepEqual(responses.map((r) => r.body.Status), ['SUCCESS', 'SUCCESS', 'SUCCESS']);
   });
 
+  it('retries access denied while the new policy propagates', async () => {
+    let denials = 2;
+    const propagating = harness(async () => {
+      if (denials-- > 0) throw Object.assign(new Error('User is not authorized'), { name: 'AccessDeniedException' });
+      return SECRET;
+    });
+    await handleBootstrapKeyEvent(cfnEvent('Create'), propagating.deps);
+    assert.equal(propagating.responses[0].body.Status, 'SUCCESS');
+    assert.equal(propagating.secretReads.length, 3);
+  });
+
   it('answers FAILED with a reason, and never the secret, when anything goes wrong', async () => {
     const tooShort = harness(async () => 'short');
     await handleBootstrapKeyEvent(cfnEvent('Create'), tooShort.deps);
@@ -82,6 +94,7 @@ describe('bootstrap admin key custom resource', () => {
     await handleBootstrapKeyEvent(cfnEvent('Create'), denied.deps);
     assert.equal(denied.responses[0].body.Status, 'FAILED');
     assert.match(denied.responses[0].body.Reason, /AccessDeniedException/);
+    assert.equal(denied.secretReads.length, 6, 'access denied is retried a bounded number of times');
 
     const missing = harness();
     await handleBootstrapKeyEvent(cfnEvent('Create', {}), missing.deps);
