@@ -31,6 +31,8 @@ export const LAMBDA_ASSUMPTIONS = {
   fetchSeconds: 0.08,
   /** Two sequential DynamoDB reads; presigning is local. */
   locationsSeconds: 0.02,
+  /** A maintenance pass is bound by S3 transfer (GET the ranges, PUT the segment): ~50 MiB/s each way. */
+  maintenanceSecondsPerMiB: 0.04,
 } as const;
 
 /** HTTP APIs meter a request per started 512 KB of payload. */

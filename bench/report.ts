@@ -119,7 +119,7 @@ function caseLines(c: AwsCaseSummary): string[] {
     '',
     `   Case ${c.name} · ${c.description} · ${int(c.produceRequests)} produce calls · ${int(c.records)} records · ` +
       `${size(c.rawBytes)} raw → ${size(c.storedBytes)} stored`,
-    ...c.phases.map((phase) => `     ${phase.name.padEnd(9)} ${int(phase.apiCalls).padStart(5)} calls · per call: ${perCallText(phase)}`),
+    ...c.phases.map((phase) => `     ${phase.name.padEnd(18)} ${int(phase.apiCalls).padStart(5)} calls · per call: ${perCallText(phase)}`),
   ];
 }
 

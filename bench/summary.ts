@@ -27,8 +27,11 @@ export interface LocalSummary {
   readonly rangeReads: LocalResult['rangeReads'];
 }
 
+/** In report order; the last three run after one maintenance pass compacted the log. */
+const PHASES = ['produce', 'fetch', 'locations', 'compaction', 'fetchCompacted', 'locationsCompacted'] as const;
+
 export interface PhaseSummary extends Phase {
-  readonly name: 'produce' | 'fetch' | 'locations';
+  readonly name: (typeof PHASES)[number];
   /** AWS requests per API call, by operation and target; presigned GETs last. */
   readonly perApiCall: ReadonlyArray<{ readonly label: string; readonly requests: number }>;
   readonly perGiBRaw: Usage;
@@ -61,7 +64,7 @@ export function summarizeLocal(local: LocalResult): LocalSummary {
 }
 
 export function summarizeAws(result: AwsCaseResult): AwsCaseSummary {
-  const phases = (['produce', 'fetch', 'locations'] as const).map((name) => summarizePhase(name, result[name], result));
+  const phases = PHASES.map((name) => summarizePhase(name, result[name], result));
   return {
     name: result.case.name,
     description: result.case.description,

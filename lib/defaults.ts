@@ -46,6 +46,25 @@ export const DEFAULTS = {
   /** Authenticated keys are re-checked against the store after this long (revocation delay). */
   apiKeyCacheMs: 10_000,
   localPort: 8787,
+  /** Compaction target; segments of at least half this are sealed and never rewritten. */
+  segmentBytes: 8 * 1024 * 1024,
+  /** One sparse index entry per this many segment bytes (at batch starts). */
+  indexIntervalBytes: 64 * 1024,
+  /** A partition's tail smaller than a segment is compacted once quiet this long… */
+  compactionTailQuietMs: 5 * 60 * 1000,
+  /** …or once it holds this many entries. */
+  compactionMaxTailEntries: 64,
+  /**
+   * An ingest object may only be referenced by a new log entry this soon after it was written, so
+   * garbage collection can tell an orphan from an object whose produce is still committing.
+   */
+  objectCommitWindowMs: 5 * 60 * 1000,
+  /** Objects younger than this are never garbage-collected (longer than the commit window). */
+  gcMinObjectAgeMs: 15 * 60 * 1000,
+  /** An object unreferenced for this long is deleted (longer than presigned URLs live). */
+  gcGraceMs: 10 * 60 * 1000,
+  /** How often the local server runs a maintenance pass. */
+  maintenanceIntervalMs: 60 * 1000,
 } as const;
 
 /**

@@ -11,6 +11,7 @@ import { OBJECT_ROUTE_PREFIX, type ObjectUrlSigner } from './object-urls.ts';
 import { errorResponse, type Route } from './router.ts';
 import { fetchRoutes } from './routes/fetch.ts';
 import { keyRoutes } from './routes/keys.ts';
+import { maintenanceRoutes } from './routes/maintenance.ts';
 import { produceRoutes } from './routes/produce.ts';
 import { topicRoutes } from './routes/topics.ts';
 import type { HttpHandler, HttpRequest, HttpResponse } from './types.ts';
@@ -39,8 +40,8 @@ interface RouteDeps {
 
 /** Routes by the function that serves them in AWS. */
 export const ROUTE_GROUPS = {
-  /** Topic and key administration, topic description. */
-  admin: (deps: RouteDeps) => [...topicRoutes(deps.engine), ...keyRoutes(deps.keys)],
+  /** Topic and key administration, topic description, maintenance on demand. */
+  admin: (deps: RouteDeps) => [...topicRoutes(deps.engine), ...keyRoutes(deps.keys), ...maintenanceRoutes(deps.engine)],
   produce: (deps: RouteDeps) => produceRoutes(deps.engine, deps.now),
   /** Records, locations and offsets by time: reads only. */
   fetch: (deps: RouteDeps) => fetchRoutes(deps.engine),

@@ -34,7 +34,12 @@ export class ObjectUrlSigner {
 
   /** The object key and range a request may read, or FORBIDDEN. */
   verify(path: string, query: URLSearchParams, rangeHeader: string | undefined): { key: string; range: ByteRange } {
-    const key = decodeURIComponent(path.slice(OBJECT_ROUTE_PREFIX.length));
+    let key: string;
+    try {
+      key = decodeURIComponent(path.slice(OBJECT_ROUTE_PREFIX.length));
+    } catch {
+      throw new SluiceError('FORBIDDEN', 'bad signature');
+    }
     const start = Number(query.get('start'));
     const end = Number(query.get('end'));
     const expires = Number(query.get('expires'));

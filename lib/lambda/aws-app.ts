@@ -25,8 +25,8 @@ export interface AwsAppOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
-export function awsAppFromEnv(options: AwsAppOptions = {}): { app: HttpHandler; engine: Engine } {
-  const env = options.env ?? process.env;
+/** The engine on S3 and DynamoDB (for handlers without HTTP, such as maintenance). */
+export function awsEngineFromEnv(env: Readonly<Record<string, string | undefined>> = process.env): Engine {
   const bucket = required(env, 'SLUICE_BUCKET');
   const tableName = required(env, 'SLUICE_TABLE');
   const s3Endpoint = env.SLUICE_S3_ENDPOINT || undefined;
@@ -34,8 +34,13 @@ export function awsAppFromEnv(options: AwsAppOptions = {}): { app: HttpHandler; 
   const objects = new S3ObjectStore({ client: createS3Client(s3Endpoint ? { endpoint: s3Endpoint } : {}), bucket });
   const metadata = new DynamoDbMetadataStore({ client: createDynamoDbClient(dynamoEndpoint ? { endpoint: dynamoEndpoint } : {}), tableName });
   const retentionMs = optionalInteger(env, 'SLUICE_DEFAULT_RETENTION_MS', -1);
-  const engine = new Engine({ objects, metadata, topicDefaults: retentionMs === undefined ? {} : { retentionMs } });
-  const keys = new ApiKeys(metadata);
+  return new Engine({ objects, metadata, topicDefaults: retentionMs === undefined ? {} : { retentionMs } });
+}
+
+export function awsAppFromEnv(options: AwsAppOptions = {}): { app: HttpHandler; engine: Engine } {
+  const env = options.env ?? process.env;
+  const engine = awsEngineFromEnv(env);
+  const keys = new ApiKeys(engine.metadata);
   const corsOrigins = env.SLUICE_CORS_ORIGINS?.split(',').map((o) => o.trim()).filter(Boolean);
   const app = createApp({ engine, keys, corsOrigins, routeGroups: options.routeGroups, logError: options.logError });
   return { app, engine };

@@ -4,13 +4,14 @@
  */
 import { SluiceError } from '../errors.ts';
 import { DEFAULTS, LIMITS } from '../defaults.ts';
-import { decodeRecordBatch } from '../protocol/record-batch.ts';
 import type { ByteRange, MetadataStore, ObjectStore } from '../storage/ports.ts';
 import { partitionPk, type PartitionHead } from './layout.ts';
 import { PartitionLog } from './partition-log.ts';
 import { Producer, type AppendResult, type IdempotencyOptions, type PartitionAppend, type ProduceStep } from './produce.ts';
 import { RangeCache } from './range-cache.ts';
-import { outOfRange, planRead, readBatches, type StoredBatch } from './read.ts';
+import type { CompactionStep } from './compaction.ts';
+import { Maintenance, type MaintenanceOptions, type MaintenanceReport } from './maintenance.ts';
+import { SegmentIndexCache, locateInEntry, offsetForTimestampIn, outOfRange, planRead, readBatches, type ReadSources, type StoredBatch } from './read.ts';
 import { Topics, type Topic, type TopicConfig } from './topics.ts';
 
 export interface EngineOptions {
@@ -25,8 +26,13 @@ export interface EngineOptions {
   readonly idempotencyTtlMs?: number;
   /** Config of new topics where the create request leaves it out. @default DEFAULTS */
   readonly topicDefaults?: Partial<TopicConfig>;
+  readonly objectCommitWindowMs?: number;
+  /** Compaction, retention and garbage collection; see DEFAULTS for each. */
+  readonly maintenance?: Partial<MaintenanceOptions>;
   /** Test hook: runs after each produce step; throwing simulates a crash at that point. */
   readonly afterProduceStep?: (step: ProduceStep) => void | Promise<void>;
+  /** Test hook: runs after each compaction step. */
+  readonly afterCompactionStep?: (step: CompactionStep) => void | Promise<void>;
 }
 
 export interface PartitionState {
@@ -68,7 +74,9 @@ export class Engine {
   readonly metadata: MetadataStore;
   readonly log: PartitionLog;
   readonly cache: RangeCache;
+  readonly sources: ReadSources;
   readonly #producer: Producer;
+  readonly #maintenance: Maintenance;
   readonly #now: () => number;
   readonly #longPollIntervalMs: number;
   readonly #waiters = new Map<string, Set<() => void>>();
@@ -85,15 +93,39 @@ export class Engine {
       abortReservationAfterMs: options.abortReservationAfterMs ?? DEFAULTS.abortReservationAfterMs,
     });
     this.cache = new RangeCache(options.objects, options.objectCacheBytes ?? DEFAULTS.objectCacheBytes);
+    this.sources = { cache: this.cache, indexes: new SegmentIndexCache(options.objects) };
     this.#producer = new Producer({
       objects: options.objects,
       metadata: options.metadata,
       log: this.log,
       now: this.#now,
       idempotencyTtlMs: options.idempotencyTtlMs,
+      objectCommitWindowMs: options.objectCommitWindowMs,
       afterStep: options.afterProduceStep,
       onAppend: (pk) => this.#wake(pk),
     });
+    const abortAfter = options.abortReservationAfterMs ?? DEFAULTS.abortReservationAfterMs;
+    this.#maintenance = new Maintenance(
+      { objects: options.objects, metadata: options.metadata, log: this.log, topics: this.topics, now: this.#now, afterCompactionStep: options.afterCompactionStep },
+      {
+        segmentBytes: DEFAULTS.segmentBytes,
+        indexIntervalBytes: DEFAULTS.indexIntervalBytes,
+        minEntryAgeMs: abortAfter,
+        tailQuietMs: DEFAULTS.compactionTailQuietMs,
+        maxTailEntries: DEFAULTS.compactionMaxTailEntries,
+        gcGraceMs: DEFAULTS.gcGraceMs,
+        minObjectAgeMs: DEFAULTS.gcMinObjectAgeMs,
+        ...options.maintenance,
+      },
+    );
+  }
+
+  /**
+   * One maintenance pass over every topic: close stale gaps, apply retention, compact, collect
+   * unreferenced objects, purge deleted topics. Safe to run at any time, also concurrently.
+   */
+  maintain(): Promise<MaintenanceReport> {
+    return this.#maintenance.run();
   }
 
   async describeTopic(name: string): Promise<{ topic: Topic; partitions: PartitionState[] }> {
@@ -129,7 +161,7 @@ export class Engine {
       return { batches: [], nextOffset: options.offset, highWatermark: head.highWatermark, logStartOffset: head.logStartOffset };
     }
     const plan = await planRead(this.log, pk, head, options.offset, maxBytes);
-    const { batches, nextOffset } = await readBatches(this.cache, plan, options.offset, maxBytes);
+    const { batches, nextOffset } = await readBatches(this.sources, plan, options.offset, maxBytes);
     return { batches, nextOffset, highWatermark: head.highWatermark, logStartOffset: head.logStartOffset };
   }
 
@@ -144,12 +176,16 @@ export class Engine {
     if (options.offset >= head.highWatermark) return { locations: [], nextOffset: options.offset, highWatermark: head.highWatermark };
     const plan = await planRead(this.log, partitionPk(topic.id, partition), head, options.offset, maxBytes);
     const expires = options.expiresInSeconds ?? DEFAULTS.presignExpiresSeconds;
-    const locations = await Promise.all(
-      plan.entries.map(async (entry) => {
-        const range = { start: entry.position, end: entry.position + entry.length - 1 };
-        return { url: await presign(entry.objectKey, range, expires), range, baseOffset: entry.start, lastOffset: entry.end - 1n };
-      }),
-    );
+    const locations: Location[] = [];
+    let bytes = 0;
+    for (const entry of plan.entries) {
+      const { start, end, baseOffset, lastOffset } = await locateInEntry(this.sources, entry, options.offset, maxBytes - bytes);
+      const range = { start, end };
+      locations.push({ url: await presign(entry.objectKey, range, expires), range, baseOffset, lastOffset });
+      bytes += end - start + 1;
+      // A segment read only in part ends the answer there; the client continues after it.
+      if (lastOffset < entry.end - 1n || bytes >= maxBytes) return { locations, nextOffset: lastOffset + 1n, highWatermark: head.highWatermark };
+    }
     return { locations, nextOffset: plan.endOffset, highWatermark: head.highWatermark };
   }
 
@@ -165,16 +201,11 @@ export class Engine {
       if (entries.length === 0) break;
       for (const entry of entries) {
         if (entry.start >= head.highWatermark) return head.highWatermark;
+        if (entry.end <= from) continue;
         from = entry.end;
         if (entry.aborted || entry.maxTimestamp < timestamp || entry.end <= head.logStartOffset) continue;
-        const { batches } = await readBatches(this.cache, { head, entries: [entry], endOffset: entry.end }, entry.start, Number.MAX_SAFE_INTEGER);
-        for (const batch of batches) {
-          if (batch.header.maxTimestamp < timestamp) continue;
-          for (const record of decodeRecordBatch(batch.bytes).records) {
-            const offset = batch.baseOffset + (record.offset - batch.header.baseOffset);
-            if (record.timestamp >= timestamp && offset >= head.logStartOffset) return offset;
-          }
-        }
+        const found = await offsetForTimestampIn(this.sources, entry, timestamp, head.logStartOffset);
+        if (found !== undefined) return found;
       }
     }
     return head.highWatermark;

@@ -7,7 +7,12 @@
  *   p#<topicId>#<partition> / e#<start>   log entry for offsets [start, end): object + byte range, or aborted
  *   idem#<topicId>#<sha256(key)> / intent one idempotent produce: its object, byte ranges and reservations
  *
- * Objects:  t/<topicId>/ingest/<time-ordered id>   one per produce request (batches of every partition it touched)
+ *   gc#<topicId> / <object key>           an object seen unreferenced: deleted once it stays so for a grace period
+ *
+ * Objects:  t/<topicId>/ingest/<time-ordered id>                  one per produce request (batches of every
+ *                                                                 partition it touched, base offsets 0)
+ *           t/<topicId>/segments/<partition>/<start>-<id>.seg     compacted batches, real base offsets
+ *           t/<topicId>/segments/<partition>/<start>-<id>.index   its sparse index (segment-index.ts)
  *
  * A topic's data lives under its id, not its name, so a topic deleted and created again never sees
  * the old data, and a presigned URL for one topic can never reach another topic's objects.
@@ -50,6 +55,21 @@ export function topicObjectPrefix(topicId: string): string {
   return `t/${topicId}/`;
 }
 
+export function segmentObjectKeys(topicId: string, partition: number, start: bigint, now: number): { segment: string; index: string } {
+  const base = `t/${topicId}/segments/${partition}/${start.toString().padStart(OFFSET_DIGITS, '0')}-${timeOrderedId(now)}`;
+  return { segment: `${base}.seg`, index: `${base}.index` };
+}
+
+export function gcPk(topicId: string): string {
+  return `gc#${topicId}`;
+}
+
+/** When an ingest object was created, from its time-ordered id; undefined for other keys. */
+export function ingestObjectTime(key: string): number | undefined {
+  const match = /\/ingest\/([0-9a-z]+)-[0-9a-f]+$/.exec(key);
+  return match ? Number.parseInt(match[1], 36) : undefined;
+}
+
 export interface PartitionHead {
   /** Next offset to reserve. Offsets in [highWatermark, nextOffset) are reserved but not all readable. */
   readonly nextOffset: bigint;
@@ -77,6 +97,8 @@ export interface LogEntry {
   /** First byte of this partition's batches in the object. */
   readonly position: number;
   readonly length: number;
+  /** Set for compacted segments: the key of the segment's sparse index object. */
+  readonly indexKey?: string;
   readonly maxTimestamp: number;
   /** When the writer reserved the range (its clock). */
   readonly reservedAt: number;
@@ -100,6 +122,7 @@ export function entryToItem(pk: string, entry: LogEntry): Item {
     maxTimestamp: BigInt(entry.maxTimestamp),
     reservedAt: BigInt(entry.reservedAt),
     previousReservedAt: BigInt(entry.previousReservedAt),
+    ...(entry.indexKey ? { indexKey: entry.indexKey } : {}),
   };
 }
 
@@ -114,6 +137,7 @@ export function entryFromItem(item: Item): LogEntry {
     maxTimestamp: Number(bigintAttr(item, 'maxTimestamp')),
     reservedAt: Number(bigintAttr(item, 'reservedAt')),
     previousReservedAt: Number(bigintAttr(item, 'previousReservedAt')),
+    ...(typeof item.indexKey === 'string' ? { indexKey: item.indexKey } : {}),
   };
 }
 

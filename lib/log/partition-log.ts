@@ -103,11 +103,18 @@ export class PartitionLog {
   }
 
   /**
-   * Writes the entry for a reservation. A reservation past its write deadline is fenced instead: an
-   * aborted entry of exactly its range, so that no other attempt of the same produce can write it later.
+   * Writes the entry for a reservation. Only attempts of the one produce that reserved a range ever
+   * write a data entry at its start, so a data entry found there is this produce's own. A reservation
+   * past its write deadline is fenced instead: an aborted entry of exactly its range, so that no
+   * attempt can write it later — unless an earlier attempt's entry already holds it (it may since
+   * have been merged into a segment, so coverage is checked, not just the key).
    */
   async writeEntry(pk: string, entry: LogEntry): Promise<WriteOutcome> {
     const expired = this.#options.now() - entry.reservedAt > this.#options.reservationTimeoutMs;
+    if (expired) {
+      const covering = await this.entryAt(pk, entry.start);
+      if (covering && !covering.aborted && covering.end >= entry.end) return 'written';
+    }
     const toWrite: LogEntry = expired ? { ...entry, aborted: true, objectKey: '', position: 0, length: 0 } : entry;
     try {
       await this.#metadata.put(entryToItem(pk, toWrite), { itemExists: false });
@@ -116,10 +123,7 @@ export class PartitionLog {
       if (!(error instanceof ConditionFailedError)) throw error;
     }
     const existing = await this.#metadata.get(pk, entrySk(entry.start));
-    if (!existing) return 'lost';
-    const found = entryFromItem(existing);
-    const same = !found.aborted && found.objectKey === entry.objectKey && found.position === entry.position && found.end === entry.end;
-    return same ? 'written' : 'lost';
+    return existing && existing.aborted !== true ? 'written' : 'lost';
   }
 
   /** Entries starting at or after `from`, in offset order. */

@@ -17,8 +17,8 @@
 import { SluiceError, ConditionFailedError } from '../errors.ts';
 import { DEFAULTS } from '../defaults.ts';
 import { sha256Hex } from '../hash.ts';
-import type { MetadataStore, ObjectStore } from '../storage/ports.ts';
-import { INTENT_SK, ingestObjectKey, intentPk, partitionPk, stringAttr, bigintAttr, timeOrderedId } from './layout.ts';
+import { EXPIRES_AT, type MetadataStore, type ObjectStore } from '../storage/ports.ts';
+import { INTENT_SK, ingestObjectKey, ingestObjectTime, intentPk, partitionPk, stringAttr, bigintAttr, timeOrderedId } from './layout.ts';
 import type { PartitionLog, Reservation } from './partition-log.ts';
 import type { Topic } from './topics.ts';
 
@@ -52,6 +52,7 @@ export interface ProducerDeps {
   readonly log: PartitionLog;
   readonly now: () => number;
   readonly idempotencyTtlMs?: number;
+  readonly objectCommitWindowMs?: number;
   /** Called after each step; a test hook that throws here simulates a crash. */
   readonly afterStep?: (step: ProduceStep) => void | Promise<void>;
   /** Called when a partition's high watermark may have moved (wakes long polls in this process). */
@@ -94,6 +95,14 @@ export class Producer {
     let parts: readonly Part[];
     if (intent) {
       ({ objectKey, parts } = intent);
+      if (this.#stale(objectKey)) {
+        // A retry long after the first attempt: that object may already be collected as an orphan, so
+        // this attempt writes its own (identical request, so identical records) and points the intent at it.
+        const fresh = await this.#writeObject(topic, appends);
+        intent = await this.#update(intent, { objectKey: fresh.objectKey, parts: JSON.stringify(fresh.parts) }, { ...intent, ...fresh });
+        if (intent.state === 'committed') return resultsOf(intent);
+        ({ objectKey, parts } = intent);
+      }
     } else {
       ({ objectKey, parts } = await this.#writeObject(topic, appends));
       await this.#step('object-written');
@@ -136,6 +145,7 @@ export class Producer {
       }
       const missing = parts.filter((part) => !reservations[part.partition]);
       if (missing.length > 0) {
+        if (this.#stale(objectKey)) throw new SluiceError('UNAVAILABLE', 'the produce took too long to commit; retry with the same Idempotency-Key');
         const fresh = await Promise.all(missing.map((part) => this.#deps.log.reserve(partitionPk(topic.id, part.partition), part.count)));
         await this.#step('offsets-reserved');
         const wanted = { ...reservations };
@@ -196,6 +206,12 @@ export class Producer {
     return results;
   }
 
+  /** An ingest object too old to be referenced by a new entry (see DEFAULTS.objectCommitWindowMs). */
+  #stale(objectKey: string): boolean {
+    const createdAt = ingestObjectTime(objectKey) ?? 0;
+    return this.#deps.now() - createdAt > (this.#deps.objectCommitWindowMs ?? DEFAULTS.objectCommitWindowMs);
+  }
+
   async #step(step: ProduceStep): Promise<void> {
     await this.#deps.afterStep?.(step);
   }
@@ -227,8 +243,8 @@ export class Producer {
           parts: JSON.stringify(parts),
           reservations: '{}',
           createdAt: BigInt(now),
-          // DynamoDB TTL attribute (seconds); local stores sweep it in maintenance.
-          expiresAt: BigInt(Math.ceil((now + ttlMs) / 1000)),
+          // DynamoDB's TTL deletes the intent after this (seconds); local stores do it in maintenance.
+          [EXPIRES_AT]: BigInt(Math.ceil((now + ttlMs) / 1000)),
         },
         { itemExists: false },
       );
@@ -242,15 +258,15 @@ export class Producer {
   }
 
   /** Compare-and-set of the intent's reservations. On a lost race, returns the winner's intent. */
-  async #recordReservations(intent: Intent, reservations: Record<number, Reservation>): Promise<Intent> {
+  #recordReservations(intent: Intent, reservations: Record<number, Reservation>): Promise<Intent> {
+    return this.#update(intent, { reservations: stringifyReservations(reservations) }, { ...intent, reservations });
+  }
+
+  /** Compare-and-set on the intent's version: `changed` on success, the winner's intent on a lost race. */
+  async #update(intent: Intent, set: Record<string, string>, changed: Intent): Promise<Intent> {
     try {
-      await this.#deps.metadata.update(
-        intent.pk,
-        INTENT_SK,
-        { set: { reservations: stringifyReservations(reservations) }, add: { version: 1n } },
-        { where: [{ attr: 'version', op: '=', value: intent.version }] },
-      );
-      return { ...intent, version: intent.version + 1n, reservations };
+      await this.#deps.metadata.update(intent.pk, INTENT_SK, { set, add: { version: 1n } }, { where: [{ attr: 'version', op: '=', value: intent.version }] });
+      return { ...changed, version: intent.version + 1n };
     } catch (error) {
       if (!(error instanceof ConditionFailedError)) throw error;
       const current = parseIntent(intent.pk, await this.#deps.metadata.get(intent.pk, INTENT_SK));

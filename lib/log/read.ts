@@ -1,14 +1,17 @@
 /**
  * Reading a partition: which entries hold an offset, their bytes, and the batches in them with their
- * real offsets. Readers see only offsets below the high watermark (invariant 2), and reading offset X
- * costs one head read, one or two entry queries and one ranged GET per entry read (invariant 6 holds
- * per entry; compaction bounds the entry count).
+ * real offsets. Readers see only offsets below the high watermark (invariant 2). Reading offset X
+ * costs one head read, one or two entry queries, and per entry either one ranged GET of an ingest
+ * range or, for a compacted segment, one index GET (cached: index objects never change) and one
+ * ranged GET of at most maxBytes plus one index interval (invariant 6).
  */
 import { SluiceError } from '../errors.ts';
-import { iterateBatches, type BatchHeader } from '../protocol/record-batch.ts';
+import { readBatchHeader, BATCH_HEADER_SIZE, decodeRecordBatch, iterateBatches, type BatchHeader } from '../protocol/record-batch.ts';
+import type { ObjectStore } from '../storage/ports.ts';
 import type { LogEntry, PartitionHead } from './layout.ts';
 import type { PartitionLog } from './partition-log.ts';
 import type { RangeCache } from './range-cache.ts';
+import { decodeSegmentIndex, entryForOffset, entryForTimestamp, entrySpan, type SegmentIndex } from './segment-index.ts';
 
 /** One stored batch with its real offsets. `bytes` still carries the base offset it was stored with. */
 export interface StoredBatch {
@@ -32,6 +35,31 @@ export function outOfRange(offset: bigint, head: PartitionHead): SluiceError {
   });
 }
 
+/** Parsed segment indexes, by key. Index objects are immutable, so entries never go stale. */
+export class SegmentIndexCache {
+  readonly #objects: ObjectStore;
+  readonly #maxEntries: number;
+  readonly #entries = new Map<string, Promise<SegmentIndex>>();
+
+  constructor(objects: ObjectStore, maxEntries = 2048) {
+    this.#objects = objects;
+    this.#maxEntries = maxEntries;
+  }
+
+  get(key: string): Promise<SegmentIndex> {
+    let index = this.#entries.get(key);
+    if (index) {
+      this.#entries.delete(key);
+    } else {
+      index = this.#objects.get(key).then(decodeSegmentIndex);
+      index.catch(() => this.#entries.delete(key));
+      if (this.#entries.size >= this.#maxEntries) this.#entries.delete(this.#entries.keys().next().value!);
+    }
+    this.#entries.set(key, index);
+    return index;
+  }
+}
+
 /**
  * Entries covering [offset, …) up to about maxBytes of stored data (at least one entry), stopping at
  * the high watermark. Aborted entries are stepped over.
@@ -49,6 +77,7 @@ export async function planRead(log: PartitionLog, pk: string, head: PartitionHea
   }
   while (next < head.highWatermark) {
     for (const entry of page) {
+      // Entries inside an earlier one are leftovers of an interrupted compaction: the earlier covers them.
       if (entry.end <= next) continue;
       if (entry.start > next || entry.start >= head.highWatermark) return { head, entries, endOffset: next };
       if (!entry.aborted) {
@@ -66,35 +95,125 @@ export async function planRead(log: PartitionLog, pk: string, head: PartitionHea
   return { head, entries, endOffset: next };
 }
 
+export interface ReadSources {
+  readonly cache: RangeCache;
+  readonly indexes: SegmentIndexCache;
+}
+
 /**
  * The batches of the planned entries that hold offsets at or after `offset`, whole, within maxBytes
  * (the first batch is returned even when larger, so a reader always makes progress).
  */
-export async function readBatches(cache: RangeCache, plan: ReadPlan, offset: bigint, maxBytes: number): Promise<{ batches: StoredBatch[]; nextOffset: bigint }> {
-  const ranges = await Promise.all(
-    plan.entries.map((entry) => cache.get(entry.objectKey, { start: entry.position, end: entry.position + entry.length - 1 })),
-  );
+export async function readBatches(sources: ReadSources, plan: ReadPlan, offset: bigint, maxBytes: number): Promise<{ batches: StoredBatch[]; nextOffset: bigint }> {
   const batches: StoredBatch[] = [];
   let bytes = 0;
-  let nextOffset = offset;
-  for (let i = 0; i < plan.entries.length; i++) {
-    const entry = plan.entries[i];
-    let base = entry.start;
-    for (const { position, header } of iterateBatches(ranges[i])) {
-      const count = BigInt(header.lastOffsetDelta) + 1n;
-      const lastOffset = base + count - 1n;
-      if (lastOffset >= offset) {
-        if (batches.length > 0 && bytes + header.totalSize > maxBytes) return { batches, nextOffset };
-        batches.push({ baseOffset: base, lastOffset, header, bytes: ranges[i].subarray(position, position + header.totalSize) });
-        bytes += header.totalSize;
-        nextOffset = lastOffset + 1n;
-      }
-      base += count;
+  // All entries are read at once and consumed in order; a failure of a later read must not go
+  // unhandled when an earlier one has already failed the fetch.
+  const reads = plan.entries.map((entry) => (entry.indexKey ? readSegment(sources, entry, offset, maxBytes) : readIngestRange(sources.cache, entry)));
+  for (const read of reads) read.catch(() => {});
+  for (const read of reads) {
+    const entryBatches = await read;
+    for (const batch of entryBatches.batches) {
+      if (batch.lastOffset < offset) continue;
+      if (batches.length > 0 && bytes + batch.bytes.length > maxBytes) return { batches, nextOffset: batches[batches.length - 1].lastOffset + 1n };
+      batches.push(batch);
+      bytes += batch.bytes.length;
     }
-    if (base !== entry.end) {
-      throw new SluiceError('INTERNAL', `log entry ${entry.start}-${entry.end} holds ${base - entry.start} offsets`);
+    if (!entryBatches.complete && batches.length > 0) return { batches, nextOffset: batches[batches.length - 1].lastOffset + 1n };
+  }
+  const last = batches.length > 0 ? batches[batches.length - 1].lastOffset + 1n : offset;
+  // Every planned entry was consumed whole: continue after them (and after any aborted ranges).
+  return { batches, nextOffset: plan.endOffset > last ? plan.endOffset : last };
+}
+
+/** An ingest range: batches stored with base offset 0, numbered from the entry's start. */
+async function readIngestRange(cache: RangeCache, entry: LogEntry): Promise<{ batches: StoredBatch[]; complete: boolean }> {
+  const bytes = await cache.get(entry.objectKey, { start: entry.position, end: entry.position + entry.length - 1 });
+  const batches: StoredBatch[] = [];
+  let base = entry.start;
+  for (const { position, header } of iterateBatches(bytes)) {
+    const count = BigInt(header.lastOffsetDelta) + 1n;
+    batches.push({ baseOffset: base, lastOffset: base + count - 1n, header, bytes: bytes.subarray(position, position + header.totalSize) });
+    base += count;
+  }
+  if (base !== entry.end) throw new SluiceError('INTERNAL', `log entry ${entry.start}-${entry.end} holds ${base - entry.start} offsets`);
+  return { batches, complete: true };
+}
+
+/**
+ * A segment, through its index: from the index entry at or before `offset`, at most one index
+ * interval plus maxBytes. Batches carry their real base offsets.
+ */
+async function readSegment(sources: ReadSources, entry: LogEntry, offset: bigint, maxBytes: number): Promise<{ batches: StoredBatch[]; complete: boolean }> {
+  const index = await sources.indexes.get(entry.indexKey!);
+  const from = offset > entry.start ? entryForOffset(index, offset) : 0;
+  const start = entrySpan(index, from).start;
+  const end = Math.min(index.segmentBytes, start + index.intervalBytes + maxBytes);
+  const read = (first: number, last: number) => sources.cache.get(entry.objectKey, { start: entry.position + first, end: entry.position + last - 1 });
+  const batches = wholeBatches(await read(start, end));
+  let consumed = start + batches.reduce((n, b) => n + b.bytes.length, 0);
+  // Rare: the batch holding `offset` was cut off by the read (it is larger than the read, or starts
+  // near its end). Read it whole: its header first, then exactly its bytes.
+  while (consumed < index.segmentBytes && !batches.some((b) => b.lastOffset >= offset)) {
+    const size = readBatchHeader(await read(consumed, Math.min(consumed + BATCH_HEADER_SIZE, index.segmentBytes))).totalSize;
+    batches.push(...wholeBatches(await read(consumed, consumed + size)));
+    consumed += size;
+  }
+  return { batches, complete: consumed >= index.segmentBytes };
+}
+
+/** The complete batches at the front of `bytes` (a ranged read may end inside a batch). */
+function wholeBatches(bytes: Uint8Array): StoredBatch[] {
+  const batches: StoredBatch[] = [];
+  let position = 0;
+  while (position + BATCH_HEADER_SIZE <= bytes.length) {
+    const header = readBatchHeader(bytes, position);
+    if (position + header.totalSize > bytes.length) break;
+    const lastOffset = header.baseOffset + BigInt(header.lastOffsetDelta);
+    batches.push({ baseOffset: header.baseOffset, lastOffset, header, bytes: bytes.subarray(position, position + header.totalSize) });
+    position += header.totalSize;
+  }
+  return batches;
+}
+
+/**
+ * The first offset in `entry` with a timestamp at or after `timestamp` (and at or after `minOffset`).
+ * A segment is searched through its index: one span read.
+ */
+export async function offsetForTimestampIn(sources: ReadSources, entry: LogEntry, timestamp: number, minOffset: bigint): Promise<bigint | undefined> {
+  let batches: StoredBatch[];
+  if (entry.indexKey) {
+    const index = await sources.indexes.get(entry.indexKey);
+    const i = entryForTimestamp(index, timestamp);
+    if (i < 0) return undefined;
+    const span = entrySpan(index, i);
+    batches = wholeBatches(await sources.cache.get(entry.objectKey, { start: entry.position + span.start, end: entry.position + span.end - 1 }));
+  } else {
+    batches = (await readIngestRange(sources.cache, entry)).batches;
+  }
+  for (const batch of batches) {
+    if (batch.header.maxTimestamp < timestamp || batch.lastOffset < minOffset) continue;
+    for (const record of decodeRecordBatch(batch.bytes).records) {
+      const offset = batch.baseOffset + (record.offset - batch.header.baseOffset);
+      if (record.timestamp >= timestamp && offset >= minOffset) return offset;
     }
   }
-  // Every planned entry was consumed whole: continue after them (and after any aborted ranges).
-  return { batches, nextOffset: plan.endOffset > nextOffset ? plan.endOffset : nextOffset };
+  return undefined;
+}
+
+/**
+ * The byte range of `entry` a direct reader should GET for offsets from `offset`, ending on a batch
+ * boundary: a whole ingest range, or for a segment the index spans from the one holding `offset`
+ * until about maxBytes. Offsets are contiguous within it from `baseOffset`.
+ */
+export async function locateInEntry(sources: ReadSources, entry: LogEntry, offset: bigint, maxBytes: number): Promise<{ start: number; end: number; baseOffset: bigint; lastOffset: bigint }> {
+  if (!entry.indexKey) return { start: entry.position, end: entry.position + entry.length - 1, baseOffset: entry.start, lastOffset: entry.end - 1n };
+  const index = await sources.indexes.get(entry.indexKey);
+  const first = offset > entry.start ? entryForOffset(index, offset) : 0;
+  const start = index.entries[first].position;
+  let last = first;
+  while (last + 1 < index.entries.length && index.entries[last + 1].position - start < maxBytes) last++;
+  const end = entrySpan(index, last).end;
+  const lastOffset = last + 1 < index.entries.length ? index.baseOffset + BigInt(index.entries[last + 1].relativeOffset) - 1n : entry.end - 1n;
+  return { start: entry.position + start, end: entry.position + end - 1, baseOffset: index.baseOffset + BigInt(index.entries[first].relativeOffset), lastOffset };
 }

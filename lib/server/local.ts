@@ -12,6 +12,7 @@ import { Engine, type EngineOptions } from '../log/engine.ts';
 import { FsObjectStore } from '../storage/fs-object-store.ts';
 import { SqliteMetadataStore } from '../storage/sqlite-metadata-store.ts';
 import { createNodeServer } from './node-http.ts';
+import { DEFAULTS } from '../defaults.ts';
 
 export interface LocalServerOptions {
   readonly dataDir: string;
@@ -22,6 +23,8 @@ export interface LocalServerOptions {
   /** The bootstrap admin key. When absent and none exists yet, one is generated and returned once. */
   readonly apiKey?: string;
   readonly corsOrigins?: readonly string[];
+  /** How often to run a maintenance pass (compaction, retention, cleanup); 0 turns the timer off. @default 60000 */
+  readonly maintenanceIntervalMs?: number;
   readonly engine?: Partial<Omit<EngineOptions, 'objects' | 'metadata'>>;
 }
 
@@ -56,6 +59,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     server.once('error', reject);
     server.listen(options.port ?? 8787, options.host ?? '127.0.0.1', () => resolve());
   });
+  const stopMaintenance = scheduleMaintenance(engine, options.maintenanceIntervalMs ?? DEFAULTS.maintenanceIntervalMs);
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   url = `http://${host}:${address.port}`;
@@ -66,9 +70,26 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     keys,
     generatedApiKey,
     async close() {
+      await stopMaintenance();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       metadata.close();
     },
+  };
+}
+
+/** Runs a pass every interval, never two at once; returns a stop function that waits for a running pass. */
+function scheduleMaintenance(engine: Engine, intervalMs: number): () => Promise<void> {
+  if (intervalMs <= 0) return async () => {};
+  let running: Promise<unknown> = Promise.resolve();
+  const timer = setInterval(() => {
+    running = running.then(() =>
+      engine.maintain().catch((error: unknown) => console.error('sluice: maintenance pass failed', error)),
+    );
+  }, intervalMs);
+  timer.unref();
+  return async () => {
+    clearInterval(timer);
+    await running;
   };
 }

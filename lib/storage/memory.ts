@@ -1,6 +1,7 @@
 /** In-memory adapters: for tests and for the fault-injection harness. Same semantics as the real ones. */
 import { ObjectNotFoundError } from '../errors.ts';
 import { applyUpdate, checkCondition, inRange } from './item-semantics.ts';
+import { EXPIRES_AT } from './ports.ts';
 import type { ByteRange, Condition, Item, MetadataStore, ObjectInfo, ObjectStore, QueryOptions, UpdateChanges, UpdateOptions } from './ports.ts';
 
 export class MemoryObjectStore implements ObjectStore {
@@ -62,6 +63,20 @@ export class MemoryMetadataStore implements MetadataStore {
     const partition = this.#partition(pk);
     checkCondition(partition.get(sk), condition);
     partition.delete(sk);
+  }
+
+  async deleteExpired(nowSeconds: number): Promise<number> {
+    let deleted = 0;
+    for (const partition of this.#partitions.values()) {
+      for (const [sk, item] of partition) {
+        const expiresAt = item[EXPIRES_AT];
+        if (typeof expiresAt === 'bigint' && expiresAt <= BigInt(nowSeconds)) {
+          partition.delete(sk);
+          deleted++;
+        }
+      }
+    }
+    return deleted;
   }
 
   async query(pk: string, options: QueryOptions = {}): Promise<Item[]> {

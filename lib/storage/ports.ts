@@ -107,4 +107,12 @@ export interface MetadataStore {
   delete(pk: string, sk: string, condition?: Condition): Promise<void>;
   /** Items of one partition key in sort-key order. */
   query(pk: string, options?: QueryOptions): Promise<Item[]>;
+  /**
+   * Deletes items whose bigint attribute `expiresAt` (epoch seconds) is at or before `nowSeconds`;
+   * returns how many. Absent where the store expires items itself (DynamoDB's TTL on `expiresAt`).
+   */
+  deleteExpired?(nowSeconds: number): Promise<number>;
 }
+
+/** The attribute that stores treat as a time to live, in epoch seconds. */
+export const EXPIRES_AT = 'expiresAt';

@@ -12,7 +12,7 @@
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { StorageError, ThrottledError, UnavailableError } from '../errors.ts';
 import { applyUpdate, checkCondition, itemFromJson, itemToJson } from './item-semantics.ts';
-import type { Condition, Item, MetadataStore, QueryOptions, UpdateChanges, UpdateOptions } from './ports.ts';
+import { EXPIRES_AT, type Condition, type Item, type MetadataStore, type QueryOptions, type UpdateChanges, type UpdateOptions } from './ports.ts';
 
 export interface SqliteMetadataStoreOptions {
   /** Database file, or ':memory:'. */
@@ -94,6 +94,14 @@ export class SqliteMetadataStore implements MetadataStore {
       if (condition) checkCondition(this.#read(pk, sk), condition);
       this.#remove.run(pk, sk);
     });
+  }
+
+  async deleteExpired(nowSeconds: number): Promise<number> {
+    // Attributes are JSON with bigints tagged as {"$n": "…"} (item-semantics.ts).
+    const result = this.#db
+      .prepare(`DELETE FROM items WHERE CAST(json_extract(attrs, '$.${EXPIRES_AT}."$n"') AS INTEGER) <= ?`)
+      .run(nowSeconds);
+    return Number(result.changes);
   }
 
   async query(pk: string, options: QueryOptions = {}): Promise<Item[]> {

@@ -92,3 +92,18 @@ describe('Lambda API handler on S3 + DynamoDB (emulated)', () => {
     assert.equal(missing.statusCode, 404);
   });
 });
+
+describe('Lambda maintenance handler on S3 + DynamoDB (emulated)', () => {
+  it('runs a pass and reports what it did', async () => {
+    const [s3, dynamo] = await Promise.all([startS3rver(), startDynalite()]);
+    try {
+      Object.assign(process.env, { SLUICE_BUCKET: s3.bucket, SLUICE_TABLE: dynamo.tableName, SLUICE_S3_ENDPOINT: s3.endpoint, SLUICE_DYNAMODB_ENDPOINT: dynamo.endpoint });
+      const { handler } = await import('../../lambdas/maintenance.ts');
+      const report = await handler();
+      assert.equal(report.topics, 0);
+      assert.equal(report.objectsDeleted, 0);
+    } finally {
+      await Promise.all([s3.stop(), dynamo.stop()]);
+    }
+  });
+});

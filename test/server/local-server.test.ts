@@ -262,6 +262,15 @@ describe('local server HTTP API', () => {
     assert.equal(other.headers.get('access-control-allow-origin'), null);
   });
 
+  it('runs a maintenance pass on demand (admin only) and reports it', async () => {
+    const res = await api('POST', '/v1/admin/maintenance');
+    assert.equal(res.status, 200);
+    assert.ok(res.body.topics >= 1);
+    for (const field of ['segmentsWritten', 'segmentBytes', 'objectsDeleted', 'offsetsTrimmed', 'gapsClosed']) assert.ok(field in res.body, field);
+    const consumer = await api('POST', '/v1/keys', { name: 'consumer', scopes: [{ action: 'consume' }] });
+    assert.equal((await apiClient(server.url, consumer.body.key)('POST', '/v1/admin/maintenance')).status, 403);
+  });
+
   it('keeps data across a restart', async () => {
     await api('POST', '/v1/topics', { name: 'durable', partitions: 1 });
     await api('POST', '/v1/topics/durable/records', { records: [{ value: 'kept' }] });

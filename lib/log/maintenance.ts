@@ -1,0 +1,252 @@
+/**
+ * One maintenance pass over every topic: close stale gaps, apply retention, compact, and delete
+ * objects that nothing references any more. Everything here is safe to run concurrently with
+ * producers, readers and another pass: each change is a conditional write, and objects are deleted
+ * only after they have been seen unreferenced for a grace period longer than any reader can hold a
+ * location (presigned URLs included).
+ *
+ * Object garbage collection is mark and sweep per topic: the live entries of every partition name
+ * the objects in use (metadata per partition is bounded, so this is cheap); an object not named is
+ * marked with the time it was first seen so, and deleted when still unnamed after the grace period.
+ * Objects younger than `minObjectAgeMs` are never touched: their produce may not have written its
+ * entry yet (producers refuse to reference an ingest object older than the commit window, which is
+ * shorter).
+ */
+import { ConditionFailedError } from '../errors.ts';
+import type { MetadataStore, ObjectStore } from '../storage/ports.ts';
+import { Compactor, type CompactionOptions, type CompactionStep } from './compaction.ts';
+import { DELETED_TOPICS_PK, HEAD_SK, entrySk, gcPk, partitionPk, topicObjectPrefix, type LogEntry } from './layout.ts';
+import type { PartitionLog } from './partition-log.ts';
+import type { Topic, Topics } from './topics.ts';
+
+export interface MaintenanceOptions extends CompactionOptions {
+  /** An unreferenced object is deleted once it has been seen unreferenced this long. */
+  readonly gcGraceMs: number;
+  /** Objects younger than this are never collected (their produce may still be committing). */
+  readonly minObjectAgeMs: number;
+}
+
+export interface MaintenanceReport {
+  topics: number;
+  partitions: number;
+  gapsClosed: number;
+  segmentsWritten: number;
+  segmentBytes: number;
+  entriesCompacted: number;
+  leftoversDeleted: number;
+  /** Records removed from the start of logs by retention. */
+  offsetsTrimmed: string;
+  entriesExpired: number;
+  objectsDeleted: number;
+  deletedTopicsPurged: number;
+  expiredItemsDeleted: number;
+  /** Partitions or topics whose work failed this pass (retried by the next); the first error's message. */
+  errors: number;
+  firstError?: string;
+}
+
+export interface MaintenanceDeps {
+  readonly objects: ObjectStore;
+  readonly metadata: MetadataStore;
+  readonly log: PartitionLog;
+  readonly topics: Topics;
+  readonly now: () => number;
+  readonly afterCompactionStep?: (step: CompactionStep) => void | Promise<void>;
+}
+
+const PARTITION_CONCURRENCY = 4;
+
+export class Maintenance {
+  readonly #deps: MaintenanceDeps;
+  readonly #options: MaintenanceOptions;
+  readonly #compactor: Compactor;
+
+  constructor(deps: MaintenanceDeps, options: MaintenanceOptions) {
+    this.#deps = deps;
+    this.#options = options;
+    this.#compactor = new Compactor({ ...deps, afterStep: deps.afterCompactionStep }, options);
+  }
+
+  async run(): Promise<MaintenanceReport> {
+    const report: MaintenanceReport = {
+      topics: 0,
+      partitions: 0,
+      gapsClosed: 0,
+      segmentsWritten: 0,
+      segmentBytes: 0,
+      entriesCompacted: 0,
+      leftoversDeleted: 0,
+      offsetsTrimmed: '0',
+      entriesExpired: 0,
+      objectsDeleted: 0,
+      deletedTopicsPurged: 0,
+      expiredItemsDeleted: 0,
+      errors: 0,
+    };
+    // One failing partition (or topic) must not hold up the others: note it and go on.
+    const guarded = async (work: () => Promise<void>) => {
+      try {
+        await work();
+      } catch (error) {
+        report.errors++;
+        report.firstError ??= error instanceof Error ? error.message : String(error);
+      }
+    };
+    let trimmed = 0n;
+    for (const topic of await this.#deps.topics.list()) {
+      report.topics++;
+      await forEachLimited(range(topic.partitions), PARTITION_CONCURRENCY, (partition) => guarded(async () => {
+        report.partitions++;
+        const pk = partitionPk(topic.id, partition);
+        report.gapsClosed += (await this.#deps.log.repair(pk)).gapsClosed;
+        const retained = await this.#applyRetention(topic, pk);
+        trimmed += retained.offsetsTrimmed;
+        report.entriesExpired += retained.entriesExpired;
+        const compacted = await this.#compactor.compactPartition(topic, partition);
+        report.segmentsWritten += compacted.segmentsWritten;
+        report.segmentBytes += compacted.segmentBytes;
+        report.entriesCompacted += compacted.entriesCompacted;
+        report.leftoversDeleted += compacted.leftoversDeleted;
+      }));
+      await guarded(async () => {
+        report.objectsDeleted += await this.#collectGarbage(topic);
+      });
+    }
+    await guarded(async () => {
+      report.deletedTopicsPurged = await this.#purgeDeletedTopics();
+      report.expiredItemsDeleted = (await this.#deps.metadata.deleteExpired?.(Math.floor(this.#deps.now() / 1000))) ?? 0;
+    });
+    report.offsetsTrimmed = trimmed.toString();
+    return report;
+  }
+
+  /**
+   * Moves the log start past entries beyond retention (by time: every record older than retentionMs;
+   * by size: the oldest entries while the partition holds more than retentionBytes), then deletes those
+   * entries. The start moves first, so no reader is ever sent to a deleted entry.
+   */
+  async #applyRetention(topic: Topic, pk: string): Promise<{ offsetsTrimmed: bigint; entriesExpired: number }> {
+    const { retentionMs, retentionBytes } = topic.config;
+    if (retentionMs < 0 && retentionBytes < 0) return { offsetsTrimmed: 0n, entriesExpired: 0 };
+    const head = await this.#deps.log.readHead(pk);
+    const entries = await this.#entriesBelow(pk, head.logStartOffset, head.highWatermark);
+    const cutoff = this.#deps.now() - retentionMs;
+    let drop = 0;
+    while (drop < entries.length && (entries[drop].aborted || (retentionMs >= 0 && entries[drop].maxTimestamp < cutoff))) drop++;
+    if (retentionBytes >= 0) {
+      let bytes = entries.slice(drop).reduce((n, e) => n + e.length, 0);
+      while (drop < entries.length && bytes > retentionBytes) bytes -= entries[drop++].length;
+    }
+    if (drop === 0) return { offsetsTrimmed: 0n, entriesExpired: 0 };
+    const newStart = entries[drop - 1].end;
+    try {
+      await this.#deps.metadata.update(pk, HEAD_SK, { set: { logStartOffset: newStart } }, {
+        where: [{ anyOf: [{ attr: 'logStartOffset', op: '<', value: newStart }, { attr: 'logStartOffset', op: 'notExists' }] }],
+      });
+    } catch (error) {
+      if (!(error instanceof ConditionFailedError)) throw error;
+    }
+    let deleted = 0;
+    for (const entry of entries.slice(0, drop)) {
+      try {
+        await this.#deps.metadata.delete(pk, entrySk(entry.start), { where: [{ attr: 'end', op: '=', value: entry.end }] });
+        deleted++;
+      } catch (error) {
+        if (!(error instanceof ConditionFailedError)) throw error;
+      }
+    }
+    return { offsetsTrimmed: newStart - head.logStartOffset, entriesExpired: deleted };
+  }
+
+  /** Live entries (not inside an earlier one) from `from` below `below`. */
+  async #entriesBelow(pk: string, from: bigint, below: bigint): Promise<LogEntry[]> {
+    const out: LogEntry[] = [];
+    let next = from;
+    for (;;) {
+      const page = await this.#deps.log.entriesFrom(pk, next);
+      for (const entry of page) {
+        if (entry.start >= below) return out;
+        if (entry.start >= next) out.push(entry);
+        next = entry.end > next ? entry.end : next;
+      }
+      if (page.length === 0) return out;
+    }
+  }
+
+  async #collectGarbage(topic: Topic): Promise<number> {
+    const { objects, metadata, now } = this.#deps;
+    const referenced = new Set<string>();
+    for (const partition of range(topic.partitions)) {
+      const pk = partitionPk(topic.id, partition);
+      let after = 'e#';
+      for (;;) {
+        const items = await metadata.query(pk, { gt: after, lt: 'e#~', limit: 500 });
+        for (const item of items) {
+          if (typeof item.objectKey === 'string' && item.objectKey) referenced.add(item.objectKey);
+          if (typeof item.indexKey === 'string') referenced.add(item.indexKey);
+        }
+        if (items.length < 500) break;
+        after = items[items.length - 1].sk;
+      }
+    }
+    const pk = gcPk(topic.id);
+    const marks = new Map((await metadata.query(pk)).map((item) => [item.sk, Number(item.firstSeenAt)]));
+    const doomed: string[] = [];
+    const time = now();
+    for await (const object of objects.list(topicObjectPrefix(topic.id))) {
+      const seenAt = marks.get(object.key);
+      marks.delete(object.key);
+      if (referenced.has(object.key)) {
+        if (seenAt !== undefined) await metadata.delete(pk, object.key);
+        continue;
+      }
+      if (time - object.lastModified < this.#options.minObjectAgeMs) continue;
+      if (seenAt === undefined) await metadata.put({ pk, sk: object.key, firstSeenAt: BigInt(time) });
+      else if (time - seenAt >= this.#options.gcGraceMs) doomed.push(object.key);
+    }
+    await objects.delete(doomed);
+    for (const key of [...doomed, ...marks.keys()]) await metadata.delete(pk, key);
+    return doomed.length;
+  }
+
+  /** Deletes the metadata and objects of topics deleted longer ago than the grace period. */
+  async #purgeDeletedTopics(): Promise<number> {
+    const { objects, metadata, now } = this.#deps;
+    let purged = 0;
+    for (const tombstone of await metadata.query(DELETED_TOPICS_PK)) {
+      if (now() - Number(tombstone.deletedAt) < this.#options.gcGraceMs) continue;
+      const topicId = tombstone.sk;
+      for (const partition of range(Number(tombstone.partitions))) {
+        const pk = partitionPk(topicId, partition);
+        for (;;) {
+          const items = await metadata.query(pk, { limit: 500 });
+          await Promise.all(items.map((item) => metadata.delete(pk, item.sk)));
+          if (items.length < 500) break;
+        }
+      }
+      for (;;) {
+        const marks = await metadata.query(gcPk(topicId), { limit: 500 });
+        await Promise.all(marks.map((item) => metadata.delete(item.pk, item.sk)));
+        if (marks.length < 500) break;
+      }
+      const keys: string[] = [];
+      for await (const object of objects.list(topicObjectPrefix(topicId))) keys.push(object.key);
+      await objects.delete(keys);
+      await metadata.delete(DELETED_TOPICS_PK, topicId);
+      purged++;
+    }
+    return purged;
+  }
+}
+
+function range(n: number): number[] {
+  return Array.from({ length: n }, (_, i) => i);
+}
+
+async function forEachLimited<T>(items: readonly T[], width: number, task: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await task(items[next++]);
+  };
+  await Promise.all(Array.from({ length: Math.min(width, items.length) }, worker));
+}

@@ -1,0 +1,23 @@
+/**
+ * Seeds that once found a bug, kept as regression tests (the full suite is `npm run verify`).
+ * - memory seed 2: a fetch whose first range read failed left later range reads rejecting unhandled,
+ *   which killed the process (fixed in lib/log/read.ts).
+ */
+import { it } from 'node:test';
+import assert from 'node:assert/strict';
+import { memoryBackend } from '../support/backends.ts';
+import { anomalies, check, summaryLine } from '../../verify/checker.ts';
+import { runOnce } from '../../verify/harness.ts';
+
+for (const seed of [2]) {
+  it(`verify seed ${seed} on memory: no anomalies`, async () => {
+    const history = await runOnce(
+      { seed, partitions: 4, producers: 6, requestsPerProducer: 25, recordsPerRequest: 4, readersPerPartition: 1, faults: { storage: 0.04, points: 0.05, zombieMs: 400 } },
+      memoryBackend,
+    );
+    const verdict = check(history);
+    assert.equal(anomalies(verdict), 0, `${summaryLine(verdict)}\n${verdict.examples.join('\n')}`);
+    assert.equal(verdict.acked, 600);
+    assert.ok(verdict.faults > 100);
+  });
+}

@@ -1,0 +1,204 @@
+/**
+ * One verification run: concurrent idempotent producers and tailing readers against the HTTP
+ * application in process, over a backend whose storage ports inject faults, with maintenance
+ * (compaction, gap closing, garbage collection) running throughout. Everything observed is recorded;
+ * after the faults heal, a catch-up read checks the history (checker.ts).
+ */
+import { ApiKeys } from '../lib/auth/api-keys.ts';
+import { createApp } from '../lib/http/app.ts';
+import type { HttpHandler, HttpResponse } from '../lib/http/types.ts';
+import { Engine } from '../lib/log/engine.ts';
+import { partitionPk, entryFromItem } from '../lib/log/layout.ts';
+import { decodeRecordBatch } from '../lib/protocol/record-batch.ts';
+import type { BackendFactory } from '../test/support/backends.ts';
+import { FaultPlan, prng, sleep, type FaultRates } from './faults.ts';
+import type { History } from './checker.ts';
+
+export interface RunConfig {
+  readonly seed: number;
+  readonly partitions: number;
+  readonly producers: number;
+  readonly requestsPerProducer: number;
+  readonly recordsPerRequest: number;
+  readonly readersPerPartition: number;
+  readonly faults: FaultRates;
+}
+
+const TOPIC = 'verify';
+const KEY = 'verify-admin-key-0123456789abcdef';
+const TIMING = {
+  reservationTimeoutMs: 150,
+  abortReservationAfterMs: 500,
+  clientTimeoutMs: 1500,
+  maintenanceEveryMs: 120,
+} as const;
+
+export async function runOnce(config: RunConfig, backendFactory: BackendFactory): Promise<History> {
+  const backend = await backendFactory();
+  const plan = new FaultPlan(config.seed, config.faults);
+  // Maintenance is another process (a scheduled Lambda): its own schedule, at a lower storage fault
+  // rate, since a pass makes hundreds of calls and the SDK's own retries hide most transient errors.
+  const maintenancePlan = new FaultPlan(config.seed * 7919 + 1, { ...config.faults, storage: config.faults.storage / 8 });
+  const random = prng(config.seed ^ 0x5eed);
+  try {
+    const engineOptions = {
+      reservationTimeoutMs: TIMING.reservationTimeoutMs,
+      abortReservationAfterMs: TIMING.abortReservationAfterMs,
+      objectCommitWindowMs: 1500,
+      longPollIntervalMs: 20,
+      topicCacheMs: 0,
+      maintenance: { segmentBytes: 16 * 1024, indexIntervalBytes: 1024, tailQuietMs: 300, maxTailEntries: 8, gcGraceMs: 2000, minObjectAgeMs: 3000 },
+    };
+    const engine = new Engine({
+      ...engineOptions,
+      objects: plan.wrapObjects(backend.objects),
+      metadata: plan.wrapMetadata(backend.metadata),
+      afterProduceStep: (step) => plan.atPoint(`produce.${step}`, step === 'offsets-reserved' || step === 'reservations-recorded'),
+    });
+    const maintainer = new Engine({
+      ...engineOptions,
+      objects: maintenancePlan.wrapObjects(backend.objects),
+      metadata: maintenancePlan.wrapMetadata(backend.metadata),
+      afterCompactionStep: (step) => maintenancePlan.atPoint(`compaction.${step}`, false),
+    });
+    await new ApiKeys(backend.metadata).ensure(KEY, 'verify');
+    await new Engine({ objects: backend.objects, metadata: backend.metadata }).topics.create(TOPIC, config.partitions, { retentionMs: -1 });
+    const app = createApp({ engine, keys: new ApiKeys(backend.metadata), logError: () => {} });
+    const history: History = {
+      acked: new Map(),
+      attempted: new Set(),
+      observations: [],
+      orderViolations: [],
+      final: new Map(),
+      aborted: new Map(),
+      faults: plan.counts,
+      maintenanceFaults: maintenancePlan.counts,
+      maintenance: { passes: 0, segmentsWritten: 0, gapsClosed: 0, objectsDeleted: 0 },
+    };
+
+    let producing = true;
+    const maintenance = (async () => {
+      while (producing) {
+        const report = await maintainer.maintain().catch(() => undefined);
+        if (report) {
+          history.maintenance.passes++;
+          history.maintenance.segmentsWritten += report.segmentsWritten;
+          history.maintenance.gapsClosed += report.gapsClosed;
+          history.maintenance.objectsDeleted += report.objectsDeleted;
+        }
+        await sleep(TIMING.maintenanceEveryMs);
+      }
+    })();
+    const readers = Array.from({ length: config.partitions * config.readersPerPartition }, (_, i) =>
+      tail(app, i % config.partitions, history, () => producing),
+    );
+    await Promise.all(Array.from({ length: config.producers }, (_, p) => produce(app, p, config, history, random)));
+    producing = false;
+    await Promise.all([maintenance, ...readers]);
+
+    // Heal, let dead writers' reservations age, close their gaps, then read everything back.
+    plan.heal();
+    maintenancePlan.heal();
+    await sleep(TIMING.abortReservationAfterMs + 100);
+    for (let partition = 0; partition < config.partitions; partition++) await engine.repairPartition(TOPIC, partition);
+    await engine.maintain();
+    const { id } = await engine.topics.get(TOPIC);
+    for (let partition = 0; partition < config.partitions; partition++) {
+      history.final.set(partition, await readEverything(engine, partition));
+      const entries = await backend.metadata.query(partitionPk(id, partition), { gte: 'e#', lt: 'e#~' });
+      history.aborted.set(partition, entries.map(entryFromItem).filter((e) => e.aborted).map((e) => [e.start, e.end] as const));
+    }
+    return history;
+  } finally {
+    plan.heal();
+    maintenancePlan.heal();
+    await backend.teardown();
+  }
+}
+
+const authorized = { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' };
+
+function call(app: HttpHandler, method: string, path: string, query = '', body?: unknown, headers: Record<string, string> = {}): Promise<HttpResponse> {
+  return app({
+    method,
+    path,
+    query: new URLSearchParams(query),
+    headers: { ...authorized, ...headers },
+    body: body === undefined ? new Uint8Array(0) : Buffer.from(JSON.stringify(body)),
+  });
+}
+
+/** Resolves with the response, or undefined when the client gives up waiting (the call goes on: a zombie). */
+function withTimeout(response: Promise<HttpResponse | undefined>, ms: number): Promise<HttpResponse | undefined> {
+  return Promise.race([response, sleep(ms).then(() => undefined)]);
+}
+
+/** One producer: requests of unique values, retried with the same Idempotency-Key until acknowledged. */
+async function produce(app: HttpHandler, producer: number, config: RunConfig, history: History, random: () => number): Promise<void> {
+  for (let r = 0; r < config.requestsPerProducer; r++) {
+    const values = Array.from({ length: config.recordsPerRequest }, (_, i) => `p${producer}-r${r}-${i}`);
+    const records = values.map((value, i) =>
+      random() < 0.5 ? { key: `k${producer}-${r}-${i}`, value } : { partition: (producer + r + i) % config.partitions, value },
+    );
+    for (const value of values) history.attempted.add(value);
+    for (let attempt = 0; attempt < 40; attempt++) {
+      const response = await withTimeout(
+        call(app, 'POST', `/v1/topics/${TOPIC}/records`, '', { records }, { 'idempotency-key': `p${producer}-r${r}` }).catch(() => undefined),
+        TIMING.clientTimeoutMs,
+      );
+      if (response?.status === 200) {
+        const { records: acks } = JSON.parse(String(response.body)) as { records: Array<{ partition: number; offset: string }> };
+        acks.forEach((ack, i) => history.acked.set(values[i], { partition: ack.partition, offset: BigInt(ack.offset) }));
+        break;
+      }
+      if (response && response.status < 500 && response.status !== 429) throw new Error(`produce refused: ${response.status} ${String(response.body)}`);
+      await sleep(5 + Math.floor(random() * 20 * Math.min(attempt + 1, 5)));
+    }
+  }
+}
+
+/** A reader tailing one partition from 0: offsets must come strictly increasing. */
+async function tail(app: HttpHandler, partition: number, history: History, running: () => boolean): Promise<void> {
+  let offset = 0n;
+  let idleAfterStop = 0;
+  while (running() || idleAfterStop < 3) {
+    const response = await call(app, 'GET', `/v1/topics/${TOPIC}/partitions/${partition}/records`, `offset=${offset}&maxBytes=8192&maxWaitMs=30`).catch(() => undefined);
+    if (response?.status !== 200) {
+      await sleep(10);
+      continue;
+    }
+    const body = JSON.parse(String(response.body)) as { records: Array<{ offset: string; value: string }>; nextOffset: string };
+    for (const record of body.records) {
+      const at = BigInt(record.offset);
+      if (at < offset) history.orderViolations.push({ partition, expectedAtLeast: offset, got: at });
+      history.observations.push({ partition, offset: at, value: record.value });
+      offset = at + 1n;
+    }
+    const next = BigInt(body.nextOffset);
+    if (next < offset) history.orderViolations.push({ partition, expectedAtLeast: offset, got: next });
+    offset = next > offset ? next : offset;
+    if (!running()) idleAfterStop = body.records.length === 0 ? idleAfterStop + 1 : 0;
+  }
+}
+
+async function readEverything(engine: Engine, partition: number): Promise<Map<bigint, string[]>> {
+  const out = new Map<bigint, string[]>();
+  const { partitions } = await engine.describeTopic(TOPIC);
+  let offset = partitions[partition].startOffset;
+  const end = partitions[partition].endOffset;
+  while (offset < end) {
+    const result = await engine.fetch(TOPIC, partition, { offset, maxBytes: 1 << 20 });
+    for (const batch of result.batches) {
+      for (const record of decodeRecordBatch(batch.bytes).records) {
+        const at = batch.baseOffset + (record.offset - batch.header.baseOffset);
+        if (at < offset) continue;
+        const values = out.get(at) ?? [];
+        values.push(new TextDecoder().decode(record.value!));
+        out.set(at, values);
+      }
+    }
+    if (result.nextOffset <= offset) throw new Error(`catch-up read stuck at ${partition}/${offset}`);
+    offset = result.nextOffset;
+  }
+  return out;
+}
