@@ -7,6 +7,8 @@
  *   t/<topicId>/ingest/<id>       ingest objects, written by produce
  *   p#<topicId>#<partition>       partition heads and log entries
  *   idem#<topicId>#<hash>         idempotent-produce intents (TTL attribute expiresAt)
+ *   t/<topicId>/segments/...      compacted segments and their indexes, written by maintenance
+ *   gc#<topicId>                  objects seen unreferenced (maintenance's garbage collection)
  *   topics, deleted-topics        topics and tombstones
  *   apikeys, apikey#<sha256>      API keys, hashed
  */
@@ -25,8 +27,8 @@ export interface FunctionAccess {
   readonly objectActions: readonly ObjectAction[];
   /** Object-key patterns `objectActions` apply to, relative to the bucket. */
   readonly objectKeys: readonly string[];
-  /** May list the bucket (maintenance finds orphaned objects). */
-  readonly listObjects: boolean;
+  /** Key prefixes the function may list (IAM s3:prefix patterns); none: no ListBucket. */
+  readonly listPrefixes: readonly string[];
 }
 
 /** Object keys of every topic (ingest objects now, segments later). */
@@ -46,7 +48,7 @@ export const ACCESS = {
     writableKeys: ['p#*', 'idem#*'],
     objectActions: ['s3:PutObject'],
     objectKeys: [INGEST_OBJECTS],
-    listObjects: false,
+    listPrefixes: [],
   },
   /** Reads only, on both stores (PartitionLog.readableHead moves the watermark in memory, never in the table). */
   fetch: {
@@ -56,7 +58,7 @@ export const ACCESS = {
     // Also what presigned URLs are signed with: a URL can read no more than this function could.
     objectActions: ['s3:GetObject'],
     objectKeys: [TOPIC_OBJECTS],
-    listObjects: false,
+    listPrefixes: [],
   },
   /**
    * Topics, API keys and consumer groups: metadata only. It deletes topic and key items, so its writes
@@ -68,7 +70,19 @@ export const ACCESS = {
     writableKeys: ['*'],
     objectActions: [],
     objectKeys: [],
-    listObjects: false,
+    listPrefixes: [],
+  },
+  /**
+   * Compaction, retention and garbage collection: the only function that deletes objects. It writes
+   * partition items, garbage-collection marks and tombstones, never topics or keys.
+   */
+  maintenance: {
+    metadataReads: ['dynamodb:GetItem', 'dynamodb:Query'],
+    metadataWrites: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+    writableKeys: ['p#*', 'gc#*', 'deleted-topics'],
+    objectActions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'],
+    objectKeys: [TOPIC_OBJECTS],
+    listPrefixes: [TOPIC_OBJECTS],
   },
   /** Registers the hash of the bootstrap admin key at deploy time (lib/lambda/bootstrap-key.ts). */
   bootstrapKey: {
@@ -77,7 +91,7 @@ export const ACCESS = {
     writableKeys: ['apikeys', 'apikey#*'],
     objectActions: [],
     objectKeys: [],
-    listObjects: false,
+    listPrefixes: [],
   },
 } as const satisfies Record<string, FunctionAccess>;
 

@@ -14,6 +14,8 @@ import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { AttributeType, BillingMode, Table } from 'aws-cdk-lib/aws-dynamodb';
+import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Architecture, Runtime, type IFunction } from 'aws-cdk-lib/aws-lambda';
@@ -25,9 +27,9 @@ import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { fileURLToPath } from 'node:url';
 import { DEFAULTS, DEPLOYMENT } from '../defaults.ts';
-import { API_METRICS, OPERATION_DIMENSION } from '../lambda/observability.ts';
+import { API_METRICS, MAINTENANCE_METRICS, OPERATION_DIMENSION } from '../lambda/observability.ts';
 import type { ApiFunctionName } from '../lambda/functions.ts';
-import { TTL_ATTRIBUTE } from '../log/layout.ts';
+import { EXPIRES_AT } from '../storage/ports.ts';
 import { ACCESS, type FunctionAccess } from './access.ts';
 import { API_ROUTES, DEFAULT_ROUTE_FUNCTION, IAM_GRANTS } from './api-routes.ts';
 
@@ -76,6 +78,8 @@ export interface SluiceStreamsProps {
   readonly adminMemorySize?: number;
   /** Memory of the maintenance function, in MB. @default 1024 */
   readonly maintenanceMemorySize?: number;
+  /** When maintenance passes run (they also close gaps that no writer closed). @default every 5 minutes */
+  readonly maintenanceSchedule?: Schedule;
   /** Retention of topics created without one (a topic may still ask for -1, forever). @default 7 days */
   readonly defaultRetention?: Duration;
   /**
@@ -100,7 +104,7 @@ export interface SluiceStreamsProps {
 const LAMBDA_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /** The construct's name for each API function, in construct ids and outputs. */
-const FUNCTION_IDS: Record<ApiFunctionName, string> = { produce: 'Produce', fetch: 'Fetch', admin: 'Admin' };
+const FUNCTION_IDS: Record<ApiFunctionName, string> = { produce: 'Produce', fetch: 'Fetch', admin: 'Admin', maintenance: 'Maintenance' };
 
 export class SluiceStreams extends Construct {
   /** Record batches: immutable objects, one per produce request. */
@@ -122,6 +126,10 @@ export class SluiceStreams extends Construct {
   readonly produceFunction: NodejsFunction;
   readonly fetchFunction: NodejsFunction;
   readonly adminFunction: NodejsFunction;
+  /** Compaction, retention and garbage collection; the only function that deletes. */
+  readonly maintenanceFunction: NodejsFunction;
+  /** The schedule of maintenance passes. */
+  readonly maintenanceRule: Rule;
   /** Every alarm, to add actions or composite alarms. */
   readonly alarms: cloudwatch.Alarm[] = [];
   readonly dashboard?: cloudwatch.Dashboard;
@@ -160,9 +168,21 @@ export class SluiceStreams extends Construct {
         'The bootstrap key is registered by hash in the table at deploy time; rotating it means creating a new admin key with POST /v1/keys and revoking this one (README), which automatic Secrets Manager rotation cannot do.',
     });
 
-    this.produceFunction = this.#apiFunction('produce', props.produceMemorySize ?? DEPLOYMENT.produceMemoryMb);
-    this.fetchFunction = this.#apiFunction('fetch', props.fetchMemorySize ?? DEPLOYMENT.fetchMemoryMb);
-    this.adminFunction = this.#apiFunction('admin', props.adminMemorySize ?? DEPLOYMENT.adminMemoryMb);
+    const apiTimeout = Duration.seconds(DEPLOYMENT.apiTimeoutSeconds);
+    this.produceFunction = this.#apiFunction('produce', props.produceMemorySize ?? DEPLOYMENT.produceMemoryMb, apiTimeout);
+    this.fetchFunction = this.#apiFunction('fetch', props.fetchMemorySize ?? DEPLOYMENT.fetchMemoryMb, apiTimeout);
+    this.adminFunction = this.#apiFunction('admin', props.adminMemorySize ?? DEPLOYMENT.adminMemoryMb, apiTimeout);
+    this.maintenanceFunction = this.#apiFunction(
+      'maintenance',
+      props.maintenanceMemorySize ?? DEPLOYMENT.maintenanceMemoryMb,
+      Duration.seconds(DEPLOYMENT.maintenanceTimeoutSeconds),
+    );
+    this.maintenanceRule = new Rule(this, 'MaintenanceSchedule', {
+      description: 'Sluice maintenance pass: compaction, retention, gap closing, object cleanup',
+      schedule: props.maintenanceSchedule ?? Schedule.rate(Duration.minutes(DEPLOYMENT.maintenanceIntervalMinutes)),
+      // A failed pass is not retried: the next scheduled one does the same work.
+      targets: [new LambdaFunction(this.maintenanceFunction, { retryAttempts: 0 })],
+    });
     this.#registerBootstrapKey();
 
     this.api = this.#createApi('Api', 'API-key endpoint', false);
@@ -233,6 +253,11 @@ export class SluiceStreams extends Construct {
     return this.metric(API_METRICS.consumerLag, 'fetch', { statistic: 'Maximum', ...props });
   }
 
+  /** Partitions or topics a maintenance pass failed on (retried by the next). Sum by default. */
+  metricMaintenanceErrors(props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return this.metric(MAINTENANCE_METRICS.errors, 'maintenance', { statistic: 'Sum', ...props });
+  }
+
   #createBucket(): Bucket {
     const kmsEncrypted = this.encryptionKey !== undefined;
     const cors = this.#props.corsOrigins?.length
@@ -283,7 +308,7 @@ export class SluiceStreams extends Construct {
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       deletionProtection: this.#props.deletionProtection ?? false,
       // Idempotency intents expire after DEFAULTS.idempotencyTtlMs (epoch seconds in this attribute).
-      timeToLiveAttribute: TTL_ATTRIBUTE,
+      timeToLiveAttribute: EXPIRES_AT,
       removalPolicy: this.#removalPolicy,
     });
   }
@@ -325,11 +350,11 @@ export class SluiceStreams extends Construct {
     });
   }
 
-  #apiFunction(name: ApiFunctionName, memorySize: number): NodejsFunction {
+  #apiFunction(name: ApiFunctionName, memorySize: number, timeout: Duration): NodejsFunction {
     const id = FUNCTION_IDS[name];
     const fn = this.#function(id, `${name}.ts`, {
       memorySize,
-      timeout: Duration.seconds(DEPLOYMENT.apiTimeoutSeconds),
+      timeout,
       description: `Sluice ${name} routes`,
       environment: this.#apiEnvironment(),
     });
@@ -371,7 +396,15 @@ export class SluiceStreams extends Construct {
         new iam.PolicyStatement({ actions: [...access.objectActions], resources: access.objectKeys.map((key) => this.bucket.arnForObjects(key)) }),
       );
     }
-    if (access.listObjects) statements.push(new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [this.bucket.bucketArn] }));
+    if (access.listPrefixes.length > 0) {
+      statements.push(
+        new iam.PolicyStatement({
+          actions: ['s3:ListBucket'],
+          resources: [this.bucket.bucketArn],
+          conditions: { StringLike: { 's3:prefix': [...access.listPrefixes] } },
+        }),
+      );
+    }
     if (this.encryptionKey) {
       const kmsActions = new Set<string>();
       for (const action of access.objectActions) {
@@ -413,6 +446,7 @@ export class SluiceStreams extends Construct {
       produce: new HttpLambdaIntegration(`${id}ProduceIntegration`, this.produceFunction),
       fetch: new HttpLambdaIntegration(`${id}FetchIntegration`, this.fetchFunction),
       admin: new HttpLambdaIntegration(`${id}AdminIntegration`, this.adminFunction),
+      maintenance: new HttpLambdaIntegration(`${id}MaintenanceIntegration`, this.maintenanceFunction),
     } satisfies Record<ApiFunctionName, HttpRouteIntegration>;
     const api = new HttpApi(this, id, {
       description: `Sluice ${description} (${this.node.path})`,
@@ -477,7 +511,7 @@ export class SluiceStreams extends Construct {
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       });
     }
-    for (const [name, fn] of this.#apiFunctions()) {
+    for (const [name, fn] of this.#functions()) {
       alarm(`${FUNCTION_IDS[name]}ThrottlesAlarm`, {
         alarmDescription: `Sluice ${name} function was throttled (account or reserved concurrency exhausted)`,
         metric: fn.metricThrottles({ period: fiveMinutes, statistic: 'Sum' }),
@@ -487,6 +521,22 @@ export class SluiceStreams extends Construct {
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       });
     }
+    alarm('MaintenanceFailedAlarm', {
+      alarmDescription: 'Sluice maintenance pass failed or timed out',
+      metric: this.maintenanceFunction.metricErrors({ period: fiveMinutes, statistic: 'Sum' }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    alarm('MaintenanceErrorsAlarm', {
+      alarmDescription: 'Sluice maintenance keeps failing on some partitions or topics (three passes in a row); see firstError in its logs',
+      metric: this.metricMaintenanceErrors({ period: fiveMinutes }),
+      threshold: 1,
+      evaluationPeriods: 3,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
     for (const [name, thresholdMs] of [['produce', DEPLOYMENT.produceLatencyP99AlarmMs], ['fetch', DEPLOYMENT.fetchLatencyP99AlarmMs]] as const) {
       alarm(`${FUNCTION_IDS[name]}LatencyAlarm`, {
         alarmDescription: `Sluice ${name} p99 latency above ${thresholdMs} ms for 15 minutes`,
@@ -547,19 +597,38 @@ export class SluiceStreams extends Construct {
       }),
       new cloudwatch.GraphWidget({
         title: 'Function errors and throttles',
-        left: [...this.#apiFunctions()].map(([name, fn]) => fn.metricErrors({ period: minute, statistic: 'Sum', label: `${name} errors` })),
-        right: [...this.#apiFunctions()].map(([name, fn]) => fn.metricThrottles({ period: minute, statistic: 'Sum', label: `${name} throttles` })),
+        left: [...this.#functions()].map(([name, fn]) => fn.metricErrors({ period: minute, statistic: 'Sum', label: `${name} errors` })),
+        right: [...this.#functions()].map(([name, fn]) => fn.metricThrottles({ period: minute, statistic: 'Sum', label: `${name} throttles` })),
         width: 8,
       }),
       new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 8 }),
     );
+    dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Maintenance',
+        left: [
+          this.metric(MAINTENANCE_METRICS.segmentsWritten, 'maintenance', { statistic: 'Sum', label: 'segments written' }),
+          this.metric(MAINTENANCE_METRICS.entriesCompacted, 'maintenance', { statistic: 'Sum', label: 'entries compacted' }),
+          this.metric(MAINTENANCE_METRICS.objectsDeleted, 'maintenance', { statistic: 'Sum', label: 'objects deleted' }),
+          this.metric(MAINTENANCE_METRICS.gapsClosed, 'maintenance', { statistic: 'Sum', label: 'gaps closed' }),
+        ],
+        right: [this.metricMaintenanceErrors({ label: 'errors' })],
+        width: 12,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Maintenance pass duration (ms)',
+        left: [this.metric(API_METRICS.latency, 'maintenance', { statistic: 'Maximum', label: 'longest pass' })],
+        width: 12,
+      }),
+    );
     return dashboard;
   }
 
-  *#apiFunctions(): Iterable<[ApiFunctionName, IFunction]> {
+  *#functions(): Iterable<[ApiFunctionName, IFunction]> {
     yield ['produce', this.produceFunction];
     yield ['fetch', this.fetchFunction];
     yield ['admin', this.adminFunction];
+    yield ['maintenance', this.maintenanceFunction];
   }
 
   #logicalId(construct: Construct): string {

@@ -40,11 +40,16 @@ interface RouteDeps {
 
 /** Routes by the function that serves them in AWS. */
 export const ROUTE_GROUPS = {
-  /** Topic and key administration, topic description, maintenance on demand. */
-  admin: (deps: RouteDeps) => [...topicRoutes(deps.engine), ...keyRoutes(deps.keys), ...maintenanceRoutes(deps.engine)],
+  /** Topic and key administration, topic description. */
+  admin: (deps: RouteDeps) => [...topicRoutes(deps.engine), ...keyRoutes(deps.keys)],
   produce: (deps: RouteDeps) => produceRoutes(deps.engine, deps.now),
   /** Records, locations and offsets by time: reads only. */
   fetch: (deps: RouteDeps) => fetchRoutes(deps.engine),
+  /**
+   * Maintenance on demand: compaction and garbage collection write and delete objects, so in AWS only
+   * the maintenance function (the one allowed to delete) serves it.
+   */
+  maintenance: (deps: RouteDeps) => maintenanceRoutes(deps.engine),
 } satisfies Record<string, (deps: RouteDeps) => Route[]>;
 
 export type RouteGroup = keyof typeof ROUTE_GROUPS;

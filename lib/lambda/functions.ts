@@ -13,6 +13,11 @@ export const API_FUNCTIONS = {
   fetch: ['fetch'],
   /** Topics, API keys and consumer groups: metadata only, no object access. */
   admin: ['admin'],
+  /**
+   * Compaction, retention and garbage collection, on its schedule and on demand
+   * (POST /v1/admin/maintenance): the only function that deletes.
+   */
+  maintenance: ['maintenance'],
 } as const satisfies Record<string, readonly RouteGroup[]>;
 
 export type ApiFunctionName = keyof typeof API_FUNCTIONS;

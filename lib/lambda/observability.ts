@@ -23,6 +23,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { DEPLOYMENT } from '../defaults.ts';
 import type { HttpRequest } from '../http/types.ts';
+import type { MaintenanceReport } from '../log/maintenance.ts';
 import type { HttpEventV2, HttpResultV2 } from './http-adapter.ts';
 
 /** The metric names, shared with the CDK construct's metric helpers, alarms and dashboard. */
@@ -34,6 +35,16 @@ export const API_METRICS = {
   requestBytes: 'RequestBytes',
   responseBytes: 'ResponseBytes',
   consumerLag: 'ConsumerLag',
+} as const;
+
+/** What a maintenance pass reports, as metrics (Operation `maintenance`), one EMF line per pass. */
+export const MAINTENANCE_METRICS = {
+  /** Partitions or topics whose work failed this pass (the next pass retries them). */
+  errors: 'MaintenanceErrors',
+  gapsClosed: 'GapsClosed',
+  segmentsWritten: 'SegmentsWritten',
+  entriesCompacted: 'EntriesCompacted',
+  objectsDeleted: 'ObjectsDeleted',
 } as const;
 
 /** The dimension that names the function (besides Powertools' own `service`). */
@@ -96,6 +107,17 @@ export function observedHttpHandler(
       }
     }
   };
+}
+
+/** One maintenance pass: its counts as metrics, the whole report as a structured log line. */
+export function recordMaintenancePass({ logger, metrics }: Powertools, report: MaintenanceReport, durationMs: number): void {
+  for (const [field, name] of Object.entries(MAINTENANCE_METRICS) as Array<[keyof typeof MAINTENANCE_METRICS, string]>) {
+    metrics.addMetric(name, MetricUnit.Count, report[field]);
+  }
+  metrics.addMetric(API_METRICS.latency, MetricUnit.Milliseconds, Math.round(durationMs));
+  metrics.publishStoredMetrics();
+  if (report.errors > 0) logger.warn('maintenance pass had errors', { ...report });
+  else logger.info('maintenance pass', { ...report });
 }
 
 function record(metrics: Metrics, event: HttpEventV2, result: HttpResultV2 | undefined, latencyMs: number, context: LambdaContext | undefined): void {

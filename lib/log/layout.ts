@@ -41,12 +41,6 @@ export function intentPk(topicId: string, keyHash: string): string {
 
 export const INTENT_SK = 'intent';
 
-/**
- * The attribute that expires an item, in epoch seconds: the table's TTL attribute in DynamoDB
- * (idempotency intents carry it), swept by maintenance on the local backend.
- */
-export const TTL_ATTRIBUTE = 'expiresAt';
-
 export function ingestObjectKey(topicId: string, id: string): string {
   return `t/${topicId}/ingest/${id}`;
 }

@@ -14,7 +14,7 @@ import { API_FUNCTIONS, type ApiFunctionName } from '../../lib/lambda/functions.
 import { handleBootstrapKeyEvent } from '../../lib/lambda/bootstrap-key.ts';
 import { lambdaHttpHandler, type HttpEventV2, type HttpResultV2 } from '../../lib/lambda/http-adapter.ts';
 import { Engine } from '../../lib/log/engine.ts';
-import { TTL_ATTRIBUTE } from '../../lib/log/layout.ts';
+import { EXPIRES_AT } from '../../lib/storage/ports.ts';
 import { encodeRecordBatch } from '../../lib/protocol/record-batch.ts';
 import { MemoryMetadataStore, MemoryObjectStore } from '../../lib/storage/memory.ts';
 import type { ByteRange, Condition, Item, MetadataStore, ObjectStore, QueryOptions, UpdateChanges, UpdateOptions } from '../../lib/storage/ports.ts';
@@ -103,12 +103,21 @@ describe('each function stays within its IAM grant (lib/cdk/access.ts)', () => {
   const metadata = new MemoryMetadataStore();
   const recorders = {} as Record<AccessName, { metadata: RecordingMetadataStore; objects: RecordingObjectStore }>;
   const handlers = {} as Record<ApiFunctionName, (event: HttpEventV2) => Promise<HttpResultV2>>;
+  const engines = {} as Record<ApiFunctionName, Engine>;
   for (const name of Object.keys(ACCESS) as AccessName[]) {
     recorders[name] = { metadata: new RecordingMetadataStore(metadata), objects: new RecordingObjectStore(objects) };
   }
   for (const name of Object.keys(API_FUNCTIONS) as ApiFunctionName[]) {
     // Every function is its own execution environment: own engine, caches and key cache.
-    const engine = new Engine({ objects: recorders[name].objects, metadata: recorders[name].metadata, abortReservationAfterMs: 0, reservationTimeoutMs: 60_000 });
+    const engine = new Engine({
+      objects: recorders[name].objects,
+      metadata: recorders[name].metadata,
+      abortReservationAfterMs: 0,
+      reservationTimeoutMs: 60_000,
+      // Maintenance does everything at once: compact any tail, collect any unreferenced object.
+      maintenance: { minEntryAgeMs: 0, tailQuietMs: 0, gcGraceMs: 0, minObjectAgeMs: 0 },
+    });
+    engines[name] = engine;
     handlers[name] = lambdaHttpHandler(createApp({ engine, keys: new ApiKeys(recorders[name].metadata), routeGroups: API_FUNCTIONS[name] }));
   }
 
@@ -135,11 +144,12 @@ describe('each function stays within its IAM grant (lib/cdk/access.ts)', () => {
     // Administration.
     await call('admin', event('POST', '/v1/topics', { body: JSON.stringify({ name: 'orders', partitions: 2 }) }), 201);
     await call('admin', event('POST', '/v1/topics', { body: JSON.stringify({ name: 'scratch', partitions: 1 }) }), 201);
+    await call('admin', event('POST', '/v1/topics', { body: JSON.stringify({ name: 'brief', partitions: 1, config: { retentionMs: 1 } }) }), 201);
+    await call('produce', event('POST', '/v1/topics/scratch/records', { body: JSON.stringify({ records: [{ value: 'gone soon' }] }) }), 200);
     await call('admin', event('GET', '/v1/topics'), 200);
     const key = await call('admin', event('POST', '/v1/keys', { body: JSON.stringify({ name: 'reader', scopes: [{ action: 'consume' }] }) }), 201);
     await call('admin', event('GET', '/v1/keys'), 200);
     await call('admin', event('DELETE', `/v1/keys/${key.id}`), 204);
-    await call('admin', event('DELETE', '/v1/topics/scratch'), 204);
 
     // Produce: JSON, idempotent (and its retry), binary, several partitions in one request.
     const records = JSON.stringify({ records: [{ key: 'a', value: 'x' }, { value: 'y', partition: 0 }, { value: 'z', partition: 1 }] });
@@ -152,7 +162,17 @@ describe('each function stays within its IAM grant (lib/cdk/access.ts)', () => {
     await metadata.update(`p#${(await new Engine({ objects, metadata }).topics.get('orders')).id}#1`, 'head', { add: { nextOffset: 2n } });
     await call('produce', event('POST', '/v1/topics/orders/records', { body: JSON.stringify({ records: [{ value: 'after the gap', partition: 1 }] }) }), 200);
 
-    // Reads.
+    await call('produce', event('POST', '/v1/topics/brief/records', { body: JSON.stringify({ records: [{ value: 'expires at once', timestamp: 1 }] }) }), 200);
+    await call('admin', event('DELETE', '/v1/topics/scratch'), 204);
+
+    // Maintenance: on demand, then scheduled passes (GC marks objects on one pass, deletes on the next).
+    const onDemand = await call('maintenance', event('POST', '/v1/admin/maintenance'), 200);
+    assert.ok(onDemand.segmentsWritten > 0 && onDemand.entriesExpired > 0 && onDemand.deletedTopicsPurged === 1, JSON.stringify(onDemand));
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const scheduled = await engines.maintenance.maintain();
+    assert.ok(scheduled.objectsDeleted > 0 && scheduled.errors === 0, JSON.stringify(scheduled));
+
+    // Reads, now from compacted segments and their indexes.
     await call('admin', event('GET', '/v1/topics/orders'), 200);
     await call('fetch', event('GET', '/v1/topics/orders/partitions/0/records', { query: 'offset=0' }), 200);
     await call('fetch', event('GET', '/v1/topics/orders/partitions/1/records', { query: 'offset=1', headers: { accept: 'application/vnd.kafka.record-batches' } }), 200);
@@ -174,14 +194,17 @@ describe('each function stays within its IAM grant (lib/cdk/access.ts)', () => {
           assert.ok(isRead || isWrite, `${name} calls ${action}, which it is not granted`);
           if (!isRead) assert.ok(access.writableKeys.some((pattern) => matchesIamPattern(pattern, key)), `${name} ${action} on ${key} is outside ${access.writableKeys.join(', ')}`);
         } else if (action === 's3:ListBucket') {
-          assert.ok(access.listObjects, `${name} lists the bucket, which it is not granted`);
+          assert.ok(access.listPrefixes.some((pattern) => matchesIamPattern(pattern, key)), `${name} lists ${key}, outside ${access.listPrefixes.join(', ') || 'nothing'}`);
         } else {
           assert.ok((access.objectActions as readonly string[]).includes(action), `${name} calls ${action}, which it is not granted`);
           assert.ok(access.objectKeys.some((pattern) => matchesIamPattern(pattern, key)), `${name} ${action} on ${key} is outside ${access.objectKeys.join(', ')}`);
         }
       }
-      const granted = [...access.metadataReads, ...access.metadataWrites, ...access.objectActions, ...(access.listObjects ? ['s3:ListBucket'] : [])];
+      const granted = [...access.metadataReads, ...access.metadataWrites, ...access.objectActions, ...(access.listPrefixes.length > 0 ? ['s3:ListBucket'] : [])];
       assert.deepEqual(granted.filter((action) => !used.has(action)), [], `${name} is granted actions it never uses`);
+      const writtenKeys = calls.filter((c) => (access.metadataWrites as readonly string[]).includes(c.action)).map((c) => c.key);
+      const unusedKeyPatterns = access.writableKeys.filter((pattern) => pattern !== '*' && !writtenKeys.some((key) => matchesIamPattern(pattern, key)));
+      assert.deepEqual(unusedKeyPatterns, [], `${name} may write keys it never writes`);
     });
   }
 
@@ -196,10 +219,10 @@ describe('each function stays within its IAM grant (lib/cdk/access.ts)', () => {
     assert.ok(!produceActions.some((action) => /Delete/.test(action)));
   });
 
-  it(`idempotency intents carry the table's TTL attribute (${TTL_ATTRIBUTE}, epoch seconds)`, () => {
+  it(`idempotency intents carry the table's TTL attribute (${EXPIRES_AT}, epoch seconds)`, () => {
     const intent = recorders.produce.metadata.calls.find((c) => c.action === 'dynamodb:PutItem' && c.key.startsWith('idem#'));
     assert.ok(intent?.item, 'an intent was written');
-    const expiresAt = intent.item[TTL_ATTRIBUTE];
+    const expiresAt = intent.item[EXPIRES_AT];
     assert.equal(typeof expiresAt, 'bigint');
     const inSeconds = Number(expiresAt) - Date.now() / 1000;
     assert.ok(inSeconds > 23 * 3600 && inSeconds <= 24 * 3600 + 1, `expires in ${inSeconds} s`);

@@ -16,7 +16,13 @@ import { API_FUNCTIONS, type ApiFunctionName } from '../../lib/lambda/functions.
 import { matchesIamPattern } from './iam-patterns.ts';
 import { acknowledgements, actionsOf, statementsOfRole, synthesize, type Synthesized } from './synth.ts';
 
-const FUNCTION_ROLE = { produce: 'StreamsProduceRole', fetch: 'StreamsFetchRole', admin: 'StreamsAdminRole', bootstrapKey: 'StreamsBootstrapKeyFunctionRole' };
+const FUNCTION_ROLE = {
+  produce: 'StreamsProduceRole',
+  fetch: 'StreamsFetchRole',
+  admin: 'StreamsAdminRole',
+  maintenance: 'StreamsMaintenanceRole',
+  bootstrapKey: 'StreamsBootstrapKeyFunctionRole',
+};
 
 /** `Annotation::AwsSolutions-IAM5[Resource::…]` → `AwsSolutions-IAM5` (CDK stores ids with a namespace). */
 const ruleOf = (id: string) => id.replace(/^\w+::/, '').replace(/\[.*\]$/, '');
@@ -97,7 +103,7 @@ describe('SluiceStreams, defaults', () => {
 
   it('functions: arm64, nodejs24.x, ESM handler, memory and timeout per role, own log group', () => {
     const functions = s.template.findResources('AWS::Lambda::Function');
-    assert.equal(Object.keys(functions).length, 4);
+    assert.equal(Object.keys(functions).length, 5);
     for (const fn of Object.values(functions)) {
       assert.equal(fn.Properties.Runtime, 'nodejs24.x');
       assert.deepEqual(fn.Properties.Architectures, ['arm64']);
@@ -110,16 +116,19 @@ describe('SluiceStreams, defaults', () => {
       assert.equal(fn.Properties.MemorySize, size, id);
       assert.equal(fn.Properties.Timeout, DEPLOYMENT.apiTimeoutSeconds, id);
     }
+    const maintenance = s.json.Resources[logicalIdOf(s.json, 'AWS::Lambda::Function', 'StreamsMaintenance')];
+    assert.equal(maintenance.Properties.MemorySize, DEPLOYMENT.maintenanceMemoryMb);
+    assert.equal(maintenance.Properties.Timeout, DEPLOYMENT.maintenanceTimeoutSeconds);
     assert.ok(DEPLOYMENT.apiTimeoutSeconds < 30, 'below the API Gateway integration timeout');
     assert.ok(DEPLOYMENT.apiTimeoutSeconds * 1000 < DEFAULTS.abortReservationAfterMs, 'a running produce never finds its reservation closed');
     assert.ok(DEPLOYMENT.apiTimeoutSeconds * 1000 > 20_000 + 1000, 'room for the longest long poll');
-    s.template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 30 }, 6);
+    s.template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 30 }, 7);
   });
 
   it('API functions get the bucket, table, retention and Powertools settings from the environment', () => {
     const bucket = logicalIdOf(s.json, 'AWS::S3::Bucket', 'StreamsBucket');
     const table = logicalIdOf(s.json, 'AWS::DynamoDB::Table', 'StreamsTable');
-    for (const id of ['Produce', 'Fetch', 'Admin']) {
+    for (const id of ['Produce', 'Fetch', 'Admin', 'Maintenance']) {
       const fn = s.json.Resources[logicalIdOf(s.json, 'AWS::Lambda::Function', `Streams${id}`)];
       assert.deepEqual(fn.Properties.Environment.Variables, {
         SLUICE_BUCKET: { Ref: bucket },
@@ -177,6 +186,40 @@ describe('SluiceStreams, defaults', () => {
     });
   });
 
+  it('maintenance: the only deleter; lists only topic objects, writes only partition, GC and tombstone items', () => {
+    const statements = statementsOfRole(s.json, FUNCTION_ROLE.maintenance);
+    assert.deepEqual(actionsOf(statements).sort(), [
+      'dynamodb:DeleteItem',
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:Query',
+      'dynamodb:UpdateItem',
+      'logs:CreateLogStream',
+      'logs:PutLogEvents',
+      's3:DeleteObject',
+      's3:GetObject',
+      's3:ListBucket',
+      's3:PutObject',
+    ]);
+    const list = statements.find((st) => actionsOf([st]).includes('s3:ListBucket'));
+    assert.deepEqual(list.Condition, { StringLike: { 's3:prefix': ['t/*'] } });
+    const writes = statements.find((st) => actionsOf([st]).includes('dynamodb:DeleteItem'));
+    assert.deepEqual(writes.Condition, { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['p#*', 'gc#*', 'deleted-topics'] } });
+    for (const role of ['produce', 'fetch', 'admin', 'bootstrapKey'] as const) {
+      assert.ok(!actionsOf(statementsOfRole(s.json, FUNCTION_ROLE[role])).includes('s3:DeleteObject'), `${role} cannot delete objects`);
+    }
+  });
+
+  it('maintenance runs on an EventBridge schedule, not retried (the next pass is)', () => {
+    const fn = logicalIdOf(s.json, 'AWS::Lambda::Function', 'StreamsMaintenance');
+    s.template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: `rate(${DEPLOYMENT.maintenanceIntervalMinutes} minutes)`,
+      State: 'ENABLED',
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [fn, 'Arn'] }, RetryPolicy: { MaximumRetryAttempts: 0 } })],
+    });
+    s.template.hasResourceProperties('AWS::Lambda::Permission', { Principal: 'events.amazonaws.com', FunctionName: { 'Fn::GetAtt': [fn, 'Arn'] } });
+  });
+
   it('the bootstrap key: generated in Secrets Manager, registered by a custom resource once the function may act', () => {
     s.template.hasResourceProperties('AWS::SecretsManager::Secret', {
       GenerateSecretString: { PasswordLength: 48, ExcludePunctuation: true, IncludeSpace: false },
@@ -199,7 +242,7 @@ describe('SluiceStreams, defaults', () => {
     const integrationFunction = (integration: unknown): string => {
       const id = (integration as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1][1] as { Ref: string };
       const uri = JSON.stringify(s.json.Resources[id.Ref].Properties.IntegrationUri);
-      return ['Produce', 'Fetch', 'Admin'].find((name) => uri.includes(`Streams${name}`))!.toLowerCase();
+      return ['Produce', 'Fetch', 'Admin', 'Maintenance'].find((name) => uri.includes(`Streams${name}`))!.toLowerCase();
     };
     const onApi = (apiId: string) => routes.filter((r) => r.Properties.ApiId.Ref === apiId);
     const keyRoutes = onApi(api);
@@ -212,7 +255,8 @@ describe('SluiceStreams, defaults', () => {
       assert.equal(integrationFunction(onKeyApi?.Properties.Target), route.function, key);
       assert.equal(onKeyApi?.Properties.AuthorizationType ?? 'NONE', 'NONE');
       const onIamApi = iamRoutes.find((r) => r.Properties.RouteKey === key);
-      assert.equal(onIamApi?.Properties.AuthorizationType, 'AWS_IAM', key);
+      if (route.iam) assert.equal(onIamApi?.Properties.AuthorizationType, 'AWS_IAM', key);
+      else assert.equal(onIamApi, undefined, `${key} is not on the IAM endpoint`);
     }
     const fallback = keyRoutes.find((r) => r.Properties.RouteKey === '$default');
     assert.equal(integrationFunction(fallback?.Properties.Target), DEFAULT_ROUTE_FUNCTION);
@@ -247,11 +291,13 @@ describe('SluiceStreams, defaults', () => {
     }
   });
 
-  it('alarms: 5xx per endpoint, throttles per function, p99 latency of produce and fetch', () => {
+  it('alarms: 5xx per endpoint, throttles per function, p99 latency of produce and fetch, maintenance failures', () => {
     const alarms = Object.values(s.template.findResources('AWS::CloudWatch::Alarm'));
     const byMetric = (name: string) => alarms.filter((a) => a.Properties.MetricName === name);
     assert.equal(byMetric('5xx').length, 2);
-    assert.equal(byMetric('Throttles').length, 3);
+    assert.equal(byMetric('Throttles').length, 4);
+    assert.equal(byMetric('Errors').length, 1, 'maintenance failed or timed out');
+    assert.equal(byMetric('MaintenanceErrors').length, 1, 'maintenance keeps failing somewhere');
     const latency = byMetric('Latency');
     assert.deepEqual(latency.map((a) => a.Properties.ExtendedStatistic), ['p99', 'p99']);
     assert.deepEqual(latency.map((a) => a.Properties.Dimensions.find((d: { Name: string }) => d.Name === 'Operation').Value).sort(), ['fetch', 'produce']);
@@ -264,7 +310,7 @@ describe('SluiceStreams, defaults', () => {
   it('dashboard: produce and fetch throughput, latency, errors and consumer lag', () => {
     const [dashboard] = Object.values(s.template.findResources('AWS::CloudWatch::Dashboard'));
     const body = JSON.stringify(dashboard.Properties.DashboardBody);
-    for (const metric of ['RequestBytes', 'ResponseBytes', 'Latency', 'ServerErrors', 'ClientErrors', 'ConsumerLag', 'Throttles', 'Errors']) {
+    for (const metric of ['RequestBytes', 'ResponseBytes', 'Latency', 'ServerErrors', 'ClientErrors', 'ConsumerLag', 'Throttles', 'Errors', 'SegmentsWritten', 'MaintenanceErrors']) {
       assert.ok(body.includes(`\\"${metric}\\"`), metric);
     }
   });

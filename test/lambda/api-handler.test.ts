@@ -102,6 +102,9 @@ describe('Lambda maintenance handler on S3 + DynamoDB (emulated)', () => {
       const report = await handler();
       assert.equal(report.topics, 0);
       assert.equal(report.objectsDeleted, 0);
+      // The same function serves POST /v1/admin/maintenance through API Gateway, with an admin key.
+      const anonymous = await handler({ rawPath: '/v1/admin/maintenance', headers: {}, requestContext: { http: { method: 'POST' } } });
+      assert.equal(anonymous.statusCode, 401);
     } finally {
       await Promise.all([s3.stop(), dynamo.stop()]);
     }

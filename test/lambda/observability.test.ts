@@ -11,7 +11,7 @@ import { MemoryMetadataStore, MemoryObjectStore } from '../../lib/storage/memory
 import { API_FUNCTIONS } from '../../lib/lambda/functions.ts';
 import { awsAppFromEnv } from '../../lib/lambda/aws-app.ts';
 import { lambdaHttpHandler, type HttpEventV2, type HttpResultV2 } from '../../lib/lambda/http-adapter.ts';
-import { API_METRICS, createPowertools, observedHttpHandler, type LambdaContext } from '../../lib/lambda/observability.ts';
+import { API_METRICS, createPowertools, observedHttpHandler, recordMaintenancePass, type LambdaContext } from '../../lib/lambda/observability.ts';
 
 const CONTEXT: LambdaContext = {
   awsRequestId: 'req-1',
@@ -40,7 +40,7 @@ describe('observedHttpHandler: EMF metrics per request', () => {
     process.env.POWERTOOLS_METRICS_DISABLED = 'false';
     process.env.POWERTOOLS_SERVICE_NAME = 'sluice-test';
     process.env.POWERTOOLS_METRICS_NAMESPACE = 'SluiceTest';
-    process.env.POWERTOOLS_LOG_LEVEL = 'ERROR';
+    process.env.POWERTOOLS_LOG_LEVEL = 'INFO';
   });
   after(() => {
     process.env = saved;
@@ -106,6 +106,31 @@ describe('observedHttpHandler: EMF metrics per request', () => {
     assert.deepEqual([unavailable.ClientErrors, unavailable.ServerErrors], [0, 1]);
     const binary = requestLine(await observe(result(200), event('POST', '/v1/topics/t/records', { body: Buffer.alloc(300).toString('base64'), isBase64Encoded: true })));
     assert.equal(binary.RequestBytes, 300);
+  });
+
+  it('publishes a maintenance pass as counts, and its report as a log line', async () => {
+    const logged: unknown[] = [];
+    const log = mock.method(console, 'log', (text: string) => logged.push(JSON.parse(text)));
+    const info = mock.method(console, 'info', (text: string) => logged.push(JSON.parse(text)));
+    const warn = mock.method(console, 'warn', (text: string) => logged.push(JSON.parse(text)));
+    try {
+      const report = {
+        topics: 2, partitions: 8, gapsClosed: 1, segmentsWritten: 3, segmentBytes: 1000, entriesCompacted: 40, leftoversDeleted: 0,
+        offsetsTrimmed: '0', entriesExpired: 0, objectsDeleted: 12, deletedTopicsPurged: 0, expiredItemsDeleted: 0, errors: 1, firstError: 'boom',
+      };
+      recordMaintenancePass(createPowertools('maintenance'), report, 1234);
+    } finally {
+      log.mock.restore();
+      info.mock.restore();
+      warn.mock.restore();
+    }
+    const emf = logged.find((l) => typeof l === 'object' && l !== null && '_aws' in l) as Record<string, unknown>;
+    assert.deepEqual(
+      [emf.Operation, emf.MaintenanceErrors, emf.GapsClosed, emf.SegmentsWritten, emf.EntriesCompacted, emf.ObjectsDeleted, emf.Latency],
+      ['maintenance', 1, 1, 3, 40, 12, 1234],
+    );
+    const line = logged.find((l) => (l as { message?: string }).message === 'maintenance pass had errors') as Record<string, unknown>;
+    assert.equal(line.firstError, 'boom');
   });
 
   it('counts a handler that throws as a server error and rethrows', async () => {
