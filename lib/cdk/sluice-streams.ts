@@ -119,9 +119,9 @@ export class SluiceStreams extends Construct {
   readonly api: HttpApi;
   /** The IAM endpoint (SigV4), for principals given grantProduce or grantConsume. */
   readonly iamApi: HttpApi;
-  /** Base URL of the API-key endpoint, ending in `/`. */
+  /** Base URL of the API-key endpoint (no trailing slash: append `/v1/...`). */
   readonly url: string;
-  /** Base URL of the IAM endpoint, ending in `/`. */
+  /** Base URL of the IAM endpoint (no trailing slash). */
   readonly iamUrl: string;
   readonly produceFunction: NodejsFunction;
   readonly fetchFunction: NodejsFunction;
@@ -187,8 +187,8 @@ export class SluiceStreams extends Construct {
 
     this.api = this.#createApi('Api', 'API-key endpoint', false);
     this.iamApi = this.#createApi('IamApi', 'IAM (SigV4) endpoint', true);
-    this.url = `${this.api.apiEndpoint}/`;
-    this.iamUrl = `${this.iamApi.apiEndpoint}/`;
+    this.url = this.api.apiEndpoint;
+    this.iamUrl = this.iamApi.apiEndpoint;
 
     this.#createAlarms();
     if (props.dashboard ?? true) this.dashboard = this.#createDashboard();

@@ -109,13 +109,19 @@ export function observedHttpHandler(
   };
 }
 
-/** One maintenance pass: its counts as metrics, the whole report as a structured log line. */
+/**
+ * One maintenance pass: the whole report as a structured log line, and its counts as metrics when it
+ * did something. A custom metric is billed for every hour it receives data, and the schedule runs
+ * every few minutes whether or not anyone uses Sluice: idle passes publish no metrics, so an idle
+ * deployment pays for none.
+ */
 export function recordMaintenancePass({ logger, metrics }: Powertools, report: MaintenanceReport, durationMs: number): void {
-  for (const [field, name] of Object.entries(MAINTENANCE_METRICS) as Array<[keyof typeof MAINTENANCE_METRICS, string]>) {
-    metrics.addMetric(name, MetricUnit.Count, report[field]);
+  const fields = Object.entries(MAINTENANCE_METRICS) as Array<[keyof typeof MAINTENANCE_METRICS, string]>;
+  if (fields.some(([field]) => report[field] > 0)) {
+    for (const [field, name] of fields) metrics.addMetric(name, MetricUnit.Count, report[field]);
+    metrics.addMetric(API_METRICS.latency, MetricUnit.Milliseconds, Math.round(durationMs));
+    metrics.publishStoredMetrics();
   }
-  metrics.addMetric(API_METRICS.latency, MetricUnit.Milliseconds, Math.round(durationMs));
-  metrics.publishStoredMetrics();
   if (report.errors > 0) logger.warn('maintenance pass had errors', { ...report });
   else logger.info('maintenance pass', { ...report });
 }

@@ -133,6 +133,23 @@ describe('observedHttpHandler: EMF metrics per request', () => {
     assert.equal(line.firstError, 'boom');
   });
 
+  it('publishes no metrics for an idle maintenance pass (custom metrics cost by the hour), only its log line', () => {
+    const logged: Array<Record<string, unknown>> = [];
+    const capture = (text: string) => logged.push(JSON.parse(text));
+    const mocks = [mock.method(console, 'log', capture), mock.method(console, 'info', capture), mock.method(console, 'warn', capture)];
+    try {
+      const idle = {
+        topics: 3, partitions: 12, gapsClosed: 0, segmentsWritten: 0, segmentBytes: 0, entriesCompacted: 0, leftoversDeleted: 0,
+        offsetsTrimmed: '0', entriesExpired: 0, objectsDeleted: 0, deletedTopicsPurged: 0, expiredItemsDeleted: 0, errors: 0,
+      };
+      recordMaintenancePass(createPowertools('maintenance'), idle, 80);
+    } finally {
+      for (const m of mocks) m.mock.restore();
+    }
+    assert.equal(logged.filter((l) => '_aws' in l).length, 0);
+    assert.equal(logged.filter((l) => l.message === 'maintenance pass').length, 1);
+  });
+
   it('counts a handler that throws as a server error and rethrows', async () => {
     const line = requestLine(await observe(new Error('bug'), event('GET', '/v1/topics')));
     assert.equal(line.ServerErrors, 1);
