@@ -15,7 +15,7 @@ export function buildApp(props: AppProps = {}): App {
   };
   const removal = context('removalPolicy') ?? 'retain';
   if (removal !== 'retain' && removal !== 'destroy') throw new Error(`sluice:removalPolicy must be retain or destroy, got ${removal}`);
-  const stack = new SluiceStack(app, context('stackName') ?? 'Sluice', {
+  new SluiceStack(app, context('stackName') ?? 'Sluice', {
     description: 'Sluice: serverless event streaming on S3 and DynamoDB',
     alarmEmail: context('alarmEmail'),
     streams: {
@@ -24,6 +24,5 @@ export function buildApp(props: AppProps = {}): App {
     },
   });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-  void stack;
   return app;
 }

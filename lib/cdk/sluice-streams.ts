@@ -27,7 +27,7 @@ import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { fileURLToPath } from 'node:url';
 import { DEFAULTS, DEPLOYMENT } from '../defaults.ts';
-import { API_METRICS, MAINTENANCE_METRICS, OPERATION_DIMENSION } from '../lambda/observability.ts';
+import { API_METRICS, MAINTENANCE_METRICS, OPERATION_DIMENSION } from '../lambda/metric-names.ts';
 import type { ApiFunctionName } from '../lambda/functions.ts';
 import { EXPIRES_AT } from '../storage/ports.ts';
 import { ACCESS, type FunctionAccess } from './access.ts';
@@ -207,7 +207,7 @@ export class SluiceStreams extends Construct {
     return this.#grantInvoke(grantee, IAM_GRANTS.consume);
   }
 
-  /** A metric the API functions publish (lib/lambda/observability.ts), for one function or all. */
+  /** A metric one of the functions publishes (names in lib/lambda/metric-names.ts). */
   metric(metricName: string, operation: ApiFunctionName, props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
     return new cloudwatch.Metric({
       namespace: this.#namespace,
@@ -414,9 +414,9 @@ export class SluiceStreams extends Construct {
       if (kmsActions.size > 0) statements.push(new iam.PolicyStatement({ actions: [...kmsActions], resources: [this.encryptionKey.keyArn] }));
     }
     for (const statement of statements) role.addToPrincipalPolicy(statement);
-    if (access.objectKeys.length > 0) {
+    for (const key of access.objectKeys) {
       Validations.of(role).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::<${this.#logicalId(this.bucket)}.Arn>/${access.objectKeys[0]}]`,
+        id: `AwsSolutions-IAM5[Resource::<${this.#logicalId(this.bucket)}.Arn>/${key}]`,
         reason: 'Objects are created at run time under generated keys; the grant is limited to the key prefix this function reads or writes (lib/cdk/access.ts).',
       });
     }

@@ -25,30 +25,9 @@ import { DEPLOYMENT } from '../defaults.ts';
 import type { HttpRequest } from '../http/types.ts';
 import type { MaintenanceReport } from '../log/maintenance.ts';
 import type { HttpEventV2, HttpResultV2 } from './http-adapter.ts';
+import { API_METRICS, MAINTENANCE_METRICS, OPERATION_DIMENSION } from './metric-names.ts';
 
-/** The metric names, shared with the CDK construct's metric helpers, alarms and dashboard. */
-export const API_METRICS = {
-  requests: 'Requests',
-  clientErrors: 'ClientErrors',
-  serverErrors: 'ServerErrors',
-  latency: 'Latency',
-  requestBytes: 'RequestBytes',
-  responseBytes: 'ResponseBytes',
-  consumerLag: 'ConsumerLag',
-} as const;
-
-/** What a maintenance pass reports, as metrics (Operation `maintenance`), one EMF line per pass. */
-export const MAINTENANCE_METRICS = {
-  /** Partitions or topics whose work failed this pass (the next pass retries them). */
-  errors: 'MaintenanceErrors',
-  gapsClosed: 'GapsClosed',
-  segmentsWritten: 'SegmentsWritten',
-  entriesCompacted: 'EntriesCompacted',
-  objectsDeleted: 'ObjectsDeleted',
-} as const;
-
-/** The dimension that names the function (besides Powertools' own `service`). */
-export const OPERATION_DIMENSION = 'Operation';
+export { API_METRICS, MAINTENANCE_METRICS, OPERATION_DIMENSION };
 
 /** The fields of the Lambda context used here (Powertools' Logger reads the rest). */
 export interface LambdaContext {

@@ -364,6 +364,7 @@ describe('SluiceStreams, every option', () => {
     assert.deepEqual(kmsActions(FUNCTION_ROLE.produce), ['kms:GenerateDataKey']);
     assert.deepEqual(kmsActions(FUNCTION_ROLE.fetch), ['kms:Decrypt']);
     assert.deepEqual(kmsActions(FUNCTION_ROLE.admin), []);
+    assert.deepEqual(kmsActions(FUNCTION_ROLE.maintenance).sort(), ['kms:Decrypt', 'kms:GenerateDataKey']);
   });
 
   it('DESTROY: deleted with the stack, bucket emptied first; deletion protection on the table', () => {
