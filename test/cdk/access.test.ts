@@ -8,7 +8,7 @@ import { describe, it, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { ApiKeys } from '../../lib/auth/api-keys.ts';
 import { ACCESS, type AccessName, type FunctionAccess } from '../../lib/cdk/access.ts';
-import { createApp } from '../../lib/http/app.ts';
+import { createApp, ROUTE_GROUPS } from '../../lib/http/app.ts';
 import { encodeSluiceBatches } from '../../lib/http/sluice-batches.ts';
 import { API_FUNCTIONS, type ApiFunctionName } from '../../lib/lambda/functions.ts';
 import { handleBootstrapKeyEvent } from '../../lib/lambda/bootstrap-key.ts';
@@ -121,7 +121,10 @@ describe('each function stays within its IAM grant (lib/cdk/access.ts)', () => {
     handlers[name] = lambdaHttpHandler(createApp({ engine, keys: new ApiKeys(recorders[name].metadata), routeGroups: API_FUNCTIONS[name] }));
   }
 
+  const served: Array<{ fn: ApiFunctionName; method: string; path: string }> = [];
+
   async function call(fn: ApiFunctionName, request: HttpEventV2, expectedStatus: number): Promise<any> {
+    served.push({ fn, method: request.requestContext.http.method, path: request.rawPath });
     const result = await handlers[fn](request);
     assert.equal(result.statusCode, expectedStatus, `${fn}: ${request.requestContext.http.method} ${request.rawPath} → ${result.body}`);
     return result.body && !result.isBase64Encoded && result.headers['content-type']?.includes('json') ? JSON.parse(result.body) : result.body;
@@ -207,6 +210,19 @@ describe('each function stays within its IAM grant (lib/cdk/access.ts)', () => {
       assert.deepEqual(unusedKeyPatterns, [], `${name} may write keys it never writes`);
     });
   }
+
+  it('the scenario calls every route of the application, in the function that serves it', () => {
+    // A new route (consumer groups, say) fails here until the scenario calls it, and then the grant
+    // checks above show whether its function's IAM policy allows what it does.
+    const uncovered: string[] = [];
+    for (const [group, build] of Object.entries(ROUTE_GROUPS)) {
+      const fn = (Object.keys(API_FUNCTIONS) as ApiFunctionName[]).find((name) => (API_FUNCTIONS[name] as readonly string[]).includes(group))!;
+      for (const route of build({ engine: undefined as never, keys: undefined as never, now: Date.now })) {
+        if (!served.some((s) => s.fn === fn && s.method === route.method && route.pattern.test(s.path))) uncovered.push(`${route.method} ${route.path}`);
+      }
+    }
+    assert.deepEqual(uncovered, []);
+  });
 
   it('the scenario covers a gap closed by a writer', () => {
     assert.ok(recorders.produce.metadata.calls.some((c) => c.action === 'dynamodb:PutItem' && c.item?.aborted === true));
