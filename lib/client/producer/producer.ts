@@ -217,8 +217,14 @@ export class Producer {
   }
 
   /** Sends records to one topic; resolves with each record's partition and offset once all are durable. */
-  async send(record: ProducerRecord): Promise<RecordMetadata[]> {
-    if (this.#closed) throw new SluiceClientError('DISCONNECTED', 'the producer is disconnected');
+  send(record: ProducerRecord): Promise<RecordMetadata[]> {
+    if (this.#closed) return Promise.reject(new SluiceClientError('DISCONNECTED', 'the producer is disconnected'));
+    const sending = this.#send(record);
+    this.#track(sending); // flush() and disconnect() wait for sends still looking up their topic
+    return sending;
+  }
+
+  async #send(record: ProducerRecord): Promise<RecordMetadata[]> {
     if (!record || typeof record.topic !== 'string' || !Array.isArray(record.messages)) {
       throw invalidArgument('send() takes { topic, messages: [...] }');
     }
@@ -228,7 +234,6 @@ export class Producer {
     const now = Date.now();
     const prepared = messages.map((message, index) => this.#prepare(topic, message, index, now));
     const delivery = new Delivery(messages.length);
-    this.#track(delivery.promise);
     for (let i = 0; i < prepared.length; i++) {
       const { record: batchRecord, size, partition } = prepared[i];
       if (this.#hasSpace(size)) this.#buffered += size;
@@ -473,7 +478,14 @@ export class Producer {
   }
 
   #armTimer(at: number): void {
-    if (at === Infinity || at >= this.#timerAt) return;
+    if (at === Infinity) {
+      // nothing waits for lingerMs: no timer (it would keep a Node process alive for nothing)
+      if (this.#timer !== undefined) clearTimeout(this.#timer);
+      this.#timer = undefined;
+      this.#timerAt = Infinity;
+      return;
+    }
+    if (at >= this.#timerAt) return;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timerAt = at;
     this.#timer = setTimeout(() => {
