@@ -141,7 +141,7 @@ describe('producer', () => {
 
   it('keeps one request in flight per partition, and at most maxInFlightRequests overall', async () => {
     const { api, producer } = setup(8, { lingerMs: 0, maxInFlightRequests: 3 });
-    api.delay = () => tick(2);
+    api.delay = async () => void (await tick(2));
     const sends = [];
     for (let round = 0; round < 20; round++) {
       for (let p = 0; p < 8; p++) sends.push(producer.send({ topic: 't', messages: [{ value: `${round}`, partition: p }] }));
