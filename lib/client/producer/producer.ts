@@ -36,7 +36,7 @@ export interface ProducerOptions {
   readonly lingerMs?: number;
   /** Uncompressed record bytes per partition batch: a batch this full is sent at once. @default 1 MiB */
   readonly maxBatchBytes?: number;
-  /** Uncompressed record bytes per request (server body limit 5 MiB). @default 4 MiB */
+  /** Uncompressed record bytes per request (the server takes bodies up to 5 MiB). @default 4 MiB */
   readonly maxRequestBytes?: number;
   /** Record bytes held by the producer (queued and in flight) before send() waits. @default 32 MiB */
   readonly maxBufferedBytes?: number;
