@@ -185,7 +185,6 @@ export class Producer {
   #timer: ReturnType<typeof setTimeout> | undefined;
   #timerAt = Infinity;
   #closed = false;
-  readonly #idle: Array<() => void> = [];
 
   constructor(context: ClientContext, options: ProducerOptions = {}) {
     this.#context = context;
