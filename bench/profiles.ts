@@ -1,5 +1,7 @@
 /** How much work each run does: `--quick` (a smoke run of ~20 s), default (1-3 min), `--large`. */
 import type { AwsCase, AwsSettings } from './aws-requests.ts';
+import type { ClientE2ESettings } from './client-e2e.ts';
+import type { CodecSettings } from './codec-vs-kafkajs.ts';
 import type { LocalSettings } from './local-http.ts';
 import { GIB, KIB, MIB } from './workload.ts';
 
@@ -9,6 +11,8 @@ export interface Profile {
   readonly name: ProfileName;
   readonly local: LocalSettings;
   readonly aws: AwsSettings;
+  readonly client: ClientE2ESettings;
+  readonly codec: CodecSettings;
 }
 
 const PARTITIONS = 8;
@@ -38,8 +42,18 @@ function awsSettings(largeRequestsRawBytes: number, smallRequestsRawBytes: numbe
   return { partitions: PARTITIONS, fetchMaxBytes: 4 * MIB, distinctRawBytes: 16 * MIB, cases };
 }
 
+/** Producer -> local server -> consumer with the client SDK, for lingerMs 0, 5 and 50. */
+function clientSettings(records: number, repeats: number): ClientE2ESettings {
+  return { partitions: PARTITIONS, records, distinctRecords: 20_000, messagesPerSend: 100, outstandingSends: 64, lingerValues: [0, 5, 50], repeats };
+}
+
+/** RecordBatch encode/decode, Sluice vs KafkaJS: 1,000 records per batch. */
+function codecSettings(rounds: number, roundMs: number): CodecSettings {
+  return { batchRecords: 1000, rounds, roundMs };
+}
+
 export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
-  quick: { name: 'quick', local: localSettings(1 * GIB, 64), aws: awsSettings(32 * MIB, 8 * MIB) },
-  default: { name: 'default', local: localSettings(4 * GIB, 512), aws: awsSettings(128 * MIB, 32 * MIB) },
-  large: { name: 'large', local: localSettings(16 * GIB, 2048), aws: awsSettings(1 * GIB, 256 * MIB) },
+  quick: { name: 'quick', local: localSettings(1 * GIB, 64), aws: awsSettings(32 * MIB, 8 * MIB), client: clientSettings(100_000, 1), codec: codecSettings(3, 200) },
+  default: { name: 'default', local: localSettings(4 * GIB, 512), aws: awsSettings(128 * MIB, 32 * MIB), client: clientSettings(300_000, 2), codec: codecSettings(5, 400) },
+  large: { name: 'large', local: localSettings(16 * GIB, 2048), aws: awsSettings(1 * GIB, 256 * MIB), client: clientSettings(1_000_000, 3), codec: codecSettings(7, 1000) },
 };

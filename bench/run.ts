@@ -5,12 +5,16 @@
  *    same files in the same run (the machine is shared and noisy: compare ratios, not absolutes).
  * 2. The AWS adapters on s3rver and dynalite: SDK requests counted, scaled to requests and dollars per
  *    GiB produced and consumed.
+ * 3. The client SDK end to end (producer -> local server -> consumer) for lingerMs 0, 5 and 50.
+ * 4. Sluice's RecordBatch encoder and decoder against KafkaJS's on the same records.
  *
  * Prints the report and writes it as JSON to bench/results/latest.json.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { runAwsBench } from './aws-requests.ts';
+import { runClientE2EBench } from './client-e2e.ts';
+import { runCodecBench } from './codec-vs-kafkajs.ts';
 import { runLocalBench } from './local-http.ts';
 import { PROFILES, type Profile } from './profiles.ts';
 import { formatReport, type BenchReport } from './report.ts';
@@ -34,10 +38,15 @@ async function main(): Promise<void> {
   const profile = profileFromArgs(process.argv.slice(2));
   const startedAt = new Date();
   const loadAverageBefore = os.loadavg()[0];
-  console.error(`sluice bench: profile ${profile.name}; local backend...`);
+  // the CPU-bound codec comparison first, on a small, fresh heap
+  console.error(`sluice bench: profile ${profile.name}; RecordBatch code vs KafkaJS...`);
+  const codec = await runCodecBench(profile.codec);
+  console.error('sluice bench: local backend...');
   const local = await runLocalBench(profile.local);
   console.error('sluice bench: AWS adapters on emulators...');
   const aws = await runAwsBench(profile.aws);
+  console.error('sluice bench: client SDK end to end...');
+  const client = await runClientE2EBench(profile.client);
 
   const report: BenchReport = {
     profile: profile.name,
@@ -51,9 +60,11 @@ async function main(): Promise<void> {
       loadAverageBefore,
       loadAverageAfter: os.loadavg()[0],
     },
-    settings: { local: profile.local, aws: profile.aws },
+    settings: { local: profile.local, aws: profile.aws, client: profile.client, codec: profile.codec },
     local: summarizeLocal(local),
     aws: aws.map(summarizeAws),
+    client,
+    codec,
   };
   console.log(formatReport(report));
   await mkdir(RESULTS_DIRECTORY, { recursive: true });

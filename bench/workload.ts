@@ -180,6 +180,12 @@ export function requestBody(request: ProduceRequest): Uint8Array {
   return encodeSluiceBatches(request.sections.map((s) => ({ partition: s.partition, batches: [s.batch.bytes] })));
 }
 
+/** `count` distinct events as producer records: UTF-8 user-id key, JSON value (~1 KiB), event timestamp. */
+export function eventRecords(count: number, seed: number): ProducerRecord[] {
+  const source = new EventSource(seed);
+  return Array.from({ length: count }, () => source.nextRecord());
+}
+
 /** JSON produce bodies of `recordsPerRequest` keyed events each, `count` of them, distinct. */
 export function jsonProduceBodies(count: number, recordsPerRequest: number, seed: number): string[] {
   const source = new EventSource(seed);

@@ -1,7 +1,13 @@
-/** The Sluice HTTP API on Lambda (API Gateway HTTP API v2 or Function URL events). */
+/**
+ * The whole Sluice HTTP API in one function (API Gateway HTTP API v2 or Function URL events), for
+ * deployments that want a single function; the CDK construct deploys one function per route group
+ * instead (lambdas/produce.ts, fetch.ts, admin.ts).
+ */
 import { awsAppFromEnv } from '../lib/lambda/aws-app.ts';
 import { lambdaHttpHandler } from '../lib/lambda/http-adapter.ts';
+import { createPowertools, logUnexpectedError, observedHttpHandler } from '../lib/lambda/observability.ts';
 
-const { app } = awsAppFromEnv();
+const powertools = createPowertools('api');
+const { app } = awsAppFromEnv({ logError: logUnexpectedError(powertools.logger) });
 
-export const handler = lambdaHttpHandler(app);
+export const handler = observedHttpHandler(lambdaHttpHandler(app), powertools);

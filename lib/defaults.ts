@@ -77,3 +77,35 @@ export const DEFAULTS = {
   groupSessionTimeoutMs: 30_000,
   groupStrategy: 'cooperative-sticky',
 } as const;
+
+/**
+ * Deployment defaults of the CDK construct (lib/cdk/sluice-streams.ts), as plain numbers so that this
+ * module stays free of CDK types. Memory in MB, durations in seconds unless named otherwise.
+ */
+export const DEPLOYMENT = {
+  /** Produce and fetch move bytes and compress JSON batches; 1,024 MB gives ~0.6 vCPU and enough network. */
+  produceMemoryMb: 1024,
+  fetchMemoryMb: 1024,
+  /** Topics, keys and groups are small metadata calls. */
+  adminMemoryMb: 256,
+  /** Compaction reads and rewrites segments. */
+  maintenanceMemoryMb: 1024,
+  /**
+   * API functions stop before API Gateway's 30 s integration timeout, leave room for the longest long
+   * poll (LIMITS.maxWaitMs) plus a read, and stay far below DEFAULTS.abortReservationAfterMs, so a
+   * produce that is still running can never find its reservation closed.
+   */
+  apiTimeoutSeconds: 28,
+  maintenanceTimeoutSeconds: 300,
+  maintenanceIntervalMinutes: 5,
+  logRetentionDays: 30,
+  /** Per-route API Gateway throttle: a runaway client cannot run up the S3 and DynamoDB bill. */
+  throttleRateLimit: 1000,
+  throttleBurstLimit: 2000,
+  /** p99 latency alarms (requests that asked to long-poll are not counted in latency). */
+  produceLatencyP99AlarmMs: 1000,
+  fetchLatencyP99AlarmMs: 1000,
+  /** 5xx answers in one 5-minute period that raise the error alarm. */
+  serverErrorsAlarmThreshold: 5,
+  metricsNamespace: 'Sluice',
+} as const;

@@ -4,7 +4,10 @@
  * (compaction, gap closing, garbage collection) running throughout. Everything observed is recorded;
  * after the faults heal, a catch-up read checks the history (checker.ts).
  */
+import type { AddressInfo } from 'node:net';
 import { ApiKeys } from '../lib/auth/api-keys.ts';
+import { Sluice } from '../lib/client/index.ts';
+import { createNodeServer } from '../lib/server/node-http.ts';
 import { createApp } from '../lib/http/app.ts';
 import type { HttpHandler, HttpResponse } from '../lib/http/types.ts';
 import { Engine } from '../lib/log/engine.ts';
@@ -17,7 +20,10 @@ import type { History } from './checker.ts';
 export interface RunConfig {
   readonly seed: number;
   readonly partitions: number;
+  /** Raw HTTP producers (JSON, Idempotency-Key, their own retries). */
   readonly producers: number;
+  /** Client SDK producers (batching, binary produce, idempotent retries) over real HTTP on loopback. */
+  readonly clientProducers: number;
   readonly requestsPerProducer: number;
   readonly recordsPerRequest: number;
   readonly readersPerPartition: number;
@@ -92,7 +98,18 @@ export async function runOnce(config: RunConfig, backendFactory: BackendFactory)
     const readers = Array.from({ length: config.partitions * config.readersPerPartition }, (_, i) =>
       tail(app, i % config.partitions, history, () => producing),
     );
-    await Promise.all(Array.from({ length: config.producers }, (_, p) => produce(app, p, config, history, random)));
+    const server = createNodeServer(app);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      await Promise.all([
+        ...Array.from({ length: config.producers }, (_, p) => produce(app, p, config, history, random)),
+        ...Array.from({ length: config.clientProducers }, (_, c) => produceWithClient(endpoint, c, config, history)),
+      ]);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
     producing = false;
     await Promise.all([maintenance, ...readers]);
 
@@ -156,6 +173,33 @@ async function produce(app: HttpHandler, producer: number, config: RunConfig, hi
     }
   }
 }
+
+/**
+ * One client SDK producer: sends of several records at a time, many in flight; the client batches,
+ * compresses, and retries with the same bytes and Idempotency-Key (its request timeout is short, so
+ * zombie invocations on the server make it retry while the first attempt is still running).
+ */
+async function produceWithClient(endpoint: string, producer: number, config: RunConfig, history: History): Promise<void> {
+  const client = new Sluice({ endpoint, apiKey: KEY, requestTimeoutMs: TIMING.clientTimeoutMs, retry: { retries: 40, initialRetryMs: 5, maxRetryMs: 100, multiplier: 2 }, logger: quiet });
+  const sender = client.producer({ lingerMs: 2, maxInFlightRequests: 8 });
+  const sends: Promise<void>[] = [];
+  for (let r = 0; r < config.requestsPerProducer; r++) {
+    const values = Array.from({ length: config.recordsPerRequest }, (_, i) => `c${producer}-r${r}-${i}`);
+    for (const value of values) history.attempted.add(value);
+    const messages = values.map((value, i) => (i % 2 === 0 ? { key: `ck${producer}-${r}-${i}`, value } : { value }));
+    sends.push(
+      sender.send({ topic: TOPIC, messages }).then(
+        (results) => results.forEach((result, i) => history.acked.set(values[i], { partition: result.partition, offset: BigInt(result.offset) })),
+        () => {}, // failed for good after every retry: not acknowledged, so not owed
+      ),
+    );
+    if (sends.length % 8 === 0) await Promise.all(sends.splice(0));
+  }
+  await Promise.all(sends);
+  await sender.disconnect().catch(() => {});
+}
+
+const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 
 /** A reader tailing one partition from 0: offsets must come strictly increasing. */
 async function tail(app: HttpHandler, partition: number, history: History, running: () => boolean): Promise<void> {

@@ -8,8 +8,8 @@ import { runOnce, type RunConfig } from './harness.ts';
 
 const BACKENDS: Record<string, BackendFactory> = { memory: memoryBackend, local: localBackend, aws: awsEmulatorBackend };
 
-const SHORT = { producers: 6, requestsPerProducer: 25, recordsPerRequest: 4 };
-const LONG = { producers: 12, requestsPerProducer: 280, recordsPerRequest: 8 };
+const SHORT = { producers: 4, clientProducers: 2, requestsPerProducer: 25, recordsPerRequest: 4 };
+const LONG = { producers: 8, clientProducers: 4, requestsPerProducer: 280, recordsPerRequest: 8 };
 
 function argument(name: string): string | undefined {
   const i = process.argv.indexOf(name);

@@ -6,7 +6,7 @@
  *   apikey#<sha256> / key    lookup by hash: id, name, scopes
  *   apikeys / <id>           listing and revocation by id: hash, name, scopes
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { SluiceError } from '../errors.ts';
 import { DEFAULTS } from '../defaults.ts';
 import type { MetadataStore } from '../storage/ports.ts';

@@ -45,13 +45,18 @@ interface RouteDeps {
 
 /** Routes by the function that serves them in AWS. */
 export const ROUTE_GROUPS = {
-  /** Topic and key administration, topic description, maintenance on demand. */
-  admin: (deps: RouteDeps) => [...topicRoutes(deps.engine), ...keyRoutes(deps.keys), ...maintenanceRoutes(deps.engine)],
+  /** Topic and key administration, topic description. */
+  admin: (deps: RouteDeps) => [...topicRoutes(deps.engine), ...keyRoutes(deps.keys)],
   produce: (deps: RouteDeps) => produceRoutes(deps.engine, deps.now),
   /** Records, locations and offsets by time: reads only. */
   fetch: (deps: RouteDeps) => fetchRoutes(deps.engine),
   /** Consumer groups: membership, heartbeats, commits, description, offset resets. */
   groups: (deps: RouteDeps) => groupRoutes(deps.groups),
+  /**
+   * Maintenance on demand: compaction and garbage collection write and delete objects, so in AWS only
+   * the maintenance function (the one allowed to delete) serves it.
+   */
+  maintenance: (deps: RouteDeps) => maintenanceRoutes(deps.engine),
 } satisfies Record<string, (deps: RouteDeps) => Route[]>;
 
 export type RouteGroup = keyof typeof ROUTE_GROUPS;
@@ -92,12 +97,12 @@ export function createApp(options: AppOptions): HttpHandler {
         methodMismatch = true;
         continue;
       }
-      const principal = await keys.authenticate(request.headers.authorization);
+      const principal = request.principal ?? (await keys.authenticate(request.headers.authorization));
       const params = Object.fromEntries(Object.entries(match.groups ?? {}).map(([k, v]) => [k, decodeSegment(v)]));
       return candidate.handle({ request, params, principal });
     }
     // Unknown routes also need a key, so the API reveals nothing to anonymous callers.
-    await keys.authenticate(request.headers.authorization);
+    if (!request.principal) await keys.authenticate(request.headers.authorization);
     throw methodMismatch ? new SluiceError('METHOD_NOT_ALLOWED', `${request.method} is not allowed here`) : new SluiceError('NOT_FOUND', 'no such route');
   }
 

@@ -3,7 +3,7 @@
  * per partition, compressed once with the topic's codec; fetched batches become JSON records with
  * UTF-8 text where the bytes are valid UTF-8 and base64 otherwise.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { SluiceError } from '../errors.ts';
 import { LIMITS } from '../defaults.ts';
 import { partitionForKey } from '../protocol/murmur2.ts';

@@ -11,6 +11,8 @@ export interface Context {
 
 export interface Route {
   readonly method: string;
+  /** The template, `:name` for a parameter (deployment code maps routes to functions by it). */
+  readonly path: string;
   readonly pattern: RegExp;
   handle(ctx: Context): Promise<HttpResponse>;
 }
@@ -18,7 +20,7 @@ export interface Route {
 /** `path` with `:name` segments, matched whole. */
 export function route(method: string, path: string, handle: Route['handle']): Route {
   const pattern = new RegExp(`^${path.replace(/:(\w+)/g, '(?<$1>[^/]+)')}$`);
-  return { method, pattern, handle };
+  return { method, path, pattern, handle };
 }
 
 export function json(status: number, body: unknown, headers: Record<string, string> = {}): HttpResponse {

@@ -1,4 +1,6 @@
 /** The transport-neutral request and response that the local server and the Lambda handlers adapt. */
+import type { Principal } from '../auth/api-keys.ts';
+
 export interface HttpRequest {
   readonly method: string;
   /** Path without the query string, percent-encoded as received. */
@@ -9,6 +11,12 @@ export interface HttpRequest {
   readonly body: Uint8Array;
   /** Aborted when the client goes away (ends long polls early). */
   readonly signal?: AbortSignal;
+  /**
+   * The caller, when the transport has already authenticated it (API Gateway IAM authorization); the
+   * Authorization header then carries a SigV4 signature, not an API key, and is not read. Only a
+   * transport sets this, from nothing the client controls.
+   */
+  readonly principal?: Principal;
 }
 
 export interface HttpResponse {

@@ -2,38 +2,60 @@
  * The HTTP application on S3 and DynamoDB, configured from the environment. Built once per Lambda
  * execution environment (outside the handler), so warm invocations reuse clients and caches.
  *
- *   SLUICE_BUCKET         S3 bucket for objects (required)
- *   SLUICE_TABLE          DynamoDB table for metadata (required)
- *   SLUICE_CORS_ORIGINS   comma-separated browser origins allowed to call the API (optional)
+ *   SLUICE_BUCKET                 S3 bucket for objects (required)
+ *   SLUICE_TABLE                  DynamoDB table for metadata (required)
+ *   SLUICE_CORS_ORIGINS           comma-separated browser origins allowed to call the API (optional)
+ *   SLUICE_DEFAULT_RETENTION_MS   retentionMs of topics created without one; -1 keeps records forever
+ *                                 (optional, default DEFAULTS.retentionMs)
  *   SLUICE_S3_ENDPOINT, SLUICE_DYNAMODB_ENDPOINT   other endpoints (emulators, LocalStack) (optional)
  */
 import { ApiKeys } from '../auth/api-keys.ts';
-import { createApp } from '../http/app.ts';
+import { createApp, type AppOptions, type RouteGroup } from '../http/app.ts';
 import type { HttpHandler } from '../http/types.ts';
 import { Engine } from '../log/engine.ts';
 import { DynamoDbMetadataStore, createDynamoDbClient } from '../storage/dynamodb-metadata-store.ts';
 import { S3ObjectStore, createS3Client } from '../storage/s3-object-store.ts';
 
+export interface AwsAppOptions {
+  /** The routes this function serves (least privilege: each function gets the permissions of its routes). @default every group */
+  readonly routeGroups?: readonly RouteGroup[];
+  /** Where unexpected errors are reported. @default console.error */
+  readonly logError?: AppOptions['logError'];
+  /** @default process.env */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+}
+
 /** The engine on S3 and DynamoDB (for handlers without HTTP, such as maintenance). */
-export function awsEngineFromEnv(env: Record<string, string | undefined> = process.env): Engine {
+export function awsEngineFromEnv(env: Readonly<Record<string, string | undefined>> = process.env): Engine {
   const bucket = required(env, 'SLUICE_BUCKET');
   const tableName = required(env, 'SLUICE_TABLE');
   const s3Endpoint = env.SLUICE_S3_ENDPOINT || undefined;
   const dynamoEndpoint = env.SLUICE_DYNAMODB_ENDPOINT || undefined;
   const objects = new S3ObjectStore({ client: createS3Client(s3Endpoint ? { endpoint: s3Endpoint } : {}), bucket });
   const metadata = new DynamoDbMetadataStore({ client: createDynamoDbClient(dynamoEndpoint ? { endpoint: dynamoEndpoint } : {}), tableName });
-  return new Engine({ objects, metadata });
+  const retentionMs = optionalInteger(env, 'SLUICE_DEFAULT_RETENTION_MS', -1);
+  return new Engine({ objects, metadata, topicDefaults: retentionMs === undefined ? {} : { retentionMs } });
 }
 
-export function awsAppFromEnv(env: Record<string, string | undefined> = process.env): { app: HttpHandler; engine: Engine } {
+export function awsAppFromEnv(options: AwsAppOptions = {}): { app: HttpHandler; engine: Engine } {
+  const env = options.env ?? process.env;
   const engine = awsEngineFromEnv(env);
   const keys = new ApiKeys(engine.metadata);
   const corsOrigins = env.SLUICE_CORS_ORIGINS?.split(',').map((o) => o.trim()).filter(Boolean);
-  return { app: createApp({ engine, keys, corsOrigins }), engine };
+  const app = createApp({ engine, keys, corsOrigins, routeGroups: options.routeGroups, logError: options.logError });
+  return { app, engine };
 }
 
-function required(env: Record<string, string | undefined>, name: string): string {
+function required(env: Readonly<Record<string, string | undefined>>, name: string): string {
   const value = env[name];
   if (!value) throw new Error(`environment variable ${name} is required`);
+  return value;
+}
+
+function optionalInteger(env: Readonly<Record<string, string | undefined>>, name: string, min: number): number | undefined {
+  const text = env[name];
+  if (text === undefined || text === '') return undefined;
+  const value = Number(text);
+  if (!Number.isSafeInteger(value) || value < min) throw new Error(`environment variable ${name} must be an integer ≥ ${min}, got ${text}`);
   return value;
 }

@@ -2,17 +2,24 @@
  * API Gateway HTTP API (payload 2.0) and Lambda Function URL events ↔ HttpRequest/HttpResponse.
  * Both deliver the same event shape.
  */
+import type { Principal, Scope } from '../auth/api-keys.ts';
 import type { HttpHandler, HttpResponse } from '../http/types.ts';
 
 /** The fields of APIGatewayProxyEventV2 this adapter reads. */
 export interface HttpEventV2 {
+  /** `POST /v1/topics/{topic}/records`, or `$default` (API Gateway only). */
+  readonly routeKey?: string;
   readonly rawPath: string;
   readonly rawQueryString?: string;
   readonly headers?: Readonly<Record<string, string | undefined>>;
   readonly cookies?: readonly string[];
   readonly body?: string;
   readonly isBase64Encoded?: boolean;
-  readonly requestContext: { readonly http: { readonly method: string } };
+  readonly requestContext: {
+    readonly http: { readonly method: string };
+    /** Present when API Gateway authorized the call with IAM (SigV4): who signed it. */
+    readonly authorizer?: { readonly iam?: { readonly userArn?: string; readonly callerId?: string; readonly accountId?: string } };
+  };
 }
 
 export interface HttpResultV2 {
@@ -23,6 +30,16 @@ export interface HttpResultV2 {
 }
 
 const TEXT_TYPES = /^(application\/json|text\/)/;
+
+/**
+ * What a caller authorized by IAM may do in the application. IAM policies decide which routes it can
+ * reach at all (SluiceStreams.grantProduce and grantConsume allow the produce or the consume routes of
+ * the IAM endpoint); administration is never granted this way, only with API keys.
+ */
+export const IAM_CALLER_SCOPES: readonly Scope[] = [
+  { action: 'produce', topics: ['*'], groups: ['*'] },
+  { action: 'consume', topics: ['*'], groups: ['*'] },
+];
 
 export function lambdaHttpHandler(app: HttpHandler): (event: HttpEventV2) => Promise<HttpResultV2> {
   return async (event) => {
@@ -35,9 +52,18 @@ export function lambdaHttpHandler(app: HttpHandler): (event: HttpEventV2) => Pro
       query: new URLSearchParams(event.rawQueryString ?? ''),
       headers,
       body,
+      principal: iamPrincipal(event),
     });
     return toResult(response);
   };
+}
+
+/** The caller API Gateway authenticated with IAM, if it did; API Gateway sets this, never the client. */
+function iamPrincipal(event: HttpEventV2): Principal | undefined {
+  const iam = event.requestContext.authorizer?.iam;
+  const identity = iam?.userArn || iam?.callerId;
+  if (!identity) return undefined;
+  return { keyId: `iam:${identity}`, name: identity, scopes: IAM_CALLER_SCOPES.map((scope) => ({ ...scope })) };
 }
 
 function toResult(response: HttpResponse): HttpResultV2 {

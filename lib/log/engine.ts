@@ -12,7 +12,7 @@ import { RangeCache } from './range-cache.ts';
 import type { CompactionStep } from './compaction.ts';
 import { Maintenance, type MaintenanceOptions, type MaintenanceReport } from './maintenance.ts';
 import { SegmentIndexCache, locateInEntry, offsetForTimestampIn, outOfRange, planRead, readBatches, type ReadSources, type StoredBatch } from './read.ts';
-import { Topics, type Topic } from './topics.ts';
+import { Topics, type Topic, type TopicConfig } from './topics.ts';
 
 export interface EngineOptions {
   readonly objects: ObjectStore;
@@ -24,6 +24,8 @@ export interface EngineOptions {
   readonly objectCacheBytes?: number;
   readonly topicCacheMs?: number;
   readonly idempotencyTtlMs?: number;
+  /** Config of new topics where the create request leaves it out. @default DEFAULTS */
+  readonly topicDefaults?: Partial<TopicConfig>;
   readonly objectCommitWindowMs?: number;
   /** Compaction, retention and garbage collection; see DEFAULTS for each. */
   readonly maintenance?: Partial<MaintenanceOptions>;
@@ -84,7 +86,7 @@ export class Engine {
     this.metadata = options.metadata;
     this.#now = options.now ?? Date.now;
     this.#longPollIntervalMs = options.longPollIntervalMs ?? DEFAULTS.longPollIntervalMs;
-    this.topics = new Topics(options.metadata, { now: this.#now, cacheMs: options.topicCacheMs });
+    this.topics = new Topics(options.metadata, { now: this.#now, cacheMs: options.topicCacheMs, defaults: options.topicDefaults });
     this.log = new PartitionLog(options.metadata, {
       now: this.#now,
       reservationTimeoutMs: options.reservationTimeoutMs ?? DEFAULTS.reservationTimeoutMs,

@@ -1,5 +1,5 @@
 /** Topics: names, partition counts and config, one metadata item each. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { SluiceError, ConditionFailedError } from '../errors.ts';
 import { DEFAULTS, LIMITS } from '../defaults.ts';
 import type { MetadataStore } from '../storage/ports.ts';
@@ -42,11 +42,14 @@ export class Topics {
   readonly #now: () => number;
   readonly #cacheMs: number;
   readonly #cache = new Map<string, { topic: Topic; until: number }>();
+  readonly #defaults: Partial<TopicConfig>;
 
-  constructor(metadata: MetadataStore, options: { now?: () => number; cacheMs?: number } = {}) {
+  /** `defaults`: config for what a create request leaves out (a deployment's default retention). */
+  constructor(metadata: MetadataStore, options: { now?: () => number; cacheMs?: number; defaults?: Partial<TopicConfig> } = {}) {
     this.#metadata = metadata;
     this.#now = options.now ?? Date.now;
     this.#cacheMs = options.cacheMs ?? 1000;
+    this.#defaults = options.defaults ?? {};
   }
 
   async create(name: string, partitions: number, config: unknown = {}): Promise<Topic> {
@@ -56,7 +59,9 @@ export class Topics {
         details: { field: 'partitions' },
       });
     }
-    const parsed = topicConfigSchema.safeParse(config ?? {});
+    const given = config ?? {};
+    const isObject = typeof given === 'object' && !Array.isArray(given);
+    const parsed = topicConfigSchema.safeParse(isObject ? { ...this.#defaults, ...given } : given);
     if (!parsed.success) {
       throw new SluiceError('INVALID_REQUEST', `invalid topic config: ${z.prettifyError(parsed.error)}`, { details: { field: 'config' } });
     }

@@ -1,14 +1,10 @@
 /**
- * Record-section compression for Kafka RecordBatch v2. The codec id lives in bits 0..2 of the batch
- * attributes; what gets compressed is the concatenated records (everything after the recordCount
- * field), exactly as Kafka does.
+ * Record-section compression on Node: node:zlib, synchronously. The codec table and the runtime-neutral
+ * Compressor interface are in codecs.ts; browsers use compression-web.ts instead.
  *
- *   id  codec   here
- *   0   none    identity (the input array itself is returned, no copy)
- *   1   gzip    node:zlib gzipSync / gunzipSync, level GZIP_LEVEL (1: fastest; Kafka's default is 6)
- *   2   snappy  UnsupportedCodecError
- *   3   lz4     UnsupportedCodecError
- *   4   zstd    node:zlib zstdCompressSync / zstdDecompressSync, level ZSTD_LEVEL (1; Kafka's default is 3)
+ *   gzip    node:zlib gzipSync / gunzipSync, level GZIP_LEVEL (1: fastest; Kafka's default is 6)
+ *   zstd    node:zlib zstdCompressSync / zstdDecompressSync, level ZSTD_LEVEL (1; Kafka's default is 3)
+ *   snappy, lz4: UnsupportedCodecError
  *
  * Levels were picked on a 1,000-record batch of ~110 B JSON values (113 KB section, Node 24):
  *   gzip -1: ratio 4.1, ~265 MB/s    gzip -6: ratio 4.7, ~87 MB/s
@@ -17,55 +13,23 @@
  *
  * Sync on purpose: the record section of one batch is small (KBs to a few MB) and the threadpool round
  * trip of the async zlib API costs more than it saves on that size. This module is separate from batch
- * assembly (see record-batch.ts: encodeRecordsSection -> compress -> assembleRecordBatch) so that a
- * browser build can swap in the async CompressionStream without touching the framing code.
+ * assembly (see record-batch-core.ts: encodeRecordsSection -> compress -> assembleRecordBatch) so that
+ * a browser build can swap in the async CompressionStream without touching the framing code.
  */
 
 import * as zlib from 'node:zlib';
+import { CODEC_BY_ID, CODEC_IDS, CODEC_MASK, GZIP_LEVEL, ZSTD_LEVEL, codecFromId, isCodec } from './codecs.ts';
+import type { Codec, CompressOptions, Compressor, DecompressOptions } from './codecs.ts';
 import { CorruptBatchError, UnsupportedCodecError } from './errors.ts';
 
-export { UnsupportedCodecError };
-
-export type Codec = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
-
-/** Codec -> attribute bits (attributes & 0x07). */
-export const CODEC_IDS = { none: 0, gzip: 1, snappy: 2, lz4: 3, zstd: 4 } as const satisfies Record<Codec, number>;
-
-/** Attribute bits -> codec; index with (attributes & 0x07). Ids 5..7 are undefined. */
-export const CODEC_BY_ID: readonly Codec[] = Object.freeze(['none', 'gzip', 'snappy', 'lz4', 'zstd'] as Codec[]);
-
-/** Mask of the codec bits in the batch attributes. */
-export const CODEC_MASK = 0x07;
-
-/** Reverse lookup of CODEC_IDS: the codec for an id, or undefined for an unknown id. */
-export function codecFromId(id: number): Codec | undefined {
-  return CODEC_BY_ID[id];
-}
-
-export function isCodec(value: unknown): value is Codec {
-  return typeof value === 'string' && Object.hasOwn(CODEC_IDS, value);
-}
-
-/** gzip level used when none is given: 1, about 3x faster than 6 for ~15% more bytes. */
-export const GZIP_LEVEL = 1;
-/** zstd level used when none is given: 1, the fastest standard level; on batch-sized inputs as small as 3. */
-export const ZSTD_LEVEL = 1;
+export { CODEC_BY_ID, CODEC_IDS, CODEC_MASK, GZIP_LEVEL, ZSTD_LEVEL, UnsupportedCodecError, codecFromId, isCodec };
+export type { Codec, CompressOptions, Compressor, DecompressOptions };
 
 const hasZstd = typeof zlib.zstdCompressSync === 'function' && typeof zlib.zstdDecompressSync === 'function';
 
 /** 'zstd' when this Node has zlib.zstdCompressSync (Node >= 22.15 / 23.8), else 'gzip'. */
 export function defaultCodec(): Codec {
   return hasZstd ? 'zstd' : 'gzip';
-}
-
-export interface CompressOptions {
-  /** Codec-specific level; defaults to GZIP_LEVEL / ZSTD_LEVEL. */
-  level?: number;
-}
-
-export interface DecompressOptions {
-  /** Refuse to inflate to more than this many bytes (decompression-bomb guard). Default: no limit. */
-  maxOutputLength?: number;
 }
 
 export function compress(codec: Codec, data: Uint8Array, options?: CompressOptions): Uint8Array {
@@ -120,3 +84,13 @@ export function decompress(codec: Codec, data: Uint8Array, options?: DecompressO
     });
   }
 }
+
+/** compress / decompress above behind the Compressor interface, for the client SDK on Node. */
+export const nodeCompressor: Compressor = {
+  name: 'node:zlib',
+  defaultCodec: hasZstd ? 'zstd' : 'gzip',
+  canCompress: (codec) => codec === 'none' || codec === 'gzip' || (codec === 'zstd' && hasZstd),
+  canDecompress: (codec) => codec === 'none' || codec === 'gzip' || (codec === 'zstd' && hasZstd),
+  compress: async (codec, data, options) => compress(codec, data, options),
+  decompress: async (codec, data, options) => decompress(codec, data, options),
+};

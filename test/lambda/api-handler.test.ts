@@ -39,6 +39,8 @@ describe('Lambda API handler on S3 + DynamoDB (emulated)', () => {
       AWS_REGION: 'us-east-1',
       AWS_ACCESS_KEY_ID: 'S3RVER',
       AWS_SECRET_ACCESS_KEY: 'S3RVER',
+      // EMF lines on stdout would bury the test report (test/lambda/observability.test.ts covers them).
+      POWERTOOLS_METRICS_DISABLED: 'true',
     });
     await new ApiKeys(new DynamoDbMetadataStore({ client: dynamo.client, tableName: dynamo.tableName })).ensure(KEY, 'bootstrap');
     ({ handler } = await import('../../lambdas/api.ts'));
@@ -100,6 +102,9 @@ describe('Lambda maintenance handler on S3 + DynamoDB (emulated)', () => {
       const report = await handler();
       assert.equal(report.topics, 0);
       assert.equal(report.objectsDeleted, 0);
+      // The same function serves POST /v1/admin/maintenance through API Gateway, with an admin key.
+      const anonymous = await handler({ rawPath: '/v1/admin/maintenance', headers: {}, requestContext: { http: { method: 'POST' } } });
+      assert.equal(anonymous.statusCode, 401);
     } finally {
       await Promise.all([s3.stop(), dynamo.stop()]);
     }

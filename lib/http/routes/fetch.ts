@@ -40,11 +40,16 @@ export function fetchRoutes(engine: Engine): Route[] {
           body,
         };
       }
-      return json(200, {
-        records: batchesToJson(result.batches, options.offset),
-        nextOffset: result.nextOffset.toString(),
-        highWatermark: result.highWatermark.toString(),
-      });
+      // The same headers as the binary form, so a proxy or the Lambda glue can see the lag without the body.
+      return json(
+        200,
+        {
+          records: batchesToJson(result.batches, options.offset),
+          nextOffset: result.nextOffset.toString(),
+          highWatermark: result.highWatermark.toString(),
+        },
+        { 'sluice-next-offset': result.nextOffset.toString(), 'sluice-high-watermark': result.highWatermark.toString() },
+      );
     }),
     route('GET', '/v1/topics/:topic/partitions/:partition/locations', async ({ request, params, principal }) => {
       authorize(principal, 'consume', { topic: params.topic });

@@ -1,0 +1,102 @@
+/**
+ * What each function may do, and to which keys: the single source of the IAM policies the construct
+ * writes (sluice-streams.ts) and of the test that runs every route against recording stores and
+ * checks that each function uses nothing beyond its grant (test/cdk).
+ *
+ * Object keys and metadata partition keys are the ones in lib/log/layout.ts:
+ *   t/<topicId>/ingest/<id>       ingest objects, written by produce
+ *   p#<topicId>#<partition>       partition heads and log entries
+ *   idem#<topicId>#<hash>         idempotent-produce intents (TTL attribute expiresAt)
+ *   t/<topicId>/segments/...      compacted segments and their indexes, written by maintenance
+ *   gc#<topicId>                  objects seen unreferenced (maintenance's garbage collection)
+ *   topics, deleted-topics        topics and tombstones
+ *   apikeys, apikey#<sha256>      API keys, hashed
+ *   g#<group>, go#<group>#..., groups   consumer groups: heads, states, members, offsets (lib/groups/layout.ts)
+ */
+
+/** DynamoDB and S3 actions, named as IAM names them. */
+export type MetadataAction = 'dynamodb:GetItem' | 'dynamodb:Query' | 'dynamodb:PutItem' | 'dynamodb:UpdateItem' | 'dynamodb:DeleteItem';
+export type ObjectAction = 's3:GetObject' | 's3:PutObject' | 's3:DeleteObject';
+
+export interface FunctionAccess {
+  /** Reads on any item. */
+  readonly metadataReads: readonly MetadataAction[];
+  /** Writes, only on items whose partition key matches one of `writableKeys` (dynamodb:LeadingKeys). */
+  readonly metadataWrites: readonly MetadataAction[];
+  /** Partition-key patterns for writes (IAM StringLike: `*` matches anything); `*` alone means any item. */
+  readonly writableKeys: readonly string[];
+  readonly objectActions: readonly ObjectAction[];
+  /** Object-key patterns `objectActions` apply to, relative to the bucket. */
+  readonly objectKeys: readonly string[];
+  /** Key prefixes the function may list (IAM s3:prefix patterns); none: no ListBucket. */
+  readonly listPrefixes: readonly string[];
+}
+
+/** Object keys of every topic (ingest objects now, segments later). */
+export const TOPIC_OBJECTS = 't/*';
+/** Ingest objects only: what a produce writes. */
+export const INGEST_OBJECTS = 't/*/ingest/*';
+
+export const ACCESS = {
+  /**
+   * Appends. Reads topics, keys, heads, entries and intents; writes only partition heads, log entries
+   * and intents; PUTs only ingest objects. No delete of any kind: an orphaned object (a produce that
+   * lost an idempotency race) is swept by maintenance.
+   */
+  produce: {
+    metadataReads: ['dynamodb:GetItem', 'dynamodb:Query'],
+    metadataWrites: ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
+    writableKeys: ['p#*', 'idem#*'],
+    objectActions: ['s3:PutObject'],
+    objectKeys: [INGEST_OBJECTS],
+    listPrefixes: [],
+  },
+  /** Reads only, on both stores (PartitionLog.readableHead moves the watermark in memory, never in the table). */
+  fetch: {
+    metadataReads: ['dynamodb:GetItem', 'dynamodb:Query'],
+    metadataWrites: [],
+    writableKeys: [],
+    // Also what presigned URLs are signed with: a URL can read no more than this function could.
+    objectActions: ['s3:GetObject'],
+    objectKeys: [TOPIC_OBJECTS],
+    listPrefixes: [],
+  },
+  /**
+   * Topics, API keys and consumer groups (lib/groups/layout.ts: g#*, go#*, groups). It deletes topic,
+   * key and member items, so its writes are not limited by key; heartbeats, commits and claims are
+   * conditional updates. It reads records only to reset a group's offsets to a timestamp (as the fetch
+   * function does for offsets by time), and never writes or deletes objects (a deleted topic's data is
+   * collected by maintenance).
+   */
+  admin: {
+    metadataReads: ['dynamodb:GetItem', 'dynamodb:Query'],
+    metadataWrites: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+    writableKeys: ['*'],
+    objectActions: ['s3:GetObject'],
+    objectKeys: [TOPIC_OBJECTS],
+    listPrefixes: [],
+  },
+  /**
+   * Compaction, retention and garbage collection: the only function that deletes objects. It writes
+   * partition items, garbage-collection marks and tombstones, never topics or keys.
+   */
+  maintenance: {
+    metadataReads: ['dynamodb:GetItem', 'dynamodb:Query'],
+    metadataWrites: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+    writableKeys: ['p#*', 'gc#*', 'deleted-topics'],
+    objectActions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'],
+    objectKeys: [TOPIC_OBJECTS],
+    listPrefixes: [TOPIC_OBJECTS],
+  },
+  /** Registers the hash of the bootstrap admin key at deploy time (lib/lambda/bootstrap-key.ts). */
+  bootstrapKey: {
+    metadataReads: ['dynamodb:GetItem'],
+    metadataWrites: ['dynamodb:PutItem'],
+    writableKeys: ['apikeys', 'apikey#*'],
+    objectActions: [],
+    objectKeys: [],
+    listPrefixes: [],
+  },
+} as const satisfies Record<string, FunctionAccess>;
+
+export type AccessName = keyof typeof ACCESS;

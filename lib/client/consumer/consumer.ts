@@ -1,0 +1,766 @@
+/**
+ * The consumer: reads its assigned partitions in parallel, straight from the object store by default.
+ *
+ * Per partition a stream keeps a position (the next offset to hand to the application, what gets
+ * committed) and a fetch offset (the next offset to read). Reading runs ahead of processing by one
+ * response: while the application processes a batch, the next range is already being read
+ * (prefetch). Up to maxInFlightFetches reads run at once across partitions; a partition that has
+ * caught up long-polls (maxWaitMs). Up to partitionsConsumedConcurrently partitions are processed at
+ * once, each partition strictly in offset order.
+ *
+ * A handler that throws gets its records again from the first unprocessed one, after a backoff; when
+ * the retries run out the consumer crashes ('crash' listeners, logger.error) and stops. Reads retry
+ * retriable errors forever (with backoff); a read that fails for good (topic deleted, no permission)
+ * crashes the consumer too.
+ *
+ * Partitions and committed offsets come from an AssignmentSource (assignment.ts): today every
+ * partition of the subscribed topics with offsets kept in memory; a consumer-group coordinator later.
+ */
+import type { ClientContext } from '../context.ts';
+import { invalidArgument, isAbort, isRetriable, SluiceClientError } from '../errors.ts';
+import type { TopicDescription } from '../protocol/api.ts';
+import type { DecodedBatch } from '../protocol/decode.ts';
+import type { DecodedRecord } from '../../protocol/record-batch-core.ts';
+import { backoffMs, retryPolicy, withRetry, type RetryOptions, type RetryPolicy } from '../retry/retry.ts';
+import { Semaphore, Signal } from '../util/async.ts';
+import type { KafkaMessage, ReceivedHeaders, TopicPartition, TopicPartitionOffset } from '../types.ts';
+import { partitionKey, StaticAssignment, type AssignedPartition, type AssignmentSource } from './assignment.ts';
+import { PartitionReader, type Chunk, type ReaderStats } from './reader.ts';
+
+export interface ConsumerOptions {
+  /** Reserved for consumer groups (the group coordinator is not part of this client yet). */
+  readonly groupId?: string;
+  /** Where partitions and committed offsets come from. @default new StaticAssignment(): every partition of the subscribed topics */
+  readonly assignmentSource?: AssignmentSource;
+  /** Largest read per partition and request, in bytes of stored (compressed) batches; at least one batch is always returned. @default 1 MiB */
+  readonly maxBytesPerPartition?: number;
+  /** How long a read at the end of a partition waits for new records (long poll), in ms. @default 5000 */
+  readonly maxWaitMs?: number;
+  /** Read straight from the object store through presigned ranged GETs. @default true */
+  readonly directReads?: boolean;
+  /** Check each batch's CRC-32C. @default true */
+  readonly checkCrcs?: boolean;
+  /** Reads in flight at once across partitions. @default 32 on Node, 4 in browsers */
+  readonly maxInFlightFetches?: number;
+  /** Ranged GETs of one read in flight at once. @default 8 */
+  readonly rangeConcurrency?: number;
+  /** After a failed presigned GET, read through the API for this long, in ms. @default 60000 */
+  readonly directReadsRetryMs?: number;
+  /** Overrides the client's retry settings (reads, and re-delivery after a handler error). */
+  readonly retry?: RetryOptions;
+}
+
+export interface SubscribeOptions {
+  readonly topics?: ReadonlyArray<string | RegExp>;
+  readonly topic?: string | RegExp;
+  /** Where to start a partition that has no committed offset: the earliest offset, or the end. @default false */
+  readonly fromBeginning?: boolean;
+}
+
+export interface Batch {
+  readonly topic: string;
+  readonly partition: number;
+  readonly highWatermark: string;
+  readonly messages: KafkaMessage[];
+  isEmpty(): boolean;
+  firstOffset(): string | null;
+  lastOffset(): string;
+  /** highWatermark - 1 - lastOffset */
+  offsetLag(): string;
+  /** highWatermark - 1 - firstOffset */
+  offsetLagLow(): string;
+}
+
+export interface EachMessagePayload {
+  readonly topic: string;
+  readonly partition: number;
+  readonly message: KafkaMessage;
+  heartbeat(): Promise<void>;
+  /** Pauses this partition after this message; returns a function that resumes it. */
+  pause(): () => void;
+}
+
+export interface EachBatchPayload {
+  readonly batch: Batch;
+  /** Marks offset as processed: the position (and the next commit) moves to offset + 1. */
+  resolveOffset(offset: string): void;
+  heartbeat(): Promise<void>;
+  commitOffsetsIfNecessary(offsets?: readonly TopicPartitionOffset[]): Promise<void>;
+  uncommittedOffsets(): TopicPartitionOffset[];
+  isRunning(): boolean;
+  /** True once a seek, pause, revoke or stop made the rest of this batch stale. */
+  isStale(): boolean;
+  pause(): () => void;
+}
+
+export interface RunOptions {
+  readonly eachMessage?: (payload: EachMessagePayload) => Promise<void>;
+  readonly eachBatch?: (payload: EachBatchPayload) => Promise<void>;
+  /** Partitions whose handlers run at the same time. @default 1 */
+  readonly partitionsConsumedConcurrently?: number;
+  /** After eachBatch returns, mark the whole batch processed. @default true */
+  readonly eachBatchAutoResolve?: boolean;
+  /** Commit positions periodically and on stop. @default true */
+  readonly autoCommit?: boolean;
+  /** @default 5000 */
+  readonly autoCommitIntervalMs?: number;
+}
+
+/** seek() target: an offset, 'earliest' / 'latest' (or Kafka's -2 / -1), or a timestamp. */
+export interface SeekTarget {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset?: string | bigint | number | 'earliest' | 'latest';
+  /** Milliseconds since the epoch: seek to the first offset with a timestamp at or after it. */
+  readonly timestamp?: number;
+}
+
+type ResolvedTarget = { kind: 'offset'; offset: bigint } | { kind: 'earliest' } | { kind: 'latest' } | { kind: 'timestamp'; timestamp: number };
+
+export type ConsumerEvent = 'crash';
+
+export const CONSUMER_DEFAULTS = {
+  maxBytesPerPartition: 1024 * 1024,
+  maxWaitMs: 5000,
+  directReads: true,
+  checkCrcs: true,
+  rangeConcurrency: 8,
+  directReadsRetryMs: 60_000,
+  partitionsConsumedConcurrently: 1,
+  autoCommitIntervalMs: 5000,
+} as const;
+
+class PartitionStream {
+  readonly topic: string;
+  readonly partition: number;
+  readonly key: string;
+  /** Next offset to hand to the application (what a commit stores). */
+  position: bigint;
+  /** Next offset to read. */
+  fetchOffset: bigint;
+  /** Bumped by every reposition; results of older reads and handlers are ignored. */
+  epoch = 0;
+  ready: Chunk | null = null;
+  fetching: AbortController | null = null;
+  busy = false;
+  revoked = false;
+  highWatermark = -1n;
+  lastCommitted: bigint | null;
+  /** Consecutive handler failures; no reads before retryAt. */
+  failures = 0;
+  retryAt = 0;
+
+  constructor(topic: string, partition: number, position: bigint, committed: bigint | null) {
+    this.topic = topic;
+    this.partition = partition;
+    this.key = partitionKey(topic, partition);
+    this.position = position;
+    this.fetchOffset = position;
+    this.lastCommitted = committed;
+  }
+}
+
+function parseOffset(value: string | bigint | number, what: string): bigint {
+  if (typeof value === 'bigint') {
+    if (value < 0n) throw invalidArgument(`${what} must be ≥ 0`);
+    return value;
+  }
+  const text = String(value);
+  if (!/^\d+$/.test(text)) throw invalidArgument(`${what} must be a non-negative integer, got ${text}`);
+  return BigInt(text);
+}
+
+function setHeader(headers: ReceivedHeaders, key: string, value: Uint8Array | null): void {
+  if (!Object.hasOwn(headers, key)) {
+    if (key === '__proto__') Object.defineProperty(headers, key, { value, enumerable: true, writable: true, configurable: true });
+    else headers[key] = value;
+    return;
+  }
+  const existing = headers[key];
+  if (Array.isArray(existing)) existing.push(value);
+  else headers[key] = [existing, value];
+}
+
+export class Consumer {
+  readonly #context: ClientContext;
+  readonly #source: AssignmentSource;
+  readonly #retry: RetryPolicy;
+  readonly #reader: PartitionReader;
+  readonly #maxInFlightFetches: number;
+  #topics: Array<string | RegExp> = [];
+  #fromBeginning = false;
+  readonly #streams = new Map<string, PartitionStream>();
+  readonly #pendingSeeks = new Map<string, ResolvedTarget>();
+  readonly #pausedTopics = new Set<string>();
+  readonly #pausedPartitions = new Set<string>();
+  readonly #listeners: Array<(event: { type: 'crash'; error: unknown }) => void> = [];
+  readonly #signal = new Signal();
+  #running = false;
+  #stopping: Promise<void> | null = null;
+  #run: Required<Omit<RunOptions, 'eachMessage' | 'eachBatch'>> & Pick<RunOptions, 'eachMessage' | 'eachBatch'> = {
+    partitionsConsumedConcurrently: 1,
+    eachBatchAutoResolve: true,
+    autoCommit: true,
+    autoCommitIntervalMs: CONSUMER_DEFAULTS.autoCommitIntervalMs,
+  };
+  #runAbort: AbortController | null = null;
+  #fetchSlots: Semaphore;
+  #workers: Promise<void>[] = [];
+  #commitTimer: ReturnType<typeof setInterval> | undefined;
+  #committing: Promise<void> | null = null;
+  #rotation = 0;
+  #fetchRotation = 0;
+  #retryTimer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(context: ClientContext, options: ConsumerOptions = {}) {
+    if (options.groupId !== undefined && options.assignmentSource === undefined) {
+      throw invalidArgument(
+        'groupId needs consumer groups, which this client does not support yet: omit groupId to read every partition of the ' +
+          'subscribed topics (offsets tracked by the consumer), or pass an assignmentSource',
+      );
+    }
+    this.#context = context;
+    this.#source = options.assignmentSource ?? new StaticAssignment();
+    this.#retry = retryPolicy(options.retry, context.retry);
+    const maxBytes = options.maxBytesPerPartition ?? CONSUMER_DEFAULTS.maxBytesPerPartition;
+    const maxWaitMs = options.maxWaitMs ?? CONSUMER_DEFAULTS.maxWaitMs;
+    if (!Number.isInteger(maxBytes) || maxBytes < 1) throw invalidArgument(`maxBytesPerPartition must be a positive integer, got ${maxBytes}`);
+    if (!Number.isInteger(maxWaitMs) || maxWaitMs < 0 || maxWaitMs > 20_000) throw invalidArgument(`maxWaitMs must be an integer from 0 to 20000, got ${maxWaitMs}`);
+    this.#maxInFlightFetches = options.maxInFlightFetches ?? context.runtime.maxInFlightFetches;
+    if (!Number.isInteger(this.#maxInFlightFetches) || this.#maxInFlightFetches < 1) throw invalidArgument('maxInFlightFetches must be a positive integer');
+    this.#fetchSlots = new Semaphore(this.#maxInFlightFetches);
+    this.#reader = new PartitionReader(context, {
+      maxBytes,
+      maxWaitMs,
+      directReads: options.directReads ?? CONSUMER_DEFAULTS.directReads,
+      checkCrcs: options.checkCrcs ?? CONSUMER_DEFAULTS.checkCrcs,
+      rangeConcurrency: options.rangeConcurrency ?? CONSUMER_DEFAULTS.rangeConcurrency,
+      directReadsRetryMs: options.directReadsRetryMs ?? CONSUMER_DEFAULTS.directReadsRetryMs,
+    });
+  }
+
+  /** Nothing to open; checks the endpoint and the API key. */
+  async connect(): Promise<void> {
+    await this.#context.api.listTopics();
+  }
+
+  async subscribe(options: SubscribeOptions): Promise<void> {
+    if (this.#running) throw invalidArgument('subscribe() before run()');
+    const topics = [...(options.topics ?? []), ...(options.topic === undefined ? [] : [options.topic])];
+    if (topics.length === 0) throw invalidArgument('subscribe() needs topic or topics');
+    for (const t of topics) if (typeof t !== 'string' && !(t instanceof RegExp)) throw invalidArgument('topics are names or regular expressions');
+    this.#topics.push(...topics);
+    this.#fromBeginning = options.fromBeginning ?? false;
+  }
+
+  /** Starts consuming in the background; resolves once the partitions are assigned and reading. */
+  async run(options: RunOptions): Promise<void> {
+    if (this.#running) throw invalidArgument('the consumer is already running');
+    if (this.#topics.length === 0) throw invalidArgument('subscribe() before run()');
+    if (!options?.eachMessage === !options?.eachBatch) throw invalidArgument('run() needs exactly one of eachMessage or eachBatch');
+    const concurrency = options.partitionsConsumedConcurrently ?? CONSUMER_DEFAULTS.partitionsConsumedConcurrently;
+    if (!Number.isInteger(concurrency) || concurrency < 1) throw invalidArgument('partitionsConsumedConcurrently must be a positive integer');
+    this.#run = {
+      eachMessage: options.eachMessage,
+      eachBatch: options.eachBatch,
+      partitionsConsumedConcurrently: concurrency,
+      eachBatchAutoResolve: options.eachBatchAutoResolve ?? true,
+      autoCommit: options.autoCommit ?? true,
+      autoCommitIntervalMs: options.autoCommitIntervalMs ?? CONSUMER_DEFAULTS.autoCommitIntervalMs,
+    };
+    if (this.#stopping) await this.#stopping;
+    this.#running = true;
+    this.#runAbort = new AbortController();
+    const signal = this.#runAbort.signal;
+    try {
+      const topics = await this.#resolveTopics();
+      await this.#source.start(
+        { topics, signal, partitionCount: async (topic) => (await this.#describe(topic, signal)).partitions.length },
+        {
+          assign: (partitions) => this.#assign(partitions),
+          revoke: (partitions) => this.#revoke(partitions),
+          fail: (error) => this.#crash(error),
+        },
+      );
+    } catch (error) {
+      this.#running = false;
+      this.#runAbort = null;
+      throw error;
+    }
+    this.#workers = Array.from({ length: concurrency }, () => this.#work());
+    if (this.#run.autoCommit && this.#run.autoCommitIntervalMs > 0) {
+      this.#commitTimer = setInterval(() => void this.#commitPositions().catch(() => {}), this.#run.autoCommitIntervalMs);
+    }
+    this.#pump();
+  }
+
+  /** Stops consuming: waits for running handlers, commits (autoCommit), keeps the subscription. */
+  async stop(): Promise<void> {
+    if (!this.#running) return this.#stopping ?? undefined;
+    this.#running = false;
+    this.#stopping = (async () => {
+      this.#runAbort?.abort();
+      clearInterval(this.#commitTimer);
+      clearTimeout(this.#retryTimer);
+      for (const stream of this.#streams.values()) stream.fetching?.abort();
+      this.#signal.notify();
+      await Promise.allSettled(this.#workers);
+      this.#workers = [];
+      if (this.#run.autoCommit) await this.#commitPositions().catch((error) => this.#context.logger.warn('final commit failed', { error: String(error) }));
+      await this.#source.stop().catch(() => {});
+      this.#streams.clear();
+    })();
+    try {
+      await this.#stopping;
+    } finally {
+      this.#stopping = null;
+    }
+  }
+
+  /** stop(), and forget the subscription. */
+  async disconnect(): Promise<void> {
+    await this.stop();
+    this.#topics = [];
+  }
+
+  on(event: ConsumerEvent, listener: (event: { type: 'crash'; error: unknown }) => void): () => void {
+    if (event !== 'crash') throw invalidArgument(`unknown event ${String(event)}`);
+    this.#listeners.push(listener);
+    return () => {
+      const i = this.#listeners.indexOf(listener);
+      if (i >= 0) this.#listeners.splice(i, 1);
+    };
+  }
+
+  /**
+   * Moves a partition's position. Before the partition is assigned (or before run()), the seek is
+   * remembered and wins over the committed offset.
+   */
+  async seek(target: SeekTarget): Promise<void> {
+    const resolved = this.#parseTarget(target);
+    const key = partitionKey(target.topic, target.partition);
+    const stream = this.#streams.get(key);
+    if (!stream) {
+      this.#pendingSeeks.set(key, resolved);
+      return;
+    }
+    const offset = await this.#resolveTarget(target.topic, target.partition, resolved);
+    this.#reposition(stream, offset);
+  }
+
+  pause(topics: ReadonlyArray<{ topic: string; partitions?: readonly number[] }>): void {
+    for (const { topic, partitions } of topics) {
+      if (partitions === undefined) this.#pausedTopics.add(topic);
+      else for (const p of partitions) this.#pausedPartitions.add(partitionKey(topic, p));
+    }
+  }
+
+  resume(topics: ReadonlyArray<{ topic: string; partitions?: readonly number[] }>): void {
+    for (const { topic, partitions } of topics) {
+      if (partitions === undefined) {
+        this.#pausedTopics.delete(topic);
+        for (const key of [...this.#pausedPartitions]) if (key.slice(key.indexOf(':') + 1) === topic) this.#pausedPartitions.delete(key);
+      } else {
+        for (const p of partitions) this.#pausedPartitions.delete(partitionKey(topic, p));
+      }
+    }
+    this.#signal.notify();
+    this.#pump();
+  }
+
+  paused(): Array<{ topic: string; partitions: number[] }> {
+    const byTopic = new Map<string, Set<number>>();
+    for (const stream of this.#streams.values()) {
+      if (this.#isPaused(stream)) {
+        if (!byTopic.has(stream.topic)) byTopic.set(stream.topic, new Set());
+        byTopic.get(stream.topic)!.add(stream.partition);
+      }
+    }
+    for (const key of this.#pausedPartitions) {
+      const colon = key.indexOf(':');
+      const topic = key.slice(colon + 1);
+      if (!byTopic.has(topic)) byTopic.set(topic, new Set());
+      byTopic.get(topic)!.add(Number(key.slice(0, colon)));
+    }
+    return [...byTopic].map(([topic, partitions]) => ({ topic, partitions: [...partitions].sort((a, b) => a - b) }));
+  }
+
+  /** Commits the given offsets (the next offset to consume per partition). */
+  async commitOffsets(offsets: readonly TopicPartitionOffset[]): Promise<void> {
+    const normalized = offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: parseOffset(o.offset, 'offset').toString() }));
+    await withRetry(this.#retry, () => this.#source.commit(normalized));
+    for (const o of normalized) {
+      const stream = this.#streams.get(partitionKey(o.topic, o.partition));
+      if (stream) stream.lastCommitted = BigInt(o.offset);
+    }
+  }
+
+  /** Positions not yet committed. */
+  uncommittedOffsets(): TopicPartitionOffset[] {
+    const out: TopicPartitionOffset[] = [];
+    for (const s of this.#streams.values()) {
+      if (s.lastCommitted !== s.position) out.push({ topic: s.topic, partition: s.partition, offset: s.position.toString() });
+    }
+    return out;
+  }
+
+  /** Assigned partitions and where each stands: position, committed offset, high watermark, lag. */
+  assignment(): Array<TopicPartition & { position: string; committed: string | null; highWatermark: string | null; lag: string | null }> {
+    return [...this.#streams.values()].map((s) => ({
+      topic: s.topic,
+      partition: s.partition,
+      position: s.position.toString(),
+      committed: s.lastCommitted === null ? null : s.lastCommitted.toString(),
+      highWatermark: s.highWatermark < 0n ? null : s.highWatermark.toString(),
+      lag: s.highWatermark < 0n ? null : (s.highWatermark > s.position ? s.highWatermark - s.position : 0n).toString(),
+    }));
+  }
+
+  /** How reads went: through presigned URLs (direct) or the API, ranged GETs, fallbacks. */
+  get readStats(): Readonly<ReaderStats> & { directReads: 'unknown' | 'works' | 'unsupported' } {
+    return { ...this.#reader.stats, directReads: this.#reader.directReads };
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // assignment
+
+  async #resolveTopics(): Promise<string[]> {
+    const names = new Set<string>();
+    const patterns = this.#topics.filter((t): t is RegExp => t instanceof RegExp);
+    for (const t of this.#topics) if (typeof t === 'string') names.add(t);
+    if (patterns.length > 0) {
+      const all = await withRetry(this.#retry, () => this.#context.api.listTopics());
+      for (const { name } of all) if (patterns.some((p) => new RegExp(p.source, p.flags.replace('g', '')).test(name))) names.add(name);
+    }
+    return [...names];
+  }
+
+  #describe(topic: string, signal?: AbortSignal): Promise<TopicDescription> {
+    return withRetry(this.#retry, () => this.#context.api.describeTopic(topic, signal), { signal });
+  }
+
+  async #assign(partitions: readonly AssignedPartition[]): Promise<void> {
+    const describes = new Map<string, Promise<TopicDescription>>();
+    const bounds = (topic: string) => {
+      if (!describes.has(topic)) describes.set(topic, this.#describe(topic, this.#runAbort?.signal));
+      return describes.get(topic)!;
+    };
+    for (const p of partitions) {
+      const key = partitionKey(p.topic, p.partition);
+      if (this.#streams.has(key)) continue;
+      const committed = p.committedOffset === null ? null : parseOffset(p.committedOffset, 'committedOffset');
+      const seek = this.#pendingSeeks.get(key);
+      this.#pendingSeeks.delete(key);
+      let position: bigint;
+      if (seek) {
+        position = await this.#resolveTarget(p.topic, p.partition, seek);
+      } else if (committed !== null) {
+        position = committed;
+      } else {
+        const description = await bounds(p.topic);
+        const state = description.partitions.find((x) => x.partition === p.partition);
+        if (!state) throw new SluiceClientError('INVALID_ARGUMENT', `partition ${p.partition} does not exist in topic ${p.topic}`);
+        position = this.#fromBeginning ? state.startOffset : state.endOffset;
+      }
+      this.#streams.set(key, new PartitionStream(p.topic, p.partition, position, committed));
+    }
+    this.#pump();
+    this.#signal.notify();
+  }
+
+  async #revoke(partitions: readonly TopicPartition[]): Promise<void> {
+    const streams = partitions.map((p) => this.#streams.get(partitionKey(p.topic, p.partition))).filter((s): s is PartitionStream => !!s);
+    for (const stream of streams) {
+      stream.revoked = true;
+      stream.epoch++;
+      stream.ready = null;
+      stream.fetching?.abort();
+    }
+    while (streams.some((s) => s.busy)) await this.#signal.wait(50);
+    if (this.#run.autoCommit) await this.#commitPositions(streams).catch((error) => this.#context.logger.warn('commit on revoke failed', { error: String(error) }));
+    for (const stream of streams) this.#streams.delete(stream.key);
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // positions
+
+  #parseTarget(target: SeekTarget): ResolvedTarget {
+    if (!target || typeof target.topic !== 'string' || !Number.isInteger(target.partition) || target.partition < 0) {
+      throw invalidArgument('seek() takes { topic, partition, offset } or { topic, partition, timestamp }');
+    }
+    if (target.timestamp !== undefined) {
+      if (!Number.isSafeInteger(target.timestamp) || target.timestamp < 0) throw invalidArgument('timestamp must be a non-negative integer (ms)');
+      return { kind: 'timestamp', timestamp: target.timestamp };
+    }
+    const offset = target.offset;
+    if (offset === 'earliest' || offset === '-2' || offset === -2) return { kind: 'earliest' };
+    if (offset === 'latest' || offset === '-1' || offset === -1) return { kind: 'latest' };
+    if (offset === undefined) throw invalidArgument('seek() needs offset or timestamp');
+    return { kind: 'offset', offset: parseOffset(offset, 'offset') };
+  }
+
+  async #resolveTarget(topic: string, partition: number, target: ResolvedTarget): Promise<bigint> {
+    switch (target.kind) {
+      case 'offset':
+        return target.offset;
+      case 'timestamp':
+        return withRetry(this.#retry, () => this.#context.api.offsetForTimestamp(topic, partition, target.timestamp));
+      default: {
+        const description = await this.#describe(topic);
+        const state = description.partitions.find((p) => p.partition === partition);
+        if (!state) throw new SluiceClientError('INVALID_ARGUMENT', `partition ${partition} does not exist in topic ${topic}`);
+        return target.kind === 'earliest' ? state.startOffset : state.endOffset;
+      }
+    }
+  }
+
+  /** Drops what was read ahead and continues from offset. */
+  #reposition(stream: PartitionStream, offset: bigint): void {
+    stream.epoch++;
+    stream.ready = null;
+    stream.fetching?.abort();
+    stream.position = offset;
+    stream.fetchOffset = offset;
+    this.#pump();
+    this.#signal.notify();
+  }
+
+  #isPaused(stream: PartitionStream): boolean {
+    return this.#pausedTopics.has(stream.topic) || this.#pausedPartitions.has(stream.key);
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // reading
+
+  /** Starts reads for every stream that wants one, as far as the fetch slots allow. */
+  #pump(): void {
+    if (!this.#running) return;
+    const streams = [...this.#streams.values()];
+    const n = streams.length;
+    const now = Date.now();
+    let soonest = Infinity;
+    for (let i = 0; i < n; i++) {
+      const stream = streams[(this.#fetchRotation + i) % n];
+      if (stream.fetching || stream.ready || stream.revoked || this.#isPaused(stream)) continue;
+      if (stream.retryAt > now) {
+        soonest = Math.min(soonest, stream.retryAt);
+        continue;
+      }
+      if (!this.#fetchSlots.tryAcquire()) break;
+      this.#fetchRotation = (this.#fetchRotation + i + 1) % n;
+      void this.#fetch(stream);
+    }
+    if (soonest !== Infinity) {
+      clearTimeout(this.#retryTimer);
+      this.#retryTimer = setTimeout(() => this.#pump(), soonest - now);
+    }
+  }
+
+  async #fetch(stream: PartitionStream): Promise<void> {
+    const controller = new AbortController();
+    stream.fetching = controller;
+    const epoch = stream.epoch;
+    const offset = stream.fetchOffset;
+    try {
+      const chunk = await withRetry(this.#retry, () => this.#reader.read(stream.topic, stream.partition, offset, controller.signal), {
+        signal: controller.signal,
+        forever: true,
+        onRetry: (error, retry, delayMs) =>
+          this.#context.logger.warn(`read of ${stream.topic}/${stream.partition} failed, retrying`, { error: String(error), retry: retry + 1, delayMs: Math.round(delayMs) }),
+      });
+      if (epoch !== stream.epoch || stream.revoked) return;
+      stream.highWatermark = chunk.highWatermark;
+      if (chunk.nextOffset < offset) throw new SluiceClientError('BAD_RESPONSE', `read at ${offset} answered nextOffset ${chunk.nextOffset}`);
+      stream.fetchOffset = chunk.nextOffset;
+      // an empty answer that moved on (past aborted offsets) still moves the position, in order
+      if (chunk.batches.length > 0 || chunk.nextOffset > offset) stream.ready = chunk;
+    } catch (error) {
+      if (isAbort(error) || controller.signal.aborted || epoch !== stream.epoch || !this.#running) return;
+      if (error instanceof SluiceClientError && error.code === 'OFFSET_OUT_OF_RANGE') {
+        const start = BigInt(String(error.details.startOffset ?? '0'));
+        const end = BigInt(String(error.details.endOffset ?? '0'));
+        const reset = offset < start ? start : end;
+        this.#context.logger.warn(`offset ${offset} of ${stream.topic}/${stream.partition} is out of range [${start}, ${end}]; continuing at ${reset}`);
+        stream.fetching = null;
+        this.#reposition(stream, reset);
+        return;
+      }
+      this.#crash(error);
+    } finally {
+      if (stream.fetching === controller) stream.fetching = null;
+      this.#fetchSlots.release();
+      this.#signal.notify();
+      this.#pump();
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // processing
+
+  #nextReady(): PartitionStream | null {
+    const streams = [...this.#streams.values()];
+    const n = streams.length;
+    for (let i = 0; i < n; i++) {
+      const stream = streams[(this.#rotation + i) % n];
+      if (stream.ready && !stream.busy && !stream.revoked && !this.#isPaused(stream)) {
+        this.#rotation = (this.#rotation + i + 1) % n;
+        return stream;
+      }
+    }
+    return null;
+  }
+
+  async #work(): Promise<void> {
+    while (this.#running) {
+      const stream = this.#nextReady();
+      if (!stream) {
+        await this.#signal.wait(1000);
+        continue;
+      }
+      const chunk = stream.ready!;
+      stream.ready = null;
+      stream.busy = true;
+      this.#pump(); // read the next range while this one is processed
+      try {
+        await this.#process(stream, chunk);
+      } finally {
+        stream.busy = false;
+        this.#signal.notify();
+      }
+    }
+  }
+
+  async #process(stream: PartitionStream, chunk: Chunk): Promise<void> {
+    const epoch = stream.epoch;
+    const current = () => epoch === stream.epoch && this.#running && !stream.revoked;
+    if (chunk.batches.length === 0) {
+      if (current()) stream.position = chunk.nextOffset;
+      return;
+    }
+    const { topic, partition } = stream;
+    const pause = () => {
+      this.pause([{ topic, partitions: [partition] }]);
+      return () => this.resume([{ topic, partitions: [partition] }]);
+    };
+    const heartbeat = async () => {
+      await this.#source.heartbeat?.();
+    };
+    try {
+      if (this.#run.eachBatch) {
+        const messages = this.#messagesOf(chunk.batches);
+        const highWatermark = chunk.highWatermark;
+        const batch: Batch = {
+          topic,
+          partition,
+          highWatermark: highWatermark.toString(),
+          messages,
+          isEmpty: () => messages.length === 0,
+          firstOffset: () => messages[0]?.offset ?? null,
+          lastOffset: () => messages.at(-1)?.offset ?? (highWatermark - 1n).toString(),
+          offsetLag: () => (highWatermark - 1n - BigInt(batch.lastOffset())).toString(),
+          offsetLagLow: () => (highWatermark - 1n - BigInt(batch.firstOffset() ?? batch.lastOffset())).toString(),
+        };
+        await this.#run.eachBatch({
+          batch,
+          resolveOffset: (offset) => {
+            if (current()) stream.position = parseOffset(offset, 'offset') + 1n;
+          },
+          heartbeat,
+          commitOffsetsIfNecessary: async (offsets) => {
+            if (offsets) await this.commitOffsets(offsets);
+            else await this.#commitPositions();
+          },
+          uncommittedOffsets: () => this.uncommittedOffsets(),
+          isRunning: () => this.#running,
+          isStale: () => !current() || this.#isPaused(stream),
+          pause,
+        });
+        if (this.#run.eachBatchAutoResolve && current() && !this.#isPaused(stream)) stream.position = chunk.nextOffset;
+      } else {
+        const eachMessage = this.#run.eachMessage!;
+        const bytes = this.#context.runtime.bytes;
+        records: for (const decoded of chunk.batches) {
+          for (const record of decoded.records) {
+            if (!current() || this.#isPaused(stream)) break records;
+            await eachMessage({ topic, partition, message: toMessage(record, bytes), heartbeat, pause });
+            if (current()) stream.position = record.offset + 1n;
+          }
+        }
+        if (current() && !this.#isPaused(stream)) stream.position = chunk.nextOffset;
+      }
+      stream.failures = 0;
+    } catch (error) {
+      if (!current()) return;
+      stream.failures++;
+      if (stream.failures > this.#retry.retries) {
+        this.#crash(error);
+        return;
+      }
+      const delay = backoffMs(this.#retry, stream.failures - 1);
+      this.#context.logger.warn(`handler failed on ${topic}/${partition} at offset ${stream.position}; retrying`, {
+        error: String(error),
+        retry: stream.failures,
+        delayMs: Math.round(delay),
+      });
+      stream.retryAt = Date.now() + delay;
+    }
+    // anything read past the position (paused, failed or left unresolved mid-batch) is read again
+    if (current() && stream.position !== chunk.nextOffset) this.#reposition(stream, stream.position);
+  }
+
+  #messagesOf(batches: readonly DecodedBatch[]): KafkaMessage[] {
+    const bytes = this.#context.runtime.bytes;
+    const messages: KafkaMessage[] = [];
+    for (const batch of batches) for (const record of batch.records) messages.push(toMessage(record, bytes));
+    return messages;
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // commits and failures
+
+  async #commitPositions(streams: Iterable<PartitionStream> = this.#streams.values()): Promise<void> {
+    while (this.#committing) await this.#committing;
+    const changed = [...streams].filter((s) => s.lastCommitted !== s.position);
+    if (changed.length === 0) return;
+    const offsets = changed.map((s) => ({ topic: s.topic, partition: s.partition, offset: s.position.toString(), stream: s, position: s.position }));
+    this.#committing = (async () => {
+      await withRetry(this.#retry, () => this.#source.commit(offsets.map(({ topic, partition, offset }) => ({ topic, partition, offset }))));
+      for (const o of offsets) o.stream.lastCommitted = o.position;
+    })();
+    try {
+      await this.#committing;
+    } finally {
+      this.#committing = null;
+    }
+  }
+
+  #crash(error: unknown): void {
+    if (!this.#running) return;
+    this.#context.logger.error('consumer crashed', { error: String(error), retriable: isRetriable(error) });
+    for (const listener of [...this.#listeners]) {
+      try {
+        listener({ type: 'crash', error });
+      } catch {
+        // a listener's failure must not stop the others
+      }
+    }
+    void this.stop();
+  }
+}
+
+function toMessage(record: DecodedRecord, bytes: (view: Uint8Array) => Uint8Array): KafkaMessage {
+  const headers: ReceivedHeaders = {};
+  const recordHeaders = record.headers;
+  for (let i = 0; i < recordHeaders.length; i++) {
+    const h = recordHeaders[i];
+    setHeader(headers, h.key, h.value === null ? null : bytes(h.value));
+  }
+  return {
+    key: record.key === null ? null : bytes(record.key),
+    value: record.value === null ? null : bytes(record.value),
+    timestamp: String(record.timestamp),
+    offset: record.offset.toString(),
+    headers,
+    attributes: 0,
+  };
+}

@@ -1,0 +1,28 @@
+/** Everything the package exports besides the Sluice class itself (shared by index.ts and browser.ts). */
+export { Admin, type PartitionOffset, type TopicInfo, type TopicToCreate } from './admin/admin.ts';
+export {
+  StaticAssignment,
+  type AssignedPartition,
+  type AssignmentContext,
+  type AssignmentHandler,
+  type AssignmentSource,
+} from './consumer/assignment.ts';
+export {
+  Consumer,
+  CONSUMER_DEFAULTS,
+  type Batch,
+  type ConsumerOptions,
+  type EachBatchPayload,
+  type EachMessagePayload,
+  type RunOptions,
+  type SeekTarget,
+  type SubscribeOptions,
+} from './consumer/consumer.ts';
+export { SluiceClientError, isRetriable, type ErrorCode } from './errors.ts';
+export type { FetchFunction } from './network/http.ts';
+export type { TopicConfig } from './protocol/api.ts';
+export { Producer, PRODUCER_DEFAULTS, type ProducerOptions } from './producer/producer.ts';
+export type { Partitioner, PartitionerArgs } from './producer/partitioner.ts';
+export type { RetryOptions } from './retry/retry.ts';
+export { CLIENT_DEFAULTS, type SluiceOptions } from './sluice.ts';
+export type * from './types.ts';

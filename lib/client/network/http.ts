@@ -1,0 +1,174 @@
+/**
+ * HTTP with the platform's fetch (Node's undici, keep-alive; the browser's): authentication, timeouts,
+ * and every failure turned into a SluiceClientError whose `retriable` says whether to try again.
+ * Retrying is the caller's decision (retry/retry.ts): a produce retry must resend the same bytes with
+ * the same Idempotency-Key, which only the producer knows.
+ */
+import { SluiceClientError, type ErrorCode } from '../errors.ts';
+
+export type FetchFunction = (input: string, init: RequestInit) => Promise<Response>;
+
+export interface HttpOptions {
+  /** Base URL of the API, e.g. https://abc.execute-api.eu-west-1.amazonaws.com */
+  readonly endpoint: string;
+  readonly apiKey?: string;
+  readonly fetch?: FetchFunction;
+  /** Per request; a long poll gets its maxWaitMs on top. */
+  readonly requestTimeoutMs: number;
+}
+
+export interface RequestOptions {
+  readonly query?: Readonly<Record<string, string | number | bigint | undefined>>;
+  readonly body?: Uint8Array | string;
+  readonly contentType?: string;
+  readonly accept?: string;
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly signal?: AbortSignal;
+  /** Added to requestTimeoutMs (the server may hold a long poll this long). */
+  readonly extraTimeoutMs?: number;
+}
+
+export interface HttpAnswer {
+  readonly status: number;
+  readonly headers: Headers;
+  readonly bytes: Uint8Array;
+}
+
+const textDecoder = new TextDecoder();
+
+export class HttpTransport {
+  readonly endpoint: string;
+  readonly #authorization: string | undefined;
+  readonly #fetch: FetchFunction;
+  readonly #timeoutMs: number;
+
+  constructor(options: HttpOptions) {
+    let endpoint = options.endpoint;
+    if (typeof endpoint !== 'string' || !/^https?:\/\//i.test(endpoint)) {
+      throw new SluiceClientError('INVALID_ARGUMENT', `endpoint must be an http(s) URL, got ${String(endpoint)}`);
+    }
+    while (endpoint.endsWith('/')) endpoint = endpoint.slice(0, -1);
+    this.endpoint = endpoint;
+    this.#authorization = options.apiKey ? `Bearer ${options.apiKey}` : undefined;
+    this.#fetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+    this.#timeoutMs = options.requestTimeoutMs;
+  }
+
+  /** An API call; throws SluiceClientError for anything but 2xx. */
+  async request(method: string, path: string, options: RequestOptions = {}): Promise<HttpAnswer> {
+    const headers: Record<string, string> = { ...options.headers };
+    if (this.#authorization) headers.authorization = this.#authorization;
+    if (options.contentType) headers['content-type'] = options.contentType;
+    if (options.accept) headers.accept = options.accept;
+    return this.#send(this.endpoint + path + queryString(options.query), { method, headers, body: options.body as BodyInit | undefined }, options);
+  }
+
+  async json<T>(method: string, path: string, options: RequestOptions & { json?: unknown } = {}): Promise<T> {
+    const body = options.json === undefined ? options.body : JSON.stringify(options.json);
+    const contentType = options.json === undefined ? options.contentType : 'application/json';
+    const answer = await this.request(method, path, { ...options, body, contentType });
+    if (answer.status === 204 || answer.bytes.length === 0) return undefined as T;
+    try {
+      return JSON.parse(textDecoder.decode(answer.bytes)) as T;
+    } catch (error) {
+      throw new SluiceClientError('BAD_RESPONSE', `${method} ${path}: the answer is not JSON`, { status: answer.status, cause: error });
+    }
+  }
+
+  /**
+   * A presigned ranged GET straight from the object store: exactly `Range: bytes=start-end` (the
+   * signature may cover it), no Authorization header (the URL is the credential; S3 would refuse a
+   * second one). Checks that exactly the requested bytes came back.
+   */
+  async getRange(url: string, range: { start: number; end: number }, signal?: AbortSignal): Promise<Uint8Array> {
+    const answer = await this.#send(url, { method: 'GET', headers: { range: `bytes=${range.start}-${range.end}` } }, { signal });
+    const expected = range.end - range.start + 1;
+    if (answer.bytes.length !== expected) {
+      throw new SluiceClientError('BAD_RESPONSE', `ranged GET returned ${answer.bytes.length} bytes, expected ${expected} (status ${answer.status})`, {
+        status: answer.status,
+        retriable: true,
+      });
+    }
+    return answer.bytes;
+  }
+
+  async #send(url: string, init: RequestInit, options: RequestOptions): Promise<HttpAnswer> {
+    const controller = new AbortController();
+    const outer = options.signal;
+    if (outer?.aborted) throw outer.reason ?? abortError();
+    const onAbort = () => controller.abort(outer!.reason ?? abortError());
+    outer?.addEventListener('abort', onAbort, { once: true });
+    let timedOut = false;
+    const timeoutMs = this.#timeoutMs + (options.extraTimeoutMs ?? 0);
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, timeoutMs);
+    try {
+      let response: Response;
+      let bytes: Uint8Array;
+      try {
+        response = await this.#fetch(url, { ...init, signal: controller.signal });
+        bytes = new Uint8Array(await response.arrayBuffer());
+      } catch (error) {
+        if (timedOut) throw new SluiceClientError('REQUEST_TIMEOUT', `${init.method} ${redact(url)}: no answer within ${timeoutMs} ms`, { cause: error });
+        if (outer?.aborted) throw outer.reason ?? error;
+        throw new SluiceClientError('NETWORK_ERROR', `${init.method} ${redact(url)}: ${describeNetworkError(error)}`, { cause: error });
+      }
+      if (response.status >= 200 && response.status < 300) return { status: response.status, headers: response.headers, bytes };
+      throw errorFromAnswer(init.method ?? 'GET', url, response, bytes);
+    } finally {
+      clearTimeout(timer);
+      outer?.removeEventListener('abort', onAbort);
+    }
+  }
+}
+
+function abortError(): DOMException {
+  return new DOMException('This operation was aborted', 'AbortError');
+}
+
+function describeNetworkError(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : '';
+  return message + cause;
+}
+
+/** URLs without their query string (presigned URLs carry credentials there). */
+function redact(url: string): string {
+  const q = url.indexOf('?');
+  return q < 0 ? url : `${url.slice(0, q)}?…`;
+}
+
+function queryString(query: RequestOptions['query']): string {
+  if (!query) return '';
+  const parts: string[] = [];
+  for (const [name, value] of Object.entries(query)) {
+    if (value !== undefined) parts.push(`${encodeURIComponent(name)}=${encodeURIComponent(String(value))}`);
+  }
+  return parts.length === 0 ? '' : `?${parts.join('&')}`;
+}
+
+function errorFromAnswer(method: string, url: string, response: Response, bytes: Uint8Array): SluiceClientError {
+  const retryAfter = Number(response.headers.get('retry-after') ?? Number.NaN);
+  const retryAfterSeconds = Number.isFinite(retryAfter) && retryAfter >= 0 ? retryAfter : undefined;
+  let body: { error?: { code?: unknown; message?: unknown } & Record<string, unknown> } | undefined;
+  if ((response.headers.get('content-type') ?? '').includes('json')) {
+    try {
+      body = JSON.parse(textDecoder.decode(bytes));
+    } catch {
+      body = undefined;
+    }
+  }
+  const error = body?.error;
+  if (error && typeof error.code === 'string') {
+    const { code, message, ...details } = error;
+    return new SluiceClientError(code as ErrorCode, `${method} ${redact(url)}: ${response.status} ${code}: ${String(message ?? '')}`, {
+      status: response.status,
+      details,
+      retryAfterSeconds,
+    });
+  }
+  const code: ErrorCode = response.status === 429 ? 'THROTTLED' : response.status === 503 ? 'UNAVAILABLE' : response.status === 500 ? 'INTERNAL' : `HTTP_${response.status}`;
+  return new SluiceClientError(code, `${method} ${redact(url)}: ${response.status} ${response.statusText}`.trim(), { status: response.status, retryAfterSeconds });
+}

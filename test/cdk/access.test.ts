@@ -1,0 +1,258 @@
+/**
+ * Least privilege, proved by behaviour: every route runs in the function that serves it in AWS,
+ * against stores that record each call as the IAM action it needs and the key it touches. Each
+ * function must stay inside its grant in lib/cdk/access.ts (the table the construct turns into IAM
+ * policies), and use every action it is granted (a grant nobody uses is a grant too many).
+ */
+import { describe, it, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { ApiKeys } from '../../lib/auth/api-keys.ts';
+import { ACCESS, type AccessName, type FunctionAccess } from '../../lib/cdk/access.ts';
+import { createApp, ROUTE_GROUPS } from '../../lib/http/app.ts';
+import { encodeSluiceBatches } from '../../lib/http/sluice-batches.ts';
+import { API_FUNCTIONS, type ApiFunctionName } from '../../lib/lambda/functions.ts';
+import { handleBootstrapKeyEvent } from '../../lib/lambda/bootstrap-key.ts';
+import { lambdaHttpHandler, type HttpEventV2, type HttpResultV2 } from '../../lib/lambda/http-adapter.ts';
+import { Engine } from '../../lib/log/engine.ts';
+import { EXPIRES_AT } from '../../lib/storage/ports.ts';
+import { encodeRecordBatch } from '../../lib/protocol/record-batch.ts';
+import { MemoryMetadataStore, MemoryObjectStore } from '../../lib/storage/memory.ts';
+import type { ByteRange, Condition, Item, MetadataStore, ObjectStore, QueryOptions, UpdateChanges, UpdateOptions } from '../../lib/storage/ports.ts';
+import { matchesIamPattern } from './iam-patterns.ts';
+
+const ADMIN_KEY = 'bootstrap-admin-key-from-secrets-manager-0123456789';
+
+interface Call {
+  readonly action: string;
+  /** Partition key, or object key. */
+  readonly key: string;
+  readonly item?: Item;
+}
+
+class RecordingMetadataStore implements MetadataStore {
+  readonly calls: Call[] = [];
+  readonly #inner: MetadataStore;
+  constructor(inner: MetadataStore) {
+    this.#inner = inner;
+  }
+  get(pk: string, sk: string) {
+    this.calls.push({ action: 'dynamodb:GetItem', key: pk });
+    return this.#inner.get(pk, sk);
+  }
+  put(item: Item, condition?: Condition) {
+    this.calls.push({ action: 'dynamodb:PutItem', key: item.pk, item });
+    return this.#inner.put(item, condition);
+  }
+  update(pk: string, sk: string, changes: UpdateChanges, condition?: Condition, options?: UpdateOptions) {
+    this.calls.push({ action: 'dynamodb:UpdateItem', key: pk });
+    return this.#inner.update(pk, sk, changes, condition, options);
+  }
+  delete(pk: string, sk: string, condition?: Condition) {
+    this.calls.push({ action: 'dynamodb:DeleteItem', key: pk });
+    return this.#inner.delete(pk, sk, condition);
+  }
+  query(pk: string, options?: QueryOptions) {
+    this.calls.push({ action: 'dynamodb:Query', key: pk });
+    return this.#inner.query(pk, options);
+  }
+}
+
+class RecordingObjectStore implements ObjectStore {
+  readonly calls: Call[] = [];
+  readonly #inner: ObjectStore;
+  constructor(inner: ObjectStore) {
+    this.#inner = inner;
+  }
+  put(key: string, body: Uint8Array) {
+    this.calls.push({ action: 's3:PutObject', key });
+    return this.#inner.put(key, body);
+  }
+  get(key: string, range?: ByteRange) {
+    this.calls.push({ action: 's3:GetObject', key });
+    return this.#inner.get(key, range);
+  }
+  delete(keys: readonly string[]) {
+    for (const key of keys) this.calls.push({ action: 's3:DeleteObject', key });
+    return this.#inner.delete(keys);
+  }
+  list(prefix: string) {
+    this.calls.push({ action: 's3:ListBucket', key: prefix });
+    return this.#inner.list(prefix);
+  }
+  /** A presigned URL is signed with the function's credentials: it needs s3:GetObject on the key. */
+  async presignGet(key: string, range: ByteRange) {
+    this.calls.push({ action: 's3:GetObject', key });
+    return `https://bucket.s3.example/${key}?range=${range.start}-${range.end}`;
+  }
+}
+
+function event(method: string, path: string, options: { body?: string | Uint8Array; query?: string; headers?: Record<string, string> } = {}): HttpEventV2 {
+  const binary = options.body instanceof Uint8Array;
+  return {
+    rawPath: path,
+    rawQueryString: options.query ?? '',
+    headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json', ...options.headers },
+    body: options.body === undefined ? undefined : binary ? Buffer.from(options.body as Uint8Array).toString('base64') : (options.body as string),
+    isBase64Encoded: binary,
+    requestContext: { http: { method } },
+  };
+}
+
+describe('each function stays within its IAM grant (lib/cdk/access.ts)', () => {
+  const objects = new MemoryObjectStore();
+  const metadata = new MemoryMetadataStore();
+  const recorders = {} as Record<AccessName, { metadata: RecordingMetadataStore; objects: RecordingObjectStore }>;
+  const handlers = {} as Record<ApiFunctionName, (event: HttpEventV2) => Promise<HttpResultV2>>;
+  const engines = {} as Record<ApiFunctionName, Engine>;
+  for (const name of Object.keys(ACCESS) as AccessName[]) {
+    recorders[name] = { metadata: new RecordingMetadataStore(metadata), objects: new RecordingObjectStore(objects) };
+  }
+  for (const name of Object.keys(API_FUNCTIONS) as ApiFunctionName[]) {
+    // Every function is its own execution environment: own engine, caches and key cache.
+    const engine = new Engine({
+      objects: recorders[name].objects,
+      metadata: recorders[name].metadata,
+      abortReservationAfterMs: 0,
+      reservationTimeoutMs: 60_000,
+      // Maintenance does everything at once: compact any tail, collect any unreferenced object.
+      maintenance: { minEntryAgeMs: 0, tailQuietMs: 0, gcGraceMs: 0, minObjectAgeMs: 0 },
+    });
+    engines[name] = engine;
+    handlers[name] = lambdaHttpHandler(createApp({ engine, keys: new ApiKeys(recorders[name].metadata), routeGroups: API_FUNCTIONS[name] }));
+  }
+
+  const served: Array<{ fn: ApiFunctionName; method: string; path: string }> = [];
+
+  async function call(fn: ApiFunctionName, request: HttpEventV2, expectedStatus: number): Promise<any> {
+    served.push({ fn, method: request.requestContext.http.method, path: request.rawPath });
+    const result = await handlers[fn](request);
+    assert.equal(result.statusCode, expectedStatus, `${fn}: ${request.requestContext.http.method} ${request.rawPath} → ${result.body}`);
+    return result.body && !result.isBase64Encoded && result.headers['content-type']?.includes('json') ? JSON.parse(result.body) : result.body;
+  }
+
+  before(async () => {
+    // Deploy time: the custom resource registers the key.
+    await handleBootstrapKeyEvent(
+      {
+        RequestType: 'Create',
+        ResponseURL: 'https://example/response',
+        StackId: 'stack',
+        RequestId: 'r',
+        LogicalResourceId: 'BootstrapKey',
+        ResourceProperties: { SecretArn: 'arn:secret', TableName: 'table' },
+      },
+      { readSecret: async () => ADMIN_KEY, metadataFor: () => recorders.bootstrapKey.metadata, fetch: (async () => new Response(null)) as unknown as typeof fetch },
+    );
+
+    // Administration.
+    await call('admin', event('POST', '/v1/topics', { body: JSON.stringify({ name: 'orders', partitions: 2 }) }), 201);
+    await call('admin', event('POST', '/v1/topics', { body: JSON.stringify({ name: 'scratch', partitions: 1 }) }), 201);
+    await call('admin', event('POST', '/v1/topics', { body: JSON.stringify({ name: 'brief', partitions: 1, config: { retentionMs: 1 } }) }), 201);
+    await call('produce', event('POST', '/v1/topics/scratch/records', { body: JSON.stringify({ records: [{ value: 'gone soon' }] }) }), 200);
+    await call('admin', event('GET', '/v1/topics'), 200);
+    const key = await call('admin', event('POST', '/v1/keys', { body: JSON.stringify({ name: 'reader', scopes: [{ action: 'consume' }] }) }), 201);
+    await call('admin', event('GET', '/v1/keys'), 200);
+    await call('admin', event('DELETE', `/v1/keys/${key.id}`), 204);
+
+    // Produce: JSON, idempotent (and its retry), binary, several partitions in one request.
+    const records = JSON.stringify({ records: [{ key: 'a', value: 'x' }, { value: 'y', partition: 0 }, { value: 'z', partition: 1 }] });
+    await call('produce', event('POST', '/v1/topics/orders/records', { body: records }), 200);
+    await call('produce', event('POST', '/v1/topics/orders/records', { body: records, headers: { 'idempotency-key': 'k-1' } }), 200);
+    await call('produce', event('POST', '/v1/topics/orders/records', { body: records, headers: { 'idempotency-key': 'k-1' } }), 200);
+    const batch = encodeRecordBatch([{ key: null, value: new Uint8Array([1, 2, 3]), headers: [], timestamp: 5 }], { codec: 'none' });
+    await call('produce', event('POST', '/v1/topics/orders/records', { body: encodeSluiceBatches([{ partition: 0, batches: [batch] }]), headers: { 'content-type': 'application/vnd.sluice.batches' } }), 200);
+    // A reservation whose writer died: the next produce finds the gap and, since it is stale, closes it.
+    await metadata.update(`p#${(await new Engine({ objects, metadata }).topics.get('orders')).id}#1`, 'head', { add: { nextOffset: 2n } });
+    await call('produce', event('POST', '/v1/topics/orders/records', { body: JSON.stringify({ records: [{ value: 'after the gap', partition: 1 }] }) }), 200);
+
+    await call('produce', event('POST', '/v1/topics/brief/records', { body: JSON.stringify({ records: [{ value: 'expires at once', timestamp: 1 }] }) }), 200);
+    await call('admin', event('DELETE', '/v1/topics/scratch'), 204);
+
+    // Maintenance: on demand, then scheduled passes (GC marks objects on one pass, deletes on the next).
+    const onDemand = await call('maintenance', event('POST', '/v1/admin/maintenance'), 200);
+    assert.ok(onDemand.segmentsWritten > 0 && onDemand.entriesExpired > 0 && onDemand.deletedTopicsPurged === 1, JSON.stringify(onDemand));
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const scheduled = await engines.maintenance.maintain();
+    assert.ok(scheduled.objectsDeleted > 0 && scheduled.errors === 0, JSON.stringify(scheduled));
+
+    // Reads, now from compacted segments and their indexes.
+    await call('admin', event('GET', '/v1/topics/orders'), 200);
+    await call('fetch', event('GET', '/v1/topics/orders/partitions/0/records', { query: 'offset=0' }), 200);
+    await call('fetch', event('GET', '/v1/topics/orders/partitions/1/records', { query: 'offset=1', headers: { accept: 'application/vnd.kafka.record-batches' } }), 200);
+    await call('fetch', event('GET', '/v1/topics/orders/partitions/0/locations', { query: 'offset=0' }), 200);
+    await call('fetch', event('GET', '/v1/topics/orders/partitions/0/offsets', { query: 'timestamp=0' }), 200);
+
+    // Consumer groups (served by the admin function): join, heartbeat, commit, describe, list, leave,
+    // and a reset to a timestamp, which reads records.
+    const joined = await call('admin', event('POST', '/v1/groups/workers/members', { body: JSON.stringify({ topics: ['orders'] }) }), 200);
+    const member = `/v1/groups/workers/members/${joined.memberId}`;
+    await call('admin', event('POST', `${member}/heartbeat`, { body: JSON.stringify({ generation: joined.generation }) }), 200);
+    const offsets = [{ topic: 'orders', partition: 0, offset: '1' }];
+    await call('admin', event('POST', '/v1/groups/workers/offsets', { body: JSON.stringify({ memberId: joined.memberId, generation: joined.generation, offsets }) }), 200);
+    await call('admin', event('GET', '/v1/groups/workers'), 200);
+    await call('admin', event('GET', '/v1/groups'), 200);
+    await call('admin', event('DELETE', member), 204);
+    await call('admin', event('POST', '/v1/groups/workers/offsets/reset', { body: JSON.stringify({ topic: 'orders', to: 'timestamp', timestamp: 0 }) }), 200);
+  });
+
+  for (const name of Object.keys(ACCESS) as AccessName[]) {
+    it(`${name}: only granted actions, on granted keys, and every grant used`, () => {
+      const access: FunctionAccess = ACCESS[name];
+      const calls = [...recorders[name].metadata.calls, ...recorders[name].objects.calls];
+      assert.ok(calls.length > 0, `the scenario exercises ${name}`);
+      const used = new Set<string>();
+      for (const { action, key } of calls) {
+        used.add(action);
+        if (action.startsWith('dynamodb:')) {
+          const isRead = (access.metadataReads as readonly string[]).includes(action);
+          const isWrite = (access.metadataWrites as readonly string[]).includes(action);
+          assert.ok(isRead || isWrite, `${name} calls ${action}, which it is not granted`);
+          if (!isRead) assert.ok(access.writableKeys.some((pattern) => matchesIamPattern(pattern, key)), `${name} ${action} on ${key} is outside ${access.writableKeys.join(', ')}`);
+        } else if (action === 's3:ListBucket') {
+          assert.ok(access.listPrefixes.some((pattern) => matchesIamPattern(pattern, key)), `${name} lists ${key}, outside ${access.listPrefixes.join(', ') || 'nothing'}`);
+        } else {
+          assert.ok((access.objectActions as readonly string[]).includes(action), `${name} calls ${action}, which it is not granted`);
+          assert.ok(access.objectKeys.some((pattern) => matchesIamPattern(pattern, key)), `${name} ${action} on ${key} is outside ${access.objectKeys.join(', ')}`);
+        }
+      }
+      const granted = [...access.metadataReads, ...access.metadataWrites, ...access.objectActions, ...(access.listPrefixes.length > 0 ? ['s3:ListBucket'] : [])];
+      assert.deepEqual(granted.filter((action) => !used.has(action)), [], `${name} is granted actions it never uses`);
+      const writtenKeys = calls.filter((c) => (access.metadataWrites as readonly string[]).includes(c.action)).map((c) => c.key);
+      const unusedKeyPatterns = access.writableKeys.filter((pattern) => pattern !== '*' && !writtenKeys.some((key) => matchesIamPattern(pattern, key)));
+      assert.deepEqual(unusedKeyPatterns, [], `${name} may write keys it never writes`);
+    });
+  }
+
+  it('the scenario calls every route of the application, in the function that serves it', () => {
+    // A new route (consumer groups, say) fails here until the scenario calls it, and then the grant
+    // checks above show whether its function's IAM policy allows what it does.
+    const uncovered: string[] = [];
+    for (const [group, build] of Object.entries(ROUTE_GROUPS)) {
+      const fn = (Object.keys(API_FUNCTIONS) as ApiFunctionName[]).find((name) => (API_FUNCTIONS[name] as readonly string[]).includes(group))!;
+      for (const route of build({ engine: undefined as never, keys: undefined as never, groups: undefined as never, now: Date.now })) {
+        if (!served.some((s) => s.fn === fn && s.method === route.method && route.pattern.test(s.path))) uncovered.push(`${route.method} ${route.path}`);
+      }
+    }
+    assert.deepEqual(uncovered, []);
+  });
+
+  it('the scenario covers a gap closed by a writer', () => {
+    assert.ok(recorders.produce.metadata.calls.some((c) => c.action === 'dynamodb:PutItem' && c.item?.aborted === true));
+  });
+
+  it('fetch never writes and produce never deletes', () => {
+    const fetchActions = new Set([...recorders.fetch.metadata.calls, ...recorders.fetch.objects.calls].map((c) => c.action));
+    assert.deepEqual([...fetchActions].sort(), ['dynamodb:GetItem', 'dynamodb:Query', 's3:GetObject']);
+    const produceActions = [...recorders.produce.metadata.calls, ...recorders.produce.objects.calls].map((c) => c.action);
+    assert.ok(!produceActions.some((action) => /Delete/.test(action)));
+  });
+
+  it(`idempotency intents carry the table's TTL attribute (${EXPIRES_AT}, epoch seconds)`, () => {
+    const intent = recorders.produce.metadata.calls.find((c) => c.action === 'dynamodb:PutItem' && c.key.startsWith('idem#'));
+    assert.ok(intent?.item, 'an intent was written');
+    const expiresAt = intent.item[EXPIRES_AT];
+    assert.equal(typeof expiresAt, 'bigint');
+    const inSeconds = Number(expiresAt) - Date.now() / 1000;
+    assert.ok(inSeconds > 23 * 3600 && inSeconds <= 24 * 3600 + 1, `expires in ${inSeconds} s`);
+  });
+});

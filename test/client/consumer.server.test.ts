@@ -1,0 +1,295 @@
+/**
+ * The consumer through a real server on loopback: direct reads, the fetch-route fallbacks, seek,
+ * pause/resume, commits, eachBatch, handler retries, long polls, offset resets.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Sluice, StaticAssignment, type KafkaMessage } from '../../lib/client/index.ts';
+import { silentLogger } from '../../lib/client/context.ts';
+import type { FetchFunction } from '../../lib/client/network/http.ts';
+import { API_KEY, localServer, serverWithoutPresign, type TestServer } from './support/servers.ts';
+
+const FAST_RETRY = { retries: 3, initialRetryMs: 1, maxRetryMs: 10 };
+
+async function waitFor(condition: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+const text = (m: KafkaMessage) => m.value!.toString();
+
+describe('consumer (local server)', () => {
+  let server: TestServer;
+  let sluice: Sluice;
+  let topicSeq = 0;
+
+  before(async () => {
+    server = await localServer();
+    sluice = new Sluice({ endpoint: server.url, apiKey: API_KEY, retry: FAST_RETRY, logger: silentLogger });
+  });
+  after(() => server.close());
+
+  /** A fresh topic with `perPartition` records in each partition, values "p<partition>-<i>". */
+  async function topicWith(partitions: number, perPartition: number, options: { lingerMs?: number } = {}): Promise<string> {
+    const topic = `c${++topicSeq}`;
+    await sluice.admin().createTopics({ topics: [{ topic, numPartitions: partitions }] });
+    const producer = sluice.producer({ lingerMs: options.lingerMs ?? 0 });
+    for (let round = 0; round < 4; round++) {
+      const messages = [];
+      for (let p = 0; p < partitions; p++) {
+        for (let i = Math.floor((round * perPartition) / 4); i < Math.floor(((round + 1) * perPartition) / 4); i++) messages.push({ value: `p${p}-${i}`, partition: p, headers: { n: String(i) } });
+      }
+      if (messages.length > 0) await producer.send({ topic, messages });
+    }
+    await producer.disconnect();
+    return topic;
+  }
+
+  it('reads every partition straight from the object store, in offset order, with Buffers on Node', async () => {
+    const topic = await topicWith(4, 40);
+    const consumer = sluice.consumer({ maxWaitMs: 100 });
+    await consumer.subscribe({ topic, fromBeginning: true });
+    const seen = new Map<number, KafkaMessage[]>();
+    await consumer.run({
+      partitionsConsumedConcurrently: 3,
+      eachMessage: async ({ partition, message }) => {
+        if (!seen.has(partition)) seen.set(partition, []);
+        seen.get(partition)!.push(message);
+      },
+    });
+    await waitFor(() => [...seen.values()].reduce((n, l) => n + l.length, 0) === 160, '160 messages');
+    for (let p = 0; p < 4; p++) {
+      const messages = seen.get(p)!;
+      assert.deepEqual(messages.map(text), Array.from({ length: 40 }, (_, i) => `p${p}-${i}`));
+      assert.deepEqual(messages.map((m) => m.offset), Array.from({ length: 40 }, (_, i) => String(i)));
+      assert.ok(Buffer.isBuffer(messages[0].value));
+      assert.equal(messages[7].headers.n!.toString(), '7');
+    }
+    const stats = consumer.readStats;
+    assert.equal(stats.directReads, 'works');
+    assert.ok(stats.direct > 0 && stats.rangeGets > 0);
+    assert.equal(stats.api, 0);
+    await consumer.disconnect();
+  });
+
+  it('falls back to the fetch route where the store cannot presign', async () => {
+    const plain = await serverWithoutPresign();
+    try {
+      const client = new Sluice({ endpoint: plain.url, apiKey: API_KEY, retry: FAST_RETRY, logger: silentLogger });
+      await client.admin().createTopics({ topics: [{ topic: 'np', numPartitions: 2 }] });
+      const producer = client.producer();
+      await producer.send({ topic: 'np', messages: Array.from({ length: 50 }, (_, i) => ({ key: `k${i}`, value: `v${i}` })) });
+      const consumer = client.consumer({ maxWaitMs: 50 });
+      await consumer.subscribe({ topic: 'np', fromBeginning: true });
+      const values: string[] = [];
+      await consumer.run({ eachMessage: async ({ message }) => void values.push(text(message)) });
+      await waitFor(() => values.length === 50, '50 messages');
+      assert.deepEqual(values.sort(), Array.from({ length: 50 }, (_, i) => `v${i}`).sort());
+      assert.equal(consumer.readStats.directReads, 'unsupported');
+      assert.equal(consumer.readStats.direct, 0);
+      await consumer.disconnect();
+    } finally {
+      await plain.close();
+    }
+  });
+
+  it('falls back to the fetch route when a presigned GET fails, and loses nothing', async () => {
+    const topic = await topicWith(2, 20);
+    let refused = 0;
+    const failingObjects: FetchFunction = async (url, init) => {
+      if (url.includes('/v1/objects/') && refused < 3) {
+        refused++;
+        return new Response('<Error><Code>AccessDenied</Code></Error>', { status: 403, headers: { 'content-type': 'application/xml' } });
+      }
+      return fetch(url, init);
+    };
+    const client = new Sluice({ endpoint: server.url, apiKey: API_KEY, retry: FAST_RETRY, logger: silentLogger, fetch: failingObjects });
+    const consumer = client.consumer({ maxWaitMs: 50, directReadsRetryMs: 0 });
+    await consumer.subscribe({ topic, fromBeginning: true });
+    const values: string[] = [];
+    await consumer.run({ eachMessage: async ({ message }) => void values.push(text(message)) });
+    await waitFor(() => values.length === 40, '40 messages');
+    assert.equal(new Set(values).size, 40, 'no duplicates');
+    assert.ok(consumer.readStats.fallbacks >= 1);
+    assert.ok(consumer.readStats.api >= 1);
+    await consumer.disconnect();
+  });
+
+  it('seeks to an offset, earliest, latest and a timestamp; a seek before run() wins', async () => {
+    const topic = `c${++topicSeq}`;
+    await sluice.admin().createTopics({ topics: [{ topic, numPartitions: 1 }] });
+    const producer = sluice.producer({ lingerMs: 0 });
+    await producer.send({ topic, messages: Array.from({ length: 10 }, (_, i) => ({ value: `m${i}`, timestamp: 1_000_000 + i * 1000 })) });
+    const consumer = sluice.consumer({ maxWaitMs: 50 });
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.seek({ topic, partition: 0, offset: '6' });
+    const values: string[] = [];
+    await consumer.run({ eachMessage: async ({ message }) => void values.push(text(message)) });
+    await waitFor(() => values.length === 4, 'm6..m9');
+    assert.deepEqual(values, ['m6', 'm7', 'm8', 'm9']);
+    await consumer.seek({ topic, partition: 0, timestamp: 1_003_500 });
+    await waitFor(() => values.length === 10, 'm4..m9 again');
+    assert.deepEqual(values.slice(4), ['m4', 'm5', 'm6', 'm7', 'm8', 'm9']);
+    await consumer.seek({ topic, partition: 0, offset: 'earliest' });
+    await waitFor(() => values.length === 20, 'all again');
+    assert.equal(values[10], 'm0');
+    await consumer.seek({ topic, partition: 0, offset: 'latest' });
+    await producer.send({ topic, messages: [{ value: 'after-latest' }] });
+    await waitFor(() => values.at(-1) === 'after-latest', 'the new record');
+    assert.equal(values.length, 21);
+    await assert.rejects(consumer.seek({ topic, partition: 0, offset: 'soon' as never }), { code: 'INVALID_ARGUMENT' });
+    await consumer.disconnect();
+    await producer.disconnect();
+  });
+
+  it('starts at the end without fromBeginning and long-polls for new records', async () => {
+    const topic = await topicWith(2, 4);
+    const consumer = sluice.consumer({ maxWaitMs: 2000 });
+    await consumer.subscribe({ topic });
+    const values: string[] = [];
+    await consumer.run({ eachMessage: async ({ message }) => void values.push(text(message)) });
+    const producer = sluice.producer({ lingerMs: 0 });
+    await producer.send({ topic, messages: [{ value: 'new-0', partition: 0 }, { value: 'new-1', partition: 1 }] });
+    await waitFor(() => values.length === 2, 'the two new records');
+    assert.deepEqual(values.sort(), ['new-0', 'new-1']);
+    assert.deepEqual(consumer.assignment().map((a) => [a.partition, a.position, a.lag]).sort(), [[0, '5', '0'], [1, '5', '0']]);
+    await consumer.disconnect();
+    await producer.disconnect();
+  });
+
+  it('pauses and resumes partitions, also from inside eachMessage', async () => {
+    const topic = await topicWith(2, 10);
+    const consumer = sluice.consumer({ maxWaitMs: 50 });
+    await consumer.subscribe({ topic, fromBeginning: true });
+    consumer.pause([{ topic, partitions: [1] }]);
+    const seen: string[] = [];
+    let resumeZero: (() => void) | undefined;
+    await consumer.run({
+      eachMessage: async ({ partition, message, pause }) => {
+        seen.push(text(message));
+        if (partition === 0 && message.offset === '4') resumeZero = pause();
+      },
+    });
+    await waitFor(() => resumeZero !== undefined, 'the pause at p0-4');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.deepEqual(seen, ['p0-0', 'p0-1', 'p0-2', 'p0-3', 'p0-4'], 'nothing after the pause, nothing from partition 1');
+    assert.deepEqual(consumer.paused(), [{ topic, partitions: [0, 1] }]);
+    resumeZero!();
+    consumer.resume([{ topic, partitions: [1] }]);
+    await waitFor(() => seen.length === 20, 'everything');
+    assert.deepEqual(seen.filter((v) => v.startsWith('p0')), Array.from({ length: 10 }, (_, i) => `p0-${i}`), 'no gap, no repeat after resume');
+    await consumer.disconnect();
+  });
+
+  it('commits positions (autoCommit on stop, commitOffsets) and resumes from them on the next run', async () => {
+    const topic = await topicWith(2, 10);
+    const assignment = new StaticAssignment();
+    const consumer = sluice.consumer({ maxWaitMs: 50, assignmentSource: assignment });
+    await consumer.subscribe({ topic, fromBeginning: true });
+    const seen: string[] = [];
+    await consumer.run({
+      partitionsConsumedConcurrently: 2,
+      eachMessage: async ({ partition, message }) => {
+        if (partition === 1 && Number(message.offset) >= 6) return new Promise(() => {}); // stuck
+        seen.push(text(message));
+      },
+      autoCommitIntervalMs: 0,
+    });
+    await waitFor(() => seen.length === 16, 'p0 all, p1 up to 5');
+    await consumer.commitOffsets([{ topic, partition: 0, offset: '8' }]);
+    assert.deepEqual(assignment.committed(), [{ topic, partition: 0, offset: '8' }]);
+    // stop() waits for running handlers: let the stuck one go by stopping a second consumer instead
+    const consumer2 = sluice.consumer({ maxWaitMs: 50, assignmentSource: assignment });
+    await consumer2.subscribe({ topic, fromBeginning: true });
+    const again: string[] = [];
+    await consumer2.run({ eachMessage: async ({ message }) => void again.push(text(message)) });
+    await waitFor(() => again.length === 12, 'p0 from 8, p1 from 0');
+    assert.deepEqual(again.filter((v) => v.startsWith('p0')), ['p0-8', 'p0-9']);
+    await consumer2.stop();
+    assert.deepEqual(
+      assignment.committed().sort((a, b) => a.partition - b.partition),
+      [{ topic, partition: 0, offset: '10' }, { topic, partition: 1, offset: '10' }],
+    );
+    // consumer (stuck) is abandoned on purpose; its long poll ends with maxWaitMs
+    void consumer.stop();
+  });
+
+  it('hands out whole fetched batches to eachBatch, with resolveOffset and lag', async () => {
+    const topic = await topicWith(1, 40);
+    const consumer = sluice.consumer({ maxWaitMs: 50 });
+    await consumer.subscribe({ topic, fromBeginning: true });
+    const batches: Array<{ first: string | null; last: string; lag: string; count: number; hw: string }> = [];
+    let failOnce = true;
+    await consumer.run({
+      eachBatchAutoResolve: false,
+      eachBatch: async ({ batch, resolveOffset, isStale }) => {
+        batches.push({ first: batch.firstOffset(), last: batch.lastOffset(), lag: batch.offsetLag(), count: batch.messages.length, hw: batch.highWatermark });
+        for (const message of batch.messages) {
+          if (failOnce && message.offset === '25') {
+            failOnce = false;
+            throw new Error('handler failure at 25');
+          }
+          resolveOffset(message.offset);
+          assert.equal(isStale(), false);
+        }
+      },
+    });
+    await waitFor(() => consumer.assignment()[0]?.position === '40', 'position 40');
+    assert.equal(batches[0].first, '0');
+    assert.equal(batches[0].hw, '40');
+    const retried = batches.find((b, i) => i > 0 && b.first === '25');
+    assert.ok(retried, 'redelivered from the first unresolved offset after the failure');
+    assert.equal(batches.at(-1)!.lag, '0');
+    await consumer.disconnect();
+  });
+
+  it('crashes after the handler retries run out and tells the crash listeners', async () => {
+    const topic = await topicWith(1, 4);
+    const consumer = sluice.consumer({ maxWaitMs: 50, retry: { retries: 2, initialRetryMs: 1, maxRetryMs: 2 } });
+    await consumer.subscribe({ topic, fromBeginning: true });
+    let attempts = 0;
+    const crashed = new Promise<unknown>((resolve) => consumer.on('crash', ({ error }) => resolve(error)));
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        if (message.offset === '2') {
+          attempts++;
+          throw new Error('poison');
+        }
+      },
+    });
+    assert.equal(((await crashed) as Error).message, 'poison');
+    assert.equal(attempts, 3);
+    await consumer.stop();
+  });
+
+  it('continues at the end (or the start) when its offset is out of range', async () => {
+    const topic = await topicWith(1, 3);
+    const consumer = sluice.consumer({ maxWaitMs: 200 });
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.seek({ topic, partition: 0, offset: '1000' });
+    const values: string[] = [];
+    await consumer.run({ eachMessage: async ({ message }) => void values.push(`${message.offset}:${text(message)}`) });
+    await waitFor(() => consumer.assignment()[0]?.position === '3', 'reset to the end');
+    const producer = sluice.producer({ lingerMs: 0 });
+    await producer.send({ topic, messages: [{ value: 'later' }] });
+    await waitFor(() => values.length === 1, 'the later record');
+    assert.deepEqual(values, ['3:later']);
+    await consumer.disconnect();
+    await producer.disconnect();
+  });
+
+  it('subscribes by pattern and refuses groupId until consumer groups exist', async () => {
+    const a = await topicWith(1, 2);
+    const consumer = sluice.consumer({ maxWaitMs: 50 });
+    await consumer.subscribe({ topics: [new RegExp(`^${a}$`)], fromBeginning: true });
+    const values: string[] = [];
+    await consumer.run({ eachMessage: async ({ message }) => void values.push(text(message)) });
+    await waitFor(() => values.length === 2, 'two records');
+    await consumer.disconnect();
+    assert.throws(() => sluice.consumer({ groupId: 'g' }), { code: 'INVALID_ARGUMENT' });
+    await assert.rejects(sluice.consumer().run({ eachMessage: async () => {} }), { code: 'INVALID_ARGUMENT' });
+  });
+});
