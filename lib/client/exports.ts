@@ -7,6 +7,7 @@ export {
   type AssignmentHandler,
   type AssignmentSource,
 } from './consumer/assignment.ts';
+export { GroupAssignment, GROUP_DEFAULTS, type GroupOptions, type RebalanceListener } from './consumer/group.ts';
 export {
   Consumer,
   CONSUMER_DEFAULTS,
@@ -20,7 +21,7 @@ export {
 } from './consumer/consumer.ts';
 export { SluiceClientError, isRetriable, type ErrorCode } from './errors.ts';
 export type { FetchFunction } from './network/http.ts';
-export type { TopicConfig } from './protocol/api.ts';
+export type { AssignmentStrategy, GroupDescription, TopicConfig } from './protocol/api.ts';
 export { Producer, PRODUCER_DEFAULTS, type ProducerOptions } from './producer/producer.ts';
 export type { Partitioner, PartitionerArgs } from './producer/partitioner.ts';
 export type { RetryOptions } from './retry/retry.ts';

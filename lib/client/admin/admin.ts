@@ -1,7 +1,7 @@
-/** Topic administration, end offsets and offsets by time (KafkaJS admin names). */
+/** Topic and consumer-group administration, end offsets and offsets by time (KafkaJS admin names). */
 import type { ClientContext } from '../context.ts';
 import { invalidArgument, SluiceClientError } from '../errors.ts';
-import type { TopicConfig } from '../protocol/api.ts';
+import type { GroupDescription, TopicConfig } from '../protocol/api.ts';
 import { withRetry } from '../retry/retry.ts';
 
 export interface TopicToCreate {
@@ -90,5 +90,45 @@ export class Admin {
         offset: (await withRetry(this.#context.retry, () => this.#context.api.offsetForTimestamp(topic, partition, timestamp))).toString(),
       })),
     );
+  }
+
+  /** Consumer groups this key may consume. */
+  async listGroups(): Promise<{ groups: Array<{ groupId: string }> }> {
+    const names = await withRetry(this.#context.retry, () => this.#context.api.listGroups());
+    return { groups: names.map((groupId) => ({ groupId })) };
+  }
+
+  /** Members with their partitions, and per partition the committed offset, end offset and lag. GROUP_NOT_FOUND for an unknown group. */
+  async describeGroup(groupId: string): Promise<GroupDescription> {
+    return withRetry(this.#context.retry, () => this.#context.api.describeGroup(groupId));
+  }
+
+  /** Committed offsets of a group (KafkaJS shape; offset '-1' where nothing is committed). */
+  async fetchOffsets(options: { groupId: string; topics?: readonly string[] }): Promise<Array<{ topic: string; partitions: Array<{ partition: number; offset: string; lag: string | null }> }>> {
+    if (!options || typeof options.groupId !== 'string') throw invalidArgument('fetchOffsets() takes { groupId, topics? }');
+    const d = await this.describeGroup(options.groupId);
+    const byTopic = new Map<string, Array<{ partition: number; offset: string; lag: string | null }>>();
+    for (const o of d.offsets) {
+      if (options.topics && !options.topics.includes(o.topic)) continue;
+      if (!byTopic.has(o.topic)) byTopic.set(o.topic, []);
+      byTopic.get(o.topic)!.push({ partition: o.partition, offset: o.committedOffset ?? '-1', lag: o.lag });
+    }
+    return [...byTopic].map(([topic, partitions]) => ({ topic, partitions }));
+  }
+
+  /** Moves a group's offsets of a topic to its start (earliest: true) or end; only while the group has no members (GROUP_NOT_EMPTY). */
+  async resetOffsets(options: { groupId: string; topic: string; earliest?: boolean }): Promise<void> {
+    if (!options || typeof options.groupId !== 'string' || typeof options.topic !== 'string') throw invalidArgument('resetOffsets() takes { groupId, topic, earliest? }');
+    const to = options.earliest ? 'earliest' : 'latest';
+    await withRetry(this.#context.retry, () => this.#context.api.resetGroupOffsets(options.groupId, { topic: options.topic, to }));
+  }
+
+  /** Sets a group's offsets: per partition an offset (moved into the log's range); only while the group has no members. */
+  async setOffsets(options: { groupId: string; topic: string; partitions: ReadonlyArray<{ partition: number; offset: string }> }): Promise<void> {
+    if (!options || typeof options.groupId !== 'string' || !Array.isArray(options.partitions)) throw invalidArgument('setOffsets() takes { groupId, topic, partitions: [{ partition, offset }] }');
+    for (const { partition, offset } of options.partitions) {
+      if (!/^\d+$/.test(String(offset))) throw invalidArgument(`offset must be a non-negative integer, got ${offset}`);
+      await withRetry(this.#context.retry, () => this.#context.api.resetGroupOffsets(options.groupId, { topic: options.topic, partitions: [partition], to: 'offset', offset: String(offset) }));
+    }
   }
 }

@@ -71,12 +71,64 @@ export interface ReadRequest {
   readonly signal?: AbortSignal;
 }
 
+export type AssignmentStrategy = 'cooperative-sticky' | 'range' | 'roundrobin';
+
+export interface JoinGroupRequest {
+  readonly topics: readonly string[];
+  readonly sessionTimeoutMs: number;
+  readonly rebalanceTimeoutMs?: number;
+  readonly memberId?: string;
+  readonly instanceId?: string;
+  readonly strategy?: AssignmentStrategy;
+}
+
+export interface GroupPartition {
+  readonly topic: string;
+  readonly partition: number;
+}
+
+export interface JoinGroupAnswer {
+  readonly memberId: string;
+  readonly generation: number;
+  /** Consume these, from committedOffset (null: nothing committed). */
+  readonly assignments: ReadonlyArray<GroupPartition & { readonly committedOffset: string | null }>;
+  /** Still this member's in this generation, moving away: commit, stop, rejoin. */
+  readonly revoking: readonly GroupPartition[];
+}
+
+export interface GroupDescription {
+  readonly group: string;
+  readonly generation: number;
+  readonly strategy: AssignmentStrategy;
+  readonly members: ReadonlyArray<{
+    readonly memberId: string;
+    readonly instanceId?: string;
+    readonly topics: readonly string[];
+    readonly assignments: readonly GroupPartition[];
+    readonly revoking: readonly GroupPartition[];
+  }>;
+  readonly offsets: ReadonlyArray<GroupPartition & { readonly committedOffset: string | null; readonly endOffset: string; readonly lag: string | null }>;
+}
+
+export interface ResetGroupOffsetsRequest {
+  readonly topic: string;
+  readonly partitions?: readonly number[];
+  readonly to: 'earliest' | 'latest' | 'timestamp' | 'offset';
+  readonly timestamp?: number;
+  readonly offset?: string;
+}
+
 const path = {
   topics: () => '/v1/topics',
   topic: (topic: string) => `/v1/topics/${encodeURIComponent(topic)}`,
   records: (topic: string) => `/v1/topics/${encodeURIComponent(topic)}/records`,
   partition: (topic: string, partition: number, what: 'records' | 'locations' | 'offsets') =>
     `/v1/topics/${encodeURIComponent(topic)}/partitions/${partition}/${what}`,
+  groups: () => '/v1/groups',
+  group: (group: string) => `/v1/groups/${encodeURIComponent(group)}`,
+  members: (group: string) => `/v1/groups/${encodeURIComponent(group)}/members`,
+  member: (group: string, memberId: string) => `/v1/groups/${encodeURIComponent(group)}/members/${encodeURIComponent(memberId)}`,
+  offsets: (group: string) => `/v1/groups/${encodeURIComponent(group)}/offsets`,
 };
 
 function offset(value: unknown, what: string): bigint {
@@ -161,6 +213,48 @@ export class SluiceApi {
       nextOffset: offset(body.nextOffset, 'nextOffset'),
       highWatermark: offset(body.highWatermark, 'highWatermark'),
     };
+  }
+
+  /** Joins a consumer group, or rejoins it with `memberId` (which also releases revoking partitions). */
+  async joinGroup(group: string, request: JoinGroupRequest, signal?: AbortSignal): Promise<JoinGroupAnswer> {
+    return this.http.json<JoinGroupAnswer>('POST', path.members(group), { json: request, signal });
+  }
+
+  /** Renews the member's session; `rebalance`: rejoin. 404 UNKNOWN_MEMBER once it expired, left or was replaced. */
+  async heartbeat(group: string, memberId: string, generation: number, signal?: AbortSignal): Promise<{ generation: number; rebalance: boolean }> {
+    return this.http.json('POST', `${path.member(group, memberId)}/heartbeat`, { json: { generation }, signal });
+  }
+
+  async leaveGroup(group: string, memberId: string, signal?: AbortSignal): Promise<void> {
+    await this.http.request('DELETE', path.member(group, memberId), { signal });
+  }
+
+  /** 409 ILLEGAL_GENERATION when the member was fenced (stale generation, partition not its own, session expired). */
+  async commitGroupOffsets(
+    group: string,
+    memberId: string,
+    generation: number,
+    offsets: ReadonlyArray<GroupPartition & { readonly offset: string }>,
+  ): Promise<Array<GroupPartition & { committedOffset: string }>> {
+    const body = await this.http.json<{ offsets: Array<GroupPartition & { committedOffset: string }> }>('POST', path.offsets(group), {
+      json: { memberId, generation, offsets },
+    });
+    return body.offsets;
+  }
+
+  async describeGroup(group: string, signal?: AbortSignal): Promise<GroupDescription> {
+    return this.http.json<GroupDescription>('GET', path.group(group), { signal });
+  }
+
+  async listGroups(): Promise<string[]> {
+    const body = await this.http.json<{ groups: Array<{ group: string }> }>('GET', path.groups());
+    return body.groups.map((g) => g.group);
+  }
+
+  /** Admin, only while the group has no members (409 GROUP_NOT_EMPTY otherwise). */
+  async resetGroupOffsets(group: string, request: ResetGroupOffsetsRequest): Promise<Array<GroupPartition & { committedOffset: string }>> {
+    const body = await this.http.json<{ offsets: Array<GroupPartition & { committedOffset: string }> }>('POST', `${path.offsets(group)}/reset`, { json: request });
+    return body.offsets;
   }
 
   /** First offset with timestamp ≥ the given time, or the high watermark. */

@@ -1,0 +1,278 @@
+/**
+ * Consumer-group membership for the consumer: an AssignmentSource (assignment.ts) over the /v1/groups
+ * routes (../../../README.md, "Consumer groups").
+ *
+ *   start      join; hand the assignment to the consumer (each partition from its committed offset)
+ *   heartbeat  in the background every heartbeatIntervalMs (sessionTimeoutMs / 3), independent of
+ *              processing; `rebalance` → rejoin and reconcile:
+ *                revoking   still ours in this generation but moving to another member: the consumer
+ *                           stops them, waits for their handlers and commits them (commit on revoke),
+ *                           then a rejoin releases them; onPartitionsRevoked
+ *                gone       no longer ours at all (a handover that did not wait for us): dropped
+ *                           without a commit, which would be refused; onPartitionsLost
+ *                new        read from their committed offsets; onPartitionsAssigned
+ *              404 UNKNOWN_MEMBER (the session expired: the process stalled): every partition is
+ *              lost, and the consumer joins again as a new member
+ *   commit     with the member id and generation; 409 ILLEGAL_GENERATION (fenced) makes the loop check
+ *              for a rebalance at once
+ *   stop       leave the group, so the partitions move at once; a static member (instanceId) does not
+ *              leave: started again within its session timeout it takes its partitions back directly
+ */
+import type { ClientContext } from '../context.ts';
+import { invalidArgument, isAbort, isRetriable, SluiceClientError } from '../errors.ts';
+import type { AssignmentStrategy, GroupPartition, JoinGroupAnswer } from '../protocol/api.ts';
+import { retryPolicy, withRetry, type RetryPolicy } from '../retry/retry.ts';
+import { Semaphore, Signal } from '../util/async.ts';
+import type { TopicPartition, TopicPartitionOffset } from '../types.ts';
+import { partitionKey, type AssignmentContext, type AssignmentHandler, type AssignmentSource } from './assignment.ts';
+
+/** Told what the group does with this consumer's partitions. Errors thrown here are logged, not fatal. */
+export interface RebalanceListener {
+  /** The consumer starts reading these (from their committed offsets). */
+  onPartitionsAssigned?(partitions: TopicPartition[]): void | Promise<void>;
+  /** The consumer stopped reading these in a rebalance, after their handlers finished and their positions were committed. */
+  onPartitionsRevoked?(partitions: TopicPartition[]): void | Promise<void>;
+  /** These went to other members without a last commit (this consumer was fenced: its session expired). */
+  onPartitionsLost?(partitions: TopicPartition[]): void | Promise<void>;
+}
+
+export interface GroupOptions {
+  readonly groupId: string;
+  /** Without a heartbeat for this long the member is expired and its partitions move. Server range 1000-1800000. @default 30000 */
+  readonly sessionTimeoutMs?: number;
+  /** @default sessionTimeoutMs / 3 */
+  readonly heartbeatIntervalMs?: number;
+  /** How long this member may take to commit and release partitions moving away from it. @default sessionTimeoutMs */
+  readonly rebalanceTimeoutMs?: number;
+  /** Static membership: a restart with the same instanceId within the session timeout keeps the assignment. */
+  readonly instanceId?: string;
+  /** Chosen by the group's first member; the others must ask for the same. @default 'cooperative-sticky' */
+  readonly assignmentStrategy?: AssignmentStrategy;
+  readonly rebalanceListener?: RebalanceListener;
+  readonly retry?: RetryPolicy;
+}
+
+export const GROUP_DEFAULTS = { sessionTimeoutMs: 30_000, assignmentStrategy: 'cooperative-sticky' } as const;
+
+const NAME = /^[a-zA-Z0-9._-]{1,249}$/;
+/** After a (re)join, heartbeat this often for a few beats: a handover in progress completes sooner. */
+const SETTLING_INTERVAL_MS = 500;
+const SETTLING_BEATS = 6;
+
+export class GroupAssignment implements AssignmentSource {
+  readonly #context: ClientContext;
+  readonly #groupId: string;
+  readonly #sessionTimeoutMs: number;
+  readonly #heartbeatIntervalMs: number;
+  readonly #rebalanceTimeoutMs?: number;
+  readonly #instanceId?: string;
+  readonly #strategy: AssignmentStrategy;
+  readonly #listener: RebalanceListener;
+  readonly #retry: RetryPolicy;
+  /** Rejoins and heartbeats never overlap. */
+  readonly #lock = new Semaphore(1);
+  readonly #wake = new Signal();
+  #handler: AssignmentHandler | null = null;
+  #topics: readonly string[] = [];
+  #abort: AbortController | null = null;
+  #loop: Promise<void> | null = null;
+  #memberId: string | undefined;
+  #generation = -1;
+  /** Partitions the consumer reads, by partitionKey. */
+  readonly #owned = new Map<string, TopicPartition>();
+  /** Partitions being dropped without a commit (lost): their commits are skipped. */
+  readonly #dropping = new Set<string>();
+  #lastHeartbeat = 0;
+  #settlingBeats = 0;
+
+  constructor(context: ClientContext, options: GroupOptions) {
+    if (typeof options.groupId !== 'string' || !NAME.test(options.groupId)) throw invalidArgument(`groupId must be 1-249 characters of [a-zA-Z0-9._-], got ${String(options.groupId)}`);
+    if (options.instanceId !== undefined && !NAME.test(options.instanceId)) throw invalidArgument('instanceId must be 1-249 characters of [a-zA-Z0-9._-]');
+    const session = options.sessionTimeoutMs ?? GROUP_DEFAULTS.sessionTimeoutMs;
+    if (!Number.isInteger(session) || session < 1000 || session > 1_800_000) throw invalidArgument(`sessionTimeoutMs must be an integer from 1000 to 1800000, got ${session}`);
+    const interval = options.heartbeatIntervalMs ?? Math.floor(session / 3);
+    if (!Number.isInteger(interval) || interval < 1 || interval >= session) throw invalidArgument(`heartbeatIntervalMs must be a positive integer below sessionTimeoutMs, got ${interval}`);
+    if (options.rebalanceTimeoutMs !== undefined && (!Number.isInteger(options.rebalanceTimeoutMs) || options.rebalanceTimeoutMs < 1000 || options.rebalanceTimeoutMs > 1_800_000)) {
+      throw invalidArgument('rebalanceTimeoutMs must be an integer from 1000 to 1800000');
+    }
+    this.#context = context;
+    this.#groupId = options.groupId;
+    this.#sessionTimeoutMs = session;
+    this.#heartbeatIntervalMs = interval;
+    this.#rebalanceTimeoutMs = options.rebalanceTimeoutMs;
+    this.#instanceId = options.instanceId;
+    this.#strategy = options.assignmentStrategy ?? GROUP_DEFAULTS.assignmentStrategy;
+    this.#listener = options.rebalanceListener ?? {};
+    this.#retry = options.retry ?? retryPolicy(undefined, context.retry);
+  }
+
+  /** The member id and generation, once joined. */
+  get membership(): { memberId: string; generation: number } | undefined {
+    return this.#memberId === undefined ? undefined : { memberId: this.#memberId, generation: this.#generation };
+  }
+
+  async start(context: AssignmentContext, handler: AssignmentHandler): Promise<void> {
+    this.#handler = handler;
+    this.#topics = context.topics;
+    const abort = new AbortController();
+    this.#abort = abort;
+    context.signal.addEventListener('abort', () => abort.abort(), { once: true });
+    await this.#lock.run(() => this.#join());
+    this.#loop = this.#heartbeats(abort.signal);
+  }
+
+  async commit(offsets: readonly TopicPartitionOffset[]): Promise<void> {
+    const mine = offsets.filter((o) => !this.#dropping.has(partitionKey(o.topic, o.partition)));
+    if (mine.length === 0) return;
+    const memberId = this.#memberId;
+    if (memberId === undefined) throw new SluiceClientError('ILLEGAL_GENERATION', `not a member of group ${this.#groupId} (joining)`);
+    try {
+      await this.#context.api.commitGroupOffsets(this.#groupId, memberId, this.#generation, mine.map(({ topic, partition, offset }) => ({ topic, partition, offset })));
+    } catch (error) {
+      if (error instanceof SluiceClientError && error.code === 'ILLEGAL_GENERATION') this.#wake.notify(); // look for the rebalance now
+      throw error;
+    }
+  }
+
+  /** eachMessage's and eachBatch's heartbeat(): the background loop beats anyway; this makes an overdue beat happen now. */
+  async heartbeat(): Promise<void> {
+    if (Date.now() - this.#lastHeartbeat >= this.#heartbeatIntervalMs) this.#wake.notify();
+  }
+
+  async stop(): Promise<void> {
+    this.#abort?.abort();
+    this.#wake.notify();
+    await this.#loop?.catch(() => {});
+    this.#loop = null;
+    const memberId = this.#memberId;
+    this.#memberId = undefined;
+    this.#generation = -1;
+    this.#owned.clear();
+    this.#dropping.clear();
+    if (memberId !== undefined && this.#instanceId === undefined) {
+      await withRetry(this.#retry, () => this.#context.api.leaveGroup(this.#groupId, memberId)).catch((error) =>
+        this.#context.logger.warn(`leaving group ${this.#groupId} failed; its partitions move when the session times out`, { error: String(error) }),
+      );
+    }
+  }
+
+  async #heartbeats(signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      const interval = this.#settlingBeats > 0 ? Math.min(this.#heartbeatIntervalMs, SETTLING_INTERVAL_MS) : this.#heartbeatIntervalMs;
+      await this.#wake.wait(interval);
+      if (signal.aborted) return;
+      if (this.#settlingBeats > 0) this.#settlingBeats--;
+      try {
+        await this.#lock.run(() => this.#beat(signal));
+      } catch (error) {
+        if (isAbort(error) || signal.aborted) return;
+        if (isRetriable(error)) {
+          this.#context.logger.warn(`group ${this.#groupId}: heartbeat failed, retrying`, { error: String(error) });
+          continue;
+        }
+        this.#handler?.fail(error);
+        return;
+      }
+    }
+  }
+
+  async #beat(signal: AbortSignal): Promise<void> {
+    if (this.#memberId === undefined) return this.#join();
+    let rebalance: boolean;
+    try {
+      ({ rebalance } = await this.#context.api.heartbeat(this.#groupId, this.#memberId, this.#generation, signal));
+      this.#lastHeartbeat = Date.now();
+    } catch (error) {
+      if (!(error instanceof SluiceClientError && error.code === 'UNKNOWN_MEMBER')) throw error;
+      this.#context.logger.warn(`group ${this.#groupId}: this member's session expired; joining again`, { memberId: this.#memberId });
+      await this.#lose([...this.#owned.values()]);
+      this.#memberId = undefined;
+      return this.#join();
+    }
+    if (rebalance) await this.#join();
+  }
+
+  /** Joins (or rejoins) and brings the consumer's partitions in line with the answer. */
+  async #join(depth = 0): Promise<void> {
+    const signal = this.#abort?.signal;
+    let answer: JoinGroupAnswer;
+    try {
+      answer = await withRetry(
+        this.#retry,
+        () =>
+          this.#context.api.joinGroup(
+            this.#groupId,
+            {
+              topics: this.#topics,
+              sessionTimeoutMs: this.#sessionTimeoutMs,
+              ...(this.#rebalanceTimeoutMs === undefined ? {} : { rebalanceTimeoutMs: this.#rebalanceTimeoutMs }),
+              ...(this.#memberId === undefined ? {} : { memberId: this.#memberId }),
+              ...(this.#instanceId === undefined ? {} : { instanceId: this.#instanceId }),
+              strategy: this.#strategy,
+            },
+            signal,
+          ),
+        { signal },
+      );
+    } catch (error) {
+      if (!(error instanceof SluiceClientError && error.code === 'UNKNOWN_MEMBER') || this.#memberId === undefined) throw error;
+      await this.#lose([...this.#owned.values()]);
+      this.#memberId = undefined;
+      return this.#join(depth);
+    }
+    this.#memberId = answer.memberId;
+    this.#generation = answer.generation;
+    this.#lastHeartbeat = Date.now();
+    this.#settlingBeats = SETTLING_BEATS;
+    const assigned = new Map(answer.assignments.map((a) => [partitionKey(a.topic, a.partition), a]));
+    const revoking = new Map(answer.revoking.map((r) => [partitionKey(r.topic, r.partition), r]));
+    // No longer ours at all: a handover went ahead without us.
+    const gone = [...this.#owned].filter(([key]) => !assigned.has(key) && !revoking.has(key)).map(([, tp]) => tp);
+    if (gone.length > 0) await this.#lose(gone);
+    if (revoking.size > 0) {
+      // Ours in this generation still: stop them and commit them (the consumer does both), then release.
+      // (With autoCommit off, the application commits them in onPartitionsRevoked: they are still ours until the rejoin.)
+      const giving = [...revoking.values()].map(plain);
+      const held = giving.filter((tp) => this.#owned.has(partitionKey(tp.topic, tp.partition)));
+      await this.#handler!.revoke(giving);
+      for (const key of revoking.keys()) this.#owned.delete(key);
+      if (held.length > 0) await this.#tell('onPartitionsRevoked', held);
+      if (depth < 5) return this.#join(depth + 1);
+      return;
+    }
+    const added = answer.assignments.filter((a) => !this.#owned.has(partitionKey(a.topic, a.partition)));
+    if (added.length > 0) {
+      await this.#handler!.assign(added.map((a) => ({ topic: a.topic, partition: a.partition, committedOffset: a.committedOffset })));
+      for (const a of added) this.#owned.set(partitionKey(a.topic, a.partition), plain(a));
+      await this.#tell('onPartitionsAssigned', added.map(plain));
+    }
+  }
+
+  /** Stops partitions that are no longer ours without committing them (a commit would be refused). */
+  async #lose(partitions: TopicPartition[]): Promise<void> {
+    if (partitions.length === 0) return;
+    const keys = partitions.map((tp) => partitionKey(tp.topic, tp.partition));
+    for (const key of keys) this.#dropping.add(key);
+    try {
+      await this.#handler!.revoke(partitions);
+    } finally {
+      for (const key of keys) {
+        this.#dropping.delete(key);
+        this.#owned.delete(key);
+      }
+    }
+    await this.#tell('onPartitionsLost', partitions);
+  }
+
+  async #tell(event: keyof RebalanceListener, partitions: TopicPartition[]): Promise<void> {
+    try {
+      await this.#listener[event]?.(partitions);
+    } catch (error) {
+      this.#context.logger.warn(`group ${this.#groupId}: ${event} threw`, { error: String(error) });
+    }
+  }
+}
+
+function plain(tp: GroupPartition): TopicPartition {
+  return { topic: tp.topic, partition: tp.partition };
+}
