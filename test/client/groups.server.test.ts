@@ -10,6 +10,7 @@ import { Sluice, type KafkaMessage, type TopicPartition } from '../../lib/client
 import { silentLogger } from '../../lib/client/context.ts';
 import type { FetchFunction } from '../../lib/client/network/http.ts';
 import { API_KEY, localServer, type TestServer } from './support/servers.ts';
+import { randomFaults, startChaosProxy } from './support/chaos-proxy.ts';
 
 const FAST_RETRY = { retries: 3, initialRetryMs: 1, maxRetryMs: 20 };
 
@@ -186,6 +187,37 @@ describe('consumer groups in the client (local server)', () => {
     assert.deepEqual(other.assignment().map((p) => p.partition).sort(), theirs, 'nothing moved for the others');
     await restarted.disconnect();
     await other.disconnect();
+  });
+
+  it('with 503s, 429s and dropped answers on every call, members come and go and every record is processed', async () => {
+    const { topic, ends, produce } = await topicWith(4, 40);
+    const group = `chaos-${seq}`;
+    const proxy = await startChaosProxy(server.url, randomFaults({ unavailable: 0.03, throttle: 0.03, 'drop-response': 0.03 }, 11));
+    try {
+      const flaky = new Sluice({ endpoint: proxy.url, apiKey: API_KEY, retry: { retries: 6, initialRetryMs: 2, maxRetryMs: 50 }, logger: silentLogger });
+      const ledger = new Ledger();
+      const start = async (name: string) => {
+        const consumer = member(group, { sessionTimeoutMs: 3000, heartbeatIntervalMs: 150 }, flaky);
+        await consumer.subscribe({ topic, fromBeginning: true });
+        await consumer.run({ eachMessage: ledger.handler(name) });
+        return consumer;
+      };
+      const m1 = await start('m1');
+      const m2 = await start('m2');
+      await waitFor(() => ledger.count() >= 40, 'some processed');
+      const m3 = await start('m3');
+      await produce(20);
+      await m1.disconnect();
+      await produce(20);
+      await waitFor(() => ledger.complete(ends), 'every record processed');
+      const admin = sluice.admin();
+      await waitFor(async () => (await admin.fetchOffsets({ groupId: group })).every((t) => t.partitions.every((p) => p.lag === '0')), 'committed to the end');
+      assert.ok(proxy.counts.unavailable + proxy.counts.throttle + proxy.counts['drop-response'] > 0, JSON.stringify(proxy.counts));
+      await m2.disconnect();
+      await m3.disconnect();
+    } finally {
+      await proxy.close();
+    }
   });
 
   it('admin: offsets of an empty group are reset and set; options are checked', async () => {
