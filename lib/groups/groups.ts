@@ -109,6 +109,11 @@ export const joinRequestSchema = z
     /** How long a member may take to release partitions moving away from it. @default sessionTimeoutMs */
     rebalanceTimeoutMs: z.number().int().min(LIMITS.minSessionTimeoutMs).max(LIMITS.maxSessionTimeoutMs).optional(),
     memberId: z.string().min(1).max(64).optional(),
+    /**
+     * A new member's retry-safe identity: a join retried with the same joinId (its answer was lost) finds
+     * the member its first attempt created instead of creating another one (Kafka's KIP-394).
+     */
+    joinId: z.string().regex(/^[A-Za-z0-9_-]{16,64}$/, '16-64 characters of [A-Za-z0-9_-]').optional(),
     instanceId: z.string().regex(/^[a-zA-Z0-9._-]{1,249}$/, '1-249 characters of [a-zA-Z0-9._-]').optional(),
     strategy: z.enum(STRATEGIES).default(DEFAULTS.groupStrategy),
   })
@@ -302,19 +307,31 @@ export class Groups {
         throw new SluiceError('INVALID_REQUEST', `group ${group} has the maximum of ${LIMITS.maxGroupMembers} members`);
       }
       timeout = req.sessionTimeoutMs;
-      memberId = newMemberId(timeout);
+      memberId = req.joinId === undefined ? newMemberId(timeout) : await memberIdFor(group, req.joinId, timeout);
       const now = this.#now();
       // Lease before profile (and list profiles before leases): a profile never looks orphaned while its member joins.
-      await this.#metadata.put(
-        { pk, sk: leaseSk(memberId), leaseUntil: BigInt(now + timeout), generation: 0n, revoking: false, watch: '' },
-        { itemExists: false },
-      );
+      try {
+        await this.#metadata.put(
+          { pk, sk: leaseSk(memberId), leaseUntil: BigInt(now + timeout), generation: 0n, revoking: false, watch: '' },
+          { itemExists: false },
+        );
+      } catch (error) {
+        if (!(error instanceof ConditionFailedError) || req.joinId === undefined) throw error;
+        // A retry of this join: its first attempt created the member. Carry on as that member, if it lives.
+        const lease = await this.#metadata.get(pk, leaseSk(memberId));
+        if (!lease || numberAttr(lease, 'leaseUntil') <= now) throw unknownMember(memberId);
+      }
       await this.#afterStep('lease-written', { group, memberId });
       recordedShare = encodeShare([], []);
-      await this.#metadata.put(
-        { pk, sk: profileSk(memberId), ...profile, ...(req.instanceId ? { instanceId: req.instanceId } : {}), joinedAt: BigInt(now), share: recordedShare },
-        { itemExists: false },
-      );
+      try {
+        await this.#metadata.put(
+          { pk, sk: profileSk(memberId), ...profile, ...(req.instanceId ? { instanceId: req.instanceId } : {}), joinedAt: BigInt(now), share: recordedShare },
+          { itemExists: false },
+        );
+      } catch (error) {
+        if (!(error instanceof ConditionFailedError) || req.joinId === undefined) throw error;
+        recordedShare = undefined; // written by the first attempt, with whatever share it recorded
+      }
       await this.#afterStep('profile-written', { group, memberId });
       if (req.instanceId) await this.#fenceInstance(group, req.instanceId, memberId);
     }
@@ -861,6 +878,12 @@ function decodeShare(text: string): Map<string, string> {
 function withoutRevoking(text: string | undefined): string {
   const raw = JSON.parse(text ?? '{}') as StoredShare;
   return JSON.stringify({ owned: raw.owned ?? [], revoking: [] });
+}
+
+/** The member id a joinId stands for: the same for every retry of one join, unguessable without the joinId. */
+async function memberIdFor(group: string, joinId: string, sessionTimeoutMs: number): Promise<string> {
+  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(`${group}\n${joinId}`));
+  return `${Buffer.from(digest).toString('base64url').slice(0, 16)}.${sessionTimeoutMs}`;
 }
 
 /** A generation whose state would not fit in one item (DynamoDB: 400 KB). */

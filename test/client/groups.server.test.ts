@@ -101,13 +101,13 @@ describe('consumer groups in the client (local server)', () => {
     });
     const a = member(group, { rebalanceListener: listener('a') });
     await a.subscribe({ topic, fromBeginning: true });
-    await a.run({ eachMessage: ledger.handler('a') });
+    await a.run({ eachMessage: ledger.handler('a'), autoCommitIntervalMs: 250 });
     assert.equal(a.assignment().length, 6, 'the first member gets every partition');
     await waitFor(() => ledger.count() >= 30, 'a has processed some');
 
     const b = member(group, { rebalanceListener: listener('b') });
     await b.subscribe({ topic, fromBeginning: true });
-    await b.run({ eachMessage: ledger.handler('b') });
+    await b.run({ eachMessage: ledger.handler('b'), autoCommitIntervalMs: 250 });
     await waitFor(() => a.assignment().length === 3 && b.assignment().length === 3, 'three partitions each');
     await produce(20);
     await waitFor(() => ledger.complete(ends), 'every record processed');
@@ -171,7 +171,7 @@ describe('consumer groups in the client (local server)', () => {
     const other = member(group, { instanceId: 'pod-b' });
     for (const [name, consumer] of [['a', first], ['b', other]] as const) {
       await consumer.subscribe({ topic, fromBeginning: true });
-      await consumer.run({ eachMessage: ledger.handler(name) });
+      await consumer.run({ eachMessage: ledger.handler(name), autoCommitIntervalMs: 250 });
     }
     await waitFor(() => first.assignment().length === 3 && other.assignment().length === 3, 'three each');
     const mine = first.assignment().map((p) => p.partition).sort();
@@ -199,7 +199,7 @@ describe('consumer groups in the client (local server)', () => {
       const start = async (name: string) => {
         const consumer = member(group, { sessionTimeoutMs: 3000, heartbeatIntervalMs: 150 }, flaky);
         await consumer.subscribe({ topic, fromBeginning: true });
-        await consumer.run({ eachMessage: ledger.handler(name) });
+        await consumer.run({ eachMessage: ledger.handler(name), autoCommitIntervalMs: 250 });
         return consumer;
       };
       const m1 = await start('m1');

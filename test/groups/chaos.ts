@@ -93,6 +93,9 @@ interface Client {
   owned: Map<string, boolean>;
   /** Next offset to process, per partition it consumes. */
   position: Map<string, bigint>;
+  /** Joins afresh with a joinId, kept until a fresh join succeeds (a retry after a lost answer). */
+  readonly usesJoinId: boolean;
+  joinId?: string;
 }
 
 interface MemberFacts {
@@ -202,8 +205,10 @@ export async function runSchedule(seed: number, stores: { metadata: MetadataStor
 
   async function join(client: Client): Promise<void> {
     const memberId = client.memberId;
+    if (!memberId && client.usesJoinId) client.joinId ??= `join-${seed}-${client.n}-${rng.int(0, 1e9)}`.padEnd(16, '0');
     try {
       const result = await groups.join(group, {
+        ...(!memberId && client.joinId ? { joinId: client.joinId } : {}),
         topics,
         sessionTimeoutMs: client.sessionTimeoutMs,
         rebalanceTimeoutMs: client.sessionTimeoutMs,
@@ -214,6 +219,7 @@ export async function runSchedule(seed: number, stores: { metadata: MetadataStor
       if (!memberId && client.instanceId) {
         for (const [id, f] of facts) if (id !== result.memberId && f.fenced === undefined && clients.some((c) => c.instanceId === client.instanceId && c.memberId === id)) f.fenced = 'replaced';
       }
+      client.joinId = undefined;
       recordJoin(client, result);
       trace.push(`c${client.n} joined ${result.memberId.slice(0, 4)} g${result.generation} a=[${[...client.owned].filter(([, a]) => a).map(([k]) => k)}] r=[${[...client.owned].filter(([, a]) => !a).map(([k]) => k)}]`);
     } catch (error) {
@@ -234,6 +240,7 @@ export async function runSchedule(seed: number, stores: { metadata: MetadataStor
 
   function forget(client: Client): void {
     client.memberId = undefined;
+    client.joinId = undefined; // its member is gone: a new join, a new joinId
     client.generation = -1;
     client.owned = new Map();
     client.position = new Map();
@@ -364,6 +371,7 @@ export async function runSchedule(seed: number, stores: { metadata: MetadataStor
           generation: -1,
           owned: new Map(),
           position: new Map(),
+          usesJoinId: rng.chance(0.5),
         };
         // One live process per instanceId (two would keep fencing each other, as in Kafka): a restart replaces a dead or paused one.
         if (c.instanceId && clients.some((o) => o !== restart && o.instanceId === c.instanceId && (o.status === 'active' || o.status === 'paused'))) return;

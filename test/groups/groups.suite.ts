@@ -476,6 +476,28 @@ export function groupsSuite(name: string, factory: BackendFactory): void {
       void engine;
     });
 
+    it('a new member retrying its join with the same joinId (the answer was lost) is one member, not two', async () => {
+      let crash = true;
+      const { topic, groups, group } = await setup(2, {
+        afterStep: (step) => {
+          if (crash && step === 'share-written') {
+            crash = false;
+            throw new Crash('the answer is lost');
+          }
+        },
+      });
+      const request = { topics: [topic], sessionTimeoutMs: 10_000, joinId: 'join-0123456789abcdef' };
+      await assert.rejects(groups.join(group, request), Crash);
+      const retried = await groups.join(group, request);
+      const again = await groups.join(group, request);
+      assert.equal(again.memberId, retried.memberId);
+      assert.equal(retried.assignments.length, 2);
+      assert.deepEqual((await groups.describe(group)).members.map((m) => m.memberId), [retried.memberId]);
+      const other = await groups.join(group, { ...request, joinId: 'join-fedcba9876543210' });
+      assert.notEqual(other.memberId, retried.memberId);
+      await assert.rejects(groups.join(group, { ...request, joinId: 'short' }), code('INVALID_REQUEST'));
+    });
+
     it('refuses bad requests before writing anything', async () => {
       const { topic, groups, group } = await setup(1);
       await assert.rejects(groups.join('bad group!', { topics: [topic] }), code('INVALID_REQUEST'));

@@ -22,7 +22,7 @@ import type { ClientContext } from '../context.ts';
 import { invalidArgument, isAbort, isRetriable, SluiceClientError } from '../errors.ts';
 import type { AssignmentStrategy, GroupPartition, JoinGroupAnswer } from '../protocol/api.ts';
 import { retryPolicy, withRetry, type RetryPolicy } from '../retry/retry.ts';
-import { Semaphore, Signal } from '../util/async.ts';
+import { randomId, Semaphore, Signal } from '../util/async.ts';
 import type { TopicPartition, TopicPartitionOffset } from '../types.ts';
 import { partitionKey, type AssignmentContext, type AssignmentHandler, type AssignmentSource } from './assignment.ts';
 
@@ -195,6 +195,9 @@ export class GroupAssignment implements AssignmentSource {
   /** Joins (or rejoins) and brings the consumer's partitions in line with the answer. */
   async #join(depth = 0): Promise<void> {
     const signal = this.#abort?.signal;
+    // A new member's join carries a joinId, the same on every retry: a retry after a lost answer finds
+    // the member the first attempt created rather than leaving it behind to hold partitions until it expires.
+    const joinId = this.#memberId === undefined ? randomId() : undefined;
     let answer: JoinGroupAnswer;
     try {
       answer = await withRetry(
@@ -206,7 +209,7 @@ export class GroupAssignment implements AssignmentSource {
               topics: this.#topics,
               sessionTimeoutMs: this.#sessionTimeoutMs,
               ...(this.#rebalanceTimeoutMs === undefined ? {} : { rebalanceTimeoutMs: this.#rebalanceTimeoutMs }),
-              ...(this.#memberId === undefined ? {} : { memberId: this.#memberId }),
+              ...(this.#memberId === undefined ? { joinId } : { memberId: this.#memberId }),
               ...(this.#instanceId === undefined ? {} : { instanceId: this.#instanceId }),
               strategy: this.#strategy,
             },
@@ -215,10 +218,12 @@ export class GroupAssignment implements AssignmentSource {
         { signal },
       );
     } catch (error) {
-      if (!(error instanceof SluiceClientError && error.code === 'UNKNOWN_MEMBER') || this.#memberId === undefined) throw error;
+      if (!(error instanceof SluiceClientError && error.code === 'UNKNOWN_MEMBER') || depth >= 5) throw error;
+      // Our member is gone (expired, or replaced by a newer process with our instanceId), or the member a
+      // retried joinId stood for expired meanwhile: join as a new member.
       await this.#lose([...this.#owned.values()]);
       this.#memberId = undefined;
-      return this.#join(depth);
+      return this.#join(depth + 1);
     }
     this.#memberId = answer.memberId;
     this.#generation = answer.generation;

@@ -78,6 +78,8 @@ export interface JoinGroupRequest {
   readonly sessionTimeoutMs: number;
   readonly rebalanceTimeoutMs?: number;
   readonly memberId?: string;
+  /** A new member's retry-safe identity: the same on every retry of one join. */
+  readonly joinId?: string;
   readonly instanceId?: string;
   readonly strategy?: AssignmentStrategy;
 }
