@@ -19,8 +19,9 @@ export class ApiClient {
     this.#authorization = `Bearer ${apiKey}`;
   }
 
+  /** Retention off: the workload's timestamps are fixed and old, and the server's maintenance timer runs. */
   async createTopic(name: string, partitions: number): Promise<void> {
-    await this.#call('POST', '/v1/topics', JSON.stringify({ name, partitions }), { 'content-type': 'application/json' });
+    await this.#call('POST', '/v1/topics', JSON.stringify({ name, partitions, config: { retentionMs: -1 } }), { 'content-type': 'application/json' });
   }
 
   /** Each partition's end offset (high watermark). */
