@@ -10,7 +10,9 @@
  *             immutable state item and moves the head to it (condition: generation unchanged). A loser
  *             re-reads; a winner includes every member whose lease it saw, so a crowd joining at once
  *             lands in one generation. Then the member claims its partitions and records its share and
- *             generation (a rejoin that changes nothing else writes only its lease).
+ *             generation (a rejoin that changes nothing else writes only its lease). A new member may
+ *             send a joinId: its member id is derived from it, so a retried join finds its first
+ *             attempt's member instead of leaving an orphan behind.
  *  release    a member told to give partitions up (revoking) commits them and rejoins: that marks its
  *             lease released. When every member giving partitions up has released them (or one has run
  *             past its rebalance timeout), the next rebalance publishes the generation that hands them
