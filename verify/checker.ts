@@ -3,6 +3,7 @@
  * holding two values, offset gaps not explained by aborted ranges, records read out of order.
  */
 import type { FaultKind } from './faults.ts';
+import { SESSION_TIMEOUT_MS, type GroupHistory } from './group-workload.ts';
 
 export interface History {
   /** value → where its produce was acknowledged */
@@ -21,6 +22,7 @@ export interface History {
   readonly maintenanceFaults: Record<FaultKind, number>;
   /** What maintenance did during the run (compaction under faults is part of what is checked). */
   readonly maintenance: { passes: number; segmentsWritten: number; gapsClosed: number; objectsDeleted: number };
+  readonly group: GroupHistory;
 }
 
 export interface Verdict {
@@ -33,6 +35,8 @@ export interface Verdict {
   fencedCommitsAccepted: number;
   faults: number;
   faultsByKind: Record<FaultKind, number>;
+  /** The group checks, counted into the summary: fenced commits and double owners into F, skips and rewinds into O. */
+  group: { commitsAccepted: number; fencedCommitsAccepted: number; twoOwners: number; skipsOrRewinds: number; unprocessedBelowCommit: number };
   /** A few examples of each anomaly, for the report. */
   examples: string[];
 }
@@ -102,6 +106,7 @@ export function check(history: History): Verdict {
   }
   for (const v of history.orderViolations) note(`order: partition ${v.partition} went back to ${v.got} after ${v.expectedAtLeast}`);
 
+  const group = checkGroup(history, note);
   const faultsByKind = { ...history.faults };
   for (const [kind, count] of Object.entries(history.maintenanceFaults)) faultsByKind[kind as FaultKind] += count;
   const faults = Object.values(faultsByKind).reduce((a, b) => a + b, 0);
@@ -111,8 +116,9 @@ export function check(history: History): Verdict {
     duplicated,
     inconsistent,
     gaps,
-    orderViolations: history.orderViolations.length,
-    fencedCommitsAccepted: 0,
+    orderViolations: history.orderViolations.length + group.skipsOrRewinds + group.unprocessedBelowCommit,
+    fencedCommitsAccepted: group.fencedCommitsAccepted + group.twoOwners,
+    group,
     faults,
     faultsByKind,
     examples,
@@ -128,4 +134,69 @@ export function summaryLine(v: Verdict): string {
 
 export function anomalies(v: Verdict): number {
   return v.lost + v.duplicated + v.inconsistent + v.gaps + v.orderViolations + v.fencedCommitsAccepted;
+}
+
+/**
+ * Consumer-group checks: no partition owned by two members in one generation; no commit accepted
+ * from a member that did not own the partition in its generation, or whose lease had certainly
+ * expired when it sent the commit; within one member's reading of a partition after a join, no skip
+ * and no rewind against the final log; and every record below the group's final committed offset
+ * processed by some member (at least once).
+ */
+function checkGroup(history: History, note: (text: string) => void): Verdict['group'] {
+  const { joins, commits, runs, finalCommitted } = history.group;
+  const owners = new Map<string, string>();
+  const owned = new Map<string, ReadonlySet<number>>();
+  let twoOwners = 0;
+  for (const join of joins) {
+    owned.set(`${join.memberId}@${join.generation}`, join.owned);
+    for (const partition of join.owned) {
+      const key = `${join.generation}/${partition}`;
+      const owner = owners.get(key);
+      if (owner !== undefined && owner !== join.memberId) {
+        twoOwners++;
+        note(`generation ${join.generation}: partition ${partition} owned by ${owner} and ${join.memberId}`);
+      }
+      owners.set(key, join.memberId);
+    }
+  }
+  let fencedCommitsAccepted = 0;
+  let commitsAccepted = 0;
+  for (const commit of commits) {
+    if (!commit.accepted) continue;
+    commitsAccepted++;
+    const mine = owned.get(`${commit.memberId}@${commit.generation}`);
+    const expired = commit.sentAt > commit.leaseConfirmedAt + SESSION_TIMEOUT_MS;
+    if (!mine?.has(commit.partition) || expired) {
+      fencedCommitsAccepted++;
+      note(`accepted a commit of ${commit.partition}@${commit.offset} from ${commit.memberId} (generation ${commit.generation}, ${expired ? 'lease expired' : 'not its partition'})`);
+    }
+  }
+  let skipsOrRewinds = 0;
+  const processed = new Map<number, Set<bigint>>();
+  for (const run of runs) {
+    const log = [...(history.final.get(run.partition)?.keys() ?? [])].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    let expectedIndex = log.findIndex((offset) => offset >= run.start);
+    for (const offset of run.offsets) {
+      if (expectedIndex < 0 || log[expectedIndex] !== offset) {
+        skipsOrRewinds++;
+        note(`${run.memberId} read ${run.partition}@${offset} after a join at ${run.start}; the next record was ${expectedIndex < 0 ? 'none' : log[expectedIndex]}`);
+        break;
+      }
+      expectedIndex = expectedIndex + 1 < log.length ? expectedIndex + 1 : -1;
+      let seen = processed.get(run.partition);
+      if (!seen) processed.set(run.partition, (seen = new Set()));
+      seen.add(offset);
+    }
+  }
+  let unprocessedBelowCommit = 0;
+  for (const [partition, committed] of finalCommitted) {
+    for (const offset of history.final.get(partition)?.keys() ?? []) {
+      if (offset < committed && !processed.get(partition)?.has(offset)) {
+        unprocessedBelowCommit++;
+        note(`${partition}@${offset} is below the committed ${committed} but no member processed it`);
+      }
+    }
+  }
+  return { commitsAccepted, fencedCommitsAccepted, twoOwners, skipsOrRewinds, unprocessedBelowCommit };
 }

@@ -7,6 +7,7 @@
 import type { AddressInfo } from 'node:net';
 import { ApiKeys } from '../lib/auth/api-keys.ts';
 import { Sluice } from '../lib/client/index.ts';
+import { Groups } from '../lib/groups/groups.ts';
 import { createNodeServer } from '../lib/server/node-http.ts';
 import { createApp } from '../lib/http/app.ts';
 import type { HttpHandler, HttpResponse } from '../lib/http/types.ts';
@@ -16,6 +17,7 @@ import { decodeRecordBatch } from '../lib/protocol/record-batch.ts';
 import type { BackendFactory } from '../test/support/backends.ts';
 import { FaultPlan, prng, sleep, type FaultRates } from './faults.ts';
 import type { History } from './checker.ts';
+import { GROUP, emptyGroupHistory, runMember } from './group-workload.ts';
 
 export interface RunConfig {
   readonly seed: number;
@@ -24,6 +26,8 @@ export interface RunConfig {
   readonly producers: number;
   /** Client SDK producers (batching, binary produce, idempotent retries) over real HTTP on loopback. */
   readonly clientProducers: number;
+  /** Member processes of one consumer group reading the topic. */
+  readonly groupMembers: number;
   readonly requestsPerProducer: number;
   readonly recordsPerRequest: number;
   readonly readersPerPartition: number;
@@ -69,7 +73,11 @@ export async function runOnce(config: RunConfig, backendFactory: BackendFactory)
     });
     await new ApiKeys(backend.metadata).ensure(KEY, 'verify');
     await new Engine({ objects: backend.objects, metadata: backend.metadata }).topics.create(TOPIC, config.partitions, { retentionMs: -1 });
-    const app = createApp({ engine, keys: new ApiKeys(backend.metadata), logError: () => {} });
+    const groups = new Groups({
+      engine,
+      afterStep: (step) => plan.atPoint(`group.${step}`, step === 'commit-checked'),
+    });
+    const app = createApp({ engine, keys: new ApiKeys(backend.metadata), groups, logError: () => {} });
     const history: History = {
       acked: new Map(),
       attempted: new Set(),
@@ -80,6 +88,7 @@ export async function runOnce(config: RunConfig, backendFactory: BackendFactory)
       faults: plan.counts,
       maintenanceFaults: maintenancePlan.counts,
       maintenance: { passes: 0, segmentsWritten: 0, gapsClosed: 0, objectsDeleted: 0 },
+      group: emptyGroupHistory(),
     };
 
     let producing = true;
@@ -98,6 +107,19 @@ export async function runOnce(config: RunConfig, backendFactory: BackendFactory)
     const readers = Array.from({ length: config.partitions * config.readersPerPartition }, (_, i) =>
       tail(app, i % config.partitions, history, () => producing),
     );
+    let groupDone = false;
+    const groupCall = (method: string, path: string, query = '', body?: unknown) => call(app, method, path, query, body).catch(() => undefined);
+    const members = Array.from({ length: config.groupMembers }, () => runMember(groupCall, TOPIC, history.group, prng(Math.floor(random() * 2 ** 31)), () => groupDone));
+    const groupWatcher = (async () => {
+      const giveUpAt = () => (producing ? Number.POSITIVE_INFINITY : stoppedAt + 30_000);
+      let stoppedAt = 0;
+      while (!groupDone) {
+        await sleep(100);
+        if (producing) continue;
+        stoppedAt ||= Date.now();
+        groupDone = Date.now() > giveUpAt() || (await caughtUp(groupCall));
+      }
+    })();
     const server = createNodeServer(app);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -111,7 +133,7 @@ export async function runOnce(config: RunConfig, backendFactory: BackendFactory)
       server.close();
     }
     producing = false;
-    await Promise.all([maintenance, ...readers]);
+    await Promise.all([maintenance, ...readers, groupWatcher, ...members]);
 
     // Heal, let dead writers' reservations age, close their gaps, then read everything back.
     plan.heal();
@@ -120,6 +142,11 @@ export async function runOnce(config: RunConfig, backendFactory: BackendFactory)
     for (let partition = 0; partition < config.partitions; partition++) await engine.repairPartition(TOPIC, partition);
     await engine.maintain();
     const { id } = await engine.topics.get(TOPIC);
+    if (config.groupMembers > 0) {
+      for (const offset of (await groups.describe(GROUP)).offsets) {
+        if (offset.committedOffset !== null) history.group.finalCommitted.set(offset.partition, offset.committedOffset);
+      }
+    }
     for (let partition = 0; partition < config.partitions; partition++) {
       history.final.set(partition, await readEverything(engine, partition));
       const entries = await backend.metadata.query(partitionPk(id, partition), { gte: 'e#', lt: 'e#~' });
@@ -200,6 +227,14 @@ async function produceWithClient(endpoint: string, producer: number, config: Run
 }
 
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+
+/** Every partition's committed offset has reached its end offset. */
+async function caughtUp(call: (method: string, path: string) => Promise<HttpResponse | undefined>): Promise<boolean> {
+  const response = await call('GET', `/v1/groups/${GROUP}`);
+  if (response?.status !== 200) return false;
+  const { offsets } = JSON.parse(String(response.body)) as { offsets: Array<{ committedOffset: string | null; endOffset: string }> };
+  return offsets.length > 0 && offsets.every((o) => o.committedOffset !== null && BigInt(o.committedOffset) >= BigInt(o.endOffset));
+}
 
 /** A reader tailing one partition from 0: offsets must come strictly increasing. */
 async function tail(app: HttpHandler, partition: number, history: History, running: () => boolean): Promise<void> {

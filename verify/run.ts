@@ -8,8 +8,8 @@ import { runOnce, type RunConfig } from './harness.ts';
 
 const BACKENDS: Record<string, BackendFactory> = { memory: memoryBackend, local: localBackend, aws: awsEmulatorBackend };
 
-const SHORT = { producers: 4, clientProducers: 2, requestsPerProducer: 25, recordsPerRequest: 4 };
-const LONG = { producers: 8, clientProducers: 4, requestsPerProducer: 280, recordsPerRequest: 8 };
+const SHORT = { producers: 4, clientProducers: 2, groupMembers: 3, requestsPerProducer: 25, recordsPerRequest: 4 };
+const LONG = { producers: 8, clientProducers: 4, groupMembers: 4, requestsPerProducer: 280, recordsPerRequest: 8 };
 
 function argument(name: string): string | undefined {
   const i = process.argv.indexOf(name);
@@ -22,7 +22,12 @@ async function main(): Promise<void> {
   const seeds = argument('--seed') ? [firstSeed] : long ? [1, 2, 3, 4] : [1, 2];
   const backends = argument('--backend') ? [argument('--backend')!] : ['memory', 'local', 'aws'];
   const size = long ? LONG : SHORT;
-  const total: Verdict = { acked: 0, lost: 0, duplicated: 0, inconsistent: 0, gaps: 0, orderViolations: 0, fencedCommitsAccepted: 0, faults: 0, faultsByKind: { definite: 0, ambiguous: 0, throttle: 0, latency: 0, crash: 0, zombie: 0 }, examples: [] };
+  const total: Verdict = {
+    acked: 0, lost: 0, duplicated: 0, inconsistent: 0, gaps: 0, orderViolations: 0, fencedCommitsAccepted: 0, faults: 0,
+    faultsByKind: { definite: 0, ambiguous: 0, throttle: 0, latency: 0, crash: 0, zombie: 0 },
+    group: { commitsAccepted: 0, fencedCommitsAccepted: 0, twoOwners: 0, skipsOrRewinds: 0, unprocessedBelowCommit: 0 },
+    examples: [],
+  };
   for (const backend of backends) {
     for (const seed of seeds) {
       const config: RunConfig = { seed, partitions: 4, readersPerPartition: 1, faults: { storage: 0.04, points: 0.05, zombieMs: 400 }, ...size };
@@ -31,6 +36,7 @@ async function main(): Promise<void> {
       const verdict = check(history);
       console.error(`  ${backend} seed ${seed}: ${summaryLine(verdict)} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
       console.error(`    faults ${JSON.stringify(verdict.faultsByKind)}; maintenance ${JSON.stringify(history.maintenance)}`);
+      console.error(`    group ${JSON.stringify(verdict.group)}; member actions ${JSON.stringify(history.group.actions)}, ${history.group.joins.length} joins`);
       for (const example of verdict.examples) console.error(`    ${example}`);
       for (const key of ['acked', 'lost', 'duplicated', 'inconsistent', 'gaps', 'orderViolations', 'fencedCommitsAccepted', 'faults'] as const) total[key] += verdict[key];
     }

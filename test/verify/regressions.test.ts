@@ -12,7 +12,7 @@ import { runOnce } from '../../verify/harness.ts';
 for (const seed of [2]) {
   it(`verify seed ${seed} on memory: no anomalies`, async () => {
     const history = await runOnce(
-      { seed, partitions: 4, producers: 4, clientProducers: 2, requestsPerProducer: 25, recordsPerRequest: 4, readersPerPartition: 1, faults: { storage: 0.04, points: 0.05, zombieMs: 400 } },
+      { seed, partitions: 4, producers: 4, clientProducers: 2, groupMembers: 3, requestsPerProducer: 25, recordsPerRequest: 4, readersPerPartition: 1, faults: { storage: 0.04, points: 0.05, zombieMs: 400 } },
       memoryBackend,
     );
     const verdict = check(history);

@@ -1,0 +1,58 @@
+/** The history checker finds each kind of anomaly in a synthetic history, and none in a clean one. */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { check, type History } from '../../verify/checker.ts';
+import { emptyGroupHistory } from '../../verify/group-workload.ts';
+
+function clean(): History {
+  const final = new Map([[0, new Map<bigint, string[]>([[0n, ['a']], [1n, ['b']], [3n, ['c']]])]]);
+  return {
+    acked: new Map([['a', { partition: 0, offset: 0n }], ['b', { partition: 0, offset: 1n }], ['c', { partition: 0, offset: 3n }]]),
+    attempted: new Set(['a', 'b', 'c', 'd']),
+    observations: [{ partition: 0, offset: 1n, value: 'b' }],
+    orderViolations: [],
+    final,
+    aborted: new Map([[0, [[2n, 3n] as const]]]),
+    faults: { definite: 1, ambiguous: 0, throttle: 0, latency: 0, crash: 0, zombie: 0 },
+    maintenanceFaults: { definite: 0, ambiguous: 0, throttle: 0, latency: 0, crash: 1, zombie: 0 },
+    maintenance: { passes: 0, segmentsWritten: 0, gapsClosed: 0, objectsDeleted: 0 },
+    group: emptyGroupHistory(),
+  };
+}
+
+describe('history checker', () => {
+  it('passes a clean history (an aborted range explains its gap) and counts faults', () => {
+    const v = check(clean());
+    assert.deepEqual([v.acked, v.lost, v.duplicated, v.inconsistent, v.gaps, v.orderViolations, v.fencedCommitsAccepted, v.faults], [3, 0, 0, 0, 0, 0, 0, 2]);
+  });
+
+  it('finds lost, duplicated, inconsistent values and unexplained gaps', () => {
+    const h = clean();
+    h.acked.set('d', { partition: 0, offset: 4n }); // acknowledged, never in the log
+    h.final.get(0)!.set(5n, ['a']); // a duplicate of a, and 4 is an unexplained gap
+    h.final.get(0)!.set(6n, ['x', 'y']); // two values at one offset, neither sent
+    const v = check(h);
+    assert.equal(v.lost, 1);
+    assert.equal(v.duplicated, 1);
+    assert.equal(v.gaps, 1);
+    assert.ok(v.inconsistent >= 3);
+  });
+
+  it('counts reads out of order, double owners, fenced commits, skips and unprocessed committed records', () => {
+    const h = clean();
+    h.orderViolations.push({ partition: 0, expectedAtLeast: 3n, got: 1n });
+    h.group.joins.push({ memberId: 'm1', generation: 2, owned: new Set([0]) }, { memberId: 'm2', generation: 2, owned: new Set([0]) });
+    h.group.commits.push({ memberId: 'm3', generation: 2, partition: 0, offset: 1n, accepted: true, sentAt: 10, leaseConfirmedAt: 5 }); // not its partition
+    h.group.commits.push({ memberId: 'm1', generation: 2, partition: 0, offset: 1n, accepted: true, sentAt: 5000, leaseConfirmedAt: 5 }); // lease expired
+    h.group.commits.push({ memberId: 'm1', generation: 2, partition: 0, offset: 1n, accepted: false, sentAt: 5000, leaseConfirmedAt: 5 }); // refused: fine
+    h.group.runs.push({ memberId: 'm1', generation: 2, partition: 0, start: 0n, offsets: [0n, 3n] }); // skipped 1
+    h.group.finalCommitted.set(0, 4n); // 1 and 3... 1 was never processed
+    const v = check(h);
+    assert.equal(v.group.twoOwners, 1);
+    assert.equal(v.group.fencedCommitsAccepted, 2);
+    assert.equal(v.group.skipsOrRewinds, 1);
+    assert.equal(v.group.unprocessedBelowCommit, 2, 'offsets 1 and 3 (the skip stopped the run)');
+    assert.equal(v.fencedCommitsAccepted, 3);
+    assert.equal(v.orderViolations, 1 + 1 + 2);
+  });
+});

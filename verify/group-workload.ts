@@ -1,0 +1,183 @@
+/**
+ * The consumer-group side of a verification run: members of one group join, consume their
+ * partitions, commit, heartbeat and rejoin through the HTTP application, and now and then leave,
+ * crash (vanish without leaving) or pause past their session timeout and then try to commit. Every
+ * join answer, commit attempt and processed record is recorded for the checker.
+ */
+import type { HttpHandler, HttpResponse } from '../lib/http/types.ts';
+import { sleep } from './faults.ts';
+
+export const GROUP = 'verify-group';
+export const SESSION_TIMEOUT_MS = 1000;
+
+export interface JoinRecord {
+  readonly memberId: string;
+  readonly generation: number;
+  /** Partitions this member owns in this generation (assigned and revoking). */
+  readonly owned: ReadonlySet<number>;
+}
+
+export interface CommitRecord {
+  readonly memberId: string;
+  readonly generation: number;
+  readonly partition: number;
+  readonly offset: bigint;
+  readonly accepted: boolean;
+  /** When the commit was sent, and when the member last had its lease confirmed (answer received). */
+  readonly sentAt: number;
+  readonly leaseConfirmedAt: number;
+}
+
+/** One member's reading of one partition from one join: the offsets it processed, in order. */
+export interface ReadRun {
+  readonly memberId: string;
+  readonly generation: number;
+  readonly partition: number;
+  readonly start: bigint;
+  readonly offsets: bigint[];
+}
+
+export interface GroupHistory {
+  readonly joins: JoinRecord[];
+  readonly commits: CommitRecord[];
+  readonly runs: ReadRun[];
+  /** The group's committed offsets at the end, by partition. */
+  readonly finalCommitted: Map<number, bigint>;
+  readonly actions: { leaves: number; crashes: number; pauses: number; rejoins: number };
+}
+
+export function emptyGroupHistory(): GroupHistory {
+  return { joins: [], commits: [], runs: [], finalCommitted: new Map(), actions: { leaves: 0, crashes: 0, pauses: 0, rejoins: 0 } };
+}
+
+type Call = (method: string, path: string, query?: string, body?: unknown) => Promise<HttpResponse | undefined>;
+
+interface Session {
+  memberId: string;
+  generation: number;
+  assigned: number[];
+  revoking: number[];
+  runs: Map<number, ReadRun>;
+  position: Map<number, bigint>;
+  leaseConfirmedAt: number;
+}
+
+function bodyOf(response: HttpResponse): any {
+  return JSON.parse(String(response.body));
+}
+
+/**
+ * One member process: runs sessions (join → consume/commit/heartbeat) until `done()` says the group
+ * has caught up; random leave, crash and pause actions end a session early.
+ */
+export async function runMember(call: Call, topic: string, history: GroupHistory, random: () => number, done: () => boolean): Promise<void> {
+  let memberId: string | undefined;
+  while (!done()) {
+    const session = await join(call, topic, history, memberId);
+    if (!session) continue;
+    memberId = session.memberId;
+    const ended = await consume(call, topic, session, history, random, done);
+    if (ended === 'crash') memberId = undefined; // a restarted process comes back as a new member
+    if (ended === 'leave') {
+      await call('DELETE', `/v1/groups/${GROUP}/members/${session.memberId}`);
+      memberId = undefined;
+    }
+  }
+  if (memberId) await call('DELETE', `/v1/groups/${GROUP}/members/${memberId}`);
+}
+
+async function join(call: Call, topic: string, history: GroupHistory, memberId: string | undefined): Promise<Session | undefined> {
+  const response = await call('POST', `/v1/groups/${GROUP}/members`, '', { topics: [topic], sessionTimeoutMs: SESSION_TIMEOUT_MS, ...(memberId ? { memberId } : {}) });
+  if (response?.status !== 200) {
+    await sleep(10);
+    return undefined;
+  }
+  const answer = bodyOf(response) as {
+    memberId: string;
+    generation: number;
+    assignments: Array<{ partition: number; committedOffset: string | null }>;
+    revoking: Array<{ partition: number }>;
+  };
+  if (memberId) history.actions.rejoins++;
+  const session: Session = {
+    memberId: answer.memberId,
+    generation: answer.generation,
+    assigned: answer.assignments.map((a) => a.partition),
+    revoking: answer.revoking.map((r) => r.partition),
+    runs: new Map(),
+    position: new Map(),
+    leaseConfirmedAt: Date.now(),
+  };
+  history.joins.push({ memberId: session.memberId, generation: session.generation, owned: new Set([...session.assigned, ...session.revoking]) });
+  for (const a of answer.assignments) {
+    const start = a.committedOffset === null ? 0n : BigInt(a.committedOffset);
+    session.position.set(a.partition, start);
+    const run: ReadRun = { memberId: session.memberId, generation: session.generation, partition: a.partition, start, offsets: [] };
+    session.runs.set(a.partition, run);
+    history.runs.push(run);
+  }
+  return session;
+}
+
+async function consume(
+  call: Call,
+  topic: string,
+  session: Session,
+  history: GroupHistory,
+  random: () => number,
+  done: () => boolean,
+): Promise<'rejoin' | 'crash' | 'leave' | 'done'> {
+  for (let round = 0; !done(); round++) {
+    const action = random();
+    if (action < 0.01) {
+      history.actions.crashes++;
+      return 'crash';
+    }
+    if (action < 0.02) {
+      history.actions.leaves++;
+      return 'leave';
+    }
+    if (action < 0.03) {
+      // A zombie: it sleeps past its session, then commits as if nothing happened. Must be refused.
+      history.actions.pauses++;
+      await sleep(SESSION_TIMEOUT_MS * 1.5);
+      await commit(call, topic, session, history);
+      return 'crash';
+    }
+    for (const partition of session.assigned) {
+      const from = session.position.get(partition)!;
+      const response = await call('GET', `/v1/topics/${topic}/partitions/${partition}/records`, `offset=${from}&maxBytes=2048&maxWaitMs=0`);
+      if (response?.status !== 200) continue;
+      const body = bodyOf(response) as { records: Array<{ offset: string }>; nextOffset: string };
+      const run = session.runs.get(partition)!;
+      for (const record of body.records) run.offsets.push(BigInt(record.offset));
+      const next = BigInt(body.nextOffset);
+      if (next > from) session.position.set(partition, next);
+    }
+    const committed = await commit(call, topic, session, history);
+    if (committed === 'fenced') return 'rejoin';
+    if (session.revoking.length > 0) return 'rejoin'; // committed what is moving away: rejoin to release it
+    const heartbeat = await call('POST', `/v1/groups/${GROUP}/members/${session.memberId}/heartbeat`, '', { generation: session.generation });
+    if (heartbeat?.status === 404) return 'crash';
+    if (heartbeat?.status === 200) {
+      session.leaseConfirmedAt = Date.now();
+      if ((bodyOf(heartbeat) as { rebalance: boolean }).rebalance) return 'rejoin';
+    }
+    if (round % 4 === 3) await sleep(20);
+  }
+  return 'done';
+}
+
+async function commit(call: Call, topic: string, session: Session, history: GroupHistory): Promise<'ok' | 'fenced' | 'failed'> {
+  const offsets = [...session.position].map(([partition, offset]) => ({ topic, partition, offset: offset.toString() }));
+  if (offsets.length === 0) return 'ok';
+  const sentAt = Date.now();
+  const response = await call('POST', `/v1/groups/${GROUP}/offsets`, '', { memberId: session.memberId, generation: session.generation, offsets });
+  const accepted = response?.status === 200;
+  // An unanswered commit may have landed: record it as accepted only when the answer says so.
+  for (const [partition, offset] of session.position) {
+    history.commits.push({ memberId: session.memberId, generation: session.generation, partition, offset, accepted, sentAt, leaseConfirmedAt: session.leaseConfirmedAt });
+  }
+  if (accepted) return 'ok';
+  return response && (response.status === 409 || response.status === 404) ? 'fenced' : 'failed';
+}
