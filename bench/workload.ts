@@ -8,7 +8,8 @@
  */
 import { BATCH_HEADER_SIZE, assembleRecordBatch, batchMeta, encodeRecordsSection, type ProducerRecord } from '../lib/protocol/record-batch.ts';
 import { compress } from '../lib/protocol/compression.ts';
-import { encodeSluiceBatches } from '../lib/http/sluice-batches.ts';
+import { frameSections as encodeSluiceBatches } from '../lib/client/protocol/produce-request.ts';
+import { seededRandom } from '../test/support/random.ts';
 
 export const KIB = 1024;
 export const MIB = 1024 * KIB;
@@ -36,17 +37,6 @@ const LANGUAGES = ['en-US', 'de-DE', 'fr-FR', 'ja-JP', 'pt-BR'];
 const EPOCH_MS = 1_764_000_000_000;
 const TOKEN_BYTES = 150;
 
-/** mulberry32: tiny, fast, good enough for test data. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 class EventSource {
   readonly #random: () => number;

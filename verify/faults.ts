@@ -5,6 +5,7 @@
  * produce and compaction paths (engine hooks). `heal()` turns everything off for the final catch-up.
  */
 import { ThrottledError, UnavailableError } from '../lib/errors.ts';
+import { seededRandom } from '../test/support/random.ts';
 import type { ByteRange, Condition, Item, MetadataStore, ObjectStore, QueryOptions, UpdateChanges, UpdateOptions } from '../lib/storage/ports.ts';
 
 export const FAULT_KINDS = ['definite', 'ambiguous', 'throttle', 'latency', 'crash', 'zombie'] as const;
@@ -18,17 +19,7 @@ export class InjectedCrash extends Error {
   }
 }
 
-/** mulberry32: small, fast, good enough for schedules. */
-export function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom as prng } from '../test/support/random.ts';
 
 export interface FaultRates {
   /** Probability that a storage call gets a fault. */
@@ -46,7 +37,7 @@ export class FaultPlan {
   #healed = false;
 
   constructor(seed: number, rates: FaultRates) {
-    this.#random = prng(seed);
+    this.#random = seededRandom(seed);
     this.#rates = rates;
   }
 

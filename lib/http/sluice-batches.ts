@@ -11,7 +11,8 @@
  *                                          recordCount - 1, codec none, gzip or zstd, not transactional
  *                                          or control
  *
- * A partition appears at most once. The response is JSON:
+ * A partition appears at most once (the SDK's encoder: frameSections in lib/client/protocol/produce-request.ts).
+ * The response is JSON:
  *   {"partitions": [{"partition": 0, "baseOffset": "17", "recordCount": 3}, ...]}
  */
 import { SluiceError } from '../errors.ts';
@@ -52,25 +53,6 @@ export function parseSluiceBatches(body: Uint8Array): PartitionAppend[] {
   }
   if (appends.length === 0) throw invalid('empty body');
   return appends;
-}
-
-/** Frames batches for a produce request (used by the SDK and tests). */
-export function encodeSluiceBatches(sections: ReadonlyArray<{ partition: number; batches: readonly Uint8Array[] }>): Uint8Array {
-  const total = sections.reduce((sum, s) => sum + 8 + s.batches.reduce((n, b) => n + b.length, 0), 0);
-  const out = new Uint8Array(total);
-  const view = new DataView(out.buffer);
-  let position = 0;
-  for (const section of sections) {
-    const length = section.batches.reduce((n, b) => n + b.length, 0);
-    view.setInt32(position, section.partition);
-    view.setInt32(position + 4, length);
-    position += 8;
-    for (const batch of section.batches) {
-      out.set(batch, position);
-      position += batch.length;
-    }
-  }
-  return out;
 }
 
 function invalid(message: string, cause?: unknown): SluiceError {

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { ApiKeys } from '../../lib/auth/api-keys.ts';
 import { ACCESS, type AccessName, type FunctionAccess } from '../../lib/cdk/access.ts';
 import { createApp, ROUTE_GROUPS } from '../../lib/http/app.ts';
-import { encodeSluiceBatches } from '../../lib/http/sluice-batches.ts';
+import { frameSections as encodeSluiceBatches } from '../../lib/client/protocol/produce-request.ts';
 import { API_FUNCTIONS, type ApiFunctionName } from '../../lib/lambda/functions.ts';
 import { handleBootstrapKeyEvent } from '../../lib/lambda/bootstrap-key.ts';
 import { lambdaHttpHandler, type HttpEventV2, type HttpResultV2 } from '../../lib/lambda/http-adapter.ts';

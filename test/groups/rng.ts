@@ -1,15 +1,14 @@
-/** A small seeded PRNG (mulberry32), so randomized tests replay exactly from their seed. */
+import { seededRandom } from '../support/random.ts';
+
+/** Seeded choices, so randomized tests replay exactly from their seed. */
 export class Rng {
-  #state: number;
+  readonly #random: () => number;
   constructor(seed: number) {
-    this.#state = seed >>> 0;
+    this.#random = seededRandom(seed);
   }
   /** [0, 1) */
   next(): number {
-    let t = (this.#state = (this.#state + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    return this.#random();
   }
   /** Integer in [min, max]. */
   int(min: number, max: number): number {

@@ -1,17 +1,8 @@
 /** Shared helpers for the protocol tests. */
 import { readFileSync } from 'node:fs';
 
-/** Deterministic PRNG (mulberry32) returning uint32s, so failures are reproducible. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  };
-}
+/** Deterministic PRNG returning uint32s, so failures are reproducible. */
+export { mulberry32 as prng } from '../support/random.ts';
 
 export function randomBytes(rand: () => number, length: number): Uint8Array {
   const out = new Uint8Array(length);

@@ -21,17 +21,9 @@ export interface ChaosProxy {
   close(): Promise<void>;
 }
 
-/** Seeded PRNG (mulberry32) in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../../support/random.ts';
+
+export { seededRandom };
 
 /** Fails each request at the given rates, chosen by a seeded PRNG. */
 export function randomFaults(rates: Partial<Record<Exclude<ChaosAction, 'pass'>, number>>, seed = 7): (req: IncomingMessage) => ChaosAction {
