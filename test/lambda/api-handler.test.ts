@@ -4,9 +4,7 @@
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startDynalite, startS3rver, type DynaliteHandle, type S3rverHandle } from '../support/emulators.ts';
-import { ApiKeys } from '../../lib/auth/api-keys.ts';
-import { DynamoDbMetadataStore } from '../../lib/storage/dynamodb-metadata-store.ts';
+import { startLambdaEnvironment } from '../support/lambda-env.ts';
 import { encodeRecordBatch, iterateBatches } from '../../lib/protocol/record-batch.ts';
 import type { HttpEventV2, HttpResultV2 } from '../../lib/lambda/http-adapter.ts';
 
@@ -25,28 +23,15 @@ function event(method: string, path: string, options: { query?: string; body?: s
 }
 
 describe('Lambda API handler on S3 + DynamoDB (emulated)', () => {
-  let s3: S3rverHandle;
-  let dynamo: DynaliteHandle;
+  let environment: { stop(): Promise<void> };
   let handler: (event: HttpEventV2) => Promise<HttpResultV2>;
 
   before(async () => {
-    [s3, dynamo] = await Promise.all([startS3rver(), startDynalite()]);
-    Object.assign(process.env, {
-      SLUICE_BUCKET: s3.bucket,
-      SLUICE_TABLE: dynamo.tableName,
-      SLUICE_S3_ENDPOINT: s3.endpoint,
-      SLUICE_DYNAMODB_ENDPOINT: dynamo.endpoint,
-      AWS_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: 'S3RVER',
-      AWS_SECRET_ACCESS_KEY: 'S3RVER',
-      // EMF lines on stdout would bury the test report (test/lambda/observability.test.ts covers them).
-      POWERTOOLS_METRICS_DISABLED: 'true',
-    });
-    await new ApiKeys(new DynamoDbMetadataStore({ client: dynamo.client, tableName: dynamo.tableName })).ensure(KEY, 'bootstrap');
+    environment = await startLambdaEnvironment(KEY);
     ({ handler } = await import('../../lambdas/api.ts'));
   });
   after(async () => {
-    await Promise.all([s3.stop(), dynamo.stop()]);
+    await environment.stop();
   });
 
   it('serves topics, JSON produce and fetch', async () => {
@@ -95,9 +80,8 @@ describe('Lambda API handler on S3 + DynamoDB (emulated)', () => {
 
 describe('Lambda maintenance handler on S3 + DynamoDB (emulated)', () => {
   it('runs a pass and reports what it did', async () => {
-    const [s3, dynamo] = await Promise.all([startS3rver(), startDynalite()]);
+    const environment = await startLambdaEnvironment(KEY);
     try {
-      Object.assign(process.env, { SLUICE_BUCKET: s3.bucket, SLUICE_TABLE: dynamo.tableName, SLUICE_S3_ENDPOINT: s3.endpoint, SLUICE_DYNAMODB_ENDPOINT: dynamo.endpoint });
       const { handler } = await import('../../lambdas/maintenance.ts');
       const report = await handler();
       assert.equal(report.topics, 0);
@@ -106,7 +90,7 @@ describe('Lambda maintenance handler on S3 + DynamoDB (emulated)', () => {
       const anonymous = await handler({ rawPath: '/v1/admin/maintenance', headers: {}, requestContext: { http: { method: 'POST' } } });
       assert.equal(anonymous.statusCode, 401);
     } finally {
-      await Promise.all([s3.stop(), dynamo.stop()]);
+      await environment.stop();
     }
   });
 });

@@ -4,9 +4,7 @@
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startDynalite, startS3rver, type DynaliteHandle, type S3rverHandle } from '../support/emulators.ts';
-import { ApiKeys } from '../../lib/auth/api-keys.ts';
-import { DynamoDbMetadataStore } from '../../lib/storage/dynamodb-metadata-store.ts';
+import { startLambdaEnvironment } from '../support/lambda-env.ts';
 import type { HttpEventV2, HttpResultV2 } from '../../lib/lambda/http-adapter.ts';
 
 const KEY = 'lambda-groups-admin-key-0123456789';
@@ -21,8 +19,7 @@ function event(method: string, path: string, body?: unknown): HttpEventV2 {
 }
 
 describe('consumer groups through the Lambda API handler on DynamoDB (emulated)', () => {
-  let s3: S3rverHandle;
-  let dynamo: DynaliteHandle;
+  let environment: { stop(): Promise<void> };
   let handler: (event: HttpEventV2) => Promise<HttpResultV2>;
   const call = async (method: string, path: string, body?: unknown) => {
     const res = await handler(event(method, path, body));
@@ -30,21 +27,11 @@ describe('consumer groups through the Lambda API handler on DynamoDB (emulated)'
   };
 
   before(async () => {
-    [s3, dynamo] = await Promise.all([startS3rver(), startDynalite()]);
-    Object.assign(process.env, {
-      SLUICE_BUCKET: s3.bucket,
-      SLUICE_TABLE: dynamo.tableName,
-      SLUICE_S3_ENDPOINT: s3.endpoint,
-      SLUICE_DYNAMODB_ENDPOINT: dynamo.endpoint,
-      AWS_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: 'S3RVER',
-      AWS_SECRET_ACCESS_KEY: 'S3RVER',
-    });
-    await new ApiKeys(new DynamoDbMetadataStore({ client: dynamo.client, tableName: dynamo.tableName })).ensure(KEY, 'bootstrap');
+    environment = await startLambdaEnvironment(KEY);
     ({ handler } = await import('../../lambdas/api.ts'));
   });
   after(async () => {
-    await Promise.all([s3.stop(), dynamo.stop()]);
+    await environment.stop();
   });
 
   it('joins, heartbeats, commits, describes and leaves', async () => {
