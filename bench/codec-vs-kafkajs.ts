@@ -9,17 +9,11 @@
  * header bytes (Buffers), and both produce byte-identical batches (test/protocol/kafkajs-interop).
  * Rounds alternate between the two so both see the same neighbours; each side keeps its best round.
  */
-import { createRequire } from 'node:module';
 import { decodeRecordBatch, encodeRecordBatch, type ProducerRecord } from '../lib/protocol/record-batch.ts';
 import { eventRecords } from './workload.ts';
+import { kafkajsDecode, kafkajsEncode } from '../test/support/kafkajs.ts';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
-const require = createRequire(import.meta.url);
-const { RecordBatch } = require('kafkajs/src/protocol/recordBatch/v0') as { RecordBatch: (args: any) => Promise<{ buffer: Buffer }> };
-const KafkajsRecord = require('kafkajs/src/protocol/recordBatch/record/v0') as (args: any) => any;
-const decodeKafkajsBatch = require('kafkajs/src/protocol/recordBatch/v0/decoder') as (decoder: any) => Promise<any>;
-const Decoder = require('kafkajs/src/protocol/decoder') as new (buffer: Buffer) => any;
-const Long = require('kafkajs/src/utils/long') as { fromValue(v: unknown): any };
 
 export interface CodecSettings {
   /** Records per batch. */
@@ -60,32 +54,6 @@ function smallRecords(count: number): ProducerRecord[] {
   }));
 }
 
-async function kafkajsEncode(records: readonly ProducerRecord[]): Promise<Buffer> {
-  const first = records[0].timestamp;
-  let max = first;
-  for (const r of records) if (r.timestamp > max) max = r.timestamp;
-  const batch = await RecordBatch({
-    compression: 0,
-    firstTimestamp: first,
-    maxTimestamp: max,
-    lastOffsetDelta: records.length - 1,
-    partitionLeaderEpoch: -1,
-    producerId: Long.fromValue(-1),
-    producerEpoch: -1,
-    firstSequence: -1,
-    records: records.map((r, i) =>
-      KafkajsRecord({
-        offsetDelta: i,
-        timestampDelta: r.timestamp - first,
-        key: r.key,
-        value: r.value,
-        headers: Object.fromEntries((r.headers ?? []).map((h) => [h.key, h.value])),
-      }),
-    ),
-  });
-  return batch.buffer;
-}
-
 /** Calls work until roundMs have passed; returns operations per second. */
 async function round(work: () => unknown, roundMs: number): Promise<number> {
   let operations = 0;
@@ -124,7 +92,7 @@ async function measureCase(name: string, description: string, records: ProducerR
   );
   const decode = await compare(
     () => (sink += decodeRecordBatch(batch).records.length),
-    async () => (sink += (await decodeKafkajsBatch(new Decoder(batch))).records.length),
+    async () => (sink += (await kafkajsDecode(batch)).records.length),
     settings,
   );
   if (sink === 0) throw new Error('unreachable');

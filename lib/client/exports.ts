@@ -7,7 +7,7 @@ export {
   type AssignmentHandler,
   type AssignmentSource,
 } from './consumer/assignment.ts';
-export { GroupAssignment, GROUP_DEFAULTS, type GroupOptions, type RebalanceListener } from './consumer/group.ts';
+export { GroupAssignment, GROUP_DEFAULTS, type GroupMembershipOptions, type GroupOptions, type RebalanceListener } from './consumer/group.ts';
 export {
   Consumer,
   CONSUMER_DEFAULTS,

@@ -51,13 +51,7 @@ async function throughStream(stream: CompressionStream | DecompressionStream, da
   }
   await written;
   if (chunks.length === 1) return chunks[0];
-  const out = new Uint8Array(total);
-  let position = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, position);
-    position += chunk.length;
-  }
-  return out;
+  return concat(chunks, total);
 }
 
 function zstdWithFzstd(data: Uint8Array, maxOutputLength: number | undefined): Uint8Array {
@@ -70,13 +64,7 @@ function zstdWithFzstd(data: Uint8Array, maxOutputLength: number | undefined): U
     chunks.push(chunk);
   });
   stream.push(data, true);
-  const out = new Uint8Array(total);
-  let position = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, position);
-    position += chunk.length;
-  }
-  return out;
+  return concat(chunks, total);
 }
 
 function unsupported(codec: Codec, what: string): UnsupportedCodecError {
@@ -122,3 +110,13 @@ export function createWebCompressor(): Compressor {
 }
 
 export const webCompressor: Compressor = createWebCompressor();
+
+function concat(chunks: readonly Uint8Array[], total: number): Uint8Array {
+  const out = new Uint8Array(total);
+  let position = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, position);
+    position += chunk.length;
+  }
+  return out;
+}

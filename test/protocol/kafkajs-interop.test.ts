@@ -3,19 +3,13 @@
  * an independent implementation: their bytes -> our decoder, our bytes -> their decoder.
  */
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
 import { describe, it } from 'node:test';
 import { decodeRecordBatch, encodeRecordBatch, verifyBatch } from '../../lib/protocol/record-batch.ts';
 import type { ProducerRecord, RecordHeader } from '../../lib/protocol/record-batch.ts';
 import { firstDifference, prng, randomBytes, utf8 } from './helpers.ts';
+import { Long, kafkajsDecode, kafkajsEncode } from '../support/kafkajs.ts';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
-const require = createRequire(import.meta.url);
-const { RecordBatch } = require('kafkajs/src/protocol/recordBatch/v0') as { RecordBatch: (args: any) => Promise<any> };
-const Record = require('kafkajs/src/protocol/recordBatch/record/v0') as (args: any) => any;
-const decodeKafkajsBatch = require('kafkajs/src/protocol/recordBatch/v0/decoder') as (decoder: any) => Promise<any>;
-const Decoder = require('kafkajs/src/protocol/decoder') as new (buffer: Buffer) => any;
-const Long = require('kafkajs/src/utils/long') as { fromValue(v: unknown): any };
 
 const T0 = 1_700_000_000_000;
 
@@ -41,32 +35,6 @@ function makeRecords(count: number, seed: number): ProducerRecord[] {
   return records;
 }
 
-async function kafkajsEncode(records: ProducerRecord[], compression: 0 | 1, options: Record<string, unknown> = {}): Promise<Buffer> {
-  const first = records[0].timestamp;
-  const max = Math.max(...records.map((r) => r.timestamp));
-  const batch = await RecordBatch({
-    compression,
-    firstTimestamp: first,
-    maxTimestamp: max,
-    lastOffsetDelta: records.length - 1,
-    partitionLeaderEpoch: -1,
-    producerId: Long.fromValue(-1),
-    producerEpoch: -1,
-    firstSequence: -1,
-    ...options,
-    records: records.map((r, i) =>
-      Record({
-        offsetDelta: i,
-        timestampDelta: r.timestamp - first,
-        key: r.key === null ? null : Buffer.from(r.key),
-        value: r.value === null ? null : Buffer.from(r.value),
-        headers: Object.fromEntries((r.headers ?? []).map((h) => [h.key, Buffer.from(h.value!)])),
-      }),
-    ),
-  });
-  return batch.buffer as Buffer;
-}
-
 function checkOurDecode(bytes: Uint8Array, records: ProducerRecord[], baseOffset: bigint): void {
   const { header, records: decoded } = decodeRecordBatch(bytes, 0, { verify: true });
   assert.equal(header.recordCount, records.length);
@@ -84,7 +52,7 @@ function checkOurDecode(bytes: Uint8Array, records: ProducerRecord[], baseOffset
 }
 
 async function checkKafkajsDecode(bytes: Uint8Array, records: ProducerRecord[], baseOffset: bigint): Promise<void> {
-  const batch = await decodeKafkajsBatch(new Decoder(Buffer.from(bytes)));
+  const batch = await kafkajsDecode(bytes);
   assert.equal(batch.firstOffset, String(baseOffset));
   assert.equal(batch.records.length, records.length);
   for (let i = 0; i < records.length; i++) {
@@ -150,7 +118,7 @@ describe('KafkaJS interop', () => {
 
   it('KafkaJS decodes our null header values as null', async () => {
     const ours = encodeRecordBatch([{ key: null, value: utf8('v'), headers: [{ key: 'h', value: null }], timestamp: T0 }]);
-    const batch = await decodeKafkajsBatch(new Decoder(Buffer.from(ours)));
+    const batch = await kafkajsDecode(ours);
     assert.deepEqual(batch.records[0].headers, { h: null });
   });
 });

@@ -26,28 +26,16 @@ import { backoffMs, retryPolicy, withRetry, type RetryOptions, type RetryPolicy 
 import { Semaphore, Signal } from '../util/async.ts';
 import type { KafkaMessage, ReceivedHeaders, TopicPartition, TopicPartitionOffset } from '../types.ts';
 import { partitionKey, StaticAssignment, type AssignedPartition, type AssignmentSource } from './assignment.ts';
-import { GroupAssignment, type RebalanceListener } from './group.ts';
-import type { AssignmentStrategy } from '../protocol/api.ts';
+import { GroupAssignment, type GroupMembershipOptions } from './group.ts';
 import { PartitionReader, type Chunk, type ReaderStats } from './reader.ts';
 
-export interface ConsumerOptions {
+/** The group fields (sessionTimeoutMs, instanceId, …) apply only with a groupId. */
+export interface ConsumerOptions extends GroupMembershipOptions {
   /**
    * Join this consumer group: the group shares the subscribed topics' partitions among its members and
    * keeps their committed offsets. Without it the consumer reads every partition and keeps its own offsets.
    */
   readonly groupId?: string;
-  /** Group: without a heartbeat for this long the member is expired and its partitions move (1000-1800000). @default 30000 */
-  readonly sessionTimeoutMs?: number;
-  /** Group: @default sessionTimeoutMs / 3 */
-  readonly heartbeatIntervalMs?: number;
-  /** Group: how long this consumer may take to commit and release partitions moving to another member. @default sessionTimeoutMs */
-  readonly rebalanceTimeoutMs?: number;
-  /** Group: static membership; a restart with the same id within the session timeout keeps the partitions (and disconnect() does not leave). */
-  readonly instanceId?: string;
-  /** Group: chosen by the group's first member. @default 'cooperative-sticky' */
-  readonly assignmentStrategy?: AssignmentStrategy;
-  /** Group: told of partitions assigned, revoked (after their last commit) and lost. */
-  readonly rebalanceListener?: RebalanceListener;
   /** Where partitions and committed offsets come from. @default the group with groupId, else new StaticAssignment(): every partition of the subscribed topics */
   readonly assignmentSource?: AssignmentSource;
   /** Largest read per partition and request, in bytes of stored (compressed) batches; at least one batch is always returned. @default 1 MiB */
@@ -238,16 +226,7 @@ export class Consumer {
       options.assignmentSource ??
       (options.groupId === undefined
         ? new StaticAssignment()
-        : new GroupAssignment(context, {
-            groupId: options.groupId,
-            sessionTimeoutMs: options.sessionTimeoutMs,
-            heartbeatIntervalMs: options.heartbeatIntervalMs,
-            rebalanceTimeoutMs: options.rebalanceTimeoutMs,
-            instanceId: options.instanceId,
-            assignmentStrategy: options.assignmentStrategy,
-            rebalanceListener: options.rebalanceListener,
-            retry: this.#retry,
-          }));
+        : new GroupAssignment(context, { ...options, groupId: options.groupId, retry: this.#retry }));
     const maxBytes = options.maxBytesPerPartition ?? CONSUMER_DEFAULTS.maxBytesPerPartition;
     const maxWaitMs = options.maxWaitMs ?? CONSUMER_DEFAULTS.maxWaitMs;
     if (!Number.isInteger(maxBytes) || maxBytes < 1) throw invalidArgument(`maxBytesPerPartition must be a positive integer, got ${maxBytes}`);

@@ -36,19 +36,24 @@ export interface RebalanceListener {
   onPartitionsLost?(partitions: TopicPartition[]): void | Promise<void>;
 }
 
-export interface GroupOptions {
-  readonly groupId: string;
+/** How a consumer takes part in its group; the consumer's options carry the same fields. */
+export interface GroupMembershipOptions {
   /** Without a heartbeat for this long the member is expired and its partitions move. Server range 1000-1800000. @default 30000 */
   readonly sessionTimeoutMs?: number;
   /** @default sessionTimeoutMs / 3 */
   readonly heartbeatIntervalMs?: number;
   /** How long this member may take to commit and release partitions moving away from it. @default sessionTimeoutMs */
   readonly rebalanceTimeoutMs?: number;
-  /** Static membership: a restart with the same instanceId within the session timeout keeps the assignment. */
+  /** Static membership: a restart with the same instanceId within the session timeout keeps the assignment (and disconnect() does not leave). */
   readonly instanceId?: string;
   /** Chosen by the group's first member; the others must ask for the same. @default 'cooperative-sticky' */
   readonly assignmentStrategy?: AssignmentStrategy;
+  /** Told of partitions assigned, revoked (after their last commit) and lost. */
   readonly rebalanceListener?: RebalanceListener;
+}
+
+export interface GroupOptions extends GroupMembershipOptions {
+  readonly groupId: string;
   readonly retry?: RetryPolicy;
 }
 
