@@ -27,12 +27,13 @@ export type ScopeAction = KeyAction;
  */
 export type ResourceRef = `{${string}}` | `body.${string}`;
 
-/** One check: the key must hold `action` (or any of them) on the named topic and group. */
-export interface ScopeCheck {
-  readonly action: ScopeAction | readonly ScopeAction[];
-  readonly topic?: ResourceRef;
-  readonly group?: ResourceRef;
-}
+/**
+ * One check: the key must hold `action` (or any of them) on the named topic and group; with
+ * `everything`, admin over all topics and all groups (key management, maintenance).
+ */
+export type ScopeCheck =
+  | { readonly action: ScopeAction | readonly ScopeAction[]; readonly topic?: ResourceRef; readonly group?: ResourceRef; readonly everything?: never }
+  | { readonly action: 'admin'; readonly everything: true; readonly topic?: never; readonly group?: never };
 
 export type RouteScope =
   | 'public'
@@ -344,7 +345,7 @@ export const ROUTES = [
     operationId: 'createKey',
     summary: 'Create an API key; the plain key is in this answer only.',
     tag: 'keys',
-    scope: { checks: [{ action: 'admin' }] },
+    scope: { checks: [{ action: 'admin', everything: true }] },
     function: 'admin',
     request: { body: s.CreateKeyRequest },
     responses: { 201: { description: 'Created.', body: s.CreateKeyResponse } },
@@ -356,7 +357,7 @@ export const ROUTES = [
     operationId: 'listKeys',
     summary: 'The API keys (no secrets).',
     tag: 'keys',
-    scope: { checks: [{ action: 'admin' }] },
+    scope: { checks: [{ action: 'admin', everything: true }] },
     function: 'admin',
     responses: { 200: { description: 'The keys.', body: s.ListKeysResponse } },
     errors: [],
@@ -367,7 +368,7 @@ export const ROUTES = [
     operationId: 'revokeKey',
     summary: 'Revoke an API key.',
     tag: 'keys',
-    scope: { checks: [{ action: 'admin' }] },
+    scope: { checks: [{ action: 'admin', everything: true }] },
     function: 'admin',
     request: { params: s.KeyParams },
     responses: { 204: noBody('Revoked.') },
@@ -381,7 +382,7 @@ export const ROUTES = [
     operationId: 'runMaintenance',
     summary: 'Run one maintenance pass now (compaction, retention, cleanup) and say what it did.',
     tag: 'admin',
-    scope: { checks: [{ action: 'admin' }] },
+    scope: { checks: [{ action: 'admin', everything: true }] },
     // Compaction and garbage collection delete objects: only the maintenance function may.
     function: 'maintenance',
     responses: { 200: { description: 'What the pass did.', body: s.MaintenanceResponse } },

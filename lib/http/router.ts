@@ -9,10 +9,10 @@
  * checks on body resources.
  */
 import * as z from 'zod';
-import { allows, authorize, type Action, type Principal } from '../auth/api-keys.ts';
+import { allows, authorize, authorizeAdminOverEverything, type Action, type Principal } from '../auth/api-keys.ts';
 import { SluiceError, StorageError, ThrottledError, type ErrorCode } from '../errors.ts';
 import { MEDIA_JSON, baseMediaType } from '../api/media-types.ts';
-import { pathPattern, type OperationId, type ResourceRef, type Route, type RouteScope, type RouteSpec, type ScopeAction } from '../api/routes.ts';
+import { pathPattern, type OperationId, type ResourceRef, type Route, type RouteSpec } from '../api/routes.ts';
 import type { HttpRequest, HttpResponse, ObservedRequest } from './types.ts';
 
 type Output<S> = S extends z.ZodType ? z.output<S> : undefined;
@@ -95,12 +95,12 @@ async function serveRoute(route: CompiledRoute, request: HttpRequest, rawParams:
     const decoded = Object.fromEntries(Object.entries(rawParams).map(([name, value]) => [name, decodeSegment(value)]));
     if (typeof decoded.topic === 'string') observed.topic = decoded.topic;
     const params = spec.request?.params ? validate(spec.request.params, decoded, 'path') : {};
-    checkScope(spec.scope, principal, params as Record<string, unknown>, undefined);
+    checkScope(spec, principal, params as Record<string, unknown>, undefined);
     checkHeaders(spec, request);
     const query = spec.request?.query ? validate(spec.request.query, firstValues(request.query), 'query') : {};
     if (spec.longPoll) observed.longPoll = Number((query as { maxWaitMs?: string }).maxWaitMs ?? 0) > 0;
     const { body, binary } = readBody(spec, request);
-    if (body !== undefined) checkScope(spec.scope, principal, params as Record<string, unknown>, body);
+    if (body !== undefined) checkScope(spec, principal, params as Record<string, unknown>, body);
     const filter = spec.scope === 'public' ? undefined : spec.scope.filter;
     const visible = (name: string) =>
       filter === undefined || filter.action.some((action) => allows(principal, action, filter.on === 'topic' ? { topic: name } : { group: name }));
@@ -163,22 +163,29 @@ function formatPath(path: readonly PropertyKey[]): string {
 }
 
 /**
- * The scope's checks: with `body` undefined, those on path resources (body resources are left open,
- * the action must be held on something); with the body, those naming body fields.
+ * The scope's checks: with `body` undefined, those on path resources, and for those naming body
+ * fields whether the key holds the action on anything at all (refused early, before the body is
+ * read); with the body, the checks naming body fields, on the names the body gives.
  */
-function checkScope(scope: RouteScope, principal: Principal, params: Record<string, unknown>, body: unknown): void {
+function checkScope(spec: RouteSpec, principal: Principal, params: Record<string, unknown>, body: unknown): void {
+  const { scope } = spec;
   if (scope === 'public') return;
   for (const check of scope.checks) {
-    const refs = [check.topic, check.group];
-    const fromBody = refs.some((ref) => ref?.startsWith('body.'));
+    if (check.everything) {
+      if (body === undefined) authorizeAdminOverEverything(principal, spec.summary.replace(/\.$/, '').replace(/^./, (c) => c.toLowerCase()));
+      continue;
+    }
+    const fromBody = [check.topic, check.group].some((ref) => ref?.startsWith('body.'));
     if (body !== undefined && !fromBody) continue;
+    const actions: readonly Action[] = typeof check.action === 'string' ? [check.action] : check.action;
     const topics = check.topic === undefined ? [undefined] : resolve(check.topic, params, body);
     const groups = check.group === undefined ? [undefined] : resolve(check.group, params, body);
-    const actions: readonly ScopeAction[] = typeof check.action === 'string' ? [check.action] : check.action;
     for (const topic of topics) {
       for (const group of groups) {
         const resource = { ...(topic === undefined ? {} : { topic }), ...(group === undefined ? {} : { group }) };
-        if (!actions.some((action) => allows(principal, action, resource))) authorize(principal, actions[0] as Action, resource);
+        if (actions.some((action) => allows(principal, action, resource))) continue;
+        if (resource.topic === undefined && resource.group === undefined) throw new SluiceError('FORBIDDEN', `this API key may not ${actions.join(' or ')}`);
+        authorize(principal, actions[0], resource as { topic: string; group?: string });
       }
     }
   }
