@@ -59,6 +59,7 @@ export function groupRoutes(groups: Groups): Route[] {
         generation: joined.generation,
         assignments: joined.assignments.map((a) => ({ topic: a.topic, partition: a.partition, committedOffset: a.committedOffset?.toString() ?? null })),
         revoking: joined.revoking,
+        pending: joined.pending,
       });
     }),
     route('POST', '/v1/groups/:group/members/:memberId/heartbeat', async ({ request, params, principal }) => {
