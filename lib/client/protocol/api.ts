@@ -94,6 +94,8 @@ export interface JoinGroupAnswer {
   readonly assignments: ReadonlyArray<GroupPartition & { readonly committedOffset: string | null }>;
   /** Still this member's in this generation, moving away: commit, stop, rejoin. */
   readonly revoking: readonly GroupPartition[];
+  /** Moving to this member once their current owners release them (absent from older servers). */
+  readonly pending?: readonly GroupPartition[];
 }
 
 export interface GroupDescription {
@@ -235,9 +237,11 @@ export class SluiceApi {
     memberId: string,
     generation: number,
     offsets: ReadonlyArray<GroupPartition & { readonly offset: string }>,
+    signal?: AbortSignal,
   ): Promise<Array<GroupPartition & { committedOffset: string }>> {
     const body = await this.http.json<{ offsets: Array<GroupPartition & { committedOffset: string }> }>('POST', path.offsets(group), {
       json: { memberId, generation, offsets },
+      signal,
     });
     return body.offsets;
   }
