@@ -293,6 +293,8 @@ export class Consumer {
       this.#runAbort = null;
       throw error;
     }
+    // stop() or disconnect() while the group was being joined: it has cleaned up, start nothing that would outlive it
+    if (signal.aborted) return;
     this.#workers = Array.from({ length: concurrency }, () => this.#work());
     if (this.#run.autoCommit && this.#run.autoCommitIntervalMs > 0) {
       this.#commitTimer = setInterval(() => void this.#commitPositions().catch(() => {}), this.#run.autoCommitIntervalMs);

@@ -150,16 +150,20 @@ export class GroupAssignment implements AssignmentSource {
     this.#wake.notify();
     await this.#loop?.catch(() => {});
     this.#loop = null;
-    const memberId = this.#memberId;
-    this.#memberId = undefined;
-    this.#generation = -1;
-    this.#owned.clear();
-    this.#dropping.clear();
-    if (memberId !== undefined && this.#instanceId === undefined) {
-      await withRetry(this.#retry, () => this.#context.api.leaveGroup(this.#groupId, memberId)).catch((error) =>
+    // A join still under way (in start()) ends first, so a member it created is left rather than abandoned.
+    await this.#lock.run(async () => {
+      const memberId = this.#memberId;
+      this.#memberId = undefined;
+      this.#generation = -1;
+      this.#owned.clear();
+      this.#dropping.clear();
+      if (memberId === undefined || this.#instanceId !== undefined) return;
+      // Bounded: once the session has run out the group has dropped this member anyway.
+      const signal = AbortSignal.timeout(this.#sessionTimeoutMs);
+      await withRetry(this.#retry, () => this.#context.api.leaveGroup(this.#groupId, memberId, signal), { signal }).catch((error) =>
         this.#context.logger.warn(`leaving group ${this.#groupId} failed; its partitions move when the session times out`, { error: String(error) }),
       );
-    }
+    });
   }
 
   async #heartbeats(signal: AbortSignal): Promise<void> {
