@@ -16,19 +16,19 @@ import { API_DEFAULTS, ASSIGNMENT_STRATEGIES, COMPRESSION_CODECS, KEY_ACTIONS, L
 // Building blocks
 
 /** A decimal offset, as offsets travel in JSON. */
-export const Offset = z.string().regex(/^\d{1,19}$/, 'a non-negative decimal integer').meta({ id: 'Offset', description: 'A decimal offset (offsets can exceed 2^53).' });
+export const Offset = z.string().regex(/^\d{1,19}$/, 'a non-negative decimal integer').meta({ description: 'A decimal offset (offsets can exceed 2^53).' });
 
 /** An offset a client sends: a decimal string, or a number while it is a safe integer. */
 export const OffsetInput = z.union([Offset, z.number().int().min(0).max(Number.MAX_SAFE_INTEGER)]);
 
-export const TopicName = z.string().regex(NAME_PATTERN, `1-${LIMITS.maxTopicNameLength} characters of [a-zA-Z0-9._-]`).meta({ id: 'TopicName' });
-export const GroupName = z.string().regex(NAME_PATTERN, '1-249 characters of [a-zA-Z0-9._-]').meta({ id: 'GroupName' });
+export const TopicName = z.string().regex(NAME_PATTERN, `1-${LIMITS.maxTopicNameLength} characters of [a-zA-Z0-9._-]`);
+export const GroupName = z.string().regex(NAME_PATTERN, '1-249 characters of [a-zA-Z0-9._-]');
 export const PartitionNumber = z.number().int().min(0).max(LIMITS.maxPartitions - 1);
 export const Timestamp = z.number().int().min(0).max(8.64e15).meta({ description: 'Milliseconds since the epoch.' });
 export const Base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'base64');
 export const Generation = z.number().int().min(0);
 
-export const TopicPartition = z.object({ topic: TopicName, partition: PartitionNumber }).meta({ id: 'TopicPartition' });
+export const TopicPartition = z.object({ topic: TopicName, partition: PartitionNumber });
 
 // ---------------------------------------------------------------------------------------------------
 // Path parameters (strings, as they come in the path)
@@ -50,7 +50,7 @@ export const ErrorResponse = z
   .object({
     error: z.looseObject({ code: ErrorCodeSchema, message: z.string() }),
   })
-  .meta({ id: 'ErrorResponse' });
+  ;
 
 // ---------------------------------------------------------------------------------------------------
 // Topics
@@ -62,7 +62,7 @@ export const TopicConfig = z
     compression: z.enum(COMPRESSION_CODECS).default(API_DEFAULTS.compression).meta({ description: 'Codec of the batches the server encodes from JSON records.' }),
   })
   .strict()
-  .meta({ id: 'TopicConfig' });
+  ;
 
 export const CreateTopicRequest = z
   .object({
@@ -104,7 +104,7 @@ export const ProduceRecord = z
   .strict()
   .refine((r) => r.key === undefined || r.keyBase64 === undefined, { message: 'give key or keyBase64, not both' })
   .refine((r) => r.value === undefined || r.valueBase64 === undefined, { message: 'give value or valueBase64, not both' })
-  .meta({ id: 'ProduceRecord' });
+  ;
 
 export const ProduceRequest = z.object({ records: z.array(ProduceRecord).min(1).max(LIMITS.maxRecordsPerRequest) }).strict();
 
@@ -152,7 +152,7 @@ export const FetchedRecord = z
     headers: z.record(z.string(), z.string()),
     headersBase64: z.record(z.string(), Base64).optional(),
   })
-  .meta({ id: 'FetchedRecord' });
+  ;
 
 export const FetchResponse = z.object({ records: z.array(FetchedRecord), nextOffset: Offset, highWatermark: Offset });
 
@@ -163,7 +163,7 @@ export const Location = z
     baseOffset: Offset.meta({ description: 'Offset of the first batch in the range (stored batches carry base offset 0).' }),
     lastOffset: Offset,
   })
-  .meta({ id: 'Location' });
+  ;
 
 export const LocationsResponse = z.object({ locations: z.array(Location), nextOffset: Offset, highWatermark: Offset });
 
@@ -194,6 +194,7 @@ export const JoinGroupResponse = z.object({
   generation: Generation,
   assignments: z.array(TopicPartition.extend({ committedOffset: Offset.nullable() })).meta({ description: 'Consume these, from committedOffset (null: nothing committed).' }),
   revoking: z.array(TopicPartition).meta({ description: 'Still this member’s in this generation, moving away: commit, stop, rejoin.' }),
+  pending: z.array(TopicPartition).optional().meta({ description: 'Moving to this member once their current owners release them (absent from older servers).' }),
 });
 
 export const HeartbeatRequest = z.object({ generation: Generation }).strict();
@@ -262,7 +263,7 @@ export const KeyScope = z
     groups: z.array(KeyPattern).max(100).default(['*']),
   })
   .strict()
-  .meta({ id: 'KeyScope' });
+  ;
 
 export const KeyScopes = z.array(KeyScope).min(1).max(20);
 
