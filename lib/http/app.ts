@@ -8,9 +8,12 @@ import { LIMITS } from '../defaults.ts';
 import type { ApiKeys } from '../auth/api-keys.ts';
 import type { Engine } from '../log/engine.ts';
 import { Groups } from '../groups/groups.ts';
+import { LOCAL_URL_POLICY } from '../push/config.ts';
+import { NO_SECRET_BOX, PushConsumers } from '../push/consumers.ts';
 import { OBJECT_ROUTE_PREFIX, type ObjectUrlSigner } from './object-urls.ts';
 import { errorResponse, type Route } from './router.ts';
 import { fetchRoutes } from './routes/fetch.ts';
+import { consumerRoutes } from './routes/consumers.ts';
 import { groupRoutes } from './routes/groups.ts';
 import { keyRoutes } from './routes/keys.ts';
 import { maintenanceRoutes } from './routes/maintenance.ts';
@@ -25,6 +28,8 @@ export interface AppOptions {
   readonly keys: ApiKeys;
   /** Consumer groups. @default over the engine's metadata store, on `now` */
   readonly groups?: Groups;
+  /** Push consumers. @default over the engine and groups, unable to create consumers (no secret key) */
+  readonly consumers?: PushConsumers;
   /** Which routes to serve. @default every group */
   readonly routeGroups?: readonly RouteGroup[];
   /** Origins allowed to call the API from browsers; `*` for any. @default none */
@@ -40,6 +45,7 @@ interface RouteDeps {
   readonly engine: Engine;
   readonly keys: ApiKeys;
   readonly groups: Groups;
+  readonly consumers: PushConsumers;
   readonly now: () => number;
 }
 
@@ -52,6 +58,8 @@ export const ROUTE_GROUPS = {
   fetch: (deps: RouteDeps) => fetchRoutes(deps.engine),
   /** Consumer groups: membership, heartbeats, commits, description, offset resets. */
   groups: (deps: RouteDeps) => groupRoutes(deps.groups),
+  /** Push consumers: configuration and state (delivery is the dispatcher's, not a route's). */
+  consumers: (deps: RouteDeps) => consumerRoutes(deps.consumers),
   /**
    * Maintenance on demand: compaction and garbage collection write and delete objects, so in AWS only
    * the maintenance function (the one allowed to delete) serves it.
@@ -64,9 +72,11 @@ export type RouteGroup = keyof typeof ROUTE_GROUPS;
 export function createApp(options: AppOptions): HttpHandler {
   const { engine, keys } = options;
   const now = options.now ?? Date.now;
-  const deps = { engine, keys, now, groups: options.groups ?? new Groups({ engine, now }) };
-  const groups = options.routeGroups ?? (Object.keys(ROUTE_GROUPS) as RouteGroup[]);
-  const routes = groups.flatMap((group) => ROUTE_GROUPS[group](deps));
+  const groups = options.groups ?? options.consumers?.groups ?? new Groups({ engine, now });
+  const consumers = options.consumers ?? new PushConsumers({ engine, groups, secrets: NO_SECRET_BOX, urlPolicy: LOCAL_URL_POLICY, now });
+  const deps = { engine, keys, now, groups, consumers };
+  const served = options.routeGroups ?? (Object.keys(ROUTE_GROUPS) as RouteGroup[]);
+  const routes = served.flatMap((group) => ROUTE_GROUPS[group](deps));
   const logError = options.logError ?? ((error: unknown) => console.error('sluice: unexpected error', error));
 
   async function serveObject(request: HttpRequest): Promise<HttpResponse> {

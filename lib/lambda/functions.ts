@@ -12,10 +12,10 @@ export const API_FUNCTIONS = {
   /** Reads only, on both stores. */
   fetch: ['fetch'],
   /**
-   * Topics, API keys and consumer groups: metadata, plus reading records for a consumer group's offset
-   * reset to a timestamp.
+   * Topics, API keys, consumer groups and push consumers: metadata, plus reading records for a consumer
+   * group's offset reset to a timestamp.
    */
-  admin: ['admin', 'groups'],
+  admin: ['admin', 'groups', 'consumers'],
   /**
    * Compaction, retention and garbage collection, on its schedule and on demand
    * (POST /v1/admin/maintenance): the only function that deletes.

@@ -13,6 +13,12 @@ import { FsObjectStore } from '../storage/fs-object-store.ts';
 import { SqliteMetadataStore } from '../storage/sqlite-metadata-store.ts';
 import { createNodeServer } from './node-http.ts';
 import { DEFAULTS } from '../defaults.ts';
+import { Groups } from '../groups/groups.ts';
+import { LOCAL_URL_POLICY } from '../push/config.ts';
+import { PushConsumers } from '../push/consumers.ts';
+import { LocalPush } from '../push/local.ts';
+import { AesGcmSecretBox, localSecretKey } from '../push/secrets.ts';
+import { targetFactory } from '../push/targets.ts';
 
 export interface LocalServerOptions {
   readonly dataDir: string;
@@ -26,12 +32,21 @@ export interface LocalServerOptions {
   /** How often to run a maintenance pass (compaction, retention, cleanup); 0 turns the timer off. @default 60000 */
   readonly maintenanceIntervalMs?: number;
   readonly engine?: Partial<Omit<EngineOptions, 'objects' | 'metadata'>>;
+  /**
+   * Where the key that seals push consumers' secrets lives: a file of its own, apart from the SQLite
+   * file (SLUICE_SECRET_KEY, base64, wins when set). @default <dataDir>/secret.key
+   */
+  readonly secretKeyFile?: string;
+  /** Push consumers' dispatcher settings (tests shorten the session). */
+  readonly push?: { readonly sessionTimeoutMs?: number };
 }
 
 export interface LocalServer {
   readonly url: string;
   readonly engine: Engine;
   readonly keys: ApiKeys;
+  /** Push consumers and their in-process dispatcher. */
+  readonly push: LocalPush;
   /** Set only when this start generated the bootstrap admin key. */
   readonly generatedApiKey?: string;
   close(): Promise<void>;
@@ -45,6 +60,11 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   const objects = signer.wrap(new FsObjectStore({ directory: join(options.dataDir, 'objects') }));
   const engine = new Engine({ ...options.engine, objects, metadata });
   const keys = new ApiKeys(metadata);
+  const groups = new Groups({ engine });
+  const secrets = new AesGcmSecretBox(await localSecretKey(options.secretKeyFile ?? join(options.dataDir, 'secret.key')));
+  let push: LocalPush | undefined;
+  const consumers = new PushConsumers({ engine, groups, secrets, urlPolicy: LOCAL_URL_POLICY, onChange: (name) => push?.changed(name) });
+  push = new LocalPush({ engine, groups, consumers, targets: targetFactory({ urlPolicy: LOCAL_URL_POLICY }), dispatcher: options.push });
 
   let generatedApiKey: string | undefined;
   if (options.apiKey) {
@@ -54,7 +74,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     await keys.ensure(generatedApiKey, 'bootstrap');
   }
 
-  const server = createNodeServer(createApp({ engine, keys, objectUrls: signer, corsOrigins: options.corsOrigins }));
+  const server = createNodeServer(createApp({ engine, keys, groups, consumers, objectUrls: signer, corsOrigins: options.corsOrigins }));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 8787, options.host ?? '127.0.0.1', () => resolve());
@@ -63,14 +83,17 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   url = `http://${host}:${address.port}`;
+  await push.start();
 
   return {
     url,
     engine,
     keys,
+    push,
     generatedApiKey,
     async close() {
       await stopMaintenance();
+      await push.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       metadata.close();

@@ -420,7 +420,7 @@ describe('API routes against the application routes', () => {
   /** A concrete path for a template, `:name`/`{name}` segments filled in. */
   const sample = (template: string) => template.replace(/:(\w+)|\{(\w+)\+?\}/g, 'x1');
   const appRoutes = Object.entries(ROUTE_GROUPS).flatMap(([group, build]) =>
-    build({ engine: undefined as never, keys: undefined as never, groups: undefined as never, now: Date.now }).map((route) => ({ group, method: route.method, path: route.path, pattern: route.pattern })),
+    build({ engine: undefined as never, keys: undefined as never, groups: undefined as never, consumers: undefined as never, now: Date.now }).map((route) => ({ group, method: route.method, path: route.path, pattern: route.pattern })),
   );
   const functionOf = (group: string) => (Object.entries(API_FUNCTIONS) as Array<[ApiFunctionName, readonly string[]]>).find(([, groups]) => groups.includes(group))![0];
 

@@ -4,6 +4,7 @@ import { allows, authorize } from '../../auth/api-keys.ts';
 import { SluiceError } from '../../errors.ts';
 import { LIMITS } from '../../defaults.ts';
 import type { GroupDescription, Groups, JoinRequest, ResetTarget } from '../../groups/groups.ts';
+import { PUSH_GROUP_PREFIX } from '../../push/layout.ts';
 import { json, jsonBody, noContent, route, type Route } from '../router.ts';
 
 const offsetValue = z.union([
@@ -51,6 +52,10 @@ export function groupRoutes(groups: Groups): Route[] {
     route('POST', '/v1/groups/:group/members', async ({ request, params, principal }) => {
       const group = params.group;
       authorize(principal, 'consume', { group });
+      if (group.startsWith(PUSH_GROUP_PREFIX)) {
+        // A push consumer's only member is its dispatcher: another member would take partitions from it.
+        throw new SluiceError('FORBIDDEN', `groups named ${PUSH_GROUP_PREFIX}* belong to push consumers; only their dispatcher joins them`);
+      }
       const body = jsonBody(request) as { topics?: unknown };
       if (Array.isArray(body?.topics)) for (const topic of body.topics) if (typeof topic === 'string') authorize(principal, 'consume', { topic, group });
       const joined = await groups.join(group, body as JoinRequest);
