@@ -6,7 +6,6 @@ import { invalid, json, jsonBody, noContent, route, type Route } from '../router
 export function topicRoutes(engine: Engine): Route[] {
   return [
     route('POST', '/v1/topics', async ({ request, principal }) => {
-      authorize(principal, 'admin');
       const body = jsonBody(request) as { name?: unknown; partitions?: unknown; config?: unknown };
       if (typeof body?.name !== 'string') throw invalid('name is required', 'name');
       authorize(principal, 'admin', { topic: body.name });
