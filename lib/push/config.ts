@@ -5,57 +5,11 @@
 import { isIP } from 'node:net';
 import { lookup } from 'node:dns/promises';
 import { z } from 'zod';
+import { CreateConsumerRequest } from '../api/schemas.ts';
 import { SluiceError } from '../errors.ts';
-import { DEFAULTS, LIMITS } from '../defaults.ts';
-import { TOPIC_NAME } from '../log/topics.ts';
 
-export const CONSUMER_NAME = new RegExp(`^[a-zA-Z0-9._-]{1,${LIMITS.maxConsumerNameLength}}$`);
-
-const D = DEFAULTS.push;
-
-const timeoutMs = z.number().int().min(100).max(LIMITS.maxDeliveryTimeoutMs).default(D.timeoutMs);
-
-const targetSchema = z.union([
-  z.object({ url: z.string().url().max(2048), timeoutMs }).strict(),
-  z.object({ functionArn: z.string().regex(/^arn:aws[a-zA-Z-]*:lambda:[a-z0-9-]+:\d{12}:function:[a-zA-Z0-9-_]+(:[a-zA-Z0-9-_$]+)?$/, 'a Lambda function ARN'), timeoutMs }).strict(),
-]);
-
-export const createConsumerSchema = z
-  .object({
-    name: z.string().regex(CONSUMER_NAME, `1-${LIMITS.maxConsumerNameLength} characters of [a-zA-Z0-9._-]`),
-    topics: z.array(z.string().regex(TOPIC_NAME, 'a topic name')).min(1).max(LIMITS.maxSubscribedTopics),
-    target: targetSchema,
-    batch: z
-      .object({
-        maxRecords: z.number().int().min(1).max(LIMITS.maxDeliveryRecords).default(D.maxRecords),
-        /** Bytes of the delivery body (JSON); a record larger than this still goes, alone. */
-        maxBytes: z.number().int().min(1).max(LIMITS.maxDeliveryBytes).default(D.maxBytes),
-        /** Wait up to this long after the oldest undelivered record for the batch to fill (a batching window). */
-        maxWaitMs: z.number().int().min(0).max(LIMITS.maxDeliveryWaitMs).default(D.maxWaitMs),
-      })
-      .strict()
-      .default({ maxRecords: D.maxRecords, maxBytes: D.maxBytes, maxWaitMs: D.maxWaitMs }),
-    retry: z
-      .object({
-        maxAttempts: z.number().int().min(1).max(LIMITS.maxDeliveryAttempts).default(D.maxAttempts),
-        bisectOnError: z.boolean().default(D.bisectOnError),
-        maxRecordAgeMs: z.number().int().min(-1).default(D.maxRecordAgeMs),
-        minBackoffMs: z.number().int().min(0).max(3_600_000).default(D.minBackoffMs),
-        maxBackoffMs: z.number().int().min(0).max(3_600_000).default(D.maxBackoffMs),
-      })
-      .strict()
-      .default({ maxAttempts: D.maxAttempts, bisectOnError: D.bisectOnError, maxRecordAgeMs: D.maxRecordAgeMs, minBackoffMs: D.minBackoffMs, maxBackoffMs: D.maxBackoffMs }),
-    deadLetterTopic: z.string().regex(TOPIC_NAME, 'a topic name').nullable().default(null),
-    startAt: z.union([z.enum(['earliest', 'latest']), z.object({ timestamp: z.number().int().min(0) }).strict()]).default(D.startAt),
-    /** Partitions delivered in parallel (one batch in flight per partition). */
-    maxConcurrency: z.number().int().min(1).max(LIMITS.maxConsumerConcurrency).default(D.maxConcurrency),
-  })
-  .strict()
-  .refine((c) => c.retry.minBackoffMs <= c.retry.maxBackoffMs, { message: 'retry.minBackoffMs must not exceed retry.maxBackoffMs', path: ['retry'] })
-  .refine((c) => c.deadLetterTopic === null || !c.topics.includes(c.deadLetterTopic), {
-    message: 'deadLetterTopic must not be one of the consumed topics',
-    path: ['deadLetterTopic'],
-  });
+/** The request schema is the contract's (lib/api/schemas.ts); defaults are DEFAULTS.push. */
+export const createConsumerSchema = CreateConsumerRequest;
 
 export type CreateConsumerRequest = z.input<typeof createConsumerSchema>;
 export type ConsumerSpec = z.output<typeof createConsumerSchema>;

@@ -1,58 +1,55 @@
-/** Push consumers (../shared/api-v1.md, "Push consumers"): create, list, describe, pause, resume, delete. */
+/**
+ * Push consumers (docs/api-v1.md, "Push consumers"): create, list, describe, pause, resume, delete.
+ * The route table checks the consumer's name (a key's `groups` patterns cover consumers); its topics
+ * are not in the path, so these handlers check them: admin on each to change a consumer, consume on
+ * each to see one.
+ */
 import { allows, authorize, type Principal } from '../../auth/api-keys.ts';
 import { SluiceError } from '../../errors.ts';
 import type { ConsumerConfig } from '../../push/config.ts';
 import type { ConsumerDescription, PushConsumers } from '../../push/consumers.ts';
-import { consumerGroup } from '../../push/layout.ts';
-import { json, jsonBody, noContent, route, type Route } from '../router.ts';
+import { json, noContent, type Handlers } from '../router.ts';
 
-export function consumerRoutes(consumers: PushConsumers): Route[] {
-  const mayRead = (principal: Principal, config: ConsumerConfig) =>
-    config.topics.every((topic) => allows(principal, 'consume', { topic, group: consumerGroup(config.name) }));
+type ConsumerHandlers = 'createConsumer' | 'listConsumers' | 'describeConsumer' | 'pauseConsumer' | 'resumeConsumer' | 'deleteConsumer';
+
+export function consumerHandlers(consumers: PushConsumers): Pick<Handlers, ConsumerHandlers> {
   /** Administration of a consumer: admin on its group and on every topic it reads or writes. */
-  const authorizeAdmin = (principal: Principal, name: string, topics: readonly unknown[]) => {
-    authorize(principal, 'admin', { group: consumerGroup(name) });
-    for (const topic of topics) if (typeof topic === 'string') authorize(principal, 'admin', { topic, group: consumerGroup(name) });
+  const authorizeAdmin = (principal: Principal, config: Pick<ConsumerConfig, 'name' | 'topics' | 'deadLetterTopic'>) => {
+    for (const topic of [...config.topics, ...(config.deadLetterTopic ? [config.deadLetterTopic] : [])]) authorize(principal, 'admin', { topic, group: config.name });
   };
-  const administer = async (principal: Principal, name: string) => {
-    const { config } = await consumers.get(name);
-    authorizeAdmin(principal, name, [...config.topics, config.deadLetterTopic]);
-  };
-  return [
-    route('POST', '/v1/consumers', async ({ request, principal }) => {
-      // A push consumer reads its topics with the service's own rights and writes its dead letters:
-      // creating one is administration of every topic it touches.
-      const body = jsonBody(request) as { name?: unknown; topics?: unknown; deadLetterTopic?: unknown };
-      authorizeAdmin(principal, typeof body?.name === 'string' ? body.name : '', [...(Array.isArray(body?.topics) ? body.topics : []), body?.deadLetterTopic]);
+  const administer = async (principal: Principal, name: string) => authorizeAdmin(principal, (await consumers.get(name)).config);
+  const mayRead = (principal: Principal, config: ConsumerConfig) => config.topics.every((topic) => allows(principal, 'consume', { topic, group: config.name }));
+  return {
+    async createConsumer({ body }) {
       const { config, secret } = await consumers.create(body);
       return json(201, { ...configToJson(config), secret });
-    }),
-    route('GET', '/v1/consumers', async ({ principal }) => {
-      const visible = (await consumers.list()).filter((c) => mayRead(principal, c.config));
-      const described = await Promise.all(visible.map((c) => consumers.describe(c.config.name, c)));
+    },
+    async listConsumers({ visible, principal }) {
+      const shown = (await consumers.list()).filter((c) => visible(c.config.name) && mayRead(principal, c.config));
+      const described = await Promise.all(shown.map((c) => consumers.describe(c.config.name, c)));
       return json(200, { consumers: described.map((d) => ({ name: d.config.name, topics: d.config.topics, state: d.state })) });
-    }),
-    route('GET', '/v1/consumers/:name', async ({ params, principal }) => {
+    },
+    async describeConsumer({ params, principal }) {
       const stored = await consumers.get(params.name);
       if (!mayRead(principal, stored.config)) throw new SluiceError('FORBIDDEN', `this API key may not consume every topic of push consumer ${params.name}`);
       return json(200, describeToJson(await consumers.describe(params.name, stored)));
-    }),
-    route('POST', '/v1/consumers/:name/pause', async ({ params, principal }) => {
+    },
+    async pauseConsumer({ params, principal }) {
       await administer(principal, params.name);
       await consumers.pause(params.name);
       return json(200, { name: params.name, state: 'paused' });
-    }),
-    route('POST', '/v1/consumers/:name/resume', async ({ params, principal }) => {
+    },
+    async resumeConsumer({ params, principal }) {
       await administer(principal, params.name);
       await consumers.resume(params.name);
       return json(200, { name: params.name, state: 'running' });
-    }),
-    route('DELETE', '/v1/consumers/:name', async ({ params, principal }) => {
+    },
+    async deleteConsumer({ params, principal }) {
       await administer(principal, params.name);
       await consumers.delete(params.name);
       return noContent();
-    }),
-  ];
+    },
+  };
 }
 
 function configToJson(config: ConsumerConfig) {
