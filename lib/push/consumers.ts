@@ -110,6 +110,36 @@ export class PushConsumers {
     return { config, secret };
   }
 
+  /**
+   * Creates the consumer, or changes an existing one's configuration in place: its secret, pause and
+   * committed offsets stay; topics it did not read before start at `startAt` (deploy-time consumers:
+   * a stack update changes the batch or retry settings without replaying anything).
+   */
+  async upsert(body: unknown): Promise<ConsumerConfig> {
+    const spec = parseCreateConsumer(body);
+    const existing = await this.get(spec.name).catch((error: unknown) => {
+      if (error instanceof SluiceError && error.code === 'CONSUMER_NOT_FOUND') return undefined;
+      throw error;
+    });
+    if (!existing) return (await this.create(body)).config;
+    if (isUrlTarget(spec.target)) await checkTargetUrl(spec.target.url, this.#options.urlPolicy);
+    const topics = await Promise.all([...new Set(spec.topics)].map((t) => this.#engine.topics.get(t)));
+    if (spec.deadLetterTopic !== null) await this.#engine.topics.get(spec.deadLetterTopic);
+    const config: ConsumerConfig = { ...spec, topics: topics.map((t) => t.name), createdAt: existing.config.createdAt };
+    await this.#metadata.put(consumerToItem({ ...existing, config }), { itemExists: true });
+    const group = consumerGroup(config.name);
+    for (const topic of topics) {
+      if (existing.config.topics.includes(topic.name)) continue;
+      await this.#clearState(config.name, topic.id, topic.partitions);
+      await this.#groups.resetOffsets(group, { topic: topic.name, target: startTarget(config) }).catch((error: unknown) => {
+        // The dispatcher is a member right now: the new topic's partitions start at startAt when it claims them.
+        if (!(error instanceof SluiceError && error.code === 'GROUP_NOT_EMPTY')) throw error;
+      });
+    }
+    this.#options.onChange?.(config.name);
+    return config;
+  }
+
   async get(name: string): Promise<StoredConsumer> {
     const item = await this.#metadata.get(CONSUMERS_PK, name);
     if (!item) throw notFound(name);
