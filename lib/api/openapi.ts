@@ -60,6 +60,7 @@ export function buildOpenApiDocument(options: { readonly version: string; readon
       { name: 'topics', description: 'Topic administration.' },
       { name: 'records', description: 'Produce, fetch, presigned locations, offsets by time.' },
       { name: 'groups', description: 'Consumer groups.' },
+      { name: 'consumers', description: 'Push consumers: records delivered to a URL or a Lambda function.' },
       { name: 'keys', description: 'API keys.' },
       { name: 'admin', description: 'Maintenance on demand.' },
     ],

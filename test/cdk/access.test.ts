@@ -9,7 +9,12 @@ import assert from 'node:assert/strict';
 import { ApiKeys } from '../../lib/auth/api-keys.ts';
 import { ACCESS, type AccessName, type FunctionAccess } from '../../lib/cdk/access.ts';
 import { ROUTES, pathPattern } from '../../lib/api/routes.ts';
+import { randomBytes } from 'node:crypto';
 import { createApp } from '../../lib/http/app.ts';
+import { Groups } from '../../lib/groups/groups.ts';
+import { AWS_URL_POLICY } from '../../lib/push/config.ts';
+import { PushConsumers } from '../../lib/push/consumers.ts';
+import { AesGcmSecretBox } from '../../lib/push/secrets.ts';
 import { encodeSluiceBatches } from '../../lib/api/sluice-batches.ts';
 import { API_FUNCTION_NAMES, type ApiFunctionName } from '../../lib/lambda/functions.ts';
 import { handleBootstrapKeyEvent } from '../../lib/lambda/bootstrap-key.ts';
@@ -119,7 +124,10 @@ describe('each function stays within its IAM grant (lib/cdk/access.ts)', () => {
       maintenance: { minEntryAgeMs: 0, tailQuietMs: 0, gcGraceMs: 0, minObjectAgeMs: 0 },
     });
     engines[name] = engine;
-    handlers[name] = lambdaHttpHandler(createApp({ engine, keys: new ApiKeys(recorders[name].metadata), functions: [name] }));
+    // Push consumers' secrets are sealed with KMS in AWS (a grant outside the stores, checked in sluice-streams.test.ts).
+    const groups = new Groups({ engine });
+    const consumers = new PushConsumers({ engine, groups, secrets: new AesGcmSecretBox(randomBytes(32)), urlPolicy: AWS_URL_POLICY, functionTargets: true });
+    handlers[name] = lambdaHttpHandler(createApp({ engine, keys: new ApiKeys(recorders[name].metadata), groups, consumers, functions: [name] }));
   }
 
   const served: Array<{ fn: ApiFunctionName; method: string; path: string }> = [];
@@ -198,6 +206,15 @@ describe('each function stays within its IAM grant (lib/cdk/access.ts)', () => {
     await call('admin', event('GET', '/v1/groups'), 200);
     await call('admin', event('DELETE', member), 204);
     await call('admin', event('POST', '/v1/groups/workers/offsets/reset', { body: JSON.stringify({ topic: 'orders', to: 'timestamp', timestamp: 0 }) }), 200);
+
+    // Push consumers (served by the admin function; delivery is the dispatcher's).
+    const consumer = { name: 'billing', topics: ['orders'], target: { url: 'https://203.0.113.7/hook' }, startAt: { timestamp: 0 } };
+    await call('admin', event('POST', '/v1/consumers', { body: JSON.stringify(consumer) }), 201);
+    await call('admin', event('GET', '/v1/consumers'), 200);
+    await call('admin', event('GET', '/v1/consumers/billing'), 200);
+    await call('admin', event('POST', '/v1/consumers/billing/pause'), 200);
+    await call('admin', event('POST', '/v1/consumers/billing/resume'), 200);
+    await call('admin', event('DELETE', '/v1/consumers/billing'), 204);
   });
 
   for (const name of Object.keys(ACCESS) as AccessName[]) {
