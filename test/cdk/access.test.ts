@@ -15,6 +15,8 @@ import { Groups } from '../../lib/groups/groups.ts';
 import { AWS_URL_POLICY } from '../../lib/push/config.ts';
 import { PushConsumers } from '../../lib/push/consumers.ts';
 import { AesGcmSecretBox } from '../../lib/push/secrets.ts';
+import { Dispatcher } from '../../lib/push/dispatcher.ts';
+import { handlePushConsumerEvent } from '../../lib/lambda/push.ts';
 import { encodeSluiceBatches } from '../../lib/api/sluice-batches.ts';
 import { API_FUNCTION_NAMES, type ApiFunctionName } from '../../lib/lambda/functions.ts';
 import { handleBootstrapKeyEvent } from '../../lib/lambda/bootstrap-key.ts';
@@ -103,6 +105,8 @@ function event(method: string, path: string, options: { body?: string | Uint8Arr
     requestContext: { http: { method } },
   };
 }
+
+const sealing = new AesGcmSecretBox(randomBytes(32));
 
 describe('each function stays within its IAM grant (lib/cdk/access.ts)', () => {
   const objects = new MemoryObjectStore();
@@ -215,6 +219,34 @@ describe('each function stays within its IAM grant (lib/cdk/access.ts)', () => {
     await call('admin', event('POST', '/v1/consumers/billing/pause'), 200);
     await call('admin', event('POST', '/v1/consumers/billing/resume'), 200);
     await call('admin', event('DELETE', '/v1/consumers/billing'), 204);
+
+    // A deploy-time consumer (custom resource), delivered by the dispatcher: a target that fails, so the
+    // records go to the dead-letter topic; a second dispatcher replaces the first (deleting its lease).
+    await call('admin', event('POST', '/v1/topics', { body: JSON.stringify({ name: 'orders-dlq', partitions: 1 }) }), 201);
+    const resourceEngine = new Engine({ objects: recorders.pushConsumer.objects, metadata: recorders.pushConsumer.metadata });
+    const resourceConsumers = new PushConsumers({ engine: resourceEngine, groups: new Groups({ engine: resourceEngine }), secrets: sealing, urlPolicy: AWS_URL_POLICY, functionTargets: true });
+    const consumerEvent = (RequestType: 'Create' | 'Delete') => ({
+      RequestType,
+      ResponseURL: 'https://example/response',
+      StackId: 'stack',
+      RequestId: RequestType,
+      LogicalResourceId: 'Billing',
+      PhysicalResourceId: 'deployed',
+      ResourceProperties: {
+        Consumer: JSON.stringify({ name: 'deployed', topics: ['orders'], target: { functionArn: 'arn:aws:lambda:us-east-1:123456789012:function:f' }, startAt: { timestamp: 1 }, deadLetterTopic: 'orders-dlq', retry: { maxAttempts: 1 } }),
+      },
+    });
+    const cloudformation = { fetch: (async () => new Response(null)) as unknown as typeof fetch };
+    await handlePushConsumerEvent(consumerEvent('Create'), resourceConsumers, cloudformation);
+    const dispatchEngine = new Engine({ objects: recorders.dispatcher.objects, metadata: recorders.dispatcher.metadata });
+    const dispatchGroups = new Groups({ engine: dispatchEngine });
+    const dispatchConsumers = new PushConsumers({ engine: dispatchEngine, groups: dispatchGroups, secrets: sealing, urlPolicy: AWS_URL_POLICY, functionTargets: true });
+    const failing = { deliver: async () => ({ kind: 'failure' as const, error: 'down' }) };
+    await new Dispatcher({ engine: dispatchEngine, groups: dispatchGroups, consumers: dispatchConsumers, targets: () => failing }).runAll();
+    assert.ok((await dispatchConsumers.describe('deployed')).deadLettered > 0n, 'dead letters were appended');
+    await call('produce', event('POST', '/v1/topics/orders/records', { body: JSON.stringify({ records: [{ value: 'later', partition: 0 }] }) }), 200);
+    await new Dispatcher({ engine: dispatchEngine, groups: dispatchGroups, consumers: dispatchConsumers, targets: () => failing }).runAll();
+    await handlePushConsumerEvent(consumerEvent('Delete'), resourceConsumers, cloudformation);
   });
 
   for (const name of Object.keys(ACCESS) as AccessName[]) {
