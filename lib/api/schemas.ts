@@ -89,6 +89,19 @@ export const DescribeTopicResponse = z.object({
 });
 
 // ---------------------------------------------------------------------------------------------------
+// Record headers: a Kafka header key may repeat, and a value may be null or any bytes. In JSON a key
+// maps to its value, or to the array of its values (in order) when it occurs more than once. Keys whose
+// values are all UTF-8 text (or null) are in `headers`; the others, in base64, in `headersBase64`.
+
+const headerValues = <T extends z.ZodType>(value: T) => z.union([value.nullable(), z.array(value.nullable()).min(1).max(LIMITS.maxHeadersPerRecord)]);
+export const TextHeaders = z
+  .record(z.string(), headerValues(z.string()))
+  .meta({ description: 'Header key → UTF-8 value, null, or the array of its values when the key repeats.' });
+export const Base64Headers = z
+  .record(z.string(), headerValues(Base64))
+  .meta({ description: 'Header key → base64 value, null, or the array of its values when the key repeats.' });
+
+// ---------------------------------------------------------------------------------------------------
 // Produce
 
 export const ProduceRecord = z
@@ -97,7 +110,8 @@ export const ProduceRecord = z
     keyBase64: Base64.optional(),
     value: z.unknown().optional().meta({ description: 'A string is stored as its UTF-8 bytes, any other JSON value as its JSON text.' }),
     valueBase64: Base64.optional(),
-    headers: z.record(z.string(), z.string()).optional(),
+    headers: TextHeaders.optional(),
+    headersBase64: Base64Headers.optional(),
     partition: PartitionNumber.optional(),
     timestamp: Timestamp.optional(),
   })
@@ -149,8 +163,8 @@ export const FetchedRecord = z
     keyBase64: Base64.optional(),
     value: z.string().nullable().optional(),
     valueBase64: Base64.optional(),
-    headers: z.record(z.string(), z.string()),
-    headersBase64: z.record(z.string(), Base64).optional(),
+    headers: TextHeaders,
+    headersBase64: Base64Headers.optional(),
   })
   ;
 
