@@ -1,5 +1,5 @@
 /**
- * The JSON forms of produce and fetch (see ../shared/api-v1.md). JSON records become one RecordBatch
+ * The JSON forms of produce and fetch (docs/api-v1.md). JSON records become one RecordBatch
  * per partition, compressed once with the topic's codec; fetched batches become JSON records with
  * UTF-8 text where the bytes are valid UTF-8 and base64 otherwise.
  */
