@@ -230,6 +230,11 @@ export type JoinGroupResponse = {
     readonly topic: string;
     readonly partition: number;
   }[];
+  /** Moving to this member once their current owners release them (absent from older servers). */
+  readonly pending?: readonly {
+    readonly topic: string;
+    readonly partition: number;
+  }[];
 };
 
 export type KeyScope = {

@@ -181,9 +181,10 @@ export class SluiceApi {
     memberId: string,
     generation: number,
     offsets: types.CommitOffsetsRequest['offsets'],
+    signal?: AbortSignal,
   ): Promise<CommittedOffsets> {
     const request: types.CommitOffsetsRequest = { memberId, generation, offsets };
-    const body = await this.http.json<types.CommittedOffsetsResponse>('POST', path.offsets(group), { json: request });
+    const body = await this.http.json<types.CommittedOffsetsResponse>('POST', path.offsets(group), { json: request, signal });
     return body.offsets;
   }
 
