@@ -5,6 +5,9 @@
  */
 /* eslint-disable */
 
+/** Header key → base64 value, null, or the array of its values when the key repeats. */
+export type Base64Headers = { readonly [key: string]: string | null | readonly (string | null)[] };
+
 export type CommitOffsetsRequest = {
   readonly memberId: string;
   readonly generation: number;
@@ -160,8 +163,10 @@ export type FetchResponse = {
     readonly keyBase64?: string;
     readonly value?: string | null;
     readonly valueBase64?: string;
-    readonly headers: { readonly [key: string]: string };
-    readonly headersBase64?: { readonly [key: string]: string };
+    /** Header key → UTF-8 value, null, or the array of its values when the key repeats. */
+    readonly headers: { readonly [key: string]: string | null | readonly (string | null)[] };
+    /** Header key → base64 value, null, or the array of its values when the key repeats. */
+    readonly headersBase64?: { readonly [key: string]: string | null | readonly (string | null)[] };
   }[];
   /** A decimal offset (offsets can exceed 2^53). */
   readonly nextOffset: string;
@@ -177,8 +182,10 @@ export type FetchedRecord = {
   readonly keyBase64?: string;
   readonly value?: string | null;
   readonly valueBase64?: string;
-  readonly headers: { readonly [key: string]: string };
-  readonly headersBase64?: { readonly [key: string]: string };
+  /** Header key → UTF-8 value, null, or the array of its values when the key repeats. */
+  readonly headers: { readonly [key: string]: string | null | readonly (string | null)[] };
+  /** Header key → base64 value, null, or the array of its values when the key repeats. */
+  readonly headersBase64?: { readonly [key: string]: string | null | readonly (string | null)[] };
 };
 
 export type GroupName = string;
@@ -364,7 +371,10 @@ export type ProduceRecord = {
   /** A string is stored as its UTF-8 bytes, any other JSON value as its JSON text. */
   readonly value?: unknown;
   readonly valueBase64?: string;
-  readonly headers?: { readonly [key: string]: string };
+  /** Header key → UTF-8 value, null, or the array of its values when the key repeats. */
+  readonly headers?: { readonly [key: string]: string | null | readonly (string | null)[] };
+  /** Header key → base64 value, null, or the array of its values when the key repeats. */
+  readonly headersBase64?: { readonly [key: string]: string | null | readonly (string | null)[] };
   readonly partition?: number;
   /** Milliseconds since the epoch. */
   readonly timestamp?: number;
@@ -378,7 +388,10 @@ export type ProduceRequest = {
     /** A string is stored as its UTF-8 bytes, any other JSON value as its JSON text. */
     readonly value?: unknown;
     readonly valueBase64?: string;
-    readonly headers?: { readonly [key: string]: string };
+    /** Header key → UTF-8 value, null, or the array of its values when the key repeats. */
+    readonly headers?: { readonly [key: string]: string | null | readonly (string | null)[] };
+    /** Header key → base64 value, null, or the array of its values when the key repeats. */
+    readonly headersBase64?: { readonly [key: string]: string | null | readonly (string | null)[] };
     readonly partition?: number;
     /** Milliseconds since the epoch. */
     readonly timestamp?: number;
@@ -402,6 +415,9 @@ export type ResetOffsetsRequest = {
   readonly timestamp?: number;
   readonly offset?: string | number;
 };
+
+/** Header key → UTF-8 value, null, or the array of its values when the key repeats. */
+export type TextHeaders = { readonly [key: string]: string | null | readonly (string | null)[] };
 
 export type TopicConfig = {
   /**
