@@ -6,12 +6,24 @@ export {
   type AssignmentContext,
   type AssignmentHandler,
   type AssignmentSource,
+  type CommitOptions,
+  type CommitReceipt,
+  type FinalCommit,
 } from './consumer/assignment.ts';
+export {
+  CONSUMER_EVENTS,
+  type ConsumerEventPayloads,
+  type ConsumerEventType,
+  type CrashEvent,
+  type InstrumentationEvent,
+  type PartitionsByTopic,
+} from './consumer/events.ts';
 export { GroupAssignment, GROUP_DEFAULTS, type GroupMembershipOptions, type GroupOptions, type RebalanceListener } from './consumer/group.ts';
 export {
   Consumer,
   CONSUMER_DEFAULTS,
   type Batch,
+  type ConsumerEvent,
   type ConsumerOptions,
   type EachBatchPayload,
   type EachMessagePayload,

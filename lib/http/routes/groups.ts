@@ -23,6 +23,7 @@ export function groupHandlers(groups: Groups): Pick<Handlers, GroupHandlers> {
         generation: joined.generation,
         assignments: joined.assignments.map((a) => ({ topic: a.topic, partition: a.partition, committedOffset: a.committedOffset?.toString() ?? null })),
         revoking: joined.revoking,
+        pending: joined.pending,
       });
     },
     async heartbeat({ params, body }) {
