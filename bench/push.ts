@@ -25,11 +25,8 @@ import { Dispatcher } from '../lib/push/dispatcher.ts';
 import { AesGcmSecretBox } from '../lib/push/secrets.ts';
 import { consumerLags } from '../lib/lambda/push.ts';
 import { startLocalServer } from '../lib/server/local.ts';
-import { DynamoDbMetadataStore } from '../lib/storage/dynamodb-metadata-store.ts';
-import { S3ObjectStore } from '../lib/storage/s3-object-store.ts';
-import { startDynalite, startS3rver } from '../test/support/emulators.ts';
 import { PRICES_USD, costOf, scaleUsage, usageOf, type Usage } from './pricing.ts';
-import { RequestCounter } from './request-counter.ts';
+import { countedEmulatorStores } from './request-counter.ts';
 
 const GIB = 1024 ** 3;
 const RECORD_BYTES = 1024;
@@ -68,13 +65,9 @@ export async function runPushBench(options: { quick?: boolean } = {}): Promise<P
 }
 
 async function awsCounts(batches: number): Promise<PushBenchResult['aws']> {
-  const [s3, dynamo] = await Promise.all([startS3rver(), startDynalite()]);
+  const stores = await countedEmulatorStores();
   try {
-    const counter = new RequestCounter();
-    counter.countS3(s3.client);
-    counter.countDynamoDb(dynamo.client);
-    const objects = new S3ObjectStore({ client: s3.client, bucket: s3.bucket });
-    const metadata = new DynamoDbMetadataStore({ client: dynamo.client, tableName: dynamo.tableName });
+    const { counter, objects, metadata } = stores;
     const engine = new Engine({ objects, metadata, topicCacheMs: Number.POSITIVE_INFINITY });
     const groups = new Groups({ engine });
     const consumers = new PushConsumers({ engine, groups, secrets: new AesGcmSecretBox(randomBytes(32)), urlPolicy: LOCAL_URL_POLICY, functionTargets: true });
@@ -133,7 +126,7 @@ async function awsCounts(batches: number): Promise<PushBenchResult['aws']> {
       idleUsdPerMonth: idleMonth,
     };
   } finally {
-    await Promise.all([s3.stop(), dynamo.stop()]);
+    await stores.stop();
   }
 }
 
