@@ -17,10 +17,9 @@ import { Engine } from '../lib/log/engine.ts';
 import { parseSluiceBatches } from '../lib/http/sluice-batches.ts';
 import { DynamoDbMetadataStore } from '../lib/storage/dynamodb-metadata-store.ts';
 import { S3ObjectStore } from '../lib/storage/s3-object-store.ts';
-import { startDynalite, startS3rver } from '../test/support/emulators.ts';
 import { dealIntoLanes, runLanes } from './measure.ts';
 import { LAMBDA_ASSUMPTIONS, usageOf, type Usage } from './pricing.ts';
-import { RequestCounter, type OperationCount } from './request-counter.ts';
+import { RequestCounter, countedEmulatorStores, type OperationCount } from './request-counter.ts';
 import { planProduce, requestBody, sum, type ProduceRequest } from './workload.ts';
 
 export interface AwsCase {
@@ -74,13 +73,9 @@ export async function runAwsBench(settings: AwsSettings): Promise<AwsCaseResult[
 }
 
 async function runCase(awsCase: AwsCase, settings: AwsSettings): Promise<AwsCaseResult> {
-  const [s3, dynamo] = await Promise.all([startS3rver(), startDynalite()]);
+  const stores = await countedEmulatorStores();
   try {
-    const counter = new RequestCounter();
-    counter.countS3(s3.client);
-    counter.countDynamoDb(dynamo.client);
-    const objects = new S3ObjectStore({ client: s3.client, bucket: s3.bucket });
-    const metadata = new DynamoDbMetadataStore({ client: dynamo.client, tableName: dynamo.tableName });
+    const { counter, objects, metadata } = stores;
     const warmEngine = async () => {
       const engine = new Engine({ objects, metadata, topicCacheMs: Number.POSITIVE_INFINITY });
       await engine.topics.get(TOPIC);
@@ -116,7 +111,7 @@ async function runCase(awsCase: AwsCase, settings: AwsSettings): Promise<AwsCase
       locationsCompacted: checkConsumedAll(locationsCompacted, storedBytes),
     };
   } finally {
-    await Promise.all([s3.stop(), dynamo.stop()]);
+    await stores.stop();
   }
 }
 

@@ -15,6 +15,9 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { DeserializeMiddleware, InitializeMiddleware, MetadataBearer, MiddlewareStack } from '@smithy/types';
 import { HEAD_SK, INTENT_SK, TOPICS_PK } from '../lib/log/layout.ts';
+import { DynamoDbMetadataStore } from '../lib/storage/dynamodb-metadata-store.ts';
+import { S3ObjectStore } from '../lib/storage/s3-object-store.ts';
+import { startDynalite, startS3rver } from '../test/support/emulators.ts';
 
 export type Service = 'S3' | 'DynamoDB';
 
@@ -161,4 +164,18 @@ function queryPartitionKey(input: Record<string, unknown>): string {
     if (names[match[1]] === 'pk') return values[match[2]]?.S ?? '';
   }
   return '';
+}
+
+/** The S3 and DynamoDB adapters on fresh emulators, every SDK request they send counted. */
+export async function countedEmulatorStores(): Promise<{ counter: RequestCounter; objects: S3ObjectStore; metadata: DynamoDbMetadataStore; stop(): Promise<void> }> {
+  const [s3, dynamo] = await Promise.all([startS3rver(), startDynalite()]);
+  const counter = new RequestCounter();
+  counter.countS3(s3.client);
+  counter.countDynamoDb(dynamo.client);
+  return {
+    counter,
+    objects: new S3ObjectStore({ client: s3.client, bucket: s3.bucket }),
+    metadata: new DynamoDbMetadataStore({ client: dynamo.client, tableName: dynamo.tableName }),
+    stop: async () => void (await Promise.all([s3.stop(), dynamo.stop()])),
+  };
 }

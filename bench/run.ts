@@ -16,6 +16,7 @@ import { runAwsBench } from './aws-requests.ts';
 import { runClientE2EBench } from './client-e2e.ts';
 import { runCodecBench } from './codec-vs-kafkajs.ts';
 import { runLocalBench } from './local-http.ts';
+import { formatPushReport, runPushBench } from './push.ts';
 import { PROFILES, type Profile } from './profiles.ts';
 import { formatReport, type BenchReport } from './report.ts';
 import { summarizeAws, summarizeLocal } from './summary.ts';
@@ -47,6 +48,8 @@ async function main(): Promise<void> {
   const aws = await runAwsBench(profile.aws);
   console.error('sluice bench: client SDK end to end...');
   const client = await runClientE2EBench(profile.client);
+  console.error('sluice bench: push consumers...');
+  const push = await runPushBench({ quick: profile.name === 'quick' });
 
   const report: BenchReport = {
     profile: profile.name,
@@ -67,9 +70,10 @@ async function main(): Promise<void> {
     codec,
   };
   console.log(formatReport(report));
+  console.log(formatPushReport(push));
   await mkdir(RESULTS_DIRECTORY, { recursive: true });
   const file = new URL('latest.json', RESULTS_DIRECTORY);
-  await writeFile(file, `${JSON.stringify(report, null, 2)}\n`);
+  await writeFile(file, `${JSON.stringify({ ...report, push }, null, 2)}\n`);
   console.error(`sluice bench: wrote ${file.pathname}`);
 }
 
