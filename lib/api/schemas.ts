@@ -39,6 +39,11 @@ export const PartitionParams = z.object({ topic: TopicName, partition: Partition
 export const GroupParams = z.object({ group: GroupName });
 export const MemberParams = z.object({ group: GroupName, memberId: z.string().min(1).max(64) });
 export const KeyParams = z.object({ id: z.string().min(1).max(64) });
+export const ConsumerName = z
+  .string()
+  .regex(new RegExp(`^[a-zA-Z0-9._-]{1,${LIMITS.maxConsumerNameLength}}$`), `1-${LIMITS.maxConsumerNameLength} characters of [a-zA-Z0-9._-]`)
+  .meta({ id: 'ConsumerName' });
+export const ConsumerParams = z.object({ name: ConsumerName });
 
 // ---------------------------------------------------------------------------------------------------
 // Errors
@@ -315,3 +320,85 @@ export const HealthResponse = z.object({ status: z.literal('ok'), version: z.str
 
 /** The OpenAPI document (its own schema is the OpenAPI specification's). */
 export const OpenApiResponse = z.record(z.string(), z.unknown());
+
+// ---------------------------------------------------------------------------------------------------
+// Push consumers
+
+const P = API_DEFAULTS.push;
+const TargetTimeout = z.number().int().min(100).max(LIMITS.maxDeliveryTimeoutMs).default(P.timeoutMs).meta({ description: 'A target that has not answered after this long has failed.' });
+
+export const ConsumerTarget = z
+  .union([
+    z.object({ url: z.string().url().max(2048).meta({ description: 'https (in AWS: to a public address unless the deployment allows private ones).' }), timeoutMs: TargetTimeout }).strict(),
+    z
+      .object({
+        functionArn: z.string().regex(/^arn:aws[a-zA-Z-]*:lambda:[a-z0-9-]+:\d{12}:function:[a-zA-Z0-9-_]+(:[a-zA-Z0-9-_$]+)?$/, 'a Lambda function ARN').meta({ description: 'AWS only: a function invoked synchronously.' }),
+        timeoutMs: TargetTimeout,
+      })
+      .strict(),
+  ])
+  .meta({ id: 'ConsumerTarget' });
+
+const BatchSettings = z
+  .object({
+    maxRecords: z.number().int().min(1).max(LIMITS.maxDeliveryRecords).default(P.maxRecords),
+    maxBytes: z.number().int().min(1).max(LIMITS.maxDeliveryBytes).default(P.maxBytes).meta({ description: 'Bytes of the delivery body (JSON); a larger record still goes, alone.' }),
+    maxWaitMs: z.number().int().min(0).max(LIMITS.maxDeliveryWaitMs).default(P.maxWaitMs).meta({ description: 'Wait this long after the oldest undelivered record for the batch to fill.' }),
+  })
+  .strict();
+
+const RetrySettings = z
+  .object({
+    maxAttempts: z.number().int().min(1).max(LIMITS.maxDeliveryAttempts).default(P.maxAttempts),
+    bisectOnError: z.boolean().default(P.bisectOnError).meta({ description: 'Split a failing batch until the failing record is found.' }),
+    maxRecordAgeMs: z.number().int().min(-1).default(P.maxRecordAgeMs).meta({ description: 'Failing records older than this are dead-lettered at once; -1: no limit.' }),
+    minBackoffMs: z.number().int().min(0).max(3_600_000).default(P.minBackoffMs),
+    maxBackoffMs: z.number().int().min(0).max(3_600_000).default(P.maxBackoffMs),
+  })
+  .strict();
+
+export const StartAt = z.union([z.enum(['earliest', 'latest']), z.object({ timestamp: Timestamp }).strict()]).meta({ id: 'StartAt' });
+
+export const CreateConsumerRequest = z
+  .object({
+    name: ConsumerName,
+    topics: z.array(TopicName).min(1).max(LIMITS.maxSubscribedTopics),
+    target: ConsumerTarget,
+    batch: BatchSettings.default({ maxRecords: P.maxRecords, maxBytes: P.maxBytes, maxWaitMs: P.maxWaitMs }),
+    retry: RetrySettings.default({ maxAttempts: P.maxAttempts, bisectOnError: P.bisectOnError, maxRecordAgeMs: P.maxRecordAgeMs, minBackoffMs: P.minBackoffMs, maxBackoffMs: P.maxBackoffMs }),
+    deadLetterTopic: TopicName.nullable().default(null),
+    startAt: StartAt.default(P.startAt),
+    maxConcurrency: z.number().int().min(1).max(LIMITS.maxConsumerConcurrency).default(P.maxConcurrency).meta({ description: 'Partitions delivered in parallel (one batch in flight per partition).' }),
+  })
+  .strict()
+  .refine((c) => c.retry.minBackoffMs <= c.retry.maxBackoffMs, { message: 'retry.minBackoffMs must not exceed retry.maxBackoffMs', path: ['retry'] })
+  .refine((c) => c.deadLetterTopic === null || !c.topics.includes(c.deadLetterTopic), { message: 'deadLetterTopic must not be one of the consumed topics', path: ['deadLetterTopic'] });
+
+const ConsumerConfigBody = z.object({
+  name: ConsumerName,
+  topics: z.array(TopicName),
+  target: ConsumerTarget,
+  batch: BatchSettings,
+  retry: RetrySettings,
+  deadLetterTopic: TopicName.nullable(),
+  startAt: StartAt,
+  maxConcurrency: z.number().int(),
+  createdAt: z.number().int(),
+});
+
+export const ConsumerState = z.enum(['running', 'paused', 'failing']);
+
+export const CreateConsumerResponse = ConsumerConfigBody.extend({ secret: z.string().meta({ description: 'Signs every delivery (Sluice-Signature); shown here only.' }) });
+
+export const ListConsumersResponse = z.object({ consumers: z.array(z.object({ name: ConsumerName, topics: z.array(TopicName), state: ConsumerState })) });
+
+export const DescribeConsumerResponse = ConsumerConfigBody.extend({
+  state: ConsumerState,
+  partitions: z.array(TopicPartition.extend({ committedOffset: Offset.nullable(), endOffset: Offset, lag: Offset.nullable(), failing: z.boolean() })),
+  delivered: z.number().int(),
+  failed: z.number().int(),
+  deadLettered: z.number().int(),
+  lastError: z.object({ at: z.number().int(), message: z.string() }).nullable(),
+});
+
+export const ConsumerStateResponse = z.object({ name: ConsumerName, state: ConsumerState });

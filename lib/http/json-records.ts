@@ -80,7 +80,7 @@ function resolveCodec(codec: Codec): Codec {
   return codec === 'zstd' ? defaultCodec() : codec;
 }
 
-type JsonRecord = z.output<typeof FetchedRecord>;
+export type JsonRecord = z.output<typeof FetchedRecord>;
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 

@@ -153,7 +153,7 @@ describe('the npm package, installed', { timeout: 900_000 }, () => {
     const functions = Object.values(template.Resources as Record<string, { Type: string; Properties: any }>).filter(
       (r) => r.Type === 'AWS::Lambda::Function' && r.Properties.Runtime === 'nodejs24.x',
     );
-    assert.equal(functions.length, 5);
+    assert.ok(functions.length >= 5, `${functions.length} functions`);
     for (const fn of functions) {
       assert.equal(fn.Properties.Handler, 'index.handler');
       const staged = join(outdir, assets.files[String(fn.Properties.Code.S3Key).replace(/\.zip$/, '')].source.path);
