@@ -4,10 +4,9 @@
  * instead (lambdas/produce.ts, fetch.ts, admin.ts).
  */
 import { awsAppFromEnv } from '../lib/lambda/aws-app.ts';
-import { lambdaHttpHandler } from '../lib/lambda/http-adapter.ts';
 import { createPowertools, logUnexpectedError, observedHttpHandler } from '../lib/lambda/observability.ts';
 
 const powertools = createPowertools('api');
 const { app } = awsAppFromEnv({ logError: logUnexpectedError(powertools.logger) });
 
-export const handler = observedHttpHandler(lambdaHttpHandler(app), powertools);
+export const handler = observedHttpHandler(app, powertools);

@@ -4,13 +4,13 @@
  * POST /v1/admin/maintenance (the same pass on demand, admin key required).
  */
 import { awsAppFromEnv } from '../lib/lambda/aws-app.ts';
-import { lambdaHttpHandler, type HttpEventV2, type HttpResultV2 } from '../lib/lambda/http-adapter.ts';
+import type { HttpEventV2, HttpResultV2 } from '../lib/lambda/http-adapter.ts';
 import { createPowertools, logUnexpectedError, observedHttpHandler, recordMaintenancePass, type LambdaContext } from '../lib/lambda/observability.ts';
 import type { MaintenanceReport } from '../lib/log/maintenance.ts';
 
 const powertools = createPowertools('maintenance');
 const { app, engine } = awsAppFromEnv({ function: 'maintenance', logError: logUnexpectedError(powertools.logger) });
-const http = observedHttpHandler(lambdaHttpHandler(app), powertools);
+const http = observedHttpHandler(app, powertools);
 
 /** The fields of an EventBridge scheduled event (none are needed). */
 export interface ScheduledEvent {

@@ -53,12 +53,6 @@ export class SluiceError extends Error {
   }
 }
 
-export function isRetriable(error: unknown): boolean {
-  if (error instanceof SluiceError) return error.retriable;
-  if (error instanceof StorageError) return error.retriable;
-  return false;
-}
-
 /**
  * Errors raised by storage adapters. Adapters translate their SDK's errors into these so that the log
  * protocol never looks at an AWS error name.

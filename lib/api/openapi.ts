@@ -21,8 +21,24 @@ type JsonObject = Record<string, unknown>;
  * output schemas never forbid additional properties.
  */
 export function jsonSchemaOf(schema: z.ZodType, io: 'input' | 'output'): JsonObject {
-  const { $schema: _dialect, ...json } = z.toJSONSchema(schema, { target: 'draft-2020-12', io, unrepresentable: 'any', reused: 'inline' }) as JsonObject;
-  return io === 'output' ? (allowAdditions(json) as JsonObject) : json;
+  const { $schema: _dialect, $defs: defs, ...json } = z.toJSONSchema(schema, { target: 'draft-2020-12', io, unrepresentable: 'any', reused: 'inline' }) as JsonObject;
+  const inlined = inlineDefs(json, (defs ?? {}) as Record<string, unknown>) as JsonObject;
+  return io === 'output' ? (allowAdditions(inlined) as JsonObject) : inlined;
+}
+
+/**
+ * Schemas given an id (`.meta({ id })`) come out as `$ref: '#/$defs/<id>'`, which inside an OpenAPI
+ * document would point at the document's root: put their definitions in place instead.
+ */
+function inlineDefs(value: unknown, defs: Record<string, unknown>): unknown {
+  if (Array.isArray(value)) return value.map((item) => inlineDefs(item, defs));
+  if (value === null || typeof value !== 'object') return value;
+  const { $ref: ref, ...rest } = value as JsonObject;
+  if (typeof ref === 'string' && ref.startsWith('#/$defs/')) {
+    const name = ref.slice('#/$defs/'.length);
+    return { ...(inlineDefs(defs[name], defs) as JsonObject), ...(inlineDefs(rest, defs) as JsonObject) };
+  }
+  return Object.fromEntries(Object.entries(value).map(([key, field]) => [key, inlineDefs(field, defs)]));
 }
 
 function allowAdditions(value: unknown): unknown {

@@ -14,6 +14,7 @@
  */
 import type * as z from 'zod';
 import type { ErrorCode } from '../errors.ts';
+import { API_FUNCTION_NAMES, type ApiFunctionName } from './functions.ts';
 import { MEDIA_KAFKA_BATCHES, MEDIA_SLUICE_BATCHES } from './media-types.ts';
 import * as s from './schemas.ts';
 import { LIMITS, type KeyAction } from './limits.ts';
@@ -47,9 +48,7 @@ export type RouteScope =
       readonly filter?: { readonly action: readonly ScopeAction[]; readonly on: 'topic' | 'group' };
     };
 
-/** The Lambda functions of a deployment, each with its own least-privilege role. */
-export const API_FUNCTION_NAMES = ['produce', 'fetch', 'admin', 'maintenance'] as const;
-export type ApiFunctionName = (typeof API_FUNCTION_NAMES)[number];
+export { API_FUNCTION_NAMES, type ApiFunctionName };
 
 export type JsonSchema = z.ZodType;
 

@@ -1,5 +1,5 @@
 /**
- * The CDK app of bin/sluice.ts, as a function so that tests synthesize exactly what `cdk synth` does.
+ * The CDK app of bin/cdk-app.ts, as a function so that tests synthesize exactly what `cdk synth` does.
  * cdk-nag's AwsSolutions pack runs as a policy-validation plugin: an unacknowledged finding fails the
  * synthesis.
  */

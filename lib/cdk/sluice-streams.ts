@@ -18,7 +18,8 @@ import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import { Architecture, CfnFunction, FilterCriteria, Runtime, StartingPosition, type IFunction } from 'aws-cdk-lib/aws-lambda';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { CfnFunction, FilterCriteria, StartingPosition, type IFunction } from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { RuleTargetInput } from 'aws-cdk-lib/aws-events';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -31,9 +32,10 @@ import { fileURLToPath } from 'node:url';
 import { DEFAULTS, DEPLOYMENT } from '../defaults.ts';
 import { API_METRICS, MAINTENANCE_METRICS, OPERATION_DIMENSION, PUSH_METRICS } from '../lambda/metric-names.ts';
 import { LOG_ENTRY_STREAM_FILTER } from '../trigger/append-trigger.ts';
-import type { ApiFunctionName } from '../lambda/functions.ts';
+import type { ApiFunctionName } from '../api/functions.ts';
 import { EXPIRES_AT } from '../storage/ports.ts';
 import { ACCESS, type FunctionAccess } from './access.ts';
+import { LAMBDA_BUNDLING, prebuiltBundle, type LambdaEntry } from './lambda-bundles.ts';
 import { API_ROUTES, DEFAULT_ROUTE_FUNCTION, IAM_GRANTS } from './api-routes.ts';
 
 /** How the bucket is encrypted. */
@@ -137,7 +139,8 @@ export interface FunctionConsumerProps {
   readonly lagAlarmThreshold?: number;
 }
 
-const LAMBDA_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+/** The checkout's root, where lambdas/ is (used only without prebuilt bundles). */
+const SOURCE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /** The construct's name for each API function, in construct ids and outputs. */
 const FUNCTION_IDS: Record<ApiFunctionName, string> = { produce: 'Produce', fetch: 'Fetch', admin: 'Admin', maintenance: 'Maintenance' };
@@ -159,11 +162,11 @@ export class SluiceStreams extends Construct {
   readonly url: string;
   /** Base URL of the IAM endpoint (no trailing slash). */
   readonly iamUrl: string;
-  readonly produceFunction: NodejsFunction;
-  readonly fetchFunction: NodejsFunction;
-  readonly adminFunction: NodejsFunction;
+  readonly produceFunction: lambda.Function;
+  readonly fetchFunction: lambda.Function;
+  readonly adminFunction: lambda.Function;
   /** Compaction, retention and garbage collection; the only function that deletes. */
-  readonly maintenanceFunction: NodejsFunction;
+  readonly maintenanceFunction: lambda.Function;
   /** The schedule of maintenance passes. */
   readonly maintenanceRule: Rule;
   /** Every alarm, to add actions or composite alarms. */
@@ -374,7 +377,7 @@ export class SluiceStreams extends Construct {
       SLUICE_PUSH_KEY_ARN: this.pushSecretsKey.keyArn,
       ...(this.#props.allowPrivateUrlTargets ? { SLUICE_PUSH_ALLOW_PRIVATE_URLS: 'true' } : {}),
     };
-    const dispatcher = this.#function('Dispatcher', 'dispatcher.ts', {
+    const dispatcher = this.#function('Dispatcher', 'dispatcher', {
       memorySize: DEPLOYMENT.dispatcherMemoryMb,
       timeout: Duration.seconds(DEPLOYMENT.dispatcherTimeoutSeconds),
       description: 'Sluice push consumers: delivers batches to URLs and Lambda functions',
@@ -389,7 +392,7 @@ export class SluiceStreams extends Construct {
     this.adminFunction.role!.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['kms:Encrypt'], resources: [this.pushSecretsKey.keyArn] }));
     this.maintenanceRule.addTarget(new LambdaFunction(dispatcher, { event: RuleTargetInput.fromObject({ due: true }), retryAttempts: 0 }));
 
-    const streamHandler = this.#function('StreamHandler', 'stream-handler.ts', {
+    const streamHandler = this.#function('StreamHandler', 'stream-handler', {
       memorySize: DEPLOYMENT.streamHandlerMemoryMb,
       timeout: Duration.seconds(DEPLOYMENT.streamHandlerTimeoutSeconds),
       description: 'Sluice: new log entries (DynamoDB Streams, filtered) wake the push dispatcher',
@@ -420,7 +423,7 @@ export class SluiceStreams extends Construct {
   /** The function behind Custom::SluicePushConsumer, created with the first addFunctionConsumer. */
   #pushConsumerProvider(): NodejsFunction {
     if (this.#pushConsumerFunction) return this.#pushConsumerFunction;
-    const fn = this.#function('PushConsumerFunction', 'push-consumer.ts', {
+    const fn = this.#function('PushConsumerFunction', 'push-consumer', {
       memorySize: 256,
       timeout: Duration.minutes(2),
       description: 'Creates, updates and deletes Sluice push consumers of the stack (CloudFormation custom resource)',
@@ -493,8 +496,11 @@ export class SluiceStreams extends Construct {
     });
   }
 
-  /** A function bundled by esbuild from lambdas/<entry>, with its own role and log group. */
-  #function(id: string, entry: string, options: { memorySize: number; timeout: Duration; environment: Record<string, string>; description: string }): NodejsFunction {
+  /**
+   * A function from lambdas/<entry>, with its own role and log group: the prebuilt bundle of the
+   * published package, or bundled by esbuild at synthesis in a source checkout (the same options).
+   */
+  #function(id: string, entry: LambdaEntry, options: { memorySize: number; timeout: Duration; environment: Record<string, string>; description: string }): lambda.Function {
     const logGroup = new LogGroup(this, `${id}Logs`, {
       retention: this.#props.logRetention ?? (DEPLOYMENT.logRetentionDays as RetentionDays),
       removalPolicy: this.#removalPolicy,
@@ -502,37 +508,32 @@ export class SluiceStreams extends Construct {
     // An own role instead of the default one with AWSLambdaBasicExecutionRole: logs go to this group only.
     const role = new iam.Role(this, `${id}Role`, { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'), description: options.description });
     role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn] }));
-    return new NodejsFunction(this, id, {
-      entry: `${LAMBDA_ROOT}lambdas/${entry}`,
-      handler: 'handler',
-      projectRoot: LAMBDA_ROOT,
-      depsLockFilePath: `${LAMBDA_ROOT}package-lock.json`,
-      runtime: Runtime.NODEJS_24_X,
-      architecture: Architecture.ARM_64,
+    const common = {
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
       memorySize: options.memorySize,
       timeout: options.timeout,
       description: options.description,
       role,
       logGroup,
       environment: options.environment,
-      bundling: {
-        format: OutputFormat.ESM,
-        target: 'node24',
-        // The runtime provides the AWS SDK v3: smaller bundles, faster cold starts.
-        externalModules: ['@aws-sdk/*'],
-        mainFields: ['module', 'main'],
-        minify: true,
-        keepNames: true,
-        sourceMap: false,
-        // Bundled CommonJS dependencies may call require(); ESM output has none unless given one.
-        banner: "import { createRequire as __sluiceCreateRequire } from 'node:module'; const require = __sluiceCreateRequire(import.meta.url);",
-      },
+    };
+    const prebuilt = prebuiltBundle(entry);
+    if (prebuilt) return new lambda.Function(this, id, { ...common, code: lambda.Code.fromAsset(prebuilt), handler: 'index.handler' });
+    const { format: _esm, platform: _node, external, sourcemap, ...bundling } = LAMBDA_BUNDLING;
+    return new NodejsFunction(this, id, {
+      ...common,
+      entry: `${SOURCE_ROOT}lambdas/${entry}.ts`,
+      handler: 'handler',
+      projectRoot: SOURCE_ROOT,
+      depsLockFilePath: `${SOURCE_ROOT}package-lock.json`,
+      bundling: { ...bundling, format: OutputFormat.ESM, externalModules: [...external], mainFields: [...LAMBDA_BUNDLING.mainFields], sourceMap: sourcemap },
     });
   }
 
-  #apiFunction(name: ApiFunctionName, memorySize: number, timeout: Duration): NodejsFunction {
+  #apiFunction(name: ApiFunctionName, memorySize: number, timeout: Duration): lambda.Function {
     const id = FUNCTION_IDS[name];
-    const fn = this.#function(id, `${name}.ts`, {
+    const fn = this.#function(id, name, {
       memorySize,
       timeout,
       description: `Sluice ${name} routes`,
@@ -603,7 +604,7 @@ export class SluiceStreams extends Construct {
   }
 
   #registerBootstrapKey(): void {
-    const fn = this.#function('BootstrapKeyFunction', 'bootstrap-key.ts', {
+    const fn = this.#function('BootstrapKeyFunction', 'bootstrap-key', {
       memorySize: 256,
       timeout: Duration.minutes(2),
       description: 'Registers the hash of the Sluice bootstrap admin key (CloudFormation custom resource)',
@@ -804,7 +805,7 @@ export class SluiceStreams extends Construct {
     return dashboard;
   }
 
-  *#functions(): Iterable<[ApiFunctionName, IFunction]> {
+  *#functions(): Iterable<[ApiFunctionName, lambda.IFunction]> {
     yield ['produce', this.produceFunction];
     yield ['fetch', this.fetchFunction];
     yield ['admin', this.adminFunction];

@@ -35,6 +35,7 @@
  *             reset (and reads the reset offset) or makes the reset fail.
  */
 import { z } from 'zod';
+import { mapConcurrent as mapLimit } from '../concurrency.ts';
 import { ConditionFailedError, SluiceError } from '../errors.ts';
 import { DEFAULTS, LIMITS } from '../defaults.ts';
 import type { Engine } from '../log/engine.ts';
@@ -912,15 +913,3 @@ async function backoff(attempt: number): Promise<void> {
   await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(50, 2 + attempt * 5)));
 }
 
-export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i], i);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
-}

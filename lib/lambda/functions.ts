@@ -5,7 +5,8 @@
  * of routes, so each gets only the permissions its routes need (lib/cdk/access.ts); which function
  * serves a route is the route table's `function` (lib/api/routes.ts).
  */
-import { API_FUNCTION_NAMES, ROUTES, type ApiFunctionName } from '../api/routes.ts';
+import { API_FUNCTION_NAMES, type ApiFunctionName } from '../api/functions.ts';
+import { ROUTES } from '../api/routes.ts';
 
 export { API_FUNCTION_NAMES, type ApiFunctionName };
 

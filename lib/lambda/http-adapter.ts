@@ -3,7 +3,7 @@
  * Both deliver the same event shape.
  */
 import type { Principal, Scope } from '../auth/api-keys.ts';
-import type { HttpHandler, HttpResponse } from '../http/types.ts';
+import type { HttpHandler, HttpRequest, HttpResponse } from '../http/types.ts';
 
 /** The fields of APIGatewayProxyEventV2 this adapter reads. */
 export interface HttpEventV2 {
@@ -42,19 +42,21 @@ export const IAM_CALLER_SCOPES: readonly Scope[] = [
 ];
 
 export function lambdaHttpHandler(app: HttpHandler): (event: HttpEventV2) => Promise<HttpResultV2> {
-  return async (event) => {
-    const headers: Record<string, string> = {};
-    for (const [name, value] of Object.entries(event.headers ?? {})) if (value !== undefined) headers[name.toLowerCase()] = value;
-    const body = event.body === undefined ? new Uint8Array(0) : Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8');
-    const response = await app({
-      method: event.requestContext.http.method.toUpperCase(),
-      path: event.rawPath,
-      query: new URLSearchParams(event.rawQueryString ?? ''),
-      headers,
-      body,
-      principal: iamPrincipal(event),
-    });
-    return toResult(response);
+  return async (event) => resultFromResponse(await app(requestFromEvent(event)));
+}
+
+/** The application's request for an event: lower-case headers, the decoded body, the IAM caller. */
+export function requestFromEvent(event: HttpEventV2): HttpRequest {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(event.headers ?? {})) if (value !== undefined) headers[name.toLowerCase()] = value;
+  const body = event.body === undefined ? new Uint8Array(0) : Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8');
+  return {
+    method: event.requestContext.http.method.toUpperCase(),
+    path: event.rawPath,
+    query: new URLSearchParams(event.rawQueryString ?? ''),
+    headers,
+    body,
+    principal: iamPrincipal(event),
   };
 }
 
@@ -66,7 +68,8 @@ function iamPrincipal(event: HttpEventV2): Principal | undefined {
   return { keyId: `iam:${identity}`, name: identity, scopes: IAM_CALLER_SCOPES.map((scope) => ({ ...scope })) };
 }
 
-function toResult(response: HttpResponse): HttpResultV2 {
+/** The Lambda result for the application's response: text bodies as text, binary ones in base64. */
+export function resultFromResponse(response: HttpResponse): HttpResultV2 {
   const { body } = response;
   if (body === undefined) return { statusCode: response.status, headers: response.headers, body: '', isBase64Encoded: false };
   if (typeof body === 'string') return { statusCode: response.status, headers: response.headers, body, isBase64Encoded: false };

@@ -5,7 +5,10 @@
  *
  * Every request publishes one EMF line with the dimensions `service` and `Operation` (the function:
  * produce, fetch, admin) — few dimension values keep the number of custom metrics, and their cost,
- * fixed — and the route, status, topic and request id as searchable metadata in the same line:
+ * fixed — and the route, status, topic, error code and request id as searchable metadata in the same
+ * line. What a request was (route template, topic, lag, long poll, error code) is what the router and
+ * the handlers tell in the response's `observed` (lib/http/types.ts): nothing here re-parses paths or
+ * bodies.
  *
  *   Requests        1 per request
  *   ClientErrors    1 for a 4xx answer, else 0
@@ -22,9 +25,9 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { DEPLOYMENT } from '../defaults.ts';
-import type { HttpRequest } from '../http/types.ts';
+import type { HttpHandler, HttpRequest, HttpResponse } from '../http/types.ts';
 import type { MaintenanceReport } from '../log/maintenance.ts';
-import type { HttpEventV2, HttpResultV2 } from './http-adapter.ts';
+import { requestFromEvent, resultFromResponse, type HttpEventV2, type HttpResultV2 } from './http-adapter.ts';
 import { API_METRICS, MAINTENANCE_METRICS, OPERATION_DIMENSION } from './metric-names.ts';
 
 export { API_METRICS, MAINTENANCE_METRICS, OPERATION_DIMENSION };
@@ -61,11 +64,8 @@ export function logUnexpectedError(logger: Logger): (error: unknown, request: Ht
   return (error, request) => logger.error('unexpected error', { error: error as Error, method: request.method, path: request.path });
 }
 
-/** Wraps an HTTP Lambda handler with per-request metrics and the Lambda context in logs. */
-export function observedHttpHandler(
-  handler: (event: HttpEventV2) => Promise<HttpResultV2>,
-  { logger, metrics }: Powertools,
-): (event: HttpEventV2, context?: LambdaContext) => Promise<HttpResultV2> {
+/** The application as a Lambda handler, with per-request metrics and the Lambda context in logs. */
+export function observedHttpHandler(app: HttpHandler, { logger, metrics }: Powertools): (event: HttpEventV2, context?: LambdaContext) => Promise<HttpResultV2> {
   let coldStart = true;
   return async (event, context) => {
     if (context) logger.addContext(context as unknown as Parameters<Logger['addContext']>[0]);
@@ -74,16 +74,16 @@ export function observedHttpHandler(
       metrics.captureColdStartMetric(context?.functionName);
     }
     const started = performance.now();
-    let result: HttpResultV2 | undefined;
+    const request = requestFromEvent(event);
+    let response: HttpResponse | undefined;
     try {
-      result = await handler(event);
-      return result;
+      response = await app(request);
+      return resultFromResponse(response);
     } finally {
       // A handler that throws (the application answers every error itself, so this is a bug) counts as a 500.
-      record(metrics, event, result, performance.now() - started, context);
-      if (!result || result.statusCode >= 500) {
-        logger.warn('server error', { route: routeOf(event), status: result?.statusCode ?? 500, code: errorCodeOf(result) });
-      }
+      const route = response?.observed?.route ?? `${request.method} ${request.path}`;
+      record(metrics, request, response, route, performance.now() - started, context);
+      if (!response || response.status >= 500) logger.warn('server error', { route, status: response?.status ?? 500, code: response?.observed?.errorCode });
     }
   };
 }
@@ -105,53 +105,25 @@ export function recordMaintenancePass({ logger, metrics }: Powertools, report: M
   else logger.info('maintenance pass', { ...report });
 }
 
-function record(metrics: Metrics, event: HttpEventV2, result: HttpResultV2 | undefined, latencyMs: number, context: LambdaContext | undefined): void {
-  const status = result?.statusCode ?? 500;
+function record(metrics: Metrics, request: HttpRequest, response: HttpResponse | undefined, route: string, latencyMs: number, context: LambdaContext | undefined): void {
+  const status = response?.status ?? 500;
+  const observed = response?.observed ?? {};
   metrics.addMetric(API_METRICS.requests, MetricUnit.Count, 1);
   metrics.addMetric(API_METRICS.clientErrors, MetricUnit.Count, status >= 400 && status < 500 ? 1 : 0);
   metrics.addMetric(API_METRICS.serverErrors, MetricUnit.Count, status >= 500 ? 1 : 0);
-  if (!asksToWait(event)) metrics.addMetric(API_METRICS.latency, MetricUnit.Milliseconds, Math.round(latencyMs * 100) / 100);
-  metrics.addMetric(API_METRICS.requestBytes, MetricUnit.Bytes, bodyBytes(event.body, event.isBase64Encoded));
-  if (result) metrics.addMetric(API_METRICS.responseBytes, MetricUnit.Bytes, bodyBytes(result.body, result.isBase64Encoded));
-  const lag = consumerLag(result);
-  if (lag !== undefined) metrics.addMetric(API_METRICS.consumerLag, MetricUnit.Count, lag);
-  metrics.addMetadata('route', routeOf(event));
+  if (!observed.longPoll) metrics.addMetric(API_METRICS.latency, MetricUnit.Milliseconds, Math.round(latencyMs * 100) / 100);
+  metrics.addMetric(API_METRICS.requestBytes, MetricUnit.Bytes, request.body.length);
+  if (response) metrics.addMetric(API_METRICS.responseBytes, MetricUnit.Bytes, bodyBytes(response.body));
+  if (observed.lag !== undefined) metrics.addMetric(API_METRICS.consumerLag, MetricUnit.Count, observed.lag);
+  metrics.addMetadata('route', route);
   metrics.addMetadata('status', String(status));
-  const topic = /^\/v1\/topics\/([^/]+)/.exec(event.rawPath)?.[1];
-  if (topic) metrics.addMetadata('topic', topic);
+  if (observed.topic) metrics.addMetadata('topic', observed.topic);
+  if (observed.errorCode) metrics.addMetadata('errorCode', observed.errorCode);
   if (context) metrics.addMetadata('requestId', context.awsRequestId);
   metrics.publishStoredMetrics();
 }
 
-function routeOf(event: HttpEventV2): string {
-  return event.routeKey && event.routeKey !== '$default' ? event.routeKey : `${event.requestContext.http.method} ${event.rawPath}`;
-}
-
-function asksToWait(event: HttpEventV2): boolean {
-  const maxWaitMs = new URLSearchParams(event.rawQueryString ?? '').get('maxWaitMs');
-  return maxWaitMs !== null && Number(maxWaitMs) > 0;
-}
-
-function bodyBytes(body: string | undefined, base64: boolean | undefined): number {
-  return body ? Buffer.byteLength(body, base64 ? 'base64' : 'utf8') : 0;
-}
-
-function consumerLag(result: HttpResultV2 | undefined): number | undefined {
-  const highWatermark = result?.headers['sluice-high-watermark'];
-  const nextOffset = result?.headers['sluice-next-offset'];
-  if (highWatermark === undefined || nextOffset === undefined) return undefined;
-  try {
-    return Number(BigInt(highWatermark) - BigInt(nextOffset));
-  } catch {
-    return undefined;
-  }
-}
-
-function errorCodeOf(result: HttpResultV2 | undefined): string | undefined {
-  if (!result || result.isBase64Encoded) return undefined;
-  try {
-    return (JSON.parse(result.body) as { error?: { code?: string } }).error?.code;
-  } catch {
-    return undefined;
-  }
+function bodyBytes(body: HttpResponse['body']): number {
+  if (body === undefined) return 0;
+  return typeof body === 'string' ? Buffer.byteLength(body, 'utf8') : body.length;
 }

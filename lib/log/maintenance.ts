@@ -12,6 +12,7 @@
  * entry yet (producers refuse to reference an ingest object older than the commit window, which is
  * shorter).
  */
+import { mapConcurrent } from '../concurrency.ts';
 import { ConditionFailedError } from '../errors.ts';
 import type { MetadataStore, ObjectStore } from '../storage/ports.ts';
 import { Compactor, type CompactionOptions, type CompactionStep } from './compaction.ts';
@@ -95,7 +96,7 @@ export class Maintenance {
     let trimmed = 0n;
     for (const topic of await this.#deps.topics.list()) {
       report.topics++;
-      await forEachLimited(range(topic.partitions), PARTITION_CONCURRENCY, (partition) => guarded(async () => {
+      await mapConcurrent(range(topic.partitions), PARTITION_CONCURRENCY, (partition) => guarded(async () => {
         report.partitions++;
         const pk = partitionPk(topic.id, partition);
         report.gapsClosed += (await this.#deps.log.repair(pk)).gapsClosed;
@@ -241,12 +242,4 @@ export class Maintenance {
 
 function range(n: number): number[] {
   return Array.from({ length: n }, (_, i) => i);
-}
-
-async function forEachLimited<T>(items: readonly T[], width: number, task: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await task(items[next++]);
-  };
-  await Promise.all(Array.from({ length: Math.min(width, items.length) }, worker));
 }

@@ -14,6 +14,7 @@
  * A crash after any step leaves either nothing visible or an intent that the retry resumes, so the
  * records become visible exactly once (invariants 3 and 4).
  */
+import { parseWithBigints, stringifyWithBigints } from '../json-bigint.ts';
 import { SluiceError, ConditionFailedError } from '../errors.ts';
 import { DEFAULTS } from '../defaults.ts';
 import { sha256Hex } from '../hash.ts';
@@ -281,11 +282,11 @@ function resultsOf(intent: Intent): AppendResult[] {
 }
 
 function stringifyReservations(reservations: Record<number, Reservation>): string {
-  return JSON.stringify(reservations, (_key, value) => (typeof value === 'bigint' ? `${value}n` : value));
+  return stringifyWithBigints(reservations);
 }
 
 function parseReservations(text: string): Record<number, Reservation> {
-  return JSON.parse(text, (_key, value) => (typeof value === 'string' && /^\d+n$/.test(value) ? BigInt(value.slice(0, -1)) : value));
+  return parseWithBigints(text) as Record<number, Reservation>;
 }
 
 function parseIntent(pk: string, item: Record<string, unknown> | undefined): Intent | undefined {

@@ -154,7 +154,6 @@ export const LOG_OVERHEAD = 12;
 export const TIMESTAMP_TYPE_MASK = 0x08;
 export const TRANSACTIONAL_MASK = 0x10;
 export const CONTROL_MASK = 0x20;
-export const DELETE_HORIZON_MASK = 0x40;
 
 const BASE_OFFSET_OFFSET = 0;
 const LENGTH_OFFSET = 8;

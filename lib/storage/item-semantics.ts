@@ -2,6 +2,7 @@
  * The port's condition and update semantics, evaluated in process. Used by the memory and SQLite
  * adapters (DynamoDB evaluates the same semantics server side) so both behave exactly alike.
  */
+import { parseWithBigints, stringifyWithBigints } from '../json-bigint.ts';
 import { ConditionFailedError } from '../errors.ts';
 import type { Clause, Condition, Item, QueryOptions, Scalar, UpdateChanges } from './ports.ts';
 
@@ -78,13 +79,11 @@ export function inRange(sk: string, options: QueryOptions): boolean {
   return true;
 }
 
-/** Item attributes as JSON text, with bigints tagged so they round-trip. */
+/** Item attributes as JSON text, with bigints tagged so they round-trip (lib/json-bigint.ts). */
 export function itemToJson(item: Item): string {
-  return JSON.stringify(item, (_key, value) => (typeof value === 'bigint' ? { $n: value.toString() } : value));
+  return stringifyWithBigints(item);
 }
 
 export function itemFromJson(text: string): Item {
-  return JSON.parse(text, (_key, value) =>
-    value !== null && typeof value === 'object' && typeof value.$n === 'string' ? BigInt(value.$n) : value,
-  ) as Item;
+  return parseWithBigints(text) as Item;
 }

@@ -19,7 +19,7 @@ interface Template {
   Resources: Record<string, { Type: string; Properties: any }>;
 }
 
-describe('the CDK app (cdk.json → bin/sluice.ts)', () => {
+describe('the CDK app (cdk.json → bin/cdk-app.ts)', () => {
   let outdir: string;
   let template: Template;
   let bundles: Array<{ name: string; file: string; bytes: number }>;

@@ -33,7 +33,7 @@ describe('package', () => {
     assert.ok(files.includes('client/index.js') && files.includes('client/index.d.ts'));
     assert.ok(files.includes('client/browser.js') && files.includes('client/browser.d.ts'));
     for (const file of files) {
-      assert.match(file, /^(client\/|protocol\/|api\/(limits|media-types|sluice-batches|types)\.|errors\.|defaults\.)/, `${file} is not part of the client`);
+      assert.match(file, /^(client\/|protocol\/|api\/(limits|media-types|sluice-batches|types)\.|errors\.|defaults\.|concurrency\.)/, `${file} is not part of the client`);
       assert.doesNotMatch(file, /^protocol\/record-batch\.|^(log|storage|http|server|lambda|auth)\//, `${file} is server code`);
     }
     for (const file of files.filter((f) => f.endsWith('.js'))) {
@@ -46,7 +46,10 @@ describe('package', () => {
   it('points package.json at the built entries, browser build for browsers', async () => {
     const pkg = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8'));
     assert.equal(pkg.name, 'sluice');
-    assert.deepEqual(pkg.files, ['dist']);
+    assert.deepEqual(pkg.files, ['dist', 'docs', 'LICENSE']);
+    assert.deepEqual(Object.keys(pkg.dependencies), ['fzstd'], 'the client imports only fzstd; the server side is bundled');
+    assert.deepEqual(Object.keys(pkg.peerDependencies).sort(), ['aws-cdk-lib', 'constructs']);
+    assert.ok(Object.values(pkg.peerDependenciesMeta).every((meta) => (meta as { optional?: boolean }).optional), 'client users need no CDK');
     const root = pkg.exports['.'];
     const paths = [pkg.main, pkg.types, root.types, root.browser, root.default, pkg.exports['./browser'].default];
     const files = new Set(await listFiles(out));

@@ -11,7 +11,8 @@ import { Engine } from '../../lib/log/engine.ts';
 import { MemoryMetadataStore, MemoryObjectStore } from '../../lib/storage/memory.ts';
 import { API_FUNCTION_NAMES, routesOf } from '../../lib/lambda/functions.ts';
 import { awsAppFromEnv } from '../../lib/lambda/aws-app.ts';
-import { lambdaHttpHandler, type HttpEventV2, type HttpResultV2 } from '../../lib/lambda/http-adapter.ts';
+import type { HttpResponse, ObservedRequest } from '../../lib/http/types.ts';
+import { lambdaHttpHandler, type HttpEventV2 } from '../../lib/lambda/http-adapter.ts';
 import { API_METRICS, createPowertools, observedHttpHandler, recordMaintenancePass, type LambdaContext } from '../../lib/lambda/observability.ts';
 
 const CONTEXT: LambdaContext = {
@@ -26,8 +27,9 @@ function event(method: string, path: string, options: Partial<HttpEventV2> = {})
   return { rawPath: path, rawQueryString: '', headers: {}, requestContext: { http: { method } }, ...options };
 }
 
-function result(statusCode: number, headers: Record<string, string> = {}, body = '{}'): HttpResultV2 {
-  return { statusCode, headers: { 'content-type': 'application/json', ...headers }, body, isBase64Encoded: false };
+/** An application response, with what the router tells observability about it. */
+function response(status: number, observed: ObservedRequest = {}, body = '{}'): HttpResponse {
+  return { status, headers: { 'content-type': 'application/json' }, body, observed };
 }
 
 describe('observedHttpHandler: EMF metrics per request', () => {
@@ -47,18 +49,18 @@ describe('observedHttpHandler: EMF metrics per request', () => {
     process.env = saved;
   });
 
-  async function observe(response: HttpResultV2 | Error, request: HttpEventV2): Promise<Array<Record<string, unknown>>> {
+  async function observe(answer: HttpResponse | Error, request: HttpEventV2): Promise<Array<Record<string, unknown>>> {
     lines = [];
     const log = mock.method(console, 'log', (text: string) => lines.push(JSON.parse(text)));
     const warn = mock.method(console, 'warn', () => {});
     try {
       const handler = observedHttpHandler(async () => {
-        if (response instanceof Error) throw response;
-        return response;
+        if (answer instanceof Error) throw answer;
+        return answer;
       }, createPowertools('fetch'));
       await handler(request, CONTEXT).then(
-        () => assert.ok(!(response instanceof Error), 'the handler error is rethrown'),
-        (error: unknown) => assert.equal(error, response),
+        () => assert.ok(!(answer instanceof Error), 'the handler error is rethrown'),
+        (error: unknown) => assert.equal(error, answer),
       );
     } finally {
       log.mock.restore();
@@ -75,8 +77,8 @@ describe('observedHttpHandler: EMF metrics per request', () => {
 
   it('publishes requests, errors, latency, bytes and consumer lag under service and Operation', async () => {
     const emf = await observe(
-      result(200, { 'sluice-next-offset': '40', 'sluice-high-watermark': '100' }, '{"records":[]}'),
-      event('GET', '/v1/topics/orders/partitions/3/records', { routeKey: 'GET /v1/topics/{topic}/partitions/{partition}/records', rawQueryString: 'offset=0' }),
+      response(200, { route: 'GET /v1/topics/{topic}/partitions/{partition}/records', topic: 'orders', lag: 60, longPoll: false }, '{"records":[]}'),
+      event('GET', '/v1/topics/orders/partitions/3/records', { rawQueryString: 'offset=0' }),
     );
     const line = requestLine(emf);
     const [directive] = (line._aws as { CloudWatchMetrics: Array<{ Namespace: string; Dimensions: string[][] }> }).CloudWatchMetrics;
@@ -98,14 +100,16 @@ describe('observedHttpHandler: EMF metrics per request', () => {
   });
 
   it('leaves long polls out of latency, counts 4xx and 5xx, and counts decoded body bytes', async () => {
-    const longPoll = requestLine(await observe(result(200), event('GET', '/v1/topics/t/partitions/0/records', { rawQueryString: 'offset=0&maxWaitMs=5000' })));
+    const longPoll = requestLine(await observe(response(200, { longPoll: true }), event('GET', '/v1/topics/t/partitions/0/records', { rawQueryString: 'offset=0&maxWaitMs=5000' })));
     assert.equal(longPoll.Latency, undefined);
-    const forbidden = requestLine(await observe(result(403), event('GET', '/v1/keys')));
+    const forbidden = requestLine(await observe(response(403, { route: 'GET /v1/keys', errorCode: 'FORBIDDEN' }), event('GET', '/v1/keys')));
     assert.deepEqual([forbidden.ClientErrors, forbidden.ServerErrors], [1, 0]);
     assert.equal(forbidden.route, 'GET /v1/keys');
-    const unavailable = requestLine(await observe(result(503), event('POST', '/v1/topics/t/records')));
+    assert.equal(forbidden.errorCode, 'FORBIDDEN');
+    const unavailable = requestLine(await observe(response(503, { errorCode: 'UNAVAILABLE' }), event('POST', '/v1/topics/t/records')));
     assert.deepEqual([unavailable.ClientErrors, unavailable.ServerErrors], [0, 1]);
-    const binary = requestLine(await observe(result(200), event('POST', '/v1/topics/t/records', { body: Buffer.alloc(300).toString('base64'), isBase64Encoded: true })));
+    assert.equal(unavailable.route, 'POST /v1/topics/t/records', 'a request no route took is named by its method and path');
+    const binary = requestLine(await observe(response(200), event('POST', '/v1/topics/t/records', { body: Buffer.alloc(300).toString('base64'), isBase64Encoded: true })));
     assert.equal(binary.RequestBytes, 300);
   });
 
@@ -149,6 +153,26 @@ describe('observedHttpHandler: EMF metrics per request', () => {
     }
     assert.equal(logged.filter((l) => '_aws' in l).length, 0);
     assert.equal(logged.filter((l) => l.message === 'maintenance pass').length, 1);
+  });
+
+  it('takes route, topic, lag and long poll from what the application tells, for a real fetch', async () => {
+    const metadata = new MemoryMetadataStore();
+    const keys = new ApiKeys(metadata);
+    await keys.ensure('observability-test-key-0123', 'bootstrap');
+    const engine = new Engine({ objects: new MemoryObjectStore(), metadata });
+    await engine.topics.create('orders', 1);
+    const app = createApp({ engine, keys });
+    const headers = { authorization: 'Bearer observability-test-key-0123', 'content-type': 'application/json' };
+    await app({ method: 'POST', path: '/v1/topics/orders/records', query: new URLSearchParams(), headers, body: Buffer.from('{"records":[{"value":"a"},{"value":"b"},{"value":"c"}]}') });
+    lines = [];
+    const log = mock.method(console, 'log', (text: string) => lines.push(JSON.parse(text)));
+    try {
+      await observedHttpHandler(app, createPowertools('fetch'))(event('GET', '/v1/topics/orders/partitions/0/records', { headers, rawQueryString: 'offset=1&maxBytes=1' }), CONTEXT);
+    } finally {
+      log.mock.restore();
+    }
+    const line = requestLine(lines.filter((l) => '_aws' in l));
+    assert.deepEqual([line.route, line.topic, line.ConsumerLag, typeof line.Latency], ['GET /v1/topics/{topic}/partitions/{partition}/records', 'orders', 0, 'number']);
   });
 
   it('counts a handler that throws as a server error and rethrows', async () => {

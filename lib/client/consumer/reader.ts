@@ -14,7 +14,7 @@
 import type { ClientContext } from '../context.ts';
 import { isAbort, SluiceClientError } from '../errors.ts';
 import { decodeFetched, type DecodedBatch } from '../protocol/decode.ts';
-import { mapConcurrent } from '../util/async.ts';
+import { mapConcurrent } from '../../concurrency.ts';
 
 export interface ReaderOptions {
   readonly maxBytes: number;

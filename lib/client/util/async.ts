@@ -96,20 +96,6 @@ export class Semaphore {
   }
 }
 
-/** Runs work over items with at most `limit` in flight; results in input order. */
-export async function mapConcurrent<T, R>(items: readonly T[], limit: number, work: (item: T, index: number) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await work(items[index], index);
-    }
-  });
-  await Promise.all(lanes);
-  return results;
-}
-
 /** 16 random bytes as 32 hex characters (crypto.getRandomValues: every browser context and Node). */
 export function randomId(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(16));
