@@ -28,21 +28,58 @@ export type CommittedOffsetsResponse = {
   }[];
 };
 
-export type ConsumerName = unknown;
+/** A push consumer: 1-200 characters of [a-zA-Z0-9._-]. */
+export type ConsumerName = string;
 
 export type ConsumerState = "running" | "paused" | "failing";
 
 export type ConsumerStateResponse = {
-  readonly name: unknown;
+  /** A push consumer: 1-200 characters of [a-zA-Z0-9._-]. */
+  readonly name: string;
   readonly state: "running" | "paused" | "failing";
 };
 
-export type ConsumerTarget = unknown;
+/** A URL, or in AWS a Lambda function. */
+export type ConsumerTarget = {
+  /** https (in AWS: to a public address unless the deployment allows private ones). */
+  readonly url: string;
+  /**
+   * A target that has not answered after this long has failed.
+   * @default 30000
+   */
+  readonly timeoutMs: number;
+} | {
+  /** AWS only: a function invoked synchronously. */
+  readonly functionArn: string;
+  /**
+   * A target that has not answered after this long has failed.
+   * @default 30000
+   */
+  readonly timeoutMs: number;
+};
 
 export type CreateConsumerRequest = {
-  readonly name: unknown;
+  /** A push consumer: 1-200 characters of [a-zA-Z0-9._-]. */
+  readonly name: string;
   readonly topics: readonly string[];
-  readonly target: unknown;
+  /** A URL, or in AWS a Lambda function. */
+  readonly target: {
+    /** https (in AWS: to a public address unless the deployment allows private ones). */
+    readonly url: string;
+    /**
+     * A target that has not answered after this long has failed.
+     * @default 30000
+     */
+    readonly timeoutMs?: number;
+  } | {
+    /** AWS only: a function invoked synchronously. */
+    readonly functionArn: string;
+    /**
+     * A target that has not answered after this long has failed.
+     * @default 30000
+     */
+    readonly timeoutMs?: number;
+  };
   /** @default {"maxRecords":100,"maxBytes":1048576,"maxWaitMs":0} */
   readonly batch?: {
     /** @default 100 */
@@ -79,8 +116,14 @@ export type CreateConsumerRequest = {
   };
   /** @default null */
   readonly deadLetterTopic?: string | null;
-  /** @default "latest" */
-  readonly startAt?: unknown;
+  /**
+   * Where a partition without a committed offset starts.
+   * @default "latest"
+   */
+  readonly startAt?: "earliest" | "latest" | {
+    /** Milliseconds since the epoch. */
+    readonly timestamp: number;
+  };
   /**
    * Partitions delivered in parallel (one batch in flight per partition).
    * @default 4
@@ -89,9 +132,27 @@ export type CreateConsumerRequest = {
 };
 
 export type CreateConsumerResponse = {
-  readonly name: unknown;
+  /** A push consumer: 1-200 characters of [a-zA-Z0-9._-]. */
+  readonly name: string;
   readonly topics: readonly string[];
-  readonly target: unknown;
+  /** A URL, or in AWS a Lambda function. */
+  readonly target: {
+    /** https (in AWS: to a public address unless the deployment allows private ones). */
+    readonly url: string;
+    /**
+     * A target that has not answered after this long has failed.
+     * @default 30000
+     */
+    readonly timeoutMs: number;
+  } | {
+    /** AWS only: a function invoked synchronously. */
+    readonly functionArn: string;
+    /**
+     * A target that has not answered after this long has failed.
+     * @default 30000
+     */
+    readonly timeoutMs: number;
+  };
   readonly batch: {
     /** @default 100 */
     readonly maxRecords: number;
@@ -125,7 +186,11 @@ export type CreateConsumerResponse = {
     readonly maxBackoffMs: number;
   };
   readonly deadLetterTopic: string | null;
-  readonly startAt: unknown;
+  /** Where a partition without a committed offset starts. */
+  readonly startAt: "earliest" | "latest" | {
+    /** Milliseconds since the epoch. */
+    readonly timestamp: number;
+  };
   readonly maxConcurrency: number;
   readonly createdAt: number;
   /** Signs every delivery (Sluice-Signature); shown here only. */
@@ -203,9 +268,27 @@ export type CreateTopicResponse = {
 };
 
 export type DescribeConsumerResponse = {
-  readonly name: unknown;
+  /** A push consumer: 1-200 characters of [a-zA-Z0-9._-]. */
+  readonly name: string;
   readonly topics: readonly string[];
-  readonly target: unknown;
+  /** A URL, or in AWS a Lambda function. */
+  readonly target: {
+    /** https (in AWS: to a public address unless the deployment allows private ones). */
+    readonly url: string;
+    /**
+     * A target that has not answered after this long has failed.
+     * @default 30000
+     */
+    readonly timeoutMs: number;
+  } | {
+    /** AWS only: a function invoked synchronously. */
+    readonly functionArn: string;
+    /**
+     * A target that has not answered after this long has failed.
+     * @default 30000
+     */
+    readonly timeoutMs: number;
+  };
   readonly batch: {
     /** @default 100 */
     readonly maxRecords: number;
@@ -239,7 +322,11 @@ export type DescribeConsumerResponse = {
     readonly maxBackoffMs: number;
   };
   readonly deadLetterTopic: string | null;
-  readonly startAt: unknown;
+  /** Where a partition without a committed offset starts. */
+  readonly startAt: "earliest" | "latest" | {
+    /** Milliseconds since the epoch. */
+    readonly timestamp: number;
+  };
   readonly maxConcurrency: number;
   readonly createdAt: number;
   readonly state: "running" | "paused" | "failing";
@@ -418,7 +505,8 @@ export type KeyScopeInput = {
 
 export type ListConsumersResponse = {
   readonly consumers: readonly {
-    readonly name: unknown;
+    /** A push consumer: 1-200 characters of [a-zA-Z0-9._-]. */
+    readonly name: string;
     readonly topics: readonly string[];
     readonly state: "running" | "paused" | "failing";
   }[];
@@ -587,7 +675,11 @@ export type ResetOffsetsRequest = {
   readonly offset?: string | number;
 };
 
-export type StartAt = unknown;
+/** Where a partition without a committed offset starts. */
+export type StartAt = "earliest" | "latest" | {
+  /** Milliseconds since the epoch. */
+  readonly timestamp: number;
+};
 
 /** Header key → UTF-8 value, null, or the array of its values when the key repeats. */
 export type TextHeaders = { readonly [key: string]: string | null | readonly (string | null)[] };
