@@ -41,7 +41,8 @@ export const MemberParams = z.object({ group: GroupName, memberId: z.string().mi
 export const KeyParams = z.object({ id: z.string().min(1).max(64) });
 export const ConsumerName = z
   .string()
-  .regex(new RegExp(`^[a-zA-Z0-9._-]{1,${LIMITS.maxConsumerNameLength}}$`), `1-${LIMITS.maxConsumerNameLength} characters of [a-zA-Z0-9._-]`);
+  .regex(new RegExp(`^[a-zA-Z0-9._-]{1,${LIMITS.maxConsumerNameLength}}$`), `1-${LIMITS.maxConsumerNameLength} characters of [a-zA-Z0-9._-]`)
+  .meta({ description: 'A push consumer: 1-200 characters of [a-zA-Z0-9._-].' });
 export const ConsumerParams = z.object({ name: ConsumerName });
 
 // ---------------------------------------------------------------------------------------------------
@@ -335,7 +336,8 @@ export const ConsumerTarget = z
         timeoutMs: TargetTimeout,
       })
       .strict(),
-  ]);
+  ])
+  .meta({ description: 'A URL, or in AWS a Lambda function.' });
 
 const BatchSettings = z
   .object({
@@ -355,7 +357,7 @@ const RetrySettings = z
   })
   .strict();
 
-export const StartAt = z.union([z.enum(['earliest', 'latest']), z.object({ timestamp: Timestamp }).strict()]);
+export const StartAt = z.union([z.enum(['earliest', 'latest']), z.object({ timestamp: Timestamp }).strict()]).meta({ description: 'Where a partition without a committed offset starts.' });
 
 export const CreateConsumerRequest = z
   .object({

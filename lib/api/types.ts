@@ -28,15 +28,18 @@ export type CommittedOffsetsResponse = {
   }[];
 };
 
+/** A push consumer: 1-200 characters of [a-zA-Z0-9._-]. */
 export type ConsumerName = string;
 
 export type ConsumerState = "running" | "paused" | "failing";
 
 export type ConsumerStateResponse = {
+  /** A push consumer: 1-200 characters of [a-zA-Z0-9._-]. */
   readonly name: string;
   readonly state: "running" | "paused" | "failing";
 };
 
+/** A URL, or in AWS a Lambda function. */
 export type ConsumerTarget = {
   /** https (in AWS: to a public address unless the deployment allows private ones). */
   readonly url: string;
@@ -56,8 +59,10 @@ export type ConsumerTarget = {
 };
 
 export type CreateConsumerRequest = {
+  /** A push consumer: 1-200 characters of [a-zA-Z0-9._-]. */
   readonly name: string;
   readonly topics: readonly string[];
+  /** A URL, or in AWS a Lambda function. */
   readonly target: {
     /** https (in AWS: to a public address unless the deployment allows private ones). */
     readonly url: string;
@@ -111,7 +116,10 @@ export type CreateConsumerRequest = {
   };
   /** @default null */
   readonly deadLetterTopic?: string | null;
-  /** @default "latest" */
+  /**
+   * Where a partition without a committed offset starts.
+   * @default "latest"
+   */
   readonly startAt?: "earliest" | "latest" | {
     /** Milliseconds since the epoch. */
     readonly timestamp: number;
@@ -124,8 +132,10 @@ export type CreateConsumerRequest = {
 };
 
 export type CreateConsumerResponse = {
+  /** A push consumer: 1-200 characters of [a-zA-Z0-9._-]. */
   readonly name: string;
   readonly topics: readonly string[];
+  /** A URL, or in AWS a Lambda function. */
   readonly target: {
     /** https (in AWS: to a public address unless the deployment allows private ones). */
     readonly url: string;
@@ -176,6 +186,7 @@ export type CreateConsumerResponse = {
     readonly maxBackoffMs: number;
   };
   readonly deadLetterTopic: string | null;
+  /** Where a partition without a committed offset starts. */
   readonly startAt: "earliest" | "latest" | {
     /** Milliseconds since the epoch. */
     readonly timestamp: number;
@@ -257,8 +268,10 @@ export type CreateTopicResponse = {
 };
 
 export type DescribeConsumerResponse = {
+  /** A push consumer: 1-200 characters of [a-zA-Z0-9._-]. */
   readonly name: string;
   readonly topics: readonly string[];
+  /** A URL, or in AWS a Lambda function. */
   readonly target: {
     /** https (in AWS: to a public address unless the deployment allows private ones). */
     readonly url: string;
@@ -309,6 +322,7 @@ export type DescribeConsumerResponse = {
     readonly maxBackoffMs: number;
   };
   readonly deadLetterTopic: string | null;
+  /** Where a partition without a committed offset starts. */
   readonly startAt: "earliest" | "latest" | {
     /** Milliseconds since the epoch. */
     readonly timestamp: number;
@@ -491,6 +505,7 @@ export type KeyScopeInput = {
 
 export type ListConsumersResponse = {
   readonly consumers: readonly {
+    /** A push consumer: 1-200 characters of [a-zA-Z0-9._-]. */
     readonly name: string;
     readonly topics: readonly string[];
     readonly state: "running" | "paused" | "failing";
@@ -660,6 +675,7 @@ export type ResetOffsetsRequest = {
   readonly offset?: string | number;
 };
 
+/** Where a partition without a committed offset starts. */
 export type StartAt = "earliest" | "latest" | {
   /** Milliseconds since the epoch. */
   readonly timestamp: number;
