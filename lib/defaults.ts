@@ -12,7 +12,13 @@ export const LIMITS = {
   maxTopicNameLength: 249,
   /** Largest fetch response; keeps a base64-encoded Lambda response under 6 MB. */
   maxFetchBytes: 4 * 1024 * 1024,
+  /** Longest long poll; a fetch asking for more is refused (400), not capped. */
   maxWaitMs: 20_000,
+  /**
+   * Nesting of objects and arrays in a JSON body (a produce's record value is 3 levels down). Deeper
+   * bodies are refused before they are parsed, so nothing recurses on them.
+   */
+  maxJsonDepth: 64,
   maxIdempotencyKeyLength: 256,
   maxHeadersPerRecord: 64,
   /** Consumer groups: members of one group, topics of one subscription, offsets of one commit. */

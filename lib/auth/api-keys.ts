@@ -17,6 +17,7 @@
 import * as z from 'zod';
 import { SluiceError } from '../errors.ts';
 import { DEFAULTS } from '../defaults.ts';
+import { parseInput } from '../validation.ts';
 import type { MetadataStore } from '../storage/ports.ts';
 import { sha256Hex } from '../hash.ts';
 
@@ -133,9 +134,7 @@ export class ApiKeys {
 }
 
 export function parseScopes(scopes: unknown): Scope[] {
-  const parsed = z.array(scopeSchema).min(1).max(20).safeParse(scopes);
-  if (!parsed.success) throw new SluiceError('INVALID_REQUEST', `invalid scopes: ${z.prettifyError(parsed.error)}`, { details: { field: 'scopes' } });
-  return parsed.data;
+  return parseInput(z.array(scopeSchema).min(1).max(20), scopes, { field: 'scopes' });
 }
 
 function principalFrom(item: Record<string, unknown>): Principal {

@@ -5,6 +5,7 @@
  */
 import * as z from 'zod';
 import { SluiceError } from '../errors.ts';
+import { parseInput } from '../validation.ts';
 import { LIMITS } from '../defaults.ts';
 import { partitionForKey } from '../protocol/murmur2.ts';
 import { decodeRecordBatch, encodeRecordBatch, type ProducerRecord } from '../protocol/record-batch.ts';
@@ -13,7 +14,11 @@ import type { PartitionAppend } from '../log/produce.ts';
 import type { StoredBatch } from '../log/read.ts';
 import type { Topic } from '../log/topics.ts';
 
-const base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64');
+/** Strict base64 (RFC 4648 §4, padded, canonical): what Buffer.from would silently truncate or repair is refused. */
+const base64 = z
+  .string()
+  .regex(/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/, 'padded base64 (RFC 4648), a multiple of 4 characters')
+  .refine((text) => Buffer.from(text, 'base64').toString('base64') === text, 'expected canonical base64 (the unused bits of the last character are zero)');
 
 const recordSchema = z
   .object({
@@ -42,16 +47,15 @@ const encoder = new TextEncoder();
 export function parseJsonProduce(body: unknown, topic: Topic, options: { now: number; unkeyedPartition: number }): JsonProduce {
   const count = (body as { records?: unknown })?.records;
   if (Array.isArray(count) && count.length > LIMITS.maxRecordsPerRequest) {
-    throw new SluiceError('PAYLOAD_TOO_LARGE', `at most ${LIMITS.maxRecordsPerRequest} records per request`, {
-      details: { limit: LIMITS.maxRecordsPerRequest },
+    throw new SluiceError('PAYLOAD_TOO_LARGE', `records: expected at most ${LIMITS.maxRecordsPerRequest} records per request, got ${count.length}`, {
+      details: { field: 'records', limit: LIMITS.maxRecordsPerRequest },
     });
   }
-  const parsed = produceSchema.safeParse(body);
-  if (!parsed.success) throw new SluiceError('INVALID_REQUEST', z.prettifyError(parsed.error));
+  const { records: inputs } = parseInput(produceSchema, body);
 
   const byPartition = new Map<number, ProducerRecord[]>();
   const placement: Array<{ partition: number; index: number }> = [];
-  parsed.data.records.forEach((input, i) => {
+  inputs.forEach((input, i) => {
     const key = input.keyBase64 !== undefined ? Buffer.from(input.keyBase64, 'base64') : typeof input.key === 'string' ? encoder.encode(input.key) : null;
     const value =
       input.valueBase64 !== undefined
@@ -61,18 +65,18 @@ export function parseJsonProduce(body: unknown, topic: Topic, options: { now: nu
           : encoder.encode(typeof input.value === 'string' ? input.value : JSON.stringify(input.value));
     const headers = Object.entries(input.headers ?? {}).map(([k, v]) => ({ key: k, value: encoder.encode(v) }));
     if (headers.length > LIMITS.maxHeadersPerRecord) {
-      throw new SluiceError('INVALID_REQUEST', `record ${i} has more than ${LIMITS.maxHeadersPerRecord} headers`, { details: { index: i } });
+      throw new SluiceError('INVALID_REQUEST', `records[${i}].headers: expected at most ${LIMITS.maxHeadersPerRecord} headers, got ${headers.length}`, { details: { field: `records[${i}].headers`, index: i } });
     }
     const size = (key?.length ?? 0) + (value?.length ?? 0) + headers.reduce((n, h) => n + h.key.length + (h.value?.length ?? 0), 0);
     if (size > LIMITS.maxRecordBytes) {
-      throw new SluiceError('PAYLOAD_TOO_LARGE', `record ${i} is ${size} bytes; the limit is ${LIMITS.maxRecordBytes}`, {
-        details: { index: i, limit: LIMITS.maxRecordBytes },
+      throw new SluiceError('PAYLOAD_TOO_LARGE', `records[${i}]: key, value and headers take ${size} bytes, more than the limit of ${LIMITS.maxRecordBytes}`, {
+        details: { field: `records[${i}]`, index: i, limit: LIMITS.maxRecordBytes },
       });
     }
     let partition = input.partition;
     if (partition !== undefined && partition >= topic.partitions) {
-      throw new SluiceError('INVALID_REQUEST', `record ${i}: partition ${partition} does not exist (topic has ${topic.partitions})`, {
-        details: { index: i },
+      throw new SluiceError('INVALID_REQUEST', `records[${i}].partition: partition ${partition} does not exist (topic ${topic.name} has partitions 0-${topic.partitions - 1})`, {
+        details: { field: `records[${i}].partition`, index: i },
       });
     }
     partition ??= key ? partitionForKey(key, topic.partitions) : options.unkeyedPartition;

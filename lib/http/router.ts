@@ -1,5 +1,7 @@
 /** Routing, parameter parsing and response helpers shared by the route modules. */
 import { SluiceError, StorageError, ThrottledError } from '../errors.ts';
+import { LIMITS } from '../defaults.ts';
+import { describeValue } from '../validation.ts';
 import type { Principal } from '../auth/api-keys.ts';
 import { MEDIA_JSON, MEDIA_SLUICE_BATCHES, type HttpRequest, type HttpResponse } from './types.ts';
 
@@ -55,10 +57,39 @@ export function jsonBody(request: HttpRequest): unknown {
   const type = (request.headers['content-type'] ?? MEDIA_JSON).split(';')[0].trim().toLowerCase();
   if (type !== MEDIA_JSON) throw new SluiceError('UNSUPPORTED_MEDIA_TYPE', `Content-Type must be ${MEDIA_JSON}`);
   if (request.body.length === 0) return {};
+  checkJsonDepth(request.body, LIMITS.maxJsonDepth);
   try {
     return JSON.parse(Buffer.from(request.body.buffer, request.body.byteOffset, request.body.byteLength).toString('utf8'));
   } catch (error) {
-    throw new SluiceError('INVALID_REQUEST', 'the body is not valid JSON', { cause: error });
+    throw new SluiceError('INVALID_REQUEST', `the body is not valid JSON: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+const OPEN_BRACE = 0x7b;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACE = 0x7d;
+const CLOSE_BRACKET = 0x5d;
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+
+/**
+ * INVALID_REQUEST when JSON text nests objects and arrays deeper than maxDepth. One pass over the
+ * bytes before parsing, so no later step (zod, JSON.stringify of a record value) recurses past it.
+ */
+export function checkJsonDepth(text: Uint8Array, maxDepth: number): void {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (inString) {
+      if (c === BACKSLASH) i++;
+      else if (c === QUOTE) inString = false;
+    } else if (c === QUOTE) inString = true;
+    else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
+      if (++depth > maxDepth) {
+        throw new SluiceError('INVALID_REQUEST', `the body: JSON nests deeper than ${maxDepth} levels`, { details: { limit: maxDepth } });
+      }
+    } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) depth--;
   }
 }
 
@@ -67,17 +98,25 @@ export function invalid(message: string, field: string): SluiceError {
 }
 
 export function intParam(value: string | undefined, field: string): number {
-  if (value === undefined || !/^\d{1,9}$/.test(value)) throw invalid(`${field} must be a non-negative integer`, field);
+  if (value === undefined || !/^\d{1,9}$/.test(value)) throw invalid(`${field}: expected a non-negative integer, got ${describeValue(value)}`, field);
   return Number(value);
 }
 
-export function optionalInt(value: string | null, field: string, min: number): number | undefined {
+/** An optional decimal query parameter in [min, max]; absent or empty gives undefined. */
+export function optionalInt(value: string | null, field: string, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
   if (value === null || value === '') return undefined;
-  if (!/^\d{1,16}$/.test(value) || Number(value) < min) throw invalid(`${field} must be an integer ≥ ${min}`, field);
+  if (!/^\d{1,16}$/.test(value) || Number(value) < min || Number(value) > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `an integer ≥ ${min}` : `an integer from ${min} to ${max}`;
+    throw invalid(`${field}: expected ${range}, got ${describeValue(value)}`, field);
+  }
   return Number(value);
 }
 
 export function offsetParam(value: string | null, field = 'offset'): bigint {
-  if (value === null || !/^\d{1,19}$/.test(value)) throw invalid(`${field} must be a non-negative decimal integer`, field);
+  if (value === null || !/^\d{1,19}$/.test(value) || BigInt(value) > MAX_INT64) {
+    throw invalid(`${field}: expected a non-negative decimal integer below 2^63, got ${describeValue(value ?? undefined)}`, field);
+  }
   return BigInt(value);
 }
+
+const MAX_INT64 = 0x7fffffffffffffffn;

@@ -1,5 +1,6 @@
 /** Reading partitions: records (JSON or Kafka batches), presigned locations, offsets by time. */
 import { authorize } from '../../auth/api-keys.ts';
+import { LIMITS } from '../../defaults.ts';
 import type { Engine } from '../../log/engine.ts';
 import { writeBaseOffset } from '../../protocol/record-batch.ts';
 import { batchesToJson } from '../json-records.ts';
@@ -10,7 +11,7 @@ function readOptions(request: HttpRequest) {
   return {
     offset: offsetParam(request.query.get('offset')),
     maxBytes: optionalInt(request.query.get('maxBytes'), 'maxBytes', 1),
-    maxWaitMs: optionalInt(request.query.get('maxWaitMs'), 'maxWaitMs', 0),
+    maxWaitMs: optionalInt(request.query.get('maxWaitMs'), 'maxWaitMs', 0, LIMITS.maxWaitMs),
     signal: request.signal,
   };
 }
@@ -63,7 +64,7 @@ export function fetchRoutes(engine: Engine): Route[] {
     route('GET', '/v1/topics/:topic/partitions/:partition/offsets', async ({ request, params, principal }) => {
       authorize(principal, 'consume', { topic: params.topic });
       const timestamp = optionalInt(request.query.get('timestamp'), 'timestamp', 0);
-      if (timestamp === undefined) throw invalid('timestamp is required', 'timestamp');
+      if (timestamp === undefined) throw invalid('timestamp: expected a time in ms since the epoch, got nothing', 'timestamp');
       const offset = await engine.offsetForTimestamp(params.topic, intParam(params.partition, 'partition'), timestamp);
       return json(200, { offset: offset.toString() });
     }),

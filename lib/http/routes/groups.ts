@@ -1,7 +1,7 @@
 /** Consumer groups: membership, heartbeats, offset commits, description and offset resets. */
 import { z } from 'zod';
 import { allows, authorize } from '../../auth/api-keys.ts';
-import { SluiceError } from '../../errors.ts';
+import { parseInput } from '../../validation.ts';
 import { LIMITS } from '../../defaults.ts';
 import type { GroupDescription, Groups, JoinRequest, ResetTarget } from '../../groups/groups.ts';
 import { json, jsonBody, noContent, route, type Route } from '../router.ts';
@@ -33,13 +33,11 @@ const resetSchema = z
     offset: offsetValue.optional(),
   })
   .strict()
-  .refine((r) => (r.to === 'timestamp') === (r.timestamp !== undefined), { message: 'timestamp is required with "to": "timestamp" (and only then)' })
-  .refine((r) => (r.to === 'offset') === (r.offset !== undefined), { message: 'offset is required with "to": "offset" (and only then)' });
+  .refine((r) => (r.to === 'timestamp') === (r.timestamp !== undefined), { message: 'expected with "to": "timestamp", and only then', path: ['timestamp'] })
+  .refine((r) => (r.to === 'offset') === (r.offset !== undefined), { message: 'expected with "to": "offset", and only then', path: ['offset'] });
 
-function parse<T>(schema: z.ZodType<T>, body: unknown, what: string): T {
-  const parsed = schema.safeParse(body);
-  if (!parsed.success) throw new SluiceError('INVALID_REQUEST', `invalid ${what}: ${z.prettifyError(parsed.error)}`);
-  return parsed.data;
+function parse<T>(schema: z.ZodType<T>, body: unknown): T {
+  return parseInput(schema, body);
 }
 
 export function groupRoutes(groups: Groups): Route[] {
@@ -63,7 +61,7 @@ export function groupRoutes(groups: Groups): Route[] {
     }),
     route('POST', '/v1/groups/:group/members/:memberId/heartbeat', async ({ request, params, principal }) => {
       authorize(principal, 'consume', { group: params.group });
-      const { generation } = parse(heartbeatSchema, jsonBody(request), 'heartbeat');
+      const { generation } = parse(heartbeatSchema, jsonBody(request));
       return json(200, await groups.heartbeat(params.group, params.memberId, generation));
     }),
     route('DELETE', '/v1/groups/:group/members/:memberId', async ({ params, principal }) => {
@@ -74,7 +72,7 @@ export function groupRoutes(groups: Groups): Route[] {
     route('POST', '/v1/groups/:group/offsets', async ({ request, params, principal }) => {
       const group = params.group;
       authorize(principal, 'consume', { group });
-      const body = parse(commitSchema, jsonBody(request), 'offset commit');
+      const body = parse(commitSchema, jsonBody(request));
       for (const topic of new Set(body.offsets.map((o) => o.topic))) authorize(principal, 'consume', { topic, group });
       const committed = await groups.commit(group, {
         memberId: body.memberId,
@@ -85,7 +83,7 @@ export function groupRoutes(groups: Groups): Route[] {
     }),
     route('POST', '/v1/groups/:group/offsets/reset', async ({ request, params, principal }) => {
       const group = params.group;
-      const body = parse(resetSchema, jsonBody(request), 'offset reset');
+      const body = parse(resetSchema, jsonBody(request));
       authorize(principal, 'admin', { topic: body.topic, group });
       const target: ResetTarget =
         body.to === 'timestamp'

@@ -1,13 +1,14 @@
 /** Topic administration and description. */
 import { allows, authorize } from '../../auth/api-keys.ts';
 import type { Engine } from '../../log/engine.ts';
+import { describeValue } from '../../validation.ts';
 import { invalid, json, jsonBody, noContent, route, type Route } from '../router.ts';
 
 export function topicRoutes(engine: Engine): Route[] {
   return [
     route('POST', '/v1/topics', async ({ request, principal }) => {
       const body = jsonBody(request) as { name?: unknown; partitions?: unknown; config?: unknown };
-      if (typeof body?.name !== 'string') throw invalid('name is required', 'name');
+      if (typeof body?.name !== 'string') throw invalid(`name: expected a topic name, got ${describeValue(body?.name)}`, 'name');
       authorize(principal, 'admin', { topic: body.name });
       const topic = await engine.topics.create(body.name, typeof body.partitions === 'number' ? body.partitions : Number.NaN, body.config ?? {});
       return json(201, { name: topic.name, partitions: topic.partitions, config: topic.config });
