@@ -8,7 +8,8 @@ import { SluiceError } from '../errors.ts';
 import { parseInput } from '../validation.ts';
 import { LIMITS } from '../defaults.ts';
 import { partitionForKey } from '../protocol/murmur2.ts';
-import { decodeRecordBatch, encodeRecordBatch, type ProducerRecord } from '../protocol/record-batch.ts';
+import { encodeRecordBatch, type ProducerRecord } from '../protocol/record-batch.ts';
+import { decodeStoredBatch } from '../log/stored-batches.ts';
 import { defaultCodec, type Codec } from '../protocol/compression.ts';
 import type { PartitionAppend } from '../log/produce.ts';
 import type { StoredBatch } from '../log/read.ts';
@@ -28,7 +29,7 @@ const recordSchema = z
     valueBase64: base64.optional(),
     headers: z.record(z.string(), z.string()).optional(),
     partition: z.number().int().min(0).optional(),
-    timestamp: z.number().int().min(0).max(8.64e15).optional(),
+    timestamp: z.number().int().min(0).max(LIMITS.maxTimestampMs).optional(),
   })
   .strict()
   .refine((r) => r.key === undefined || r.keyBase64 === undefined, { message: 'give key or keyBase64, not both' })
@@ -121,11 +122,20 @@ function text(bytes: Uint8Array): string | undefined {
   }
 }
 
-/** Records at or after `fromOffset` in the batches, in offset order. */
-export function batchesToJson(batches: readonly StoredBatch[], fromOffset: bigint): JsonRecord[] {
+/**
+ * Records at or after `fromOffset` in the batches, in offset order, from whole batches whose record
+ * data (keys, values, headers: decompressed) adds up to at most `maxBytes`; the first batch always
+ * comes, so a reader makes progress (a batch inflates to at most LIMITS.maxDecompressedBytes).
+ * `nextOffset` is set when batches were left out.
+ */
+export function jsonRecordsWithin(batches: readonly StoredBatch[], fromOffset: bigint, maxBytes: number): { records: JsonRecord[]; nextOffset?: bigint } {
   const out: JsonRecord[] = [];
+  let bytes = 0;
   for (const batch of batches) {
-    for (const record of decodeRecordBatch(batch.bytes).records) {
+    const { records, decodedBytes } = decodeStoredBatch(batch);
+    if (out.length > 0 && bytes + decodedBytes > maxBytes) return { records: out, nextOffset: batch.baseOffset };
+    bytes += decodedBytes;
+    for (const record of records) {
       const offset = batch.baseOffset + (record.offset - batch.header.baseOffset);
       if (offset < fromOffset) continue;
       const json: JsonRecord = { offset: offset.toString(), timestamp: record.timestamp, headers: {} };
@@ -139,7 +149,12 @@ export function batchesToJson(batches: readonly StoredBatch[], fromOffset: bigin
       out.push(json);
     }
   }
-  return out;
+  return { records: out };
+}
+
+/** Records at or after `fromOffset` in the batches, in offset order (each batch decompressed within the limit). */
+export function batchesToJson(batches: readonly StoredBatch[], fromOffset: bigint): JsonRecord[] {
+  return jsonRecordsWithin(batches, fromOffset, Infinity).records;
 }
 
 function setBytes(json: JsonRecord, field: 'key' | 'value', bytes: Uint8Array | null): void {

@@ -1,6 +1,7 @@
 /**
- * `application/vnd.sluice.batches`: the binary produce body the SDK sends. The server checks each
- * batch's header and CRC-32C and stores the bytes unchanged, without decompressing them.
+ * `application/vnd.sluice.batches`: the binary produce body the SDK sends. The server validates every
+ * batch as a Kafka broker does (lib/protocol/ingest-validation.ts: CRC, bounded decompression, every
+ * record decoded, counts, lengths, offset and timestamp deltas) and stores the bytes unchanged.
  *
  *   body      = 1*section
  *   section   = partition length batches
@@ -16,14 +17,24 @@
  *   {"partitions": [{"partition": 0, "baseOffset": "17", "recordCount": 3}, ...]}
  */
 import { SluiceError } from '../errors.ts';
-import { CorruptBatchError, iterateBatches } from '../protocol/record-batch.ts';
+import { LIMITS } from '../defaults.ts';
+import { CorruptBatchError } from '../protocol/record-batch.ts';
+import { IngestLimitError, ingestBudget, validateIngestBatches, type IngestLimits } from '../protocol/ingest-validation.ts';
 import type { PartitionAppend } from '../log/produce.ts';
 
-const SUPPORTED_CODECS = new Set(['none', 'gzip', 'zstd']);
+/** What a produced batch is checked against (lib/protocol/ingest-validation.ts). */
+export const INGEST_LIMITS: IngestLimits = {
+  maxDecompressedBytes: LIMITS.maxDecompressedBytes,
+  maxRecords: LIMITS.maxRecordsPerRequest,
+  maxRecordBytes: LIMITS.maxRecordBytes,
+  maxHeadersPerRecord: LIMITS.maxHeadersPerRecord,
+  maxTimestamp: LIMITS.maxTimestampMs,
+};
 
 export function parseSluiceBatches(body: Uint8Array): PartitionAppend[] {
   const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
   const appends: PartitionAppend[] = [];
+  const budget = ingestBudget(INGEST_LIMITS);
   let position = 0;
   while (position < body.length) {
     if (position + 8 > body.length) throw invalid(`truncated section header at byte ${position}`);
@@ -33,26 +44,27 @@ export function parseSluiceBatches(body: Uint8Array): PartitionAppend[] {
     if (length <= 0 || position + length > body.length) throw invalid(`section for partition ${partition} has a bad length ${length}`);
     const data = body.subarray(position, position + length);
     position += length;
-    let recordCount = 0;
-    let maxTimestamp = 0;
-    try {
-      for (const { header } of iterateBatches(data, { verify: true })) {
-        if (header.isControl || header.isTransactional) throw invalid('transactional and control batches are not accepted');
-        if (!SUPPORTED_CODECS.has(header.codec)) throw invalid(`codec ${header.codec} is not supported (use none, gzip or zstd)`);
-        if (header.recordCount < 1 || header.lastOffsetDelta !== header.recordCount - 1) {
-          throw invalid(`batch with ${header.recordCount} records has lastOffsetDelta ${header.lastOffsetDelta}`);
-        }
-        recordCount += header.recordCount;
-        maxTimestamp = Math.max(maxTimestamp, header.maxTimestamp);
-      }
-    } catch (error) {
-      if (error instanceof CorruptBatchError) throw invalid(`corrupt batch for partition ${partition}: ${error.message}`, error);
-      throw error;
-    }
+    const { recordCount, maxTimestamp } = validated(partition, data, budget);
     appends.push({ partition, data, recordCount, maxTimestamp });
   }
   if (appends.length === 0) throw invalid('empty body');
   return appends;
+}
+
+/** Every record of the section decodes and fits the limits, or the request is refused before anything is written. */
+function validated(partition: number, data: Uint8Array, budget: ReturnType<typeof ingestBudget>) {
+  try {
+    return validateIngestBatches(data, INGEST_LIMITS, budget);
+  } catch (error) {
+    if (error instanceof CorruptBatchError) {
+      throw new SluiceError('CORRUPT_BATCH', `partition ${partition}: ${error.message}`, { cause: error, details: { partition } });
+    }
+    if (error instanceof IngestLimitError) {
+      const code = error.limit === 'headers' ? 'INVALID_REQUEST' : 'PAYLOAD_TOO_LARGE';
+      throw new SluiceError(code, `partition ${partition}: ${error.message}`, { cause: error, details: { partition, limit: error.max } });
+    }
+    throw error;
+  }
 }
 
 function invalid(message: string, cause?: unknown): SluiceError {

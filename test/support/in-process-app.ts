@@ -2,6 +2,7 @@
  * The HTTP application in process, on the memory stores: no sockets, so tests can send thousands of
  * requests cheaply (the fuzz suite, the authorization table) and look at the stores directly.
  */
+import { createHash } from 'node:crypto';
 import { ApiKeys, type Scope } from '../../lib/auth/api-keys.ts';
 import { createApp } from '../../lib/http/app.ts';
 import type { HttpRequest, HttpResponse } from '../../lib/http/types.ts';
@@ -78,4 +79,15 @@ export async function inProcessApp(options: { now?: () => number } = {}): Promis
 
 function lowerCase(headers: Record<string, string>): Record<string, string> {
   return Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
+}
+
+/** A digest of everything in both stores: every metadata item and every object's key and bytes. */
+export async function storeDigest(t: Pick<InProcessApp, 'objects' | 'metadata'>): Promise<string> {
+  const hash = createHash('sha256');
+  const items = t.metadata.items().map((item) => JSON.stringify(item, (_k, v) => (typeof v === 'bigint' ? `${v}n` : v instanceof Uint8Array ? Buffer.from(v).toString('base64') : v)));
+  for (const item of items.sort()) hash.update(item).update('\n');
+  for await (const object of t.objects.list('')) {
+    hash.update(object.key).update('\0').update(await t.objects.get(object.key)).update('\n');
+  }
+  return hash.digest('hex');
 }

@@ -1,9 +1,9 @@
 /** Reading partitions: records (JSON or Kafka batches), presigned locations, offsets by time. */
 import { authorize } from '../../auth/api-keys.ts';
-import { LIMITS } from '../../defaults.ts';
+import { DEFAULTS, LIMITS } from '../../defaults.ts';
 import type { Engine } from '../../log/engine.ts';
 import { writeBaseOffset } from '../../protocol/record-batch.ts';
-import { batchesToJson } from '../json-records.ts';
+import { jsonRecordsWithin } from '../json-records.ts';
 import { intParam, invalid, json, offsetParam, optionalInt, route, type Route } from '../router.ts';
 import { MEDIA_KAFKA_BATCHES, type HttpRequest } from '../types.ts';
 
@@ -41,15 +41,14 @@ export function fetchRoutes(engine: Engine): Route[] {
           body,
         };
       }
+      // maxBytes bounds the decompressed record data of the answer too, not only the stored bytes read.
+      const decoded = jsonRecordsWithin(result.batches, options.offset, Math.min(options.maxBytes ?? DEFAULTS.fetchMaxBytes, LIMITS.maxFetchBytes));
+      const nextOffset = (decoded.nextOffset ?? result.nextOffset).toString();
       // The same headers as the binary form, so a proxy or the Lambda glue can see the lag without the body.
       return json(
         200,
-        {
-          records: batchesToJson(result.batches, options.offset),
-          nextOffset: result.nextOffset.toString(),
-          highWatermark: result.highWatermark.toString(),
-        },
-        { 'sluice-next-offset': result.nextOffset.toString(), 'sluice-high-watermark': result.highWatermark.toString() },
+        { records: decoded.records, nextOffset, highWatermark: result.highWatermark.toString() },
+        { 'sluice-next-offset': nextOffset, 'sluice-high-watermark': result.highWatermark.toString() },
       );
     }),
     route('GET', '/v1/topics/:topic/partitions/:partition/locations', async ({ request, params, principal }) => {

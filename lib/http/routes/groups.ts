@@ -96,9 +96,20 @@ export function groupRoutes(groups: Groups): Route[] {
     }),
     route('GET', '/v1/groups/:group', async ({ params, principal }) => {
       authorize(principal, 'consume', { group: params.group });
-      return json(200, describeToJson(await groups.describe(params.group)));
+      const description = await groups.describe(params.group);
+      return json(200, describeToJson(visibleTo(description, (topic) => allows(principal, 'consume', { topic, group: params.group }))));
     }),
   ];
+}
+
+/** The description with only the topics `visible` allows: other members' subscriptions and offsets of other topics are left out. */
+function visibleTo(d: GroupDescription, visible: (topic: string) => boolean): GroupDescription {
+  const shown = <T extends { topic: string }>(list: readonly T[]) => list.filter((entry) => visible(entry.topic));
+  return {
+    ...d,
+    members: d.members.map((m) => ({ ...m, topics: m.topics.filter(visible), assignments: shown(m.assignments), revoking: shown(m.revoking) })),
+    offsets: shown(d.offsets),
+  };
 }
 
 function describeToJson(d: GroupDescription): unknown {
