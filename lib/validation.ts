@@ -13,8 +13,10 @@ import type * as z from 'zod';
 import { SluiceError } from './errors.ts';
 
 export interface ParseOptions {
-  /** The name of the value being parsed, used as the start of every path (`scopes`, `config`). @default the body */
+  /** The name of the value being parsed, used as the start of every path (`scopes`, `config`). */
   readonly field?: string;
+  /** What to call the whole value when an issue is about it rather than a field. @default the body */
+  readonly whole?: string;
 }
 
 /** Stands for "no message in the schema": such issues get the phrasing of `describeIssue`. */
@@ -30,9 +32,10 @@ export function parseInput<S extends z.ZodType>(schema: S, input: unknown, optio
   if (issue.message === DEFAULT_MESSAGE) message = describeIssue(issue, schemaAt(schema, issue.path));
   // A schema's own message for a format names what is expected ('a topic name'): say so, and what came.
   else if (issue.code === 'invalid_format' && !issue.message.startsWith('expected ')) message = `expected ${issue.message}, got ${describeValue(issue.input)}`;
+  else if (issue.message.startsWith('expected ') && !issue.message.includes(', got ') && issue.input !== undefined) message = `${issue.message}, got ${describeValue(issue.input)}`;
   else message = issue.message;
   const more = parsed.error.issues.length > 1 ? ` (and ${parsed.error.issues.length - 1} more)` : '';
-  throw new SluiceError('INVALID_REQUEST', `${field || 'the body'}: ${message}${more}`, { details: field ? { field } : {} });
+  throw new SluiceError('INVALID_REQUEST', `${field || options.whole || 'the body'}: ${message}${more}`, { details: field ? { field } : {} });
 }
 
 /** `records[3].partition`, `["weird key"]` for keys that are not identifiers. */
@@ -51,6 +54,8 @@ function describeIssue(issue: z.core.$ZodIssue, schema: z.ZodType | undefined): 
   const got = `got ${describeValue(issue.input)}`;
   switch (issue.code) {
     case 'invalid_type':
+      if (issue.input === undefined) return 'required but missing';
+    // falls through
     case 'invalid_union':
       return `expected ${schema ? describeSchema(schema) : article(issue.code === 'invalid_type' ? String(issue.expected) : 'other value')}, ${got}`;
     case 'too_small':

@@ -18,23 +18,16 @@ import * as z from 'zod';
 import { SluiceError } from '../errors.ts';
 import { DEFAULTS } from '../defaults.ts';
 import { parseInput } from '../validation.ts';
+import { KeyScope, KeyScopes } from '../api/schemas.ts';
 import type { MetadataStore } from '../storage/ports.ts';
 import { sha256Hex } from '../hash.ts';
+import type { KeyAction as Action } from '../api/limits.ts';
 
-export const ACTIONS = ['admin', 'produce', 'consume'] as const;
-export type Action = (typeof ACTIONS)[number];
+export { KEY_ACTIONS as ACTIONS } from '../api/limits.ts';
+export type { Action };
 
-const pattern = z.string().min(1).max(260).regex(/^(\*|[a-zA-Z0-9._-]+\*?)$/, 'a name, a prefix ending in *, or *');
-
-export const scopeSchema = z
-  .object({
-    action: z.enum(ACTIONS),
-    /** Topic names or prefixes; default all. */
-    topics: z.array(pattern).max(100).default(['*']),
-    /** Consumer group names or prefixes; default all. */
-    groups: z.array(pattern).max(100).default(['*']),
-  })
-  .strict();
+/** One scope of a key (the contract's KeyScope): an action on topics and groups by name, prefix or `*`. */
+export const scopeSchema = KeyScope;
 
 export type Scope = z.infer<typeof scopeSchema>;
 
@@ -134,7 +127,7 @@ export class ApiKeys {
 }
 
 export function parseScopes(scopes: unknown): Scope[] {
-  return parseInput(z.array(scopeSchema).min(1).max(20), scopes, { field: 'scopes' });
+  return parseInput(KeyScopes, scopes, { field: 'scopes' });
 }
 
 function principalFrom(item: Record<string, unknown>): Principal {

@@ -3,10 +3,10 @@
  * per partition, compressed once with the topic's codec; fetched batches become JSON records with
  * UTF-8 text where the bytes are valid UTF-8 and base64 otherwise.
  */
-import * as z from 'zod';
+import type * as z from 'zod';
 import { SluiceError } from '../errors.ts';
-import { parseInput } from '../validation.ts';
-import { LIMITS } from '../defaults.ts';
+import { LIMITS } from '../api/limits.ts';
+import type { FetchedRecord, ProduceRequest } from '../api/schemas.ts';
 import { partitionForKey } from '../protocol/murmur2.ts';
 import { encodeRecordBatch, type ProducerRecord } from '../protocol/record-batch.ts';
 import { decodeStoredBatch } from '../log/stored-batches.ts';
@@ -14,28 +14,6 @@ import { defaultCodec, type Codec } from '../protocol/compression.ts';
 import type { PartitionAppend } from '../log/produce.ts';
 import type { StoredBatch } from '../log/read.ts';
 import type { Topic } from '../log/topics.ts';
-
-/** Strict base64 (RFC 4648 §4, padded, canonical): what Buffer.from would silently truncate or repair is refused. */
-const base64 = z
-  .string()
-  .regex(/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/, 'padded base64 (RFC 4648), a multiple of 4 characters')
-  .refine((text) => Buffer.from(text, 'base64').toString('base64') === text, 'expected canonical base64 (the unused bits of the last character are zero)');
-
-const recordSchema = z
-  .object({
-    key: z.string().nullable().optional(),
-    keyBase64: base64.optional(),
-    value: z.unknown().optional(),
-    valueBase64: base64.optional(),
-    headers: z.record(z.string(), z.string()).optional(),
-    partition: z.number().int().min(0).optional(),
-    timestamp: z.number().int().min(0).max(LIMITS.maxTimestampMs).optional(),
-  })
-  .strict()
-  .refine((r) => r.key === undefined || r.keyBase64 === undefined, { message: 'give key or keyBase64, not both' })
-  .refine((r) => r.value === undefined || r.valueBase64 === undefined, { message: 'give value or valueBase64, not both' });
-
-const produceSchema = z.object({ records: z.array(recordSchema).min(1) }).strict();
 
 export interface JsonProduce {
   readonly appends: PartitionAppend[];
@@ -45,18 +23,11 @@ export interface JsonProduce {
 
 const encoder = new TextEncoder();
 
-export function parseJsonProduce(body: unknown, topic: Topic, options: { now: number; unkeyedPartition: number }): JsonProduce {
-  const count = (body as { records?: unknown })?.records;
-  if (Array.isArray(count) && count.length > LIMITS.maxRecordsPerRequest) {
-    throw new SluiceError('PAYLOAD_TOO_LARGE', `records: expected at most ${LIMITS.maxRecordsPerRequest} records per request, got ${count.length}`, {
-      details: { field: 'records', limit: LIMITS.maxRecordsPerRequest },
-    });
-  }
-  const { records: inputs } = parseInput(produceSchema, body);
-
+/** JSON records (validated by the contract's ProduceRequest) as one RecordBatch per partition. */
+export function parseJsonProduce(body: z.output<typeof ProduceRequest>, topic: Topic, options: { now: number; unkeyedPartition: number }): JsonProduce {
   const byPartition = new Map<number, ProducerRecord[]>();
   const placement: Array<{ partition: number; index: number }> = [];
-  inputs.forEach((input, i) => {
+  body.records.forEach((input, i) => {
     const key = input.keyBase64 !== undefined ? Buffer.from(input.keyBase64, 'base64') : typeof input.key === 'string' ? encoder.encode(input.key) : null;
     const value =
       input.valueBase64 !== undefined
@@ -101,16 +72,7 @@ function resolveCodec(codec: Codec): Codec {
   return codec === 'zstd' ? defaultCodec() : codec;
 }
 
-export interface JsonRecord {
-  offset: string;
-  timestamp: number;
-  key?: string | null;
-  keyBase64?: string;
-  value?: string | null;
-  valueBase64?: string;
-  headers: Record<string, string>;
-  headersBase64?: Record<string, string>;
-}
+type JsonRecord = z.output<typeof FetchedRecord>;
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 

@@ -1,28 +1,18 @@
 /**
- * `application/vnd.sluice.batches`: the binary produce body the SDK sends. The server validates every
- * batch as a Kafka broker does (lib/protocol/ingest-validation.ts: CRC, bounded decompression, every
- * record decoded, counts, lengths, offset and timestamp deltas) and stores the bytes unchanged.
- *
- *   body      = 1*section
- *   section   = partition length batches
- *   partition = int32 big-endian          target partition
- *   length    = int32 big-endian          byte length of `batches`
- *   batches   = 1*RecordBatch             Kafka RecordBatch v2 (magic 2), back to back; baseOffset is
- *                                          ignored (the server assigns offsets), lastOffsetDelta must be
- *                                          recordCount - 1, codec none, gzip or zstd, not transactional
- *                                          or control
- *
- * A partition appears at most once (the SDK's encoder: frameSections in lib/client/protocol/produce-request.ts).
- * The response is JSON:
- *   {"partitions": [{"partition": 0, "baseOffset": "17", "recordCount": 3}, ...]}
+ * The server's side of `application/vnd.sluice.batches` (the framing and its codec are in
+ * lib/api/sluice-batches.ts): every batch of every section is validated as a Kafka broker does
+ * (lib/protocol/ingest-validation.ts: header, CRC-32C, codec, bounded decompression, every record
+ * decoded, counts, lengths, offset and timestamp deltas) before anything is written, and stored
+ * unchanged.
  */
 import { SluiceError } from '../errors.ts';
-import { LIMITS } from '../defaults.ts';
+import { LIMITS } from '../api/limits.ts';
+import { decodeSluiceBatches, SluiceBatchesFramingError } from '../api/sluice-batches.ts';
 import { CorruptBatchError } from '../protocol/record-batch.ts';
-import { IngestLimitError, ingestBudget, validateIngestBatches, type IngestLimits } from '../protocol/ingest-validation.ts';
+import { IngestLimitError, ingestBudget, validateIngestBatches, type IngestBudget, type IngestLimits } from '../protocol/ingest-validation.ts';
 import type { PartitionAppend } from '../log/produce.ts';
 
-/** What a produced batch is checked against (lib/protocol/ingest-validation.ts). */
+/** What a produced batch is checked against. */
 export const INGEST_LIMITS: IngestLimits = {
   maxDecompressedBytes: LIMITS.maxDecompressedBytes,
   maxRecords: LIMITS.maxRecordsPerRequest,
@@ -32,27 +22,19 @@ export const INGEST_LIMITS: IngestLimits = {
 };
 
 export function parseSluiceBatches(body: Uint8Array): PartitionAppend[] {
-  const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
-  const appends: PartitionAppend[] = [];
-  const budget = ingestBudget(INGEST_LIMITS);
-  let position = 0;
-  while (position < body.length) {
-    if (position + 8 > body.length) throw invalid(`truncated section header at byte ${position}`);
-    const partition = view.getInt32(position);
-    const length = view.getInt32(position + 4);
-    position += 8;
-    if (length <= 0 || position + length > body.length) throw invalid(`section for partition ${partition} has a bad length ${length}`);
-    const data = body.subarray(position, position + length);
-    position += length;
-    const { recordCount, maxTimestamp } = validated(partition, data, budget);
-    appends.push({ partition, data, recordCount, maxTimestamp });
+  let sections;
+  try {
+    sections = decodeSluiceBatches(body);
+  } catch (error) {
+    if (error instanceof SluiceBatchesFramingError) throw new SluiceError('INVALID_REQUEST', error.message, { cause: error });
+    throw error;
   }
-  if (appends.length === 0) throw invalid('empty body');
-  return appends;
+  const budget = ingestBudget(INGEST_LIMITS);
+  return sections.map(({ partition, batches: data }) => ({ partition, data, ...validated(partition, data, budget) }));
 }
 
 /** Every record of the section decodes and fits the limits, or the request is refused before anything is written. */
-function validated(partition: number, data: Uint8Array, budget: ReturnType<typeof ingestBudget>) {
+function validated(partition: number, data: Uint8Array, budget: IngestBudget) {
   try {
     return validateIngestBatches(data, INGEST_LIMITS, budget);
   } catch (error) {
@@ -65,8 +47,4 @@ function validated(partition: number, data: Uint8Array, budget: ReturnType<typeo
     }
     throw error;
   }
-}
-
-function invalid(message: string, cause?: unknown): SluiceError {
-  return new SluiceError('INVALID_REQUEST', message, { cause });
 }

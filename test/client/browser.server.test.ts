@@ -76,7 +76,7 @@ describe('browser client (headless Chromium)', () => {
     await new Promise<void>((resolve) => (pages ? pages.server.close(() => resolve()) : resolve()));
   });
 
-  it('produces gzip batches from the page and consumes them back straight from the store, cross-origin', async () => {
+  it('produces gzip batches from the page and consumes them back straight from the store, cross-origin', { timeout: 120_000 }, async () => {
     const result = await page.evaluate(
       async ({ endpoint, apiKey }) => {
         const { Sluice } = (window as any).sluice;
@@ -132,7 +132,7 @@ describe('browser client (headless Chromium)', () => {
     assert.deepEqual(pageErrors, []);
   });
 
-  it('reads zstd batches written by a Node producer', async (t) => {
+  it('reads zstd batches written by a Node producer', { timeout: 120_000 }, async (t) => {
     const node = new Sluice({ endpoint: api.url, apiKey: API_KEY, logger: silentLogger });
     await node.admin().createTopics({ topics: [{ topic: 'from-node', numPartitions: 2 }] });
     const producer = node.producer();

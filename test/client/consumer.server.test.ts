@@ -3,11 +3,12 @@
  * pause/resume, commits, eachBatch, handler retries, long polls, offset resets.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, afterEach, before, describe, it } from 'node:test';
 import { Sluice, StaticAssignment, type KafkaMessage } from '../../lib/client/index.ts';
 import { silentLogger } from '../../lib/client/context.ts';
 import type { FetchFunction } from '../../lib/client/network/http.ts';
 import { API_KEY, localServer, serverWithoutPresign, type TestServer } from './support/servers.ts';
+import { Resources } from '../support/resources.ts';
 
 const FAST_RETRY = { retries: 3, initialRetryMs: 1, maxRetryMs: 10 };
 
@@ -25,18 +26,21 @@ describe('consumer (local server)', () => {
   let server: TestServer;
   let sluice: Sluice;
   let topicSeq = 0;
+  /** Every consumer, producer and server a test starts: stopped when it ends, pass or fail. */
+  const resources = new Resources();
 
   before(async () => {
     server = await localServer();
     sluice = new Sluice({ endpoint: server.url, apiKey: API_KEY, retry: FAST_RETRY, logger: silentLogger });
   });
+  afterEach(() => resources.close());
   after(() => server.close());
 
   /** A fresh topic with `perPartition` records in each partition, values "p<partition>-<i>". */
   async function topicWith(partitions: number, perPartition: number, options: { lingerMs?: number } = {}): Promise<string> {
     const topic = `c${++topicSeq}`;
     await sluice.admin().createTopics({ topics: [{ topic, numPartitions: partitions }] });
-    const producer = sluice.producer({ lingerMs: options.lingerMs ?? 0 });
+    const producer = resources.add(sluice.producer({ lingerMs: options.lingerMs ?? 0 }));
     for (let round = 0; round < 4; round++) {
       const messages = [];
       for (let p = 0; p < partitions; p++) {
@@ -48,9 +52,9 @@ describe('consumer (local server)', () => {
     return topic;
   }
 
-  it('reads every partition straight from the object store, in offset order, with Buffers on Node', async () => {
+  it('reads every partition straight from the object store, in offset order, with Buffers on Node', { timeout: 60_000 }, async () => {
     const topic = await topicWith(4, 40);
-    const consumer = sluice.consumer({ maxWaitMs: 100 });
+    const consumer = resources.add(sluice.consumer({ maxWaitMs: 100 }));
     await consumer.subscribe({ topic, fromBeginning: true });
     const seen = new Map<number, KafkaMessage[]>();
     await consumer.run({
@@ -75,28 +79,24 @@ describe('consumer (local server)', () => {
     await consumer.disconnect();
   });
 
-  it('falls back to the fetch route where the store cannot presign', async () => {
-    const plain = await serverWithoutPresign();
-    try {
-      const client = new Sluice({ endpoint: plain.url, apiKey: API_KEY, retry: FAST_RETRY, logger: silentLogger });
-      await client.admin().createTopics({ topics: [{ topic: 'np', numPartitions: 2 }] });
-      const producer = client.producer();
-      await producer.send({ topic: 'np', messages: Array.from({ length: 50 }, (_, i) => ({ key: `k${i}`, value: `v${i}` })) });
-      const consumer = client.consumer({ maxWaitMs: 50 });
-      await consumer.subscribe({ topic: 'np', fromBeginning: true });
-      const values: string[] = [];
-      await consumer.run({ eachMessage: async ({ message }) => void values.push(text(message)) });
-      await waitFor(() => values.length === 50, '50 messages');
-      assert.deepEqual(values.sort(), Array.from({ length: 50 }, (_, i) => `v${i}`).sort());
-      assert.equal(consumer.readStats.directReads, 'unsupported');
-      assert.equal(consumer.readStats.direct, 0);
-      await consumer.disconnect();
-    } finally {
-      await plain.close();
-    }
+  it('falls back to the fetch route where the store cannot presign', { timeout: 60_000 }, async () => {
+    const plain = resources.closes(await serverWithoutPresign());
+    const client = new Sluice({ endpoint: plain.url, apiKey: API_KEY, retry: FAST_RETRY, logger: silentLogger });
+    await client.admin().createTopics({ topics: [{ topic: 'np', numPartitions: 2 }] });
+    const producer = resources.add(client.producer());
+    await producer.send({ topic: 'np', messages: Array.from({ length: 50 }, (_, i) => ({ key: `k${i}`, value: `v${i}` })) });
+    const consumer = resources.add(client.consumer({ maxWaitMs: 50 }));
+    await consumer.subscribe({ topic: 'np', fromBeginning: true });
+    const values: string[] = [];
+    await consumer.run({ eachMessage: async ({ message }) => void values.push(text(message)) });
+    await waitFor(() => values.length === 50, '50 messages');
+    assert.deepEqual(values.sort(), Array.from({ length: 50 }, (_, i) => `v${i}`).sort());
+    assert.equal(consumer.readStats.directReads, 'unsupported');
+    assert.equal(consumer.readStats.direct, 0);
+    await consumer.disconnect();
   });
 
-  it('falls back to the fetch route when a presigned GET fails, and loses nothing', async () => {
+  it('falls back to the fetch route when a presigned GET fails, and loses nothing', { timeout: 60_000 }, async () => {
     const topic = await topicWith(2, 20);
     let refused = 0;
     const failingObjects: FetchFunction = async (url, init) => {
@@ -107,7 +107,7 @@ describe('consumer (local server)', () => {
       return fetch(url, init);
     };
     const client = new Sluice({ endpoint: server.url, apiKey: API_KEY, retry: FAST_RETRY, logger: silentLogger, fetch: failingObjects });
-    const consumer = client.consumer({ maxWaitMs: 50, directReadsRetryMs: 0 });
+    const consumer = resources.add(client.consumer({ maxWaitMs: 50, directReadsRetryMs: 0 }));
     await consumer.subscribe({ topic, fromBeginning: true });
     const values: string[] = [];
     await consumer.run({ eachMessage: async ({ message }) => void values.push(text(message)) });
@@ -118,12 +118,12 @@ describe('consumer (local server)', () => {
     await consumer.disconnect();
   });
 
-  it('seeks to an offset, earliest, latest and a timestamp; a seek before run() wins', async () => {
+  it('seeks to an offset, earliest, latest and a timestamp; a seek before run() wins', { timeout: 60_000 }, async () => {
     const topic = `c${++topicSeq}`;
     await sluice.admin().createTopics({ topics: [{ topic, numPartitions: 1 }] });
-    const producer = sluice.producer({ lingerMs: 0 });
+    const producer = resources.add(sluice.producer({ lingerMs: 0 }));
     await producer.send({ topic, messages: Array.from({ length: 10 }, (_, i) => ({ value: `m${i}`, timestamp: 1_000_000 + i * 1000 })) });
-    const consumer = sluice.consumer({ maxWaitMs: 50 });
+    const consumer = resources.add(sluice.consumer({ maxWaitMs: 50 }));
     await consumer.subscribe({ topic, fromBeginning: true });
     await consumer.seek({ topic, partition: 0, offset: '6' });
     const values: string[] = [];
@@ -145,13 +145,13 @@ describe('consumer (local server)', () => {
     await producer.disconnect();
   });
 
-  it('starts at the end without fromBeginning and long-polls for new records', async () => {
+  it('starts at the end without fromBeginning and long-polls for new records', { timeout: 60_000 }, async () => {
     const topic = await topicWith(2, 4);
-    const consumer = sluice.consumer({ maxWaitMs: 2000 });
+    const consumer = resources.add(sluice.consumer({ maxWaitMs: 2000 }));
     await consumer.subscribe({ topic });
     const values: string[] = [];
     await consumer.run({ eachMessage: async ({ message }) => void values.push(text(message)) });
-    const producer = sluice.producer({ lingerMs: 0 });
+    const producer = resources.add(sluice.producer({ lingerMs: 0 }));
     await producer.send({ topic, messages: [{ value: 'new-0', partition: 0 }, { value: 'new-1', partition: 1 }] });
     await waitFor(() => values.length === 2, 'the two new records');
     assert.deepEqual(values.sort(), ['new-0', 'new-1']);
@@ -160,9 +160,9 @@ describe('consumer (local server)', () => {
     await producer.disconnect();
   });
 
-  it('pauses and resumes partitions, also from inside eachMessage', async () => {
+  it('pauses and resumes partitions, also from inside eachMessage', { timeout: 60_000 }, async () => {
     const topic = await topicWith(2, 10);
-    const consumer = sluice.consumer({ maxWaitMs: 50 });
+    const consumer = resources.add(sluice.consumer({ maxWaitMs: 50 }));
     await consumer.subscribe({ topic, fromBeginning: true });
     consumer.pause([{ topic, partitions: [1] }]);
     const seen: string[] = [];
@@ -184,16 +184,17 @@ describe('consumer (local server)', () => {
     await consumer.disconnect();
   });
 
-  it('commits positions (autoCommit on stop, commitOffsets) and resumes from them on the next run', async () => {
+  it('commits positions (autoCommit on stop, commitOffsets) and resumes from them on the next run', { timeout: 60_000 }, async () => {
     const topic = await topicWith(2, 10);
     const assignment = new StaticAssignment();
-    const consumer = sluice.consumer({ maxWaitMs: 50, assignmentSource: assignment });
+    const consumer = resources.add(sluice.consumer({ maxWaitMs: 50, assignmentSource: assignment }));
+    const stuck = resources.defer(Promise.withResolvers<void>(), 'the stuck handler', (s) => s.resolve()); // released first, so the consumer can stop
     await consumer.subscribe({ topic, fromBeginning: true });
     const seen: string[] = [];
     await consumer.run({
       partitionsConsumedConcurrently: 2,
       eachMessage: async ({ partition, message }) => {
-        if (partition === 1 && Number(message.offset) >= 6) return new Promise(() => {}); // stuck
+        if (partition === 1 && Number(message.offset) >= 6) return stuck.promise; // stuck until the test ends
         seen.push(text(message));
       },
       autoCommitIntervalMs: 0,
@@ -202,7 +203,7 @@ describe('consumer (local server)', () => {
     await consumer.commitOffsets([{ topic, partition: 0, offset: '8' }]);
     assert.deepEqual(assignment.committed(), [{ topic, partition: 0, offset: '8' }]);
     // stop() waits for running handlers: let the stuck one go by stopping a second consumer instead
-    const consumer2 = sluice.consumer({ maxWaitMs: 50, assignmentSource: assignment });
+    const consumer2 = resources.add(sluice.consumer({ maxWaitMs: 50, assignmentSource: assignment }));
     await consumer2.subscribe({ topic, fromBeginning: true });
     const again: string[] = [];
     await consumer2.run({ eachMessage: async ({ message }) => void again.push(text(message)) });
@@ -213,13 +214,12 @@ describe('consumer (local server)', () => {
       assignment.committed().sort((a, b) => a.partition - b.partition),
       [{ topic, partition: 0, offset: '10' }, { topic, partition: 1, offset: '10' }],
     );
-    // consumer (stuck) is abandoned on purpose; its long poll ends with maxWaitMs
-    void consumer.stop();
+    // consumer's handler is still stuck: the test's end releases it, then stops the consumer
   });
 
-  it('hands out whole fetched batches to eachBatch, with resolveOffset and lag', async () => {
+  it('hands out whole fetched batches to eachBatch, with resolveOffset and lag', { timeout: 60_000 }, async () => {
     const topic = await topicWith(1, 40);
-    const consumer = sluice.consumer({ maxWaitMs: 50 });
+    const consumer = resources.add(sluice.consumer({ maxWaitMs: 50 }));
     await consumer.subscribe({ topic, fromBeginning: true });
     const batches: Array<{ first: string | null; last: string; lag: string; count: number; hw: string }> = [];
     let failOnce = true;
@@ -246,9 +246,9 @@ describe('consumer (local server)', () => {
     await consumer.disconnect();
   });
 
-  it('crashes after the handler retries run out and tells the crash listeners', async () => {
+  it('crashes after the handler retries run out and tells the crash listeners', { timeout: 60_000 }, async () => {
     const topic = await topicWith(1, 4);
-    const consumer = sluice.consumer({ maxWaitMs: 50, retry: { retries: 2, initialRetryMs: 1, maxRetryMs: 2 } });
+    const consumer = resources.add(sluice.consumer({ maxWaitMs: 50, retry: { retries: 2, initialRetryMs: 1, maxRetryMs: 2 } }));
     await consumer.subscribe({ topic, fromBeginning: true });
     let attempts = 0;
     const crashed = new Promise<unknown>((resolve) => consumer.on('crash', ({ error }) => resolve(error)));
@@ -265,15 +265,15 @@ describe('consumer (local server)', () => {
     await consumer.stop();
   });
 
-  it('continues at the end (or the start) when its offset is out of range', async () => {
+  it('continues at the end (or the start) when its offset is out of range', { timeout: 60_000 }, async () => {
     const topic = await topicWith(1, 3);
-    const consumer = sluice.consumer({ maxWaitMs: 200 });
+    const consumer = resources.add(sluice.consumer({ maxWaitMs: 200 }));
     await consumer.subscribe({ topic, fromBeginning: true });
     await consumer.seek({ topic, partition: 0, offset: '1000' });
     const values: string[] = [];
     await consumer.run({ eachMessage: async ({ message }) => void values.push(`${message.offset}:${text(message)}`) });
     await waitFor(() => consumer.assignment()[0]?.position === '3', 'reset to the end');
-    const producer = sluice.producer({ lingerMs: 0 });
+    const producer = resources.add(sluice.producer({ lingerMs: 0 }));
     await producer.send({ topic, messages: [{ value: 'later' }] });
     await waitFor(() => values.length === 1, 'the later record');
     assert.deepEqual(values, ['3:later']);
@@ -281,9 +281,9 @@ describe('consumer (local server)', () => {
     await producer.disconnect();
   });
 
-  it('subscribes by pattern; run() needs a subscription', async () => {
+  it('subscribes by pattern; run() needs a subscription', { timeout: 60_000 }, async () => {
     const a = await topicWith(1, 2);
-    const consumer = sluice.consumer({ maxWaitMs: 50 });
+    const consumer = resources.add(sluice.consumer({ maxWaitMs: 50 }));
     await consumer.subscribe({ topics: [new RegExp(`^${a}$`)], fromBeginning: true });
     const values: string[] = [];
     await consumer.run({ eachMessage: async ({ message }) => void values.push(text(message)) });

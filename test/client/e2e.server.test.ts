@@ -5,12 +5,13 @@
  * forwarding and forwards then drops the answer (the ambiguous outcome the Idempotency-Key exists for).
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, afterEach, before, describe, it } from 'node:test';
 import { Sluice, type ProducerOptions } from '../../lib/client/index.ts';
 import { silentLogger } from '../../lib/client/context.ts';
 import { partitionForKey } from '../../lib/protocol/murmur2.ts';
 import { randomFaults, startChaosProxy, type ChaosProxy } from './support/chaos-proxy.ts';
 import { API_KEY, localServer, type TestServer } from './support/servers.ts';
+import { Resources } from '../support/resources.ts';
 
 const RECORDS = 100_000;
 const PARTITIONS = 8;
@@ -21,9 +22,9 @@ interface Consumed {
   offset: bigint;
 }
 
-async function produceAndConsume(sluice: Sluice, topic: string, producerOptions: ProducerOptions): Promise<void> {
+async function produceAndConsume(sluice: Sluice, topic: string, producerOptions: ProducerOptions, resources: Resources): Promise<void> {
   await sluice.admin().createTopics({ topics: [{ topic, numPartitions: PARTITIONS }] });
-  const producer = sluice.producer(producerOptions);
+  const producer = resources.add(sluice.producer(producerOptions));
   const encoder = new TextEncoder();
   const pad = 'x'.repeat(40);
 
@@ -60,7 +61,7 @@ async function produceAndConsume(sluice: Sluice, topic: string, producerOptions:
   // consume everything
   const consumed: Consumed[][] = Array.from({ length: PARTITIONS }, () => []);
   let total = 0;
-  const consumer = sluice.consumer({ maxWaitMs: 200 });
+  const consumer = resources.add(sluice.consumer({ maxWaitMs: 200 }));
   await consumer.subscribe({ topic, fromBeginning: true });
   let finished!: () => void;
   const done = new Promise<void>((resolve) => (finished = resolve));
@@ -102,34 +103,32 @@ async function produceAndConsume(sluice: Sluice, topic: string, producerOptions:
 
 describe('end to end: 100,000 records, 8 partitions', () => {
   let server: TestServer;
+  /** The producer, consumer and proxy of each test: stopped when it ends, pass or fail. */
+  const resources = new Resources();
   before(async () => {
     server = await localServer();
   });
+  afterEach(() => resources.close());
   after(() => server.close());
 
-  it('every record once, in order, on a clean network (direct reads from the store)', async () => {
+  it('every record once, in order, on a clean network (direct reads from the store)', { timeout: 300_000 }, async () => {
     const sluice = new Sluice({ endpoint: server.url, apiKey: API_KEY, logger: silentLogger });
-    await produceAndConsume(sluice, 'e2e-clean', {});
+    await produceAndConsume(sluice, 'e2e-clean', {}, resources);
   });
 
-  it('every record once, in order, with 503s, 429s and dropped answers injected on every API call', async () => {
-    let proxy: ChaosProxy | undefined;
-    try {
-      proxy = await startChaosProxy(server.url, randomFaults({ unavailable: 0.08, throttle: 0.04, 'drop-response': 0.08 }, 42));
-      const sluice = new Sluice({
-        endpoint: proxy.url,
-        apiKey: API_KEY,
-        logger: silentLogger,
-        retry: { retries: 12, initialRetryMs: 5, maxRetryMs: 100 },
-      });
-      // small batches: several hundred produce requests, so the faults hit produce often
-      await produceAndConsume(sluice, 'e2e-chaos', { maxBatchBytes: 16 * 1024, maxRequestBytes: 32 * 1024, lingerMs: 2 });
-      const { produceCounts: produce, counts } = proxy;
-      assert.ok(produce['drop-response'] >= 5, `produce answers dropped after the append: ${produce['drop-response']}`);
-      assert.ok(produce.unavailable >= 5 && produce.throttle >= 2, `produce 503s ${produce.unavailable}, 429s ${produce.throttle}`);
-      assert.ok(counts['drop-response'] + counts.unavailable + counts.throttle >= 40, `faults injected: ${JSON.stringify(counts)}`);
-    } finally {
-      await proxy?.close();
-    }
+  it('every record once, in order, with 503s, 429s and dropped answers injected on every API call', { timeout: 300_000 }, async () => {
+    const proxy: ChaosProxy = resources.closes(await startChaosProxy(server.url, randomFaults({ unavailable: 0.08, throttle: 0.04, 'drop-response': 0.08 }, 42)), 'chaos proxy');
+    const sluice = new Sluice({
+      endpoint: proxy.url,
+      apiKey: API_KEY,
+      logger: silentLogger,
+      retry: { retries: 12, initialRetryMs: 5, maxRetryMs: 100 },
+    });
+    // small batches: several hundred produce requests, so the faults hit produce often
+    await produceAndConsume(sluice, 'e2e-chaos', { maxBatchBytes: 16 * 1024, maxRequestBytes: 32 * 1024, lingerMs: 2 }, resources);
+    const { produceCounts: produce, counts } = proxy;
+    assert.ok(produce['drop-response'] >= 5, `produce answers dropped after the append: ${produce['drop-response']}`);
+    assert.ok(produce.unavailable >= 5 && produce.throttle >= 2, `produce 503s ${produce.unavailable}, 429s ${produce.throttle}`);
+    assert.ok(counts['drop-response'] + counts.unavailable + counts.throttle >= 40, `faults injected: ${JSON.stringify(counts)}`);
   });
 });

@@ -5,12 +5,13 @@
  * partitions across a quick restart with an instanceId. Every record is processed at least once.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, afterEach, before, describe, it } from 'node:test';
 import { Sluice, type KafkaMessage, type TopicPartition } from '../../lib/client/index.ts';
 import { silentLogger } from '../../lib/client/context.ts';
 import type { FetchFunction } from '../../lib/client/network/http.ts';
 import { API_KEY, localServer, type TestServer } from './support/servers.ts';
 import { randomFaults, startChaosProxy } from './support/chaos-proxy.ts';
+import { Resources } from '../support/resources.ts';
 
 const FAST_RETRY = { retries: 3, initialRetryMs: 1, maxRetryMs: 20 };
 
@@ -64,18 +65,21 @@ describe('consumer groups in the client (local server)', () => {
   let server: TestServer;
   let sluice: Sluice;
   let seq = 0;
+  /** Every consumer and proxy a test starts: disconnected and closed when it ends, pass or fail. */
+  const resources = new Resources();
 
   before(async () => {
     server = await localServer();
     sluice = new Sluice({ endpoint: server.url, apiKey: API_KEY, retry: FAST_RETRY, logger: silentLogger });
   });
+  afterEach(() => resources.close());
   after(() => server.close());
 
   async function topicWith(partitions: number, perPartition: number): Promise<{ topic: string; ends: number[]; produce: (n: number) => Promise<void> }> {
     const topic = `g${++seq}`;
     await sluice.admin().createTopics({ topics: [{ topic, numPartitions: partitions }] });
     const ends = new Array<number>(partitions).fill(0);
-    const producer = sluice.producer({ lingerMs: 0 });
+    const producer = resources.add(sluice.producer({ lingerMs: 0 }), 'producer');
     const produce = async (n: number) => {
       const messages = [];
       for (let p = 0; p < partitions; p++) for (let i = 0; i < n; i++) messages.push({ value: `p${p}-${ends[p] + i}`, partition: p });
@@ -87,9 +91,9 @@ describe('consumer groups in the client (local server)', () => {
   }
 
   const member = (groupId: string, options: Record<string, unknown> = {}, client = sluice) =>
-    client.consumer({ groupId, maxWaitMs: 100, sessionTimeoutMs: 6000, heartbeatIntervalMs: 150, ...options });
+    resources.add(client.consumer({ groupId, maxWaitMs: 100, sessionTimeoutMs: 6000, heartbeatIntervalMs: 150, ...options }), `member of ${groupId}`);
 
-  it('members share the partitions; a handover commits on revoke, so nothing is processed twice; leaving hands back at once', async () => {
+  it('members share the partitions; a handover commits on revoke, so nothing is processed twice; leaving hands back at once', { timeout: 90_000 }, async () => {
     const { topic, ends, produce } = await topicWith(6, 30);
     const group = `shared-${seq}`;
     const ledger = new Ledger();
@@ -133,7 +137,7 @@ describe('consumer groups in the client (local server)', () => {
     assert.equal((await admin.describeGroup(group)).members.length, 0);
   });
 
-  it('a member whose session expires loses its partitions to the others without skipping any record, then rejoins', async () => {
+  it('a member whose session expires loses its partitions to the others without skipping any record, then rejoins', { timeout: 90_000 }, async () => {
     const { topic, ends, produce } = await topicWith(4, 20);
     const group = `expiry-${seq}`;
     const ledger = new Ledger();
@@ -163,7 +167,7 @@ describe('consumer groups in the client (local server)', () => {
     await d.disconnect();
   });
 
-  it('a static member restarting with its instanceId gets its partitions back at once', async () => {
+  it('a static member restarting with its instanceId gets its partitions back at once', { timeout: 90_000 }, async () => {
     const { topic } = await topicWith(6, 5);
     const group = `static-${seq}`;
     const ledger = new Ledger();
@@ -189,38 +193,34 @@ describe('consumer groups in the client (local server)', () => {
     await other.disconnect();
   });
 
-  it('with 503s, 429s and dropped answers on every call, members come and go and every record is processed', async () => {
+  it('with 503s, 429s and dropped answers on every call, members come and go and every record is processed', { timeout: 90_000 }, async () => {
     const { topic, ends, produce } = await topicWith(4, 40);
     const group = `chaos-${seq}`;
-    const proxy = await startChaosProxy(server.url, randomFaults({ unavailable: 0.03, throttle: 0.03, 'drop-response': 0.03 }, 11));
-    try {
-      const flaky = new Sluice({ endpoint: proxy.url, apiKey: API_KEY, retry: { retries: 6, initialRetryMs: 2, maxRetryMs: 50 }, logger: silentLogger });
-      const ledger = new Ledger();
-      const start = async (name: string) => {
-        const consumer = member(group, { sessionTimeoutMs: 3000, heartbeatIntervalMs: 150 }, flaky);
-        await consumer.subscribe({ topic, fromBeginning: true });
-        await consumer.run({ eachMessage: ledger.handler(name), autoCommitIntervalMs: 250 });
-        return consumer;
-      };
-      const m1 = await start('m1');
-      const m2 = await start('m2');
-      await waitFor(() => ledger.count() >= 40, 'some processed');
-      const m3 = await start('m3');
-      await produce(20);
-      await m1.disconnect();
-      await produce(20);
-      await waitFor(() => ledger.complete(ends), 'every record processed');
-      const admin = sluice.admin();
-      await waitFor(async () => (await admin.fetchOffsets({ groupId: group })).every((t) => t.partitions.every((p) => p.lag === '0')), 'committed to the end');
-      assert.ok(proxy.counts.unavailable + proxy.counts.throttle + proxy.counts['drop-response'] > 0, JSON.stringify(proxy.counts));
-      await m2.disconnect();
-      await m3.disconnect();
-    } finally {
-      await proxy.close();
-    }
+    const proxy = resources.closes(await startChaosProxy(server.url, randomFaults({ unavailable: 0.03, throttle: 0.03, 'drop-response': 0.03 }, 11)), 'chaos proxy');
+    const flaky = new Sluice({ endpoint: proxy.url, apiKey: API_KEY, retry: { retries: 6, initialRetryMs: 2, maxRetryMs: 50 }, logger: silentLogger });
+    const ledger = new Ledger();
+    const start = async (name: string) => {
+      const consumer = member(group, { sessionTimeoutMs: 3000, heartbeatIntervalMs: 150 }, flaky);
+      await consumer.subscribe({ topic, fromBeginning: true });
+      await consumer.run({ eachMessage: ledger.handler(name), autoCommitIntervalMs: 250 });
+      return consumer;
+    };
+    const m1 = await start('m1');
+    const m2 = await start('m2');
+    await waitFor(() => ledger.count() >= 40, 'some processed');
+    const m3 = await start('m3');
+    await produce(20);
+    await m1.disconnect();
+    await produce(20);
+    await waitFor(() => ledger.complete(ends), 'every record processed');
+    const admin = sluice.admin();
+    await waitFor(async () => (await admin.fetchOffsets({ groupId: group })).every((t) => t.partitions.every((p) => p.lag === '0')), 'committed to the end');
+    assert.ok(proxy.counts.unavailable + proxy.counts.throttle + proxy.counts['drop-response'] > 0, JSON.stringify(proxy.counts));
+    await m2.disconnect();
+    await m3.disconnect();
   });
 
-  it('admin: offsets of an empty group are reset and set; options are checked', async () => {
+  it('admin: offsets of an empty group are reset and set; options are checked', { timeout: 90_000 }, async () => {
     const { topic } = await topicWith(2, 4);
     const group = `admin-${seq}`;
     const admin = sluice.admin();

@@ -4,25 +4,29 @@
  * the real engine, and the admin calls.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, afterEach, before, describe, it } from 'node:test';
 import { Sluice } from '../../lib/client/index.ts';
 import { silentLogger } from '../../lib/client/context.ts';
 import type { FetchFunction } from '../../lib/client/network/http.ts';
 import { parseSluiceBatches } from '../../lib/http/sluice-batches.ts';
 import { iterateBatches } from '../../lib/protocol/record-batch.ts';
 import { API_KEY, localServer, type TestServer } from './support/servers.ts';
+import { Resources } from '../support/resources.ts';
 
 describe('producer and admin (local server)', () => {
   let server: TestServer;
   let sluice: Sluice;
+  /** Producers a test starts: flushed and closed when it ends, pass or fail (no linger timer left behind). */
+  const resources = new Resources();
 
   before(async () => {
     server = await localServer();
     sluice = new Sluice({ endpoint: server.url, apiKey: API_KEY, logger: silentLogger });
   });
+  afterEach(() => resources.close());
   after(() => server.close());
 
-  it('stores the batches the client encoded byte for byte (base offset aside), without recompressing', async () => {
+  it('stores the batches the client encoded byte for byte (base offset aside), without recompressing', { timeout: 60_000 }, async () => {
     const bodies: Uint8Array[] = [];
     const capture: FetchFunction = async (url, init) => {
       if (init.method === 'POST' && url.endsWith('/records')) bodies.push(new Uint8Array(init.body as Uint8Array));
@@ -30,7 +34,7 @@ describe('producer and admin (local server)', () => {
     };
     const client = new Sluice({ endpoint: server.url, apiKey: API_KEY, logger: silentLogger, fetch: capture });
     await client.admin().createTopics({ topics: [{ topic: 'bytes', numPartitions: 2 }] });
-    const producer = client.producer({ lingerMs: 60_000 });
+    const producer = resources.add(client.producer({ lingerMs: 60_000 }));
     const sending = Promise.all([
       producer.send({ topic: 'bytes', messages: Array.from({ length: 300 }, (_, i) => ({ value: `zstd-able ${i} ${'abc'.repeat(20)}`, partition: 0 })) }),
       producer.send({ topic: 'bytes', messages: [{ value: 'one', partition: 1 }] }),
@@ -51,7 +55,7 @@ describe('producer and admin (local server)', () => {
     }
   });
 
-  it('a retry after a lost answer gets the first offsets back from the real engine', async () => {
+  it('a retry after a lost answer gets the first offsets back from the real engine', { timeout: 60_000 }, async () => {
     let dropped = 0;
     const dropFirstAnswer: FetchFunction = async (url, init) => {
       const response = await fetch(url, init);
@@ -64,13 +68,13 @@ describe('producer and admin (local server)', () => {
     };
     const client = new Sluice({ endpoint: server.url, apiKey: API_KEY, logger: silentLogger, fetch: dropFirstAnswer, retry: { initialRetryMs: 1, maxRetryMs: 5 } });
     await client.admin().createTopics({ topics: [{ topic: 'once', numPartitions: 1 }] });
-    const results = await client.producer().send({ topic: 'once', messages: [{ value: 'a' }, { value: 'b' }] });
+    const results = await resources.add(client.producer()).send({ topic: 'once', messages: [{ value: 'a' }, { value: 'b' }] });
     assert.equal(dropped, 1);
     assert.deepEqual(results.map((r) => r.offset), ['0', '1']);
     assert.deepEqual(await client.admin().fetchTopicOffsets('once'), [{ partition: 0, offset: '2', high: '2', low: '0' }]);
   });
 
-  it('admin: create, list, describe, end offsets, offsets by time, delete', async () => {
+  it('admin: create, list, describe, end offsets, offsets by time, delete', { timeout: 60_000 }, async () => {
     const admin = sluice.admin();
     await admin.connect();
     assert.equal(await admin.createTopics({ topics: [{ topic: 'adm', numPartitions: 3, config: { retentionMs: 60_000 } }] }), true);
@@ -79,7 +83,7 @@ describe('producer and admin (local server)', () => {
     const described = await admin.describeTopic('adm');
     assert.equal(described.config.retentionMs, 60_000);
     assert.deepEqual(described.partitions.map((p) => p.partition), [0, 1, 2]);
-    const producer = sluice.producer();
+    const producer = resources.add(sluice.producer());
     await producer.send({ topic: 'adm', messages: [1000, 2000, 3000].map((timestamp) => ({ value: `${timestamp}`, timestamp, partition: 1 })) });
     assert.deepEqual(await admin.fetchTopicOffsets('adm'), [
       { partition: 0, offset: '0', high: '0', low: '0' },

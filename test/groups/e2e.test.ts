@@ -91,7 +91,7 @@ class Consumer {
 }
 
 function e2e(name: string, factory: BackendFactory, rounds: number): void {
-  describe(`a group consuming while members come and go, on ${name}`, () => {
+  describe(`a group consuming while members come and go, on ${name}`, { timeout: 1_800_000 }, () => {
     let backend: Backend;
     before(async () => {
       backend = await factory();

@@ -11,7 +11,7 @@ after(async () => backend.teardown());
 
 const count = Number(process.env.GROUP_SCHEDULES_SLOW ?? 20);
 
-it(`${count} random schedules on local filesystem + SQLite keep invariant 5`, async () => {
+it(`${count} random schedules on local filesystem + SQLite keep invariant 5`, { timeout: 1_200_000 }, async () => {
   for (let seed = 100_001; seed <= 100_000 + count; seed++) {
     await runSchedule(seed, backend).catch((error: Error) => {
       throw error.message.startsWith('seed ') ? error : new Error(`seed ${seed}: ${error.stack}`);

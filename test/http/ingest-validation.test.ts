@@ -8,7 +8,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { LIMITS } from '../../lib/defaults.ts';
-import { frameSections } from '../../lib/client/protocol/produce-request.ts';
+import { encodeSluiceBatches as frameSections } from '../../lib/api/sluice-batches.ts';
 import { encodeRecordBatch, readBatchHeader, type ProducerRecord } from '../../lib/protocol/record-batch.ts';
 import { corruptBatches, zstdBomb } from '../support/bad-batches.ts';
 import { inProcessApp, storeDigest, type InProcessApp } from '../support/in-process-app.ts';

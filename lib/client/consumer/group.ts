@@ -18,6 +18,7 @@
  *   stop       leave the group, so the partitions move at once; a static member (instanceId) does not
  *              leave: started again within its session timeout it takes its partitions back directly
  */
+import { API_DEFAULTS, LIMITS, NAME_PATTERN } from '../../api/limits.ts';
 import type { ClientContext } from '../context.ts';
 import { invalidArgument, isAbort, isRetriable, SluiceClientError } from '../errors.ts';
 import type { AssignmentStrategy, GroupPartition, JoinGroupAnswer } from '../protocol/api.ts';
@@ -57,9 +58,8 @@ export interface GroupOptions extends GroupMembershipOptions {
   readonly retry?: RetryPolicy;
 }
 
-export const GROUP_DEFAULTS = { sessionTimeoutMs: 30_000, assignmentStrategy: 'cooperative-sticky' } as const;
+export const GROUP_DEFAULTS = { sessionTimeoutMs: API_DEFAULTS.groupSessionTimeoutMs, assignmentStrategy: API_DEFAULTS.groupStrategy } as const;
 
-const NAME = /^[a-zA-Z0-9._-]{1,249}$/;
 /** After a (re)join, heartbeat this often for a few beats: a handover in progress completes sooner. */
 const SETTLING_INTERVAL_MS = 500;
 const SETTLING_BEATS = 6;
@@ -91,14 +91,15 @@ export class GroupAssignment implements AssignmentSource {
   #settlingBeats = 0;
 
   constructor(context: ClientContext, options: GroupOptions) {
-    if (typeof options.groupId !== 'string' || !NAME.test(options.groupId)) throw invalidArgument(`groupId must be 1-249 characters of [a-zA-Z0-9._-], got ${String(options.groupId)}`);
-    if (options.instanceId !== undefined && !NAME.test(options.instanceId)) throw invalidArgument('instanceId must be 1-249 characters of [a-zA-Z0-9._-]');
+    if (typeof options.groupId !== 'string' || !NAME_PATTERN.test(options.groupId)) throw invalidArgument(`groupId must be 1-249 characters of [a-zA-Z0-9._-], got ${String(options.groupId)}`);
+    if (options.instanceId !== undefined && !NAME_PATTERN.test(options.instanceId)) throw invalidArgument('instanceId must be 1-249 characters of [a-zA-Z0-9._-]');
     const session = options.sessionTimeoutMs ?? GROUP_DEFAULTS.sessionTimeoutMs;
-    if (!Number.isInteger(session) || session < 1000 || session > 1_800_000) throw invalidArgument(`sessionTimeoutMs must be an integer from 1000 to 1800000, got ${session}`);
+    const { minSessionTimeoutMs: min, maxSessionTimeoutMs: max } = LIMITS;
+    if (!Number.isInteger(session) || session < min || session > max) throw invalidArgument(`sessionTimeoutMs must be an integer from ${min} to ${max}, got ${session}`);
     const interval = options.heartbeatIntervalMs ?? Math.floor(session / 3);
     if (!Number.isInteger(interval) || interval < 1 || interval >= session) throw invalidArgument(`heartbeatIntervalMs must be a positive integer below sessionTimeoutMs, got ${interval}`);
-    if (options.rebalanceTimeoutMs !== undefined && (!Number.isInteger(options.rebalanceTimeoutMs) || options.rebalanceTimeoutMs < 1000 || options.rebalanceTimeoutMs > 1_800_000)) {
-      throw invalidArgument('rebalanceTimeoutMs must be an integer from 1000 to 1800000');
+    if (options.rebalanceTimeoutMs !== undefined && (!Number.isInteger(options.rebalanceTimeoutMs) || options.rebalanceTimeoutMs < min || options.rebalanceTimeoutMs > max)) {
+      throw invalidArgument(`rebalanceTimeoutMs must be an integer from ${min} to ${max}`);
     }
     this.#context = context;
     this.#groupId = options.groupId;
@@ -149,16 +150,20 @@ export class GroupAssignment implements AssignmentSource {
     this.#wake.notify();
     await this.#loop?.catch(() => {});
     this.#loop = null;
-    const memberId = this.#memberId;
-    this.#memberId = undefined;
-    this.#generation = -1;
-    this.#owned.clear();
-    this.#dropping.clear();
-    if (memberId !== undefined && this.#instanceId === undefined) {
-      await withRetry(this.#retry, () => this.#context.api.leaveGroup(this.#groupId, memberId)).catch((error) =>
+    // A join still under way (in start()) ends first, so a member it created is left rather than abandoned.
+    await this.#lock.run(async () => {
+      const memberId = this.#memberId;
+      this.#memberId = undefined;
+      this.#generation = -1;
+      this.#owned.clear();
+      this.#dropping.clear();
+      if (memberId === undefined || this.#instanceId !== undefined) return;
+      // Bounded: once the session has run out the group has dropped this member anyway.
+      const signal = AbortSignal.timeout(this.#sessionTimeoutMs);
+      await withRetry(this.#retry, () => this.#context.api.leaveGroup(this.#groupId, memberId, signal), { signal }).catch((error) =>
         this.#context.logger.warn(`leaving group ${this.#groupId} failed; its partitions move when the session times out`, { error: String(error) }),
       );
-    }
+    });
   }
 
   async #heartbeats(signal: AbortSignal): Promise<void> {
