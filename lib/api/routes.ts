@@ -95,8 +95,11 @@ export interface RouteSpec {
   readonly longPoll?: boolean;
 }
 
-/** Codes any route may answer: bad input, unknown route or method, too large a body, throttling, failures. */
-export const COMMON_ERRORS = ['INVALID_REQUEST', 'NOT_FOUND', 'METHOD_NOT_ALLOWED', 'PAYLOAD_TOO_LARGE', 'THROTTLED', 'INTERNAL', 'UNAVAILABLE'] as const satisfies readonly ErrorCode[];
+/**
+ * Codes any route may answer: bad input, unknown route or method, too large a body, a body of another
+ * media type, throttling, failures.
+ */
+export const COMMON_ERRORS = ['INVALID_REQUEST', 'NOT_FOUND', 'METHOD_NOT_ALLOWED', 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE', 'THROTTLED', 'INTERNAL', 'UNAVAILABLE'] as const satisfies readonly ErrorCode[];
 /** Codes of every route that needs a key. */
 export const AUTH_ERRORS = ['UNAUTHORIZED', 'FORBIDDEN'] as const satisfies readonly ErrorCode[];
 

@@ -148,8 +148,17 @@ function parseJson(bytes: Uint8Array): unknown {
   try {
     return JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
   } catch (error) {
-    throw new SluiceError('INVALID_REQUEST', `the body is not valid JSON: ${(error as Error).message}`, { cause: error });
+    throw new SluiceError('INVALID_REQUEST', `the body is not valid JSON${whereJsonFailed(error)}`, { cause: error });
   }
+}
+
+/** Where JSON.parse stopped, without echoing the body (it may hold anything, newlines included). */
+function whereJsonFailed(error: unknown): string {
+  const message = error instanceof Error ? error.message : '';
+  const position = /at position (\d+)/.exec(message);
+  if (position) return `: unexpected character at byte ${position[1]}`;
+  if (/end of JSON input/.test(message)) return ': it ends too early';
+  return '';
 }
 
 const OPEN_BRACE = 0x7b;

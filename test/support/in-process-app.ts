@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { ApiKeys, type Scope } from '../../lib/auth/api-keys.ts';
 import { createApp } from '../../lib/http/app.ts';
+import { ObjectUrlSigner } from '../../lib/http/object-urls.ts';
 import type { HttpRequest, HttpResponse } from '../../lib/http/types.ts';
 import { Engine } from '../../lib/log/engine.ts';
 import { MemoryMetadataStore, MemoryObjectStore } from '../../lib/storage/memory.ts';
@@ -16,6 +17,8 @@ export interface CallOptions {
   readonly body?: unknown;
   readonly headers?: Record<string, string>;
   readonly principal?: HttpRequest['principal'];
+  /** Ends a long poll early (an aborted signal: at once). */
+  readonly signal?: AbortSignal;
 }
 
 export interface CallResult {
@@ -42,11 +45,13 @@ export interface InProcessApp {
 export async function inProcessApp(options: { now?: () => number } = {}): Promise<InProcessApp> {
   const objects = new MemoryObjectStore();
   const metadata = new MemoryMetadataStore();
-  const engine = new Engine({ objects, metadata, now: options.now, longPollIntervalMs: 5 });
+  // Presigned object URLs as the local server serves them, so their route is reachable too.
+  const objectUrls = new ObjectUrlSigner({ baseUrl: () => 'http://in-process', now: options.now });
+  const engine = new Engine({ objects: objectUrls.wrap(objects), metadata, now: options.now, longPollIntervalMs: 5 });
   const keys = new ApiKeys(metadata, { now: options.now, cacheMs: 0 });
   await keys.ensure(ADMIN_KEY, 'bootstrap');
   const unexpected: unknown[] = [];
-  const app = createApp({ engine, keys, now: options.now, logError: (error) => unexpected.push(error) });
+  const app = createApp({ engine, keys, now: options.now, objectUrls, logError: (error) => unexpected.push(error) });
   return {
     engine,
     keys,
@@ -68,7 +73,7 @@ export async function inProcessApp(options: { now?: () => number } = {}): Promis
         body = new TextEncoder().encode(typeof callOptions.body === 'string' ? callOptions.body : JSON.stringify(callOptions.body));
         headers['content-type'] ??= 'application/json';
       }
-      const response = await app({ method, path: url.pathname, query: url.searchParams, headers, body, principal: callOptions.principal });
+      const response = await app({ method, path: url.pathname, query: url.searchParams, headers, body, principal: callOptions.principal, signal: callOptions.signal });
       const bytes = typeof response.body === 'string' ? new TextEncoder().encode(response.body) : (response.body ?? new Uint8Array(0));
       const type = response.headers['content-type'] ?? '';
       const parsed = type.includes('json') && bytes.length > 0 ? JSON.parse(new TextDecoder().decode(bytes)) : undefined;
