@@ -6,12 +6,24 @@ export {
   type AssignmentContext,
   type AssignmentHandler,
   type AssignmentSource,
+  type CommitOptions,
+  type CommitReceipt,
+  type FinalCommit,
 } from './consumer/assignment.ts';
+export {
+  CONSUMER_EVENTS,
+  type ConsumerEventPayloads,
+  type ConsumerEventType,
+  type CrashEvent,
+  type InstrumentationEvent,
+  type PartitionsByTopic,
+} from './consumer/events.ts';
 export { GroupAssignment, GROUP_DEFAULTS, type GroupMembershipOptions, type GroupOptions, type RebalanceListener } from './consumer/group.ts';
 export {
   Consumer,
   CONSUMER_DEFAULTS,
   type Batch,
+  type ConsumerEvent,
   type ConsumerOptions,
   type EachBatchPayload,
   type EachMessagePayload,
@@ -27,3 +39,4 @@ export type { Partitioner, PartitionerArgs } from './producer/partitioner.ts';
 export type { RetryOptions } from './retry/retry.ts';
 export { CLIENT_DEFAULTS, type SluiceOptions } from './sluice.ts';
 export type * from './types.ts';
+export { RecordFailure, sluiceHandler, verifyDelivery, type BatchResponse, type DeliveredRecord, type DeliveryBatch, type HandlerBatch } from './push/delivery.ts';

@@ -130,6 +130,11 @@ export interface JoinResult {
   readonly assignments: AssignedPartition[];
   /** Still this member's in this generation but moving away: commit them, stop, then rejoin to release them. */
   readonly revoking: TopicPartition[];
+  /**
+   * Moving to this member, still held by their previous owners until they have committed and released
+   * them: a generation handing them over follows, so heartbeat soon to rejoin for it.
+   */
+  readonly pending: TopicPartition[];
 }
 
 export interface HeartbeatResult {
@@ -374,7 +379,8 @@ export class Groups {
         continue; // a concurrent join of this member recorded a newer generation
       }
       await this.#afterStep('share-written', { group, memberId });
-      return { memberId, generation, assignments, revoking: revoking.map(({ topic, partition }) => ({ topic, partition })) };
+      const plain = (refs: readonly PartitionRef[]) => refs.map(({ topic, partition }) => ({ topic, partition }));
+      return { memberId, generation, assignments, revoking: plain(revoking), pending: plain(share.pending) };
     }
     throw new SluiceError('UNAVAILABLE', `group ${group} is changing too fast; join again`);
   }

@@ -56,6 +56,8 @@ export interface Share {
   readonly assignments: PartitionRef[];
   /** Owned in this generation but moving away: commit, stop, rejoin. */
   readonly revoking: PartitionRef[];
+  /** Moving to this member, still held by their previous owner until it has committed and released them. */
+  readonly pending: PartitionRef[];
 }
 
 export function memberKey(memberId: string, instanceId?: string): string {
@@ -113,14 +115,16 @@ export function nextState(previous: GroupState, input: NextInput): GroupState {
 export function shareOf(state: GroupState, memberIndex: number): Share {
   const assignments: PartitionRef[] = [];
   const revoking: PartitionRef[] = [];
+  const pending: PartitionRef[] = [];
   state.owned.forEach((row, t) =>
     row.forEach((holder, partition) => {
-      if (holder !== memberIndex) return;
+      const targeted = state.target[t][partition] === memberIndex;
+      if (holder !== memberIndex && !targeted) return;
       const ref = { topic: state.topics[t].name, topicId: state.topics[t].id, partition };
-      (state.target[t][partition] === memberIndex ? assignments : revoking).push(ref);
+      (holder !== memberIndex ? pending : targeted ? assignments : revoking).push(ref);
     }),
   );
-  return { assignments, revoking };
+  return { assignments, revoking, pending };
 }
 
 /** The earliest revocation deadline, or 0 when nothing is being handed over. */

@@ -68,6 +68,7 @@ export function groupsSuite(name: string, factory: BackendFactory): void {
       const joined = await b.join();
       assert.equal(joined.generation, 2);
       assert.deepEqual(joined.assignments, [], 'nothing until the current owner lets go');
+      assert.equal(joined.pending.length, 2, 'but it knows two partitions are on their way');
       assert.deepEqual(await b.heartbeat(), { generation: 2, rebalance: false });
       assert.deepEqual(await a.heartbeat(), { generation: 2, rebalance: true });
 
@@ -83,8 +84,9 @@ export function groupsSuite(name: string, factory: BackendFactory): void {
       assert.deepEqual(a.revoking, []);
 
       assert.deepEqual(await b.heartbeat(), { generation: 3, rebalance: true });
-      await b.join();
+      const handed = await b.join();
       assert.equal(b.assignments.length, 2);
+      assert.deepEqual(handed.pending, []);
       for (const assignment of b.assignments) assert.equal(assignment.committedOffset, 7n, 'the new owner starts where the old one committed');
       assertPartitioned([a, b], 4);
       assert.deepEqual(await a.heartbeat(), { generation: 3, rebalance: false });

@@ -68,6 +68,13 @@ const TABLE: Record<OperationId, readonly Shape[]> = {
   commitOffsets: ON_AG_CONSUME,
   resetOffsets: ON_AG_ADMIN,
   describeGroup: ON_G_CONSUME,
+  // Push consumers: named like groups; the handlers also check the consumer's topics.
+  createConsumer: ON_AG_ADMIN,
+  listConsumers: KEYS,
+  describeConsumer: ON_AG_CONSUME,
+  pauseConsumer: ON_AG_ADMIN,
+  resumeConsumer: ON_AG_ADMIN,
+  deleteConsumer: ON_AG_ADMIN,
   createKey: EVERYTHING_ADMIN,
   listKeys: EVERYTHING_ADMIN,
   revokeKey: EVERYTHING_ADMIN,
@@ -75,9 +82,10 @@ const TABLE: Record<OperationId, readonly Shape[]> = {
 };
 
 /** What list routes show each shape. */
-const LISTED: Partial<Record<OperationId, { field: string; name: string; item: string; shapes: readonly Shape[] }>> = {
-  listTopics: { field: 'topics', name: 'name', item: 'A', shapes: ON_A_EITHER },
-  listGroups: { field: 'groups', name: 'group', item: 'G', shapes: ON_G_CONSUME },
+const LISTED: Partial<Record<OperationId, { field: string; name: string; items: Record<string, readonly Shape[]> }>> = {
+  listTopics: { field: 'topics', name: 'name', items: { A: ON_A_EITHER } },
+  // the push consumer G runs as the group sluice.push.G: only keys on every group see it
+  listGroups: { field: 'groups', name: 'group', items: { G: ON_G_CONSUME, 'sluice.push.G': ['consumeAll', 'adminAll'] } },
 };
 
 interface Fixture {
@@ -87,11 +95,15 @@ interface Fixture {
   readonly narrowKeyId: string;
 }
 
+/** A push consumer named like the group G of the shapes (a push consumer is a consumer group). */
+const PUSH_CONSUMER = { name: 'G', topics: ['A'], target: { url: 'https://hooks.example/sluice' } };
+
 async function fixture(): Promise<Fixture> {
   const t = await inProcessApp();
   const ok = (res: { status: number; body: unknown }, what: string) => assert.ok(res.status < 300, `${what}: ${res.status} ${JSON.stringify(res.body)}`);
   ok(await t.call('POST', '/v1/topics', { body: { name: 'A', partitions: 1 } }), 'topic A');
   ok(await t.call('POST', '/v1/topics/A/records', { body: { records: [{ value: 'a', timestamp: 5 }] } }), 'record');
+  ok(await t.call('POST', '/v1/consumers', { body: PUSH_CONSUMER }), 'push consumer P');
   const joined = await t.call('POST', '/v1/groups/G/members', { body: { topics: ['A'] } });
   ok(joined, 'join G');
   const narrow = await t.keys.create({ name: 'narrow', scopes: [{ action: 'consume', topics: ['A'], groups: [] }] });
@@ -106,6 +118,7 @@ function requestFor(operationId: string, path: string, f: Fixture): { path: stri
     .replace('{group}', 'G')
     .replace('{memberId}', encodeURIComponent(f.memberId))
     .replace('{id}', f.narrowKeyId)
+    .replace('{name}', 'G')
     .replace(/\{\w+\}/g, 'x');
   const query: Record<string, string> = { fetchRecords: '?offset=0', fetchLocations: '?offset=0', offsetForTimestamp: '?timestamp=0' };
   const bodies: Record<string, unknown> = {
@@ -116,6 +129,7 @@ function requestFor(operationId: string, path: string, f: Fixture): { path: stri
     commitOffsets: { memberId: f.memberId, generation: f.generation, offsets: [{ topic: 'A', partition: 0, offset: '1' }] },
     resetOffsets: { topic: 'A', to: 'earliest' },
     createKey: { name: 'new', scopes: [{ action: 'consume', topics: ['A'], groups: [] }] },
+    createConsumer: PUSH_CONSUMER,
   };
   return { path: filled + (query[operationId] ?? ''), body: bodies[operationId] };
 }
@@ -151,7 +165,8 @@ describe('authorization table', { timeout: 300_000 }, () => {
         const listed = LISTED[route.operationId as OperationId];
         if (listed && allowed) {
           const names = (res.body[listed.field] as Array<Record<string, string>>).map((item) => item[listed.name]);
-          assert.deepEqual(names, listed.shapes.includes(shape) ? [listed.item] : [], `${route.operationId} as ${shape} lists ${names}`);
+          const expected = Object.entries(listed.items).filter(([, shapes]) => shapes.includes(shape)).map(([item]) => item);
+          assert.deepEqual(names.sort(), expected.sort(), `${route.operationId} as ${shape} lists ${names}`);
         }
       }
     });

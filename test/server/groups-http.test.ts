@@ -1,5 +1,5 @@
 /**
- * The consumer-group routes of the contract (../shared/api-v1.md, "Consumer groups") through the local
+ * The consumer-group routes of the contract (docs/api-v1.md, "Consumer groups") through the local
  * server over real HTTP: shapes, status codes, error bodies and scopes.
  */
 import { describe, it, before, after } from 'node:test';
@@ -36,7 +36,7 @@ describe('consumer group routes over HTTP', () => {
     await admin('POST', '/v1/topics/orders/records', { records: [{ value: 'a', partition: 0 }, { value: 'b', partition: 0 }, { value: 'c', partition: 1 }] });
     const joined = await worker('POST', '/v1/groups/workers.a/members', { topics: ['orders'], sessionTimeoutMs: 30000 });
     assert.equal(joined.status, 200);
-    assert.deepEqual(Object.keys(joined.body).sort(), ['assignments', 'generation', 'memberId', 'revoking']);
+    assert.deepEqual(Object.keys(joined.body).sort(), ['assignments', 'generation', 'memberId', 'pending', 'revoking']);
     assert.equal(joined.body.generation, 1);
     assert.deepEqual(joined.body.assignments, [
       { topic: 'orders', partition: 0, committedOffset: null },

@@ -6,6 +6,11 @@ import { createHash } from 'node:crypto';
 import { ApiKeys, type Scope } from '../../lib/auth/api-keys.ts';
 import { createApp } from '../../lib/http/app.ts';
 import { ObjectUrlSigner } from '../../lib/http/object-urls.ts';
+import { Groups } from '../../lib/groups/groups.ts';
+import { LOCAL_URL_POLICY } from '../../lib/push/config.ts';
+import { PushConsumers } from '../../lib/push/consumers.ts';
+import { AesGcmSecretBox } from '../../lib/push/secrets.ts';
+import { randomBytes } from 'node:crypto';
 import type { HttpRequest, HttpResponse } from '../../lib/http/types.ts';
 import { Engine } from '../../lib/log/engine.ts';
 import { MemoryMetadataStore, MemoryObjectStore } from '../../lib/storage/memory.ts';
@@ -51,7 +56,10 @@ export async function inProcessApp(options: { now?: () => number } = {}): Promis
   const keys = new ApiKeys(metadata, { now: options.now, cacheMs: 0 });
   await keys.ensure(ADMIN_KEY, 'bootstrap');
   const unexpected: unknown[] = [];
-  const app = createApp({ engine, keys, now: options.now, objectUrls, logError: (error) => unexpected.push(error) });
+    // Push consumers can be created (a secret key), but nothing delivers: no dispatcher runs in process.
+  const groups = new Groups({ engine, now: options.now });
+  const consumers = new PushConsumers({ engine, groups, secrets: new AesGcmSecretBox(randomBytes(32)), urlPolicy: LOCAL_URL_POLICY, now: options.now });
+  const app = createApp({ engine, keys, now: options.now, objectUrls, groups, consumers, logError: (error) => unexpected.push(error) });
   return {
     engine,
     keys,

@@ -1,18 +1,21 @@
 /**
  * Where a consumer's partitions and committed offsets come from. The consumer is written against this
- * interface only, so a consumer-group coordinator (join, heartbeat, rebalance, fenced commits: the
- * /v1/groups routes of the API contract) plugs in as another AssignmentSource:
+ * interface only: the consumer group (group.ts: join, heartbeats, cooperative rebalances, fenced
+ * commits over the /v1/groups routes) is one AssignmentSource, StaticAssignment another:
  *
- *   start()   join the group; call handler.assign() with the first assignment; keep heartbeating in
- *             the background; on a rebalance call handler.revoke() (the consumer stops reading those
- *             partitions, waits for running handlers and commits), rejoin, then handler.assign() again
- *   commit()  commit with the member id and generation; a fenced member gets ILLEGAL_GENERATION
- *   heartbeat() what eachBatch's heartbeat() calls, for long-running handlers
- *   stop()    leave the group
+ *   start()   hand the consumer its first partitions (handler.assign()), and keep them up to date in
+ *             the background: on a rebalance, handler.revoke() (the consumer stops those partitions,
+ *             waits for their running handlers and commits them), then handler.assign() for new ones
+ *   commit()  store the consumer's positions (a group: with the member id and generation; a fenced
+ *             member gets ILLEGAL_GENERATION). `final` marks the last commit of partitions being given
+ *             up (on revoke, on stop): nothing will retry it
+ *   heartbeat() what eachMessage's and eachBatch's heartbeat() call, for long-running handlers
+ *   stop()    end the background work, call finalCommit (the consumer's last commit), then let go of the
+ *             partitions (a group: leave)
  *
- * Until consumer groups exist, StaticAssignment gives the consumer every partition of its subscribed
- * topics (or the ones it was told) and keeps committed offsets in memory: they survive stop()/run()
- * on the same consumer, not a restart of the process.
+ * StaticAssignment gives the consumer every partition of its subscribed topics (or the ones it was
+ * told) and keeps committed offsets in memory: they survive stop()/run() on the same consumer, not a
+ * restart of the process. Give a groupId instead for offsets kept by the service.
  */
 import type { TopicPartition, TopicPartitionOffset } from '../types.ts';
 
@@ -38,11 +41,31 @@ export interface AssignmentHandler {
   fail(error: unknown): void;
 }
 
+export interface CommitOptions {
+  /** The last commit of these partitions before they are given up (on revoke, on stop): nothing retries it. */
+  readonly final?: boolean;
+  readonly signal?: AbortSignal;
+}
+
+/** Who committed: what the consumer's commit events report. */
+export interface CommitReceipt {
+  readonly groupId: string | null;
+  readonly memberId: string | null;
+  readonly generation: number;
+}
+
+/** The consumer's last commit, made by the source's stop() before it lets the partitions go. */
+export type FinalCommit = (signal?: AbortSignal) => Promise<void>;
+
 export interface AssignmentSource {
   start(context: AssignmentContext, handler: AssignmentHandler): Promise<void>;
-  commit(offsets: readonly TopicPartitionOffset[]): Promise<void>;
+  /** Resolves with who committed, or undefined when there was nothing to commit. */
+  commit(offsets: readonly TopicPartitionOffset[], options?: CommitOptions): Promise<CommitReceipt | undefined | void>;
   heartbeat?(): Promise<void>;
-  stop(): Promise<void>;
+  /** The group's id and this member's, for events (absent without a group). */
+  readonly groupId?: string;
+  readonly membership?: { readonly memberId: string; readonly generation: number } | undefined;
+  stop(finalCommit?: FinalCommit): Promise<void>;
 }
 
 export const partitionKey = (topic: string, partition: number): string => `${partition}:${topic}`;
@@ -72,8 +95,9 @@ export class StaticAssignment implements AssignmentSource {
     );
   }
 
-  async commit(offsets: readonly TopicPartitionOffset[]): Promise<void> {
+  async commit(offsets: readonly TopicPartitionOffset[]): Promise<CommitReceipt> {
     for (const o of offsets) this.#committed.set(partitionKey(o.topic, o.partition), { topic: o.topic, partition: o.partition, offset: o.offset });
+    return { groupId: null, memberId: null, generation: -1 };
   }
 
   /** What has been committed so far. */
@@ -81,5 +105,7 @@ export class StaticAssignment implements AssignmentSource {
     return [...this.#committed.values()];
   }
 
-  async stop(): Promise<void> {}
+  async stop(finalCommit?: FinalCommit): Promise<void> {
+    await finalCommit?.();
+  }
 }

@@ -26,7 +26,16 @@ import type { DecodedRecord } from '../../protocol/record-batch-core.ts';
 import { backoffMs, retryPolicy, withRetry, type RetryOptions, type RetryPolicy } from '../retry/retry.ts';
 import { Semaphore, Signal } from '../util/async.ts';
 import type { KafkaMessage, ReceivedHeaders, TopicPartition, TopicPartitionOffset } from '../types.ts';
-import { partitionKey, StaticAssignment, type AssignedPartition, type AssignmentSource } from './assignment.ts';
+import { partitionKey, StaticAssignment, type AssignedPartition, type AssignmentSource, type CommitOptions } from './assignment.ts';
+import {
+  committedTopics,
+  CONSUMER_EVENTS,
+  ConsumerEvents,
+  type BatchProcessPayload,
+  type ConsumerEventType,
+  type CrashEvent,
+  type InstrumentationEvent,
+} from './events.ts';
 import { GroupAssignment, type GroupMembershipOptions } from './group.ts';
 import { PartitionReader, type Chunk, type ReaderStats } from './reader.ts';
 
@@ -124,7 +133,8 @@ export interface SeekTarget {
 
 type ResolvedTarget = { kind: 'offset'; offset: bigint } | { kind: 'earliest' } | { kind: 'latest' } | { kind: 'timestamp'; timestamp: number };
 
-export type ConsumerEvent = 'crash';
+/** An event name of CONSUMER_EVENTS (events.ts), or 'crash' (the same as 'consumer.crash'). */
+export type ConsumerEvent = ConsumerEventType | 'crash';
 
 export const CONSUMER_DEFAULTS = {
   maxBytesPerPartition: 1024 * 1024,
@@ -200,7 +210,7 @@ export class Consumer {
   readonly #pendingSeeks = new Map<string, ResolvedTarget>();
   readonly #pausedTopics = new Set<string>();
   readonly #pausedPartitions = new Set<string>();
-  readonly #listeners: Array<(event: { type: 'crash'; error: unknown }) => void> = [];
+  readonly #events: ConsumerEvents;
   readonly #signal = new Signal();
   #running = false;
   #stopping: Promise<void> | null = null;
@@ -223,11 +233,12 @@ export class Consumer {
     if (options.groupId !== undefined && options.assignmentSource !== undefined) throw invalidArgument('give groupId or assignmentSource, not both');
     this.#context = context;
     this.#retry = retryPolicy(options.retry, context.retry);
+    this.#events = new ConsumerEvents(context.logger);
     this.#source =
       options.assignmentSource ??
       (options.groupId === undefined
         ? new StaticAssignment()
-        : new GroupAssignment(context, { ...options, groupId: options.groupId, retry: this.#retry }));
+        : new GroupAssignment(context, { ...options, groupId: options.groupId, retry: this.#retry, events: this.#events }));
     const maxBytes = options.maxBytesPerPartition ?? CONSUMER_DEFAULTS.maxBytesPerPartition;
     const maxWaitMs = options.maxWaitMs ?? CONSUMER_DEFAULTS.maxWaitMs;
     if (!Number.isInteger(maxBytes) || maxBytes < 1) throw invalidArgument(`maxBytesPerPartition must be a positive integer, got ${maxBytes}`);
@@ -289,15 +300,17 @@ export class Consumer {
         },
       );
     } catch (error) {
+      // stop() or disconnect() while the group was being joined: run() ends as stopped, not as failed
+      if (signal.aborted) return;
       this.#running = false;
       this.#runAbort = null;
       throw error;
     }
-    // stop() or disconnect() while the group was being joined: it has cleaned up, start nothing that would outlive it
+    // stopped while joining: stop() has cleaned up; start nothing that would outlive it
     if (signal.aborted) return;
     this.#workers = Array.from({ length: concurrency }, () => this.#work());
     if (this.#run.autoCommit && this.#run.autoCommitIntervalMs > 0) {
-      this.#commitTimer = setInterval(() => void this.#commitPositions().catch(() => {}), this.#run.autoCommitIntervalMs);
+      this.#commitTimer = setInterval(() => void this.#commitPositions().catch(() => {}), this.#run.autoCommitIntervalMs); // surfaced there
     }
     this.#pump();
   }
@@ -314,9 +327,13 @@ export class Consumer {
       this.#signal.notify();
       await Promise.allSettled(this.#workers);
       this.#workers = [];
-      if (this.#run.autoCommit) await this.#commitPositions().catch((error) => this.#context.logger.warn('final commit failed', { error: String(error) }));
-      await this.#source.stop().catch(() => {});
+      // The source makes room for the last commit (a group member catches up if a rebalance is under way), then lets go.
+      const finalCommit = async (deadline?: AbortSignal) => {
+        if (this.#run.autoCommit) await this.#commitPositions(this.#streams.values(), { final: true, signal: deadline }).catch(() => {}); // surfaced there
+      };
+      await this.#source.stop(finalCommit).catch((error) => this.#context.logger.warn('stopping the assignment source failed', { error: String(error) }));
       this.#streams.clear();
+      this.#events.emit(CONSUMER_EVENTS.STOP, {});
     })();
     try {
       await this.#stopping;
@@ -329,15 +346,20 @@ export class Consumer {
   async disconnect(): Promise<void> {
     await this.stop();
     this.#topics = [];
+    this.#events.emit(CONSUMER_EVENTS.DISCONNECT, {});
   }
 
-  on(event: ConsumerEvent, listener: (event: { type: 'crash'; error: unknown }) => void): () => void {
-    if (event !== 'crash') throw invalidArgument(`unknown event ${String(event)}`);
-    this.#listeners.push(listener);
-    return () => {
-      const i = this.#listeners.indexOf(listener);
-      if (i >= 0) this.#listeners.splice(i, 1);
-    };
+  /** The event names, as KafkaJS's `consumer.events` (GROUP_JOIN, REBALANCING, COMMIT_OFFSETS, FETCH, CRASH, STOP, …). */
+  get events(): typeof CONSUMER_EVENTS {
+    return CONSUMER_EVENTS;
+  }
+
+  /** Listens to an instrumentation event (payloads in events.ts); returns a function that removes the listener. */
+  on(event: 'crash', listener: (event: CrashEvent) => void): () => void;
+  on<T extends ConsumerEventType>(event: T, listener: (event: InstrumentationEvent<T>) => void): () => void;
+  on(event: ConsumerEvent, listener: (event: never) => void): () => void {
+    if (event !== 'crash' && !(Object.values(CONSUMER_EVENTS) as string[]).includes(event)) throw invalidArgument(`unknown event ${String(event)}`);
+    return this.#events.on(event, listener as (event: InstrumentationEvent) => void);
   }
 
   /**
@@ -396,7 +418,8 @@ export class Consumer {
   /** Commits the given offsets (the next offset to consume per partition). */
   async commitOffsets(offsets: readonly TopicPartitionOffset[]): Promise<void> {
     const normalized = offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: parseOffset(o.offset, 'offset').toString() }));
-    await withRetry(this.#retry, () => this.#source.commit(normalized));
+    const receipt = await withRetry(this.#retry, () => this.#source.commit(normalized));
+    if (receipt) this.#events.emit(CONSUMER_EVENTS.COMMIT_OFFSETS, { ...receipt, topics: committedTopics(normalized) });
     for (const o of normalized) {
       const stream = this.#streams.get(partitionKey(o.topic, o.partition));
       if (stream) stream.lastCommitted = BigInt(o.offset);
@@ -476,16 +499,27 @@ export class Consumer {
     this.#signal.notify();
   }
 
+  /**
+   * Stops partitions and commits them (commit on revoke). A handler already running finishes, and the
+   * records it processed count: the commit covers them, so their next owner does not process them
+   * again. Lost partitions are dropped the same way, their commit skipped by the source.
+   */
   async #revoke(partitions: readonly TopicPartition[]): Promise<void> {
     const streams = partitions.map((p) => this.#streams.get(partitionKey(p.topic, p.partition))).filter((s): s is PartitionStream => !!s);
     for (const stream of streams) {
       stream.revoked = true;
-      stream.epoch++;
       stream.ready = null;
       stream.fetching?.abort();
     }
     while (streams.some((s) => s.busy)) await this.#signal.wait(50);
-    if (this.#run.autoCommit) await this.#commitPositions(streams).catch((error) => this.#context.logger.warn('commit on revoke failed', { error: String(error) }));
+    if (this.#run.autoCommit) {
+      try {
+        await this.#commitPositions(streams, { final: true, signal: this.#runAbort?.signal });
+      } catch (error) {
+        // Stopping: keep them, so the final commit of stop() includes them. Otherwise it was surfaced.
+        if (isAbort(error) && !this.#running) return;
+      }
+    }
     for (const stream of streams) this.#streams.delete(stream.key);
   }
 
@@ -569,6 +603,7 @@ export class Consumer {
     stream.fetching = controller;
     const epoch = stream.epoch;
     const offset = stream.fetchOffset;
+    const started = Date.now();
     try {
       const chunk = await withRetry(this.#retry, () => this.#reader.read(stream.topic, stream.partition, offset, controller.signal), {
         signal: controller.signal,
@@ -577,6 +612,16 @@ export class Consumer {
           this.#context.logger.warn(`read of ${stream.topic}/${stream.partition} failed, retrying`, { error: String(error), retry: retry + 1, delayMs: Math.round(delayMs) }),
       });
       if (epoch !== stream.epoch || stream.revoked) return;
+      if (this.#events.wanted(CONSUMER_EVENTS.FETCH)) {
+        this.#events.emit(CONSUMER_EVENTS.FETCH, {
+          topic: stream.topic,
+          partition: stream.partition,
+          numberOfBatches: chunk.batches.length,
+          numberOfRecords: chunk.batches.reduce((n, b) => n + b.records.length, 0),
+          duration: Date.now() - started,
+          direct: chunk.via === 'direct',
+        });
+      }
       stream.highWatermark = chunk.highWatermark;
       if (chunk.nextOffset < offset) throw new SluiceClientError('BAD_RESPONSE', `read at ${offset} answered nextOffset ${chunk.nextOffset}`);
       stream.fetchOffset = chunk.nextOffset;
@@ -640,9 +685,16 @@ export class Consumer {
 
   async #process(stream: PartitionStream, chunk: Chunk): Promise<void> {
     const epoch = stream.epoch;
-    const current = () => epoch === stream.epoch && this.#running && !stream.revoked;
+    /**
+     * No seek or reset since this chunk was read: what its handler has processed counts, even while
+     * the partition is being revoked or the consumer stopped (the commit on revoke or on stop then
+     * covers it, so the partition's next owner does not process it again).
+     */
+    const unmoved = () => epoch === stream.epoch;
+    /** Hand out more of this chunk: also still running and not revoked. */
+    const current = () => unmoved() && this.#running && !stream.revoked;
     if (chunk.batches.length === 0) {
-      if (current()) stream.position = chunk.nextOffset;
+      if (unmoved()) stream.position = chunk.nextOffset;
       return;
     }
     const { topic, partition } = stream;
@@ -653,6 +705,10 @@ export class Consumer {
     const heartbeat = async () => {
       await this.#source.heartbeat?.();
     };
+    const instrumented = this.#events.wanted(CONSUMER_EVENTS.START_BATCH_PROCESS) || this.#events.wanted(CONSUMER_EVENTS.END_BATCH_PROCESS);
+    const processing = instrumented ? batchProcessPayload(topic, partition, chunk) : undefined;
+    const startedAt = Date.now();
+    if (processing) this.#events.emit(CONSUMER_EVENTS.START_BATCH_PROCESS, processing);
     try {
       if (this.#run.eachBatch) {
         const messages = this.#messagesOf(chunk.batches);
@@ -671,7 +727,7 @@ export class Consumer {
         await this.#run.eachBatch({
           batch,
           resolveOffset: (offset) => {
-            if (current()) stream.position = parseOffset(offset, 'offset') + 1n;
+            if (unmoved()) stream.position = parseOffset(offset, 'offset') + 1n;
           },
           heartbeat,
           commitOffsetsIfNecessary: async (offsets) => {
@@ -691,12 +747,13 @@ export class Consumer {
           for (const record of decoded.records) {
             if (!current() || this.#isPaused(stream)) break records;
             await eachMessage({ topic, partition, message: toMessage(record, bytes), heartbeat, pause });
-            if (current()) stream.position = record.offset + 1n;
+            if (unmoved()) stream.position = record.offset + 1n;
           }
         }
         if (current() && !this.#isPaused(stream)) stream.position = chunk.nextOffset;
       }
       stream.failures = 0;
+      if (processing) this.#events.emit(CONSUMER_EVENTS.END_BATCH_PROCESS, { ...processing, duration: Date.now() - startedAt });
     } catch (error) {
       if (!current()) return;
       stream.failures++;
@@ -726,34 +783,71 @@ export class Consumer {
   // ------------------------------------------------------------------------------------------------
   // commits and failures
 
-  async #commitPositions(streams: Iterable<PartitionStream> = this.#streams.values()): Promise<void> {
-    while (this.#committing) await this.#committing;
+  /**
+   * Commits the positions that moved, one commit at a time. A failure is surfaced here: an event, and a
+   * log line — error when the commit was final (nothing retries it: that progress is processed again by
+   * the partitions' next owner), warn when a later commit will carry the same positions.
+   */
+  async #commitPositions(streams: Iterable<PartitionStream> = this.#streams.values(), options: CommitOptions = {}): Promise<void> {
+    // wait for a commit in flight, whatever its outcome: its failure is its own, not this one's
+    while (this.#committing) await this.#committing.catch(() => {});
     const changed = [...streams].filter((s) => s.lastCommitted !== s.position);
     if (changed.length === 0) return;
     const offsets = changed.map((s) => ({ topic: s.topic, partition: s.partition, offset: s.position.toString(), stream: s, position: s.position }));
+    const plain = offsets.map(({ topic, partition, offset }) => ({ topic, partition, offset }));
     this.#committing = (async () => {
-      await withRetry(this.#retry, () => this.#source.commit(offsets.map(({ topic, partition, offset }) => ({ topic, partition, offset }))));
+      const receipt = await withRetry(this.#retry, () => this.#source.commit(plain, options), { signal: options.signal });
       for (const o of offsets) o.stream.lastCommitted = o.position;
+      if (receipt) this.#events.emit(CONSUMER_EVENTS.COMMIT_OFFSETS, { ...receipt, topics: committedTopics(plain) });
     })();
     try {
       await this.#committing;
+    } catch (error) {
+      if (!isAbort(error)) this.#commitFailed(plain, error, options.final === true);
+      throw error;
     } finally {
       this.#committing = null;
     }
   }
 
+  #commitFailed(offsets: ReadonlyArray<{ topic: string; partition: number; offset: string }>, error: unknown, final: boolean): void {
+    const membership = this.#source.membership;
+    const where = offsets.map((o) => `${o.topic}/${o.partition}@${o.offset}`).join(', ');
+    const extra = { error: String(error), code: error instanceof SluiceClientError ? error.code : undefined, offsets: where };
+    if (final) this.#context.logger.error(`commit of ${where} failed; the next owner of these partitions processes their records again from the last commit`, extra);
+    else this.#context.logger.warn(`commit of ${where} failed; the next commit carries these positions`, extra);
+    this.#events.emit(CONSUMER_EVENTS.COMMIT_OFFSETS_FAILED, {
+      groupId: this.#source.groupId ?? null,
+      memberId: membership?.memberId ?? null,
+      generation: membership?.generation ?? -1,
+      topics: committedTopics(offsets),
+      error,
+      final,
+    });
+  }
+
   #crash(error: unknown): void {
     if (!this.#running) return;
     this.#context.logger.error('consumer crashed', { error: String(error), retriable: isRetriable(error) });
-    for (const listener of [...this.#listeners]) {
-      try {
-        listener({ type: 'crash', error });
-      } catch {
-        // a listener's failure must not stop the others
-      }
-    }
+    this.#events.emit(CONSUMER_EVENTS.CRASH, { error, groupId: this.#source.groupId ?? null, restart: false });
     void this.stop();
   }
+}
+
+function batchProcessPayload(topic: string, partition: number, chunk: Chunk): BatchProcessPayload {
+  const first = chunk.batches[0]?.records[0]?.offset ?? null;
+  const last = chunk.batches.at(-1)?.records.at(-1)?.offset ?? chunk.nextOffset - 1n;
+  const top = chunk.highWatermark - 1n;
+  return {
+    topic,
+    partition,
+    highWatermark: chunk.highWatermark.toString(),
+    offsetLag: (top - last).toString(),
+    offsetLagLow: (top - (first ?? last)).toString(),
+    batchSize: chunk.batches.reduce((n, b) => n + b.records.length, 0),
+    firstOffset: first === null ? null : first.toString(),
+    lastOffset: last.toString(),
+  };
 }
 
 function toMessage(record: DecodedRecord, bytes: (view: Uint8Array) => Uint8Array): KafkaMessage {

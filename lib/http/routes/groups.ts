@@ -1,6 +1,8 @@
 /** Consumer groups: membership, heartbeats, offset commits, description and offset resets. */
 import { allows } from '../../auth/api-keys.ts';
 import type { GroupDescription, Groups, ResetTarget } from '../../groups/groups.ts';
+import { SluiceError } from '../../errors.ts';
+import { PUSH_GROUP_PREFIX } from '../../push/layout.ts';
 import { json, noContent, type Handlers } from '../router.ts';
 
 type GroupHandlers = 'listGroups' | 'joinGroup' | 'heartbeat' | 'leaveGroup' | 'commitOffsets' | 'resetOffsets' | 'describeGroup';
@@ -12,12 +14,17 @@ export function groupHandlers(groups: Groups): Pick<Handlers, GroupHandlers> {
       return json(200, { groups: names.map((group) => ({ group })) });
     },
     async joinGroup({ params, body }) {
+      if (params.group.startsWith(PUSH_GROUP_PREFIX)) {
+        // A push consumer's only member is its dispatcher: another member would take partitions from it.
+        throw new SluiceError('FORBIDDEN', `groups named ${PUSH_GROUP_PREFIX}* belong to push consumers; only their dispatcher joins them`);
+      }
       const joined = await groups.join(params.group, body!);
       return json(200, {
         memberId: joined.memberId,
         generation: joined.generation,
         assignments: joined.assignments.map((a) => ({ topic: a.topic, partition: a.partition, committedOffset: a.committedOffset?.toString() ?? null })),
         revoking: joined.revoking,
+        pending: joined.pending,
       });
     },
     async heartbeat({ params, body }) {
