@@ -28,6 +28,110 @@ export type CommittedOffsetsResponse = {
   }[];
 };
 
+export type ConsumerName = unknown;
+
+export type ConsumerState = "running" | "paused" | "failing";
+
+export type ConsumerStateResponse = {
+  readonly name: unknown;
+  readonly state: "running" | "paused" | "failing";
+};
+
+export type ConsumerTarget = unknown;
+
+export type CreateConsumerRequest = {
+  readonly name: unknown;
+  readonly topics: readonly string[];
+  readonly target: unknown;
+  /** @default {"maxRecords":100,"maxBytes":1048576,"maxWaitMs":0} */
+  readonly batch?: {
+    /** @default 100 */
+    readonly maxRecords?: number;
+    /**
+     * Bytes of the delivery body (JSON); a larger record still goes, alone.
+     * @default 1048576
+     */
+    readonly maxBytes?: number;
+    /**
+     * Wait this long after the oldest undelivered record for the batch to fill.
+     * @default 0
+     */
+    readonly maxWaitMs?: number;
+  };
+  /** @default {"maxAttempts":5,"bisectOnError":false,"maxRecordAgeMs":-1,"minBackoffMs":1000,"maxBackoffMs":60000} */
+  readonly retry?: {
+    /** @default 5 */
+    readonly maxAttempts?: number;
+    /**
+     * Split a failing batch until the failing record is found.
+     * @default false
+     */
+    readonly bisectOnError?: boolean;
+    /**
+     * Failing records older than this are dead-lettered at once; -1: no limit.
+     * @default -1
+     */
+    readonly maxRecordAgeMs?: number;
+    /** @default 1000 */
+    readonly minBackoffMs?: number;
+    /** @default 60000 */
+    readonly maxBackoffMs?: number;
+  };
+  /** @default null */
+  readonly deadLetterTopic?: string | null;
+  /** @default "latest" */
+  readonly startAt?: unknown;
+  /**
+   * Partitions delivered in parallel (one batch in flight per partition).
+   * @default 4
+   */
+  readonly maxConcurrency?: number;
+};
+
+export type CreateConsumerResponse = {
+  readonly name: unknown;
+  readonly topics: readonly string[];
+  readonly target: unknown;
+  readonly batch: {
+    /** @default 100 */
+    readonly maxRecords: number;
+    /**
+     * Bytes of the delivery body (JSON); a larger record still goes, alone.
+     * @default 1048576
+     */
+    readonly maxBytes: number;
+    /**
+     * Wait this long after the oldest undelivered record for the batch to fill.
+     * @default 0
+     */
+    readonly maxWaitMs: number;
+  };
+  readonly retry: {
+    /** @default 5 */
+    readonly maxAttempts: number;
+    /**
+     * Split a failing batch until the failing record is found.
+     * @default false
+     */
+    readonly bisectOnError: boolean;
+    /**
+     * Failing records older than this are dead-lettered at once; -1: no limit.
+     * @default -1
+     */
+    readonly maxRecordAgeMs: number;
+    /** @default 1000 */
+    readonly minBackoffMs: number;
+    /** @default 60000 */
+    readonly maxBackoffMs: number;
+  };
+  readonly deadLetterTopic: string | null;
+  readonly startAt: unknown;
+  readonly maxConcurrency: number;
+  readonly createdAt: number;
+  /** Signs every delivery (Sluice-Signature); shown here only. */
+  readonly secret: string;
+};
+
 export type CreateKeyRequest = {
   readonly name: string;
   readonly scopes: readonly {
@@ -96,6 +200,65 @@ export type CreateTopicResponse = {
      */
     readonly compression: "zstd" | "gzip" | "none";
   };
+};
+
+export type DescribeConsumerResponse = {
+  readonly name: unknown;
+  readonly topics: readonly string[];
+  readonly target: unknown;
+  readonly batch: {
+    /** @default 100 */
+    readonly maxRecords: number;
+    /**
+     * Bytes of the delivery body (JSON); a larger record still goes, alone.
+     * @default 1048576
+     */
+    readonly maxBytes: number;
+    /**
+     * Wait this long after the oldest undelivered record for the batch to fill.
+     * @default 0
+     */
+    readonly maxWaitMs: number;
+  };
+  readonly retry: {
+    /** @default 5 */
+    readonly maxAttempts: number;
+    /**
+     * Split a failing batch until the failing record is found.
+     * @default false
+     */
+    readonly bisectOnError: boolean;
+    /**
+     * Failing records older than this are dead-lettered at once; -1: no limit.
+     * @default -1
+     */
+    readonly maxRecordAgeMs: number;
+    /** @default 1000 */
+    readonly minBackoffMs: number;
+    /** @default 60000 */
+    readonly maxBackoffMs: number;
+  };
+  readonly deadLetterTopic: string | null;
+  readonly startAt: unknown;
+  readonly maxConcurrency: number;
+  readonly createdAt: number;
+  readonly state: "running" | "paused" | "failing";
+  readonly partitions: readonly {
+    readonly topic: string;
+    readonly partition: number;
+    readonly committedOffset: string | null;
+    /** A decimal offset (offsets can exceed 2^53). */
+    readonly endOffset: string;
+    readonly lag: string | null;
+    readonly failing: boolean;
+  }[];
+  readonly delivered: number;
+  readonly failed: number;
+  readonly deadLettered: number;
+  readonly lastError: {
+    readonly at: number;
+    readonly message: string;
+  } | null;
 };
 
 export type DescribeGroupResponse = {
@@ -251,6 +414,14 @@ export type KeyScopeInput = {
   readonly topics?: readonly string[];
   /** @default ["*"] */
   readonly groups?: readonly string[];
+};
+
+export type ListConsumersResponse = {
+  readonly consumers: readonly {
+    readonly name: unknown;
+    readonly topics: readonly string[];
+    readonly state: "running" | "paused" | "failing";
+  }[];
 };
 
 export type ListGroupsResponse = {
@@ -415,6 +586,8 @@ export type ResetOffsetsRequest = {
   readonly timestamp?: number;
   readonly offset?: string | number;
 };
+
+export type StartAt = unknown;
 
 /** Header key → UTF-8 value, null, or the array of its values when the key repeats. */
 export type TextHeaders = { readonly [key: string]: string | null | readonly (string | null)[] };
