@@ -60,8 +60,7 @@ export const MemberParams = z.object({ group: GroupName, memberId: z.string().mi
 export const KeyParams = z.object({ id: z.string().min(1).max(64) });
 export const ConsumerName = z
   .string()
-  .regex(new RegExp(`^[a-zA-Z0-9._-]{1,${LIMITS.maxConsumerNameLength}}$`), `1-${LIMITS.maxConsumerNameLength} characters of [a-zA-Z0-9._-]`)
-  .meta({ id: 'ConsumerName' });
+  .regex(new RegExp(`^[a-zA-Z0-9._-]{1,${LIMITS.maxConsumerNameLength}}$`), `1-${LIMITS.maxConsumerNameLength} characters of [a-zA-Z0-9._-]`);
 export const ConsumerParams = z.object({ name: ConsumerName });
 
 // ---------------------------------------------------------------------------------------------------
@@ -356,8 +355,7 @@ export const ConsumerTarget = z
         timeoutMs: TargetTimeout,
       })
       .strict(),
-  ])
-  .meta({ id: 'ConsumerTarget' });
+  ]);
 
 const BatchSettings = z
   .object({
@@ -377,7 +375,7 @@ const RetrySettings = z
   })
   .strict();
 
-export const StartAt = z.union([z.enum(['earliest', 'latest']), z.object({ timestamp: Timestamp }).strict()]).meta({ id: 'StartAt' });
+export const StartAt = z.union([z.enum(['earliest', 'latest']), z.object({ timestamp: Timestamp }).strict()]);
 
 export const CreateConsumerRequest = z
   .object({

@@ -28,21 +28,53 @@ export type CommittedOffsetsResponse = {
   }[];
 };
 
-export type ConsumerName = unknown;
+export type ConsumerName = string;
 
 export type ConsumerState = "running" | "paused" | "failing";
 
 export type ConsumerStateResponse = {
-  readonly name: unknown;
+  readonly name: string;
   readonly state: "running" | "paused" | "failing";
 };
 
-export type ConsumerTarget = unknown;
+export type ConsumerTarget = {
+  /** https (in AWS: to a public address unless the deployment allows private ones). */
+  readonly url: string;
+  /**
+   * A target that has not answered after this long has failed.
+   * @default 30000
+   */
+  readonly timeoutMs: number;
+} | {
+  /** AWS only: a function invoked synchronously. */
+  readonly functionArn: string;
+  /**
+   * A target that has not answered after this long has failed.
+   * @default 30000
+   */
+  readonly timeoutMs: number;
+};
 
 export type CreateConsumerRequest = {
-  readonly name: unknown;
+  readonly name: string;
   readonly topics: readonly string[];
-  readonly target: unknown;
+  readonly target: {
+    /** https (in AWS: to a public address unless the deployment allows private ones). */
+    readonly url: string;
+    /**
+     * A target that has not answered after this long has failed.
+     * @default 30000
+     */
+    readonly timeoutMs?: number;
+  } | {
+    /** AWS only: a function invoked synchronously. */
+    readonly functionArn: string;
+    /**
+     * A target that has not answered after this long has failed.
+     * @default 30000
+     */
+    readonly timeoutMs?: number;
+  };
   /** @default {"maxRecords":100,"maxBytes":1048576,"maxWaitMs":0} */
   readonly batch?: {
     /** @default 100 */
@@ -80,7 +112,10 @@ export type CreateConsumerRequest = {
   /** @default null */
   readonly deadLetterTopic?: string | null;
   /** @default "latest" */
-  readonly startAt?: unknown;
+  readonly startAt?: "earliest" | "latest" | {
+    /** Milliseconds since the epoch. */
+    readonly timestamp: number;
+  };
   /**
    * Partitions delivered in parallel (one batch in flight per partition).
    * @default 4
@@ -89,9 +124,25 @@ export type CreateConsumerRequest = {
 };
 
 export type CreateConsumerResponse = {
-  readonly name: unknown;
+  readonly name: string;
   readonly topics: readonly string[];
-  readonly target: unknown;
+  readonly target: {
+    /** https (in AWS: to a public address unless the deployment allows private ones). */
+    readonly url: string;
+    /**
+     * A target that has not answered after this long has failed.
+     * @default 30000
+     */
+    readonly timeoutMs: number;
+  } | {
+    /** AWS only: a function invoked synchronously. */
+    readonly functionArn: string;
+    /**
+     * A target that has not answered after this long has failed.
+     * @default 30000
+     */
+    readonly timeoutMs: number;
+  };
   readonly batch: {
     /** @default 100 */
     readonly maxRecords: number;
@@ -125,7 +176,10 @@ export type CreateConsumerResponse = {
     readonly maxBackoffMs: number;
   };
   readonly deadLetterTopic: string | null;
-  readonly startAt: unknown;
+  readonly startAt: "earliest" | "latest" | {
+    /** Milliseconds since the epoch. */
+    readonly timestamp: number;
+  };
   readonly maxConcurrency: number;
   readonly createdAt: number;
   /** Signs every delivery (Sluice-Signature); shown here only. */
@@ -203,9 +257,25 @@ export type CreateTopicResponse = {
 };
 
 export type DescribeConsumerResponse = {
-  readonly name: unknown;
+  readonly name: string;
   readonly topics: readonly string[];
-  readonly target: unknown;
+  readonly target: {
+    /** https (in AWS: to a public address unless the deployment allows private ones). */
+    readonly url: string;
+    /**
+     * A target that has not answered after this long has failed.
+     * @default 30000
+     */
+    readonly timeoutMs: number;
+  } | {
+    /** AWS only: a function invoked synchronously. */
+    readonly functionArn: string;
+    /**
+     * A target that has not answered after this long has failed.
+     * @default 30000
+     */
+    readonly timeoutMs: number;
+  };
   readonly batch: {
     /** @default 100 */
     readonly maxRecords: number;
@@ -239,7 +309,10 @@ export type DescribeConsumerResponse = {
     readonly maxBackoffMs: number;
   };
   readonly deadLetterTopic: string | null;
-  readonly startAt: unknown;
+  readonly startAt: "earliest" | "latest" | {
+    /** Milliseconds since the epoch. */
+    readonly timestamp: number;
+  };
   readonly maxConcurrency: number;
   readonly createdAt: number;
   readonly state: "running" | "paused" | "failing";
@@ -418,7 +491,7 @@ export type KeyScopeInput = {
 
 export type ListConsumersResponse = {
   readonly consumers: readonly {
-    readonly name: unknown;
+    readonly name: string;
     readonly topics: readonly string[];
     readonly state: "running" | "paused" | "failing";
   }[];
@@ -587,7 +660,10 @@ export type ResetOffsetsRequest = {
   readonly offset?: string | number;
 };
 
-export type StartAt = unknown;
+export type StartAt = "earliest" | "latest" | {
+  /** Milliseconds since the epoch. */
+  readonly timestamp: number;
+};
 
 /** Header key → UTF-8 value, null, or the array of its values when the key repeats. */
 export type TextHeaders = { readonly [key: string]: string | null | readonly (string | null)[] };
