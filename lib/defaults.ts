@@ -8,11 +8,26 @@ export const LIMITS = {
   maxRecordsPerRequest: 10_000,
   /** Key + value + headers of one record (Kafka's default max.message.bytes is ~1 MiB). */
   maxRecordBytes: 1024 * 1024,
+  /**
+   * What the batches of one binary produce request may inflate to, in all, and so what any stored
+   * batch inflates to at most. Every decompression stops past it: ingest validation, JSON fetch,
+   * offsets by time, the client's decoders. Twice the largest request the client sends (4.5 MiB of
+   * records) plus record framing.
+   */
+  maxDecompressedBytes: 8 * 1024 * 1024,
+  /** Latest record timestamp accepted (ms since the epoch; the largest ECMAScript date). */
+  maxTimestampMs: 8.64e15,
   maxPartitions: 10_000,
   maxTopicNameLength: 249,
   /** Largest fetch response; keeps a base64-encoded Lambda response under 6 MB. */
   maxFetchBytes: 4 * 1024 * 1024,
+  /** Longest long poll; a fetch asking for more is refused (400), not capped. */
   maxWaitMs: 20_000,
+  /**
+   * Nesting of objects and arrays in a JSON body (a produce's record value is 3 levels down). Deeper
+   * bodies are refused before they are parsed, so nothing recurses on them.
+   */
+  maxJsonDepth: 64,
   maxIdempotencyKeyLength: 256,
   maxHeadersPerRecord: 64,
   /** Consumer groups: members of one group, topics of one subscription, offsets of one commit. */

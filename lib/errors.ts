@@ -6,6 +6,8 @@ export const ERROR_TABLE = {
   UNAUTHORIZED: { status: 401, retriable: false },
   FORBIDDEN: { status: 403, retriable: false },
   INVALID_REQUEST: { status: 400, retriable: false },
+  /** A produced batch whose records do not decode, or that inflates past LIMITS.maxDecompressedBytes. Nothing was written. */
+  CORRUPT_BATCH: { status: 400, retriable: false },
   NOT_FOUND: { status: 404, retriable: false },
   TOPIC_NOT_FOUND: { status: 404, retriable: false },
   GROUP_NOT_FOUND: { status: 404, retriable: false },
@@ -24,6 +26,11 @@ export const ERROR_TABLE = {
   PAYLOAD_TOO_LARGE: { status: 413, retriable: false },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, retriable: false },
   OFFSET_OUT_OF_RANGE: { status: 416, retriable: false },
+  /**
+   * A stored batch cannot be decoded (written before ingest validation, or damaged). The answer names
+   * its `offset` and the `nextOffset` after it; the raw bytes stay readable as Kafka batches.
+   */
+  CORRUPT_DATA: { status: 422, retriable: false },
   THROTTLED: { status: 429, retriable: true },
   INTERNAL: { status: 500, retriable: true },
   /** A dependency failed or timed out; the outcome may be unknown, so retry with the same idempotency key. */

@@ -94,8 +94,11 @@ export interface RouteSpec {
   readonly longPoll?: boolean;
 }
 
-/** Codes any route may answer: bad input, unknown route or method, too large a body, throttling, failures. */
-export const COMMON_ERRORS = ['INVALID_REQUEST', 'NOT_FOUND', 'METHOD_NOT_ALLOWED', 'PAYLOAD_TOO_LARGE', 'THROTTLED', 'INTERNAL', 'UNAVAILABLE'] as const satisfies readonly ErrorCode[];
+/**
+ * Codes any route may answer: bad input, unknown route or method, too large a body, a body of another
+ * media type, throttling, failures.
+ */
+export const COMMON_ERRORS = ['INVALID_REQUEST', 'NOT_FOUND', 'METHOD_NOT_ALLOWED', 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE', 'THROTTLED', 'INTERNAL', 'UNAVAILABLE'] as const satisfies readonly ErrorCode[];
 /** Codes of every route that needs a key. */
 export const AUTH_ERRORS = ['UNAUTHORIZED', 'FORBIDDEN'] as const satisfies readonly ErrorCode[];
 
@@ -209,7 +212,7 @@ export const ROUTES = [
         body: s.ProduceAnswer,
       },
     },
-    errors: ['TOPIC_NOT_FOUND', 'UNSUPPORTED_MEDIA_TYPE', 'IDEMPOTENCY_KEY_REUSED'],
+    errors: ['TOPIC_NOT_FOUND', 'UNSUPPORTED_MEDIA_TYPE', 'IDEMPOTENCY_KEY_REUSED', 'CORRUPT_BATCH'],
   },
   {
     method: 'GET',
@@ -223,7 +226,7 @@ export const ROUTES = [
     responses: {
       200: { description: 'Records from the offset.', body: s.FetchResponse, binary: [MEDIA_KAFKA_BATCHES], headers: READ_HEADERS },
     },
-    errors: ['TOPIC_NOT_FOUND', 'OFFSET_OUT_OF_RANGE'],
+    errors: ['TOPIC_NOT_FOUND', 'OFFSET_OUT_OF_RANGE', 'CORRUPT_DATA'],
     longPoll: true,
   },
   {
@@ -249,7 +252,7 @@ export const ROUTES = [
     function: 'fetch',
     request: { params: s.PartitionParams, query: s.OffsetsQuery },
     responses: { 200: { description: 'The offset.', body: s.OffsetsResponse } },
-    errors: ['TOPIC_NOT_FOUND'],
+    errors: ['TOPIC_NOT_FOUND', 'CORRUPT_DATA'],
   },
 
   // Consumer groups
@@ -322,7 +325,7 @@ export const ROUTES = [
     function: 'admin',
     request: { params: s.GroupParams, body: s.ResetOffsetsRequest },
     responses: { 200: { description: 'The offsets now committed.', body: s.CommittedOffsetsResponse } },
-    errors: ['TOPIC_NOT_FOUND', 'GROUP_NOT_EMPTY'],
+    errors: ['TOPIC_NOT_FOUND', 'GROUP_NOT_EMPTY', 'CORRUPT_DATA'],
   },
   {
     method: 'GET',

@@ -15,8 +15,23 @@ import { API_DEFAULTS, ASSIGNMENT_STRATEGIES, COMPRESSION_CODECS, KEY_ACTIONS, L
 // ---------------------------------------------------------------------------------------------------
 // Building blocks
 
+const MAX_INT64 = 0x7fffffffffffffffn;
+const BASE64_DIGITS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+
+/** The bits a base64 text's padding leaves unused are zero (so decoding and encoding again gives the same text). */
+function isCanonicalBase64(text: string): boolean {
+  const padding = text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0;
+  if (padding === 0) return true;
+  const last = BASE64_DIGITS.indexOf(text[text.length - padding - 1]);
+  return (last & (padding === 2 ? 0x0f : 0x03)) === 0;
+}
+
 /** A decimal offset, as offsets travel in JSON. */
-export const Offset = z.string().regex(/^\d{1,19}$/, 'a non-negative decimal integer').meta({ description: 'A decimal offset (offsets can exceed 2^53).' });
+export const Offset = z
+  .string()
+  .regex(/^\d{1,19}$/, 'a non-negative decimal integer')
+  .refine((text) => !/^\d{1,19}$/.test(text) || BigInt(text) <= MAX_INT64, 'expected a decimal integer below 2^63')
+  .meta({ description: 'A decimal offset (offsets can exceed 2^53).' });
 
 /** An offset a client sends: a decimal string, or a number while it is a safe integer. */
 export const OffsetInput = z.union([Offset, z.number().int().min(0).max(Number.MAX_SAFE_INTEGER)]);
@@ -24,8 +39,12 @@ export const OffsetInput = z.union([Offset, z.number().int().min(0).max(Number.M
 export const TopicName = z.string().regex(NAME_PATTERN, `1-${LIMITS.maxTopicNameLength} characters of [a-zA-Z0-9._-]`);
 export const GroupName = z.string().regex(NAME_PATTERN, '1-249 characters of [a-zA-Z0-9._-]');
 export const PartitionNumber = z.number().int().min(0).max(LIMITS.maxPartitions - 1);
-export const Timestamp = z.number().int().min(0).max(8.64e15).meta({ description: 'Milliseconds since the epoch.' });
-export const Base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'base64');
+export const Timestamp = z.number().int().min(0).max(LIMITS.maxTimestampMs).meta({ description: 'Milliseconds since the epoch.' });
+/** Strict base64 (RFC 4648 §4, padded, canonical): what a lenient decoder would silently truncate or repair is refused. */
+export const Base64 = z
+  .string()
+  .regex(/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/, 'padded base64 (RFC 4648), a multiple of 4 characters')
+  .refine(isCanonicalBase64, 'expected canonical base64 (the unused bits of the last character are zero)');
 export const Generation = z.number().int().min(0);
 
 export const TopicPartition = z.object({ topic: TopicName, partition: PartitionNumber });
@@ -41,8 +60,12 @@ export const MemberParams = z.object({ group: GroupName, memberId: z.string().mi
 export const KeyParams = z.object({ id: z.string().min(1).max(64) });
 export const ConsumerName = z
   .string()
+<<<<<<< HEAD
   .regex(new RegExp(`^[a-zA-Z0-9._-]{1,${LIMITS.maxConsumerNameLength}}$`), `1-${LIMITS.maxConsumerNameLength} characters of [a-zA-Z0-9._-]`)
   .meta({ description: 'A push consumer: 1-200 characters of [a-zA-Z0-9._-].' });
+=======
+  .regex(new RegExp(`^[a-zA-Z0-9._-]{1,${LIMITS.maxConsumerNameLength}}$`), `1-${LIMITS.maxConsumerNameLength} characters of [a-zA-Z0-9._-]`);
+>>>>>>> hardening
 export const ConsumerParams = z.object({ name: ConsumerName });
 
 // ---------------------------------------------------------------------------------------------------
@@ -152,6 +175,7 @@ const FetchQueryBase = {
   maxWaitMs: z
     .string()
     .regex(/^\d{1,16}$/, 'a non-negative integer')
+    .refine((text) => Number(text) <= LIMITS.maxWaitMs, `expected at most ${LIMITS.maxWaitMs} (a longer wait is refused, not shortened)`)
     .optional()
     .meta({ description: `Long poll at the end of the log, at most ${LIMITS.maxWaitMs}. Default ${API_DEFAULTS.fetchMaxWaitMs}.` }),
 };
@@ -244,8 +268,8 @@ export const ResetOffsetsRequest = z
     offset: OffsetInput.optional(),
   })
   .strict()
-  .refine((r) => (r.to === 'timestamp') === (r.timestamp !== undefined), { message: 'timestamp is required with "to": "timestamp" (and only then)' })
-  .refine((r) => (r.to === 'offset') === (r.offset !== undefined), { message: 'offset is required with "to": "offset" (and only then)' });
+  .refine((r) => (r.to === 'timestamp') === (r.timestamp !== undefined), { message: 'expected with "to": "timestamp", and only then', path: ['timestamp'] })
+  .refine((r) => (r.to === 'offset') === (r.offset !== undefined), { message: 'expected with "to": "offset", and only then', path: ['offset'] });
 
 export const ListGroupsResponse = z.object({ groups: z.array(z.object({ group: GroupName })) });
 
@@ -336,8 +360,12 @@ export const ConsumerTarget = z
         timeoutMs: TargetTimeout,
       })
       .strict(),
+<<<<<<< HEAD
   ])
   .meta({ description: 'A URL, or in AWS a Lambda function.' });
+=======
+  ]);
+>>>>>>> hardening
 
 const BatchSettings = z
   .object({
@@ -357,7 +385,11 @@ const RetrySettings = z
   })
   .strict();
 
+<<<<<<< HEAD
 export const StartAt = z.union([z.enum(['earliest', 'latest']), z.object({ timestamp: Timestamp }).strict()]).meta({ description: 'Where a partition without a committed offset starts.' });
+=======
+export const StartAt = z.union([z.enum(['earliest', 'latest']), z.object({ timestamp: Timestamp }).strict()]);
+>>>>>>> hardening
 
 export const CreateConsumerRequest = z
   .object({

@@ -17,6 +17,7 @@
 import * as z from 'zod';
 import { SluiceError } from '../errors.ts';
 import { DEFAULTS } from '../defaults.ts';
+import { parseInput } from '../validation.ts';
 import { KeyScope, KeyScopes } from '../api/schemas.ts';
 import type { MetadataStore } from '../storage/ports.ts';
 import { sha256Hex } from '../hash.ts';
@@ -126,9 +127,7 @@ export class ApiKeys {
 }
 
 export function parseScopes(scopes: unknown): Scope[] {
-  const parsed = KeyScopes.safeParse(scopes);
-  if (!parsed.success) throw new SluiceError('INVALID_REQUEST', `invalid scopes: ${z.prettifyError(parsed.error)}`, { details: { field: 'scopes' } });
-  return parsed.data;
+  return parseInput(KeyScopes, scopes, { field: 'scopes' });
 }
 
 function principalFrom(item: Record<string, unknown>): Principal {

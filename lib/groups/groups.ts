@@ -38,6 +38,7 @@ import { z } from 'zod';
 import { mapConcurrent as mapLimit } from '../concurrency.ts';
 import { ConditionFailedError, SluiceError } from '../errors.ts';
 import { DEFAULTS, LIMITS } from '../defaults.ts';
+import { parseInput } from '../validation.ts';
 import type { Engine } from '../log/engine.ts';
 import { partitionPk } from '../log/layout.ts';
 import type { Topic } from '../log/topics.ts';
@@ -239,9 +240,7 @@ export class Groups {
 
   async join(group: string, request: JoinRequest): Promise<JoinResult> {
     validateGroupName(group);
-    const parsed = joinRequestSchema.safeParse(request);
-    if (!parsed.success) throw new SluiceError('INVALID_REQUEST', `invalid join request: ${z.prettifyError(parsed.error)}`);
-    const req = parsed.data;
+    const req = parseInput(joinRequestSchema, request);
     const topics = [...new Set(req.topics)].sort();
     // A new member's topics must exist (TOPIC_NOT_FOUND before anything is written); a member already in
     // the group keeps working when one of its topics is deleted: it just gets no partitions of it.

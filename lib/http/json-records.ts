@@ -8,7 +8,8 @@ import { SluiceError } from '../errors.ts';
 import { LIMITS } from '../api/limits.ts';
 import type { FetchedRecord, ProduceRequest } from '../api/schemas.ts';
 import { partitionForKey } from '../protocol/murmur2.ts';
-import { decodeRecordBatch, encodeRecordBatch, type ProducerRecord, type RecordHeader } from '../protocol/record-batch.ts';
+import { encodeRecordBatch, type ProducerRecord, type RecordHeader } from '../protocol/record-batch.ts';
+import { decodeStoredBatch } from '../log/stored-batches.ts';
 import { defaultCodec, type Codec } from '../protocol/compression.ts';
 import type { PartitionAppend } from '../log/produce.ts';
 import type { StoredBatch } from '../log/read.ts';
@@ -36,18 +37,18 @@ export function parseJsonProduce(body: z.output<typeof ProduceRequest>, topic: T
           : encoder.encode(typeof input.value === 'string' ? input.value : JSON.stringify(input.value));
     const headers = [...headersFromJson(input.headers, (text) => encoder.encode(text)), ...headersFromJson(input.headersBase64, (b64) => Buffer.from(b64, 'base64'))];
     if (headers.length > LIMITS.maxHeadersPerRecord) {
-      throw new SluiceError('INVALID_REQUEST', `record ${i} has more than ${LIMITS.maxHeadersPerRecord} headers`, { details: { index: i } });
+      throw new SluiceError('INVALID_REQUEST', `records[${i}].headers: expected at most ${LIMITS.maxHeadersPerRecord} headers, got ${headers.length}`, { details: { field: `records[${i}].headers`, index: i } });
     }
     const size = (key?.length ?? 0) + (value?.length ?? 0) + headers.reduce((n, h) => n + h.key.length + (h.value?.length ?? 0), 0);
     if (size > LIMITS.maxRecordBytes) {
-      throw new SluiceError('PAYLOAD_TOO_LARGE', `record ${i} is ${size} bytes; the limit is ${LIMITS.maxRecordBytes}`, {
-        details: { index: i, limit: LIMITS.maxRecordBytes },
+      throw new SluiceError('PAYLOAD_TOO_LARGE', `records[${i}]: key, value and headers take ${size} bytes, more than the limit of ${LIMITS.maxRecordBytes}`, {
+        details: { field: `records[${i}]`, index: i, limit: LIMITS.maxRecordBytes },
       });
     }
     let partition = input.partition;
     if (partition !== undefined && partition >= topic.partitions) {
-      throw new SluiceError('INVALID_REQUEST', `record ${i}: partition ${partition} does not exist (topic has ${topic.partitions})`, {
-        details: { index: i },
+      throw new SluiceError('INVALID_REQUEST', `records[${i}].partition: partition ${partition} does not exist (topic ${topic.name} has partitions 0-${topic.partitions - 1})`, {
+        details: { field: `records[${i}].partition`, index: i },
       });
     }
     partition ??= key ? partitionForKey(key, topic.partitions) : options.unkeyedPartition;
@@ -92,11 +93,20 @@ function text(bytes: Uint8Array): string | undefined {
   }
 }
 
-/** Records at or after `fromOffset` in the batches, in offset order. */
-export function batchesToJson(batches: readonly StoredBatch[], fromOffset: bigint): JsonRecord[] {
+/**
+ * Records at or after `fromOffset` in the batches, in offset order, from whole batches whose record
+ * data (keys, values, headers: decompressed) adds up to at most `maxBytes`; the first batch always
+ * comes, so a reader makes progress (a batch inflates to at most LIMITS.maxDecompressedBytes).
+ * `nextOffset` is set when batches were left out.
+ */
+export function jsonRecordsWithin(batches: readonly StoredBatch[], fromOffset: bigint, maxBytes: number): { records: JsonRecord[]; nextOffset?: bigint } {
   const out: JsonRecord[] = [];
+  let bytes = 0;
   for (const batch of batches) {
-    for (const record of decodeRecordBatch(batch.bytes).records) {
+    const { records, decodedBytes } = decodeStoredBatch(batch);
+    if (out.length > 0 && bytes + decodedBytes > maxBytes) return { records: out, nextOffset: batch.baseOffset };
+    bytes += decodedBytes;
+    for (const record of records) {
       const offset = batch.baseOffset + (record.offset - batch.header.baseOffset);
       if (offset < fromOffset) continue;
       const json: JsonRecord = { offset: offset.toString(), timestamp: record.timestamp, headers: {} };
@@ -106,7 +116,12 @@ export function batchesToJson(batches: readonly StoredBatch[], fromOffset: bigin
       out.push(json);
     }
   }
-  return out;
+  return { records: out };
+}
+
+/** Records at or after `fromOffset` in the batches, in offset order (each batch decompressed within the limit). */
+export function batchesToJson(batches: readonly StoredBatch[], fromOffset: bigint): JsonRecord[] {
+  return jsonRecordsWithin(batches, fromOffset, Infinity).records;
 }
 
 /**

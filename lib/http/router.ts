@@ -12,6 +12,8 @@ import * as z from 'zod';
 import { allows, authorize, authorizeAdminOverEverything, type Action, type Principal } from '../auth/api-keys.ts';
 import { SluiceError, StorageError, ThrottledError, type ErrorCode } from '../errors.ts';
 import { MEDIA_JSON, baseMediaType } from '../api/media-types.ts';
+import { LIMITS } from '../api/limits.ts';
+import { parseInput } from '../validation.ts';
 import { pathPattern, type OperationId, type ResourceRef, type Route, type RouteSpec } from '../api/routes.ts';
 import type { HttpRequest, HttpResponse, ObservedRequest } from './types.ts';
 
@@ -116,7 +118,7 @@ function checkHeaders(spec: RouteSpec, request: HttpRequest): void {
   for (const [name, { maxLength }] of Object.entries(spec.request?.headers ?? {})) {
     const value = request.headers[name];
     if (value !== undefined && (value.length === 0 || (maxLength !== undefined && value.length > maxLength))) {
-      throw invalid(`${name}: must be 1-${maxLength} characters`, name);
+      throw invalid(`${name}: expected 1-${maxLength} characters, got ${value.length}`, name);
     }
   }
 }
@@ -134,7 +136,7 @@ function readBody(spec: RouteSpec, request: HttpRequest): { body?: unknown; bina
   for (const [field, { max, code }] of Object.entries(spec.request.maxItems ?? {})) {
     const items = (json as Record<string, unknown> | null)?.[field];
     if (Array.isArray(items) && items.length > max) {
-      throw new SluiceError(code, `${field}: at most ${max} per request, got ${items.length}`, { details: { field, limit: max } });
+      throw new SluiceError(code, `${field}: expected at most ${max} per request, got ${items.length}`, { details: { field, limit: max } });
     }
   }
   return { body: validate(spec.request.body, json, 'body') };
@@ -142,24 +144,54 @@ function readBody(spec: RouteSpec, request: HttpRequest): { body?: unknown; bina
 
 function parseJson(bytes: Uint8Array): unknown {
   if (bytes.length === 0) return {};
+  checkJsonDepth(bytes, LIMITS.maxJsonDepth);
   try {
     return JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
   } catch (error) {
-    throw new SluiceError('INVALID_REQUEST', 'the body is not valid JSON', { cause: error });
+    throw new SluiceError('INVALID_REQUEST', `the body is not valid JSON${whereJsonFailed(error)}`, { cause: error });
   }
 }
 
-/** Parses with a contract schema; a failure is INVALID_REQUEST naming the field. */
-export function validate<S extends z.ZodType>(schema: S, value: unknown, where: 'path' | 'query' | 'body'): z.output<S> {
-  const parsed = schema.safeParse(value);
-  if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0];
-  const field = issue.path.length > 0 ? formatPath(issue.path) : where;
-  throw new SluiceError('INVALID_REQUEST', `${field}: ${issue.message}`, { details: { field }, cause: parsed.error });
+/** Where JSON.parse stopped, without echoing the body (it may hold anything, newlines included). */
+function whereJsonFailed(error: unknown): string {
+  const message = error instanceof Error ? error.message : '';
+  const position = /at position (\d+)/.exec(message);
+  if (position) return `: unexpected character at byte ${position[1]}`;
+  if (/end of JSON input/.test(message)) return ': it ends too early';
+  return '';
 }
 
-function formatPath(path: readonly PropertyKey[]): string {
-  return path.map((part, i) => (typeof part === 'number' ? `[${part}]` : i === 0 ? String(part) : `.${String(part)}`)).join('');
+const OPEN_BRACE = 0x7b;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACE = 0x7d;
+const CLOSE_BRACKET = 0x5d;
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+
+/**
+ * INVALID_REQUEST when JSON text nests objects and arrays deeper than maxDepth. One pass over the
+ * bytes before parsing, so no later step (zod, JSON.stringify of a record value) recurses past it.
+ */
+export function checkJsonDepth(text: Uint8Array, maxDepth: number): void {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (inString) {
+      if (c === BACKSLASH) i++;
+      else if (c === QUOTE) inString = false;
+    } else if (c === QUOTE) inString = true;
+    else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
+      if (++depth > maxDepth) {
+        throw new SluiceError('INVALID_REQUEST', `the body: JSON nests deeper than ${maxDepth} levels`, { details: { limit: maxDepth } });
+      }
+    } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) depth--;
+  }
+}
+
+/** Parses with a contract schema; a failure is INVALID_REQUEST, one sentence naming the field (lib/validation.ts). */
+export function validate<S extends z.ZodType>(schema: S, value: unknown, where: 'path' | 'query' | 'body'): z.output<S> {
+  return parseInput(schema, value, { whole: where === 'body' ? 'the body' : `the ${where}` });
 }
 
 /**

@@ -1,44 +1,50 @@
 /**
  * The server's side of `application/vnd.sluice.batches` (the framing and its codec are in
- * lib/api/sluice-batches.ts): every batch of every section is checked — header, CRC-32C, codec, record
- * count — before anything is written, and stored unchanged, without being decompressed.
+ * lib/api/sluice-batches.ts): every batch of every section is validated as a Kafka broker does
+ * (lib/protocol/ingest-validation.ts: header, CRC-32C, codec, bounded decompression, every record
+ * decoded, counts, lengths, offset and timestamp deltas) before anything is written, and stored
+ * unchanged.
  */
 import { SluiceError } from '../errors.ts';
+import { LIMITS } from '../api/limits.ts';
 import { decodeSluiceBatches, SluiceBatchesFramingError } from '../api/sluice-batches.ts';
-import { CorruptBatchError, iterateBatches } from '../protocol/record-batch.ts';
+import { CorruptBatchError } from '../protocol/record-batch.ts';
+import { IngestLimitError, ingestBudget, validateIngestBatches, type IngestBudget, type IngestLimits } from '../protocol/ingest-validation.ts';
 import type { PartitionAppend } from '../log/produce.ts';
 
-const SUPPORTED_CODECS = new Set(['none', 'gzip', 'zstd']);
+/** What a produced batch is checked against. */
+export const INGEST_LIMITS: IngestLimits = {
+  maxDecompressedBytes: LIMITS.maxDecompressedBytes,
+  maxRecords: LIMITS.maxRecordsPerRequest,
+  maxRecordBytes: LIMITS.maxRecordBytes,
+  maxHeadersPerRecord: LIMITS.maxHeadersPerRecord,
+  maxTimestamp: LIMITS.maxTimestampMs,
+};
 
 export function parseSluiceBatches(body: Uint8Array): PartitionAppend[] {
   let sections;
   try {
     sections = decodeSluiceBatches(body);
   } catch (error) {
-    if (error instanceof SluiceBatchesFramingError) throw invalid(error.message, error);
+    if (error instanceof SluiceBatchesFramingError) throw new SluiceError('INVALID_REQUEST', error.message, { cause: error });
     throw error;
   }
-  return sections.map(({ partition, batches: data }) => {
-    let recordCount = 0;
-    let maxTimestamp = 0;
-    try {
-      for (const { header } of iterateBatches(data, { verify: true })) {
-        if (header.isControl || header.isTransactional) throw invalid('transactional and control batches are not accepted');
-        if (!SUPPORTED_CODECS.has(header.codec)) throw invalid(`codec ${header.codec} is not supported (use none, gzip or zstd)`);
-        if (header.recordCount < 1 || header.lastOffsetDelta !== header.recordCount - 1) {
-          throw invalid(`batch with ${header.recordCount} records has lastOffsetDelta ${header.lastOffsetDelta}`);
-        }
-        recordCount += header.recordCount;
-        maxTimestamp = Math.max(maxTimestamp, header.maxTimestamp);
-      }
-    } catch (error) {
-      if (error instanceof CorruptBatchError) throw invalid(`corrupt batch for partition ${partition}: ${error.message}`, error);
-      throw error;
-    }
-    return { partition, data, recordCount, maxTimestamp };
-  });
+  const budget = ingestBudget(INGEST_LIMITS);
+  return sections.map(({ partition, batches: data }) => ({ partition, data, ...validated(partition, data, budget) }));
 }
 
-function invalid(message: string, cause?: unknown): SluiceError {
-  return new SluiceError('INVALID_REQUEST', message, { cause });
+/** Every record of the section decodes and fits the limits, or the request is refused before anything is written. */
+function validated(partition: number, data: Uint8Array, budget: IngestBudget) {
+  try {
+    return validateIngestBatches(data, INGEST_LIMITS, budget);
+  } catch (error) {
+    if (error instanceof CorruptBatchError) {
+      throw new SluiceError('CORRUPT_BATCH', `partition ${partition}: ${error.message}`, { cause: error, details: { partition } });
+    }
+    if (error instanceof IngestLimitError) {
+      const code = error.limit === 'headers' ? 'INVALID_REQUEST' : 'PAYLOAD_TOO_LARGE';
+      throw new SluiceError(code, `partition ${partition}: ${error.message}`, { cause: error, details: { partition, limit: error.max } });
+    }
+    throw error;
+  }
 }

@@ -6,11 +6,12 @@
  * ranged GET of at most maxBytes plus one index interval (invariant 6).
  */
 import { SluiceError } from '../errors.ts';
-import { readBatchHeader, BATCH_HEADER_SIZE, decodeRecordBatch, iterateBatches, type BatchHeader } from '../protocol/record-batch.ts';
+import { readBatchHeader, BATCH_HEADER_SIZE, CorruptBatchError, iterateBatches, type BatchHeader } from '../protocol/record-batch.ts';
 import type { ObjectStore } from '../storage/ports.ts';
 import type { LogEntry, PartitionHead } from './layout.ts';
 import type { PartitionLog } from './partition-log.ts';
 import type { RangeCache } from './range-cache.ts';
+import { decodeStoredBatch, entryCorruption } from './stored-batches.ts';
 import { decodeSegmentIndex, entryForOffset, entryForTimestamp, entrySpan, type SegmentIndex } from './segment-index.ts';
 
 /** One stored batch with its real offsets. `bytes` still carries the base offset it was stored with. */
@@ -109,7 +110,11 @@ export async function readBatches(sources: ReadSources, plan: ReadPlan, offset: 
   let bytes = 0;
   // All entries are read at once and consumed in order; a failure of a later read must not go
   // unhandled when an earlier one has already failed the fetch.
-  const reads = plan.entries.map((entry) => (entry.indexKey ? readSegment(sources, entry, offset, maxBytes) : readIngestRange(sources.cache, entry)));
+  const reads = plan.entries.map((entry) =>
+    (entry.indexKey ? readSegment(sources, entry, offset, maxBytes) : readIngestRange(sources.cache, entry)).catch((error: unknown) => {
+      throw entryCorruption(error, entry);
+    }),
+  );
   for (const read of reads) read.catch(() => {});
   for (const read of reads) {
     const entryBatches = await read;
@@ -136,7 +141,7 @@ async function readIngestRange(cache: RangeCache, entry: LogEntry): Promise<{ ba
     batches.push({ baseOffset: base, lastOffset: base + count - 1n, header, bytes: bytes.subarray(position, position + header.totalSize) });
     base += count;
   }
-  if (base !== entry.end) throw new SluiceError('INTERNAL', `log entry ${entry.start}-${entry.end} holds ${base - entry.start} offsets`);
+  if (base !== entry.end) throw new CorruptBatchError(`log entry ${entry.start}-${entry.end} holds ${base - entry.start} offsets`);
   return { batches, complete: true };
 }
 
@@ -181,6 +186,14 @@ function wholeBatches(bytes: Uint8Array): StoredBatch[] {
  * A segment is searched through its index: one span read.
  */
 export async function offsetForTimestampIn(sources: ReadSources, entry: LogEntry, timestamp: number, minOffset: bigint): Promise<bigint | undefined> {
+  try {
+    return await offsetForTimestampInEntry(sources, entry, timestamp, minOffset);
+  } catch (error) {
+    throw entryCorruption(error, entry);
+  }
+}
+
+async function offsetForTimestampInEntry(sources: ReadSources, entry: LogEntry, timestamp: number, minOffset: bigint): Promise<bigint | undefined> {
   let batches: StoredBatch[];
   if (entry.indexKey) {
     const index = await sources.indexes.get(entry.indexKey);
@@ -193,7 +206,7 @@ export async function offsetForTimestampIn(sources: ReadSources, entry: LogEntry
   }
   for (const batch of batches) {
     if (batch.header.maxTimestamp < timestamp || batch.lastOffset < minOffset) continue;
-    for (const record of decodeRecordBatch(batch.bytes).records) {
+    for (const record of decodeStoredBatch(batch).records) {
       const offset = batch.baseOffset + (record.offset - batch.header.baseOffset);
       if (record.timestamp >= timestamp && offset >= minOffset) return offset;
     }

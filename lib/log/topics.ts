@@ -4,6 +4,7 @@ import { SluiceError, ConditionFailedError } from '../errors.ts';
 import { LIMITS } from '../defaults.ts';
 import { isValidName } from '../api/limits.ts';
 import { TopicConfig as TopicConfigSchema } from '../api/schemas.ts';
+import { describeValue, parseInput } from '../validation.ts';
 import type { MetadataStore } from '../storage/ports.ts';
 import { DELETED_TOPICS_PK, TOPICS_PK, bigintAttr, stringAttr } from './layout.ts';
 
@@ -23,7 +24,7 @@ export interface Topic {
 
 export function validateTopicName(name: string): void {
   if (!isValidName(name)) {
-    throw new SluiceError('INVALID_REQUEST', `invalid topic name: must be 1-${LIMITS.maxTopicNameLength} characters of [a-zA-Z0-9._-]`, {
+    throw new SluiceError('INVALID_REQUEST', `name: expected 1-${LIMITS.maxTopicNameLength} characters of [a-zA-Z0-9._-] (not . or ..), got ${describeValue(name)}`, {
       details: { field: 'name' },
     });
   }
@@ -47,17 +48,14 @@ export class Topics {
   async create(name: string, partitions: number, config: unknown = {}): Promise<Topic> {
     validateTopicName(name);
     if (!Number.isInteger(partitions) || partitions < 1 || partitions > LIMITS.maxPartitions) {
-      throw new SluiceError('INVALID_REQUEST', `partitions must be an integer from 1 to ${LIMITS.maxPartitions}`, {
+      throw new SluiceError('INVALID_REQUEST', `partitions: expected an integer from 1 to ${LIMITS.maxPartitions}, got ${describeValue(partitions)}`, {
         details: { field: 'partitions' },
       });
     }
     const given = config ?? {};
     const isObject = typeof given === 'object' && !Array.isArray(given);
-    const parsed = topicConfigSchema.safeParse(isObject ? { ...this.#defaults, ...given } : given);
-    if (!parsed.success) {
-      throw new SluiceError('INVALID_REQUEST', `invalid topic config: ${z.prettifyError(parsed.error)}`, { details: { field: 'config' } });
-    }
-    const topic: Topic = { name, id: crypto.randomUUID(), partitions, config: parsed.data, createdAt: this.#now() };
+    const parsedConfig = parseInput(topicConfigSchema, isObject ? { ...this.#defaults, ...given } : given, { field: 'config' });
+    const topic: Topic = { name, id: crypto.randomUUID(), partitions, config: parsedConfig, createdAt: this.#now() };
     try {
       await this.#metadata.put(
         {

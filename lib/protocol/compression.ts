@@ -20,7 +20,7 @@
 import * as zlib from 'node:zlib';
 import { CODEC_BY_ID, CODEC_IDS, CODEC_MASK, GZIP_LEVEL, ZSTD_LEVEL, codecFromId, isCodec } from './codecs.ts';
 import type { Codec, CompressOptions, Compressor, DecompressOptions } from './codecs.ts';
-import { CorruptBatchError, UnsupportedCodecError } from './errors.ts';
+import { CorruptBatchError, InflatedTooLargeError, UnsupportedCodecError } from './errors.ts';
 
 export { CODEC_BY_ID, CODEC_IDS, CODEC_MASK, GZIP_LEVEL, ZSTD_LEVEL, UnsupportedCodecError, codecFromId, isCodec };
 export type { Codec, CompressOptions, Compressor, DecompressOptions };
@@ -79,6 +79,9 @@ export function decompress(codec: Codec, data: Uint8Array, options?: DecompressO
     }
   } catch (error) {
     if (error instanceof UnsupportedCodecError) throw error;
+    if ((error as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE') {
+      throw new InflatedTooLargeError(codec, maxOutputLength!, { cause: error });
+    }
     throw new CorruptBatchError(`cannot ${codec}-decompress the records section: ${(error as Error).message}`, {
       cause: error,
     });

@@ -12,6 +12,16 @@ export class CorruptBatchError extends Error {
   }
 }
 
+/** A records section inflates past the decompression limit it was given (a decompression bomb, or a limit too small). */
+export class InflatedTooLargeError extends CorruptBatchError {
+  readonly maxOutputLength: number;
+  constructor(codec: string, maxOutputLength: number, options?: { cause?: unknown }) {
+    super(`the ${codec} records section inflates past ${maxOutputLength} bytes`, options);
+    this.name = 'InflatedTooLargeError';
+    this.maxOutputLength = maxOutputLength;
+  }
+}
+
 /** The batch (or caller) asks for a codec this build cannot (de)compress: snappy and lz4 for now. */
 export class UnsupportedCodecError extends Error {
   readonly codec: string;
@@ -19,5 +29,17 @@ export class UnsupportedCodecError extends Error {
     super(message);
     this.name = 'UnsupportedCodecError';
     this.codec = codec;
+  }
+}
+
+/** A produced batch is well formed but goes past a limit of the request (records, record size, headers). */
+export class IngestLimitError extends Error {
+  readonly limit: 'records' | 'recordBytes' | 'headers';
+  readonly max: number;
+  constructor(limit: IngestLimitError['limit'], message: string, max: number) {
+    super(message);
+    this.name = 'IngestLimitError';
+    this.limit = limit;
+    this.max = max;
   }
 }

@@ -183,7 +183,7 @@ let headerKeyLengths = new Int32Array(256);
 const textEncoder = new TextEncoder();
 
 /** UTF-8 byte length of a JS string, as TextEncoder would encode it (lone surrogates -> U+FFFD). */
-function utf8Length(s: string): number {
+export function utf8ByteLength(s: string): number {
   const n = s.length;
   let bytes = n;
   for (let i = 0; i < n; i++) {
@@ -240,7 +240,7 @@ function measureRecords(records: readonly ProducerRecord[], baseTimestamp: numbe
       for (let j = 0; j < hn; j++) {
         const header = headers[j];
         if (typeof header.key !== 'string') badRecord(i, `header ${j} key must be a string`);
-        const kl = utf8Length(header.key);
+        const kl = utf8ByteLength(header.key);
         headerKeyLengths[hk++] = kl;
         size += sizeOfVarint(kl) + kl;
         const hv = header.value;

@@ -79,6 +79,11 @@ export class MemoryMetadataStore implements MetadataStore {
     return deleted;
   }
 
+  /** Every item, in no particular order (tests compare whole stores before and after a request). */
+  items(): Item[] {
+    return [...this.#partitions.values()].flatMap((partition) => [...partition.values()].map((item) => ({ ...item })));
+  }
+
   async query(pk: string, options: QueryOptions = {}): Promise<Item[]> {
     const items = [...(this.#partitions.get(pk)?.values() ?? [])]
       .filter((item) => inRange(item.sk, options))

@@ -240,6 +240,6 @@ describe('per-function route groups and deployment settings', () => {
     const engine = new Engine({ objects: new MemoryObjectStore(), metadata, topicDefaults: { retentionMs: 3_600_000 } });
     assert.equal((await engine.topics.create('a', 1)).config.retentionMs, 3_600_000);
     assert.equal((await engine.topics.create('b', 1, { retentionMs: -1 })).config.retentionMs, -1);
-    await assert.rejects(engine.topics.create('c', 1, 'nonsense'), /invalid topic config/);
+    await assert.rejects(engine.topics.create('c', 1, 'nonsense'), /config: expected an object/);
   });
 });

@@ -198,7 +198,7 @@ describe('local server HTTP API', () => {
       'content-type': 'application/vnd.sluice.batches',
     });
     assert.equal(bad.status, 400);
-    assert.match(bad.body.error.message, /corrupt/i);
+    assert.equal(bad.body.error.code, 'CORRUPT_BATCH');
     assert.equal((await api('GET', '/v1/topics/binary')).body.partitions[0].endOffset, '0');
   });
 

@@ -2,8 +2,15 @@
  * The HTTP application in process, on the memory stores: no sockets, so tests can send thousands of
  * requests cheaply (the fuzz suite, the authorization table) and look at the stores directly.
  */
+import { createHash } from 'node:crypto';
 import { ApiKeys, type Scope } from '../../lib/auth/api-keys.ts';
 import { createApp } from '../../lib/http/app.ts';
+import { ObjectUrlSigner } from '../../lib/http/object-urls.ts';
+import { Groups } from '../../lib/groups/groups.ts';
+import { LOCAL_URL_POLICY } from '../../lib/push/config.ts';
+import { PushConsumers } from '../../lib/push/consumers.ts';
+import { AesGcmSecretBox } from '../../lib/push/secrets.ts';
+import { randomBytes } from 'node:crypto';
 import type { HttpRequest, HttpResponse } from '../../lib/http/types.ts';
 import { Engine } from '../../lib/log/engine.ts';
 import { MemoryMetadataStore, MemoryObjectStore } from '../../lib/storage/memory.ts';
@@ -15,6 +22,8 @@ export interface CallOptions {
   readonly body?: unknown;
   readonly headers?: Record<string, string>;
   readonly principal?: HttpRequest['principal'];
+  /** Ends a long poll early (an aborted signal: at once). */
+  readonly signal?: AbortSignal;
 }
 
 export interface CallResult {
@@ -41,11 +50,16 @@ export interface InProcessApp {
 export async function inProcessApp(options: { now?: () => number } = {}): Promise<InProcessApp> {
   const objects = new MemoryObjectStore();
   const metadata = new MemoryMetadataStore();
-  const engine = new Engine({ objects, metadata, now: options.now, longPollIntervalMs: 5 });
+  // Presigned object URLs as the local server serves them, so their route is reachable too.
+  const objectUrls = new ObjectUrlSigner({ baseUrl: () => 'http://in-process', now: options.now });
+  const engine = new Engine({ objects: objectUrls.wrap(objects), metadata, now: options.now, longPollIntervalMs: 5 });
   const keys = new ApiKeys(metadata, { now: options.now, cacheMs: 0 });
   await keys.ensure(ADMIN_KEY, 'bootstrap');
   const unexpected: unknown[] = [];
-  const app = createApp({ engine, keys, now: options.now, logError: (error) => unexpected.push(error) });
+    // Push consumers can be created (a secret key), but nothing delivers: no dispatcher runs in process.
+  const groups = new Groups({ engine, now: options.now });
+  const consumers = new PushConsumers({ engine, groups, secrets: new AesGcmSecretBox(randomBytes(32)), urlPolicy: LOCAL_URL_POLICY, now: options.now });
+  const app = createApp({ engine, keys, now: options.now, objectUrls, groups, consumers, logError: (error) => unexpected.push(error) });
   return {
     engine,
     keys,
@@ -67,7 +81,7 @@ export async function inProcessApp(options: { now?: () => number } = {}): Promis
         body = new TextEncoder().encode(typeof callOptions.body === 'string' ? callOptions.body : JSON.stringify(callOptions.body));
         headers['content-type'] ??= 'application/json';
       }
-      const response = await app({ method, path: url.pathname, query: url.searchParams, headers, body, principal: callOptions.principal });
+      const response = await app({ method, path: url.pathname, query: url.searchParams, headers, body, principal: callOptions.principal, signal: callOptions.signal });
       const bytes = typeof response.body === 'string' ? new TextEncoder().encode(response.body) : (response.body ?? new Uint8Array(0));
       const type = response.headers['content-type'] ?? '';
       const parsed = type.includes('json') && bytes.length > 0 ? JSON.parse(new TextDecoder().decode(bytes)) : undefined;
@@ -78,4 +92,15 @@ export async function inProcessApp(options: { now?: () => number } = {}): Promis
 
 function lowerCase(headers: Record<string, string>): Record<string, string> {
   return Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
+}
+
+/** A digest of everything in both stores: every metadata item and every object's key and bytes. */
+export async function storeDigest(t: Pick<InProcessApp, 'objects' | 'metadata'>): Promise<string> {
+  const hash = createHash('sha256');
+  const items = t.metadata.items().map((item) => JSON.stringify(item, (_k, v) => (typeof v === 'bigint' ? `${v}n` : v instanceof Uint8Array ? Buffer.from(v).toString('base64') : v)));
+  for (const item of items.sort()) hash.update(item).update('\n');
+  for await (const object of t.objects.list('')) {
+    hash.update(object.key).update('\0').update(await t.objects.get(object.key)).update('\n');
+  }
+  return hash.digest('hex');
 }

@@ -24,6 +24,7 @@ import {
   type DecodedRecord,
 } from '../../protocol/record-batch-core.ts';
 import { SluiceClientError } from '../errors.ts';
+import { LIMITS } from '../../defaults.ts';
 
 export interface DecodedBatch {
   readonly baseOffset: bigint;
@@ -71,7 +72,9 @@ export async function decodeFetched(bytes: Uint8Array, options: DecodeOptions): 
         if (header.codec === 'none') {
           records = decodeRecordsSection(data, position + BATCH_HEADER_SIZE, end, header);
         } else {
-          const section = plainBytes(await options.compressor.decompress(header.codec, data.subarray(position + BATCH_HEADER_SIZE, end)));
+          // Bounded: no batch the server accepts inflates past the limit, so a bigger one is corrupt or hostile.
+          const compressed = data.subarray(position + BATCH_HEADER_SIZE, end);
+          const section = plainBytes(await options.compressor.decompress(header.codec, compressed, { maxOutputLength: LIMITS.maxDecompressedBytes }));
           records = decodeRecordsSection(section, 0, section.length, header);
         }
         if (baseOffset < options.fromOffset) {

@@ -2,7 +2,8 @@
 import type { Engine } from '../../log/engine.ts';
 import { writeBaseOffset } from '../../protocol/record-batch.ts';
 import { MEDIA_KAFKA_BATCHES } from '../../api/media-types.ts';
-import { batchesToJson } from '../json-records.ts';
+import { jsonRecordsWithin } from '../json-records.ts';
+import { API_DEFAULTS, LIMITS } from '../../api/limits.ts';
 import { json, type Handlers } from '../router.ts';
 import type { HttpRequest } from '../types.ts';
 
@@ -38,10 +39,13 @@ export function fetchHandlers(engine: Engine): Pick<Handlers, 'fetchRecords' | '
         }
         return { status: 200, headers: { 'content-type': MEDIA_KAFKA_BATCHES, ...readHeaders }, body, observed };
       }
+      // maxBytes bounds the decompressed record data of a JSON answer too, not only the stored bytes read.
+      const decoded = jsonRecordsWithin(result.batches, options.offset, Math.min(options.maxBytes ?? API_DEFAULTS.fetchMaxBytes, LIMITS.maxFetchBytes));
+      const nextOffset = (decoded.nextOffset ?? result.nextOffset).toString();
       const answer = json(
         200,
-        { records: batchesToJson(result.batches, options.offset), nextOffset: result.nextOffset.toString(), highWatermark: result.highWatermark.toString() },
-        readHeaders,
+        { records: decoded.records, nextOffset, highWatermark: result.highWatermark.toString() },
+        { ...readHeaders, 'sluice-next-offset': nextOffset },
       );
       return { ...answer, observed };
     },

@@ -1,4 +1,5 @@
 /** Consumer groups: membership, heartbeats, offset commits, description and offset resets. */
+import { allows } from '../../auth/api-keys.ts';
 import type { GroupDescription, Groups, ResetTarget } from '../../groups/groups.ts';
 import { SluiceError } from '../../errors.ts';
 import { PUSH_GROUP_PREFIX } from '../../push/layout.ts';
@@ -52,9 +53,20 @@ export function groupHandlers(groups: Groups): Pick<Handlers, GroupHandlers> {
       const offsets = await groups.resetOffsets(params.group, { topic: request.topic, partitions: request.partitions, target });
       return json(200, { offsets: offsets.map((o) => ({ topic: o.topic, partition: o.partition, committedOffset: o.committedOffset.toString() })) });
     },
-    async describeGroup({ params }) {
-      return json(200, describeToJson(await groups.describe(params.group)));
+    async describeGroup({ params, principal }) {
+      const description = await groups.describe(params.group);
+      return json(200, describeToJson(visibleTo(description, (topic) => allows(principal, 'consume', { topic, group: params.group }))));
     },
+  };
+}
+
+/** The description with only the topics `visible` allows: other members' subscriptions and offsets of other topics are left out. */
+function visibleTo(d: GroupDescription, visible: (topic: string) => boolean): GroupDescription {
+  const shown = <T extends { topic: string }>(list: readonly T[]) => list.filter((entry) => visible(entry.topic));
+  return {
+    ...d,
+    members: d.members.map((m) => ({ ...m, topics: m.topics.filter(visible), assignments: shown(m.assignments), revoking: shown(m.revoking) })),
+    offsets: shown(d.offsets),
   };
 }
 

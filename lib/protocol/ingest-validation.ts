@@ -1,0 +1,135 @@
+/**
+ * What a Kafka broker validates before it appends a producer's batches (LogValidator), for the batches
+ * of one produce request, so that everything stored decodes: a partition can never be poisoned by a
+ * batch whose CRC is right but whose records are not.
+ *
+ * Per batch, in this order (cheap checks before expensive ones):
+ *   1. header and CRC-32C (verifyBatch); magic 2; codec none, gzip or zstd; not transactional or control;
+ *      recordCount >= 1 and lastOffsetDelta = recordCount - 1
+ *   2. the request's record count stays within `maxRecords` (before anything is decompressed)
+ *   3. the records section inflates to at most what is left of `maxDecompressedBytes` for the request
+ *      (decompression stops there: a bomb costs no more than the limit)
+ *   4. every record decodes (lengths inside the record, exactly recordCount records, no trailing bytes)
+ *   5. offset deltas are 0..recordCount-1; timestamps are in [0, maxTimestamp]; the header's
+ *      maxTimestamp is the largest record timestamp (create time); key + value + headers of a record
+ *      fit `maxRecordBytes`; at most `maxHeadersPerRecord` headers
+ *
+ * Errors: CorruptBatchError for 1, 3, 4 and 5's structural checks; IngestLimitError for 2 and 5's limits.
+ * Runs on Node (decompression through compression.ts).
+ */
+import { decompress } from './compression.ts';
+import { CorruptBatchError, InflatedTooLargeError, IngestLimitError } from './errors.ts';
+import { BATCH_HEADER_SIZE, decodeRecordsSection, iterateBatches, plainBytes, utf8ByteLength, type BatchHeader } from './record-batch-core.ts';
+
+export { IngestLimitError };
+
+export interface IngestLimits {
+  /** What the records sections of a request may inflate to, in all. */
+  readonly maxDecompressedBytes: number;
+  /** Records in a request. */
+  readonly maxRecords: number;
+  /** Key + value + headers (keys and values) of one record. */
+  readonly maxRecordBytes: number;
+  readonly maxHeadersPerRecord: number;
+  /** Largest record timestamp accepted (ms since the epoch). */
+  readonly maxTimestamp: number;
+}
+
+/** What is left of a request's limits while its batches are validated one section after another. */
+export interface IngestBudget {
+  decompressedBytes: number;
+  records: number;
+}
+
+export interface ValidatedBatches {
+  readonly recordCount: number;
+  readonly maxTimestamp: number;
+}
+
+const SUPPORTED_CODECS = new Set(['none', 'gzip', 'zstd']);
+
+export function ingestBudget(limits: IngestLimits): IngestBudget {
+  return { decompressedBytes: limits.maxDecompressedBytes, records: limits.maxRecords };
+}
+
+/**
+ * Validates the batches back to back in `data` (one partition's part of a request), spending `budget`.
+ * Returns the record count and largest timestamp, read from the records themselves.
+ */
+export function validateIngestBatches(data: Uint8Array, limits: IngestLimits, budget: IngestBudget): ValidatedBatches {
+  const bytes = plainBytes(data);
+  const headers: Array<{ position: number; header: BatchHeader }> = [];
+  for (const batch of iterateBatches(bytes, { verify: true })) {
+    const { header, position } = batch;
+    if (header.isControl || header.isTransactional) corrupt(position, 'transactional and control batches are not accepted');
+    if (!SUPPORTED_CODECS.has(header.codec)) corrupt(position, `codec ${header.codec} is not supported (use none, gzip or zstd)`);
+    if (header.recordCount < 1 || header.lastOffsetDelta !== header.recordCount - 1) {
+      corrupt(position, `a batch of ${header.recordCount} records has lastOffsetDelta ${header.lastOffsetDelta} (expected recordCount - 1)`);
+    }
+    budget.records -= header.recordCount;
+    if (budget.records < 0) throw new IngestLimitError('records', `a request holds at most ${limits.maxRecords} records`, limits.maxRecords);
+    headers.push(batch);
+  }
+
+  let recordCount = 0;
+  let maxTimestamp = 0;
+  for (const { header, position } of headers) {
+    const end = position + header.totalSize;
+    let section = bytes;
+    let start = position + BATCH_HEADER_SIZE;
+    let sectionEnd = end;
+    if (header.codec !== 'none') {
+      try {
+        section = plainBytes(decompress(header.codec, bytes.subarray(start, end), { maxOutputLength: budget.decompressedBytes }));
+      } catch (error) {
+        if (error instanceof InflatedTooLargeError) corrupt(position, `the records inflate past ${limits.maxDecompressedBytes} bytes, the limit for a request`);
+        if (error instanceof CorruptBatchError) corrupt(position, error.message);
+        throw error;
+      }
+      start = 0;
+      sectionEnd = section.length;
+    }
+    budget.decompressedBytes -= sectionEnd - start;
+    if (budget.decompressedBytes < 0) {
+      corrupt(position, `the records inflate past ${limits.maxDecompressedBytes} bytes for the request`);
+    }
+    let records;
+    try {
+      records = decodeRecordsSection(section, start, sectionEnd, header);
+    } catch (error) {
+      if (error instanceof CorruptBatchError) corrupt(position, error.message);
+      throw error;
+    }
+    let batchMax = -1;
+    for (let i = 0; i < records.length; i++) {
+      const record = records[i];
+      if (record.offset - header.baseOffset !== BigInt(i)) corrupt(position, `record ${i} has offset delta ${record.offset - header.baseOffset} (expected ${i})`);
+      const timestamp = record.timestamp;
+      if (!Number.isSafeInteger(timestamp) || timestamp < 0 || timestamp > limits.maxTimestamp) {
+        corrupt(position, `record ${i} has timestamp ${timestamp} (expected 0 to ${limits.maxTimestamp} ms)`);
+      }
+      if (timestamp > batchMax) batchMax = timestamp;
+      if (record.headers.length > limits.maxHeadersPerRecord) {
+        throw new IngestLimitError('headers', `record ${i} of the batch at byte ${position} has ${record.headers.length} headers; at most ${limits.maxHeadersPerRecord}`, limits.maxHeadersPerRecord);
+      }
+      let size = (record.key?.length ?? 0) + (record.value?.length ?? 0);
+      for (const h of record.headers) size += utf8ByteLength(h.key) + (h.value?.length ?? 0);
+      if (size > limits.maxRecordBytes) {
+        throw new IngestLimitError('recordBytes', `record ${i} of the batch at byte ${position} is ${size} bytes; at most ${limits.maxRecordBytes}`, limits.maxRecordBytes);
+      }
+    }
+    if (header.timestampType === 'create' && header.maxTimestamp !== batchMax) {
+      corrupt(position, `maxTimestamp ${header.maxTimestamp} is not the largest record timestamp ${batchMax}`);
+    }
+    if (header.timestampType === 'logAppend' && !(header.maxTimestamp >= 0 && header.maxTimestamp <= limits.maxTimestamp)) {
+      corrupt(position, `maxTimestamp ${header.maxTimestamp} is out of range`);
+    }
+    recordCount += records.length;
+    maxTimestamp = Math.max(maxTimestamp, header.maxTimestamp);
+  }
+  return { recordCount, maxTimestamp };
+}
+
+function corrupt(position: number, message: string): never {
+  throw new CorruptBatchError(`batch at byte ${position}: ${message}`);
+}
