@@ -60,12 +60,8 @@ export const MemberParams = z.object({ group: GroupName, memberId: z.string().mi
 export const KeyParams = z.object({ id: z.string().min(1).max(64) });
 export const ConsumerName = z
   .string()
-<<<<<<< HEAD
   .regex(new RegExp(`^[a-zA-Z0-9._-]{1,${LIMITS.maxConsumerNameLength}}$`), `1-${LIMITS.maxConsumerNameLength} characters of [a-zA-Z0-9._-]`)
   .meta({ description: 'A push consumer: 1-200 characters of [a-zA-Z0-9._-].' });
-=======
-  .regex(new RegExp(`^[a-zA-Z0-9._-]{1,${LIMITS.maxConsumerNameLength}}$`), `1-${LIMITS.maxConsumerNameLength} characters of [a-zA-Z0-9._-]`);
->>>>>>> hardening
 export const ConsumerParams = z.object({ name: ConsumerName });
 
 // ---------------------------------------------------------------------------------------------------
@@ -360,12 +356,8 @@ export const ConsumerTarget = z
         timeoutMs: TargetTimeout,
       })
       .strict(),
-<<<<<<< HEAD
   ])
   .meta({ description: 'A URL, or in AWS a Lambda function.' });
-=======
-  ]);
->>>>>>> hardening
 
 const BatchSettings = z
   .object({
@@ -385,11 +377,7 @@ const RetrySettings = z
   })
   .strict();
 
-<<<<<<< HEAD
 export const StartAt = z.union([z.enum(['earliest', 'latest']), z.object({ timestamp: Timestamp }).strict()]).meta({ description: 'Where a partition without a committed offset starts.' });
-=======
-export const StartAt = z.union([z.enum(['earliest', 'latest']), z.object({ timestamp: Timestamp }).strict()]);
->>>>>>> hardening
 
 export const CreateConsumerRequest = z
   .object({

@@ -28,27 +28,18 @@ export type CommittedOffsetsResponse = {
   }[];
 };
 
-<<<<<<< HEAD
 /** A push consumer: 1-200 characters of [a-zA-Z0-9._-]. */
-=======
->>>>>>> hardening
 export type ConsumerName = string;
 
 export type ConsumerState = "running" | "paused" | "failing";
 
 export type ConsumerStateResponse = {
-<<<<<<< HEAD
   /** A push consumer: 1-200 characters of [a-zA-Z0-9._-]. */
-=======
->>>>>>> hardening
   readonly name: string;
   readonly state: "running" | "paused" | "failing";
 };
 
-<<<<<<< HEAD
 /** A URL, or in AWS a Lambda function. */
-=======
->>>>>>> hardening
 export type ConsumerTarget = {
   /** https (in AWS: to a public address unless the deployment allows private ones). */
   readonly url: string;
@@ -68,15 +59,10 @@ export type ConsumerTarget = {
 };
 
 export type CreateConsumerRequest = {
-<<<<<<< HEAD
   /** A push consumer: 1-200 characters of [a-zA-Z0-9._-]. */
   readonly name: string;
   readonly topics: readonly string[];
   /** A URL, or in AWS a Lambda function. */
-=======
-  readonly name: string;
-  readonly topics: readonly string[];
->>>>>>> hardening
   readonly target: {
     /** https (in AWS: to a public address unless the deployment allows private ones). */
     readonly url: string;
@@ -130,14 +116,10 @@ export type CreateConsumerRequest = {
   };
   /** @default null */
   readonly deadLetterTopic?: string | null;
-<<<<<<< HEAD
   /**
    * Where a partition without a committed offset starts.
    * @default "latest"
    */
-=======
-  /** @default "latest" */
->>>>>>> hardening
   readonly startAt?: "earliest" | "latest" | {
     /** Milliseconds since the epoch. */
     readonly timestamp: number;
@@ -150,15 +132,10 @@ export type CreateConsumerRequest = {
 };
 
 export type CreateConsumerResponse = {
-<<<<<<< HEAD
   /** A push consumer: 1-200 characters of [a-zA-Z0-9._-]. */
   readonly name: string;
   readonly topics: readonly string[];
   /** A URL, or in AWS a Lambda function. */
-=======
-  readonly name: string;
-  readonly topics: readonly string[];
->>>>>>> hardening
   readonly target: {
     /** https (in AWS: to a public address unless the deployment allows private ones). */
     readonly url: string;
@@ -209,10 +186,7 @@ export type CreateConsumerResponse = {
     readonly maxBackoffMs: number;
   };
   readonly deadLetterTopic: string | null;
-<<<<<<< HEAD
   /** Where a partition without a committed offset starts. */
-=======
->>>>>>> hardening
   readonly startAt: "earliest" | "latest" | {
     /** Milliseconds since the epoch. */
     readonly timestamp: number;
@@ -294,15 +268,10 @@ export type CreateTopicResponse = {
 };
 
 export type DescribeConsumerResponse = {
-<<<<<<< HEAD
   /** A push consumer: 1-200 characters of [a-zA-Z0-9._-]. */
   readonly name: string;
   readonly topics: readonly string[];
   /** A URL, or in AWS a Lambda function. */
-=======
-  readonly name: string;
-  readonly topics: readonly string[];
->>>>>>> hardening
   readonly target: {
     /** https (in AWS: to a public address unless the deployment allows private ones). */
     readonly url: string;
@@ -353,10 +322,7 @@ export type DescribeConsumerResponse = {
     readonly maxBackoffMs: number;
   };
   readonly deadLetterTopic: string | null;
-<<<<<<< HEAD
   /** Where a partition without a committed offset starts. */
-=======
->>>>>>> hardening
   readonly startAt: "earliest" | "latest" | {
     /** Milliseconds since the epoch. */
     readonly timestamp: number;
@@ -539,10 +505,7 @@ export type KeyScopeInput = {
 
 export type ListConsumersResponse = {
   readonly consumers: readonly {
-<<<<<<< HEAD
     /** A push consumer: 1-200 characters of [a-zA-Z0-9._-]. */
-=======
->>>>>>> hardening
     readonly name: string;
     readonly topics: readonly string[];
     readonly state: "running" | "paused" | "failing";
@@ -712,10 +675,7 @@ export type ResetOffsetsRequest = {
   readonly offset?: string | number;
 };
 
-<<<<<<< HEAD
 /** Where a partition without a committed offset starts. */
-=======
->>>>>>> hardening
 export type StartAt = "earliest" | "latest" | {
   /** Milliseconds since the epoch. */
   readonly timestamp: number;
