@@ -183,7 +183,7 @@ describe('each function stays within its IAM grant (lib/cdk/access.ts)', () => {
     await call('fetch', event('GET', '/v1/topics/orders/partitions/0/offsets', { query: 'timestamp=0' }), 200);
 
     // Consumer groups (served by the admin function): join, heartbeat, commit, describe, list, leave,
-    // and a reset to a timestamp, which reads records.
+    // a reset to a timestamp, which reads records, and the deletion of the empty group.
     const joined = await call('admin', event('POST', '/v1/groups/workers/members', { body: JSON.stringify({ topics: ['orders'] }) }), 200);
     const member = `/v1/groups/workers/members/${joined.memberId}`;
     await call('admin', event('POST', `${member}/heartbeat`, { body: JSON.stringify({ generation: joined.generation }) }), 200);
@@ -193,6 +193,7 @@ describe('each function stays within its IAM grant (lib/cdk/access.ts)', () => {
     await call('admin', event('GET', '/v1/groups'), 200);
     await call('admin', event('DELETE', member), 204);
     await call('admin', event('POST', '/v1/groups/workers/offsets/reset', { body: JSON.stringify({ topic: 'orders', to: 'timestamp', timestamp: 0 }) }), 200);
+    await call('admin', event('DELETE', '/v1/groups/workers'), 204);
   });
 
   for (const name of Object.keys(ACCESS) as AccessName[]) {

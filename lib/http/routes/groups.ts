@@ -1,4 +1,4 @@
-/** Consumer groups: membership, heartbeats, offset commits, description and offset resets. */
+/** Consumer groups: membership, heartbeats, offset commits, description, offset resets and deletion. */
 import { z } from 'zod';
 import { allows, authorize } from '../../auth/api-keys.ts';
 import { SluiceError } from '../../errors.ts';
@@ -96,6 +96,12 @@ export function groupRoutes(groups: Groups): Route[] {
             : { to: body.to };
       const offsets = await groups.resetOffsets(group, { topic: body.topic, partitions: body.partitions, target });
       return json(200, { offsets: offsets.map((o) => ({ topic: o.topic, partition: o.partition, committedOffset: o.committedOffset.toString() })) });
+    }),
+    route('DELETE', '/v1/groups/:group', async ({ params, principal }) => {
+      // Destroys the group's committed offsets: admin, as resetting them is.
+      authorize(principal, 'admin', { group: params.group });
+      await groups.deleteGroup(params.group);
+      return noContent();
     }),
     route('GET', '/v1/groups/:group', async ({ params, principal }) => {
       authorize(principal, 'consume', { group: params.group });
