@@ -1,8 +1,6 @@
 /** The few Sluice HTTP API calls the benchmark makes, with global fetch (keep-alive). */
+import { MEDIA_KAFKA_BATCHES, MEDIA_SLUICE_BATCHES } from '../lib/api/media-types.ts';
 import { readBatchHeader } from '../lib/protocol/record-batch.ts';
-
-const MEDIA_SLUICE_BATCHES = 'application/vnd.sluice.batches';
-const MEDIA_KAFKA_BATCHES = 'application/vnd.kafka.record-batches';
 
 export interface FetchedBatches {
   readonly records: number;

@@ -8,7 +8,7 @@
  */
 import { BATCH_HEADER_SIZE, assembleRecordBatch, batchMeta, encodeRecordsSection, type ProducerRecord } from '../lib/protocol/record-batch.ts';
 import { compress } from '../lib/protocol/compression.ts';
-import { frameSections as encodeSluiceBatches } from '../lib/client/protocol/produce-request.ts';
+import { encodeSluiceBatches } from '../lib/api/sluice-batches.ts';
 import { seededRandom } from '../test/support/random.ts';
 
 export const KIB = 1024;

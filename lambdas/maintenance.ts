@@ -3,14 +3,13 @@
  * schedule (a pass, whose report is returned and logged), and by API Gateway for
  * POST /v1/admin/maintenance (the same pass on demand, admin key required).
  */
-import { API_FUNCTIONS } from '../lib/lambda/functions.ts';
 import { awsAppFromEnv } from '../lib/lambda/aws-app.ts';
 import { lambdaHttpHandler, type HttpEventV2, type HttpResultV2 } from '../lib/lambda/http-adapter.ts';
 import { createPowertools, logUnexpectedError, observedHttpHandler, recordMaintenancePass, type LambdaContext } from '../lib/lambda/observability.ts';
 import type { MaintenanceReport } from '../lib/log/maintenance.ts';
 
 const powertools = createPowertools('maintenance');
-const { app, engine } = awsAppFromEnv({ routeGroups: API_FUNCTIONS.maintenance, logError: logUnexpectedError(powertools.logger) });
+const { app, engine } = awsAppFromEnv({ function: 'maintenance', logError: logUnexpectedError(powertools.logger) });
 const http = observedHttpHandler(lambdaHttpHandler(app), powertools);
 
 /** The fields of an EventBridge scheduled event (none are needed). */

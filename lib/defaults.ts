@@ -73,6 +73,8 @@ export const DEFAULTS = {
   gcGraceMs: 10 * 60 * 1000,
   /** How often the local server runs a maintenance pass. */
   maintenanceIntervalMs: 60 * 1000,
+  /** On SIGINT/SIGTERM the local server lets running requests finish this long (long polls end at once). */
+  shutdownGraceMs: 10_000,
   /** A member that sends no heartbeat for this long is expired; heartbeat every third of it. */
   groupSessionTimeoutMs: 30_000,
   groupStrategy: 'cooperative-sticky',

@@ -1,7 +1,15 @@
 /**
  * API keys. A key is 32 random bytes shown once at creation; only its SHA-256 is stored (a fast hash
- * is right for high-entropy secrets, as for GitHub tokens). Scopes grant an action on topics and
- * groups named exactly or by prefix (`logs.*`), or all of them (`*`).
+ * is right for high-entropy secrets, as for GitHub tokens).
+ *
+ * The scope model. A scope grants one action on topics and consumer groups, each named by patterns:
+ * `*` (all), a prefix ending in `*` (`logs.*`), or an exact name. `admin` includes `produce` and
+ * `consume` on the same resources. What a key may do is the union of what its scopes grant; a scope
+ * grants its action on (topic, group) pairs drawn from its two pattern lists, and on a topic alone or
+ * a group alone when a check names just one (`allows`). `covers(granting, requested)` says whether
+ * everything the requested scopes grant is granted by the granting ones, and is what key creation
+ * (only keys within its own scopes), revocation (only keys no broader than itself) and
+ * `isAdminOverEverything` (key management, maintenance) are decided by.
  *
  *   apikey#<sha256> / key    lookup by hash: id, name, scopes
  *   apikeys / <id>           listing and revocation by id: hash, name, scopes
@@ -9,23 +17,16 @@
 import * as z from 'zod';
 import { SluiceError } from '../errors.ts';
 import { DEFAULTS } from '../defaults.ts';
+import { KeyScope, KeyScopes } from '../api/schemas.ts';
 import type { MetadataStore } from '../storage/ports.ts';
 import { sha256Hex } from '../hash.ts';
+import type { KeyAction as Action } from '../api/limits.ts';
 
-export const ACTIONS = ['admin', 'produce', 'consume'] as const;
-export type Action = (typeof ACTIONS)[number];
+export { KEY_ACTIONS as ACTIONS } from '../api/limits.ts';
+export type { Action };
 
-const pattern = z.string().min(1).max(260).regex(/^(\*|[a-zA-Z0-9._-]+\*?)$/, 'a name, a prefix ending in *, or *');
-
-export const scopeSchema = z
-  .object({
-    action: z.enum(ACTIONS),
-    /** Topic names or prefixes; default all. */
-    topics: z.array(pattern).max(100).default(['*']),
-    /** Consumer group names or prefixes; default all. */
-    groups: z.array(pattern).max(100).default(['*']),
-  })
-  .strict();
+/** One scope of a key (the contract's KeyScope): an action on topics and groups by name, prefix or `*`. */
+export const scopeSchema = KeyScope;
 
 export type Scope = z.infer<typeof scopeSchema>;
 
@@ -60,8 +61,10 @@ export class ApiKeys {
     return KEY_PREFIX + Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64url');
   }
 
-  async create(input: { name: string; scopes: unknown }): Promise<CreatedKey> {
+  /** Creates a key; `by`, when given, must cover the new key's scopes. */
+  async create(input: { name: string; scopes: unknown }, by?: Principal): Promise<CreatedKey> {
     const scopes = parseScopes(input.scopes);
+    if (by && !covers(by.scopes, scopes)) throw new SluiceError('FORBIDDEN', 'an API key can create only keys whose scopes lie within its own', { details: { field: 'scopes' } });
     return this.#store(ApiKeys.generate(), input.name, scopes);
   }
 
@@ -90,9 +93,13 @@ export class ApiKeys {
     return items.map((item) => ({ ...principalFrom(item), createdAt: Number(item.createdAt) }));
   }
 
-  async revoke(id: string): Promise<void> {
+  /** Revokes key `id`; `by`, when given, must be no narrower than the key it revokes. */
+  async revoke(id: string, by?: Principal): Promise<void> {
     const item = await this.#metadata.get('apikeys', id);
     if (!item) throw new SluiceError('NOT_FOUND', `no API key with id ${id}`);
+    if (by && !covers(by.scopes, principalFrom(item).scopes)) {
+      throw new SluiceError('FORBIDDEN', 'an API key can revoke only keys no broader than itself');
+    }
     await this.#metadata.delete(`apikey#${String(item.hash)}`, 'key');
     await this.#metadata.delete('apikeys', id);
     this.#cache.clear();
@@ -119,7 +126,7 @@ export class ApiKeys {
 }
 
 export function parseScopes(scopes: unknown): Scope[] {
-  const parsed = z.array(scopeSchema).min(1).max(20).safeParse(scopes);
+  const parsed = KeyScopes.safeParse(scopes);
   if (!parsed.success) throw new SluiceError('INVALID_REQUEST', `invalid scopes: ${z.prettifyError(parsed.error)}`, { details: { field: 'scopes' } });
   return parsed.data;
 }
@@ -128,24 +135,71 @@ function principalFrom(item: Record<string, unknown>): Principal {
   return { keyId: String(item.id), name: String(item.name), scopes: JSON.parse(String(item.scopes)) as Scope[] };
 }
 
-function matches(patterns: readonly string[], name: string): boolean {
-  return patterns.some((p) => p === '*' || p === name || (p.endsWith('*') && name.startsWith(p.slice(0, -1))));
+/** Does `pattern` match the name `name`? */
+function patternMatches(pattern: string, name: string): boolean {
+  return pattern === '*' || pattern === name || (pattern.endsWith('*') && name.startsWith(pattern.slice(0, -1)));
 }
 
-/** True when a scope grants `action` on the resource; admin grants everything. */
-export function allows(principal: Principal, action: Action, resource: { topic?: string; group?: string } = {}): boolean {
+function matches(patterns: readonly string[], name: string): boolean {
+  return patterns.some((p) => patternMatches(p, name));
+}
+
+/**
+ * Does the pattern `granting` match every name `requested` matches? `*` covers everything; a prefix
+ * `logs.*` covers `logs.x` and `logs.a*`; an exact name covers only itself.
+ */
+export function patternCovers(granting: string, requested: string): boolean {
+  if (!granting.endsWith('*')) return granting === requested;
+  return requested.startsWith(granting.slice(0, -1));
+}
+
+/** Does a scope with action `granting` allow action `requested`? Admin includes produce and consume. */
+export function actionCovers(granting: Action, requested: Action): boolean {
+  return granting === requested || granting === 'admin';
+}
+
+/**
+ * True when everything `requested` grants is granted by `granting`. Each requested scope grants its
+ * action on every (topic pattern, group pattern) pair, on each topic pattern alone and on each group
+ * pattern alone; each of those must be granted by one granting scope. Conservative: a pattern covered
+ * only by several granting patterns together (`a*` by `a` plus one prefix per next character) is not
+ * covered.
+ */
+export function covers(granting: readonly Scope[], requested: readonly Scope[]): boolean {
+  const any = (patterns: readonly string[], wanted: string | undefined) => wanted === undefined || patterns.some((p) => patternCovers(p, wanted));
+  return requested.every((want) => {
+    const topics = [...want.topics, undefined];
+    const groups = [...want.groups, undefined];
+    return topics.every((topic) =>
+      groups.every((group) => granting.some((have) => actionCovers(have.action, want.action) && any(have.topics, topic) && any(have.groups, group))),
+    );
+  });
+}
+
+/** Key management and maintenance need this: admin over all topics and all groups. */
+export function isAdminOverEverything(principal: Principal): boolean {
+  return covers(principal.scopes, ADMIN_SCOPES);
+}
+
+/** FORBIDDEN unless the principal is admin over all topics and all groups. */
+export function authorizeAdminOverEverything(principal: Principal, what: string): void {
+  if (!isAdminOverEverything(principal)) throw new SluiceError('FORBIDDEN', `${what} needs an API key with admin over all topics and all groups`);
+}
+
+/** True when a scope grants `action` on the resource (a topic, a group, or a group's topic); admin grants everything. */
+export function allows(principal: Principal, action: Action, resource: { topic?: string; group?: string }): boolean {
   return principal.scopes.some(
     (scope) =>
-      (scope.action === 'admin' || scope.action === action) &&
+      actionCovers(scope.action, action) &&
       (resource.topic === undefined || matches(scope.topics, resource.topic)) &&
       (resource.group === undefined || matches(scope.groups, resource.group)),
   );
 }
 
-export function authorize(principal: Principal, action: Action, resource: { topic?: string; group?: string } = {}): void {
+/** FORBIDDEN unless a scope grants `action` on the resource. A resource is required: there is no action "on nothing". */
+export function authorize(principal: Principal, action: Action, resource: { topic: string; group?: string } | { topic?: string; group: string }): void {
   if (!allows(principal, action, resource)) {
-    const on = resource.topic ? ` on topic ${resource.topic}` : resource.group ? ` on group ${resource.group}` : '';
-    throw new SluiceError('FORBIDDEN', `this API key may not ${action}${on}`);
+    const on = [resource.topic !== undefined ? `topic ${resource.topic}` : '', resource.group !== undefined ? `group ${resource.group}` : ''].filter(Boolean).join(' and ');
+    throw new SluiceError('FORBIDDEN', `this API key may not ${action} on ${on}`);
   }
 }
-

@@ -1,37 +1,37 @@
 /**
- * Which function serves which path, for API Gateway. The API-key endpoint sends everything not listed
- * here to the admin function (its `$default` route), so new admin and consumer-group routes need no
- * change here; produce and fetch routes must be listed. The IAM endpoint has no default route: only
- * the listed routes exist there, and IAM policies (grantProduce, grantConsume) decide who reaches them.
- * test/cdk checks these against the application's own routes (lib/http).
+ * Which function serves which path, for API Gateway, from the contract's route table
+ * (lib/api/routes.ts): every route of the table is an API Gateway route to its function. The API-key
+ * endpoint also has a `$default` route to the admin function, which answers unknown paths (401 or 404)
+ * without revealing anything. The IAM endpoint has no default route: only the routes a key needs
+ * `produce` or `consume` for exist there (never administration, never the public routes), and IAM
+ * policies (grantProduce, grantConsume) decide who reaches them. test/cdk checks these.
  */
-import type { ApiFunctionName } from '../lambda/functions.ts';
+import { ROUTES, type ApiFunctionName, type RouteSpec } from '../api/routes.ts';
 
 export interface ApiRoute {
-  /** An HTTP method, or ANY. */
-  readonly method: string;
-  /** API Gateway path template: `{name}` for one segment, `{name+}` for the rest of the path. */
+  readonly method: RouteSpec['method'];
+  /** API Gateway path template: `{name}` for one segment. */
   readonly path: string;
   readonly function: ApiFunctionName;
   /** Also served on the IAM endpoint. */
   readonly iam: boolean;
 }
 
-export const API_ROUTES: readonly ApiRoute[] = [
-  { method: 'POST', path: '/v1/topics/{topic}/records', function: 'produce', iam: true },
-  { method: 'GET', path: '/v1/topics/{topic}/partitions/{partition}/records', function: 'fetch', iam: true },
-  { method: 'GET', path: '/v1/topics/{topic}/partitions/{partition}/locations', function: 'fetch', iam: true },
-  { method: 'GET', path: '/v1/topics/{topic}/partitions/{partition}/offsets', function: 'fetch', iam: true },
-  // IAM callers may list and describe topics (producers learn partition counts) and use consumer groups.
-  { method: 'GET', path: '/v1/topics', function: 'admin', iam: true },
-  { method: 'GET', path: '/v1/topics/{topic}', function: 'admin', iam: true },
-  { method: 'ANY', path: '/v1/groups/{proxy+}', function: 'admin', iam: true },
-  // Maintenance on demand runs where deleting is allowed. API Gateway answers 503 after 30 s; a longer
-  // pass still runs to the end in the function.
-  { method: 'POST', path: '/v1/admin/maintenance', function: 'maintenance', iam: false },
-];
+/** A route IAM callers may use: it needs produce or consume, never admin, and is not public. */
+function servedToIamCallers(route: RouteSpec): boolean {
+  if (route.scope === 'public') return false;
+  const actions = [...route.scope.checks.flatMap((check) => (typeof check.action === 'string' ? [check.action] : check.action)), ...(route.scope.filter?.action ?? [])];
+  return actions.length > 0 && !actions.includes('admin');
+}
 
-/** The function behind the API-key endpoint's `$default` route. */
+export const API_ROUTES: readonly ApiRoute[] = ROUTES.map((route) => ({
+  method: route.method,
+  path: route.path,
+  function: route.function,
+  iam: servedToIamCallers(route),
+}));
+
+/** The function behind the API-key endpoint's `$default` route (unknown paths). */
 export const DEFAULT_ROUTE_FUNCTION: ApiFunctionName = 'admin';
 
 /**
@@ -41,5 +41,5 @@ export const DEFAULT_ROUTE_FUNCTION: ApiFunctionName = 'admin';
  */
 export const IAM_GRANTS = {
   produce: ['POST/v1/topics/*/records', 'GET/v1/topics'],
-  consume: ['GET/v1/topics', 'GET/v1/topics/*', '*/v1/groups/*'],
+  consume: ['GET/v1/topics', 'GET/v1/topics/*', 'GET/v1/groups', '*/v1/groups/*'],
 } as const;

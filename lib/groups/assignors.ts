@@ -15,8 +15,9 @@
  *
  * Members are given sorted by key (instanceId for static members, else memberId) and topics by name.
  */
-export const STRATEGIES = ['cooperative-sticky', 'range', 'roundrobin'] as const;
-export type Strategy = (typeof STRATEGIES)[number];
+import type { AssignmentStrategy as Strategy } from '../api/limits.ts';
+
+export type { Strategy };
 
 export interface AssignorMember {
   readonly key: string;

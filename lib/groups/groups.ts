@@ -39,9 +39,10 @@ import { ConditionFailedError, SluiceError } from '../errors.ts';
 import { DEFAULTS, LIMITS } from '../defaults.ts';
 import type { Engine } from '../log/engine.ts';
 import { partitionPk } from '../log/layout.ts';
-import { TOPIC_NAME, type Topic } from '../log/topics.ts';
+import type { Topic } from '../log/topics.ts';
+import { JoinGroupRequest } from '../api/schemas.ts';
 import type { Clause, Item, MetadataStore } from '../storage/ports.ts';
-import { STRATEGIES, type Strategy } from './assignors.ts';
+import type { Strategy } from './assignors.ts';
 import {
   GROUPS_PK,
   HEAD_SK,
@@ -104,22 +105,8 @@ export interface GroupsOptions {
   readonly maxAttempts?: number;
 }
 
-export const joinRequestSchema = z
-  .object({
-    topics: z.array(z.string().regex(TOPIC_NAME, 'a topic name')).min(1).max(LIMITS.maxSubscribedTopics),
-    sessionTimeoutMs: z.number().int().min(LIMITS.minSessionTimeoutMs).max(LIMITS.maxSessionTimeoutMs).default(DEFAULTS.groupSessionTimeoutMs),
-    /** How long a member may take to release partitions moving away from it. @default sessionTimeoutMs */
-    rebalanceTimeoutMs: z.number().int().min(LIMITS.minSessionTimeoutMs).max(LIMITS.maxSessionTimeoutMs).optional(),
-    memberId: z.string().min(1).max(64).optional(),
-    /**
-     * A new member's retry-safe identity: a join retried with the same joinId (its answer was lost) finds
-     * the member its first attempt created instead of creating another one (Kafka's KIP-394).
-     */
-    joinId: z.string().regex(/^[A-Za-z0-9_-]{16,64}$/, '16-64 characters of [A-Za-z0-9_-]').optional(),
-    instanceId: z.string().regex(/^[a-zA-Z0-9._-]{1,249}$/, '1-249 characters of [a-zA-Z0-9._-]').optional(),
-    strategy: z.enum(STRATEGIES).default(DEFAULTS.groupStrategy),
-  })
-  .strict();
+/** A join request (the contract's JoinGroupRequest). */
+export const joinRequestSchema = JoinGroupRequest;
 
 export type JoinRequest = z.input<typeof joinRequestSchema>;
 

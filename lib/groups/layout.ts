@@ -24,11 +24,11 @@
  * committed offsets. Group names follow topic names: 1-249 characters of [a-zA-Z0-9._-].
  */
 import { SluiceError } from '../errors.ts';
+import { isValidName } from '../api/limits.ts';
 import type { Item } from '../storage/ports.ts';
 
 export const GROUPS_PK = 'groups';
 export const HEAD_SK = 'head';
-export const GROUP_NAME = /^[a-zA-Z0-9._-]{1,249}$/;
 const GENERATION_DIGITS = 12;
 const PARTITION_DIGITS = 5;
 
@@ -82,7 +82,7 @@ export function prefixRange(prefix: string): { gte: string; lt: string } {
 }
 
 export function validateGroupName(group: string): void {
-  if (!GROUP_NAME.test(group) || group === '.' || group === '..') {
+  if (!isValidName(group)) {
     throw new SluiceError('INVALID_REQUEST', 'invalid group name: must be 1-249 characters of [a-zA-Z0-9._-]', { details: { field: 'group' } });
   }
 }

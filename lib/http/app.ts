@@ -1,21 +1,25 @@
 /**
- * The HTTP API (../shared/api-v1.md), independent of transport: the local server and the Lambda
- * handlers adapt their requests to HttpRequest and serve this same application. A Lambda function
- * may serve only some route groups (least privilege: the produce function serves produce only).
+ * The HTTP API (docs/api-v1.md), independent of transport: the local server and the Lambda handlers
+ * adapt their requests to HttpRequest and serve this same application. Its routes are the contract's
+ * route table (lib/api/routes.ts); a Lambda function serves only its own routes (least privilege: the
+ * produce function serves produce only).
  */
 import { SluiceError } from '../errors.ts';
-import { LIMITS } from '../defaults.ts';
+import { LIMITS } from '../api/limits.ts';
+import { MEDIA_OCTET_STREAM } from '../api/media-types.ts';
+import { ROUTES, type ApiFunctionName } from '../api/routes.ts';
 import type { ApiKeys } from '../auth/api-keys.ts';
 import type { Engine } from '../log/engine.ts';
 import { Groups } from '../groups/groups.ts';
 import { OBJECT_ROUTE_PREFIX, type ObjectUrlSigner } from './object-urls.ts';
-import { errorResponse, type Route } from './router.ts';
-import { fetchRoutes } from './routes/fetch.ts';
-import { groupRoutes } from './routes/groups.ts';
-import { keyRoutes } from './routes/keys.ts';
-import { maintenanceRoutes } from './routes/maintenance.ts';
-import { produceRoutes } from './routes/produce.ts';
-import { topicRoutes } from './routes/topics.ts';
+import { compileRoutes, createRouter, errorResponse, type Handlers } from './router.ts';
+import { fetchHandlers } from './routes/fetch.ts';
+import { groupHandlers } from './routes/groups.ts';
+import { keyHandlers } from './routes/keys.ts';
+import { maintenanceHandlers } from './routes/maintenance.ts';
+import { produceHandlers } from './routes/produce.ts';
+import { serviceHandlers } from './routes/service.ts';
+import { topicHandlers } from './routes/topics.ts';
 import type { HttpHandler, HttpRequest, HttpResponse } from './types.ts';
 
 export { errorResponse };
@@ -25,8 +29,8 @@ export interface AppOptions {
   readonly keys: ApiKeys;
   /** Consumer groups. @default over the engine's metadata store, on `now` */
   readonly groups?: Groups;
-  /** Which routes to serve. @default every group */
-  readonly routeGroups?: readonly RouteGroup[];
+  /** Serve only the routes of these Lambda functions (lib/api/routes.ts `function`). @default every route */
+  readonly functions?: readonly ApiFunctionName[];
   /** Origins allowed to call the API from browsers; `*` for any. @default none */
   readonly corsOrigins?: readonly string[];
   /** Serves presigned object URLs (local server only; in AWS, S3 serves them). */
@@ -36,38 +40,27 @@ export interface AppOptions {
   readonly logError?: (error: unknown, request: HttpRequest) => void;
 }
 
-interface RouteDeps {
-  readonly engine: Engine;
-  readonly keys: ApiKeys;
-  readonly groups: Groups;
-  readonly now: () => number;
+/** Every operation of the route table, bound to the engine, the key store and the groups. */
+export function createHandlers(deps: { engine: Engine; keys: ApiKeys; groups: Groups; now: () => number }): Handlers {
+  return {
+    ...serviceHandlers(),
+    ...topicHandlers(deps.engine),
+    ...keyHandlers(deps.keys),
+    ...produceHandlers(deps.engine, deps.now),
+    ...fetchHandlers(deps.engine),
+    ...groupHandlers(deps.groups),
+    ...maintenanceHandlers(deps.engine),
+  };
 }
-
-/** Routes by the function that serves them in AWS. */
-export const ROUTE_GROUPS = {
-  /** Topic and key administration, topic description. */
-  admin: (deps: RouteDeps) => [...topicRoutes(deps.engine), ...keyRoutes(deps.keys)],
-  produce: (deps: RouteDeps) => produceRoutes(deps.engine, deps.now),
-  /** Records, locations and offsets by time: reads only. */
-  fetch: (deps: RouteDeps) => fetchRoutes(deps.engine),
-  /** Consumer groups: membership, heartbeats, commits, description, offset resets. */
-  groups: (deps: RouteDeps) => groupRoutes(deps.groups),
-  /**
-   * Maintenance on demand: compaction and garbage collection write and delete objects, so in AWS only
-   * the maintenance function (the one allowed to delete) serves it.
-   */
-  maintenance: (deps: RouteDeps) => maintenanceRoutes(deps.engine),
-} satisfies Record<string, (deps: RouteDeps) => Route[]>;
-
-export type RouteGroup = keyof typeof ROUTE_GROUPS;
 
 export function createApp(options: AppOptions): HttpHandler {
   const { engine, keys } = options;
   const now = options.now ?? Date.now;
-  const deps = { engine, keys, now, groups: options.groups ?? new Groups({ engine, now }) };
-  const groups = options.routeGroups ?? (Object.keys(ROUTE_GROUPS) as RouteGroup[]);
-  const routes = groups.flatMap((group) => ROUTE_GROUPS[group](deps));
+  const handlers = createHandlers({ engine, keys, now, groups: options.groups ?? new Groups({ engine, now }) });
+  const served = options.functions ? ROUTES.filter((route) => options.functions!.includes(route.function)) : ROUTES;
   const logError = options.logError ?? ((error: unknown) => console.error('sluice: unexpected error', error));
+  const authenticate = (request: HttpRequest) => (request.principal ? Promise.resolve(request.principal) : keys.authenticate(request.headers.authorization));
+  const router = createRouter(compileRoutes(served, handlers), { authenticate, logError });
 
   async function serveObject(request: HttpRequest): Promise<HttpResponse> {
     if (!options.objectUrls || request.method !== 'GET') throw new SluiceError('NOT_FOUND', 'no such route');
@@ -76,7 +69,7 @@ export function createApp(options: AppOptions): HttpHandler {
     return {
       status: 206,
       headers: {
-        'content-type': 'application/octet-stream',
+        'content-type': MEDIA_OCTET_STREAM,
         'content-range': `bytes ${range.start}-${range.start + body.length - 1}/*`,
         'cache-control': 'private, max-age=31536000, immutable',
       },
@@ -89,21 +82,11 @@ export function createApp(options: AppOptions): HttpHandler {
       throw new SluiceError('PAYLOAD_TOO_LARGE', `request body exceeds ${LIMITS.maxRequestBytes} bytes`, { details: { limit: LIMITS.maxRequestBytes } });
     }
     if (request.path.startsWith(OBJECT_ROUTE_PREFIX)) return serveObject(request);
-    let methodMismatch = false;
-    for (const candidate of routes) {
-      const match = candidate.pattern.exec(request.path);
-      if (!match) continue;
-      if (candidate.method !== request.method) {
-        methodMismatch = true;
-        continue;
-      }
-      const principal = request.principal ?? (await keys.authenticate(request.headers.authorization));
-      const params = Object.fromEntries(Object.entries(match.groups ?? {}).map(([k, v]) => [k, decodeSegment(v)]));
-      return candidate.handle({ request, params, principal });
-    }
+    const response = await router(request);
+    if (response) return response;
     // Unknown routes also need a key, so the API reveals nothing to anonymous callers.
-    if (!request.principal) await keys.authenticate(request.headers.authorization);
-    throw methodMismatch ? new SluiceError('METHOD_NOT_ALLOWED', `${request.method} is not allowed here`) : new SluiceError('NOT_FOUND', 'no such route');
+    await authenticate(request);
+    throw new SluiceError('NOT_FOUND', 'no such route');
   }
 
   return async (request) => {
@@ -128,12 +111,4 @@ function corsHeaders(allowed: readonly string[] | undefined, origin: string | un
     'access-control-expose-headers': 'sluice-next-offset, sluice-high-watermark, retry-after',
     vary: 'Origin',
   };
-}
-
-function decodeSegment(value: string): string {
-  try {
-    return decodeURIComponent(value);
-  } catch {
-    throw new SluiceError('INVALID_REQUEST', 'bad percent-encoding in the path');
-  }
 }

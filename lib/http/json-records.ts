@@ -3,33 +3,16 @@
  * per partition, compressed once with the topic's codec; fetched batches become JSON records with
  * UTF-8 text where the bytes are valid UTF-8 and base64 otherwise.
  */
-import * as z from 'zod';
+import type * as z from 'zod';
 import { SluiceError } from '../errors.ts';
-import { LIMITS } from '../defaults.ts';
+import { LIMITS } from '../api/limits.ts';
+import type { FetchedRecord, ProduceRequest } from '../api/schemas.ts';
 import { partitionForKey } from '../protocol/murmur2.ts';
 import { decodeRecordBatch, encodeRecordBatch, type ProducerRecord } from '../protocol/record-batch.ts';
 import { defaultCodec, type Codec } from '../protocol/compression.ts';
 import type { PartitionAppend } from '../log/produce.ts';
 import type { StoredBatch } from '../log/read.ts';
 import type { Topic } from '../log/topics.ts';
-
-const base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64');
-
-const recordSchema = z
-  .object({
-    key: z.string().nullable().optional(),
-    keyBase64: base64.optional(),
-    value: z.unknown().optional(),
-    valueBase64: base64.optional(),
-    headers: z.record(z.string(), z.string()).optional(),
-    partition: z.number().int().min(0).optional(),
-    timestamp: z.number().int().min(0).max(8.64e15).optional(),
-  })
-  .strict()
-  .refine((r) => r.key === undefined || r.keyBase64 === undefined, { message: 'give key or keyBase64, not both' })
-  .refine((r) => r.value === undefined || r.valueBase64 === undefined, { message: 'give value or valueBase64, not both' });
-
-const produceSchema = z.object({ records: z.array(recordSchema).min(1) }).strict();
 
 export interface JsonProduce {
   readonly appends: PartitionAppend[];
@@ -39,19 +22,11 @@ export interface JsonProduce {
 
 const encoder = new TextEncoder();
 
-export function parseJsonProduce(body: unknown, topic: Topic, options: { now: number; unkeyedPartition: number }): JsonProduce {
-  const count = (body as { records?: unknown })?.records;
-  if (Array.isArray(count) && count.length > LIMITS.maxRecordsPerRequest) {
-    throw new SluiceError('PAYLOAD_TOO_LARGE', `at most ${LIMITS.maxRecordsPerRequest} records per request`, {
-      details: { limit: LIMITS.maxRecordsPerRequest },
-    });
-  }
-  const parsed = produceSchema.safeParse(body);
-  if (!parsed.success) throw new SluiceError('INVALID_REQUEST', z.prettifyError(parsed.error));
-
+/** JSON records (validated by the contract's ProduceRequest) as one RecordBatch per partition. */
+export function parseJsonProduce(body: z.output<typeof ProduceRequest>, topic: Topic, options: { now: number; unkeyedPartition: number }): JsonProduce {
   const byPartition = new Map<number, ProducerRecord[]>();
   const placement: Array<{ partition: number; index: number }> = [];
-  parsed.data.records.forEach((input, i) => {
+  body.records.forEach((input, i) => {
     const key = input.keyBase64 !== undefined ? Buffer.from(input.keyBase64, 'base64') : typeof input.key === 'string' ? encoder.encode(input.key) : null;
     const value =
       input.valueBase64 !== undefined
@@ -96,16 +71,7 @@ function resolveCodec(codec: Codec): Codec {
   return codec === 'zstd' ? defaultCodec() : codec;
 }
 
-export interface JsonRecord {
-  offset: string;
-  timestamp: number;
-  key?: string | null;
-  keyBase64?: string;
-  value?: string | null;
-  valueBase64?: string;
-  headers: Record<string, string>;
-  headersBase64?: Record<string, string>;
-}
+type JsonRecord = z.output<typeof FetchedRecord>;
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 

@@ -1,27 +1,228 @@
-/** Routing, parameter parsing and response helpers shared by the route modules. */
-import { SluiceError, StorageError, ThrottledError } from '../errors.ts';
-import type { Principal } from '../auth/api-keys.ts';
-import { MEDIA_JSON, MEDIA_SLUICE_BATCHES, type HttpRequest, type HttpResponse } from './types.ts';
+/**
+ * The router, built from the contract's route table (lib/api/routes.ts): it matches a request to its
+ * route, authenticates the key (unless the route is public), validates path parameters, query and
+ * body with the route's schemas, checks the route's scope, and hands a typed context to the route's
+ * handler. Handlers (./routes/*.ts) hold no routing, parsing or authorization of their own.
+ *
+ * Order of the checks, each before more expensive work: body size (app.ts), route, key, parameters,
+ * the scope checks on path resources, the query, media type and body (array limits first), the scope
+ * checks on body resources.
+ */
+import * as z from 'zod';
+import { allows, authorize, authorizeAdminOverEverything, type Action, type Principal } from '../auth/api-keys.ts';
+import { SluiceError, StorageError, ThrottledError, type ErrorCode } from '../errors.ts';
+import { MEDIA_JSON, baseMediaType } from '../api/media-types.ts';
+import { pathPattern, type OperationId, type ResourceRef, type Route, type RouteSpec } from '../api/routes.ts';
+import type { HttpRequest, HttpResponse, ObservedRequest } from './types.ts';
 
-export interface Context {
+type Output<S> = S extends z.ZodType ? z.output<S> : undefined;
+type RequestOf<R> = R extends { readonly request: infer Q } ? Q : {};
+type Field<Q, K extends string> = Q extends { readonly [P in K]: infer S } ? Output<S> : undefined;
+
+/** What a handler gets: the request, validated. */
+export interface Context<R = RouteSpec> {
   readonly request: HttpRequest;
-  readonly params: Record<string, string>;
+  readonly route: RouteSpec;
+  readonly params: Field<RequestOf<R>, 'params'> extends undefined ? Record<string, never> : Field<RequestOf<R>, 'params'>;
+  readonly query: Field<RequestOf<R>, 'query'> extends undefined ? Record<string, never> : Field<RequestOf<R>, 'query'>;
+  /** The validated JSON body; undefined when a binary body came (see `binary`) or the route takes none. */
+  readonly body: Field<RequestOf<R>, 'body'> | undefined;
+  /** A binary body of one of the route's binaryBodies media types. */
+  readonly binary?: { readonly mediaType: string; readonly bytes: Uint8Array };
+  /** The caller; an anonymous principal on public routes. */
   readonly principal: Principal;
+  /** List routes: whether the key may see this item (the route scope's filter). */
+  readonly visible: (name: string) => boolean;
 }
 
-export interface Route {
-  readonly method: string;
-  /** The template, `:name` for a parameter (deployment code maps routes to functions by it). */
-  readonly path: string;
+export type Handler<R = RouteSpec> = (ctx: Context<R>) => Promise<HttpResponse>;
+
+/** One handler per operation of the route table. */
+export type Handlers = { readonly [Id in OperationId]: Handler<Extract<Route, { operationId: Id }>> };
+
+export interface CompiledRoute {
+  readonly spec: RouteSpec;
   readonly pattern: RegExp;
-  handle(ctx: Context): Promise<HttpResponse>;
+  readonly handle: Handler;
 }
 
-/** `path` with `:name` segments, matched whole. */
-export function route(method: string, path: string, handle: Route['handle']): Route {
-  const pattern = new RegExp(`^${path.replace(/:(\w+)/g, '(?<$1>[^/]+)')}$`);
-  return { method, path, pattern, handle };
+const ANONYMOUS: Principal = { keyId: 'anonymous', name: 'anonymous', scopes: [] };
+
+export function compileRoutes(routes: readonly RouteSpec[], handlers: Partial<Record<string, Handler<never>>>): CompiledRoute[] {
+  return routes.map((spec) => {
+    const handle = handlers[spec.operationId] as Handler | undefined;
+    if (!handle) throw new Error(`no handler for ${spec.operationId}`);
+    return { spec, pattern: pathPattern(spec.path), handle };
+  });
 }
+
+export interface RouterOptions {
+  /** The caller of a route that needs a key (API key, or the transport's IAM principal). */
+  readonly authenticate: (request: HttpRequest) => Promise<Principal>;
+  /** Where unexpected errors (bugs) are reported. */
+  readonly logError: (error: unknown, request: HttpRequest) => void;
+}
+
+/** Serves a request, or answers undefined when no route has its path (the caller answers 404). */
+export type Router = (request: HttpRequest) => Promise<HttpResponse | undefined>;
+
+export function createRouter(routes: readonly CompiledRoute[], options: RouterOptions): Router {
+  return async (request) => {
+    let methodMismatch = false;
+    for (const route of routes) {
+      const match = route.pattern.exec(request.path);
+      if (!match) continue;
+      if (route.spec.method !== request.method) {
+        methodMismatch = true;
+        continue;
+      }
+      return serveRoute(route, request, match.groups ?? {}, options);
+    }
+    if (methodMismatch) {
+      await options.authenticate(request);
+      throw new SluiceError('METHOD_NOT_ALLOWED', `${request.method} is not allowed here`);
+    }
+    return undefined;
+  };
+}
+
+async function serveRoute(route: CompiledRoute, request: HttpRequest, rawParams: Record<string, string>, options: RouterOptions): Promise<HttpResponse> {
+  const { spec } = route;
+  const observed: ObservedRequest = { route: `${spec.method} ${spec.path}`, operationId: spec.operationId };
+  let response: HttpResponse;
+  try {
+    const principal = spec.scope === 'public' ? ANONYMOUS : await options.authenticate(request);
+    const decoded = Object.fromEntries(Object.entries(rawParams).map(([name, value]) => [name, decodeSegment(value)]));
+    if (typeof decoded.topic === 'string') observed.topic = decoded.topic;
+    const params = spec.request?.params ? validate(spec.request.params, decoded, 'path') : {};
+    checkScope(spec, principal, params as Record<string, unknown>, undefined);
+    checkHeaders(spec, request);
+    const query = spec.request?.query ? validate(spec.request.query, firstValues(request.query), 'query') : {};
+    if (spec.longPoll) observed.longPoll = Number((query as { maxWaitMs?: string }).maxWaitMs ?? 0) > 0;
+    const { body, binary } = readBody(spec, request);
+    if (body !== undefined) checkScope(spec, principal, params as Record<string, unknown>, body);
+    const filter = spec.scope === 'public' ? undefined : spec.scope.filter;
+    const visible = (name: string) =>
+      filter === undefined || filter.action.some((action) => allows(principal, action, filter.on === 'topic' ? { topic: name } : { group: name }));
+    const ctx: Context = { request, route: spec, params: params as never, query: query as never, body: body as never, binary, principal, visible };
+    response = await route.handle(ctx);
+  } catch (error) {
+    response = errorResponse(error, (e) => options.logError(e, request));
+  }
+  return { ...response, observed: { ...observed, ...response.observed } };
+}
+
+function checkHeaders(spec: RouteSpec, request: HttpRequest): void {
+  for (const [name, { maxLength }] of Object.entries(spec.request?.headers ?? {})) {
+    const value = request.headers[name];
+    if (value !== undefined && (value.length === 0 || (maxLength !== undefined && value.length > maxLength))) {
+      throw invalid(`${name}: must be 1-${maxLength} characters`, name);
+    }
+  }
+}
+
+function readBody(spec: RouteSpec, request: HttpRequest): { body?: unknown; binary?: Context['binary'] } {
+  const accepted = spec.request?.body !== undefined || (spec.request?.binaryBodies?.length ?? 0) > 0;
+  if (!accepted) return {};
+  const mediaType = baseMediaType(request.headers['content-type'] ?? MEDIA_JSON);
+  if (spec.request?.binaryBodies?.includes(mediaType)) return { binary: { mediaType, bytes: request.body } };
+  if (mediaType !== MEDIA_JSON || spec.request?.body === undefined) {
+    const types = [...(spec.request?.body ? [MEDIA_JSON] : []), ...(spec.request?.binaryBodies ?? [])];
+    throw new SluiceError('UNSUPPORTED_MEDIA_TYPE', `Content-Type must be ${types.join(' or ')}`);
+  }
+  const json = parseJson(request.body);
+  for (const [field, { max, code }] of Object.entries(spec.request.maxItems ?? {})) {
+    const items = (json as Record<string, unknown> | null)?.[field];
+    if (Array.isArray(items) && items.length > max) {
+      throw new SluiceError(code, `${field}: at most ${max} per request, got ${items.length}`, { details: { field, limit: max } });
+    }
+  }
+  return { body: validate(spec.request.body, json, 'body') };
+}
+
+function parseJson(bytes: Uint8Array): unknown {
+  if (bytes.length === 0) return {};
+  try {
+    return JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
+  } catch (error) {
+    throw new SluiceError('INVALID_REQUEST', 'the body is not valid JSON', { cause: error });
+  }
+}
+
+/** Parses with a contract schema; a failure is INVALID_REQUEST naming the field. */
+export function validate<S extends z.ZodType>(schema: S, value: unknown, where: 'path' | 'query' | 'body'): z.output<S> {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const field = issue.path.length > 0 ? formatPath(issue.path) : where;
+  throw new SluiceError('INVALID_REQUEST', `${field}: ${issue.message}`, { details: { field }, cause: parsed.error });
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  return path.map((part, i) => (typeof part === 'number' ? `[${part}]` : i === 0 ? String(part) : `.${String(part)}`)).join('');
+}
+
+/**
+ * The scope's checks: with `body` undefined, those on path resources, and for those naming body
+ * fields whether the key holds the action on anything at all (refused early, before the body is
+ * read); with the body, the checks naming body fields, on the names the body gives.
+ */
+function checkScope(spec: RouteSpec, principal: Principal, params: Record<string, unknown>, body: unknown): void {
+  const { scope } = spec;
+  if (scope === 'public') return;
+  for (const check of scope.checks) {
+    if (check.everything) {
+      if (body === undefined) authorizeAdminOverEverything(principal, spec.summary.replace(/\.$/, '').replace(/^./, (c) => c.toLowerCase()));
+      continue;
+    }
+    const fromBody = [check.topic, check.group].some((ref) => ref?.startsWith('body.'));
+    if (body !== undefined && !fromBody) continue;
+    const actions: readonly Action[] = typeof check.action === 'string' ? [check.action] : check.action;
+    const topics = check.topic === undefined ? [undefined] : resolve(check.topic, params, body);
+    const groups = check.group === undefined ? [undefined] : resolve(check.group, params, body);
+    for (const topic of topics) {
+      for (const group of groups) {
+        const resource = { ...(topic === undefined ? {} : { topic }), ...(group === undefined ? {} : { group }) };
+        if (actions.some((action) => allows(principal, action, resource))) continue;
+        if (resource.topic === undefined && resource.group === undefined) throw new SluiceError('FORBIDDEN', `this API key may not ${actions.join(' or ')}`);
+        authorize(principal, actions[0], resource as { topic: string; group?: string });
+      }
+    }
+  }
+}
+
+/** The names a reference points at; body references resolve to nothing (any) until the body is known. */
+function resolve(ref: ResourceRef, params: Record<string, unknown>, body: unknown): Array<string | undefined> {
+  if (ref.startsWith('{')) return [String(params[ref.slice(1, -1)])];
+  if (body === undefined) return [undefined];
+  let values: unknown[] = [body];
+  for (const part of ref.slice('body.'.length).split('.')) {
+    const each = part.endsWith('[]');
+    const name = each ? part.slice(0, -2) : part;
+    values = values.flatMap((value) => {
+      const field = (value as Record<string, unknown> | null)?.[name];
+      return each ? (Array.isArray(field) ? field : []) : [field];
+    });
+  }
+  return [...new Set(values.filter((v): v is string => typeof v === 'string'))];
+}
+
+function firstValues(query: URLSearchParams): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of query) if (!(name in out)) out[name] = value;
+  return out;
+}
+
+function decodeSegment(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    throw new SluiceError('INVALID_REQUEST', 'bad percent-encoding in the path');
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Responses
 
 export function json(status: number, body: unknown, headers: Record<string, string> = {}): HttpResponse {
   return { status, headers: { 'content-type': MEDIA_JSON, ...headers }, body: JSON.stringify(body) };
@@ -40,44 +241,10 @@ export function errorResponse(error: unknown, logUnexpected: (error: unknown) =>
   }
   const headers: Record<string, string> = {};
   if (sluiceError.code === 'THROTTLED' || sluiceError.code === 'UNAVAILABLE') headers['retry-after'] = '1';
-  return json(sluiceError.status, { error: { code: sluiceError.code, message: sluiceError.message, ...sluiceError.details } }, headers);
-}
-
-export function mediaTypeOf(request: HttpRequest): string {
-  const type = (request.headers['content-type'] ?? MEDIA_JSON).split(';')[0].trim().toLowerCase();
-  if (type !== MEDIA_JSON && type !== MEDIA_SLUICE_BATCHES) {
-    throw new SluiceError('UNSUPPORTED_MEDIA_TYPE', `Content-Type must be ${MEDIA_JSON} or ${MEDIA_SLUICE_BATCHES}`);
-  }
-  return type;
-}
-
-export function jsonBody(request: HttpRequest): unknown {
-  const type = (request.headers['content-type'] ?? MEDIA_JSON).split(';')[0].trim().toLowerCase();
-  if (type !== MEDIA_JSON) throw new SluiceError('UNSUPPORTED_MEDIA_TYPE', `Content-Type must be ${MEDIA_JSON}`);
-  if (request.body.length === 0) return {};
-  try {
-    return JSON.parse(Buffer.from(request.body.buffer, request.body.byteOffset, request.body.byteLength).toString('utf8'));
-  } catch (error) {
-    throw new SluiceError('INVALID_REQUEST', 'the body is not valid JSON', { cause: error });
-  }
+  const response = json(sluiceError.status, { error: { code: sluiceError.code, message: sluiceError.message, ...sluiceError.details } }, headers);
+  return { ...response, observed: { errorCode: sluiceError.code as ErrorCode } };
 }
 
 export function invalid(message: string, field: string): SluiceError {
   return new SluiceError('INVALID_REQUEST', message, { details: { field } });
-}
-
-export function intParam(value: string | undefined, field: string): number {
-  if (value === undefined || !/^\d{1,9}$/.test(value)) throw invalid(`${field} must be a non-negative integer`, field);
-  return Number(value);
-}
-
-export function optionalInt(value: string | null, field: string, min: number): number | undefined {
-  if (value === null || value === '') return undefined;
-  if (!/^\d{1,16}$/.test(value) || Number(value) < min) throw invalid(`${field} must be an integer ≥ ${min}`, field);
-  return Number(value);
-}
-
-export function offsetParam(value: string | null, field = 'offset'): bigint {
-  if (value === null || !/^\d{1,19}$/.test(value)) throw invalid(`${field} must be a non-negative decimal integer`, field);
-  return BigInt(value);
 }

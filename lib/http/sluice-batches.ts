@@ -1,38 +1,24 @@
 /**
- * `application/vnd.sluice.batches`: the binary produce body the SDK sends. The server checks each
- * batch's header and CRC-32C and stores the bytes unchanged, without decompressing them.
- *
- *   body      = 1*section
- *   section   = partition length batches
- *   partition = int32 big-endian          target partition
- *   length    = int32 big-endian          byte length of `batches`
- *   batches   = 1*RecordBatch             Kafka RecordBatch v2 (magic 2), back to back; baseOffset is
- *                                          ignored (the server assigns offsets), lastOffsetDelta must be
- *                                          recordCount - 1, codec none, gzip or zstd, not transactional
- *                                          or control
- *
- * A partition appears at most once (the SDK's encoder: frameSections in lib/client/protocol/produce-request.ts).
- * The response is JSON:
- *   {"partitions": [{"partition": 0, "baseOffset": "17", "recordCount": 3}, ...]}
+ * The server's side of `application/vnd.sluice.batches` (the framing and its codec are in
+ * lib/api/sluice-batches.ts): every batch of every section is checked — header, CRC-32C, codec, record
+ * count — before anything is written, and stored unchanged, without being decompressed.
  */
 import { SluiceError } from '../errors.ts';
+import { decodeSluiceBatches, SluiceBatchesFramingError } from '../api/sluice-batches.ts';
 import { CorruptBatchError, iterateBatches } from '../protocol/record-batch.ts';
 import type { PartitionAppend } from '../log/produce.ts';
 
 const SUPPORTED_CODECS = new Set(['none', 'gzip', 'zstd']);
 
 export function parseSluiceBatches(body: Uint8Array): PartitionAppend[] {
-  const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
-  const appends: PartitionAppend[] = [];
-  let position = 0;
-  while (position < body.length) {
-    if (position + 8 > body.length) throw invalid(`truncated section header at byte ${position}`);
-    const partition = view.getInt32(position);
-    const length = view.getInt32(position + 4);
-    position += 8;
-    if (length <= 0 || position + length > body.length) throw invalid(`section for partition ${partition} has a bad length ${length}`);
-    const data = body.subarray(position, position + length);
-    position += length;
+  let sections;
+  try {
+    sections = decodeSluiceBatches(body);
+  } catch (error) {
+    if (error instanceof SluiceBatchesFramingError) throw invalid(error.message, error);
+    throw error;
+  }
+  return sections.map(({ partition, batches: data }) => {
     let recordCount = 0;
     let maxTimestamp = 0;
     try {
@@ -49,10 +35,8 @@ export function parseSluiceBatches(body: Uint8Array): PartitionAppend[] {
       if (error instanceof CorruptBatchError) throw invalid(`corrupt batch for partition ${partition}: ${error.message}`, error);
       throw error;
     }
-    appends.push({ partition, data, recordCount, maxTimestamp });
-  }
-  if (appends.length === 0) throw invalid('empty body');
-  return appends;
+    return { partition, data, recordCount, maxTimestamp };
+  });
 }
 
 function invalid(message: string, cause?: unknown): SluiceError {

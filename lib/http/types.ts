@@ -1,5 +1,6 @@
 /** The transport-neutral request and response that the local server and the Lambda handlers adapt. */
 import type { Principal } from '../auth/api-keys.ts';
+import type { ErrorCode } from '../errors.ts';
 
 export interface HttpRequest {
   readonly method: string;
@@ -19,16 +20,28 @@ export interface HttpRequest {
   readonly principal?: Principal;
 }
 
+/**
+ * What observability needs to know about a served request, set by the router and the handlers so
+ * that metrics and logs (lib/lambda/observability.ts) never re-parse paths or bodies. Never sent.
+ */
+export interface ObservedRequest {
+  /** The route template, `POST /v1/topics/{topic}/records`. */
+  route?: string;
+  operationId?: string;
+  topic?: string;
+  /** The error code of an error answer. */
+  errorCode?: ErrorCode;
+  /** Records between where a read stopped and the high watermark. */
+  lag?: number;
+  /** The request asked to wait for records (maxWaitMs > 0): its time is the producers' pace. */
+  longPoll?: boolean;
+}
+
 export interface HttpResponse {
   readonly status: number;
   readonly headers: Record<string, string>;
   readonly body?: Uint8Array | string;
+  readonly observed?: ObservedRequest;
 }
 
 export type HttpHandler = (request: HttpRequest) => Promise<HttpResponse>;
-
-export const MEDIA_JSON = 'application/json';
-/** SDK produce framing, see ./sluice-batches.ts. */
-export const MEDIA_SLUICE_BATCHES = 'application/vnd.sluice.batches';
-/** Kafka RecordBatch v2 batches back to back, real base offsets. */
-export const MEDIA_KAFKA_BATCHES = 'application/vnd.kafka.record-batches';

@@ -10,15 +10,16 @@
  *   SLUICE_S3_ENDPOINT, SLUICE_DYNAMODB_ENDPOINT   other endpoints (emulators, LocalStack) (optional)
  */
 import { ApiKeys } from '../auth/api-keys.ts';
-import { createApp, type AppOptions, type RouteGroup } from '../http/app.ts';
+import type { ApiFunctionName } from '../api/routes.ts';
+import { createApp, type AppOptions } from '../http/app.ts';
 import type { HttpHandler } from '../http/types.ts';
 import { Engine } from '../log/engine.ts';
 import { DynamoDbMetadataStore, createDynamoDbClient } from '../storage/dynamodb-metadata-store.ts';
 import { S3ObjectStore, createS3Client } from '../storage/s3-object-store.ts';
 
 export interface AwsAppOptions {
-  /** The routes this function serves (least privilege: each function gets the permissions of its routes). @default every group */
-  readonly routeGroups?: readonly RouteGroup[];
+  /** The function whose routes this serves (least privilege: each function gets the permissions of its routes). @default every route */
+  readonly function?: ApiFunctionName;
   /** Where unexpected errors are reported. @default console.error */
   readonly logError?: AppOptions['logError'];
   /** @default process.env */
@@ -42,7 +43,7 @@ export function awsAppFromEnv(options: AwsAppOptions = {}): { app: HttpHandler; 
   const engine = awsEngineFromEnv(env);
   const keys = new ApiKeys(engine.metadata);
   const corsOrigins = env.SLUICE_CORS_ORIGINS?.split(',').map((o) => o.trim()).filter(Boolean);
-  const app = createApp({ engine, keys, corsOrigins, routeGroups: options.routeGroups, logError: options.logError });
+  const app = createApp({ engine, keys, corsOrigins, functions: options.function ? [options.function] : undefined, logError: options.logError });
   return { app, engine };
 }
 

@@ -1,26 +1,15 @@
 /**
- * The API's Lambda functions and the route groups (lib/http/app.ts ROUTE_GROUPS) each one serves. One
- * function per group of routes, so each gets only the permissions its routes need (lib/cdk). The CDK
- * construct routes paths to these functions; test/cdk checks that every route reaches the function
- * that serves it.
+ * The API's Lambda functions: produce (appends; never deletes), fetch (reads only), admin (topics, API
+ * keys, consumer groups, the public routes) and maintenance (compaction, retention and garbage
+ * collection, on its schedule and on demand: the only function that deletes). One function per group
+ * of routes, so each gets only the permissions its routes need (lib/cdk/access.ts); which function
+ * serves a route is the route table's `function` (lib/api/routes.ts).
  */
-import type { RouteGroup } from '../http/app.ts';
+import { API_FUNCTION_NAMES, ROUTES, type ApiFunctionName } from '../api/routes.ts';
 
-export const API_FUNCTIONS = {
-  /** Appends: S3 PutObject, DynamoDB reads and writes, never deletes. */
-  produce: ['produce'],
-  /** Reads only, on both stores. */
-  fetch: ['fetch'],
-  /**
-   * Topics, API keys and consumer groups: metadata, plus reading records for a consumer group's offset
-   * reset to a timestamp.
-   */
-  admin: ['admin', 'groups'],
-  /**
-   * Compaction, retention and garbage collection, on its schedule and on demand
-   * (POST /v1/admin/maintenance): the only function that deletes.
-   */
-  maintenance: ['maintenance'],
-} as const satisfies Record<string, readonly RouteGroup[]>;
+export { API_FUNCTION_NAMES, type ApiFunctionName };
 
-export type ApiFunctionName = keyof typeof API_FUNCTIONS;
+/** The routes a function serves. */
+export function routesOf(fn: ApiFunctionName) {
+  return ROUTES.filter((route) => route.function === fn);
+}

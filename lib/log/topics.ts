@@ -1,22 +1,14 @@
 /** Topics: names, partition counts and config, one metadata item each. */
 import * as z from 'zod';
 import { SluiceError, ConditionFailedError } from '../errors.ts';
-import { DEFAULTS, LIMITS } from '../defaults.ts';
+import { LIMITS } from '../defaults.ts';
+import { isValidName } from '../api/limits.ts';
+import { TopicConfig as TopicConfigSchema } from '../api/schemas.ts';
 import type { MetadataStore } from '../storage/ports.ts';
 import { DELETED_TOPICS_PK, TOPICS_PK, bigintAttr, stringAttr } from './layout.ts';
 
-export const TOPIC_NAME = /^[a-zA-Z0-9._-]{1,249}$/;
-
-export const topicConfigSchema = z
-  .object({
-    /** Records older than this may be deleted; -1 keeps them forever. */
-    retentionMs: z.number().int().min(-1).default(DEFAULTS.retentionMs),
-    /** Per-partition size bound; -1 for none. */
-    retentionBytes: z.number().int().min(-1).default(DEFAULTS.retentionBytes),
-    /** Codec for batches the server encodes (JSON produce). Batches sent in binary keep their own. */
-    compression: z.enum(['none', 'gzip', 'zstd']).default(DEFAULTS.compression),
-  })
-  .strict();
+/** A topic's config (the contract's TopicConfig): retention and the codec of JSON-encoded batches. */
+export const topicConfigSchema = TopicConfigSchema;
 
 export type TopicConfig = z.infer<typeof topicConfigSchema>;
 
@@ -30,7 +22,7 @@ export interface Topic {
 }
 
 export function validateTopicName(name: string): void {
-  if (!TOPIC_NAME.test(name) || name === '.' || name === '..') {
+  if (!isValidName(name)) {
     throw new SluiceError('INVALID_REQUEST', `invalid topic name: must be 1-${LIMITS.maxTopicNameLength} characters of [a-zA-Z0-9._-]`, {
       details: { field: 'name' },
     });

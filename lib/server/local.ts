@@ -9,9 +9,10 @@ import { ApiKeys } from '../auth/api-keys.ts';
 import { createApp } from '../http/app.ts';
 import { ObjectUrlSigner } from '../http/object-urls.ts';
 import { Engine, type EngineOptions } from '../log/engine.ts';
+import type { MaintenanceReport } from '../log/maintenance.ts';
 import { FsObjectStore } from '../storage/fs-object-store.ts';
 import { SqliteMetadataStore } from '../storage/sqlite-metadata-store.ts';
-import { createNodeServer } from './node-http.ts';
+import { closeNodeServer, createNodeServer, type RequestLogEntry } from './node-http.ts';
 import { DEFAULTS } from '../defaults.ts';
 
 export interface LocalServerOptions {
@@ -26,6 +27,10 @@ export interface LocalServerOptions {
   /** How often to run a maintenance pass (compaction, retention, cleanup); 0 turns the timer off. @default 60000 */
   readonly maintenanceIntervalMs?: number;
   readonly engine?: Partial<Omit<EngineOptions, 'objects' | 'metadata'>>;
+  /** Where the request log (a line per request) and a line per maintenance pass go. @default nowhere */
+  readonly log?: (line: string) => void;
+  /** How long close() lets running requests finish; long polls end at once. @default 10000 */
+  readonly shutdownGraceMs?: number;
 }
 
 export interface LocalServer {
@@ -34,6 +39,7 @@ export interface LocalServer {
   readonly keys: ApiKeys;
   /** Set only when this start generated the bootstrap admin key. */
   readonly generatedApiKey?: string;
+  /** Stops accepting requests, ends long polls, lets running requests finish, waits for a running maintenance pass, closes the store. */
   close(): Promise<void>;
 }
 
@@ -54,12 +60,15 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     await keys.ensure(generatedApiKey, 'bootstrap');
   }
 
-  const server = createNodeServer(createApp({ engine, keys, objectUrls: signer, corsOrigins: options.corsOrigins }));
+  const log = options.log;
+  const server = createNodeServer(createApp({ engine, keys, objectUrls: signer, corsOrigins: options.corsOrigins }), {
+    onResponse: log ? (entry) => log(requestLine(entry)) : undefined,
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 8787, options.host ?? '127.0.0.1', () => resolve());
   });
-  const stopMaintenance = scheduleMaintenance(engine, options.maintenanceIntervalMs ?? DEFAULTS.maintenanceIntervalMs);
+  const stopMaintenance = scheduleMaintenance(engine, options.maintenanceIntervalMs ?? DEFAULTS.maintenanceIntervalMs, log);
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   url = `http://${host}:${address.port}`;
@@ -70,22 +79,52 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     keys,
     generatedApiKey,
     async close() {
+      await closeNodeServer(server, { graceMs: options.shutdownGraceMs ?? DEFAULTS.shutdownGraceMs });
       await stopMaintenance();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
       metadata.close();
     },
   };
 }
 
+/** `GET /v1/topics 200 3 ms`, after an ISO timestamp. */
+export function requestLine(entry: RequestLogEntry): string {
+  return `${new Date().toISOString()} ${entry.method} ${entry.path} ${entry.status} ${Math.round(entry.durationMs)} ms`;
+}
+
+/** What a maintenance pass did, in one line: the counts that are not zero. */
+export function maintenanceLine(report: MaintenanceReport, durationMs: number): string {
+  const done = [
+    [report.segmentsWritten, 'segments written', `(${report.segmentBytes} bytes)`],
+    [report.entriesCompacted, 'entries compacted'],
+    [report.gapsClosed, 'gaps closed'],
+    [report.entriesExpired, 'entries expired'],
+    [report.objectsDeleted, 'objects deleted'],
+    [report.leftoversDeleted, 'leftovers deleted'],
+    [report.deletedTopicsPurged, 'deleted topics purged'],
+    [report.expiredItemsDeleted, 'expired items deleted'],
+  ]
+    .filter(([count]) => Number(count) > 0)
+    .map(([count, what, extra]) => `${count} ${what}${extra ? ` ${extra}` : ''}`);
+  if (report.offsetsTrimmed !== '0') done.push(`${report.offsetsTrimmed} records trimmed by retention`);
+  const errors = report.errors > 0 ? `; ${report.errors} errors (first: ${report.firstError})` : '';
+  return `${new Date().toISOString()} maintenance: ${report.topics} topics, ${report.partitions} partitions: ${done.join(', ') || 'nothing to do'}${errors} (${Math.round(durationMs)} ms)`;
+}
+
 /** Runs a pass every interval, never two at once; returns a stop function that waits for a running pass. */
-function scheduleMaintenance(engine: Engine, intervalMs: number): () => Promise<void> {
+function scheduleMaintenance(engine: Engine, intervalMs: number, log: ((line: string) => void) | undefined): () => Promise<void> {
   if (intervalMs <= 0) return async () => {};
   let running: Promise<unknown> = Promise.resolve();
+  const pass = async () => {
+    const started = performance.now();
+    try {
+      const report = await engine.maintain();
+      log?.(maintenanceLine(report, performance.now() - started));
+    } catch (error) {
+      console.error('sluice: maintenance pass failed', error);
+    }
+  };
   const timer = setInterval(() => {
-    running = running.then(() =>
-      engine.maintain().catch((error: unknown) => console.error('sluice: maintenance pass failed', error)),
-    );
+    running = running.then(pass);
   }, intervalMs);
   timer.unref();
   return async () => {

@@ -1,23 +1,76 @@
-/** Serves an HttpHandler with node:http, reading bodies only up to the request size limit. */
+/**
+ * Serves an HttpHandler with node:http, reading bodies only up to the request size limit. Reports
+ * each answered request (the local server's request log) and closes gracefully: stop accepting, end
+ * long polls at once (their fetches answer with what they have), let running requests finish.
+ */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { SluiceError } from '../errors.ts';
 import { LIMITS } from '../defaults.ts';
 import { errorResponse } from '../http/router.ts';
 import type { HttpHandler, HttpResponse } from '../http/types.ts';
 
-export function createNodeServer(handler: HttpHandler): Server {
-  return createServer((req, res) => {
-    void serve(handler, req, res);
-  });
+/** One answered request, for the request log. `path` has no query string (presigned URLs carry credentials there). */
+export interface RequestLogEntry {
+  readonly method: string;
+  readonly path: string;
+  readonly status: number;
+  readonly durationMs: number;
 }
 
-async function serve(handler: HttpHandler, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const abort = new AbortController();
+export interface NodeServerOptions {
+  /** Called once per answered request. @default nothing */
+  readonly onResponse?: (entry: RequestLogEntry) => void;
+}
+
+interface InFlight {
+  readonly requests: Map<AbortController, Promise<void>>;
+}
+
+const inFlightByServer = new WeakMap<Server, InFlight>();
+
+export function createNodeServer(handler: HttpHandler, options: NodeServerOptions = {}): Server {
+  const inFlight: InFlight = { requests: new Map() };
+  const server = createServer((req, res) => {
+    const abort = new AbortController();
+    const served = serve(handler, req, res, abort, options.onResponse).finally(() => inFlight.requests.delete(abort));
+    inFlight.requests.set(abort, served);
+  });
+  inFlightByServer.set(server, inFlight);
+  return server;
+}
+
+/**
+ * Stops accepting connections, aborts the signal of every running request (long polls answer at
+ * once), waits up to `graceMs` for running requests to be answered, then drops every connection.
+ */
+export async function closeNodeServer(server: Server, options: { graceMs: number }): Promise<void> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  const inFlight = inFlightByServer.get(server);
+  if (inFlight && inFlight.requests.size > 0) {
+    const running = [...inFlight.requests];
+    for (const [abort] of running) abort.abort(new SluiceError('UNAVAILABLE', 'the server is shutting down'));
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, options.graceMs)));
+    await Promise.race([Promise.allSettled(running.map(([, served]) => served)), grace]);
+    clearTimeout(timer);
+  }
+  server.closeAllConnections();
+  await closed;
+}
+
+async function serve(
+  handler: HttpHandler,
+  req: IncomingMessage,
+  res: ServerResponse,
+  abort: AbortController,
+  onResponse: NodeServerOptions['onResponse'],
+): Promise<void> {
+  const started = performance.now();
   res.on('close', () => abort.abort());
+  const url = new URL(req.url ?? '/', 'http://localhost');
   let response: HttpResponse;
   try {
     const body = await readBody(req);
-    const url = new URL(req.url ?? '/', 'http://localhost');
     const headers: Record<string, string> = {};
     for (const [name, value] of Object.entries(req.headers)) {
       if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
@@ -31,6 +84,7 @@ async function serve(handler: HttpHandler, req: IncomingMessage, res: ServerResp
   if (res.destroyed) return;
   res.writeHead(response.status, response.headers);
   res.end(response.body);
+  onResponse?.({ method: req.method ?? 'GET', path: url.pathname, status: response.status, durationMs: performance.now() - started });
 }
 
 function readBody(req: IncomingMessage): Promise<Uint8Array> {

@@ -11,8 +11,8 @@ import { API_ROUTES, DEFAULT_ROUTE_FUNCTION, IAM_GRANTS } from '../../lib/cdk/ap
 import { SluiceStack } from '../../lib/cdk/sluice-stack.ts';
 import { StreamsEncryption } from '../../lib/cdk/sluice-streams.ts';
 import { DEFAULTS, DEPLOYMENT } from '../../lib/defaults.ts';
-import { ROUTE_GROUPS } from '../../lib/http/app.ts';
-import { API_FUNCTIONS, type ApiFunctionName } from '../../lib/lambda/functions.ts';
+import { ROUTES, pathPattern } from '../../lib/api/routes.ts';
+import type { ApiFunctionName } from '../../lib/lambda/functions.ts';
 import { matchesIamPattern } from './iam-patterns.ts';
 import { acknowledgements, actionsOf, statementsOfRole, synthesize, type Synthesized } from './synth.ts';
 
@@ -417,18 +417,15 @@ describe('SluiceStreams, every option', () => {
 });
 
 describe('API routes against the application routes', () => {
-  /** A concrete path for a template, `:name`/`{name}` segments filled in. */
-  const sample = (template: string) => template.replace(/:(\w+)|\{(\w+)\+?\}/g, 'x1');
-  const appRoutes = Object.entries(ROUTE_GROUPS).flatMap(([group, build]) =>
-    build({ engine: undefined as never, keys: undefined as never, groups: undefined as never, now: Date.now }).map((route) => ({ group, method: route.method, path: route.path, pattern: route.pattern })),
-  );
-  const functionOf = (group: string) => (Object.entries(API_FUNCTIONS) as Array<[ApiFunctionName, readonly string[]]>).find(([, groups]) => groups.includes(group))![0];
+  /** A concrete path for a template, `{name}` segments filled in. */
+  const sample = (template: string) => template.replace(/\{(\w+)\+?\}/g, 'x1');
+  const appRoutes = ROUTES.map((route) => ({ function: route.function as ApiFunctionName, method: route.method, path: route.path, pattern: pathPattern(route.path) }));
 
   /** How API Gateway picks a route: the most specific template that matches (here: no two templates overlap). */
   function gatewayRoute(method: string, path: string) {
     const matching = API_ROUTES.filter((r) => {
       const regex = new RegExp(`^${r.path.replace(/\{\w+\+\}/g, '.+').replace(/\{\w+\}/g, '[^/]+')}$`);
-      return (r.method === method || r.method === 'ANY') && regex.test(path);
+      return r.method === method && regex.test(path);
     });
     assert.ok(matching.length <= 1, `${method} ${path} matches ${matching.length} routes`);
     return matching[0];
@@ -439,21 +436,30 @@ describe('API routes against the application routes', () => {
     for (const route of appRoutes) {
       const gateway = gatewayRoute(route.method, sample(route.path));
       const served = gateway ? gateway.function : DEFAULT_ROUTE_FUNCTION;
-      assert.equal(served, functionOf(route.group), `${route.method} ${route.path}`);
+      assert.equal(served, route.function, `${route.method} ${route.path}`);
     }
   });
 
   it('every API Gateway route is served by its function', () => {
-    for (const gateway of API_ROUTES.filter((r) => r.method !== 'ANY')) {
+    for (const gateway of API_ROUTES) {
       const path = sample(gateway.path);
       const route = appRoutes.find((r) => r.method === gateway.method && r.pattern.test(path));
       assert.ok(route, `${gateway.method} ${gateway.path} is an application route`);
-      assert.equal(functionOf(route.group), gateway.function, `${gateway.method} ${gateway.path}`);
+      assert.equal(route.function, gateway.function, `${gateway.method} ${gateway.path}`);
     }
   });
 
+  it('the IAM endpoint has no administration and no public route', () => {
+    const iam = API_ROUTES.filter((r) => r.iam).map((r) => `${r.method} ${r.path}`);
+    for (const route of ROUTES) {
+      const adminOnly = route.scope !== 'public' && route.scope.checks.some((check) => check.action === 'admin');
+      if (route.scope === 'public' || adminOnly) assert.ok(!iam.includes(`${route.method} ${route.path}`), `${route.method} ${route.path} is not on the IAM endpoint`);
+    }
+    assert.ok(iam.includes('POST /v1/topics/{topic}/records') && iam.includes('POST /v1/groups/{group}/members'));
+  });
+
   it("IAM grants: a producer's patterns reach only produce and the topic list, a consumer's never produce", () => {
-    const iamRouteKeys = API_ROUTES.filter((r) => r.iam).map((r) => `${r.method === 'ANY' ? 'GET' : r.method}${sample(r.path)}`);
+    const iamRouteKeys = API_ROUTES.filter((r) => r.iam).map((r) => `${r.method}${sample(r.path)}`);
     const reachable = (patterns: readonly string[]) => iamRouteKeys.filter((key) => patterns.some((p) => matchesIamPattern(p, key)));
     assert.deepEqual(reachable(IAM_GRANTS.produce).sort(), ['GET/v1/topics', 'POST/v1/topics/x1/records']);
     const consume = reachable(IAM_GRANTS.consume);

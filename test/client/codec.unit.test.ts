@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { decodeFetched } from '../../lib/client/protocol/decode.ts';
-import { encodeBatch, encodeProduceRequest, frameSections } from '../../lib/client/protocol/produce-request.ts';
+import { encodeSluiceBatches } from '../../lib/api/sluice-batches.ts';
+import { encodeBatch, encodeProduceRequest } from '../../lib/client/protocol/produce-request.ts';
 import { parseSluiceBatches } from '../../lib/http/sluice-batches.ts';
 import { compress, nodeCompressor } from '../../lib/protocol/compression.ts';
 import { webCompressor } from '../../lib/protocol/compression-web.ts';
@@ -52,7 +53,7 @@ describe('produce request encoding', () => {
     assert.equal(8 + firstLength + 8 + view.getInt32(8 + firstLength + 4), body.length, 'lengths cover the body exactly');
     const parsed = parseSluiceBatches(body);
     assert.deepEqual(parsed.map((p) => [p.partition, p.recordCount]), [[3, 7], [0, 1]]);
-    assert.deepEqual(frameSections([]), new Uint8Array(0));
+    assert.deepEqual(encodeSluiceBatches([]), new Uint8Array(0));
   });
 
   it('compresses a batch only when that makes it smaller', async () => {

@@ -5,10 +5,11 @@
 import { describe, it, before, after, mock } from 'node:test';
 import assert from 'node:assert/strict';
 import { ApiKeys } from '../../lib/auth/api-keys.ts';
-import { createApp, ROUTE_GROUPS } from '../../lib/http/app.ts';
+import { ROUTES } from '../../lib/api/routes.ts';
+import { createApp } from '../../lib/http/app.ts';
 import { Engine } from '../../lib/log/engine.ts';
 import { MemoryMetadataStore, MemoryObjectStore } from '../../lib/storage/memory.ts';
-import { API_FUNCTIONS } from '../../lib/lambda/functions.ts';
+import { API_FUNCTION_NAMES, routesOf } from '../../lib/lambda/functions.ts';
 import { awsAppFromEnv } from '../../lib/lambda/aws-app.ts';
 import { lambdaHttpHandler, type HttpEventV2, type HttpResultV2 } from '../../lib/lambda/http-adapter.ts';
 import { API_METRICS, createPowertools, observedHttpHandler, recordMaintenancePass, type LambdaContext } from '../../lib/lambda/observability.ts';
@@ -191,17 +192,17 @@ describe('lambdaHttpHandler: callers authorized by IAM', () => {
 describe('per-function route groups and deployment settings', () => {
   const env = { SLUICE_BUCKET: 'b', SLUICE_TABLE: 't', AWS_REGION: 'us-east-1' };
 
-  it('every route group is served by exactly one API function', () => {
-    const served = Object.values(API_FUNCTIONS).flat().sort();
-    assert.deepEqual(served, Object.keys(ROUTE_GROUPS).sort());
+  it('every route is served by exactly one API function', () => {
+    const served = API_FUNCTION_NAMES.flatMap((fn) => routesOf(fn)).map((route) => route.operationId).sort();
+    assert.deepEqual(served, ROUTES.map((route) => route.operationId).sort());
   });
 
-  it('a function serves only its route groups', async () => {
+  it('a function serves only its routes', async () => {
     const metadata = new MemoryMetadataStore();
     const keys = new ApiKeys(metadata);
     await keys.ensure('function-test-admin-key-0123', 'bootstrap');
     const engine = new Engine({ objects: new MemoryObjectStore(), metadata });
-    const fetchOnly = lambdaHttpHandler(createApp({ engine, keys, routeGroups: API_FUNCTIONS.fetch }));
+    const fetchOnly = lambdaHttpHandler(createApp({ engine, keys, functions: ['fetch'] }));
     const headers = { authorization: 'Bearer function-test-admin-key-0123', 'content-type': 'application/json' };
     const produce = await fetchOnly(event('POST', '/v1/topics/orders/records', { headers, body: '{"records":[]}' }));
     assert.equal(produce.statusCode, 404);

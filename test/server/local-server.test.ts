@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { startLocalServer, type LocalServer } from '../../lib/server/local.ts';
 import { decodeRecordBatch, encodeRecordBatch, iterateBatches } from '../../lib/protocol/record-batch.ts';
 import { partitionForKey } from '../../lib/protocol/murmur2.ts';
-import { frameSections as encodeSluiceBatches } from '../../lib/client/protocol/produce-request.ts';
+import { encodeSluiceBatches } from '../../lib/api/sluice-batches.ts';
 import { LIMITS } from '../../lib/defaults.ts';
 import { apiClient } from '../support/http-client.ts';
 

@@ -17,6 +17,7 @@
  * consumer group (group.ts: join, heartbeats, cooperative rebalances, fenced commits, leave); without
  * one, every partition of the subscribed topics with offsets kept in memory.
  */
+import { LIMITS } from '../../api/limits.ts';
 import type { ClientContext } from '../context.ts';
 import { invalidArgument, isAbort, isRetriable, SluiceClientError } from '../errors.ts';
 import type { TopicDescription } from '../protocol/api.ts';
@@ -241,7 +242,7 @@ export class Consumer {
     const maxBytes = options.maxBytesPerPartition ?? CONSUMER_DEFAULTS.maxBytesPerPartition;
     const maxWaitMs = options.maxWaitMs ?? CONSUMER_DEFAULTS.maxWaitMs;
     if (!Number.isInteger(maxBytes) || maxBytes < 1) throw invalidArgument(`maxBytesPerPartition must be a positive integer, got ${maxBytes}`);
-    if (!Number.isInteger(maxWaitMs) || maxWaitMs < 0 || maxWaitMs > 20_000) throw invalidArgument(`maxWaitMs must be an integer from 0 to 20000, got ${maxWaitMs}`);
+    if (!Number.isInteger(maxWaitMs) || maxWaitMs < 0 || maxWaitMs > LIMITS.maxWaitMs) throw invalidArgument(`maxWaitMs must be an integer from 0 to ${LIMITS.maxWaitMs}, got ${maxWaitMs}`);
     this.#maxInFlightFetches = options.maxInFlightFetches ?? context.runtime.maxInFlightFetches;
     if (!Number.isInteger(this.#maxInFlightFetches) || this.#maxInFlightFetches < 1) throw invalidArgument('maxInFlightFetches must be a positive integer');
     this.#fetchSlots = new Semaphore(this.#maxInFlightFetches);

@@ -25,6 +25,7 @@
  *
  * Every call that joins runs under one lock, so joins, heartbeats and catch-ups never overlap.
  */
+import { API_DEFAULTS, LIMITS, NAME_PATTERN } from '../../api/limits.ts';
 import type { ClientContext } from '../context.ts';
 import { invalidArgument, isAbort, isRetriable, SluiceClientError } from '../errors.ts';
 import type { AssignmentStrategy, GroupPartition, JoinGroupAnswer } from '../protocol/api.ts';
@@ -75,9 +76,8 @@ export interface GroupOptions extends GroupMembershipOptions {
   readonly events?: ConsumerEvents;
 }
 
-export const GROUP_DEFAULTS = { sessionTimeoutMs: 30_000, assignmentStrategy: 'cooperative-sticky' } as const;
+export const GROUP_DEFAULTS = { sessionTimeoutMs: API_DEFAULTS.groupSessionTimeoutMs, assignmentStrategy: API_DEFAULTS.groupStrategy } as const;
 
-const NAME = /^[a-zA-Z0-9._-]{1,249}$/;
 /**
  * While partitions are on their way to this member, it heartbeats every heartbeatIntervalMs / 20
  * (25-250 ms), so it takes them within moments of their previous owner releasing them rather than at its
@@ -124,14 +124,15 @@ export class GroupAssignment implements AssignmentSource {
   #pending = false;
 
   constructor(context: ClientContext, options: GroupOptions) {
-    if (typeof options.groupId !== 'string' || !NAME.test(options.groupId)) throw invalidArgument(`groupId must be 1-249 characters of [a-zA-Z0-9._-], got ${String(options.groupId)}`);
-    if (options.instanceId !== undefined && !NAME.test(options.instanceId)) throw invalidArgument('instanceId must be 1-249 characters of [a-zA-Z0-9._-]');
+    if (typeof options.groupId !== 'string' || !NAME_PATTERN.test(options.groupId)) throw invalidArgument(`groupId must be 1-249 characters of [a-zA-Z0-9._-], got ${String(options.groupId)}`);
+    if (options.instanceId !== undefined && !NAME_PATTERN.test(options.instanceId)) throw invalidArgument('instanceId must be 1-249 characters of [a-zA-Z0-9._-]');
     const session = options.sessionTimeoutMs ?? GROUP_DEFAULTS.sessionTimeoutMs;
-    if (!Number.isInteger(session) || session < 1000 || session > 1_800_000) throw invalidArgument(`sessionTimeoutMs must be an integer from 1000 to 1800000, got ${session}`);
+    const { minSessionTimeoutMs: min, maxSessionTimeoutMs: max } = LIMITS;
+    if (!Number.isInteger(session) || session < min || session > max) throw invalidArgument(`sessionTimeoutMs must be an integer from ${min} to ${max}, got ${session}`);
     const interval = options.heartbeatIntervalMs ?? Math.floor(session / 3);
     if (!Number.isInteger(interval) || interval < 1 || interval >= session) throw invalidArgument(`heartbeatIntervalMs must be a positive integer below sessionTimeoutMs, got ${interval}`);
-    if (options.rebalanceTimeoutMs !== undefined && (!Number.isInteger(options.rebalanceTimeoutMs) || options.rebalanceTimeoutMs < 1000 || options.rebalanceTimeoutMs > 1_800_000)) {
-      throw invalidArgument('rebalanceTimeoutMs must be an integer from 1000 to 1800000');
+    if (options.rebalanceTimeoutMs !== undefined && (!Number.isInteger(options.rebalanceTimeoutMs) || options.rebalanceTimeoutMs < min || options.rebalanceTimeoutMs > max)) {
+      throw invalidArgument(`rebalanceTimeoutMs must be an integer from ${min} to ${max}`);
     }
     this.#context = context;
     this.#groupId = options.groupId;

@@ -4,6 +4,7 @@
  * Retrying is the caller's decision (retry/retry.ts): a produce retry must resend the same bytes with
  * the same Idempotency-Key, which only the producer knows.
  */
+import { MEDIA_JSON } from '../../api/media-types.ts';
 import { SluiceClientError, type ErrorCode } from '../errors.ts';
 
 export type FetchFunction = (input: string, init: RequestInit) => Promise<Response>;
@@ -65,7 +66,7 @@ export class HttpTransport {
 
   async json<T>(method: string, path: string, options: RequestOptions & { json?: unknown } = {}): Promise<T> {
     const body = options.json === undefined ? options.body : JSON.stringify(options.json);
-    const contentType = options.json === undefined ? options.contentType : 'application/json';
+    const contentType = options.json === undefined ? options.contentType : MEDIA_JSON;
     const answer = await this.request(method, path, { ...options, body, contentType });
     if (answer.status === 204 || answer.bytes.length === 0) return undefined as T;
     try {

@@ -20,7 +20,7 @@
  * - Memory: records count against maxBufferedBytes from send() until their request completes; send()
  *   waits (backpressure) while the buffer is full.
  */
-import { LIMITS } from '../../defaults.ts';
+import { LIMITS } from '../../api/limits.ts';
 import { isCodec, type Codec } from '../../protocol/codecs.ts';
 import type { ProducerRecord as BatchRecord, RecordHeader } from '../../protocol/record-batch-core.ts';
 import type { ClientContext } from '../context.ts';

@@ -1,12 +1,10 @@
 /**
- * The HTTP API v1 (../../../../shared/api-v1.md) as typed calls: one method per route, offsets as
- * bigint, no retries (callers choose: see retry/retry.ts). Media types as in lib/http/types.ts.
+ * The HTTP API v1 (docs/api-v1.md) as typed calls: one method per route, offsets as bigint, no
+ * retries (callers choose: see retry/retry.ts). Media types from the contract (lib/api).
  */
+import { MEDIA_KAFKA_BATCHES, MEDIA_SLUICE_BATCHES } from '../../api/media-types.ts';
 import type { HttpTransport } from '../network/http.ts';
 import { SluiceClientError } from '../errors.ts';
-
-export const MEDIA_SLUICE_BATCHES = 'application/vnd.sluice.batches';
-export const MEDIA_KAFKA_BATCHES = 'application/vnd.kafka.record-batches';
 
 export interface TopicConfig {
   /** How long records are kept; -1 = forever. Server default 7 days. */

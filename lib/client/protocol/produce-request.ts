@@ -1,12 +1,14 @@
 /**
  * Produce request bodies: records -> Kafka RecordBatch v2 (compressed once, as a whole batch) ->
- * `application/vnd.sluice.batches` framing, whose grammar is at the top of lib/http/sluice-batches.ts:
+ * `application/vnd.sluice.batches` framing (the contract's codec, lib/api/sluice-batches.ts, whose
+ * grammar is at its top):
  *
  *   body = 1*(partition:int32be length:int32be batches)     each partition at most once
  *
  * The body is built once and kept as is for every retry: the server recognises a retry by the same
  * Idempotency-Key with the same bytes.
  */
+import { encodeSluiceBatches } from '../../api/sluice-batches.ts';
 import type { Codec, Compressor } from '../../protocol/codecs.ts';
 import { assembleRecordBatch, batchMeta, encodeRecordsSection, type ProducerRecord as BatchRecord } from '../../protocol/record-batch-core.ts';
 
@@ -35,30 +37,6 @@ export async function encodeBatch(records: readonly BatchRecord[], options: Enco
   return assembleRecordBatch(compressed, { ...meta, codec: options.codec });
 }
 
-/** Frames encoded batches: partition, length, batches back to back, per section. */
-export function frameSections(sections: ReadonlyArray<{ readonly partition: number; readonly batches: readonly Uint8Array[] }>): Uint8Array {
-  let total = 0;
-  for (const section of sections) {
-    total += 8;
-    for (const batch of section.batches) total += batch.length;
-  }
-  const body = new Uint8Array(total);
-  const view = new DataView(body.buffer);
-  let position = 0;
-  for (const section of sections) {
-    let length = 0;
-    for (const batch of section.batches) length += batch.length;
-    view.setInt32(position, section.partition);
-    view.setInt32(position + 4, length);
-    position += 8;
-    for (const batch of section.batches) {
-      body.set(batch, position);
-      position += batch.length;
-    }
-  }
-  return body;
-}
-
 /** Encodes and frames a whole request. Batches are compressed one after another. */
 export async function encodeProduceRequest(sections: readonly RequestSection[], options: EncodeOptions): Promise<Uint8Array> {
   const encoded: Array<{ partition: number; batches: Uint8Array[] }> = [];
@@ -67,5 +45,5 @@ export async function encodeProduceRequest(sections: readonly RequestSection[], 
     for (const records of section.batches) batches.push(await encodeBatch(records, options));
     encoded.push({ partition: section.partition, batches });
   }
-  return frameSections(encoded);
+  return encodeSluiceBatches(encoded);
 }

@@ -1,27 +1,33 @@
 /** Reading partitions: records (JSON or Kafka batches), presigned locations, offsets by time. */
-import { authorize } from '../../auth/api-keys.ts';
 import type { Engine } from '../../log/engine.ts';
 import { writeBaseOffset } from '../../protocol/record-batch.ts';
+import { MEDIA_KAFKA_BATCHES } from '../../api/media-types.ts';
 import { batchesToJson } from '../json-records.ts';
-import { intParam, invalid, json, offsetParam, optionalInt, route, type Route } from '../router.ts';
-import { MEDIA_KAFKA_BATCHES, type HttpRequest } from '../types.ts';
+import { json, type Handlers } from '../router.ts';
+import type { HttpRequest } from '../types.ts';
 
-function readOptions(request: HttpRequest) {
+function readOptions(query: { offset: string; maxBytes?: string; maxWaitMs?: string }, request: HttpRequest) {
   return {
-    offset: offsetParam(request.query.get('offset')),
-    maxBytes: optionalInt(request.query.get('maxBytes'), 'maxBytes', 1),
-    maxWaitMs: optionalInt(request.query.get('maxWaitMs'), 'maxWaitMs', 0),
+    offset: BigInt(query.offset),
+    maxBytes: query.maxBytes === undefined ? undefined : Number(query.maxBytes),
+    maxWaitMs: query.maxWaitMs === undefined ? undefined : Number(query.maxWaitMs),
     signal: request.signal,
   };
 }
 
-export function fetchRoutes(engine: Engine): Route[] {
-  return [
-    route('GET', '/v1/topics/:topic/partitions/:partition/records', async ({ request, params, principal }) => {
-      authorize(principal, 'consume', { topic: params.topic });
-      const partition = intParam(params.partition, 'partition');
-      const options = readOptions(request);
-      const result = await engine.fetch(params.topic, partition, options);
+/** Records between where a read stopped and the high watermark, for the ConsumerLag metric. */
+function lagOf(result: { nextOffset: bigint; highWatermark: bigint }): number {
+  return Number(result.highWatermark - result.nextOffset);
+}
+
+export function fetchHandlers(engine: Engine): Pick<Handlers, 'fetchRecords' | 'fetchLocations' | 'offsetForTimestamp'> {
+  return {
+    async fetchRecords({ request, params, query }) {
+      const options = readOptions(query, request);
+      const result = await engine.fetch(params.topic, Number(params.partition), options);
+      const observed = { lag: lagOf(result) };
+      // The same headers for both forms, so a proxy or a client can see the lag without the body.
+      const readHeaders = { 'sluice-next-offset': result.nextOffset.toString(), 'sluice-high-watermark': result.highWatermark.toString() };
       if ((request.headers.accept ?? '').includes(MEDIA_KAFKA_BATCHES)) {
         const body = new Uint8Array(result.batches.reduce((n, b) => n + b.bytes.length, 0));
         let position = 0;
@@ -30,42 +36,27 @@ export function fetchRoutes(engine: Engine): Route[] {
           writeBaseOffset(body, position, batch.baseOffset);
           position += batch.bytes.length;
         }
-        return {
-          status: 200,
-          headers: {
-            'content-type': MEDIA_KAFKA_BATCHES,
-            'sluice-next-offset': result.nextOffset.toString(),
-            'sluice-high-watermark': result.highWatermark.toString(),
-          },
-          body,
-        };
+        return { status: 200, headers: { 'content-type': MEDIA_KAFKA_BATCHES, ...readHeaders }, body, observed };
       }
-      // The same headers as the binary form, so a proxy or the Lambda glue can see the lag without the body.
-      return json(
+      const answer = json(
         200,
-        {
-          records: batchesToJson(result.batches, options.offset),
-          nextOffset: result.nextOffset.toString(),
-          highWatermark: result.highWatermark.toString(),
-        },
-        { 'sluice-next-offset': result.nextOffset.toString(), 'sluice-high-watermark': result.highWatermark.toString() },
+        { records: batchesToJson(result.batches, options.offset), nextOffset: result.nextOffset.toString(), highWatermark: result.highWatermark.toString() },
+        readHeaders,
       );
-    }),
-    route('GET', '/v1/topics/:topic/partitions/:partition/locations', async ({ request, params, principal }) => {
-      authorize(principal, 'consume', { topic: params.topic });
-      const result = await engine.locations(params.topic, intParam(params.partition, 'partition'), readOptions(request));
-      return json(200, {
+      return { ...answer, observed };
+    },
+    async fetchLocations({ request, params, query }) {
+      const result = await engine.locations(params.topic, Number(params.partition), readOptions(query, request));
+      const answer = json(200, {
         locations: result.locations.map((l) => ({ url: l.url, range: l.range, baseOffset: l.baseOffset.toString(), lastOffset: l.lastOffset.toString() })),
         nextOffset: result.nextOffset.toString(),
         highWatermark: result.highWatermark.toString(),
       });
-    }),
-    route('GET', '/v1/topics/:topic/partitions/:partition/offsets', async ({ request, params, principal }) => {
-      authorize(principal, 'consume', { topic: params.topic });
-      const timestamp = optionalInt(request.query.get('timestamp'), 'timestamp', 0);
-      if (timestamp === undefined) throw invalid('timestamp is required', 'timestamp');
-      const offset = await engine.offsetForTimestamp(params.topic, intParam(params.partition, 'partition'), timestamp);
+      return { ...answer, observed: { lag: lagOf(result) } };
+    },
+    async offsetForTimestamp({ params, query }) {
+      const offset = await engine.offsetForTimestamp(params.topic, Number(params.partition), Number(query.timestamp));
       return json(200, { offset: offset.toString() });
-    }),
-  ];
+    },
+  };
 }

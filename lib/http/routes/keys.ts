@@ -1,25 +1,22 @@
 /** API key administration. */
-import { authorize, type ApiKeys } from '../../auth/api-keys.ts';
-import { invalid, json, jsonBody, noContent, route, type Route } from '../router.ts';
+import type { ApiKeys } from '../../auth/api-keys.ts';
+import { json, noContent, type Handlers } from '../router.ts';
 
-export function keyRoutes(keys: ApiKeys): Route[] {
-  return [
-    route('POST', '/v1/keys', async ({ request, principal }) => {
-      authorize(principal, 'admin');
-      const body = jsonBody(request) as { name?: unknown; scopes?: unknown };
-      if (typeof body?.name !== 'string' || body.name.length === 0 || body.name.length > 200) throw invalid('name is required (1-200 characters)', 'name');
-      const created = await keys.create({ name: body.name, scopes: body.scopes });
+export function keyHandlers(keys: ApiKeys): Pick<Handlers, 'createKey' | 'listKeys' | 'revokeKey'> {
+  return {
+    // The route table asks for admin over everything; a key also creates only keys within its own
+    // scopes, and revokes only keys no broader than itself (ApiKeys).
+    async createKey({ body, principal }) {
+      const created = await keys.create({ name: body!.name, scopes: body!.scopes }, principal);
       return json(201, { id: created.keyId, key: created.key, name: created.name, scopes: created.scopes, createdAt: created.createdAt });
-    }),
-    route('GET', '/v1/keys', async ({ principal }) => {
-      authorize(principal, 'admin');
+    },
+    async listKeys() {
       const list = await keys.list();
       return json(200, { keys: list.map((k) => ({ id: k.keyId, name: k.name, scopes: k.scopes, createdAt: k.createdAt })) });
-    }),
-    route('DELETE', '/v1/keys/:id', async ({ params, principal }) => {
-      authorize(principal, 'admin');
-      await keys.revoke(params.id);
+    },
+    async revokeKey({ params, principal }) {
+      await keys.revoke(params.id, principal);
       return noContent();
-    }),
-  ];
+    },
+  };
 }

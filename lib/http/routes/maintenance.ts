@@ -1,13 +1,11 @@
 /** POST /v1/admin/maintenance: run one maintenance pass now and say what it did. */
-import { authorize } from '../../auth/api-keys.ts';
 import type { Engine } from '../../log/engine.ts';
-import { json, route, type Route } from '../router.ts';
+import { json, type Handlers } from '../router.ts';
 
-export function maintenanceRoutes(engine: Engine): Route[] {
-  return [
-    route('POST', '/v1/admin/maintenance', async ({ principal }) => {
-      authorize(principal, 'admin');
+export function maintenanceHandlers(engine: Engine): Pick<Handlers, 'runMaintenance'> {
+  return {
+    async runMaintenance() {
       return json(200, await engine.maintain());
-    }),
-  ];
+    },
+  };
 }

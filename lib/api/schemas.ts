@@ -1,0 +1,299 @@
+/**
+ * Request and response bodies of the HTTP contract (docs/api-v1.md) as zod schemas. The server
+ * validates requests with them, the OpenAPI document (./openapi.ts) is generated from them, and the
+ * client's wire types are generated from them (./types.ts, `npm run generate:api`), so the client
+ * never loads zod.
+ *
+ * Wire conventions: offsets are decimal strings (they can exceed 2^53), times are milliseconds since
+ * the epoch, sizes are bytes. Schemas describe JSON as it travels: no transforms, so every schema has
+ * one JSON Schema; the server converts offsets to bigint after validation.
+ */
+import * as z from 'zod';
+import { ERROR_TABLE, type ErrorCode } from '../errors.ts';
+import { API_DEFAULTS, ASSIGNMENT_STRATEGIES, COMPRESSION_CODECS, KEY_ACTIONS, LIMITS, NAME_PATTERN } from './limits.ts';
+
+// ---------------------------------------------------------------------------------------------------
+// Building blocks
+
+/** A decimal offset, as offsets travel in JSON. */
+export const Offset = z.string().regex(/^\d{1,19}$/, 'a non-negative decimal integer').meta({ id: 'Offset', description: 'A decimal offset (offsets can exceed 2^53).' });
+
+/** An offset a client sends: a decimal string, or a number while it is a safe integer. */
+export const OffsetInput = z.union([Offset, z.number().int().min(0).max(Number.MAX_SAFE_INTEGER)]);
+
+export const TopicName = z.string().regex(NAME_PATTERN, `1-${LIMITS.maxTopicNameLength} characters of [a-zA-Z0-9._-]`).meta({ id: 'TopicName' });
+export const GroupName = z.string().regex(NAME_PATTERN, '1-249 characters of [a-zA-Z0-9._-]').meta({ id: 'GroupName' });
+export const PartitionNumber = z.number().int().min(0).max(LIMITS.maxPartitions - 1);
+export const Timestamp = z.number().int().min(0).max(8.64e15).meta({ description: 'Milliseconds since the epoch.' });
+export const Base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'base64');
+export const Generation = z.number().int().min(0);
+
+export const TopicPartition = z.object({ topic: TopicName, partition: PartitionNumber }).meta({ id: 'TopicPartition' });
+
+// ---------------------------------------------------------------------------------------------------
+// Path parameters (strings, as they come in the path)
+
+const PartitionParam = z.string().regex(/^\d{1,9}$/, 'a non-negative integer');
+export const TopicParams = z.object({ topic: TopicName });
+export const PartitionParams = z.object({ topic: TopicName, partition: PartitionParam });
+export const GroupParams = z.object({ group: GroupName });
+export const MemberParams = z.object({ group: GroupName, memberId: z.string().min(1).max(64) });
+export const KeyParams = z.object({ id: z.string().min(1).max(64) });
+
+// ---------------------------------------------------------------------------------------------------
+// Errors
+
+export const ErrorCodeSchema = z.enum(Object.keys(ERROR_TABLE) as [ErrorCode, ...ErrorCode[]]);
+
+/** Every error answer: a code of the error table, one sentence, and fields that help (startOffset, field, limit...). */
+export const ErrorResponse = z
+  .object({
+    error: z.looseObject({ code: ErrorCodeSchema, message: z.string() }),
+  })
+  .meta({ id: 'ErrorResponse' });
+
+// ---------------------------------------------------------------------------------------------------
+// Topics
+
+export const TopicConfig = z
+  .object({
+    retentionMs: z.number().int().min(-1).default(API_DEFAULTS.retentionMs).meta({ description: 'Records older than this may be deleted; -1 keeps them forever.' }),
+    retentionBytes: z.number().int().min(-1).default(API_DEFAULTS.retentionBytes).meta({ description: 'Bytes kept per partition; -1 for no bound.' }),
+    compression: z.enum(COMPRESSION_CODECS).default(API_DEFAULTS.compression).meta({ description: 'Codec of the batches the server encodes from JSON records.' }),
+  })
+  .strict()
+  .meta({ id: 'TopicConfig' });
+
+export const CreateTopicRequest = z
+  .object({
+    name: TopicName,
+    partitions: z.number().int().min(1).max(LIMITS.maxPartitions),
+    config: TopicConfig.optional(),
+  })
+  .strict();
+
+export const CreateTopicResponse = z.object({ name: TopicName, partitions: z.number().int(), config: TopicConfig });
+
+export const ListTopicsResponse = z.object({ topics: z.array(z.object({ name: TopicName, partitions: z.number().int() })) });
+
+export const DescribeTopicResponse = z.object({
+  name: TopicName,
+  config: TopicConfig,
+  partitions: z.array(
+    z.object({
+      partition: PartitionNumber,
+      startOffset: Offset,
+      endOffset: Offset.meta({ description: 'The high watermark: the next offset a consumer at the tail reads.' }),
+    }),
+  ),
+});
+
+// ---------------------------------------------------------------------------------------------------
+// Produce
+
+export const ProduceRecord = z
+  .object({
+    key: z.string().nullable().optional().meta({ description: 'Stored as its UTF-8 bytes; keyed records go to murmur2(key) % partitions.' }),
+    keyBase64: Base64.optional(),
+    value: z.unknown().optional().meta({ description: 'A string is stored as its UTF-8 bytes, any other JSON value as its JSON text.' }),
+    valueBase64: Base64.optional(),
+    headers: z.record(z.string(), z.string()).optional(),
+    partition: PartitionNumber.optional(),
+    timestamp: Timestamp.optional(),
+  })
+  .strict()
+  .refine((r) => r.key === undefined || r.keyBase64 === undefined, { message: 'give key or keyBase64, not both' })
+  .refine((r) => r.value === undefined || r.valueBase64 === undefined, { message: 'give value or valueBase64, not both' })
+  .meta({ id: 'ProduceRecord' });
+
+export const ProduceRequest = z.object({ records: z.array(ProduceRecord).min(1).max(LIMITS.maxRecordsPerRequest) }).strict();
+
+export const ProduceResponse = z.object({
+  records: z.array(z.object({ partition: PartitionNumber, offset: Offset })).meta({ description: 'One entry per input record, in order.' }),
+});
+
+/** The answer to a binary (application/vnd.sluice.batches) produce: one entry per section. */
+export const ProduceBatchesResponse = z.object({
+  partitions: z.array(z.object({ partition: PartitionNumber, baseOffset: Offset, recordCount: z.number().int().min(1) })),
+});
+
+/** A produce answer: ProduceResponse for JSON records, ProduceBatchesResponse for the binary form. */
+export const ProduceAnswer = z.union([ProduceResponse, ProduceBatchesResponse]);
+
+// ---------------------------------------------------------------------------------------------------
+// Fetch
+
+const FetchQueryBase = {
+  offset: Offset,
+  maxBytes: z
+    .string()
+    .regex(/^[1-9]\d{0,15}$/, 'a positive integer')
+    .optional()
+    .meta({ description: `Stored bytes to return, at most ${LIMITS.maxFetchBytes}; at least one whole batch always comes. Default ${API_DEFAULTS.fetchMaxBytes}.` }),
+  maxWaitMs: z
+    .string()
+    .regex(/^\d{1,16}$/, 'a non-negative integer')
+    .optional()
+    .meta({ description: `Long poll at the end of the log, at most ${LIMITS.maxWaitMs}. Default ${API_DEFAULTS.fetchMaxWaitMs}.` }),
+};
+
+export const FetchQuery = z.object(FetchQueryBase);
+export const LocationsQuery = z.object(FetchQueryBase);
+export const OffsetsQuery = z.object({ timestamp: z.string().regex(/^\d{1,16}$/, 'milliseconds since the epoch') });
+
+export const FetchedRecord = z
+  .object({
+    offset: Offset,
+    timestamp: z.number().int(),
+    key: z.string().nullable().optional(),
+    keyBase64: Base64.optional(),
+    value: z.string().nullable().optional(),
+    valueBase64: Base64.optional(),
+    headers: z.record(z.string(), z.string()),
+    headersBase64: z.record(z.string(), Base64).optional(),
+  })
+  .meta({ id: 'FetchedRecord' });
+
+export const FetchResponse = z.object({ records: z.array(FetchedRecord), nextOffset: Offset, highWatermark: Offset });
+
+export const Location = z
+  .object({
+    url: z.string(),
+    range: z.object({ start: z.number().int().min(0), end: z.number().int().min(0) }).meta({ description: 'Inclusive: send exactly Range: bytes=start-end.' }),
+    baseOffset: Offset.meta({ description: 'Offset of the first batch in the range (stored batches carry base offset 0).' }),
+    lastOffset: Offset,
+  })
+  .meta({ id: 'Location' });
+
+export const LocationsResponse = z.object({ locations: z.array(Location), nextOffset: Offset, highWatermark: Offset });
+
+export const OffsetsResponse = z.object({ offset: Offset.meta({ description: 'The first offset with timestamp ≥ the given time, or the high watermark.' }) });
+
+// ---------------------------------------------------------------------------------------------------
+// Consumer groups
+
+export const JoinGroupRequest = z
+  .object({
+    topics: z.array(TopicName).min(1).max(LIMITS.maxSubscribedTopics),
+    sessionTimeoutMs: z.number().int().min(LIMITS.minSessionTimeoutMs).max(LIMITS.maxSessionTimeoutMs).default(API_DEFAULTS.groupSessionTimeoutMs),
+    /** How long a member may take to release partitions moving away from it. @default sessionTimeoutMs */
+    rebalanceTimeoutMs: z.number().int().min(LIMITS.minSessionTimeoutMs).max(LIMITS.maxSessionTimeoutMs).optional(),
+    memberId: z.string().min(1).max(64).optional(),
+    /**
+     * A new member's retry-safe identity: a join retried with the same joinId (its answer was lost) finds
+     * the member its first attempt created instead of creating another one (Kafka's KIP-394).
+     */
+    joinId: z.string().regex(/^[A-Za-z0-9_-]{16,64}$/, '16-64 characters of [A-Za-z0-9_-]').optional(),
+    instanceId: z.string().regex(/^[a-zA-Z0-9._-]{1,249}$/, '1-249 characters of [a-zA-Z0-9._-]').optional(),
+    strategy: z.enum(ASSIGNMENT_STRATEGIES).default(API_DEFAULTS.groupStrategy),
+  })
+  .strict();
+
+export const JoinGroupResponse = z.object({
+  memberId: z.string(),
+  generation: Generation,
+  assignments: z.array(TopicPartition.extend({ committedOffset: Offset.nullable() })).meta({ description: 'Consume these, from committedOffset (null: nothing committed).' }),
+  revoking: z.array(TopicPartition).meta({ description: 'Still this member’s in this generation, moving away: commit, stop, rejoin.' }),
+});
+
+export const HeartbeatRequest = z.object({ generation: Generation }).strict();
+export const HeartbeatResponse = z.object({ generation: Generation, rebalance: z.boolean() });
+
+export const CommitOffsetsRequest = z
+  .object({
+    memberId: z.string().min(1).max(64),
+    generation: Generation,
+    offsets: z
+      .array(z.object({ topic: TopicName, partition: PartitionNumber, offset: OffsetInput.meta({ description: 'The next offset to consume (last processed + 1).' }) }).strict())
+      .min(1)
+      .max(LIMITS.maxCommitOffsets),
+  })
+  .strict();
+
+export const CommittedOffsetsResponse = z.object({ offsets: z.array(TopicPartition.extend({ committedOffset: Offset })) });
+
+export const ResetOffsetsRequest = z
+  .object({
+    topic: TopicName,
+    partitions: z.array(PartitionNumber).max(LIMITS.maxPartitions).optional(),
+    to: z.enum(['earliest', 'latest', 'timestamp', 'offset']),
+    timestamp: Timestamp.optional(),
+    offset: OffsetInput.optional(),
+  })
+  .strict()
+  .refine((r) => (r.to === 'timestamp') === (r.timestamp !== undefined), { message: 'timestamp is required with "to": "timestamp" (and only then)' })
+  .refine((r) => (r.to === 'offset') === (r.offset !== undefined), { message: 'offset is required with "to": "offset" (and only then)' });
+
+export const ListGroupsResponse = z.object({ groups: z.array(z.object({ group: GroupName })) });
+
+export const DescribeGroupResponse = z.object({
+  group: GroupName,
+  generation: Generation,
+  strategy: z.enum(ASSIGNMENT_STRATEGIES),
+  members: z.array(
+    z.object({
+      memberId: z.string(),
+      instanceId: z.string().optional(),
+      topics: z.array(TopicName),
+      assignments: z.array(TopicPartition),
+      revoking: z.array(TopicPartition),
+    }),
+  ),
+  offsets: z.array(
+    TopicPartition.extend({
+      committedOffset: Offset.nullable(),
+      endOffset: Offset,
+      lag: Offset.nullable().meta({ description: 'endOffset - committedOffset (0 when the commit is ahead), null when nothing is committed.' }),
+    }),
+  ),
+});
+
+// ---------------------------------------------------------------------------------------------------
+// API keys
+
+const KeyPattern = z.string().min(1).max(260).regex(/^(\*|[a-zA-Z0-9._-]+\*?)$/, 'a name, a prefix ending in *, or *');
+
+export const KeyScope = z
+  .object({
+    action: z.enum(KEY_ACTIONS),
+    /** Topic names or prefixes; default all. */
+    topics: z.array(KeyPattern).max(100).default(['*']),
+    /** Consumer group names or prefixes; default all. */
+    groups: z.array(KeyPattern).max(100).default(['*']),
+  })
+  .strict()
+  .meta({ id: 'KeyScope' });
+
+export const KeyScopes = z.array(KeyScope).min(1).max(20);
+
+export const CreateKeyRequest = z.object({ name: z.string().min(1).max(200), scopes: KeyScopes }).strict();
+
+const KeySummary = z.object({ id: z.string(), name: z.string(), scopes: z.array(KeyScope), createdAt: z.number().int() });
+
+export const CreateKeyResponse = KeySummary.extend({ key: z.string().meta({ description: 'The plain key, shown once: only its SHA-256 is stored.' }) });
+export const ListKeysResponse = z.object({ keys: z.array(KeySummary) });
+
+// ---------------------------------------------------------------------------------------------------
+// Maintenance, health
+
+export const MaintenanceResponse = z.object({
+  topics: z.number().int(),
+  partitions: z.number().int(),
+  gapsClosed: z.number().int(),
+  segmentsWritten: z.number().int(),
+  segmentBytes: z.number().int(),
+  entriesCompacted: z.number().int(),
+  leftoversDeleted: z.number().int(),
+  offsetsTrimmed: Offset,
+  entriesExpired: z.number().int(),
+  objectsDeleted: z.number().int(),
+  deletedTopicsPurged: z.number().int(),
+  expiredItemsDeleted: z.number().int(),
+  errors: z.number().int(),
+  firstError: z.string().optional(),
+});
+
+export const HealthResponse = z.object({ status: z.literal('ok'), version: z.string() });
+
+/** The OpenAPI document (its own schema is the OpenAPI specification's). */
+export const OpenApiResponse = z.record(z.string(), z.unknown());
