@@ -194,6 +194,7 @@ export const JoinGroupResponse = z.object({
   generation: Generation,
   assignments: z.array(TopicPartition.extend({ committedOffset: Offset.nullable() })).meta({ description: 'Consume these, from committedOffset (null: nothing committed).' }),
   revoking: z.array(TopicPartition).meta({ description: 'Still this member’s in this generation, moving away: commit, stop, rejoin.' }),
+  pending: z.array(TopicPartition).meta({ description: 'Moving to this member once their current owners have committed and released them: heartbeat often until then.' }),
 });
 
 export const HeartbeatRequest = z.object({ generation: Generation }).strict();
