@@ -23,6 +23,20 @@ export const LIMITS = {
   maxSessionTimeoutMs: 30 * 60 * 1000,
   /** A generation's state item (roster + assignment); DynamoDB items are at most 400 KB. */
   maxGroupStateBytes: 380 * 1024,
+  /** Push consumers: names (their group is `sluice.push.<name>`, within the 249 of a group name). */
+  maxConsumerNameLength: 200,
+  maxConsumers: 1000,
+  /** Records of one delivery. */
+  maxDeliveryRecords: 10_000,
+  /**
+   * Bytes of one delivery body (JSON). A synchronous Lambda invocation takes at most 6 MB (6,291,456
+   * bytes) of payload; the envelope leaves room for nothing else, so one delivery stays below it.
+   */
+  maxDeliveryBytes: 6 * 1024 * 1024 - 1024,
+  maxDeliveryAttempts: 1000,
+  maxDeliveryWaitMs: 300_000,
+  maxDeliveryTimeoutMs: 900_000,
+  maxConsumerConcurrency: 100,
 } as const;
 
 export const DEFAULTS = {
@@ -78,6 +92,29 @@ export const DEFAULTS = {
   /** A member that sends no heartbeat for this long is expired; heartbeat every third of it. */
   groupSessionTimeoutMs: 30_000,
   groupStrategy: 'cooperative-sticky',
+  /** Push consumers (lib/push): what a create request leaves out. */
+  push: {
+    maxRecords: 100,
+    maxBytes: 1024 * 1024,
+    maxWaitMs: 0,
+    maxAttempts: 5,
+    bisectOnError: false,
+    /** -1: records are retried whatever their age, until maxAttempts. */
+    maxRecordAgeMs: -1,
+    /** Backoff before retry n (n ≥ 1): a random time in [½, 1] × min(maxBackoffMs, minBackoffMs × 2^(n-1)). */
+    minBackoffMs: 1000,
+    maxBackoffMs: 60_000,
+    /** A URL target (or a Lambda target) that has not answered after this long has failed. */
+    timeoutMs: 30_000,
+    /** Partitions of one consumer delivered in parallel (one batch in flight per partition). */
+    maxConcurrency: 4,
+    startAt: 'latest',
+  },
+  /**
+   * The dispatcher's membership in a push consumer's group. Renewed while it works; when it sits idle
+   * the lease lapses, and the next delivery joins again (nothing runs, and nothing is paid, while idle).
+   */
+  dispatcherSessionTimeoutMs: 60_000,
 } as const;
 
 /**
@@ -110,4 +147,14 @@ export const DEPLOYMENT = {
   /** 5xx answers in one 5-minute period that raise the error alarm. */
   serverErrorsAlarmThreshold: 5,
   metricsNamespace: 'Sluice',
+  /** The push dispatcher: long enough for deliveries to slow targets; it stops taking new batches before the end. */
+  dispatcherMemoryMb: 512,
+  dispatcherTimeoutSeconds: 300,
+  /** The stream handler only fans out (one async invocation of the dispatcher per batch of stream records). */
+  streamHandlerMemoryMb: 256,
+  streamHandlerTimeoutSeconds: 30,
+  /** Stream records gathered before the handler runs (DynamoDB Streams' batching window). */
+  streamBatchSize: 100,
+  /** A push consumer's lag alarm: records behind the end of its topics, for 15 minutes. */
+  consumerLagAlarmRecords: 10_000,
 } as const;

@@ -9,9 +9,13 @@ export const ERROR_TABLE = {
   NOT_FOUND: { status: 404, retriable: false },
   TOPIC_NOT_FOUND: { status: 404, retriable: false },
   GROUP_NOT_FOUND: { status: 404, retriable: false },
+  /** No push consumer with that name. */
+  CONSUMER_NOT_FOUND: { status: 404, retriable: false },
   UNKNOWN_MEMBER: { status: 404, retriable: false },
   METHOD_NOT_ALLOWED: { status: 405, retriable: false },
   TOPIC_EXISTS: { status: 409, retriable: false },
+  /** A push consumer with that name exists already. */
+  CONSUMER_EXISTS: { status: 409, retriable: false },
   ILLEGAL_GENERATION: { status: 409, retriable: false },
   /** Offsets can be reset only while the consumer group has no members (Kafka's NON_EMPTY_GROUP). */
   GROUP_NOT_EMPTY: { status: 409, retriable: false },

@@ -4,6 +4,7 @@
  */
 import type { FaultKind } from './faults.ts';
 import { SESSION_TIMEOUT_MS, type GroupHistory } from './group-workload.ts';
+import type { PushHistory } from './push-workload.ts';
 
 export interface History {
   /** value → where its produce was acknowledged */
@@ -23,6 +24,7 @@ export interface History {
   /** What maintenance did during the run (compaction under faults is part of what is checked). */
   readonly maintenance: { passes: number; segmentsWritten: number; gapsClosed: number; objectsDeleted: number };
   readonly group: GroupHistory;
+  readonly push: PushHistory;
 }
 
 export interface Verdict {
@@ -49,6 +51,8 @@ export interface Verdict {
      */
     renewedByUnansweredHeartbeat: number;
   };
+  /** The push-consumer checks, counted into the summary: records never handled into L, dead letters twice into D, order into O, commits past unhandled records into I. */
+  push: { deliveries: number; acknowledged: number; deadLettered: number; unhandled: number; deadLetteredTwice: number; orderViolations: number; committedPastUnhandled: number };
   /** A few examples of each anomaly, for the report. */
   examples: string[];
 }
@@ -119,18 +123,20 @@ export function check(history: History): Verdict {
   for (const v of history.orderViolations) note(`order: partition ${v.partition} went back to ${v.got} after ${v.expectedAtLeast}`);
 
   const group = checkGroup(history, note);
+  const push = checkPush(history, note);
   const faultsByKind = { ...history.faults };
   for (const [kind, count] of Object.entries(history.maintenanceFaults)) faultsByKind[kind as FaultKind] += count;
   const faults = Object.values(faultsByKind).reduce((a, b) => a + b, 0);
   return {
     acked: history.acked.size,
-    lost,
-    duplicated,
-    inconsistent,
+    lost: lost + push.unhandled,
+    duplicated: duplicated + push.deadLetteredTwice,
+    inconsistent: inconsistent + push.committedPastUnhandled,
     gaps,
-    orderViolations: history.orderViolations.length + group.skipsOrRewinds + group.unprocessedBelowCommit,
+    orderViolations: history.orderViolations.length + group.skipsOrRewinds + group.unprocessedBelowCommit + push.orderViolations,
     fencedCommitsAccepted: group.fencedCommitsAccepted + group.twoOwners,
     group,
+    push,
     faults,
     faultsByKind,
     examples,
@@ -223,4 +229,36 @@ function checkGroup(history: History, note: (text: string) => void): Verdict['gr
     }
   }
   return { commitsAccepted, fencedCommitsAccepted, twoOwners, skipsOrRewinds, unprocessedBelowCommit, renewedByUnansweredHeartbeat };
+}
+
+/**
+ * Push-consumer checks: every record of the final log was acknowledged by the target or is in the
+ * dead-letter topic (when the run had a push consumer); nothing is there twice; first deliveries came in offset order per partition; no
+ * committed offset is past a record that was neither acknowledged nor dead-lettered.
+ */
+function checkPush(history: History, note: (text: string) => void): Verdict['push'] {
+  const push = history.push;
+  if (push.finalCommitted.size === 0) return { deliveries: 0, acknowledged: 0, deadLettered: 0, unhandled: 0, deadLetteredTwice: 0, orderViolations: push.orderViolations, committedPastUnhandled: 0 };
+  for (const example of push.examples) note(example);
+  const dead = new Set(push.deadLetters);
+  const handled = (partition: number, offset: bigint) => push.acked.get(partition)?.has(offset) === true || dead.has(`${partition}/${offset}`);
+  let unhandled = 0;
+  let committedPastUnhandled = 0;
+  let acknowledged = 0;
+  for (const [partition, offsets] of history.final) {
+    const committed = push.finalCommitted.get(partition) ?? 0n;
+    for (const offset of offsets.keys()) {
+      if (push.acked.get(partition)?.has(offset)) acknowledged++;
+      if (handled(partition, offset)) continue;
+      unhandled++;
+      note(`push: ${partition}@${offset} was neither delivered nor dead-lettered`);
+      if (offset < committed) {
+        committedPastUnhandled++;
+        note(`push: committed ${partition}@${committed} past the unhandled ${offset}`);
+      }
+    }
+  }
+  const deadLetteredTwice = push.deadLetters.length - dead.size;
+  if (deadLetteredTwice > 0) note(`push: ${deadLetteredTwice} records are in the dead-letter topic twice`);
+  return { deliveries: push.deliveries, acknowledged, deadLettered: dead.size, unhandled, deadLetteredTwice, orderViolations: push.orderViolations, committedPastUnhandled };
 }

@@ -18,6 +18,7 @@ import type { BackendFactory } from '../test/support/backends.ts';
 import { FaultPlan, prng, sleep, type FaultRates } from './faults.ts';
 import type { History } from './checker.ts';
 import { GROUP, emptyGroupHistory, runMember } from './group-workload.ts';
+import { emptyPushHistory, startPush } from './push-workload.ts';
 
 export interface RunConfig {
   readonly seed: number;
@@ -89,7 +90,10 @@ export async function runOnce(config: RunConfig, backendFactory: BackendFactory)
       maintenanceFaults: maintenancePlan.counts,
       maintenance: { passes: 0, segmentsWritten: 0, gapsClosed: 0, objectsDeleted: 0 },
       group: emptyGroupHistory(),
+      push: emptyPushHistory(),
     };
+    const healthy = new Engine({ ...engineOptions, objects: backend.objects, metadata: backend.metadata });
+    const push = await startPush({ engine, setupEngine: healthy, plan, random: prng(config.seed * 31 + 7), topic: TOPIC, history: history.push });
 
     let producing = true;
     const maintenance = (async () => {
@@ -141,6 +145,7 @@ export async function runOnce(config: RunConfig, backendFactory: BackendFactory)
     await sleep(TIMING.abortReservationAfterMs + 100);
     for (let partition = 0; partition < config.partitions; partition++) await engine.repairPartition(TOPIC, partition);
     await engine.maintain();
+    await push.finish(healthy);
     const { id } = await engine.topics.get(TOPIC);
     if (config.groupMembers > 0) {
       for (const offset of (await groups.describe(GROUP)).offsets) {

@@ -26,6 +26,7 @@ async function main(): Promise<void> {
     acked: 0, lost: 0, duplicated: 0, inconsistent: 0, gaps: 0, orderViolations: 0, fencedCommitsAccepted: 0, faults: 0,
     faultsByKind: { definite: 0, ambiguous: 0, throttle: 0, latency: 0, crash: 0, zombie: 0 },
     group: { commitsAccepted: 0, fencedCommitsAccepted: 0, twoOwners: 0, skipsOrRewinds: 0, unprocessedBelowCommit: 0, renewedByUnansweredHeartbeat: 0 },
+    push: { deliveries: 0, acknowledged: 0, deadLettered: 0, unhandled: 0, deadLetteredTwice: 0, orderViolations: 0, committedPastUnhandled: 0 },
     examples: [],
   };
   for (const backend of backends) {
@@ -37,6 +38,7 @@ async function main(): Promise<void> {
       console.error(`  ${backend} seed ${seed}: ${summaryLine(verdict)} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
       console.error(`    faults ${JSON.stringify(verdict.faultsByKind)}; maintenance ${JSON.stringify(history.maintenance)}`);
       console.error(`    group ${JSON.stringify(verdict.group)}; member actions ${JSON.stringify(history.group.actions)}, ${history.group.joins.length} joins`);
+      console.error(`    push ${JSON.stringify(verdict.push)}; ${history.push.dispatchersReplaced} dispatchers replaced after crashes`);
       for (const example of verdict.examples) console.error(`    ${example}`);
       for (const key of ['acked', 'lost', 'duplicated', 'inconsistent', 'gaps', 'orderViolations', 'fencedCommitsAccepted', 'faults'] as const) total[key] += verdict[key];
     }

@@ -23,6 +23,8 @@ export const API_DEFAULTS = {
   compression: DEFAULTS.compression,
   /** How long a presigned location URL is valid. */
   presignExpiresSeconds: DEFAULTS.presignExpiresSeconds,
+  /** Push consumers: what a create request leaves out. */
+  push: DEFAULTS.push,
 } as const;
 
 /** Topic and consumer-group names: 1-249 characters of [a-zA-Z0-9._-], not `.` or `..` (Kafka's rule). */

@@ -15,10 +15,24 @@ import { ErrorResponse } from './schemas.ts';
 
 type JsonObject = Record<string, unknown>;
 
-/** A schema as JSON Schema, for what a client sends (input) or what the server answers (output). */
+/**
+ * A schema as JSON Schema, for what a client sends (input) or what the server answers (output).
+ * Answers may gain fields (the contract's rule: implementations may add, not rename or drop), so
+ * output schemas never forbid additional properties.
+ */
 export function jsonSchemaOf(schema: z.ZodType, io: 'input' | 'output'): JsonObject {
   const { $schema: _dialect, ...json } = z.toJSONSchema(schema, { target: 'draft-2020-12', io, unrepresentable: 'any', reused: 'inline' }) as JsonObject;
-  return json;
+  return io === 'output' ? (allowAdditions(json) as JsonObject) : json;
+}
+
+function allowAdditions(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(allowAdditions);
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([key, field]) => !(key === 'additionalProperties' && field === false))
+      .map(([key, field]) => [key, allowAdditions(field)]),
+  );
 }
 
 /** The error codes a route may answer: its own, the common ones, and authentication's unless public. */
@@ -46,6 +60,7 @@ export function buildOpenApiDocument(options: { readonly version: string; readon
       { name: 'topics', description: 'Topic administration.' },
       { name: 'records', description: 'Produce, fetch, presigned locations, offsets by time.' },
       { name: 'groups', description: 'Consumer groups.' },
+      { name: 'consumers', description: 'Push consumers: records delivered to a URL or a Lambda function.' },
       { name: 'keys', description: 'API keys.' },
       { name: 'admin', description: 'Maintenance on demand.' },
     ],

@@ -84,7 +84,7 @@ export interface RouteSpec {
   readonly path: `/v1/${string}` | '/v1';
   readonly operationId: string;
   readonly summary: string;
-  readonly tag: 'topics' | 'records' | 'groups' | 'keys' | 'admin' | 'service';
+  readonly tag: 'topics' | 'records' | 'groups' | 'consumers' | 'keys' | 'admin' | 'service';
   readonly scope: RouteScope;
   readonly function: ApiFunctionName;
   readonly request?: RouteRequest;
@@ -349,6 +349,81 @@ export const ROUTES = [
     request: { params: s.GroupParams },
     responses: { 204: noBody('Deleted.') },
     errors: ['GROUP_NOT_FOUND', 'GROUP_NOT_EMPTY'],
+  },
+
+  // Push consumers. A key's `groups` patterns name push consumers too (a consumer is a group whose
+  // member the service runs); its topics are not in the path, so the handlers also check the
+  // consumer's stored topics (admin on each to change it, consume on each to see it).
+  {
+    method: 'POST',
+    path: '/v1/consumers',
+    operationId: 'createConsumer',
+    summary: 'Create a push consumer: records delivered to a URL or a Lambda function; its secret is in this answer only.',
+    tag: 'consumers',
+    scope: { checks: [{ action: 'admin', group: 'body.name', topic: 'body.topics[]' }, { action: 'admin', group: 'body.name', topic: 'body.deadLetterTopic' }] },
+    function: 'admin',
+    request: { body: s.CreateConsumerRequest },
+    responses: { 201: { description: 'Created.', body: s.CreateConsumerResponse } },
+    errors: ['TOPIC_NOT_FOUND', 'CONSUMER_EXISTS'],
+  },
+  {
+    method: 'GET',
+    path: '/v1/consumers',
+    operationId: 'listConsumers',
+    summary: 'The push consumers the key may consume (the consumer and every topic it reads).',
+    tag: 'consumers',
+    scope: { checks: [], filter: { action: ['consume'], on: 'group' } },
+    function: 'admin',
+    responses: { 200: { description: 'The consumers.', body: s.ListConsumersResponse } },
+    errors: [],
+  },
+  {
+    method: 'GET',
+    path: '/v1/consumers/{name}',
+    operationId: 'describeConsumer',
+    summary: 'A push consumer: its configuration, state, per-partition progress and counters.',
+    tag: 'consumers',
+    scope: { checks: [{ action: 'consume', group: '{name}' }] },
+    function: 'admin',
+    request: { params: s.ConsumerParams },
+    responses: { 200: { description: 'The consumer.', body: s.DescribeConsumerResponse } },
+    errors: ['CONSUMER_NOT_FOUND'],
+  },
+  {
+    method: 'POST',
+    path: '/v1/consumers/{name}/pause',
+    operationId: 'pauseConsumer',
+    summary: 'Stop delivering (the batches in flight finish).',
+    tag: 'consumers',
+    scope: { checks: [{ action: 'admin', group: '{name}' }] },
+    function: 'admin',
+    request: { params: s.ConsumerParams },
+    responses: { 200: { description: 'Paused.', body: s.ConsumerStateResponse } },
+    errors: ['CONSUMER_NOT_FOUND'],
+  },
+  {
+    method: 'POST',
+    path: '/v1/consumers/{name}/resume',
+    operationId: 'resumeConsumer',
+    summary: 'Deliver again; partitions that ran out of attempts (failing) start over.',
+    tag: 'consumers',
+    scope: { checks: [{ action: 'admin', group: '{name}' }] },
+    function: 'admin',
+    request: { params: s.ConsumerParams },
+    responses: { 200: { description: 'Running.', body: s.ConsumerStateResponse } },
+    errors: ['CONSUMER_NOT_FOUND'],
+  },
+  {
+    method: 'DELETE',
+    path: '/v1/consumers/{name}',
+    operationId: 'deleteConsumer',
+    summary: 'Delete a push consumer (its dispatcher leaves its group).',
+    tag: 'consumers',
+    scope: { checks: [{ action: 'admin', group: '{name}' }] },
+    function: 'admin',
+    request: { params: s.ConsumerParams },
+    responses: { 204: noBody('Deleted.') },
+    errors: ['CONSUMER_NOT_FOUND'],
   },
 
   // API keys

@@ -16,19 +16,19 @@ import { API_DEFAULTS, ASSIGNMENT_STRATEGIES, COMPRESSION_CODECS, KEY_ACTIONS, L
 // Building blocks
 
 /** A decimal offset, as offsets travel in JSON. */
-export const Offset = z.string().regex(/^\d{1,19}$/, 'a non-negative decimal integer').meta({ id: 'Offset', description: 'A decimal offset (offsets can exceed 2^53).' });
+export const Offset = z.string().regex(/^\d{1,19}$/, 'a non-negative decimal integer').meta({ description: 'A decimal offset (offsets can exceed 2^53).' });
 
 /** An offset a client sends: a decimal string, or a number while it is a safe integer. */
 export const OffsetInput = z.union([Offset, z.number().int().min(0).max(Number.MAX_SAFE_INTEGER)]);
 
-export const TopicName = z.string().regex(NAME_PATTERN, `1-${LIMITS.maxTopicNameLength} characters of [a-zA-Z0-9._-]`).meta({ id: 'TopicName' });
-export const GroupName = z.string().regex(NAME_PATTERN, '1-249 characters of [a-zA-Z0-9._-]').meta({ id: 'GroupName' });
+export const TopicName = z.string().regex(NAME_PATTERN, `1-${LIMITS.maxTopicNameLength} characters of [a-zA-Z0-9._-]`);
+export const GroupName = z.string().regex(NAME_PATTERN, '1-249 characters of [a-zA-Z0-9._-]');
 export const PartitionNumber = z.number().int().min(0).max(LIMITS.maxPartitions - 1);
 export const Timestamp = z.number().int().min(0).max(8.64e15).meta({ description: 'Milliseconds since the epoch.' });
 export const Base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'base64');
 export const Generation = z.number().int().min(0);
 
-export const TopicPartition = z.object({ topic: TopicName, partition: PartitionNumber }).meta({ id: 'TopicPartition' });
+export const TopicPartition = z.object({ topic: TopicName, partition: PartitionNumber });
 
 // ---------------------------------------------------------------------------------------------------
 // Path parameters (strings, as they come in the path)
@@ -39,6 +39,11 @@ export const PartitionParams = z.object({ topic: TopicName, partition: Partition
 export const GroupParams = z.object({ group: GroupName });
 export const MemberParams = z.object({ group: GroupName, memberId: z.string().min(1).max(64) });
 export const KeyParams = z.object({ id: z.string().min(1).max(64) });
+export const ConsumerName = z
+  .string()
+  .regex(new RegExp(`^[a-zA-Z0-9._-]{1,${LIMITS.maxConsumerNameLength}}$`), `1-${LIMITS.maxConsumerNameLength} characters of [a-zA-Z0-9._-]`)
+  .meta({ id: 'ConsumerName' });
+export const ConsumerParams = z.object({ name: ConsumerName });
 
 // ---------------------------------------------------------------------------------------------------
 // Errors
@@ -50,7 +55,7 @@ export const ErrorResponse = z
   .object({
     error: z.looseObject({ code: ErrorCodeSchema, message: z.string() }),
   })
-  .meta({ id: 'ErrorResponse' });
+  ;
 
 // ---------------------------------------------------------------------------------------------------
 // Topics
@@ -62,7 +67,7 @@ export const TopicConfig = z
     compression: z.enum(COMPRESSION_CODECS).default(API_DEFAULTS.compression).meta({ description: 'Codec of the batches the server encodes from JSON records.' }),
   })
   .strict()
-  .meta({ id: 'TopicConfig' });
+  ;
 
 export const CreateTopicRequest = z
   .object({
@@ -89,6 +94,19 @@ export const DescribeTopicResponse = z.object({
 });
 
 // ---------------------------------------------------------------------------------------------------
+// Record headers: a Kafka header key may repeat, and a value may be null or any bytes. In JSON a key
+// maps to its value, or to the array of its values (in order) when it occurs more than once. Keys whose
+// values are all UTF-8 text (or null) are in `headers`; the others, in base64, in `headersBase64`.
+
+const headerValues = <T extends z.ZodType>(value: T) => z.union([value.nullable(), z.array(value.nullable()).min(1).max(LIMITS.maxHeadersPerRecord)]);
+export const TextHeaders = z
+  .record(z.string(), headerValues(z.string()))
+  .meta({ description: 'Header key → UTF-8 value, null, or the array of its values when the key repeats.' });
+export const Base64Headers = z
+  .record(z.string(), headerValues(Base64))
+  .meta({ description: 'Header key → base64 value, null, or the array of its values when the key repeats.' });
+
+// ---------------------------------------------------------------------------------------------------
 // Produce
 
 export const ProduceRecord = z
@@ -97,14 +115,15 @@ export const ProduceRecord = z
     keyBase64: Base64.optional(),
     value: z.unknown().optional().meta({ description: 'A string is stored as its UTF-8 bytes, any other JSON value as its JSON text.' }),
     valueBase64: Base64.optional(),
-    headers: z.record(z.string(), z.string()).optional(),
+    headers: TextHeaders.optional(),
+    headersBase64: Base64Headers.optional(),
     partition: PartitionNumber.optional(),
     timestamp: Timestamp.optional(),
   })
   .strict()
   .refine((r) => r.key === undefined || r.keyBase64 === undefined, { message: 'give key or keyBase64, not both' })
   .refine((r) => r.value === undefined || r.valueBase64 === undefined, { message: 'give value or valueBase64, not both' })
-  .meta({ id: 'ProduceRecord' });
+  ;
 
 export const ProduceRequest = z.object({ records: z.array(ProduceRecord).min(1).max(LIMITS.maxRecordsPerRequest) }).strict();
 
@@ -149,10 +168,10 @@ export const FetchedRecord = z
     keyBase64: Base64.optional(),
     value: z.string().nullable().optional(),
     valueBase64: Base64.optional(),
-    headers: z.record(z.string(), z.string()),
-    headersBase64: z.record(z.string(), Base64).optional(),
+    headers: TextHeaders,
+    headersBase64: Base64Headers.optional(),
   })
-  .meta({ id: 'FetchedRecord' });
+  ;
 
 export const FetchResponse = z.object({ records: z.array(FetchedRecord), nextOffset: Offset, highWatermark: Offset });
 
@@ -163,7 +182,7 @@ export const Location = z
     baseOffset: Offset.meta({ description: 'Offset of the first batch in the range (stored batches carry base offset 0).' }),
     lastOffset: Offset,
   })
-  .meta({ id: 'Location' });
+  ;
 
 export const LocationsResponse = z.object({ locations: z.array(Location), nextOffset: Offset, highWatermark: Offset });
 
@@ -194,7 +213,10 @@ export const JoinGroupResponse = z.object({
   generation: Generation,
   assignments: z.array(TopicPartition.extend({ committedOffset: Offset.nullable() })).meta({ description: 'Consume these, from committedOffset (null: nothing committed).' }),
   revoking: z.array(TopicPartition).meta({ description: 'Still this member’s in this generation, moving away: commit, stop, rejoin.' }),
-  pending: z.array(TopicPartition).meta({ description: 'Moving to this member once their current owners have committed and released them: heartbeat often until then.' }),
+  pending: z
+    .array(TopicPartition)
+    .optional()
+    .meta({ description: 'Moving to this member once their current owners release them (absent from older servers).' }),
 });
 
 export const HeartbeatRequest = z.object({ generation: Generation }).strict();
@@ -263,7 +285,7 @@ export const KeyScope = z
     groups: z.array(KeyPattern).max(100).default(['*']),
   })
   .strict()
-  .meta({ id: 'KeyScope' });
+  ;
 
 export const KeyScopes = z.array(KeyScope).min(1).max(20);
 
@@ -298,3 +320,85 @@ export const HealthResponse = z.object({ status: z.literal('ok'), version: z.str
 
 /** The OpenAPI document (its own schema is the OpenAPI specification's). */
 export const OpenApiResponse = z.record(z.string(), z.unknown());
+
+// ---------------------------------------------------------------------------------------------------
+// Push consumers
+
+const P = API_DEFAULTS.push;
+const TargetTimeout = z.number().int().min(100).max(LIMITS.maxDeliveryTimeoutMs).default(P.timeoutMs).meta({ description: 'A target that has not answered after this long has failed.' });
+
+export const ConsumerTarget = z
+  .union([
+    z.object({ url: z.string().url().max(2048).meta({ description: 'https (in AWS: to a public address unless the deployment allows private ones).' }), timeoutMs: TargetTimeout }).strict(),
+    z
+      .object({
+        functionArn: z.string().regex(/^arn:aws[a-zA-Z-]*:lambda:[a-z0-9-]+:\d{12}:function:[a-zA-Z0-9-_]+(:[a-zA-Z0-9-_$]+)?$/, 'a Lambda function ARN').meta({ description: 'AWS only: a function invoked synchronously.' }),
+        timeoutMs: TargetTimeout,
+      })
+      .strict(),
+  ])
+  .meta({ id: 'ConsumerTarget' });
+
+const BatchSettings = z
+  .object({
+    maxRecords: z.number().int().min(1).max(LIMITS.maxDeliveryRecords).default(P.maxRecords),
+    maxBytes: z.number().int().min(1).max(LIMITS.maxDeliveryBytes).default(P.maxBytes).meta({ description: 'Bytes of the delivery body (JSON); a larger record still goes, alone.' }),
+    maxWaitMs: z.number().int().min(0).max(LIMITS.maxDeliveryWaitMs).default(P.maxWaitMs).meta({ description: 'Wait this long after the oldest undelivered record for the batch to fill.' }),
+  })
+  .strict();
+
+const RetrySettings = z
+  .object({
+    maxAttempts: z.number().int().min(1).max(LIMITS.maxDeliveryAttempts).default(P.maxAttempts),
+    bisectOnError: z.boolean().default(P.bisectOnError).meta({ description: 'Split a failing batch until the failing record is found.' }),
+    maxRecordAgeMs: z.number().int().min(-1).default(P.maxRecordAgeMs).meta({ description: 'Failing records older than this are dead-lettered at once; -1: no limit.' }),
+    minBackoffMs: z.number().int().min(0).max(3_600_000).default(P.minBackoffMs),
+    maxBackoffMs: z.number().int().min(0).max(3_600_000).default(P.maxBackoffMs),
+  })
+  .strict();
+
+export const StartAt = z.union([z.enum(['earliest', 'latest']), z.object({ timestamp: Timestamp }).strict()]).meta({ id: 'StartAt' });
+
+export const CreateConsumerRequest = z
+  .object({
+    name: ConsumerName,
+    topics: z.array(TopicName).min(1).max(LIMITS.maxSubscribedTopics),
+    target: ConsumerTarget,
+    batch: BatchSettings.default({ maxRecords: P.maxRecords, maxBytes: P.maxBytes, maxWaitMs: P.maxWaitMs }),
+    retry: RetrySettings.default({ maxAttempts: P.maxAttempts, bisectOnError: P.bisectOnError, maxRecordAgeMs: P.maxRecordAgeMs, minBackoffMs: P.minBackoffMs, maxBackoffMs: P.maxBackoffMs }),
+    deadLetterTopic: TopicName.nullable().default(null),
+    startAt: StartAt.default(P.startAt),
+    maxConcurrency: z.number().int().min(1).max(LIMITS.maxConsumerConcurrency).default(P.maxConcurrency).meta({ description: 'Partitions delivered in parallel (one batch in flight per partition).' }),
+  })
+  .strict()
+  .refine((c) => c.retry.minBackoffMs <= c.retry.maxBackoffMs, { message: 'retry.minBackoffMs must not exceed retry.maxBackoffMs', path: ['retry'] })
+  .refine((c) => c.deadLetterTopic === null || !c.topics.includes(c.deadLetterTopic), { message: 'deadLetterTopic must not be one of the consumed topics', path: ['deadLetterTopic'] });
+
+const ConsumerConfigBody = z.object({
+  name: ConsumerName,
+  topics: z.array(TopicName),
+  target: ConsumerTarget,
+  batch: BatchSettings,
+  retry: RetrySettings,
+  deadLetterTopic: TopicName.nullable(),
+  startAt: StartAt,
+  maxConcurrency: z.number().int(),
+  createdAt: z.number().int(),
+});
+
+export const ConsumerState = z.enum(['running', 'paused', 'failing']);
+
+export const CreateConsumerResponse = ConsumerConfigBody.extend({ secret: z.string().meta({ description: 'Signs every delivery (Sluice-Signature); shown here only.' }) });
+
+export const ListConsumersResponse = z.object({ consumers: z.array(z.object({ name: ConsumerName, topics: z.array(TopicName), state: ConsumerState })) });
+
+export const DescribeConsumerResponse = ConsumerConfigBody.extend({
+  state: ConsumerState,
+  partitions: z.array(TopicPartition.extend({ committedOffset: Offset.nullable(), endOffset: Offset, lag: Offset.nullable(), failing: z.boolean() })),
+  delivered: z.number().int(),
+  failed: z.number().int(),
+  deadLettered: z.number().int(),
+  lastError: z.object({ at: z.number().int(), message: z.string() }).nullable(),
+});
+
+export const ConsumerStateResponse = z.object({ name: ConsumerName, state: ConsumerState });

@@ -88,6 +88,33 @@ export const ACCESS = {
     objectKeys: [TOPIC_OBJECTS],
     listPrefixes: [TOPIC_OBJECTS],
   },
+  /**
+   * The push dispatcher (lib/push/dispatcher.ts): reads records; is its consumers' group member
+   * (leases, claims, commits; replacing an older dispatcher deletes its lease); keeps delivery state;
+   * appends dead letters (an idempotent produce: ingest objects, partition items, intents). Object
+   * grants apply to every topic key, so its PutObject reaches t/* rather than only t/{star}/ingest/{star}.
+   */
+  dispatcher: {
+    metadataReads: ['dynamodb:GetItem', 'dynamodb:Query'],
+    metadataWrites: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+    writableKeys: ['p#*', 'idem#*', 'g#*', 'go#*', 'push#*'],
+    objectActions: ['s3:GetObject', 's3:PutObject'],
+    objectKeys: [TOPIC_OBJECTS],
+    listPrefixes: [],
+  },
+  /**
+   * Deploy-time push consumers (SluiceStreams.addFunctionConsumer): writes the consumer, clears its
+   * delivery state, sets its group's offsets to startAt (a timestamp reads records), and on delete
+   * makes the dispatcher leave the group.
+   */
+  pushConsumer: {
+    metadataReads: ['dynamodb:GetItem', 'dynamodb:Query'],
+    metadataWrites: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+    writableKeys: ['push-consumers', 'push#*', 'g#*', 'go#*', 'groups'],
+    objectActions: ['s3:GetObject'],
+    objectKeys: [TOPIC_OBJECTS],
+    listPrefixes: [],
+  },
   /** Registers the hash of the bootstrap admin key at deploy time (lib/lambda/bootstrap-key.ts). */
   bootstrapKey: {
     metadataReads: ['dynamodb:GetItem'],

@@ -13,12 +13,14 @@ import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
-import { AttributeType, BillingMode, Table } from 'aws-cdk-lib/aws-dynamodb';
+import { AttributeType, BillingMode, StreamViewType, Table } from 'aws-cdk-lib/aws-dynamodb';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import { Architecture, Runtime, type IFunction } from 'aws-cdk-lib/aws-lambda';
+import { Architecture, CfnFunction, FilterCriteria, Runtime, StartingPosition, type IFunction } from 'aws-cdk-lib/aws-lambda';
+import { DynamoEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { RuleTargetInput } from 'aws-cdk-lib/aws-events';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { BlockPublicAccess, Bucket, BucketEncryption, HttpMethods, ObjectOwnership, type IBucket } from 'aws-cdk-lib/aws-s3';
@@ -27,7 +29,8 @@ import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { fileURLToPath } from 'node:url';
 import { DEFAULTS, DEPLOYMENT } from '../defaults.ts';
-import { API_METRICS, MAINTENANCE_METRICS, OPERATION_DIMENSION } from '../lambda/metric-names.ts';
+import { API_METRICS, MAINTENANCE_METRICS, OPERATION_DIMENSION, PUSH_METRICS } from '../lambda/metric-names.ts';
+import { LOG_ENTRY_STREAM_FILTER } from '../trigger/append-trigger.ts';
 import type { ApiFunctionName } from '../lambda/functions.ts';
 import { EXPIRES_AT } from '../storage/ports.ts';
 import { ACCESS, type FunctionAccess } from './access.ts';
@@ -99,6 +102,39 @@ export interface SluiceStreamsProps {
   readonly serviceName?: string;
   /** Build a CloudWatch dashboard ($3 a month beyond an account's first three). @default true */
   readonly dashboard?: boolean;
+  /**
+   * Push consumers' URL targets may use http and resolve to loopback, link-local (the instance
+   * metadata service) or private addresses. Only for targets inside a network you control. @default false
+   */
+  readonly allowPrivateUrlTargets?: boolean;
+  /**
+   * The key that seals push consumers' delivery secrets. @default the bucket's key with
+   * encryption KMS, else a new key with yearly rotation ($1 a month)
+   */
+  readonly pushSecretsKey?: kms.IKey;
+}
+
+/** A push consumer that delivers to a Lambda function, created with the stack (SluiceStreams.addFunctionConsumer). */
+export interface FunctionConsumerProps {
+  /** The function invoked with each batch (synchronously); the dispatcher may invoke it and nothing else. */
+  readonly function: IFunction;
+  readonly topics: readonly string[];
+  /** The consumer's name. @default the construct id */
+  readonly name?: string;
+  /** @default DEFAULTS.push: 100 records, 1 MiB, no wait */
+  readonly batch?: { readonly maxRecords?: number; readonly maxBytes?: number; readonly maxWaitMs?: number };
+  /** @default DEFAULTS.push: 5 attempts, no bisection, no age limit, 1 s to 60 s backoff */
+  readonly retry?: { readonly maxAttempts?: number; readonly bisectOnError?: boolean; readonly maxRecordAgeMs?: number; readonly minBackoffMs?: number; readonly maxBackoffMs?: number };
+  /** Where records out of attempts go. @default none: the partition waits (failing) until resumed */
+  readonly deadLetterTopic?: string;
+  /** @default 'latest' */
+  readonly startAt?: 'earliest' | 'latest' | { readonly timestamp: number };
+  /** Partitions delivered in parallel. @default 4 */
+  readonly maxConcurrency?: number;
+  /** How long an invocation may take before it counts as failed. @default the function's timeout, else 30 s */
+  readonly timeout?: Duration;
+  /** Records behind the end of its topics that raise the consumer's lag alarm (for 15 minutes). @default 10000 */
+  readonly lagAlarmThreshold?: number;
 }
 
 const LAMBDA_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -133,6 +169,13 @@ export class SluiceStreams extends Construct {
   /** Every alarm, to add actions or composite alarms. */
   readonly alarms: cloudwatch.Alarm[] = [];
   readonly dashboard?: cloudwatch.Dashboard;
+  /** Push consumers: delivers batches to their targets (reserved concurrency 1). */
+  readonly dispatcherFunction: NodejsFunction;
+  /** DynamoDB Streams on the table, filtered to new log entries: wakes the dispatcher (and, later, live tails). */
+  readonly streamHandlerFunction: NodejsFunction;
+  /** Seals push consumers' delivery secrets. */
+  readonly pushSecretsKey: kms.IKey;
+  #pushConsumerFunction?: NodejsFunction;
 
   readonly #props: SluiceStreamsProps;
   readonly #removalPolicy: RemovalPolicy;
@@ -184,6 +227,8 @@ export class SluiceStreams extends Construct {
       targets: [new LambdaFunction(this.maintenanceFunction, { retryAttempts: 0 })],
     });
     this.#registerBootstrapKey();
+    this.pushSecretsKey = props.pushSecretsKey ?? this.encryptionKey ?? new kms.Key(this, 'PushSecretsKey', { description: `Sluice push consumers' delivery secrets (${this.node.path})`, enableKeyRotation: true, removalPolicy: this.#removalPolicy });
+    ({ dispatcher: this.dispatcherFunction, streamHandler: this.streamHandlerFunction } = this.#createPush());
 
     this.api = this.#createApi('Api', 'API-key endpoint', false);
     this.iamApi = this.#createApi('IamApi', 'IAM (SigV4) endpoint', true);
@@ -258,6 +303,139 @@ export class SluiceStreams extends Construct {
     return this.metric(MAINTENANCE_METRICS.errors, 'maintenance', { statistic: 'Sum', ...props });
   }
 
+  /**
+   * A push consumer delivering to a Lambda function, created (and updated, and deleted) with the stack
+   * by a custom resource. The dispatcher may invoke this function and no other; the consumer gets a
+   * lag metric and an alarm.
+   */
+  addFunctionConsumer(id: string, props: FunctionConsumerProps): CustomResource {
+    const name = props.name ?? id;
+    const timeoutMs = (props.timeout ?? (props.function as { timeout?: Duration }).timeout ?? Duration.millis(DEFAULTS.push.timeoutMs)).toMilliseconds();
+    const consumer = {
+      name,
+      topics: [...props.topics],
+      target: { functionArn: props.function.functionArn, timeoutMs },
+      ...(props.batch ? { batch: props.batch } : {}),
+      ...(props.retry ? { retry: props.retry } : {}),
+      deadLetterTopic: props.deadLetterTopic ?? null,
+      startAt: props.startAt ?? 'latest',
+      ...(props.maxConcurrency ? { maxConcurrency: props.maxConcurrency } : {}),
+    };
+    props.function.grantInvoke(this.dispatcherFunction);
+    const target = props.function.node.defaultChild as CfnFunction | undefined;
+    if (target) {
+      Validations.of(this.dispatcherFunction.role!).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::<${this.#logicalId(props.function)}.Arn>:*]`,
+        reason: `The versions and aliases of ${name}'s function (grantInvoke): the dispatcher may invoke the consumers' functions and nothing else.`,
+      });
+    }
+    const resource = new CustomResource(this, `${id}Consumer`, {
+      serviceToken: this.#pushConsumerProvider().functionArn,
+      resourceType: 'Custom::SluicePushConsumer',
+      properties: { Consumer: Stack.of(this).toJsonString(consumer) },
+    });
+    resource.node.addDependency(this.#pushConsumerFunction!.role!);
+    const created = new cloudwatch.Alarm(this, `${id}LagAlarm`, {
+      alarmDescription: `Sluice push consumer ${name} is more than ${props.lagAlarmThreshold ?? DEPLOYMENT.consumerLagAlarmRecords} records behind for 15 minutes`,
+      metric: this.metricPushConsumerLag(name),
+      threshold: props.lagAlarmThreshold ?? DEPLOYMENT.consumerLagAlarmRecords,
+      evaluationPeriods: 3,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      // An idle consumer publishes nothing (no lag, no metric cost): missing data is healthy.
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    if (this.#props.alarmTopic) {
+      created.addAlarmAction(new SnsAction(this.#props.alarmTopic));
+      created.addOkAction(new SnsAction(this.#props.alarmTopic));
+    }
+    this.alarms.push(created);
+    return resource;
+  }
+
+  /** Records a push consumer is behind the end of its topics (published by the dispatcher's scheduled pass while above 0). Maximum by default. */
+  metricPushConsumerLag(consumer: string, props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: this.#namespace,
+      metricName: PUSH_METRICS.lag,
+      dimensionsMap: { service: this.#serviceName, [OPERATION_DIMENSION]: 'dispatcher', [PUSH_METRICS.consumerDimension]: consumer },
+      period: Duration.minutes(5),
+      statistic: 'Maximum',
+      ...props,
+    });
+  }
+
+  /**
+   * Push consumers: the dispatcher (one at a time), the stream handler that wakes it on new log
+   * entries (no schedule polls while nothing is produced), the maintenance schedule as a safety net
+   * for retries falling due, and the admin function sealing secrets with the key.
+   */
+  #createPush(): { dispatcher: NodejsFunction; streamHandler: NodejsFunction } {
+    const pushEnvironment = {
+      SLUICE_PUSH_KEY_ARN: this.pushSecretsKey.keyArn,
+      ...(this.#props.allowPrivateUrlTargets ? { SLUICE_PUSH_ALLOW_PRIVATE_URLS: 'true' } : {}),
+    };
+    const dispatcher = this.#function('Dispatcher', 'dispatcher.ts', {
+      memorySize: DEPLOYMENT.dispatcherMemoryMb,
+      timeout: Duration.seconds(DEPLOYMENT.dispatcherTimeoutSeconds),
+      description: 'Sluice push consumers: delivers batches to URLs and Lambda functions',
+      environment: { ...this.#apiEnvironment(), ...pushEnvironment },
+    });
+    // One dispatcher at a time: it is its consumers' static group member (a second would take over).
+    (dispatcher.node.defaultChild as CfnFunction).reservedConcurrentExecutions = 1;
+    this.#grantAccess(dispatcher.role!, ACCESS.dispatcher);
+    dispatcher.role!.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['kms:Decrypt'], resources: [this.pushSecretsKey.keyArn] }));
+    this.adminFunction.addEnvironment('SLUICE_PUSH_KEY_ARN', this.pushSecretsKey.keyArn);
+    if (this.#props.allowPrivateUrlTargets) this.adminFunction.addEnvironment('SLUICE_PUSH_ALLOW_PRIVATE_URLS', 'true');
+    this.adminFunction.role!.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['kms:Encrypt'], resources: [this.pushSecretsKey.keyArn] }));
+    this.maintenanceRule.addTarget(new LambdaFunction(dispatcher, { event: RuleTargetInput.fromObject({ due: true }), retryAttempts: 0 }));
+
+    const streamHandler = this.#function('StreamHandler', 'stream-handler.ts', {
+      memorySize: DEPLOYMENT.streamHandlerMemoryMb,
+      timeout: Duration.seconds(DEPLOYMENT.streamHandlerTimeoutSeconds),
+      description: 'Sluice: new log entries (DynamoDB Streams, filtered) wake the push dispatcher',
+      environment: { SLUICE_DISPATCHER_FUNCTION: dispatcher.functionName },
+    });
+    dispatcher.grantInvoke(streamHandler);
+    streamHandler.addEventSource(
+      new DynamoEventSource(this.table, {
+        startingPosition: StartingPosition.LATEST,
+        batchSize: DEPLOYMENT.streamBatchSize,
+        filters: [FilterCriteria.filter(LOG_ENTRY_STREAM_FILTER as unknown as Record<string, unknown>)],
+        retryAttempts: 3,
+        // A failed fan-out is retried; a wake-up lost after that is made up by the next append or the schedule.
+        bisectBatchOnError: false,
+      }),
+    );
+    Validations.of(streamHandler.role!).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'dynamodb:ListStreams, granted by the DynamoDB event source: it has no resource-level permissions; reading records is limited to this table\'s stream.',
+    });
+    Validations.of(streamHandler.role!).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${this.#logicalId(dispatcher)}.Arn>:*]`,
+      reason: 'The dispatcher function and its versions and aliases (grantInvoke): the only function the stream handler may invoke.',
+    });
+    return { dispatcher, streamHandler };
+  }
+
+  /** The function behind Custom::SluicePushConsumer, created with the first addFunctionConsumer. */
+  #pushConsumerProvider(): NodejsFunction {
+    if (this.#pushConsumerFunction) return this.#pushConsumerFunction;
+    const fn = this.#function('PushConsumerFunction', 'push-consumer.ts', {
+      memorySize: 256,
+      timeout: Duration.minutes(2),
+      description: 'Creates, updates and deletes Sluice push consumers of the stack (CloudFormation custom resource)',
+      environment: {
+        ...this.#apiEnvironment(),
+        SLUICE_PUSH_KEY_ARN: this.pushSecretsKey.keyArn,
+        ...(this.#props.allowPrivateUrlTargets ? { SLUICE_PUSH_ALLOW_PRIVATE_URLS: 'true' } : {}),
+      },
+    });
+    this.#grantAccess(fn.role!, ACCESS.pushConsumer);
+    fn.role!.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['kms:Encrypt'], resources: [this.pushSecretsKey.keyArn] }));
+    this.#pushConsumerFunction = fn;
+    return fn;
+  }
+
   #createBucket(): Bucket {
     const kmsEncrypted = this.encryptionKey !== undefined;
     const cors = this.#props.corsOrigins?.length
@@ -309,6 +487,8 @@ export class SluiceStreams extends Construct {
       deletionProtection: this.#props.deletionProtection ?? false,
       // Idempotency intents expire after DEFAULTS.idempotencyTtlMs (epoch seconds in this attribute).
       timeToLiveAttribute: EXPIRES_AT,
+      // New log entries wake push consumers (and live tails): the stream handler reads this, filtered.
+      stream: StreamViewType.NEW_IMAGE,
       removalPolicy: this.#removalPolicy,
     });
   }

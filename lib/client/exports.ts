@@ -39,3 +39,4 @@ export type { Partitioner, PartitionerArgs } from './producer/partitioner.ts';
 export type { RetryOptions } from './retry/retry.ts';
 export { CLIENT_DEFAULTS, type SluiceOptions } from './sluice.ts';
 export type * from './types.ts';
+export { RecordFailure, sluiceHandler, verifyDelivery, type BatchResponse, type DeliveredRecord, type DeliveryBatch, type HandlerBatch } from './push/delivery.ts';

@@ -11,9 +11,12 @@ import { ROUTES, type ApiFunctionName } from '../api/routes.ts';
 import type { ApiKeys } from '../auth/api-keys.ts';
 import type { Engine } from '../log/engine.ts';
 import { Groups } from '../groups/groups.ts';
+import { LOCAL_URL_POLICY } from '../push/config.ts';
+import { NO_SECRET_BOX, PushConsumers } from '../push/consumers.ts';
 import { OBJECT_ROUTE_PREFIX, type ObjectUrlSigner } from './object-urls.ts';
 import { compileRoutes, createRouter, errorResponse, type Handlers } from './router.ts';
 import { fetchHandlers } from './routes/fetch.ts';
+import { consumerHandlers } from './routes/consumers.ts';
 import { groupHandlers } from './routes/groups.ts';
 import { keyHandlers } from './routes/keys.ts';
 import { maintenanceHandlers } from './routes/maintenance.ts';
@@ -29,6 +32,8 @@ export interface AppOptions {
   readonly keys: ApiKeys;
   /** Consumer groups. @default over the engine's metadata store, on `now` */
   readonly groups?: Groups;
+  /** Push consumers. @default over the engine and groups, unable to create consumers (no secret key) */
+  readonly consumers?: PushConsumers;
   /** Serve only the routes of these Lambda functions (lib/api/routes.ts `function`). @default every route */
   readonly functions?: readonly ApiFunctionName[];
   /** Origins allowed to call the API from browsers; `*` for any. @default none */
@@ -41,7 +46,7 @@ export interface AppOptions {
 }
 
 /** Every operation of the route table, bound to the engine, the key store and the groups. */
-export function createHandlers(deps: { engine: Engine; keys: ApiKeys; groups: Groups; now: () => number }): Handlers {
+export function createHandlers(deps: { engine: Engine; keys: ApiKeys; groups: Groups; consumers: PushConsumers; now: () => number }): Handlers {
   return {
     ...serviceHandlers(),
     ...topicHandlers(deps.engine),
@@ -49,6 +54,7 @@ export function createHandlers(deps: { engine: Engine; keys: ApiKeys; groups: Gr
     ...produceHandlers(deps.engine, deps.now),
     ...fetchHandlers(deps.engine),
     ...groupHandlers(deps.groups),
+    ...consumerHandlers(deps.consumers),
     ...maintenanceHandlers(deps.engine),
   };
 }
@@ -56,7 +62,9 @@ export function createHandlers(deps: { engine: Engine; keys: ApiKeys; groups: Gr
 export function createApp(options: AppOptions): HttpHandler {
   const { engine, keys } = options;
   const now = options.now ?? Date.now;
-  const handlers = createHandlers({ engine, keys, now, groups: options.groups ?? new Groups({ engine, now }) });
+  const groups = options.groups ?? options.consumers?.groups ?? new Groups({ engine, now });
+  const consumers = options.consumers ?? new PushConsumers({ engine, groups, secrets: NO_SECRET_BOX, urlPolicy: LOCAL_URL_POLICY, now });
+  const handlers = createHandlers({ engine, keys, now, groups, consumers });
   const served = options.functions ? ROUTES.filter((route) => options.functions!.includes(route.function)) : ROUTES;
   const logError = options.logError ?? ((error: unknown) => console.error('sluice: unexpected error', error));
   const authenticate = (request: HttpRequest) => (request.principal ? Promise.resolve(request.principal) : keys.authenticate(request.headers.authorization));

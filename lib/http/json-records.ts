@@ -1,5 +1,5 @@
 /**
- * The JSON forms of produce and fetch (see ../shared/api-v1.md). JSON records become one RecordBatch
+ * The JSON forms of produce and fetch (docs/api-v1.md). JSON records become one RecordBatch
  * per partition, compressed once with the topic's codec; fetched batches become JSON records with
  * UTF-8 text where the bytes are valid UTF-8 and base64 otherwise.
  */
@@ -8,7 +8,7 @@ import { SluiceError } from '../errors.ts';
 import { LIMITS } from '../api/limits.ts';
 import type { FetchedRecord, ProduceRequest } from '../api/schemas.ts';
 import { partitionForKey } from '../protocol/murmur2.ts';
-import { decodeRecordBatch, encodeRecordBatch, type ProducerRecord } from '../protocol/record-batch.ts';
+import { decodeRecordBatch, encodeRecordBatch, type ProducerRecord, type RecordHeader } from '../protocol/record-batch.ts';
 import { defaultCodec, type Codec } from '../protocol/compression.ts';
 import type { PartitionAppend } from '../log/produce.ts';
 import type { StoredBatch } from '../log/read.ts';
@@ -34,7 +34,7 @@ export function parseJsonProduce(body: z.output<typeof ProduceRequest>, topic: T
         : input.value === undefined || input.value === null
           ? null
           : encoder.encode(typeof input.value === 'string' ? input.value : JSON.stringify(input.value));
-    const headers = Object.entries(input.headers ?? {}).map(([k, v]) => ({ key: k, value: encoder.encode(v) }));
+    const headers = [...headersFromJson(input.headers, (text) => encoder.encode(text)), ...headersFromJson(input.headersBase64, (b64) => Buffer.from(b64, 'base64'))];
     if (headers.length > LIMITS.maxHeadersPerRecord) {
       throw new SluiceError('INVALID_REQUEST', `record ${i} has more than ${LIMITS.maxHeadersPerRecord} headers`, { details: { index: i } });
     }
@@ -67,11 +67,20 @@ export function parseJsonProduce(body: z.output<typeof ProduceRequest>, topic: T
   return { appends, placement };
 }
 
+/** `{"h": "v"}`, `{"h": ["x", "y"]}` (a repeated key, in order), null values kept. */
+function headersFromJson(headers: Record<string, string | null | Array<string | null>> | undefined, bytes: (value: string) => Uint8Array): RecordHeader[] {
+  const out: RecordHeader[] = [];
+  for (const [key, value] of Object.entries(headers ?? {})) {
+    for (const one of Array.isArray(value) ? value : [value]) out.push({ key, value: one === null ? null : bytes(one) });
+  }
+  return out;
+}
+
 function resolveCodec(codec: Codec): Codec {
   return codec === 'zstd' ? defaultCodec() : codec;
 }
 
-type JsonRecord = z.output<typeof FetchedRecord>;
+export type JsonRecord = z.output<typeof FetchedRecord>;
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -93,15 +102,34 @@ export function batchesToJson(batches: readonly StoredBatch[], fromOffset: bigin
       const json: JsonRecord = { offset: offset.toString(), timestamp: record.timestamp, headers: {} };
       setBytes(json, 'key', record.key);
       setBytes(json, 'value', record.value);
-      for (const header of record.headers) {
-        const value = header.value === null ? '' : text(header.value);
-        if (value !== undefined) json.headers[header.key] = value;
-        else (json.headersBase64 ??= {})[header.key] = Buffer.from(header.value!).toString('base64');
-      }
+      setHeaders(json, record.headers);
       out.push(json);
     }
   }
   return out;
+}
+
+/**
+ * Headers faithfully: a repeated key gives the array of its values in order, null stays null; a key
+ * with any value that is not UTF-8 goes, all its values, to headersBase64.
+ */
+function setHeaders(json: JsonRecord, headers: readonly RecordHeader[]): void {
+  const byKey = new Map<string, Array<Uint8Array | null>>();
+  for (const header of headers) {
+    const values = byKey.get(header.key);
+    if (values) values.push(header.value);
+    else byKey.set(header.key, [header.value]);
+  }
+  const textHeaders: Record<string, string | null | Array<string | null>> = {};
+  let base64Headers: Record<string, string | null | Array<string | null>> | undefined;
+  for (const [key, values] of byKey) {
+    const texts = values.map((value) => (value === null ? null : text(value)));
+    const single = <T,>(list: T[]) => (list.length === 1 ? list[0] : list);
+    if (!texts.includes(undefined)) textHeaders[key] = single(texts as Array<string | null>);
+    else (base64Headers ??= {})[key] = single(values.map((value) => (value === null ? null : Buffer.from(value).toString('base64'))));
+  }
+  json.headers = textHeaders;
+  if (base64Headers) json.headersBase64 = base64Headers;
 }
 
 function setBytes(json: JsonRecord, field: 'key' | 'value', bytes: Uint8Array | null): void {

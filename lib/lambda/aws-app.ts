@@ -9,7 +9,10 @@
  *                                 (optional, default DEFAULTS.retentionMs)
  *   SLUICE_S3_ENDPOINT, SLUICE_DYNAMODB_ENDPOINT   other endpoints (emulators, LocalStack) (optional)
  */
+import { DecryptCommand, EncryptCommand, KMSClient } from '@aws-sdk/client-kms';
 import { ApiKeys } from '../auth/api-keys.ts';
+import type { KmsCalls } from '../push/secrets.ts';
+import { pushConsumersFromEnv } from './push.ts';
 import type { ApiFunctionName } from '../api/routes.ts';
 import { createApp, type AppOptions } from '../http/app.ts';
 import type { HttpHandler } from '../http/types.ts';
@@ -43,8 +46,18 @@ export function awsAppFromEnv(options: AwsAppOptions = {}): { app: HttpHandler; 
   const engine = awsEngineFromEnv(env);
   const keys = new ApiKeys(engine.metadata);
   const corsOrigins = env.SLUICE_CORS_ORIGINS?.split(',').map((o) => o.trim()).filter(Boolean);
-  const app = createApp({ engine, keys, corsOrigins, functions: options.function ? [options.function] : undefined, logError: options.logError });
+  // Push consumers' secrets are sealed with KMS (SLUICE_PUSH_KEY_ARN, set on the admin function only).
+  const consumers = pushConsumersFromEnv(engine, env, lazyKms);
+  const app = createApp({ engine, keys, corsOrigins, consumers, functions: options.function ? [options.function] : undefined, logError: options.logError });
   return { app, engine };
+}
+
+let kmsClient: KMSClient | undefined;
+/** KMS, created on first use: only the admin function seals secrets. */
+function lazyKms(): KmsCalls {
+  kmsClient ??= new KMSClient({});
+  const client = kmsClient;
+  return { encrypt: (input) => client.send(new EncryptCommand(input)), decrypt: (input) => client.send(new DecryptCommand(input)) };
 }
 
 function required(env: Readonly<Record<string, string | undefined>>, name: string): string {

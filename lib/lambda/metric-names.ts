@@ -26,3 +26,9 @@ export const MAINTENANCE_METRICS = {
 
 /** The dimension that names the function (besides Powertools' own `service`). */
 export const OPERATION_DIMENSION = 'Operation';
+
+/** The push dispatcher's metrics (Operation `dispatcher`): lag per consumer, published by the scheduled pass when above 0. */
+export const PUSH_METRICS = {
+  lag: 'PushConsumerLag',
+  consumerDimension: 'Consumer',
+} as const;

@@ -80,6 +80,7 @@ export class Engine {
   readonly #now: () => number;
   readonly #longPollIntervalMs: number;
   readonly #waiters = new Map<string, Set<() => void>>();
+  readonly #appendListeners = new Set<(pk: string) => void>();
 
   constructor(options: EngineOptions) {
     this.objects = options.objects;
@@ -259,8 +260,25 @@ export class Engine {
     });
   }
 
+  /**
+   * Calls `listener` with the partition key (layout.ts partitionPk) whenever a partition's high
+   * watermark may have moved in this process: the local form of the "new log entries" trigger (in
+   * AWS, DynamoDB Streams on log-entry items). Returns a function that unsubscribes.
+   */
+  onAppend(listener: (pk: string) => void): () => void {
+    this.#appendListeners.add(listener);
+    return () => this.#appendListeners.delete(listener);
+  }
+
   #wake(pk: string): void {
     for (const wake of this.#waiters.get(pk) ?? []) wake();
+    for (const listener of this.#appendListeners) {
+      try {
+        listener(pk);
+      } catch {
+        // A listener's failure is its own; the append has succeeded.
+      }
+    }
   }
 }
 

@@ -24,12 +24,23 @@ export const DELETED_TOPICS_PK = 'deleted-topics';
 export const HEAD_SK = 'head';
 const OFFSET_DIGITS = 20;
 
+/** Every partition key of a partition's items (head and log entries) starts with this. */
+export const PARTITION_PK_PREFIX = 'p#';
+/** Every log entry's sort key starts with this. */
+export const ENTRY_SK_PREFIX = 'e#';
+
 export function partitionPk(topicId: string, partition: number): string {
-  return `p#${topicId}#${partition}`;
+  return `${PARTITION_PK_PREFIX}${topicId}#${partition}`;
+}
+
+/** The topic id and partition of a partitionPk, or undefined for any other key. */
+export function parsePartitionPk(pk: string): { topicId: string; partition: number } | undefined {
+  const match = /^p#(.+)#(\d{1,9})$/.exec(pk);
+  return match ? { topicId: match[1], partition: Number(match[2]) } : undefined;
 }
 
 export function entrySk(offset: bigint): string {
-  return `e#${offset.toString().padStart(OFFSET_DIGITS, '0')}`;
+  return `${ENTRY_SK_PREFIX}${offset.toString().padStart(OFFSET_DIGITS, '0')}`;
 }
 
 /** Upper bound of all entry sort keys. */

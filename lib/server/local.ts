@@ -14,6 +14,12 @@ import { FsObjectStore } from '../storage/fs-object-store.ts';
 import { SqliteMetadataStore } from '../storage/sqlite-metadata-store.ts';
 import { closeNodeServer, createNodeServer, type RequestLogEntry } from './node-http.ts';
 import { DEFAULTS } from '../defaults.ts';
+import { Groups } from '../groups/groups.ts';
+import { LOCAL_URL_POLICY } from '../push/config.ts';
+import { PushConsumers } from '../push/consumers.ts';
+import { LocalPush } from '../push/local.ts';
+import { AesGcmSecretBox, localSecretKey } from '../push/secrets.ts';
+import { targetFactory } from '../push/targets.ts';
 
 export interface LocalServerOptions {
   readonly dataDir: string;
@@ -27,6 +33,13 @@ export interface LocalServerOptions {
   /** How often to run a maintenance pass (compaction, retention, cleanup); 0 turns the timer off. @default 60000 */
   readonly maintenanceIntervalMs?: number;
   readonly engine?: Partial<Omit<EngineOptions, 'objects' | 'metadata'>>;
+  /**
+   * Where the key that seals push consumers' secrets lives: a file of its own, apart from the SQLite
+   * file (SLUICE_SECRET_KEY, base64, wins when set). @default <dataDir>/secret.key
+   */
+  readonly secretKeyFile?: string;
+  /** Push consumers' dispatcher settings (tests shorten the session). */
+  readonly push?: { readonly sessionTimeoutMs?: number };
   /** Where the request log (a line per request) and a line per maintenance pass go. @default nowhere */
   readonly log?: (line: string) => void;
   /** How long close() lets running requests finish; long polls end at once. @default 10000 */
@@ -37,6 +50,8 @@ export interface LocalServer {
   readonly url: string;
   readonly engine: Engine;
   readonly keys: ApiKeys;
+  /** Push consumers and their in-process dispatcher. */
+  readonly push: LocalPush;
   /** Set only when this start generated the bootstrap admin key. */
   readonly generatedApiKey?: string;
   /** Stops accepting requests, ends long polls, lets running requests finish, waits for a running maintenance pass, closes the store. */
@@ -51,6 +66,11 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   const objects = signer.wrap(new FsObjectStore({ directory: join(options.dataDir, 'objects') }));
   const engine = new Engine({ ...options.engine, objects, metadata });
   const keys = new ApiKeys(metadata);
+  const groups = new Groups({ engine });
+  const secrets = new AesGcmSecretBox(await localSecretKey(options.secretKeyFile ?? join(options.dataDir, 'secret.key')));
+  let push: LocalPush | undefined;
+  const consumers = new PushConsumers({ engine, groups, secrets, urlPolicy: LOCAL_URL_POLICY, onChange: (name) => push?.changed(name) });
+  push = new LocalPush({ engine, groups, consumers, targets: targetFactory({ urlPolicy: LOCAL_URL_POLICY }), dispatcher: options.push });
 
   let generatedApiKey: string | undefined;
   if (options.apiKey) {
@@ -61,7 +81,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   }
 
   const log = options.log;
-  const server = createNodeServer(createApp({ engine, keys, objectUrls: signer, corsOrigins: options.corsOrigins }), {
+  const server = createNodeServer(createApp({ engine, keys, groups, consumers, objectUrls: signer, corsOrigins: options.corsOrigins }), {
     onResponse: log ? (entry) => log(requestLine(entry)) : undefined,
   });
   await new Promise<void>((resolve, reject) => {
@@ -72,15 +92,18 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   url = `http://${host}:${address.port}`;
+  await push.start();
 
   return {
     url,
     engine,
     keys,
+    push,
     generatedApiKey,
     async close() {
       await closeNodeServer(server, { graceMs: options.shutdownGraceMs ?? DEFAULTS.shutdownGraceMs });
       await stopMaintenance();
+      await push.close();
       metadata.close();
     },
   };

@@ -9,7 +9,14 @@ import assert from 'node:assert/strict';
 import { ApiKeys } from '../../lib/auth/api-keys.ts';
 import { ACCESS, type AccessName, type FunctionAccess } from '../../lib/cdk/access.ts';
 import { ROUTES, pathPattern } from '../../lib/api/routes.ts';
+import { randomBytes } from 'node:crypto';
 import { createApp } from '../../lib/http/app.ts';
+import { Groups } from '../../lib/groups/groups.ts';
+import { AWS_URL_POLICY } from '../../lib/push/config.ts';
+import { PushConsumers } from '../../lib/push/consumers.ts';
+import { AesGcmSecretBox } from '../../lib/push/secrets.ts';
+import { Dispatcher } from '../../lib/push/dispatcher.ts';
+import { handlePushConsumerEvent } from '../../lib/lambda/push.ts';
 import { encodeSluiceBatches } from '../../lib/api/sluice-batches.ts';
 import { API_FUNCTION_NAMES, type ApiFunctionName } from '../../lib/lambda/functions.ts';
 import { handleBootstrapKeyEvent } from '../../lib/lambda/bootstrap-key.ts';
@@ -99,6 +106,8 @@ function event(method: string, path: string, options: { body?: string | Uint8Arr
   };
 }
 
+const sealing = new AesGcmSecretBox(randomBytes(32));
+
 describe('each function stays within its IAM grant (lib/cdk/access.ts)', () => {
   const objects = new MemoryObjectStore();
   const metadata = new MemoryMetadataStore();
@@ -119,7 +128,10 @@ describe('each function stays within its IAM grant (lib/cdk/access.ts)', () => {
       maintenance: { minEntryAgeMs: 0, tailQuietMs: 0, gcGraceMs: 0, minObjectAgeMs: 0 },
     });
     engines[name] = engine;
-    handlers[name] = lambdaHttpHandler(createApp({ engine, keys: new ApiKeys(recorders[name].metadata), functions: [name] }));
+    // Push consumers' secrets are sealed with KMS in AWS (a grant outside the stores, checked in sluice-streams.test.ts).
+    const groups = new Groups({ engine });
+    const consumers = new PushConsumers({ engine, groups, secrets: new AesGcmSecretBox(randomBytes(32)), urlPolicy: AWS_URL_POLICY, functionTargets: true });
+    handlers[name] = lambdaHttpHandler(createApp({ engine, keys: new ApiKeys(recorders[name].metadata), groups, consumers, functions: [name] }));
   }
 
   const served: Array<{ fn: ApiFunctionName; method: string; path: string }> = [];
@@ -199,6 +211,43 @@ describe('each function stays within its IAM grant (lib/cdk/access.ts)', () => {
     await call('admin', event('DELETE', member), 204);
     await call('admin', event('POST', '/v1/groups/workers/offsets/reset', { body: JSON.stringify({ topic: 'orders', to: 'timestamp', timestamp: 0 }) }), 200);
     await call('admin', event('DELETE', '/v1/groups/workers'), 204);
+
+    // Push consumers (served by the admin function; delivery is the dispatcher's).
+    const consumer = { name: 'billing', topics: ['orders'], target: { url: 'https://203.0.113.7/hook' }, startAt: { timestamp: 0 } };
+    await call('admin', event('POST', '/v1/consumers', { body: JSON.stringify(consumer) }), 201);
+    await call('admin', event('GET', '/v1/consumers'), 200);
+    await call('admin', event('GET', '/v1/consumers/billing'), 200);
+    await call('admin', event('POST', '/v1/consumers/billing/pause'), 200);
+    await call('admin', event('POST', '/v1/consumers/billing/resume'), 200);
+    await call('admin', event('DELETE', '/v1/consumers/billing'), 204);
+
+    // A deploy-time consumer (custom resource), delivered by the dispatcher: a target that fails, so the
+    // records go to the dead-letter topic; a second dispatcher replaces the first (deleting its lease).
+    await call('admin', event('POST', '/v1/topics', { body: JSON.stringify({ name: 'orders-dlq', partitions: 1 }) }), 201);
+    const resourceEngine = new Engine({ objects: recorders.pushConsumer.objects, metadata: recorders.pushConsumer.metadata });
+    const resourceConsumers = new PushConsumers({ engine: resourceEngine, groups: new Groups({ engine: resourceEngine }), secrets: sealing, urlPolicy: AWS_URL_POLICY, functionTargets: true });
+    const consumerEvent = (RequestType: 'Create' | 'Delete') => ({
+      RequestType,
+      ResponseURL: 'https://example/response',
+      StackId: 'stack',
+      RequestId: RequestType,
+      LogicalResourceId: 'Billing',
+      PhysicalResourceId: 'deployed',
+      ResourceProperties: {
+        Consumer: JSON.stringify({ name: 'deployed', topics: ['orders'], target: { functionArn: 'arn:aws:lambda:us-east-1:123456789012:function:f' }, startAt: { timestamp: 1 }, deadLetterTopic: 'orders-dlq', retry: { maxAttempts: 1 } }),
+      },
+    });
+    const cloudformation = { fetch: (async () => new Response(null)) as unknown as typeof fetch };
+    await handlePushConsumerEvent(consumerEvent('Create'), resourceConsumers, cloudformation);
+    const dispatchEngine = new Engine({ objects: recorders.dispatcher.objects, metadata: recorders.dispatcher.metadata });
+    const dispatchGroups = new Groups({ engine: dispatchEngine });
+    const dispatchConsumers = new PushConsumers({ engine: dispatchEngine, groups: dispatchGroups, secrets: sealing, urlPolicy: AWS_URL_POLICY, functionTargets: true });
+    const failing = { deliver: async () => ({ kind: 'failure' as const, error: 'down' }) };
+    await new Dispatcher({ engine: dispatchEngine, groups: dispatchGroups, consumers: dispatchConsumers, targets: () => failing }).runAll();
+    assert.ok((await dispatchConsumers.describe('deployed')).deadLettered > 0n, 'dead letters were appended');
+    await call('produce', event('POST', '/v1/topics/orders/records', { body: JSON.stringify({ records: [{ value: 'later', partition: 0 }] }) }), 200);
+    await new Dispatcher({ engine: dispatchEngine, groups: dispatchGroups, consumers: dispatchConsumers, targets: () => failing }).runAll();
+    await handlePushConsumerEvent(consumerEvent('Delete'), resourceConsumers, cloudformation);
   });
 
   for (const name of Object.keys(ACCESS) as AccessName[]) {

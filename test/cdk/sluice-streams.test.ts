@@ -7,6 +7,8 @@ import assert from 'node:assert/strict';
 import { Duration, RemovalPolicy, Validations, type CfnResource } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { AccountRootPrincipal, Role } from 'aws-cdk-lib/aws-iam';
+import { Runtime } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { API_ROUTES, DEFAULT_ROUTE_FUNCTION, IAM_GRANTS } from '../../lib/cdk/api-routes.ts';
 import { SluiceStack } from '../../lib/cdk/sluice-stack.ts';
 import { StreamsEncryption } from '../../lib/cdk/sluice-streams.ts';
@@ -103,7 +105,7 @@ describe('SluiceStreams, defaults', () => {
 
   it('functions: arm64, nodejs24.x, ESM handler, memory and timeout per role, own log group', () => {
     const functions = s.template.findResources('AWS::Lambda::Function');
-    assert.equal(Object.keys(functions).length, 5);
+    assert.equal(Object.keys(functions).length, 7);
     for (const fn of Object.values(functions)) {
       assert.equal(fn.Properties.Runtime, 'nodejs24.x');
       assert.deepEqual(fn.Properties.Architectures, ['arm64']);
@@ -122,7 +124,7 @@ describe('SluiceStreams, defaults', () => {
     assert.ok(DEPLOYMENT.apiTimeoutSeconds < 30, 'below the API Gateway integration timeout');
     assert.ok(DEPLOYMENT.apiTimeoutSeconds * 1000 < DEFAULTS.abortReservationAfterMs, 'a running produce never finds its reservation closed');
     assert.ok(DEPLOYMENT.apiTimeoutSeconds * 1000 > 20_000 + 1000, 'room for the longest long poll');
-    s.template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 30 }, 7);
+    s.template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 30 }, 9);
   });
 
   it('API functions get the bucket, table, retention and Powertools settings from the environment', () => {
@@ -130,7 +132,10 @@ describe('SluiceStreams, defaults', () => {
     const table = logicalIdOf(s.json, 'AWS::DynamoDB::Table', 'StreamsTable');
     for (const id of ['Produce', 'Fetch', 'Admin', 'Maintenance']) {
       const fn = s.json.Resources[logicalIdOf(s.json, 'AWS::Lambda::Function', `Streams${id}`)];
+      // The admin function seals push consumers' secrets with their key.
+      const push = id === 'Admin' ? { SLUICE_PUSH_KEY_ARN: { 'Fn::GetAtt': [logicalIdOf(s.json, 'AWS::KMS::Key', 'StreamsPushSecretsKey'), 'Arn'] } } : {};
       assert.deepEqual(fn.Properties.Environment.Variables, {
+        ...push,
         SLUICE_BUCKET: { Ref: bucket },
         SLUICE_TABLE: { Ref: table },
         SLUICE_DEFAULT_RETENTION_MS: String(DEFAULTS.retentionMs),
@@ -175,6 +180,7 @@ describe('SluiceStreams, defaults', () => {
       'dynamodb:PutItem',
       'dynamodb:Query',
       'dynamodb:UpdateItem',
+      'kms:Encrypt',
       'logs:CreateLogStream',
       'logs:PutLogEvents',
       's3:GetObject',
@@ -217,7 +223,8 @@ describe('SluiceStreams, defaults', () => {
     s.template.hasResourceProperties('AWS::Events::Rule', {
       ScheduleExpression: `rate(${DEPLOYMENT.maintenanceIntervalMinutes} minutes)`,
       State: 'ENABLED',
-      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [fn, 'Arn'] }, RetryPolicy: { MaximumRetryAttempts: 0 } })],
+      // The push dispatcher rides along: retries that fell due, and consumer lag.
+      Targets: Match.arrayWith([Match.objectLike({ Arn: { 'Fn::GetAtt': [fn, 'Arn'] }, RetryPolicy: { MaximumRetryAttempts: 0 } })]),
     });
     s.template.hasResourceProperties('AWS::Lambda::Permission', { Principal: 'events.amazonaws.com', FunctionName: { 'Fn::GetAtt': [fn, 'Arn'] } });
   });
@@ -365,7 +372,7 @@ describe('SluiceStreams, every option', () => {
     const kmsActions = (role: string) => actionsOf(statementsOfRole(s.json, role)).filter((a) => a.startsWith('kms:'));
     assert.deepEqual(kmsActions(FUNCTION_ROLE.produce), ['kms:GenerateDataKey']);
     assert.deepEqual(kmsActions(FUNCTION_ROLE.fetch), ['kms:Decrypt']);
-    assert.deepEqual(kmsActions(FUNCTION_ROLE.admin), ['kms:Decrypt']);
+    assert.deepEqual(kmsActions(FUNCTION_ROLE.admin).sort(), ['kms:Decrypt', 'kms:Encrypt'], 'reading objects; sealing push secrets with the same key');
     assert.deepEqual(kmsActions(FUNCTION_ROLE.maintenance).sort(), ['kms:Decrypt', 'kms:GenerateDataKey']);
   });
 
@@ -466,5 +473,57 @@ describe('API routes against the application routes', () => {
     assert.ok(!consume.includes('POST/v1/topics/x1/records'));
     assert.ok(consume.includes('GET/v1/topics/x1/partitions/x1/records'));
     assert.ok(IAM_GRANTS.consume.some((p) => matchesIamPattern(p, 'POST/v1/groups/g/members')), 'consumers join groups');
+  });
+});
+
+describe('SluiceStreams, push consumers', () => {
+  let s: Synthesized<SluiceStack>;
+
+  before(() => {
+    s = synthesize((app) => {
+      const stack = new SluiceStack(app, 'SluicePush', { streams: { allowPrivateUrlTargets: true } });
+      const billing = new NodejsFunction(stack, 'Billing', {
+        entry: new URL('../../lambdas/stream-handler.ts', import.meta.url).pathname,
+        runtime: Runtime.NODEJS_24_X,
+        timeout: Duration.seconds(20),
+        bundling: { externalModules: ['@aws-sdk/*'], format: OutputFormat.ESM },
+      });
+      Validations.of(billing).acknowledge({ id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]', reason: 'test function: the basic execution role' });
+      stack.streams.addFunctionConsumer('Billing', { function: billing, topics: ['orders'], deadLetterTopic: 'orders-dlq', batch: { maxRecords: 50 }, retry: { bisectOnError: true }, startAt: 'earliest', maxConcurrency: 8 });
+      return stack;
+    });
+  });
+
+  it('passes cdk-nag; the table streams new images into the stream handler, filtered to inserted log entries', () => {
+    // synthesize() throws on any unacknowledged cdk-nag finding.
+    s.template.hasResourceProperties('AWS::DynamoDB::Table', { StreamSpecification: { StreamViewType: 'NEW_IMAGE' } });
+    const mapping = Object.values(s.json.Resources).find((r: any) => r.Type === 'AWS::Lambda::EventSourceMapping') as any;
+    const pattern = JSON.parse(mapping.Properties.FilterCriteria.Filters[0].Pattern);
+    assert.deepEqual(pattern, { eventName: ['INSERT'], dynamodb: { Keys: { pk: { S: [{ prefix: 'p#' }] }, sk: { S: [{ prefix: 'e#' }] } }, NewImage: { aborted: { BOOL: [false] } } } });
+    assert.equal(mapping.Properties.StartingPosition, 'LATEST');
+  });
+
+  it('the dispatcher: one at a time, woken by the stream handler and the maintenance schedule, decrypting secrets only', () => {
+    const dispatcher = Object.entries(s.json.Resources).find(([id, r]: [string, any]) => id.startsWith('StreamsDispatcher') && r.Type === 'AWS::Lambda::Function')![1] as any;
+    assert.equal(dispatcher.Properties.ReservedConcurrentExecutions, 1);
+    assert.equal(dispatcher.Properties.Environment.Variables.SLUICE_PUSH_ALLOW_PRIVATE_URLS, 'true');
+    const handlerActions = actionsOf(statementsOfRole(s.json, 'StreamsStreamHandlerRole'));
+    assert.ok(handlerActions.includes('lambda:InvokeFunction') && !handlerActions.some((a) => a.startsWith('dynamodb:Put') || a.startsWith('s3:')));
+    const rule = Object.values(s.json.Resources).find((r: any) => r.Type === 'AWS::Events::Rule') as any;
+    assert.ok(rule.Properties.Targets.some((t: any) => t.Input === JSON.stringify({ due: true })));
+    const actions = actionsOf(statementsOfRole(s.json, 'StreamsDispatcherRole'));
+    assert.ok(actions.includes('kms:Decrypt') && !actions.includes('kms:Encrypt'));
+    assert.ok(actionsOf(statementsOfRole(s.json, 'StreamsAdminRole')).includes('kms:Encrypt'));
+  });
+
+  it('addFunctionConsumer: a custom resource with the consumer, invoke on that function only, a lag alarm', () => {
+    const resource = Object.values(s.json.Resources).find((r: any) => r.Type === 'Custom::SluicePushConsumer') as any;
+    assert.ok(resource, 'the custom resource');
+    const invoke = statementsOfRole(s.json, 'StreamsDispatcherRole').find((st) => actionsOf([st]).includes('lambda:InvokeFunction'));
+    assert.match(JSON.stringify(invoke.Resource), /Billing/);
+    assert.doesNotMatch(JSON.stringify(invoke.Resource), /"\*"/);
+    s.template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'PushConsumerLag', Dimensions: Match.arrayWith([{ Name: 'Consumer', Value: 'Billing' }]) });
+    const writes = statementsOfRole(s.json, 'StreamsPushConsumerFunctionRole').find((st) => actionsOf([st]).includes('dynamodb:PutItem'));
+    assert.deepEqual(writes.Condition['ForAllValues:StringLike']['dynamodb:LeadingKeys'], ['push-consumers', 'push#*', 'g#*', 'go#*', 'groups']);
   });
 });

@@ -33,7 +33,7 @@ describe('package', () => {
     assert.ok(files.includes('client/index.js') && files.includes('client/index.d.ts'));
     assert.ok(files.includes('client/browser.js') && files.includes('client/browser.d.ts'));
     for (const file of files) {
-      assert.match(file, /^(client\/|protocol\/|api\/(limits|media-types|sluice-batches)\.|errors\.|defaults\.)/, `${file} is not part of the client`);
+      assert.match(file, /^(client\/|protocol\/|api\/(limits|media-types|sluice-batches|types)\.|errors\.|defaults\.)/, `${file} is not part of the client`);
       assert.doesNotMatch(file, /^protocol\/record-batch\.|^(log|storage|http|server|lambda|auth)\//, `${file} is server code`);
     }
     for (const file of files.filter((f) => f.endsWith('.js'))) {

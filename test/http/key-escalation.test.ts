@@ -1,6 +1,6 @@
 /**
  * Issue 10, fault 1: a key can never grant or revoke more than it has, and key management and
- * maintenance need admin over every topic and group (../shared/api-v1.md, "Keys").
+ * maintenance need admin over every topic and group (docs/api-v1.md, "Keys").
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';

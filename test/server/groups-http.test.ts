@@ -1,5 +1,5 @@
 /**
- * The consumer-group routes of the contract (../shared/api-v1.md, "Consumer groups") through the local
+ * The consumer-group routes of the contract (docs/api-v1.md, "Consumer groups") through the local
  * server over real HTTP: shapes, status codes, error bodies and scopes.
  */
 import { describe, it, before, after } from 'node:test';

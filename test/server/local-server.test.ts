@@ -1,5 +1,5 @@
 /**
- * The HTTP contract (../shared/api-v1.md) end to end through the local server over real HTTP:
+ * The HTTP contract (docs/api-v1.md) end to end through the local server over real HTTP:
  * auth, every route, errors, limits, idempotency, binary forms, presigned reads, restarts.
  */
 import { describe, it, before, after } from 'node:test';

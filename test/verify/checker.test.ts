@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { check, type History } from '../../verify/checker.ts';
 import { emptyGroupHistory } from '../../verify/group-workload.ts';
+import { emptyPushHistory } from '../../verify/push-workload.ts';
 
 function clean(): History {
   const final = new Map([[0, new Map<bigint, string[]>([[0n, ['a']], [1n, ['b']], [3n, ['c']]])]]);
@@ -17,7 +18,13 @@ function clean(): History {
     maintenanceFaults: { definite: 0, ambiguous: 0, throttle: 0, latency: 0, crash: 1, zombie: 0 },
     maintenance: { passes: 0, segmentsWritten: 0, gapsClosed: 0, objectsDeleted: 0 },
     group: emptyGroupHistory(),
+    push: emptyPushHistory(),
   };
+}
+
+/** A clean history whose run had a push consumer that handled every record. */
+function cleanWithPush(): History {
+  return { ...clean(), push: { ...emptyPushHistory(), acked: new Map([[0, new Set([0n, 1n, 3n])]]), finalCommitted: new Map([[0, 4n]]) } };
 }
 
 describe('history checker', () => {
@@ -57,5 +64,21 @@ describe('history checker', () => {
     assert.equal(v.group.unprocessedBelowCommit, 2, 'offsets 1 and 3 (the skip stopped the run)');
     assert.equal(v.fencedCommitsAccepted, 3);
     assert.equal(v.orderViolations, 1 + 1 + 2);
+  });
+
+  it('finds push-consumer anomalies: a record never handled (committed past it), a dead letter twice, first deliveries out of order', () => {
+    assert.equal(check(cleanWithPush()).push.unhandled, 0);
+    const history = cleanWithPush();
+    history.push.acked.get(0)!.delete(1n);
+    history.push.deadLetters.push('0/3', '0/3');
+    history.push.orderViolations = 1;
+    const v = check(history);
+    assert.equal(v.push.unhandled, 1);
+    assert.equal(v.push.committedPastUnhandled, 1);
+    assert.equal(v.push.deadLetteredTwice, 1);
+    assert.equal(v.lost, 1);
+    assert.equal(v.inconsistent, 1);
+    assert.equal(v.duplicated, 1);
+    assert.equal(v.orderViolations, 1);
   });
 });

@@ -21,6 +21,7 @@ import { MemoryMetadataStore, MemoryObjectStore } from '../../lib/storage/memory
 import type { Condition, Item, MetadataStore, QueryOptions, UpdateChanges, UpdateOptions } from '../../lib/storage/ports.ts';
 import { check, type History } from '../../verify/checker.ts';
 import { commit, emptyGroupHistory, heartbeat, join, SESSION_TIMEOUT_MS, type Call } from '../../verify/group-workload.ts';
+import { emptyPushHistory } from '../../verify/push-workload.ts';
 import { ManualClock } from '../support/clock.ts';
 
 const KEY = 'verify-admin-key-0123456789abcdef';
@@ -89,6 +90,7 @@ async function scenario() {
     maintenanceFaults: { definite: 0, ambiguous: 0, throttle: 0, latency: 0, crash: 0, zombie: 0 },
     maintenance: { passes: 0, segmentsWritten: 0, gapsClosed: 0, objectsDeleted: 0 },
     group,
+    push: emptyPushHistory(),
   };
   const session = await join(call, TOPIC, group, undefined, clock.now);
   assert.ok(session && session !== 'gone', 'joined');

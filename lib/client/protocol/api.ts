@@ -2,24 +2,16 @@
  * The HTTP API v1 (docs/api-v1.md) as typed calls: one method per route, offsets as bigint, no
  * retries (callers choose: see retry/retry.ts). Media types from the contract (lib/api).
  */
+import type { AssignmentStrategy } from '../../api/limits.ts';
 import { MEDIA_KAFKA_BATCHES, MEDIA_SLUICE_BATCHES } from '../../api/media-types.ts';
+import type * as types from '../../api/types.ts';
 import type { HttpTransport } from '../network/http.ts';
 import { SluiceClientError } from '../errors.ts';
 
-export interface TopicConfig {
-  /** How long records are kept; -1 = forever. Server default 7 days. */
-  readonly retentionMs?: number;
-  /** Bytes kept per partition; -1 = unbounded. */
-  readonly retentionBytes?: number;
-  /** Codec the server uses for batches it encodes from JSON. */
-  readonly compression?: 'zstd' | 'gzip' | 'none';
-  readonly [name: string]: unknown;
-}
+/** A topic's config as sent: every field optional (the server fills in its defaults). */
+export type TopicConfig = types.TopicConfigInput;
 
-export interface TopicSummary {
-  readonly name: string;
-  readonly partitions: number;
-}
+export type TopicSummary = types.ListTopicsResponse['topics'][number];
 
 export interface PartitionOffsets {
   readonly partition: number;
@@ -30,7 +22,7 @@ export interface PartitionOffsets {
 
 export interface TopicDescription {
   readonly name: string;
-  readonly config: TopicConfig;
+  readonly config: types.TopicConfig;
   readonly partitions: readonly PartitionOffsets[];
 }
 
@@ -69,56 +61,14 @@ export interface ReadRequest {
   readonly signal?: AbortSignal;
 }
 
-export type AssignmentStrategy = 'cooperative-sticky' | 'range' | 'roundrobin';
-
-export interface JoinGroupRequest {
-  readonly topics: readonly string[];
-  readonly sessionTimeoutMs: number;
-  readonly rebalanceTimeoutMs?: number;
-  readonly memberId?: string;
-  /** A new member's retry-safe identity: the same on every retry of one join. */
-  readonly joinId?: string;
-  readonly instanceId?: string;
-  readonly strategy?: AssignmentStrategy;
-}
-
-export interface GroupPartition {
-  readonly topic: string;
-  readonly partition: number;
-}
-
-export interface JoinGroupAnswer {
-  readonly memberId: string;
-  readonly generation: number;
-  /** Consume these, from committedOffset (null: nothing committed). */
-  readonly assignments: ReadonlyArray<GroupPartition & { readonly committedOffset: string | null }>;
-  /** Still this member's in this generation, moving away: commit, stop, rejoin. */
-  readonly revoking: readonly GroupPartition[];
-  /** Moving to this member once their current owners release them (absent from older servers). */
-  readonly pending?: readonly GroupPartition[];
-}
-
-export interface GroupDescription {
-  readonly group: string;
-  readonly generation: number;
-  readonly strategy: AssignmentStrategy;
-  readonly members: ReadonlyArray<{
-    readonly memberId: string;
-    readonly instanceId?: string;
-    readonly topics: readonly string[];
-    readonly assignments: readonly GroupPartition[];
-    readonly revoking: readonly GroupPartition[];
-  }>;
-  readonly offsets: ReadonlyArray<GroupPartition & { readonly committedOffset: string | null; readonly endOffset: string; readonly lag: string | null }>;
-}
-
-export interface ResetGroupOffsetsRequest {
-  readonly topic: string;
-  readonly partitions?: readonly number[];
-  readonly to: 'earliest' | 'latest' | 'timestamp' | 'offset';
-  readonly timestamp?: number;
-  readonly offset?: string;
-}
+export type { AssignmentStrategy };
+export type JoinGroupRequest = types.JoinGroupRequest;
+export type GroupPartition = types.TopicPartition;
+/** `assignments`: consume these, from committedOffset (null: nothing committed); `revoking`: still this member's, moving away. */
+export type JoinGroupAnswer = types.JoinGroupResponse;
+export type GroupDescription = types.DescribeGroupResponse;
+export type ResetGroupOffsetsRequest = types.ResetOffsetsRequest;
+type CommittedOffsets = types.CommittedOffsetsResponse['offsets'];
 
 const path = {
   topics: () => '/v1/topics',
@@ -145,21 +95,18 @@ export class SluiceApi {
     this.http = http;
   }
 
-  async createTopic(name: string, partitions: number, config?: TopicConfig): Promise<{ name: string; partitions: number; config: TopicConfig }> {
-    return this.http.json('POST', path.topics(), { json: { name, partitions, ...(config ? { config } : {}) } });
+  async createTopic(name: string, partitions: number, config?: TopicConfig): Promise<types.CreateTopicResponse> {
+    const request: types.CreateTopicRequest = { name, partitions, ...(config ? { config } : {}) };
+    return this.http.json('POST', path.topics(), { json: request });
   }
 
-  async listTopics(): Promise<TopicSummary[]> {
-    const body = await this.http.json<{ topics: TopicSummary[] }>('GET', path.topics());
+  async listTopics(): Promise<readonly TopicSummary[]> {
+    const body = await this.http.json<types.ListTopicsResponse>('GET', path.topics());
     return body.topics;
   }
 
   async describeTopic(name: string, signal?: AbortSignal): Promise<TopicDescription> {
-    const body = await this.http.json<{ name: string; config: TopicConfig; partitions: Array<{ partition: number; startOffset: string; endOffset: string }> }>(
-      'GET',
-      path.topic(name),
-      { signal },
-    );
+    const body = await this.http.json<types.DescribeTopicResponse>('GET', path.topic(name), { signal });
     return {
       name: body.name,
       config: body.config,
@@ -173,7 +120,7 @@ export class SluiceApi {
 
   /** POST the binary produce body; the same bytes and key on a retry return the first attempt's offsets. */
   async produceBatches(topic: string, body: Uint8Array, idempotencyKey: string | undefined, signal?: AbortSignal): Promise<ProducedPartition[]> {
-    const answer = await this.http.json<{ partitions: Array<{ partition: number; baseOffset: string; recordCount: number }> }>('POST', path.records(topic), {
+    const answer = await this.http.json<types.ProduceBatchesResponse>('POST', path.records(topic), {
       body,
       contentType: MEDIA_SLUICE_BATCHES,
       headers: idempotencyKey === undefined ? undefined : { 'idempotency-key': idempotencyKey },
@@ -201,11 +148,7 @@ export class SluiceApi {
 
   /** Presigned ranged reads; 400 INVALID_REQUEST when the deployment cannot presign. */
   async locations(topic: string, partition: number, request: ReadRequest): Promise<Locations> {
-    const body = await this.http.json<{
-      locations: Array<{ url: string; range: { start: number; end: number }; baseOffset: string; lastOffset: string }>;
-      nextOffset: string;
-      highWatermark: string;
-    }>('GET', path.partition(topic, partition, 'locations'), {
+    const body = await this.http.json<types.LocationsResponse>('GET', path.partition(topic, partition, 'locations'), {
       query: { offset: request.offset, maxBytes: request.maxBytes, maxWaitMs: request.maxWaitMs },
       signal: request.signal,
       extraTimeoutMs: request.maxWaitMs,
@@ -223,8 +166,9 @@ export class SluiceApi {
   }
 
   /** Renews the member's session; `rebalance`: rejoin. 404 UNKNOWN_MEMBER once it expired, left or was replaced. */
-  async heartbeat(group: string, memberId: string, generation: number, signal?: AbortSignal): Promise<{ generation: number; rebalance: boolean }> {
-    return this.http.json('POST', `${path.member(group, memberId)}/heartbeat`, { json: { generation }, signal });
+  async heartbeat(group: string, memberId: string, generation: number, signal?: AbortSignal): Promise<types.HeartbeatResponse> {
+    const request: types.HeartbeatRequest = { generation };
+    return this.http.json('POST', `${path.member(group, memberId)}/heartbeat`, { json: request, signal });
   }
 
   async leaveGroup(group: string, memberId: string, signal?: AbortSignal): Promise<void> {
@@ -236,13 +180,11 @@ export class SluiceApi {
     group: string,
     memberId: string,
     generation: number,
-    offsets: ReadonlyArray<GroupPartition & { readonly offset: string }>,
+    offsets: types.CommitOffsetsRequest['offsets'],
     signal?: AbortSignal,
-  ): Promise<Array<GroupPartition & { committedOffset: string }>> {
-    const body = await this.http.json<{ offsets: Array<GroupPartition & { committedOffset: string }> }>('POST', path.offsets(group), {
-      json: { memberId, generation, offsets },
-      signal,
-    });
+  ): Promise<CommittedOffsets> {
+    const request: types.CommitOffsetsRequest = { memberId, generation, offsets };
+    const body = await this.http.json<types.CommittedOffsetsResponse>('POST', path.offsets(group), { json: request, signal });
     return body.offsets;
   }
 
@@ -256,19 +198,19 @@ export class SluiceApi {
   }
 
   async listGroups(): Promise<string[]> {
-    const body = await this.http.json<{ groups: Array<{ group: string }> }>('GET', path.groups());
+    const body = await this.http.json<types.ListGroupsResponse>('GET', path.groups());
     return body.groups.map((g) => g.group);
   }
 
   /** Admin, only while the group has no members (409 GROUP_NOT_EMPTY otherwise). */
-  async resetGroupOffsets(group: string, request: ResetGroupOffsetsRequest): Promise<Array<GroupPartition & { committedOffset: string }>> {
-    const body = await this.http.json<{ offsets: Array<GroupPartition & { committedOffset: string }> }>('POST', `${path.offsets(group)}/reset`, { json: request });
+  async resetGroupOffsets(group: string, request: ResetGroupOffsetsRequest): Promise<CommittedOffsets> {
+    const body = await this.http.json<types.CommittedOffsetsResponse>('POST', `${path.offsets(group)}/reset`, { json: request });
     return body.offsets;
   }
 
   /** First offset with timestamp ≥ the given time, or the high watermark. */
   async offsetForTimestamp(topic: string, partition: number, timestamp: number, signal?: AbortSignal): Promise<bigint> {
-    const body = await this.http.json<{ offset: string }>('GET', path.partition(topic, partition, 'offsets'), { query: { timestamp }, signal });
+    const body = await this.http.json<types.OffsetsResponse>('GET', path.partition(topic, partition, 'offsets'), { query: { timestamp }, signal });
     return offset(body.offset, 'offset');
   }
 }

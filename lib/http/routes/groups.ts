@@ -1,5 +1,7 @@
 /** Consumer groups: membership, heartbeats, offset commits, description, offset resets and deletion. */
 import type { GroupDescription, Groups, ResetTarget } from '../../groups/groups.ts';
+import { SluiceError } from '../../errors.ts';
+import { PUSH_GROUP_PREFIX } from '../../push/layout.ts';
 import { json, noContent, type Handlers } from '../router.ts';
 
 type GroupHandlers = 'listGroups' | 'joinGroup' | 'heartbeat' | 'leaveGroup' | 'commitOffsets' | 'resetOffsets' | 'describeGroup' | 'deleteGroup';
@@ -11,6 +13,10 @@ export function groupHandlers(groups: Groups): Pick<Handlers, GroupHandlers> {
       return json(200, { groups: names.map((group) => ({ group })) });
     },
     async joinGroup({ params, body }) {
+      if (params.group.startsWith(PUSH_GROUP_PREFIX)) {
+        // A push consumer's only member is its dispatcher: another member would take partitions from it.
+        throw new SluiceError('FORBIDDEN', `groups named ${PUSH_GROUP_PREFIX}* belong to push consumers; only their dispatcher joins them`);
+      }
       const joined = await groups.join(params.group, body!);
       return json(200, {
         memberId: joined.memberId,

@@ -1,0 +1,4 @@
+import { pushSuite } from './push.suite.ts';
+import { memoryBackend } from '../support/backends.ts';
+
+pushSuite('memory', memoryBackend);
