@@ -38,7 +38,19 @@ export interface Verdict {
   faults: number;
   faultsByKind: Record<FaultKind, number>;
   /** The group checks, counted into the summary: fenced commits and double owners into F, skips and rewinds into O. */
-  group: { commitsAccepted: number; fencedCommitsAccepted: number; twoOwners: number; skipsOrRewinds: number; unprocessedBelowCommit: number };
+  group: {
+    commitsAccepted: number;
+    fencedCommitsAccepted: number;
+    twoOwners: number;
+    skipsOrRewinds: number;
+    unprocessedBelowCommit: number;
+    /**
+     * Not an anomaly: accepted commits sent over a session after the last heartbeat answered 200, whose
+     * lease a later heartbeat renewed although it was answered with an error (its lease write landed,
+     * then it failed). Counting only confirmed renewals, an earlier checker took these for fenced commits.
+     */
+    renewedByUnansweredHeartbeat: number;
+  };
   /** The push-consumer checks, counted into the summary: records never handled into L, dead letters twice into D, order into O, commits past unhandled records into I. */
   push: { deliveries: number; acknowledged: number; deadLettered: number; unhandled: number; deadLetteredTwice: number; orderViolations: number; committedPastUnhandled: number };
   /** A few examples of each anomaly, for the report. */
@@ -148,6 +160,13 @@ export function anomalies(v: Verdict): number {
  * expired when it sent the commit; within one member's reading of a partition after a join, no skip
  * and no rewind against the final log; and every record below the group's final committed offset
  * processed by some member (at least once).
+ *
+ * "Certainly expired": the server renews a lease to (its clock when serving the call) + session
+ * timeout and serves a call before answering it, so a lease lasts at most until the answer of the
+ * last call that may have renewed it + the session timeout. That call is any join or heartbeat not
+ * answered 404 — including one answered with an error or not at all, whose lease write may have landed
+ * before it failed. A commit the server accepts was checked no earlier than it was sent, so one sent at
+ * or after that bound was accepted from an expired lease.
  */
 function checkGroup(history: History, note: (text: string) => void): Verdict['group'] {
   const { joins, commits, runs, finalCommitted } = history.group;
@@ -168,14 +187,19 @@ function checkGroup(history: History, note: (text: string) => void): Verdict['gr
   }
   let fencedCommitsAccepted = 0;
   let commitsAccepted = 0;
+  let renewedByUnansweredHeartbeat = 0;
   for (const commit of commits) {
     if (!commit.accepted) continue;
     commitsAccepted++;
     const mine = owned.get(`${commit.memberId}@${commit.generation}`);
-    const expired = commit.sentAt > commit.leaseConfirmedAt + SESSION_TIMEOUT_MS;
+    const expired = commit.sentAt >= commit.leaseMaybeRenewedAt + SESSION_TIMEOUT_MS;
     if (!mine?.has(commit.partition) || expired) {
       fencedCommitsAccepted++;
-      note(`accepted a commit of ${commit.partition}@${commit.offset} from ${commit.memberId} (generation ${commit.generation}, ${expired ? 'lease expired' : 'not its partition'})`);
+      note(
+        `accepted a commit of ${commit.partition}@${commit.offset} from ${commit.memberId} (generation ${commit.generation}, ${expired ? `lease expired: sent ${commit.sentAt - commit.leaseMaybeRenewedAt} ms after its last possible renewal` : 'not its partition'})`,
+      );
+    } else if (commit.sentAt > commit.leaseConfirmedAt + SESSION_TIMEOUT_MS) {
+      renewedByUnansweredHeartbeat++;
     }
   }
   let skipsOrRewinds = 0;
@@ -204,7 +228,7 @@ function checkGroup(history: History, note: (text: string) => void): Verdict['gr
       }
     }
   }
-  return { commitsAccepted, fencedCommitsAccepted, twoOwners, skipsOrRewinds, unprocessedBelowCommit };
+  return { commitsAccepted, fencedCommitsAccepted, twoOwners, skipsOrRewinds, unprocessedBelowCommit, renewedByUnansweredHeartbeat };
 }
 
 /**

@@ -23,9 +23,18 @@ export interface CommitRecord {
   readonly partition: number;
   readonly offset: bigint;
   readonly accepted: boolean;
-  /** When the commit was sent, and when the member last had its lease confirmed (answer received). */
+  /** When the commit was sent. */
   readonly sentAt: number;
+  /** When the member last had its lease confirmed: a join or heartbeat answered 200. */
   readonly leaseConfirmedAt: number;
+  /**
+   * When the last call that may have renewed the member's lease was answered: a join or heartbeat
+   * answered 200, or answered with an error or not at all — a heartbeat's lease write can land and the
+   * call still fail after it (its head read failed, the answer was lost). The server renews a lease to
+   * (its clock when it served the call) + session timeout, and served the call before it answered, so
+   * the lease lasts at most until this time + session timeout. Only a 404 says it was not renewed.
+   */
+  readonly leaseMaybeRenewedAt: number;
 }
 
 /** One member's reading of one partition from one join: the offsets it processed, in order. */
@@ -50,9 +59,12 @@ export function emptyGroupHistory(): GroupHistory {
   return { joins: [], commits: [], runs: [], finalCommitted: new Map(), actions: { leaves: 0, crashes: 0, pauses: 0, rejoins: 0 } };
 }
 
-type Call = (method: string, path: string, query?: string, body?: unknown) => Promise<HttpResponse | undefined>;
+export type Call = (method: string, path: string, query?: string, body?: unknown) => Promise<HttpResponse | undefined>;
 
-interface Session {
+/** The members' clock (the server's is the same in a run: one process). */
+export type Clock = () => number;
+
+export interface Session {
   memberId: string;
   generation: number;
   assigned: number[];
@@ -60,6 +72,7 @@ interface Session {
   runs: Map<number, ReadRun>;
   position: Map<number, bigint>;
   leaseConfirmedAt: number;
+  leaseMaybeRenewedAt: number;
 }
 
 function bodyOf(response: HttpResponse): any {
@@ -70,13 +83,17 @@ function bodyOf(response: HttpResponse): any {
  * One member process: runs sessions (join → consume/commit/heartbeat) until `done()` says the group
  * has caught up; random leave, crash and pause actions end a session early.
  */
-export async function runMember(call: Call, topic: string, history: GroupHistory, random: () => number, done: () => boolean): Promise<void> {
+export async function runMember(call: Call, topic: string, history: GroupHistory, random: () => number, done: () => boolean, now: Clock = Date.now): Promise<void> {
   let memberId: string | undefined;
   while (!done()) {
-    const session = await join(call, topic, history, memberId);
-    if (!session) continue;
+    const session = await join(call, topic, history, memberId, now);
+    if (session === 'gone') memberId = undefined; // expired (or never created): come back as a new member
+    if (session === undefined || session === 'gone') {
+      await sleep(10);
+      continue;
+    }
     memberId = session.memberId;
-    const ended = await consume(call, topic, session, history, random, done);
+    const ended = await consume(call, topic, session, history, random, done, now);
     if (ended === 'crash') memberId = undefined; // a restarted process comes back as a new member
     if (ended === 'leave') {
       await call('DELETE', `/v1/groups/${GROUP}/members/${session.memberId}`);
@@ -86,12 +103,12 @@ export async function runMember(call: Call, topic: string, history: GroupHistory
   if (memberId) await call('DELETE', `/v1/groups/${GROUP}/members/${memberId}`);
 }
 
-async function join(call: Call, topic: string, history: GroupHistory, memberId: string | undefined): Promise<Session | undefined> {
+/** One join (a rejoin with `memberId`): a session when answered 200, 'gone' when the member is unknown (404). */
+export async function join(call: Call, topic: string, history: GroupHistory, memberId: string | undefined, now: Clock = Date.now): Promise<Session | 'gone' | undefined> {
   const response = await call('POST', `/v1/groups/${GROUP}/members`, '', { topics: [topic], sessionTimeoutMs: SESSION_TIMEOUT_MS, ...(memberId ? { memberId } : {}) });
-  if (response?.status !== 200) {
-    await sleep(10);
-    return undefined;
-  }
+  if (response?.status === 404) return 'gone';
+  if (response?.status !== 200) return undefined;
+  const answeredAt = now();
   const answer = bodyOf(response) as {
     memberId: string;
     generation: number;
@@ -106,7 +123,8 @@ async function join(call: Call, topic: string, history: GroupHistory, memberId: 
     revoking: answer.revoking.map((r) => r.partition),
     runs: new Map(),
     position: new Map(),
-    leaseConfirmedAt: Date.now(),
+    leaseConfirmedAt: answeredAt,
+    leaseMaybeRenewedAt: answeredAt,
   };
   history.joins.push({ memberId: session.memberId, generation: session.generation, owned: new Set([...session.assigned, ...session.revoking]) });
   for (const a of answer.assignments) {
@@ -126,6 +144,7 @@ async function consume(
   history: GroupHistory,
   random: () => number,
   done: () => boolean,
+  now: Clock,
 ): Promise<'rejoin' | 'crash' | 'leave' | 'done'> {
   for (let round = 0; !done(); round++) {
     const action = random();
@@ -141,7 +160,7 @@ async function consume(
       // A zombie: it sleeps past its session, then commits as if nothing happened. Must be refused.
       history.actions.pauses++;
       await sleep(SESSION_TIMEOUT_MS * 1.5);
-      await commit(call, topic, session, history);
+      await commit(call, topic, session, history, now);
       return 'crash';
     }
     for (const partition of session.assigned) {
@@ -154,29 +173,47 @@ async function consume(
       const next = BigInt(body.nextOffset);
       if (next > from) session.position.set(partition, next);
     }
-    const committed = await commit(call, topic, session, history);
+    const committed = await commit(call, topic, session, history, now);
     if (committed === 'fenced') return 'rejoin';
     if (session.revoking.length > 0) return 'rejoin'; // committed what is moving away: rejoin to release it
-    const heartbeat = await call('POST', `/v1/groups/${GROUP}/members/${session.memberId}/heartbeat`, '', { generation: session.generation });
-    if (heartbeat?.status === 404) return 'crash';
-    if (heartbeat?.status === 200) {
-      session.leaseConfirmedAt = Date.now();
-      if ((bodyOf(heartbeat) as { rebalance: boolean }).rebalance) return 'rejoin';
-    }
+    const beat = await heartbeat(call, session, now);
+    if (beat === 'gone') return 'crash';
+    if (beat === 'rebalance') return 'rejoin';
     if (round % 4 === 3) await sleep(20);
   }
   return 'done';
 }
 
-async function commit(call: Call, topic: string, session: Session, history: GroupHistory): Promise<'ok' | 'fenced' | 'failed'> {
+/** One heartbeat, recorded on the session: whether the lease was (or may have been) renewed. */
+export async function heartbeat(call: Call, session: Session, now: Clock = Date.now): Promise<'ok' | 'rebalance' | 'gone' | 'failed'> {
+  const response = await call('POST', `/v1/groups/${GROUP}/members/${session.memberId}/heartbeat`, '', { generation: session.generation });
+  const answeredAt = now();
+  if (response?.status === 404) return 'gone'; // not renewed: the lease had expired or was gone
+  session.leaseMaybeRenewedAt = answeredAt; // answered 200, or failed after its lease write may have landed
+  if (response?.status !== 200) return 'failed';
+  session.leaseConfirmedAt = answeredAt;
+  return (bodyOf(response) as { rebalance: boolean }).rebalance ? 'rebalance' : 'ok';
+}
+
+/** One commit of every position of the session, recorded per partition. */
+export async function commit(call: Call, topic: string, session: Session, history: GroupHistory, now: Clock = Date.now): Promise<'ok' | 'fenced' | 'failed'> {
   const offsets = [...session.position].map(([partition, offset]) => ({ topic, partition, offset: offset.toString() }));
   if (offsets.length === 0) return 'ok';
-  const sentAt = Date.now();
+  const sentAt = now();
   const response = await call('POST', `/v1/groups/${GROUP}/offsets`, '', { memberId: session.memberId, generation: session.generation, offsets });
   const accepted = response?.status === 200;
   // An unanswered commit may have landed: record it as accepted only when the answer says so.
   for (const [partition, offset] of session.position) {
-    history.commits.push({ memberId: session.memberId, generation: session.generation, partition, offset, accepted, sentAt, leaseConfirmedAt: session.leaseConfirmedAt });
+    history.commits.push({
+      memberId: session.memberId,
+      generation: session.generation,
+      partition,
+      offset,
+      accepted,
+      sentAt,
+      leaseConfirmedAt: session.leaseConfirmedAt,
+      leaseMaybeRenewedAt: session.leaseMaybeRenewedAt,
+    });
   }
   if (accepted) return 'ok';
   return response && (response.status === 409 || response.status === 404) ? 'fenced' : 'failed';

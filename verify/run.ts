@@ -25,7 +25,7 @@ async function main(): Promise<void> {
   const total: Verdict = {
     acked: 0, lost: 0, duplicated: 0, inconsistent: 0, gaps: 0, orderViolations: 0, fencedCommitsAccepted: 0, faults: 0,
     faultsByKind: { definite: 0, ambiguous: 0, throttle: 0, latency: 0, crash: 0, zombie: 0 },
-    group: { commitsAccepted: 0, fencedCommitsAccepted: 0, twoOwners: 0, skipsOrRewinds: 0, unprocessedBelowCommit: 0 },
+    group: { commitsAccepted: 0, fencedCommitsAccepted: 0, twoOwners: 0, skipsOrRewinds: 0, unprocessedBelowCommit: 0, renewedByUnansweredHeartbeat: 0 },
     push: { deliveries: 0, acknowledged: 0, deadLettered: 0, unhandled: 0, deadLetteredTwice: 0, orderViolations: 0, committedPastUnhandled: 0 },
     examples: [],
   };

@@ -339,6 +339,19 @@ export const ROUTES = [
     responses: { 200: { description: 'The group.', body: s.DescribeGroupResponse } },
     errors: ['GROUP_NOT_FOUND'],
   },
+  {
+    method: 'DELETE',
+    path: '/v1/groups/{group}',
+    operationId: 'deleteGroup',
+    summary: 'Delete a group that has no members, with its committed offsets.',
+    tag: 'groups',
+    // destroys committed offsets: admin, as resetting them is
+    scope: { checks: [{ action: 'admin', group: '{group}' }] },
+    function: 'admin',
+    request: { params: s.GroupParams },
+    responses: { 204: noBody('Deleted.') },
+    errors: ['GROUP_NOT_FOUND', 'GROUP_NOT_EMPTY'],
+  },
 
   // Push consumers. A key's `groups` patterns name push consumers too (a consumer is a group whose
   // member the service runs); its topics are not in the path, so the handlers also check the

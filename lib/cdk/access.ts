@@ -63,7 +63,7 @@ export const ACCESS = {
   },
   /**
    * Topics, API keys and consumer groups (lib/groups/layout.ts: g#*, go#*, groups). It deletes topic,
-   * key and member items, so its writes are not limited by key; heartbeats, commits and claims are
+   * key, member and whole group items, so its writes are not limited by key; heartbeats, commits and claims are
    * conditional updates. It reads records only to reset a group's offsets to a timestamp (as the fetch
    * function does for offsets by time), and never writes or deletes objects (a deleted topic's data is
    * collected by maintenance).

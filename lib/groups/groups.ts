@@ -569,7 +569,7 @@ export class Groups {
       const published = await this.#publish(group, loaded, next);
       if (!published) continue;
       await this.#afterPublish(group, loaded, next, published, undefined, now);
-      await this.#metadata.put({ pk, sk: topicSk(topic.name), topicId: topic.id });
+      await this.#metadata.put({ pk, sk: topicSk(topic.name), topicId: topic.id, partitions: BigInt(topic.partitions) });
       return mapLimit(partitions, CLAIM_CONCURRENCY, async (partition) => {
         const committedOffset = await this.#resetOffset(topic, partition, request.target);
         try {
@@ -593,6 +593,69 @@ export class Groups {
 
   async list(): Promise<string[]> {
     return (await this.#metadata.query(GROUPS_PK)).map((item) => item.sk);
+  }
+
+  /**
+   * Deletes a group that has no members: its committed offsets, generations, topic index and listing
+   * (Kafka's DeleteGroups). GROUP_NOT_FOUND when there is no such group; GROUP_NOT_EMPTY when it has
+   * members, or when one joins while it is being deleted (the deletion then stops; retry it later).
+   *
+   * First a generation of its own, with no members, is published: a member joining from then on claims
+   * its partitions with a higher fence, which the offset deletions (conditional on the fence) refuse to
+   * remove, and moves the head, which the head deletion (conditional on the generation) refuses to
+   * delete. Only items listed before the head is deleted are deleted, so a group created again by a
+   * join right after keeps everything it writes.
+   */
+  async deleteGroup(group: string): Promise<void> {
+    validateGroupName(group);
+    const pk = groupPk(group);
+    for (let attempt = 0; attempt < this.#maxAttempts; attempt++) {
+      const loaded = await this.#rebalance(group);
+      const [listing, indexed] = await Promise.all([this.#metadata.get(GROUPS_PK, group), this.#metadata.query(pk, prefixRange(TOPIC_PREFIX))]);
+      if (!loaded.head && indexed.length === 0 && !listing) throw new SluiceError('GROUP_NOT_FOUND', `group ${group} does not exist`, { details: { group } });
+      if (loaded.state.members.length > 0) throw hasMembers(group, loaded.state.members.length);
+      const now = this.#now();
+      const joining = (await this.#metadata.query(pk, prefixRange(LEASE_PREFIX))).filter((lease) => numberAttr(lease, 'leaseUntil') > now);
+      if (joining.length > 0) throw hasMembers(group, joining.length);
+      const next = nextState(loaded.state, { strategy: loaded.state.strategy, topics: [], members: [], released: new Set(), now });
+      const published = await this.#publish(group, loaded, next);
+      if (!published) continue;
+      const fence = BigInt(next.generation);
+      const topics = new Map(indexed.map((item) => [stringAttr(item, 'topicId') ?? '', item]));
+      for (const topic of loaded.state.topics) topics.set(topic.id, { pk, sk: topicSk(topic.name), topicId: topic.id, partitions: BigInt(topic.partitions) });
+      for (const [topicId, item] of topics) {
+        if (topicId === '') continue;
+        // The topic's partition count, where the index recorded it (or the topic still exists); else every bucket.
+        const partitions = numberAttr(item, 'partitions') || LIMITS.maxPartitions;
+        for (const opk of offsetsPks(group, topicId, partitions)) {
+          for (const offset of await this.#metadata.query(opk, prefixRange('p#'))) {
+            try {
+              await this.#metadata.delete(opk, offset.sk, { where: [{ anyOf: [{ attr: 'fence', op: 'notExists' }, { attr: 'fence', op: '<=', value: fence }] }] });
+            } catch (error) {
+              if (error instanceof ConditionFailedError) throw hasMembers(group); // claimed by a member that joined meanwhile
+              throw error;
+            }
+          }
+        }
+      }
+      const items = (await this.#metadata.query(pk)).filter((item) => item.sk !== HEAD_SK);
+      try {
+        await this.#metadata.delete(pk, HEAD_SK, { where: [{ attr: 'generation', op: '=', value: fence }] });
+      } catch (error) {
+        if (error instanceof ConditionFailedError) throw hasMembers(group); // a member joined: it moved the head on
+        throw error;
+      }
+      for (const item of items) await this.#metadata.delete(pk, item.sk);
+      if (listing) {
+        await this.#metadata
+          .delete(GROUPS_PK, group, { where: [{ attr: 'createdAt', op: '=', value: bigintAttr(listing, 'createdAt') ?? 0n }] })
+          .catch((error: unknown) => {
+            if (!(error instanceof ConditionFailedError)) throw error; // listed again by a join that created the group anew
+          });
+      }
+      return;
+    }
+    throw new SluiceError('UNAVAILABLE', `group ${group} is changing too fast; retry`);
   }
 
   async #resetOffset(topic: Topic, partition: number, target: ResetTarget): Promise<bigint> {
@@ -789,7 +852,7 @@ export class Groups {
     if (!loaded.head) await this.#metadata.put({ pk: GROUPS_PK, sk: group, createdAt: BigInt(now) });
     const known = new Set(loaded.state.topics.map((t) => `${t.name}\n${t.id}`));
     for (const topic of next.topics) {
-      if (!known.has(`${topic.name}\n${topic.id}`)) await this.#metadata.put({ pk, sk: topicSk(topic.name), topicId: topic.id });
+      if (!known.has(`${topic.name}\n${topic.id}`)) await this.#metadata.put({ pk, sk: topicSk(topic.name), topicId: topic.id, partitions: BigInt(topic.partitions) });
     }
     // Older generations, and states of this generation that lost the race or whose writer crashed.
     for (const old of await this.#metadata.query(pk, { gte: STATE_PREFIX, lt: stateSk(next.generation + 1, '') })) {
@@ -902,6 +965,12 @@ function unknownMember(memberId: string): SluiceError {
 
 function illegal(message: string, details: Record<string, unknown> = {}): SluiceError {
   return new SluiceError('ILLEGAL_GENERATION', message, { details });
+}
+
+function hasMembers(group: string, members?: number): SluiceError {
+  return new SluiceError('GROUP_NOT_EMPTY', `group ${group} can be deleted only while it has no members${members ? ` (it has ${members})` : ' (one joined while it was being deleted)'}`, {
+    details: { group },
+  });
 }
 
 function notEmpty(group: string, members?: number): SluiceError {

@@ -200,7 +200,7 @@ describe('each function stays within its IAM grant (lib/cdk/access.ts)', () => {
     await call('fetch', event('GET', '/v1/topics/orders/partitions/0/offsets', { query: 'timestamp=0' }), 200);
 
     // Consumer groups (served by the admin function): join, heartbeat, commit, describe, list, leave,
-    // and a reset to a timestamp, which reads records.
+    // a reset to a timestamp, which reads records, and the deletion of the empty group.
     const joined = await call('admin', event('POST', '/v1/groups/workers/members', { body: JSON.stringify({ topics: ['orders'] }) }), 200);
     const member = `/v1/groups/workers/members/${joined.memberId}`;
     await call('admin', event('POST', `${member}/heartbeat`, { body: JSON.stringify({ generation: joined.generation }) }), 200);
@@ -210,6 +210,7 @@ describe('each function stays within its IAM grant (lib/cdk/access.ts)', () => {
     await call('admin', event('GET', '/v1/groups'), 200);
     await call('admin', event('DELETE', member), 204);
     await call('admin', event('POST', '/v1/groups/workers/offsets/reset', { body: JSON.stringify({ topic: 'orders', to: 'timestamp', timestamp: 0 }) }), 200);
+    await call('admin', event('DELETE', '/v1/groups/workers'), 204);
 
     // Push consumers (served by the admin function; delivery is the dispatcher's).
     const consumer = { name: 'billing', topics: ['orders'], target: { url: 'https://203.0.113.7/hook' }, startAt: { timestamp: 0 } };

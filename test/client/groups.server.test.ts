@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
-import { Sluice, type KafkaMessage, type TopicPartition } from '../../lib/client/index.ts';
+import { Sluice, type KafkaMessage, type SluiceClientError, type TopicPartition } from '../../lib/client/index.ts';
 import { silentLogger } from '../../lib/client/context.ts';
 import type { FetchFunction } from '../../lib/client/network/http.ts';
 import { API_KEY, localServer, type TestServer } from './support/servers.ts';
@@ -234,7 +234,20 @@ describe('consumer groups in the client (local server)', () => {
     await consumer.run({ eachMessage: async ({ message }) => void values.push(message.value!.toString()) });
     await waitFor(() => values.length === 8, 'all eight from the reset offsets');
     await assert.rejects(admin.resetOffsets({ groupId: group, topic }), { code: 'GROUP_NOT_EMPTY' });
+    await assert.rejects(admin.deleteGroups([group]), (error: SluiceClientError) => {
+      assert.equal(error.code, 'GROUP_NOT_EMPTY');
+      assert.deepEqual(error.details.groups, [{ groupId: group, errorCode: 'GROUP_NOT_EMPTY' }]);
+      return true;
+    });
     await consumer.disconnect();
+    assert.deepEqual(await admin.deleteGroups([group]), [{ groupId: group, errorCode: 'NONE' }]);
+    await assert.rejects(admin.describeGroup(group), { code: 'GROUP_NOT_FOUND' });
+    assert.ok(!(await admin.listGroups()).groups.some((g) => g.groupId === group));
+    await assert.rejects(admin.deleteGroups([group, 'never-joined']), (error: SluiceClientError) => {
+      assert.equal(error.code, 'GROUP_NOT_FOUND');
+      assert.deepEqual(error.details.groups, [{ groupId: group, errorCode: 'GROUP_NOT_FOUND' }, { groupId: 'never-joined', errorCode: 'GROUP_NOT_FOUND' }]);
+      return true;
+    });
     assert.throws(() => sluice.consumer({ groupId: 'bad group!' }), { code: 'INVALID_ARGUMENT' });
     assert.throws(() => sluice.consumer({ groupId: 'g', sessionTimeoutMs: 10 }), { code: 'INVALID_ARGUMENT' });
     assert.throws(() => sluice.consumer({ groupId: 'g', assignmentSource: { start: async () => {}, commit: async () => {}, stop: async () => {} } }), { code: 'INVALID_ARGUMENT' });

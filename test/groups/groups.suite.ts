@@ -338,6 +338,62 @@ export function groupsSuite(name: string, factory: BackendFactory): void {
       assert.equal((await groups.describe(`${group}-fresh`)).offsets[0].committedOffset, 5n);
     });
 
+    it('a group is deleted only while it has no members, offsets and all; an unknown group is GROUP_NOT_FOUND', async () => {
+      const { engine, topic, member, groups, group } = await setup(2);
+      await engine.produce(topic, [append(0, ['a', 'b', 'c'])]);
+      await assert.rejects(groups.deleteGroup('never-joined'), code('GROUP_NOT_FOUND'));
+      const a = member();
+      await a.join();
+      await a.commit([{ topic, partition: 0, offset: 3n }]);
+      await assert.rejects(groups.deleteGroup(group), code('GROUP_NOT_EMPTY'));
+      clock.advance(11_000); // a's session runs out: an expired member does not keep the group alive
+      await groups.deleteGroup(group);
+      await assert.rejects(groups.describe(group), code('GROUP_NOT_FOUND'));
+      assert.ok(!(await groups.list()).includes(group));
+      await assert.rejects(groups.deleteGroup(group), code('GROUP_NOT_FOUND'), 'deleting twice');
+      const items = [
+        ...(await backend.metadata.query(`g#${group}`)),
+        ...(await backend.metadata.query('groups', { gte: group, lt: `${group}~` })).filter((item) => item.sk === group),
+      ];
+      assert.deepEqual(items, [], 'nothing of the group is left');
+      // joined again, it is a new group: nothing committed
+      const b = member();
+      await b.join();
+      assert.equal(b.generation, 1);
+      assert.deepEqual(b.assignments.map((x) => x.committedOffset), [null, null]);
+      await b.leave();
+      // a group reset while empty (so it has offsets but never had members) is deleted too
+      await groups.resetOffsets(`${group}-reset`, { topic, target: { to: 'latest' } });
+      await groups.deleteGroup(`${group}-reset`);
+      await assert.rejects(groups.describe(`${group}-reset`), code('GROUP_NOT_FOUND'));
+    });
+
+    it('a member joining while its group is being deleted stops the deletion and keeps its claims', async () => {
+      let joiner: SimMember | undefined;
+      let armed = false;
+      const { member, groups, group, topic } = await setup(2, {
+        afterStep: async (step) => {
+          // the deletion has just published its memberless generation: now a member joins
+          if (step === 'head-written' && armed) {
+            armed = false;
+            await joiner!.join();
+          }
+        },
+      });
+      const a = member();
+      await a.join();
+      await a.commit([{ topic, partition: 1, offset: 0n }]);
+      await a.leave();
+      joiner = member();
+      armed = true;
+      await assert.rejects(groups.deleteGroup(group), code('GROUP_NOT_EMPTY'));
+      assert.equal(joiner.assignments.length, 2, 'the joiner got every partition');
+      await joiner.commit(joiner.assignments.map((x) => ({ topic, partition: x.partition, offset: 1n })));
+      const d = await groups.describe(group);
+      assert.deepEqual(d.members.map((m) => m.memberId), [joiner.memberId]);
+      assert.deepEqual(d.offsets.map((o) => o.committedOffset), [1n, 1n]);
+    });
+
     it('a member that changes its subscription starts a new generation', async () => {
       const { engine, topic, member } = await setup(2);
       const other = `${topic}-other`;

@@ -48,6 +48,7 @@ const ON_A_ADMIN: Shape[] = ['adminA', 'adminAG', 'adminAll'];
 const ON_G_CONSUME: Shape[] = ['consumeG', 'adminG', 'consumeAG', 'adminAG', 'consumeAll', 'adminAll'];
 const ON_AG_CONSUME: Shape[] = ['consumeAG', 'adminAG', 'consumeAll', 'adminAll'];
 const ON_AG_ADMIN: Shape[] = ['adminAG', 'adminAll'];
+const ON_G_ADMIN: Shape[] = ['adminG', 'adminAG', 'adminAll'];
 const EVERYTHING_ADMIN: Shape[] = ['adminAll'];
 
 const TABLE: Record<OperationId, readonly Shape[]> = {
@@ -67,6 +68,7 @@ const TABLE: Record<OperationId, readonly Shape[]> = {
   leaveGroup: ON_G_CONSUME,
   commitOffsets: ON_AG_CONSUME,
   resetOffsets: ON_AG_ADMIN,
+  deleteGroup: ON_G_ADMIN,
   describeGroup: ON_G_CONSUME,
   // Push consumers: named like groups; the handlers also check the consumer's topics.
   createConsumer: ON_AG_ADMIN,

@@ -100,6 +100,26 @@ describe('consumer group routes over HTTP', () => {
     assert.ok(names.includes('workers.b') && !names.includes('admins-only'));
   });
 
+  it('DELETE /v1/groups/{group}: 204 when empty, 409 GROUP_NOT_EMPTY with members, 404 GROUP_NOT_FOUND, admin only', async () => {
+    const joined = await worker('POST', '/v1/groups/workers.del/members', { topics: ['orders'], sessionTimeoutMs: 30000 });
+    assert.equal(joined.status, 200);
+    const commit = await worker('POST', '/v1/groups/workers.del/offsets', { memberId: joined.body.memberId, generation: joined.body.generation, offsets: [{ topic: 'orders', partition: 0, offset: '1' }] });
+    assert.equal(commit.status, 200);
+    const busy = await admin('DELETE', '/v1/groups/workers.del');
+    assert.equal(busy.status, 409);
+    assert.equal(busy.body.error.code, 'GROUP_NOT_EMPTY');
+    assert.equal((await worker('DELETE', `/v1/groups/workers.del/members/${joined.body.memberId}`)).status, 204);
+    const forbidden = await worker('DELETE', '/v1/groups/workers.del');
+    assert.equal(forbidden.status, 403, 'consume is not enough to delete a group and its offsets');
+    const deleted = await admin('DELETE', '/v1/groups/workers.del');
+    assert.equal(deleted.status, 204);
+    assert.equal((await admin('GET', '/v1/groups/workers.del')).body.error.code, 'GROUP_NOT_FOUND');
+    const again = await admin('DELETE', '/v1/groups/workers.del');
+    assert.equal(again.status, 404);
+    assert.equal(again.body.error.code, 'GROUP_NOT_FOUND');
+    assert.equal((await admin('DELETE', '/v1/groups/bad%20name')).status, 400);
+  });
+
   it('checks scopes, bodies and names', async () => {
     const forbiddenGroup = await worker('POST', '/v1/groups/other/members', { topics: ['orders'] });
     assert.equal(forbiddenGroup.status, 403);

@@ -49,14 +49,17 @@ describe('history checker', () => {
     const h = clean();
     h.orderViolations.push({ partition: 0, expectedAtLeast: 3n, got: 1n });
     h.group.joins.push({ memberId: 'm1', generation: 2, owned: new Set([0]) }, { memberId: 'm2', generation: 2, owned: new Set([0]) });
-    h.group.commits.push({ memberId: 'm3', generation: 2, partition: 0, offset: 1n, accepted: true, sentAt: 10, leaseConfirmedAt: 5 }); // not its partition
-    h.group.commits.push({ memberId: 'm1', generation: 2, partition: 0, offset: 1n, accepted: true, sentAt: 5000, leaseConfirmedAt: 5 }); // lease expired
-    h.group.commits.push({ memberId: 'm1', generation: 2, partition: 0, offset: 1n, accepted: false, sentAt: 5000, leaseConfirmedAt: 5 }); // refused: fine
+    h.group.commits.push({ memberId: 'm3', generation: 2, partition: 0, offset: 1n, accepted: true, sentAt: 10, leaseConfirmedAt: 5, leaseMaybeRenewedAt: 5 }); // not its partition
+    h.group.commits.push({ memberId: 'm1', generation: 2, partition: 0, offset: 1n, accepted: true, sentAt: 5000, leaseConfirmedAt: 5, leaseMaybeRenewedAt: 5 }); // lease expired
+    h.group.commits.push({ memberId: 'm1', generation: 2, partition: 0, offset: 1n, accepted: false, sentAt: 5000, leaseConfirmedAt: 5, leaseMaybeRenewedAt: 5 }); // refused: fine
+    // renewed by a heartbeat at 4500 that failed after its lease write: accepted, and rightly so
+    h.group.commits.push({ memberId: 'm1', generation: 2, partition: 0, offset: 1n, accepted: true, sentAt: 5000, leaseConfirmedAt: 5, leaseMaybeRenewedAt: 4500 });
     h.group.runs.push({ memberId: 'm1', generation: 2, partition: 0, start: 0n, offsets: [0n, 3n] }); // skipped 1
     h.group.finalCommitted.set(0, 4n); // 1 and 3... 1 was never processed
     const v = check(h);
     assert.equal(v.group.twoOwners, 1);
     assert.equal(v.group.fencedCommitsAccepted, 2);
+    assert.equal(v.group.renewedByUnansweredHeartbeat, 1, 'the commit after an unanswered renewal is not counted as fenced');
     assert.equal(v.group.skipsOrRewinds, 1);
     assert.equal(v.group.unprocessedBelowCommit, 2, 'offsets 1 and 3 (the skip stopped the run)');
     assert.equal(v.fencedCommitsAccepted, 3);

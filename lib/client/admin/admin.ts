@@ -123,6 +123,37 @@ export class Admin {
     await withRetry(this.#context.retry, () => this.#context.api.resetGroupOffsets(options.groupId, { topic: options.topic, to }));
   }
 
+  /**
+   * Deletes consumer groups that have no members, with their committed offsets (KafkaJS's
+   * deleteGroups). Resolves with `[{ groupId, errorCode: 'NONE' }]`; when any group could not be
+   * deleted (GROUP_NOT_EMPTY, GROUP_NOT_FOUND, ...) the others are still deleted and the call rejects
+   * with the first failure, its `details.groups` listing every group's outcome.
+   */
+  async deleteGroups(groupIds: readonly string[]): Promise<Array<{ groupId: string; errorCode: string }>> {
+    if (!Array.isArray(groupIds) || groupIds.some((g) => typeof g !== 'string')) throw invalidArgument('deleteGroups() takes an array of group ids');
+    const outcomes = await Promise.all(
+      groupIds.map(async (groupId) => {
+        try {
+          await withRetry(this.#context.retry, () => this.#context.api.deleteGroup(groupId));
+          return { groupId, errorCode: 'NONE', error: undefined };
+        } catch (error) {
+          return { groupId, errorCode: error instanceof SluiceClientError ? String(error.code) : 'UNKNOWN', error };
+        }
+      }),
+    );
+    const groups = outcomes.map(({ groupId, errorCode }) => ({ groupId, errorCode }));
+    const failed = outcomes.find((o) => o.error !== undefined);
+    if (failed) {
+      const first = failed.error instanceof SluiceClientError ? failed.error : undefined;
+      throw new SluiceClientError(first?.code ?? 'BAD_RESPONSE', `deleting group ${failed.groupId} failed: ${String(failed.error instanceof Error ? failed.error.message : failed.error)}`, {
+        status: first?.status,
+        details: { groups },
+        cause: failed.error,
+      });
+    }
+    return groups;
+  }
+
   /** Sets a group's offsets: per partition an offset (moved into the log's range); only while the group has no members. */
   async setOffsets(options: { groupId: string; topic: string; partitions: ReadonlyArray<{ partition: number; offset: string }> }): Promise<void> {
     if (!options || typeof options.groupId !== 'string' || !Array.isArray(options.partitions)) throw invalidArgument('setOffsets() takes { groupId, topic, partitions: [{ partition, offset }] }');

@@ -120,6 +120,8 @@ export class GroupAssignment implements AssignmentSource {
   /** Partitions being dropped without a commit (lost): their commits are skipped. */
   readonly #dropping = new Set<string>();
   #lastHeartbeat = 0;
+  /** When the last heartbeat or join was sent. */
+  #lastBeatAt = 0;
   /** Partitions are on their way to this member: heartbeat often until they arrive. */
   #pending = false;
 
@@ -237,13 +239,16 @@ export class GroupAssignment implements AssignmentSource {
 
   async #heartbeats(signal: AbortSignal): Promise<void> {
     while (!signal.aborted) {
-      await this.#wake.wait(this.#pending ? this.#pendingHeartbeatMs : this.#heartbeatIntervalMs);
+      // Beats start an interval apart (the interval counts from the last one's start, not its answer).
+      const interval = this.#pending ? this.#pendingHeartbeatMs : this.#heartbeatIntervalMs;
+      await this.#wake.wait(Math.max(0, this.#lastBeatAt + interval - Date.now()));
       if (signal.aborted) return;
       try {
         await this.#lock.run(() => this.#beat(signal));
       } catch (error) {
         if (isAbort(error) || signal.aborted) return;
         if (isRetriable(error)) {
+          this.#lastBeatAt = Date.now(); // the next try after a whole interval
           this.#context.logger.warn(`group ${this.#groupId}: heartbeat failed, retrying`, { error: String(error) });
           continue;
         }
@@ -256,6 +261,7 @@ export class GroupAssignment implements AssignmentSource {
   async #beat(signal: AbortSignal): Promise<void> {
     if (this.#memberId === undefined) return this.#join();
     let rebalance: boolean;
+    this.#lastBeatAt = Date.now();
     try {
       ({ rebalance } = await this.#context.api.heartbeat(this.#groupId, this.#memberId, this.#generation, signal));
       this.#lastHeartbeat = Date.now();
@@ -295,6 +301,7 @@ export class GroupAssignment implements AssignmentSource {
     // arrives would leave a member nobody can name, holding partitions until its session runs out.
     const requestSignal = joinId === undefined ? signal : undefined;
     const started = Date.now();
+    this.#lastBeatAt = started;
     const answer = await withRetry(
       this.#retry,
       () =>

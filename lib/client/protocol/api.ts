@@ -192,6 +192,11 @@ export class SluiceApi {
     return this.http.json<GroupDescription>('GET', path.group(group), { signal });
   }
 
+  /** 204; 409 GROUP_NOT_EMPTY while it has members; 404 GROUP_NOT_FOUND. */
+  async deleteGroup(group: string): Promise<void> {
+    await this.http.request('DELETE', path.group(group));
+  }
+
   async listGroups(): Promise<string[]> {
     const body = await this.http.json<types.ListGroupsResponse>('GET', path.groups());
     return body.groups.map((g) => g.group);

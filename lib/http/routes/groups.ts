@@ -1,11 +1,11 @@
-/** Consumer groups: membership, heartbeats, offset commits, description and offset resets. */
+/** Consumer groups: membership, heartbeats, offset commits, description, offset resets and deletion. */
 import { allows } from '../../auth/api-keys.ts';
 import type { GroupDescription, Groups, ResetTarget } from '../../groups/groups.ts';
 import { SluiceError } from '../../errors.ts';
 import { PUSH_GROUP_PREFIX } from '../../push/layout.ts';
 import { json, noContent, type Handlers } from '../router.ts';
 
-type GroupHandlers = 'listGroups' | 'joinGroup' | 'heartbeat' | 'leaveGroup' | 'commitOffsets' | 'resetOffsets' | 'describeGroup';
+type GroupHandlers = 'listGroups' | 'joinGroup' | 'heartbeat' | 'leaveGroup' | 'commitOffsets' | 'resetOffsets' | 'describeGroup' | 'deleteGroup';
 
 export function groupHandlers(groups: Groups): Pick<Handlers, GroupHandlers> {
   return {
@@ -52,6 +52,10 @@ export function groupHandlers(groups: Groups): Pick<Handlers, GroupHandlers> {
             : { to: request.to };
       const offsets = await groups.resetOffsets(params.group, { topic: request.topic, partitions: request.partitions, target });
       return json(200, { offsets: offsets.map((o) => ({ topic: o.topic, partition: o.partition, committedOffset: o.committedOffset.toString() })) });
+    },
+    async deleteGroup({ params }) {
+      await groups.deleteGroup(params.group);
+      return noContent();
     },
     async describeGroup({ params, principal }) {
       const description = await groups.describe(params.group);
