@@ -64,7 +64,7 @@ describe('input validation', { timeout: 30_000 }, () => {
       ['POST', '/v1/topics/orders/records', { records: [] }, /^records: expected at least 1 items, got 0$/],
       ['POST', '/v1/topics/orders/records', { records: [{ value: 'a', partition: 9 }] }, /^records\[0\]\.partition: partition 9 does not exist/],
       ['POST', '/v1/topics/orders/records', { records: [{ value: 'a', timestamp: 1.5 }] }, /^records\[0\]\.timestamp: expected an integer from 0 to 8640000000000000, got 1.5$/],
-      ['POST', '/v1/topics/orders/records', { records: [{ value: 'a', headers: { h: 1 } }] }, /^records\[0\]\.headers\.h: expected a string, got 1$/],
+      ['POST', '/v1/topics/orders/records', { records: [{ value: 'a', headers: { h: 1 } }] }, /^records\[0\]\.headers\.h: expected a string or an array, got 1$/],
       ['POST', '/v1/topics', { name: 'x', partitions: 0 }, /^partitions: expected an integer from 1 to 10000, got 0$/],
       ['POST', '/v1/topics', { name: 'bad/name', partitions: 1 }, /^name: expected 1-249 characters/],
       ['POST', '/v1/topics', { name: 'y', partitions: 1, config: { retentionMs: 'long' } }, /^config\.retentionMs: expected an integer ≥ -1, got the string "long"$/],
