@@ -140,6 +140,12 @@ export class Engine {
     return { topic, partitions };
   }
 
+  /** A partition's log start offset and high watermark, as readers see them (consumer lag, offset resets). */
+  async partitionBounds(topic: Topic, partition: number): Promise<{ logStartOffset: bigint; highWatermark: bigint }> {
+    const head = await this.#currentHead(topic, partition);
+    return { logStartOffset: head.logStartOffset, highWatermark: head.highWatermark };
+  }
+
   async produce(topicName: string, appends: readonly PartitionAppend[], idempotency?: IdempotencyOptions): Promise<AppendResult[]> {
     const topic = await this.topics.get(topicName);
     const seen = new Set<number>();
