@@ -572,10 +572,8 @@ export class SluiceStreams extends Construct {
         }),
       );
     }
-    if (access.objectActions.length > 0) {
-      statements.push(
-        new iam.PolicyStatement({ actions: [...access.objectActions], resources: access.objectKeys.map((key) => this.bucket.arnForObjects(key)) }),
-      );
+    for (const grant of access.objectGrants) {
+      statements.push(new iam.PolicyStatement({ actions: [...grant.actions], resources: grant.keys.map((key) => this.bucket.arnForObjects(key)) }));
     }
     if (access.listPrefixes.length > 0) {
       statements.push(
@@ -588,14 +586,14 @@ export class SluiceStreams extends Construct {
     }
     if (this.encryptionKey) {
       const kmsActions = new Set<string>();
-      for (const action of access.objectActions) {
+      for (const action of access.objectGrants.flatMap((grant) => grant.actions)) {
         if (action === 's3:GetObject') kmsActions.add('kms:Decrypt');
         if (action === 's3:PutObject') kmsActions.add('kms:GenerateDataKey');
       }
       if (kmsActions.size > 0) statements.push(new iam.PolicyStatement({ actions: [...kmsActions], resources: [this.encryptionKey.keyArn] }));
     }
     for (const statement of statements) role.addToPrincipalPolicy(statement);
-    for (const key of access.objectKeys) {
+    for (const key of new Set(access.objectGrants.flatMap((grant) => grant.keys))) {
       Validations.of(role).acknowledge({
         id: `AwsSolutions-IAM5[Resource::<${this.#logicalId(this.bucket)}.Arn>/${key}]`,
         reason: 'Objects are created at run time under generated keys; the grant is limited to the key prefix this function reads or writes (lib/cdk/access.ts).',
