@@ -32,6 +32,9 @@ export class SluiceStack extends Stack {
 
     new CfnOutput(this, 'ApiUrl', { value: this.streams.url, description: 'Base URL of the API (Authorization: Bearer <key>)' });
     new CfnOutput(this, 'IamApiUrl', { value: this.streams.iamUrl, description: 'Base URL of the API for SigV4-signed calls (grantProduce / grantConsume)' });
+    if (this.streams.produceUrl) {
+      new CfnOutput(this, 'ProduceUrl', { value: this.streams.produceUrl, description: 'Produce through the Function URL (no per-request fee): the client option produceEndpoint' });
+    }
     new CfnOutput(this, 'AdminKeySecretArn', {
       value: this.streams.adminKeySecret.secretArn,
       description: 'The bootstrap admin key: aws secretsmanager get-secret-value --secret-id <this> --query SecretString --output text',

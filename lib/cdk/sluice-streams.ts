@@ -114,6 +114,21 @@ export interface SluiceStreamsProps {
    * encryption KMS, else a new key with yearly rotation ($1 a month)
    */
   readonly pushSecretsKey?: kms.IKey;
+  /**
+   * Also serve produce through a Lambda Function URL of the produce function (`produceUrl`; clients
+   * pass it as `produceEndpoint`): no per-request fee ($1 per million requests on the HTTP API, the
+   * largest cost of a small produce). Trade-offs: no API Gateway throttle (bound it with
+   * `produceReservedConcurrency`), no per-route IAM (API keys only; the IAM endpoint is unchanged), no
+   * access logs (the function's logs and metrics remain), CORS from `corsOrigins`. The function serves
+   * only the produce route, with the same key checks as behind the HTTP API.
+   * @default false
+   */
+  readonly produceFunctionUrl?: boolean;
+  /**
+   * Reserved concurrency of the produce function: with `produceFunctionUrl`, what throttles produce
+   * (a request beyond it gets 429 and the client retries). @default none (the account's unreserved pool)
+   */
+  readonly produceReservedConcurrency?: number;
 }
 
 /** A push consumer that delivers to a Lambda function, created with the stack (SluiceStreams.addFunctionConsumer). */
@@ -162,6 +177,8 @@ export class SluiceStreams extends Construct {
   readonly url: string;
   /** Base URL of the IAM endpoint (no trailing slash). */
   readonly iamUrl: string;
+  /** The produce function's URL, with `produceFunctionUrl` (ends with `/`; the client strips it). */
+  readonly produceUrl?: string;
   readonly produceFunction: lambda.Function;
   readonly fetchFunction: lambda.Function;
   readonly adminFunction: lambda.Function;
@@ -237,6 +254,7 @@ export class SluiceStreams extends Construct {
     this.iamApi = this.#createApi('IamApi', 'IAM (SigV4) endpoint', true);
     this.url = this.api.apiEndpoint;
     this.iamUrl = this.iamApi.apiEndpoint;
+    if (props.produceFunctionUrl) this.produceUrl = this.#produceFunctionUrl().url;
 
     this.#createAlarms();
     if (props.dashboard ?? true) this.dashboard = this.#createDashboard();
@@ -540,6 +558,9 @@ export class SluiceStreams extends Construct {
       environment: this.#apiEnvironment(),
     });
     this.#grantAccess(fn.role!, ACCESS[name]);
+    if (name === 'produce' && this.#props.produceReservedConcurrency !== undefined) {
+      (fn.node.defaultChild as CfnFunction).reservedConcurrentExecutions = this.#props.produceReservedConcurrency;
+    }
     return fn;
   }
 
@@ -617,6 +638,23 @@ export class SluiceStreams extends Construct {
     });
     // The function must hold its permissions before CloudFormation invokes it.
     registration.node.addDependency(fn.role!);
+  }
+
+  /** The cheaper front door for produce: the application checks the API key, as behind the HTTP API. */
+  #produceFunctionUrl(): lambda.FunctionUrl {
+    const origins = this.#props.corsOrigins;
+    return this.produceFunction.addFunctionUrl({
+      authType: lambda.FunctionUrlAuthType.NONE,
+      invokeMode: lambda.InvokeMode.BUFFERED,
+      cors: origins?.length
+        ? {
+            allowedOrigins: origins,
+            allowedMethods: [lambda.HttpMethod.POST],
+            allowedHeaders: ['authorization', 'content-type', 'idempotency-key'],
+            maxAge: Duration.minutes(10),
+          }
+        : undefined,
+    });
   }
 
   #createApi(id: string, description: string, iamAuth: boolean): HttpApi {

@@ -326,6 +326,8 @@ describe('SluiceStreams, defaults', () => {
 
   it('outputs: both endpoints, the key secret, bucket, table and dashboard', () => {
     for (const output of ['ApiUrl', 'IamApiUrl', 'AdminKeySecretArn', 'BucketName', 'TableName', 'DashboardName']) s.template.hasOutput(output, {});
+    s.template.resourceCountIs('AWS::Lambda::Url', 0);
+    assert.equal(s.json.Outputs?.ProduceUrl, undefined, 'no Function URL unless asked for');
   });
 });
 
@@ -348,6 +350,8 @@ describe('SluiceStreams, every option', () => {
           metricsNamespace: 'Acme/Sluice',
           serviceName: 'orders-stream',
           dashboard: false,
+          produceFunctionUrl: true,
+          produceReservedConcurrency: 100,
         },
       });
       return stack;
@@ -374,6 +378,22 @@ describe('SluiceStreams, every option', () => {
     assert.deepEqual(kmsActions(FUNCTION_ROLE.fetch), ['kms:Decrypt']);
     assert.deepEqual(kmsActions(FUNCTION_ROLE.admin).sort(), ['kms:Decrypt', 'kms:Encrypt'], 'reading objects; sealing push secrets with the same key');
     assert.deepEqual(kmsActions(FUNCTION_ROLE.maintenance).sort(), ['kms:Decrypt', 'kms:GenerateDataKey']);
+  });
+
+  it('produceFunctionUrl: a Function URL on the produce function only (the application checks keys), CORS for produce, reserved concurrency, an output', () => {
+    const urls = Object.values(s.json.Resources).filter((r) => r.Type === 'AWS::Lambda::Url');
+    assert.equal(urls.length, 1);
+    const produce = logicalIdOf(s.json, 'AWS::Lambda::Function', 'StreamsProduce');
+    assert.deepEqual(urls[0].Properties.TargetFunctionArn, { 'Fn::GetAtt': [produce, 'Arn'] });
+    assert.equal(urls[0].Properties.AuthType, 'NONE');
+    assert.equal(urls[0].Properties.InvokeMode, 'BUFFERED');
+    assert.deepEqual(urls[0].Properties.Cors.AllowOrigins, ['https://app.example', 'https://admin.example']);
+    assert.deepEqual(urls[0].Properties.Cors.AllowMethods, ['POST']);
+    assert.equal(s.json.Resources[produce].Properties.ReservedConcurrentExecutions, 100);
+    const permissions = Object.values(s.json.Resources).filter((r) => r.Type === 'AWS::Lambda::Permission' && r.Properties.Action === 'lambda:InvokeFunctionUrl');
+    assert.equal(permissions.length, 1, 'public invoke of the URL only');
+    assert.deepEqual(permissions[0].Properties.FunctionName, { 'Fn::GetAtt': [produce, 'Arn'] });
+    assert.ok(s.json.Outputs?.ProduceUrl, 'the ProduceUrl output');
   });
 
   it('DESTROY: deleted with the stack, bucket emptied first; deletion protection on the table', () => {
