@@ -91,7 +91,7 @@ async function benchBinary(client: ApiClient, server: LocalServer, settings: Loc
   if (storedBytes !== sum(storedSizes)) throw new Error(`the store holds ${storedBytes} bytes, expected ${sum(storedSizes)}`);
 
   const ends = await client.endOffsets(BINARY_TOPIC);
-  const cacheBefore = { misses: server.engine.cache.misses, hits: server.engine.cache.hits };
+  const cacheBefore = server.engine.cacheStats();
   const readBefore = await readFiles(before, requests.length, settings.partitions);
   const fetched = await timed(() => consume(ends, (partition, offset) => client.fetchBatches(BINARY_TOPIC, partition, offset, settings.fetchMaxBytes)));
   const readAfter = await readFiles(after, requests.length, settings.partitions);
@@ -106,7 +106,7 @@ async function benchBinary(client: ApiClient, server: LocalServer, settings: Loc
     rawWrite: fileThroughput('raw fs: write + fsync', faster(writeBefore, writeAfter)),
     fetch: { label: 'fetch binary', calls: fetched.result.calls, records, rawBytes, storedBytes, httpBytes: fetched.result.bytes, timing: fetched.timing },
     rawRead: fileThroughput('raw fs: read', faster(readBefore, readAfter)),
-    rangeReads: { fromStore: server.engine.cache.misses - cacheBefore.misses, fromCache: server.engine.cache.hits - cacheBefore.hits },
+    rangeReads: { fromStore: server.engine.cacheStats().misses - cacheBefore.misses, fromCache: server.engine.cacheStats().hits - cacheBefore.hits },
   };
 }
 

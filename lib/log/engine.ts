@@ -72,9 +72,9 @@ export class Engine {
   readonly topics: Topics;
   readonly objects: ObjectStore;
   readonly metadata: MetadataStore;
-  readonly log: PartitionLog;
-  readonly cache: RangeCache;
-  readonly sources: ReadSources;
+  readonly #log: PartitionLog;
+  readonly #cache: RangeCache;
+  readonly #sources: ReadSources;
   readonly #producer: Producer;
   readonly #maintenance: Maintenance;
   readonly #now: () => number;
@@ -88,17 +88,17 @@ export class Engine {
     this.#now = options.now ?? Date.now;
     this.#longPollIntervalMs = options.longPollIntervalMs ?? DEFAULTS.longPollIntervalMs;
     this.topics = new Topics(options.metadata, { now: this.#now, cacheMs: options.topicCacheMs, defaults: options.topicDefaults });
-    this.log = new PartitionLog(options.metadata, {
+    this.#log = new PartitionLog(options.metadata, {
       now: this.#now,
       reservationTimeoutMs: options.reservationTimeoutMs ?? DEFAULTS.reservationTimeoutMs,
       abortReservationAfterMs: options.abortReservationAfterMs ?? DEFAULTS.abortReservationAfterMs,
     });
-    this.cache = new RangeCache(options.objects, options.objectCacheBytes ?? DEFAULTS.objectCacheBytes);
-    this.sources = { cache: this.cache, indexes: new SegmentIndexCache(options.objects) };
+    this.#cache = new RangeCache(options.objects, options.objectCacheBytes ?? DEFAULTS.objectCacheBytes);
+    this.#sources = { cache: this.#cache, indexes: new SegmentIndexCache(options.objects) };
     this.#producer = new Producer({
       objects: options.objects,
       metadata: options.metadata,
-      log: this.log,
+      log: this.#log,
       now: this.#now,
       idempotencyTtlMs: options.idempotencyTtlMs,
       objectCommitWindowMs: options.objectCommitWindowMs,
@@ -107,7 +107,7 @@ export class Engine {
     });
     const abortAfter = options.abortReservationAfterMs ?? DEFAULTS.abortReservationAfterMs;
     this.#maintenance = new Maintenance(
-      { objects: options.objects, metadata: options.metadata, log: this.log, topics: this.topics, now: this.#now, afterCompactionStep: options.afterCompactionStep },
+      { objects: options.objects, metadata: options.metadata, log: this.#log, topics: this.topics, now: this.#now, afterCompactionStep: options.afterCompactionStep },
       {
         segmentBytes: DEFAULTS.segmentBytes,
         indexIntervalBytes: DEFAULTS.indexIntervalBytes,
@@ -140,6 +140,11 @@ export class Engine {
     return { topic, partitions };
   }
 
+  /** Range reads served from the object store and from the in-memory cache, for benchmarks. */
+  cacheStats(): { readonly hits: number; readonly misses: number } {
+    return { hits: this.#cache.hits, misses: this.#cache.misses };
+  }
+
   /** A partition's log start offset and high watermark, as readers see them (consumer lag, offset resets). */
   async partitionBounds(topic: Topic, partition: number): Promise<{ logStartOffset: bigint; highWatermark: bigint }> {
     const head = await this.#currentHead(topic, partition);
@@ -167,8 +172,8 @@ export class Engine {
     if (options.offset >= head.highWatermark) {
       return { batches: [], nextOffset: options.offset, highWatermark: head.highWatermark, logStartOffset: head.logStartOffset };
     }
-    const plan = await planRead(this.log, pk, head, options.offset, maxBytes);
-    const { batches, nextOffset } = await readBatches(this.sources, plan, options.offset, maxBytes);
+    const plan = await planRead(this.#log, pk, head, options.offset, maxBytes);
+    const { batches, nextOffset } = await readBatches(this.#sources, plan, options.offset, maxBytes);
     return { batches, nextOffset, highWatermark: head.highWatermark, logStartOffset: head.logStartOffset };
   }
 
@@ -181,12 +186,12 @@ export class Engine {
     const maxBytes = clampMaxBytes(options.maxBytes);
     const head = await this.#headFor(topic, partition, options);
     if (options.offset >= head.highWatermark) return { locations: [], nextOffset: options.offset, highWatermark: head.highWatermark };
-    const plan = await planRead(this.log, partitionPk(topic.id, partition), head, options.offset, maxBytes);
+    const plan = await planRead(this.#log, partitionPk(topic.id, partition), head, options.offset, maxBytes);
     const expires = options.expiresInSeconds ?? DEFAULTS.presignExpiresSeconds;
     const locations: Location[] = [];
     let bytes = 0;
     for (const entry of plan.entries) {
-      const { start, end, baseOffset, lastOffset } = await locateInEntry(this.sources, entry, options.offset, maxBytes - bytes);
+      const { start, end, baseOffset, lastOffset } = await locateInEntry(this.#sources, entry, options.offset, maxBytes - bytes);
       const range = { start, end };
       locations.push({ url: await presign(entry.objectKey, range, expires), range, baseOffset, lastOffset });
       bytes += end - start + 1;
@@ -204,14 +209,14 @@ export class Engine {
     const head = await this.#currentHead(topic, partition);
     let from = head.logStartOffset;
     while (from < head.highWatermark) {
-      const entries = await this.log.entriesFrom(pk, from);
+      const entries = await this.#log.entriesFrom(pk, from);
       if (entries.length === 0) break;
       for (const entry of entries) {
         if (entry.start >= head.highWatermark) return head.highWatermark;
         if (entry.end <= from) continue;
         from = entry.end;
         if (entry.aborted || entry.maxTimestamp < timestamp || entry.end <= head.logStartOffset) continue;
-        const found = await offsetForTimestampIn(this.sources, entry, timestamp, head.logStartOffset);
+        const found = await offsetForTimestampIn(this.#sources, entry, timestamp, head.logStartOffset);
         if (found !== undefined) return found;
       }
     }
@@ -236,7 +241,7 @@ export class Engine {
   }
 
   async #currentHead(topic: Topic, partition: number): Promise<PartitionHead> {
-    return this.log.readableHead(partitionPk(topic.id, partition));
+    return this.#log.readableHead(partitionPk(topic.id, partition));
   }
 
   /** Moves the partition's high watermark and closes gaps left by dead writers once they are stale. */
@@ -244,7 +249,7 @@ export class Engine {
     const topic = await this.topics.get(topicName);
     checkPartition(topic, partition);
     const pk = partitionPk(topic.id, partition);
-    const { gapsClosed } = await this.log.repair(pk);
+    const { gapsClosed } = await this.#log.repair(pk);
     if (gapsClosed > 0) this.#wake(pk);
     return { gapsClosed };
   }
