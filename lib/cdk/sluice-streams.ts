@@ -18,6 +18,7 @@ import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { CfnFunction, FilterCriteria, StartingPosition, type IFunction } from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -409,6 +410,7 @@ export class SluiceStreams extends Construct {
     if (this.#props.allowPrivateUrlTargets) this.adminFunction.addEnvironment('SLUICE_PUSH_ALLOW_PRIVATE_URLS', 'true');
     this.adminFunction.role!.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['kms:Encrypt'], resources: [this.pushSecretsKey.keyArn] }));
     this.maintenanceRule.addTarget(new LambdaFunction(dispatcher, { event: RuleTargetInput.fromObject({ due: true }), retryAttempts: 0 }));
+    this.#delayedWakeUps(dispatcher);
 
     const streamHandler = this.#function('StreamHandler', 'stream-handler', {
       memorySize: DEPLOYMENT.streamHandlerMemoryMb,
@@ -436,6 +438,40 @@ export class SluiceStreams extends Construct {
       reason: 'The dispatcher function and its versions and aliases (grantInvoke): the only function the stream handler may invoke.',
     });
     return { dispatcher, streamHandler };
+  }
+
+  /**
+   * Retries and batching windows that fall due wake the dispatcher through one-time EventBridge
+   * Scheduler schedules it creates in its own group (lib/lambda/wake-ups.ts): billed per invocation,
+   * nothing while idle. Scheduler assumes a role that may invoke only the dispatcher.
+   */
+  #delayedWakeUps(dispatcher: NodejsFunction): void {
+    const stack = Stack.of(this);
+    const group = new scheduler.CfnScheduleGroup(this, 'WakeUps', {});
+    const role = new iam.Role(this, 'WakeUpRole', {
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': stack.account } } }),
+      description: `Sluice: EventBridge Scheduler invokes the push dispatcher (${this.node.path})`,
+    });
+    dispatcher.grantInvoke(role);
+    dispatcher.addEnvironment('SLUICE_WAKE_GROUP', group.ref);
+    dispatcher.addEnvironment('SLUICE_WAKE_ROLE_ARN', role.roleArn);
+    dispatcher.role!.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['scheduler:CreateSchedule'],
+        resources: [stack.formatArn({ service: 'scheduler', resource: 'schedule', resourceName: `${group.ref}/*`, arnFormat: ArnFormat.SLASH_RESOURCE_NAME })],
+      }),
+    );
+    dispatcher.role!.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['iam:PassRole'], resources: [role.roleArn], conditions: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } } }),
+    );
+    Validations.of(dispatcher.role!).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/<${stack.resolve(group.logicalId) as string}>/*]`,
+      reason: 'Wake-up schedules are created at run time with generated names, only in this stack\'s own schedule group.',
+    });
+    Validations.of(role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${this.#logicalId(dispatcher)}.Arn>:*]`,
+      reason: 'The dispatcher function and its versions and aliases (grantInvoke): the only function Scheduler may invoke.',
+    });
   }
 
   /** The function behind Custom::SluicePushConsumer, created with the first addFunctionConsumer. */

@@ -536,6 +536,30 @@ describe('SluiceStreams, push consumers', () => {
     assert.ok(actionsOf(statementsOfRole(s.json, 'StreamsAdminRole')).includes('kms:Encrypt'));
   });
 
+  it('delayed wake-ups: the dispatcher creates schedules only in its own group, Scheduler may invoke only the dispatcher', () => {
+    const groups = Object.entries(s.json.Resources).filter(([, r]: [string, any]) => r.Type === 'AWS::Scheduler::ScheduleGroup');
+    assert.equal(groups.length, 1);
+    const [groupId] = groups[0];
+    const dispatcherId = Object.keys(s.json.Resources).find((id) => id.startsWith('StreamsDispatcher') && s.json.Resources[id].Type === 'AWS::Lambda::Function')!;
+    const env = s.json.Resources[dispatcherId].Properties.Environment.Variables;
+    assert.deepEqual(env.SLUICE_WAKE_GROUP, { Ref: groupId });
+    const wakeRoleId = Object.keys(s.json.Resources).find((id) => id.startsWith('StreamsWakeUpRole') && s.json.Resources[id].Type === 'AWS::IAM::Role')!;
+    assert.deepEqual(env.SLUICE_WAKE_ROLE_ARN, { 'Fn::GetAtt': [wakeRoleId, 'Arn'] });
+    const trust = s.json.Resources[wakeRoleId].Properties.AssumeRolePolicyDocument.Statement;
+    assert.deepEqual(trust.map((st: any) => st.Principal.Service), ['scheduler.amazonaws.com']);
+    const wakeStatements = statementsOfRole(s.json, 'StreamsWakeUpRole');
+    assert.deepEqual(actionsOf(wakeStatements), ['lambda:InvokeFunction']);
+    assert.match(JSON.stringify(wakeStatements[0].Resource), new RegExp(dispatcherId));
+    const dispatcherStatements = statementsOfRole(s.json, 'StreamsDispatcherRole');
+    const create = dispatcherStatements.find((st) => actionsOf([st]).includes('scheduler:CreateSchedule'));
+    assert.deepEqual(actionsOf([create]), ['scheduler:CreateSchedule']);
+    assert.match(JSON.stringify(create.Resource), new RegExp(`schedule/.*${groupId}.*/\\*`));
+    const pass = dispatcherStatements.find((st) => actionsOf([st]).includes('iam:PassRole'));
+    assert.deepEqual(pass.Resource, { 'Fn::GetAtt': [wakeRoleId, 'Arn'] });
+    assert.deepEqual(pass.Condition, { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } });
+    assert.ok(!actionsOf(dispatcherStatements).some((a) => a.startsWith('scheduler:') && a !== 'scheduler:CreateSchedule'), 'no other Scheduler action');
+  });
+
   it('addFunctionConsumer: a custom resource with the consumer, invoke on that function only, a lag alarm', () => {
     const resource = Object.values(s.json.Resources).find((r: any) => r.Type === 'Custom::SluicePushConsumer') as any;
     assert.ok(resource, 'the custom resource');
