@@ -19,7 +19,7 @@ import { LIMITS } from '../defaults.ts';
 import { parseInput } from '../validation.ts';
 import { JoinGroupRequest } from '../api/schemas.ts';
 import type { Strategy } from './assignors.ts';
-import { groupNotFound, hasMembers, changingTooFast, type GroupStep, type GroupsContext, type GroupsEngine } from './context.ts';
+import { groupNotFound, hasMembers, changingTooFast, type GroupsContext, type GroupsEngine } from './context.ts';
 import { Generations } from './generations.ts';
 import { groupHead, groupListing, isAlive, memberLease, topicIndex, type TopicIndexEntry } from './items.ts';
 import { GROUPS_PK, HEAD_SK, LEASE_PREFIX, TOPIC_PREFIX, groupPk, prefixRange, validateGroupName } from './layout.ts';
