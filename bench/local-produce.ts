@@ -46,13 +46,14 @@ interface RunResult {
   readonly sluice: Timing;
   readonly naive: FileRun;
   readonly durable: FileRun;
-  readonly counts?: StorageCounts;
+  readonly counts: StorageCounts;
 }
 
 /** What the local backend did per produce request. */
 interface StorageCounts {
   readonly writeTransactions: number;
   readonly writes: number;
+  readonly fileSyncs: number;
   readonly directorySyncs: number;
 }
 
@@ -92,7 +93,7 @@ async function runOnce(seed: number): Promise<RunResult> {
       sluice: produced.timing,
       naive: faster(naiveBefore, naiveAfter),
       durable: faster(durableBefore, durableAfter),
-      counts: countsBefore && countsAfter && perRequest(countsBefore, countsAfter, requests.length),
+      counts: perRequest(countsBefore, countsAfter, requests.length),
     };
   } finally {
     await server.close();
@@ -100,15 +101,15 @@ async function runOnce(seed: number): Promise<RunResult> {
   }
 }
 
-function storageCounts(server: Awaited<ReturnType<typeof startLocalServer>>): StorageCounts | undefined {
-  const stats = (server as { storageStats?: () => StorageCounts }).storageStats;
-  return stats ? { ...stats() } : undefined;
+function storageCounts(server: Awaited<ReturnType<typeof startLocalServer>>): StorageCounts {
+  return server.storageStats();
 }
 
 function perRequest(before: StorageCounts, after: StorageCounts, requests: number): StorageCounts {
   return {
     writeTransactions: (after.writeTransactions - before.writeTransactions) / requests,
     writes: (after.writes - before.writes) / requests,
+    fileSyncs: (after.fileSyncs - before.fileSyncs) / requests,
     directorySyncs: (after.directorySyncs - before.directorySyncs) / requests,
   };
 }
@@ -150,13 +151,11 @@ async function main(): Promise<void> {
     `  Sluice ÷ naive baseline               ${spread(results.map((r) => r.naive.timing.wallSeconds / r.sluice.wallSeconds))}`,
     `  Sluice ÷ durable baseline (fair)      ${spread(results.map((r) => r.durable.timing.wallSeconds / r.sluice.wallSeconds))}`,
   ];
-  const counted = results.flatMap((r) => (r.counts ? [r.counts] : []));
-  if (counted.length > 0) {
-    lines.push(
-      `  per produce request: SQLite write transactions ${spread(counted.map((c) => c.writeTransactions))}, ` +
-        `writes ${spread(counted.map((c) => c.writes))}, directory fsyncs ${spread(counted.map((c) => c.directorySyncs))}`,
-    );
-  }
+  const counted = results.map((r) => r.counts);
+  lines.push(
+    `  per produce request: SQLite writes ${spread(counted.map((c) => c.writes))} in write transactions (one WAL fsync each) ${spread(counted.map((c) => c.writeTransactions))}`,
+    `                       object file fsyncs ${spread(counted.map((c) => c.fileSyncs))}, directory fsyncs ${spread(counted.map((c) => c.directorySyncs))}`,
+  );
   console.log(lines.join('\n'));
 }
 

@@ -9,6 +9,11 @@
  * one-to-one mapping cannot do. A literal `%` in a key is written `%25`, so only an object file's name
  * ends in `%`. Anything else in the tree (temp files, stray files) is ignored by list().
  *
+ * Durability per put: temp file written and fsynced, renamed into place, the directory fsynced. The
+ * directory fsync is shared: concurrent puts into one directory wait for one fsync that started after
+ * their rename (at most one runs per directory, and the next one starts when it ends, covering every
+ * rename made meanwhile), so N concurrent puts cost N file fsyncs but far fewer directory fsyncs.
+ *
  * Single writer: one process owns the directory (the embedded server). Several processes can read.
  */
 import { randomBytes } from 'node:crypto';
@@ -28,6 +33,12 @@ export interface FsObjectStoreOptions {
   readonly directory: string;
 }
 
+/** Counted since the store was created. */
+export interface FsObjectStoreStats {
+  readonly fileSyncs: number;
+  readonly directorySyncs: number;
+}
+
 export class FsObjectStore implements ObjectStore {
   readonly #root: string;
   /**
@@ -40,6 +51,9 @@ export class FsObjectStore implements ObjectStore {
   /** In-flight syncs by directory, so concurrent puts into a new directory share one. */
   readonly #pendingDirectorySyncs = new Map<string, Promise<void>>();
   #rootAncestorsSynced: Promise<void> | undefined;
+  /** The shared fsync of each directory that puts are renaming into right now. */
+  readonly #directorySyncs = new Map<string, SharedSync>();
+  readonly #stats = { fileSyncs: 0, directorySyncs: 0 };
 
   constructor(options: FsObjectStoreOptions) {
     this.#root = path.resolve(options.directory);
@@ -51,7 +65,7 @@ export class FsObjectStore implements ObjectStore {
     for (let attempt = 1; ; attempt++) {
       try {
         await this.#ensureDurableDirectory(directory);
-        await writeDurably(directory, file, body);
+        await this.#writeDurably(directory, file, body);
         return;
       } catch (error) {
         // ENOENT here means a concurrent delete() pruned a directory on our path: create it again.
@@ -62,6 +76,10 @@ export class FsObjectStore implements ObjectStore {
         throw translateFsError(error, `put ${key}`);
       }
     }
+  }
+
+  stats(): FsObjectStoreStats {
+    return { ...this.#stats };
   }
 
   async get(key: string, range?: ByteRange): Promise<Uint8Array> {
@@ -199,9 +217,55 @@ export class FsObjectStore implements ObjectStore {
       await this.#rootAncestorsSynced;
     }
     for (const dir of chain) {
-      if (dir !== this.#root) await fsyncDirectory(path.dirname(dir));
+      if (dir !== this.#root) {
+        await fsyncDirectory(path.dirname(dir));
+        this.#stats.directorySyncs++;
+      }
     }
     for (const dir of chain) this.#durableDirectories.add(dir);
+  }
+
+  /** Temp file in the target directory (same file system, so rename is atomic), fsync, rename, fsync dir (shared). */
+  async #writeDurably(directory: string, file: string, body: Uint8Array): Promise<void> {
+    // Short fixed-length name: it never ends in the object marker, and never overflows the name limit.
+    const temp = path.join(directory, `.tmp-${randomBytes(12).toString('hex')}`);
+    let renamed = false;
+    try {
+      const handle = await open(temp, 'wx');
+      try {
+        let written = 0;
+        while (written < body.length) {
+          const { bytesWritten } = await handle.write(body, written, body.length - written);
+          written += bytesWritten;
+        }
+        await handle.sync();
+        this.#stats.fileSyncs++;
+      } finally {
+        await handle.close();
+      }
+      await rename(temp, file);
+      renamed = true;
+      await this.#syncDirectoryShared(directory);
+    } finally {
+      if (!renamed) await unlink(temp).catch(() => undefined);
+    }
+  }
+
+  /** Resolves after an fsync of `directory` that started after this call: it covers renames made before the call. */
+  #syncDirectoryShared(directory: string): Promise<void> {
+    let shared = this.#directorySyncs.get(directory);
+    if (!shared) {
+      shared = new SharedSync(async () => {
+        await fsyncDirectory(directory);
+        this.#stats.directorySyncs++;
+      });
+      const created = shared;
+      created.onIdle = () => {
+        if (this.#directorySyncs.get(directory) === created) this.#directorySyncs.delete(directory);
+      };
+      this.#directorySyncs.set(directory, created);
+    }
+    return shared.request();
   }
 
   #forgetDirectory(directory: string): void {
@@ -225,6 +289,47 @@ export class FsObjectStore implements ObjectStore {
   }
 }
 
+/**
+ * Group commit of one fsync: request() resolves after a run that started after the request. While a
+ * run is going, requests wait for the one run queued behind it, so any number of requests made during
+ * one run share the next.
+ */
+class SharedSync {
+  readonly #run: () => Promise<void>;
+  #running: Promise<void> | undefined;
+  #next: Promise<void> | undefined;
+  /** Called when a run ends with nothing queued behind it. */
+  onIdle: () => void = () => undefined;
+
+  constructor(run: () => Promise<void>) {
+    this.#run = run;
+  }
+
+  request(): Promise<void> {
+    if (!this.#running) return this.#start();
+    // The running sync may have started before the caller's rename: it needs the next one.
+    this.#next ??= this.#running.then(ignore, ignore).then(() => {
+      this.#next = undefined;
+      return this.#start();
+    });
+    return this.#next;
+  }
+
+  #start(): Promise<void> {
+    const run = this.#run();
+    this.#running = run;
+    const settle = () => {
+      if (this.#running !== run) return;
+      this.#running = undefined;
+      if (!this.#next) this.onIdle();
+    };
+    run.then(settle, settle);
+    return run;
+  }
+}
+
+function ignore(): void {}
+
 async function syncAncestorsBestEffort(root: string): Promise<void> {
   for (let dir = root; dir !== path.dirname(dir); dir = path.dirname(dir)) {
     try {
@@ -232,31 +337,6 @@ async function syncAncestorsBestEffort(root: string): Promise<void> {
     } catch {
       return; // unreadable ancestor: nothing above it is ours
     }
-  }
-}
-
-/** Temp file in the target directory (same file system, so rename is atomic), fsync, rename, fsync dir. */
-async function writeDurably(directory: string, file: string, body: Uint8Array): Promise<void> {
-  // Short fixed-length name: it never ends in the object marker, and never overflows the name limit.
-  const temp = path.join(directory, `.tmp-${randomBytes(12).toString('hex')}`);
-  let renamed = false;
-  try {
-    const handle = await open(temp, 'wx');
-    try {
-      let written = 0;
-      while (written < body.length) {
-        const { bytesWritten } = await handle.write(body, written, body.length - written);
-        written += bytesWritten;
-      }
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temp, file);
-    renamed = true;
-    await fsyncDirectory(directory);
-  } finally {
-    if (!renamed) await unlink(temp).catch(() => undefined);
   }
 }
 

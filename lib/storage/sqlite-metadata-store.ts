@@ -3,11 +3,21 @@
  * attributes as JSON with tagged bigints (item-semantics.ts), so conditions and updates are evaluated
  * in process with exactly the memory adapter's semantics.
  *
- * Every conditional write reads, checks and writes inside one BEGIN IMMEDIATE transaction: the write
- * lock is taken up front, so two processes sharing the file cannot both pass the same check. Within one
- * process the synchronous API already runs each call to completion. The database is in WAL mode with
- * synchronous=FULL: a write is durable (survives power loss) when its promise resolves, which the
- * produce acknowledgement relies on.
+ * Group commit. Writes (put, update, delete, deleteExpired) are queued and applied together, once per
+ * turn of the event loop (setImmediate), in ONE BEGIN IMMEDIATE transaction: in arrival order, each
+ * reading, checking its condition and writing inside that transaction, so each sees every write queued
+ * before it. A write whose condition fails (or whose update is invalid) has written nothing when it
+ * throws: every write runs its single INSERT/DELETE last, after its checks. So it fails alone with its
+ * own ConditionFailedError while the rest of the group commits. Every caller's promise settles only
+ * after the COMMIT returned, and the database is in WAL mode with synchronous=FULL, so the COMMIT has
+ * fsynced the log: a write is durable (survives power loss) when its promise resolves, which the
+ * produce acknowledgement relies on. Concurrent writers therefore share one transaction and one fsync
+ * instead of paying one each. A SQLite error anywhere in the group (I/O, disk full, busy) rolls the
+ * whole group back and rejects every caller in it: nothing of the group is visible.
+ *
+ * Reads run at once, outside any transaction (none is open between turns), so they see exactly the
+ * committed, durable writes. BEGIN IMMEDIATE takes the write lock up front, so two processes sharing
+ * the file cannot both pass the same check.
  */
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { StorageError, ThrottledError, UnavailableError } from '../errors.ts';
@@ -19,7 +29,35 @@ export interface SqliteMetadataStoreOptions {
   readonly path: string;
   /** How long a write waits for another process's lock before failing with ThrottledError. Default 5 s. */
   readonly busyTimeoutMs?: number;
+  /**
+   * Instrumentation: called at each named point of every group commit with the number of writes in
+   * the group. A hook that throws simulates a crash at that point (tests).
+   */
+  readonly onGroupCommit?: (point: GroupCommitPoint, writes: number) => void;
 }
+
+/**
+ * Named points of a group commit: after BEGIN, after every write of the group was applied but before
+ * COMMIT, and after COMMIT (durable; throwing there leaves the callers with an ambiguous failure, as a
+ * lost response would).
+ */
+export type GroupCommitPoint = 'begun' | 'before-commit' | 'committed';
+
+/** Counted since the store was opened. With synchronous=FULL each committed transaction is one fsync of the WAL. */
+export interface SqliteWriteStats {
+  /** Write transactions committed (one per group). */
+  readonly writeTransactions: number;
+  /** Writes in those transactions, failed conditions included. */
+  readonly writes: number;
+}
+
+interface QueuedWrite {
+  readonly apply: () => unknown;
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+type Outcome = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: unknown };
 
 const SQLITE_BUSY = 5;
 const SQLITE_LOCKED = 6;
@@ -34,8 +72,14 @@ export class SqliteMetadataStore implements MetadataStore {
   readonly #rollback: StatementSync;
   /** Query statements, one per combination of bounds and direction, prepared on first use. */
   readonly #queries = new Map<string, StatementSync>();
+  readonly #onGroupCommit: SqliteMetadataStoreOptions['onGroupCommit'];
+  /** Writes waiting for the next group commit, in arrival order. */
+  #queue: QueuedWrite[] = [];
+  #flushScheduled = false;
+  #stats = { writeTransactions: 0, writes: 0 };
 
   constructor(options: SqliteMetadataStoreOptions) {
+    this.#onGroupCommit = options.onGroupCommit;
     try {
       this.#db = new DatabaseSync(options.path);
       this.#db.exec(`PRAGMA busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))}`);
@@ -60,8 +104,14 @@ export class SqliteMetadataStore implements MetadataStore {
     }
   }
 
+  /** Commits the writes still queued (their promises settle), then closes the database. */
   close(): void {
+    this.#flush();
     this.#db.close();
+  }
+
+  stats(): SqliteWriteStats {
+    return { ...this.#stats };
   }
 
   async get(pk: string, sk: string): Promise<Item | undefined> {
@@ -72,15 +122,18 @@ export class SqliteMetadataStore implements MetadataStore {
     }
   }
 
+  // Each write body checks first and runs its one INSERT/DELETE last: a body that throws has written nothing.
+
   async put(item: Item, condition?: Condition): Promise<void> {
-    this.#transaction('put', () => {
+    const json = itemToJson(item);
+    return this.#enqueue(() => {
       if (condition) checkCondition(this.#read(item.pk, item.sk), condition);
-      this.#upsert.run(item.pk, item.sk, itemToJson(item));
+      this.#upsert.run(item.pk, item.sk, json);
     });
   }
 
   async update(pk: string, sk: string, changes: UpdateChanges, condition?: Condition, options?: UpdateOptions): Promise<Item> {
-    return this.#transaction('update', () => {
+    return this.#enqueue(() => {
       const current = this.#read(pk, sk);
       checkCondition(current, condition);
       const next = applyUpdate(pk, sk, current, changes);
@@ -90,18 +143,20 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async delete(pk: string, sk: string, condition?: Condition): Promise<void> {
-    this.#transaction('delete', () => {
+    return this.#enqueue(() => {
       if (condition) checkCondition(this.#read(pk, sk), condition);
       this.#remove.run(pk, sk);
     });
   }
 
   async deleteExpired(nowSeconds: number): Promise<number> {
-    // Attributes are JSON with bigints tagged as {"$n": "…"} (item-semantics.ts).
-    const result = this.#db
-      .prepare(`DELETE FROM items WHERE CAST(json_extract(attrs, '$.${EXPIRES_AT}."$n"') AS INTEGER) <= ?`)
-      .run(nowSeconds);
-    return Number(result.changes);
+    return this.#enqueue(() => {
+      // Attributes are JSON with bigints tagged as {"$n": "…"} (item-semantics.ts).
+      const result = this.#db
+        .prepare(`DELETE FROM items WHERE CAST(json_extract(attrs, '$.${EXPIRES_AT}."$n"') AS INTEGER) <= ?`)
+        .run(nowSeconds);
+      return Number(result.changes);
+    });
   }
 
   async query(pk: string, options: QueryOptions = {}): Promise<Item[]> {
@@ -130,29 +185,59 @@ export class SqliteMetadataStore implements MetadataStore {
     return row ? itemFromJson(row.attrs as string) : undefined;
   }
 
-  /** Runs `body` in a write transaction; errors it throws (ConditionFailedError, TypeError) roll back and pass through. */
-  #transaction<T>(what: string, body: () => T): T {
+  #enqueue<T>(apply: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.#queue.push({ apply, resolve: resolve as (value: unknown) => void, reject });
+      if (!this.#flushScheduled) {
+        this.#flushScheduled = true;
+        // After this turn's I/O callbacks: every write issued in this turn joins the group.
+        setImmediate(() => this.#flush());
+      }
+    });
+  }
+
+  /** One group commit of everything queued. Settles every queued promise, whatever happens. */
+  #flush(): void {
+    this.#flushScheduled = false;
+    const group = this.#queue;
+    this.#queue = [];
+    if (group.length === 0) return;
+    const outcomes: Outcome[] = [];
     try {
       this.#begin.run();
-    } catch (error) {
-      throw translateSqliteError(error, what);
-    }
-    let result: T;
-    try {
-      result = body();
-    } catch (error) {
-      this.#rollbackQuietly();
-      if (isSqliteError(error)) throw translateSqliteError(error, what);
-      throw error;
-    }
-    try {
+      this.#onGroupCommit?.('begun', group.length);
+      for (const write of group) {
+        try {
+          outcomes.push({ ok: true, value: write.apply() });
+        } catch (error) {
+          // SQLite trouble dooms the transaction; a failed check or an invalid update is this write's alone.
+          if (isSqliteError(error)) throw error;
+          outcomes.push({ ok: false, error });
+        }
+      }
+      this.#onGroupCommit?.('before-commit', group.length);
       this.#commit.run();
     } catch (error) {
-      // A failed COMMIT (disk full, I/O error) may leave the transaction open; make sure it is not.
+      // Nothing of the group is applied: roll back (a failed COMMIT may leave the transaction open).
       this.#rollbackQuietly();
-      throw translateSqliteError(error, what);
+      const failure = translateSqliteError(error, `group commit of ${group.length} writes`);
+      for (const write of group) write.reject(failure);
+      return;
     }
-    return result;
+    this.#stats.writeTransactions++;
+    this.#stats.writes += group.length;
+    let afterCommitFailure: StorageError | undefined;
+    try {
+      this.#onGroupCommit?.('committed', group.length);
+    } catch (error) {
+      afterCommitFailure = translateSqliteError(error, `group commit of ${group.length} writes`);
+    }
+    group.forEach((write, i) => {
+      const outcome = outcomes[i];
+      if (afterCommitFailure) write.reject(afterCommitFailure);
+      else if (outcome.ok) write.resolve(outcome.value);
+      else write.reject(outcome.error);
+    });
   }
 
   #rollbackQuietly(): void {
