@@ -8,7 +8,8 @@
  *   durable  temp file + fsync, rename, directory fsync per file: what a crash-safe store needs (the fair bar)
  * each just before and just after Sluice (the faster of the pair is the bar). Repeated `--runs` times
  * on a fresh data directory; prints medians with min and max of Sluice ÷ each baseline, and the
- * counted storage work per produce request (SQLite write transactions, writes, directory fsyncs).
+ * counted storage work per produce request (SQLite writes, write transactions and WAL fsyncs; object
+ * file and directory fsyncs).
  *
  * Options: --quick (fewer requests), --producers N (16), --partitions N (= producers),
  * --request-kib N (16: raw bytes per request), --requests N, --runs N (3).
@@ -53,6 +54,7 @@ interface RunResult {
 interface StorageCounts {
   readonly writeTransactions: number;
   readonly writes: number;
+  readonly logSyncs: number;
   readonly fileSyncs: number;
   readonly directorySyncs: number;
 }
@@ -109,6 +111,7 @@ function perRequest(before: StorageCounts, after: StorageCounts, requests: numbe
   return {
     writeTransactions: (after.writeTransactions - before.writeTransactions) / requests,
     writes: (after.writes - before.writes) / requests,
+    logSyncs: (after.logSyncs - before.logSyncs) / requests,
     fileSyncs: (after.fileSyncs - before.fileSyncs) / requests,
     directorySyncs: (after.directorySyncs - before.directorySyncs) / requests,
   };
@@ -139,7 +142,7 @@ async function main(): Promise<void> {
     const result = await runOnce(run + 1);
     results.push(result);
     console.error(
-      `  run ${run + 1}: sluice ${(requestCount / result.sluice.wallSeconds).toFixed(0)} req/s, naive ${(requestCount / result.naive.timing.wallSeconds).toFixed(0)} files/s, durable ${(requestCount / result.durable.timing.wallSeconds).toFixed(0)} files/s`,
+      `  run ${run + 1}: sluice ${(requestCount / result.sluice.wallSeconds).toFixed(0)} req/s (CPU ${((result.sluice.cpuSeconds / requestCount) * 1e6).toFixed(0)} µs/req), naive ${(requestCount / result.naive.timing.wallSeconds).toFixed(0)} files/s, durable ${(requestCount / result.durable.timing.wallSeconds).toFixed(0)} files/s (CPU ${((result.durable.timing.cpuSeconds / requestCount) * 1e6).toFixed(0)} µs/file)`,
     );
   }
   const rate = (timing: Timing) => requestCount / timing.wallSeconds;
@@ -153,7 +156,7 @@ async function main(): Promise<void> {
   ];
   const counted = results.map((r) => r.counts);
   lines.push(
-    `  per produce request: SQLite writes ${spread(counted.map((c) => c.writes))} in write transactions (one WAL fsync each) ${spread(counted.map((c) => c.writeTransactions))}`,
+    `  per produce request: SQLite writes ${spread(counted.map((c) => c.writes))}, write transactions ${spread(counted.map((c) => c.writeTransactions))}, WAL fsyncs ${spread(counted.map((c) => c.logSyncs))}`,
     `                       object file fsyncs ${spread(counted.map((c) => c.fileSyncs))}, directory fsyncs ${spread(counted.map((c) => c.directorySyncs))}`,
   );
   console.log(lines.join('\n'));

@@ -54,7 +54,7 @@ export interface LocalServer {
   readonly push: LocalPush;
   /** Set only when this start generated the bootstrap admin key. */
   readonly generatedApiKey?: string;
-  /** Storage work counted since start: SQLite write transactions (one WAL fsync each) and writes, object file and directory fsyncs. */
+  /** Storage work counted since start: SQLite write transactions, writes and WAL fsyncs; object file and directory fsyncs. */
   storageStats(): SqliteWriteStats & FsObjectStoreStats;
   /** Stops accepting requests, ends long polls, lets running requests finish, waits for a running maintenance pass, closes the store. */
   close(): Promise<void>;

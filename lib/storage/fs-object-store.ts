@@ -21,6 +21,7 @@ import { mkdir, open, readdir, readFile, rename, rmdir, stat, unlink } from 'nod
 import path from 'node:path';
 import { ObjectNotFoundError, StorageError, ThrottledError, UnavailableError } from '../errors.ts';
 import type { ByteRange, ObjectInfo, ObjectStore } from './ports.ts';
+import { SharedSync } from './shared-sync.ts';
 
 const OBJECT_MARKER = '%';
 /** Most file systems limit one name to 255 bytes; the marker and escaping must fit in it. */
@@ -288,47 +289,6 @@ export class FsObjectStore implements ObjectStore {
     }
   }
 }
-
-/**
- * Group commit of one fsync: request() resolves after a run that started after the request. While a
- * run is going, requests wait for the one run queued behind it, so any number of requests made during
- * one run share the next.
- */
-class SharedSync {
-  readonly #run: () => Promise<void>;
-  #running: Promise<void> | undefined;
-  #next: Promise<void> | undefined;
-  /** Called when a run ends with nothing queued behind it. */
-  onIdle: () => void = () => undefined;
-
-  constructor(run: () => Promise<void>) {
-    this.#run = run;
-  }
-
-  request(): Promise<void> {
-    if (!this.#running) return this.#start();
-    // The running sync may have started before the caller's rename: it needs the next one.
-    this.#next ??= this.#running.then(ignore, ignore).then(() => {
-      this.#next = undefined;
-      return this.#start();
-    });
-    return this.#next;
-  }
-
-  #start(): Promise<void> {
-    const run = this.#run();
-    this.#running = run;
-    const settle = () => {
-      if (this.#running !== run) return;
-      this.#running = undefined;
-      if (!this.#next) this.onIdle();
-    };
-    run.then(settle, settle);
-    return run;
-  }
-}
-
-function ignore(): void {}
 
 async function syncAncestorsBestEffort(root: string): Promise<void> {
   for (let dir = root; dir !== path.dirname(dir); dir = path.dirname(dir)) {
