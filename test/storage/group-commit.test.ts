@@ -275,12 +275,13 @@ describe('SqliteMetadataStore group commit', { timeout: 60_000 }, () => {
           '--input-type=module',
           '-e',
           `
+          import { writeSync } from 'node:fs';
           import { SqliteMetadataStore } from ${JSON.stringify(new URL('../../lib/storage/sqlite-metadata-store.ts', import.meta.url).href)};
           const store = new SqliteMetadataStore({ path: ${JSON.stringify(file)} });
           let acknowledged = 0;
           for (let i = 0; i < 400; i++) {
             store.put({ pk: 'acked', sk: String(i).padStart(4, '0'), v: BigInt(i) }).then(() => {
-              process.stdout.write(i + '\\n');
+              writeSync(1, i + '\\n'); // synchronous: written before the kill below
               if (++acknowledged === 200) process.kill(process.pid, 'SIGKILL');
             });
             if (i % 16 === 15) await new Promise((resolve) => setImmediate(resolve));
@@ -291,7 +292,8 @@ describe('SqliteMetadataStore group commit', { timeout: 60_000 }, () => {
       );
       let output = '';
       child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-      const signal = await new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, sig) => resolve(sig)));
+      // 'close', not 'exit': it comes after the child's stdout has been read to its end.
+      const signal = await new Promise<NodeJS.Signals | null>((resolve) => child.on('close', (_code, sig) => resolve(sig)));
       assert.equal(signal, 'SIGKILL');
       const acknowledged = output.split('\n').filter(Boolean).map(Number);
       assert.ok(acknowledged.length >= 200, `acknowledged ${acknowledged.length}`);
