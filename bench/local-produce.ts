@@ -6,7 +6,9 @@
  * sizes is written straight to disk with the same number in flight, two ways (bench/fs-baseline.ts):
  *   naive    write + fsync per file
  *   durable  temp file + fsync, rename, directory fsync per file: what a crash-safe store needs (the fair bar)
- * each just before and just after Sluice (the faster of the pair is the bar). Repeated `--runs` times
+ * each just before and just after Sluice (the faster of the pair is the bar). The same requests also go
+ * straight into the server's engine (same stores, no HTTP client or server), which tells the storage
+ * path's cost apart from the HTTP stack's (client and server share this process). Repeated `--runs` times
  * on a fresh data directory; prints medians with min and max of Sluice ÷ each baseline, and the
  * counted storage work per produce request (SQLite writes, write transactions and WAL fsyncs; object
  * file and directory fsyncs).
@@ -42,9 +44,11 @@ const requestRawBytes = positive('request-kib', args['request-kib']) * KIB;
 const requestCount = positive('requests', args.requests ?? (args.quick ? '800' : '3000'));
 const runs = positive('runs', args.runs);
 const TOPIC = 'bench-local-produce';
+const ENGINE_TOPIC = 'bench-local-produce-engine';
 
 interface RunResult {
   readonly sluice: Timing;
+  readonly engine: Timing;
   readonly naive: FileRun;
   readonly durable: FileRun;
   readonly counts: StorageCounts;
@@ -66,6 +70,7 @@ async function runOnce(seed: number): Promise<RunResult> {
   try {
     const client = new ApiClient(server.url, apiKey);
     await client.createTopic(TOPIC, partitions);
+    await client.createTopic(ENGINE_TOPIC, partitions);
     const requests = planProduce({
       totalRawBytes: requestCount * requestRawBytes,
       requestRawBytes,
@@ -85,6 +90,10 @@ async function runOnce(seed: number): Promise<RunResult> {
     // Producer i sends requests i, i + producers, …: with partitions = producers, one producer per partition.
     const produced = await timed(() => runLanes(dealIntoLanes(bodies, producers), (body) => client.produceBatches(TOPIC, body)));
     const countsAfter = storageCounts(server);
+    const appends = requests.map((request) =>
+      request.sections.map((section) => ({ partition: section.partition, data: section.batch.bytes, recordCount: section.batch.recordCount, maxTimestamp: Date.now() })),
+    );
+    const engineProduced = await timed(() => runLanes(dealIntoLanes(appends, producers), async (append) => void (await server.engine.produce(ENGINE_TOPIC, append))));
     const naiveAfter = await writeFiles(dirs[1], sizes, producers);
     const durableAfter = await writeFilesDurably(dirs[3], sizes, producers);
 
@@ -93,6 +102,7 @@ async function runOnce(seed: number): Promise<RunResult> {
     if (sum(ends.map(Number)) !== records) throw new Error(`the log holds ${sum(ends.map(Number))} records, expected ${records}`);
     return {
       sluice: produced.timing,
+      engine: engineProduced.timing,
       naive: faster(naiveBefore, naiveAfter),
       durable: faster(durableBefore, durableAfter),
       counts: perRequest(countsBefore, countsAfter, requests.length),
@@ -142,17 +152,21 @@ async function main(): Promise<void> {
     const result = await runOnce(run + 1);
     results.push(result);
     console.error(
-      `  run ${run + 1}: sluice ${(requestCount / result.sluice.wallSeconds).toFixed(0)} req/s (CPU ${((result.sluice.cpuSeconds / requestCount) * 1e6).toFixed(0)} µs/req), naive ${(requestCount / result.naive.timing.wallSeconds).toFixed(0)} files/s, durable ${(requestCount / result.durable.timing.wallSeconds).toFixed(0)} files/s (CPU ${((result.durable.timing.cpuSeconds / requestCount) * 1e6).toFixed(0)} µs/file)`,
+      `  run ${run + 1}: sluice ${(requestCount / result.sluice.wallSeconds).toFixed(0)} req/s, engine ${(requestCount / result.engine.wallSeconds).toFixed(0)} req/s, naive ${(requestCount / result.naive.timing.wallSeconds).toFixed(0)} files/s, durable ${(requestCount / result.durable.timing.wallSeconds).toFixed(0)} files/s`,
     );
   }
   const rate = (timing: Timing) => requestCount / timing.wallSeconds;
   const lines = [
     `Local produce, ${producers} concurrent producers, ${partitions} partitions, ${requestCount} requests of ${requestRawBytes / KIB} KiB raw (${(sum(results.map((r) => r.naive.bytes)) / results.length / requestCount / KIB).toFixed(1)} KiB stored) per run, ${runs} runs: median (min, max)`,
-    `  Sluice produce                        ${spread(results.map((r) => rate(r.sluice)), 0)} requests/s`,
+    `  Sluice produce (HTTP)                 ${spread(results.map((r) => rate(r.sluice)), 0)} requests/s`,
+    `  Sluice engine.produce (no HTTP)       ${spread(results.map((r) => rate(r.engine)), 0)} requests/s`,
     `  raw fs naive: write + fsync           ${spread(results.map((r) => rate(r.naive.timing)), 0)} files/s`,
     `  raw fs durable: + rename + dir fsync  ${spread(results.map((r) => rate(r.durable.timing)), 0)} files/s`,
     `  Sluice ÷ naive baseline               ${spread(results.map((r) => r.naive.timing.wallSeconds / r.sluice.wallSeconds))}`,
     `  Sluice ÷ durable baseline (fair)      ${spread(results.map((r) => r.durable.timing.wallSeconds / r.sluice.wallSeconds))}`,
+    `  engine ÷ durable baseline (fair)      ${spread(results.map((r) => r.durable.timing.wallSeconds / r.engine.wallSeconds))}`,
+    `  CPU per request (all threads): Sluice ${spread(results.map((r) => (r.sluice.cpuSeconds / requestCount) * 1e3))} ms, ` +
+      `engine ${spread(results.map((r) => (r.engine.cpuSeconds / requestCount) * 1e3))} ms, durable baseline ${spread(results.map((r) => (r.durable.timing.cpuSeconds / requestCount) * 1e3))} ms`,
   ];
   const counted = results.map((r) => r.counts);
   lines.push(
