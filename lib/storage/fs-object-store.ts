@@ -32,6 +32,8 @@ const PUT_ATTEMPTS = 5;
 export interface FsObjectStoreOptions {
   /** Root of the object tree; created on first write. */
   readonly directory: string;
+  /** Test hook: awaited just before each shared directory fsync of a put starts (can hold it back). */
+  readonly beforeDirectorySync?: (directory: string) => Promise<void>;
 }
 
 /** Counted since the store was created. */
@@ -55,9 +57,11 @@ export class FsObjectStore implements ObjectStore {
   /** The shared fsync of each directory that puts are renaming into right now. */
   readonly #directorySyncs = new Map<string, SharedSync>();
   readonly #stats = { fileSyncs: 0, directorySyncs: 0 };
+  readonly #beforeDirectorySync: FsObjectStoreOptions['beforeDirectorySync'];
 
   constructor(options: FsObjectStoreOptions) {
     this.#root = path.resolve(options.directory);
+    this.#beforeDirectorySync = options.beforeDirectorySync;
   }
 
   async put(key: string, body: Uint8Array): Promise<void> {
@@ -257,6 +261,7 @@ export class FsObjectStore implements ObjectStore {
     let shared = this.#directorySyncs.get(directory);
     if (!shared) {
       shared = new SharedSync(async () => {
+        await this.#beforeDirectorySync?.(directory);
         await fsyncDirectory(directory);
         this.#stats.directorySyncs++;
       });

@@ -361,21 +361,40 @@ describe('SharedSync', () => {
 });
 
 describe('FsObjectStore shared directory fsyncs', { timeout: 60_000 }, () => {
-  it('writes every object of many concurrent puts into one directory, with no more directory fsyncs than puts', async () => {
+  it('makes the puts renamed while a directory fsync runs share the next one', async () => {
     await withTempDirectory(async (directory) => {
-      const store = new FsObjectStore({ directory });
-      await store.put('t/ingest/first', new Uint8Array([1]));
+      let release: () => void = () => undefined;
+      let armed = false;
+      const store = new FsObjectStore({
+        directory,
+        // Hold back the first shared fsync of the ingest directory until every put has renamed its file.
+        beforeDirectorySync: async (dir) => {
+          if (!armed || !dir.endsWith('ingest')) return;
+          armed = false;
+          await new Promise<void>((resolve) => (release = resolve));
+        },
+      });
+      await store.put('t/ingest/setup', new Uint8Array([0])); // creates and syncs the directory chain
+      armed = true;
       const before = store.stats();
       const puts = 32;
-      await Promise.all(Array.from({ length: puts }, (_, i) => store.put(`t/ingest/${String(i).padStart(2, '0')}`, new Uint8Array([i]))));
+      const keys = Array.from({ length: puts }, (_, i) => `t/ingest/${String(i).padStart(2, '0')}`);
+      let acknowledged = 0;
+      const writes = keys.map((key, i) => store.put(key, new Uint8Array([i])).then(() => acknowledged++));
+      // Every object is renamed into place (listed) while the first fsync is held: nobody is acknowledged yet.
+      for (let listed = 0; listed < puts + 1; ) {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        listed = 0;
+        for await (const _ of store.list('t/ingest/')) listed++;
+      }
+      assert.equal(acknowledged, 0);
+      release();
+      await Promise.all(writes);
       const after = store.stats();
       assert.equal(after.fileSyncs - before.fileSyncs, puts);
-      // How many share depends on timing; the sharing itself is SharedSync's, tested above.
-      assert.ok(after.directorySyncs - before.directorySyncs <= puts);
-      const keys: string[] = [];
-      for await (const info of store.list('t/ingest/')) keys.push(info.key);
-      assert.equal(keys.length, puts + 1);
-      for (let i = 0; i < puts; i++) assert.deepEqual([...(await store.get(`t/ingest/${String(i).padStart(2, '0')}`))], [i]);
+      // The held fsync (started after the first rename) and one more for every rename made while it was held.
+      assert.equal(after.directorySyncs - before.directorySyncs, 2);
+      for (const [i, key] of keys.entries()) assert.deepEqual([...(await store.get(key))], [i]);
     });
   });
 });
