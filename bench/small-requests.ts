@@ -1,6 +1,6 @@
 /**
  * What one small produce request costs in AWS requests, counted: `npx node bench/small-requests.ts
- * [--requests N]`. Requests of one ~1 KiB event each (zstd, as the SDK sends it) go through the
+ * [--requests N] [--records R]`. Requests of R (default 1) ~1 KiB events each (zstd, as the SDK sends it) go through the
  * engine over the real S3 and DynamoDB adapters on s3rver and dynalite, every SDK request counted
  * (request-counter.ts), in three phases per request: produce, a consumer reading it (fetch), and the
  * compaction pass that later moves it into a segment. Each is run with batches in ingest objects
@@ -48,13 +48,13 @@ export interface SmallRequestsResult {
   readonly totalUsdPerMillion: number;
 }
 
-export async function runSmallRequestsBench(requests: number, cases: readonly SmallRequestsCase[]): Promise<SmallRequestsResult[]> {
+export async function runSmallRequestsBench(requests: number, cases: readonly SmallRequestsCase[], recordsPerRequest = 1): Promise<SmallRequestsResult[]> {
   const results: SmallRequestsResult[] = [];
-  for (const smallCase of cases) results.push(await runCase(smallCase, requests));
+  for (const smallCase of cases) results.push(await runCase(smallCase, requests, recordsPerRequest));
   return results;
 }
 
-async function runCase(smallCase: SmallRequestsCase, requests: number): Promise<SmallRequestsResult> {
+async function runCase(smallCase: SmallRequestsCase, requests: number, recordsPerRequest: number): Promise<SmallRequestsResult> {
   const stores = await countedEmulatorStores();
   try {
     const { counter, objects, metadata } = stores;
@@ -65,8 +65,11 @@ async function runCase(smallCase: SmallRequestsCase, requests: number): Promise<
       return engine;
     };
     await new Engine({ objects, metadata }).topics.create(TOPIC, PARTITIONS, { retentionMs: -1 });
-    const records = eventRecords(requests, 11);
-    const bodies = records.map((record, i) => ({ partition: i % PARTITIONS, data: encodeRecordBatch([record], { codec: 'zstd' }), recordCount: 1, maxTimestamp: record.timestamp }));
+    const records = eventRecords(requests * recordsPerRequest, 11);
+    const bodies = Array.from({ length: requests }, (_, i) => {
+      const batch = records.slice(i * recordsPerRequest, (i + 1) * recordsPerRequest);
+      return { partition: i % PARTITIONS, data: encodeRecordBatch(batch, { codec: 'zstd' }), recordCount: batch.length, maxTimestamp: Math.max(...batch.map((r) => r.timestamp)) };
+    });
 
     const producer = await engineAt();
     let sent = 0;
@@ -132,8 +135,8 @@ function line(name: string, phase: PhaseCost, requests: number): string {
   );
 }
 
-export function formatSmallRequests(results: readonly SmallRequestsResult[]): string {
-  const out = [`Small requests: 1 event (~1 KiB, zstd) per produce request; counted on s3rver + dynalite; $ per million requests (WRU $${(PRICES_USD.dynamoWriteUnit * 1e6).toFixed(3)}/M, PUT $${(PRICES_USD.s3PutRequest * 1e6).toFixed(2)}/M)`];
+export function formatSmallRequests(results: readonly SmallRequestsResult[], recordsPerRequest = 1): string {
+  const out = [`Small requests: ${recordsPerRequest} event(s) (~1 KiB each, zstd) per produce request; counted on s3rver + dynalite; $ per million requests (WRU $${(PRICES_USD.dynamoWriteUnit * 1e6).toFixed(3)}/M, PUT $${(PRICES_USD.s3PutRequest * 1e6).toFixed(2)}/M)`];
   for (const r of results) {
     const where = r.case.inlineMaxBytes > 0 ? `inline up to ${r.case.inlineMaxBytes} B` : 'every batch in an ingest object';
     out.push(`  ${where}${r.case.idempotent ? ', with Idempotency-Key' : ''} (${r.requests} requests, ${r.storedBytesPerRequest.toFixed(0)} stored bytes each):`);
@@ -147,11 +150,15 @@ export function formatSmallRequests(results: readonly SmallRequestsResult[]): st
 }
 
 if (import.meta.main) {
-  const i = process.argv.indexOf('--requests');
-  const requests = i >= 0 ? Number(process.argv[i + 1]) : 400;
+  const option = (name: string, fallback: number) => {
+    const i = process.argv.indexOf(name);
+    return i >= 0 ? Number(process.argv[i + 1]) : fallback;
+  };
+  const requests = option('--requests', 400);
+  const recordsPerRequest = option('--records', 1);
   const cases: SmallRequestsCase[] = [];
   for (const idempotent of [false, true]) for (const inlineMaxBytes of [0, DEFAULTS.inlineMaxBytes]) cases.push({ inlineMaxBytes, idempotent });
-  const results = await runSmallRequestsBench(requests, cases);
-  console.log(formatSmallRequests(results));
+  const results = await runSmallRequestsBench(requests, cases, recordsPerRequest);
+  console.log(formatSmallRequests(results, recordsPerRequest));
   console.log(JSON.stringify(Object.fromEntries(results.map((r) => [`${r.case.inlineMaxBytes > 0 ? 'inline' : 'objects'}${r.case.idempotent ? 'Idempotent' : ''}`, { produceUsdPerMillion: r.produce.totalUsd, totalUsdPerMillion: r.totalUsdPerMillion }]))));
 }
