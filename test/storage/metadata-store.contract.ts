@@ -51,6 +51,9 @@ export function metadataStoreContract(name: string, setup: () => Promise<Metadat
         const updated = await store.update(pk, 'a', { set: { more: new Uint8Array([1, 2, 3]) } });
         assert.deepEqual(updated.more, new Uint8Array([1, 2, 3]));
         assert.deepEqual((await store.query(pk))[0].bytes, every);
+        // A view into a larger buffer (as a request body's sections are) stores just its bytes.
+        await store.put({ pk, sk: 'view', bytes: every.subarray(3, 7) });
+        assert.deepEqual((await store.get(pk, 'view'))!.bytes, new Uint8Array([3, 4, 5, 6]));
         // A caller changing the bytes it wrote or read changes nothing stored.
         const mine = new Uint8Array([9, 9]);
         await store.put({ pk, sk: 'b', bytes: mine });
