@@ -168,7 +168,7 @@ async function fetchPhase(engine: Engine, counter: RequestCounter, settings: Aws
   return { apiCalls: payloadBytes.length, counts, presignedGets: 0, dataBytes: sum(payloadBytes), usage: usageOf(counts, api) };
 }
 
-/** Every partition from 0 to its end with locations, then a ranged GET of each URL, as a client would. */
+/** Every partition from 0 to its end with locations, then a ranged GET of each URL (not of inline batches), as a client would. */
 async function locationsPhase(engine: Engine, counter: RequestCounter, settings: AwsSettings): Promise<Phase> {
   const ends = await endOffsets(engine, counter);
   const payloadBytes: number[] = [];
@@ -178,12 +178,15 @@ async function locationsPhase(engine: Engine, counter: RequestCounter, settings:
     ends.map(async (end, partition) => {
       for (let offset = 0n; offset < end; ) {
         const result = await engine.locations(TOPIC, partition, { offset, maxBytes: settings.fetchMaxBytes });
-        // About the size of the JSON response: the URLs make up most of it.
-        payloadBytes.push(sum(result.locations.map((location) => location.url.length)));
-        for (const { url, range } of result.locations) {
-          const bytes = await getRange(url, range.start, range.end);
+        // About the size of the JSON response: the URLs make up most of it, or inline batches in base64.
+        payloadBytes.push(sum(result.locations.map((location) => ('batches' in location ? Math.ceil(location.batches.length / 3) * 4 : location.url.length))));
+        for (const location of result.locations) {
+          if ('batches' in location) {
+            dataBytes += location.batches.length; // inline in the log: came with the answer, no GET
+            continue;
+          }
+          dataBytes += await getRange(location.url, location.range.start, location.range.end);
           presignedGets++;
-          dataBytes += bytes;
         }
         offset = result.nextOffset;
       }

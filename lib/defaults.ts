@@ -34,6 +34,12 @@ export const LIMITS = {
   maxGroupMembers: 1000,
   maxSubscribedTopics: 100,
   maxCommitOffsets: 10_000,
+  /**
+   * Largest inline batches an engine may be configured for (EngineOptions.inlineMaxBytes). A log entry
+   * item is its ~300 bytes of attributes plus the batches, far below DynamoDB's 400 KB item limit; past
+   * a few KB inlining only costs more (see DEFAULTS.inlineMaxBytes).
+   */
+  maxInlineBytes: 64 * 1024,
   minSessionTimeoutMs: 1000,
   maxSessionTimeoutMs: 30 * 60 * 1000,
   /** A generation's state item (roster + assignment); DynamoDB items are at most 400 KB. */
@@ -76,6 +82,25 @@ export const DEFAULTS = {
   longPollIntervalMs: 250,
   /** Presigned read URLs. Short-lived: a URL is a bearer credential for its range. */
   presignExpiresSeconds: 300,
+  /**
+   * A partition's batches in one produce request of at most this many bytes are stored in the log
+   * entry item itself (a binary attribute) instead of an S3 ingest object: no PUT when produced, no GET
+   * when read. The price arithmetic (us-east-1, on-demand, request charges only):
+   *   S3: PUT $5.00 per million; GET $0.40 per million.
+   *   DynamoDB: a write costs 1 unit per started KB of the item, a strongly consistent read 1 unit per
+   *   started 4 KB (a query adds up the items it reads). $1.25 per million writes and $0.25 per million
+   *   reads at the prices before November 2024; $0.625 and $0.125 now (bench/pricing.ts).
+   *   Writing: 4 KB inline add 4 write units to the entry's PUT: 4 × $1.25 = $5.00 per million, one
+   *   S3 PUT. At today's $0.625 the same holds over the entry's life: DynamoDB bills the delete (or the
+   *   replacing PUT) by the item's size too, and compaction or retention does exactly one of those:
+   *   2 × 4 × $0.625 = $5.00 per million.
+   *   Reading: a consumer's query and compaction's read each pay ≤ 1 more read unit per 4 KB ($0.25 or
+   *   $0.125 per million) instead of a GET ($0.40 per million).
+   * So the crossover is near 4 KB written, and reads favour inlining a little further. Larger batches
+   * go to S3 (ingest objects, then segments); LIMITS.maxInlineBytes caps the setting, far below
+   * DynamoDB's 400 KB item limit. 0 turns inlining off.
+   */
+  inlineMaxBytes: 4096,
   /** How long an Idempotency-Key is remembered. */
   idempotencyTtlMs: 24 * 60 * 60 * 1000,
   /** Warm-memory cache of immutable object ranges. */

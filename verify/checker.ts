@@ -23,6 +23,11 @@ export interface History {
   readonly maintenanceFaults: Record<FaultKind, number>;
   /** What maintenance did during the run (compaction under faults is part of what is checked). */
   readonly maintenance: { passes: number; segmentsWritten: number; gapsClosed: number; objectsDeleted: number };
+  /**
+   * Log entries the producers wrote, by where their batches went: inline in the entry, or a range of
+   * an ingest object. A run must exercise both (payload sizes straddle DEFAULTS.inlineMaxBytes).
+   */
+  readonly storage?: { inlineEntries: number; objectEntries: number };
   readonly group: GroupHistory;
   readonly push: PushHistory;
 }

@@ -12,7 +12,8 @@ import { createNodeServer } from '../lib/server/node-http.ts';
 import { createApp } from '../lib/http/app.ts';
 import type { HttpHandler, HttpResponse } from '../lib/http/types.ts';
 import { Engine } from '../lib/log/engine.ts';
-import { partitionPk, entryFromItem } from '../lib/log/layout.ts';
+import { ENTRY_SK_PREFIX, partitionPk, entryFromItem } from '../lib/log/layout.ts';
+import type { MetadataStore } from '../lib/storage/ports.ts';
 import { decodeRecordBatch } from '../lib/protocol/record-batch.ts';
 import type { BackendFactory } from '../test/support/backends.ts';
 import { FaultPlan, prng, sleep, type FaultRates } from './faults.ts';
@@ -60,10 +61,11 @@ export async function runOnce(config: RunConfig, backendFactory: BackendFactory)
       topicCacheMs: 0,
       maintenance: { segmentBytes: 16 * 1024, indexIntervalBytes: 1024, tailQuietMs: 300, maxTailEntries: 8, gcGraceMs: 2000, minObjectAgeMs: 3000 },
     };
+    const storage = { inlineEntries: 0, objectEntries: 0 };
     const engine = new Engine({
       ...engineOptions,
       objects: plan.wrapObjects(backend.objects),
-      metadata: plan.wrapMetadata(backend.metadata),
+      metadata: countingEntries(plan.wrapMetadata(backend.metadata), storage),
       afterProduceStep: (step) => plan.atPoint(`produce.${step}`, step === 'offsets-reserved' || step === 'reservations-recorded'),
     });
     const maintainer = new Engine({
@@ -89,6 +91,7 @@ export async function runOnce(config: RunConfig, backendFactory: BackendFactory)
       faults: plan.counts,
       maintenanceFaults: maintenancePlan.counts,
       maintenance: { passes: 0, segmentsWritten: 0, gapsClosed: 0, objectsDeleted: 0 },
+      storage,
       group: emptyGroupHistory(),
       push: emptyPushHistory(),
     };
@@ -182,10 +185,45 @@ function withTimeout(response: Promise<HttpResponse | undefined>, ms: number): P
   return Promise.race([response, sleep(ms).then(() => undefined)]);
 }
 
+/**
+ * Random padding (incompressible but for the alphabet: ~6 bits a character) for a record value: none
+ * for 40% of the records, up to 1,000 characters for 30%, 3,000 to 9,000 for the rest, so that a
+ * request's batches for one partition fall on either side of the inline threshold
+ * (DEFAULTS.inlineMaxBytes, 4 KiB of compressed batches), and both storage paths, and requests
+ * mixing them, run under the faults.
+ */
+function padding(random: () => number): string {
+  const draw = random();
+  if (draw < 0.4) return '';
+  const length = draw < 0.7 ? Math.floor(random() * 1000) : 3000 + Math.floor(random() * 6000);
+  let text = '-';
+  for (let i = 0; i < length; i++) text += PAD_ALPHABET[Math.floor(random() * PAD_ALPHABET.length)];
+  return text;
+}
+
+const PAD_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ';
+
+/** Counts the log entries written through `inner` by where their batches are (see History.storage). */
+function countingEntries(inner: MetadataStore, counts: { inlineEntries: number; objectEntries: number }): MetadataStore {
+  return {
+    get: (pk, sk) => inner.get(pk, sk),
+    put: async (item, condition) => {
+      await inner.put(item, condition);
+      if (!item.sk.startsWith(ENTRY_SK_PREFIX) || item.aborted === true) return;
+      if (item.batches instanceof Uint8Array) counts.inlineEntries++;
+      else if (typeof item.objectKey === 'string' && item.objectKey.includes('/ingest/')) counts.objectEntries++;
+    },
+    update: (pk, sk, changes, condition, options) => inner.update(pk, sk, changes, condition, options),
+    delete: (pk, sk, condition) => inner.delete(pk, sk, condition),
+    query: (pk, options) => inner.query(pk, options),
+    ...(inner.deleteExpired ? { deleteExpired: inner.deleteExpired.bind(inner) } : {}),
+  };
+}
+
 /** One producer: requests of unique values, retried with the same Idempotency-Key until acknowledged. */
 async function produce(app: HttpHandler, producer: number, config: RunConfig, history: History, random: () => number): Promise<void> {
   for (let r = 0; r < config.requestsPerProducer; r++) {
-    const values = Array.from({ length: config.recordsPerRequest }, (_, i) => `p${producer}-r${r}-${i}`);
+    const values = Array.from({ length: config.recordsPerRequest }, (_, i) => `p${producer}-r${r}-${i}${padding(random)}`);
     const records = values.map((value, i) =>
       random() < 0.5 ? { key: `k${producer}-${r}-${i}`, value } : { partition: (producer + r + i) % config.partitions, value },
     );
@@ -212,11 +250,12 @@ async function produce(app: HttpHandler, producer: number, config: RunConfig, hi
  * zombie invocations on the server make it retry while the first attempt is still running).
  */
 async function produceWithClient(endpoint: string, producer: number, config: RunConfig, history: History): Promise<void> {
+  const random = prng(config.seed * 131 + producer);
   const client = new Sluice({ endpoint, apiKey: KEY, requestTimeoutMs: TIMING.clientTimeoutMs, retry: { retries: 40, initialRetryMs: 5, maxRetryMs: 100, multiplier: 2 }, logger: quiet });
   const sender = client.producer({ lingerMs: 2, maxInFlightRequests: 8 });
   const sends: Promise<void>[] = [];
   for (let r = 0; r < config.requestsPerProducer; r++) {
-    const values = Array.from({ length: config.recordsPerRequest }, (_, i) => `c${producer}-r${r}-${i}`);
+    const values = Array.from({ length: config.recordsPerRequest }, (_, i) => `c${producer}-r${r}-${i}${padding(random)}`);
     for (const value of values) history.attempted.add(value);
     const messages = values.map((value, i) => (i % 2 === 0 ? { key: `ck${producer}-${r}-${i}`, value } : { value }));
     sends.push(

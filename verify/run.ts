@@ -29,6 +29,7 @@ async function main(): Promise<void> {
     push: { deliveries: 0, acknowledged: 0, deadLettered: 0, unhandled: 0, deadLetteredTwice: 0, orderViolations: 0, committedPastUnhandled: 0 },
     examples: [],
   };
+  let unexercised = 0;
   for (const backend of backends) {
     for (const seed of seeds) {
       const config: RunConfig = { seed, partitions: 4, readersPerPartition: 1, faults: { storage: 0.04, points: 0.05, zombieMs: 400 }, ...size };
@@ -36,7 +37,12 @@ async function main(): Promise<void> {
       const history = await runOnce(config, BACKENDS[backend]);
       const verdict = check(history);
       console.error(`  ${backend} seed ${seed}: ${summaryLine(verdict)} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
-      console.error(`    faults ${JSON.stringify(verdict.faultsByKind)}; maintenance ${JSON.stringify(history.maintenance)}`);
+      console.error(`    faults ${JSON.stringify(verdict.faultsByKind)}; maintenance ${JSON.stringify(history.maintenance)}; entries ${JSON.stringify(history.storage)}`);
+      // Payload sizes straddle the inline threshold: a run that wrote only one kind of entry checked half the log.
+      if (!history.storage || history.storage.inlineEntries === 0 || history.storage.objectEntries === 0) {
+        console.error(`    the run did not write both inline and object entries: ${JSON.stringify(history.storage)}`);
+        unexercised++;
+      }
       console.error(`    group ${JSON.stringify(verdict.group)}; member actions ${JSON.stringify(history.group.actions)}, ${history.group.joins.length} joins`);
       console.error(`    push ${JSON.stringify(verdict.push)}; ${history.push.dispatchersReplaced} dispatchers replaced after crashes`);
       for (const example of verdict.examples) console.error(`    ${example}`);
@@ -44,7 +50,7 @@ async function main(): Promise<void> {
     }
   }
   console.log(summaryLine(total));
-  if (anomalies(total) > 0) process.exitCode = 1;
+  if (anomalies(total) > 0 || unexercised > 0) process.exitCode = 1;
 }
 
 await main();

@@ -195,7 +195,8 @@ export const FetchedRecord = z
 
 export const FetchResponse = z.object({ records: z.array(FetchedRecord), nextOffset: Offset, highWatermark: Offset });
 
-export const Location = z
+/** A presigned ranged GET of an object in the store. */
+export const ObjectLocation = z
   .object({
     url: z.string(),
     range: z.object({ start: z.number().int().min(0), end: z.number().int().min(0) }).meta({ description: 'Inclusive: send exactly Range: bytes=start-end.' }),
@@ -203,6 +204,22 @@ export const Location = z
     lastOffset: Offset,
   })
   ;
+
+/**
+ * Small batches kept inline in their log entry (no object, so nothing to presign): the answer carries
+ * the bytes a ranged GET would have returned.
+ */
+export const InlineLocation = z
+  .object({
+    batchesBase64: z.string().meta({ description: 'The stored batches, base64: exactly the bytes a ranged GET of an ingest range returns (base offsets 0).' }),
+    baseOffset: Offset.meta({ description: 'Offset of the first batch (stored batches carry base offset 0).' }),
+    lastOffset: Offset,
+  })
+  ;
+
+export const Location = z.union([ObjectLocation, InlineLocation]).meta({
+  description: 'Either a presigned ranged GET (url, range) or, for small batches stored inline in the log, the batches themselves (batchesBase64).',
+});
 
 export const LocationsResponse = z.object({ locations: z.array(Location), nextOffset: Offset, highWatermark: Offset });
 

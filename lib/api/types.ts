@@ -454,6 +454,15 @@ export type HeartbeatResponse = {
   readonly rebalance: boolean;
 };
 
+export type InlineLocation = {
+  /** The stored batches, base64: exactly the bytes a ranged GET of an ingest range returns (base offsets 0). */
+  readonly batchesBase64: string;
+  /** Offset of the first batch (stored batches carry base offset 0). */
+  readonly baseOffset: string;
+  /** A decimal offset (offsets can exceed 2^53). */
+  readonly lastOffset: string;
+};
+
 export type JoinGroupRequest = {
   readonly topics: readonly string[];
   /** @default 30000 */
@@ -540,6 +549,7 @@ export type ListTopicsResponse = {
   }[];
 };
 
+/** Either a presigned ranged GET (url, range) or, for small batches stored inline in the log, the batches themselves (batchesBase64). */
 export type Location = {
   readonly url: string;
   /** Inclusive: send exactly Range: bytes=start-end. */
@@ -551,10 +561,17 @@ export type Location = {
   readonly baseOffset: string;
   /** A decimal offset (offsets can exceed 2^53). */
   readonly lastOffset: string;
+} | {
+  /** The stored batches, base64: exactly the bytes a ranged GET of an ingest range returns (base offsets 0). */
+  readonly batchesBase64: string;
+  /** Offset of the first batch (stored batches carry base offset 0). */
+  readonly baseOffset: string;
+  /** A decimal offset (offsets can exceed 2^53). */
+  readonly lastOffset: string;
 };
 
 export type LocationsResponse = {
-  readonly locations: readonly {
+  readonly locations: readonly ({
     readonly url: string;
     /** Inclusive: send exactly Range: bytes=start-end. */
     readonly range: {
@@ -565,7 +582,14 @@ export type LocationsResponse = {
     readonly baseOffset: string;
     /** A decimal offset (offsets can exceed 2^53). */
     readonly lastOffset: string;
-  }[];
+  } | {
+    /** The stored batches, base64: exactly the bytes a ranged GET of an ingest range returns (base offsets 0). */
+    readonly batchesBase64: string;
+    /** Offset of the first batch (stored batches carry base offset 0). */
+    readonly baseOffset: string;
+    /** A decimal offset (offsets can exceed 2^53). */
+    readonly lastOffset: string;
+  })[];
   /** A decimal offset (offsets can exceed 2^53). */
   readonly nextOffset: string;
   /** A decimal offset (offsets can exceed 2^53). */
@@ -588,6 +612,19 @@ export type MaintenanceResponse = {
   readonly expiredItemsDeleted: number;
   readonly errors: number;
   readonly firstError?: string;
+};
+
+export type ObjectLocation = {
+  readonly url: string;
+  /** Inclusive: send exactly Range: bytes=start-end. */
+  readonly range: {
+    readonly start: number;
+    readonly end: number;
+  };
+  /** Offset of the first batch in the range (stored batches carry base offset 0). */
+  readonly baseOffset: string;
+  /** A decimal offset (offsets can exceed 2^53). */
+  readonly lastOffset: string;
 };
 
 /** A decimal offset (offsets can exceed 2^53). */

@@ -1,6 +1,8 @@
 /**
- * Compaction: a partition's small ingest ranges (and small segments) become large segment objects
- * with real base offsets stamped in and a sparse index each (Kafka's log segments and .index files).
+ * Compaction: a partition's small ingest ranges, inline entries (batches kept in the entry item) and
+ * small segments become large segment objects with real base offsets stamped in and a sparse index
+ * each (Kafka's log segments and .index files). Inline entries are merged exactly like ingest ranges,
+ * which also moves their bytes out of the metadata table.
  *
  * Per group of contiguous entries:
  *   1. read the ranges, stamp offsets, build the index; PUT the segment and its index (new keys)
@@ -139,7 +141,8 @@ export class Compactor {
   /** Builds, writes and swaps in one segment. Returns its size, or undefined when another pass won. */
   async #compact(topic: Topic, partition: number, pk: string, group: LogEntry[]): Promise<number | undefined> {
     const { objects, metadata } = this.#deps;
-    const ranges = await Promise.all(group.map((e) => objects.get(e.objectKey, { start: e.position, end: e.position + e.length - 1 })));
+    // Inline entries bring their batches along; ingest ranges and segments are read from their objects.
+    const ranges = await Promise.all(group.map((e) => e.inlineBatches ?? objects.get(e.objectKey, { start: e.position, end: e.position + e.length - 1 })));
     const total = ranges.reduce((n, r) => n + r.length, 0);
     const segment = new Uint8Array(total);
     const index = new SegmentIndexBuilder(group[0].start, this.#options.indexIntervalBytes);

@@ -27,6 +27,11 @@ export interface EngineOptions {
   /** Config of new topics where the create request leaves it out. @default DEFAULTS */
   readonly topicDefaults?: Partial<TopicConfig>;
   readonly objectCommitWindowMs?: number;
+  /**
+   * A partition's batches of one produce request up to this many bytes are stored in the log entry
+   * instead of an ingest object (0: never). At most LIMITS.maxInlineBytes. @default DEFAULTS.inlineMaxBytes
+   */
+  readonly inlineMaxBytes?: number;
   /** Compaction, retention and garbage collection; see DEFAULTS for each. */
   readonly maintenance?: Partial<MaintenanceOptions>;
   /** Test hook: runs after each produce step; throwing simulates a crash at that point. */
@@ -55,12 +60,23 @@ export interface FetchResult {
   readonly logStartOffset: bigint;
 }
 
-export interface Location {
+/** Where a direct reader gets a run of batches: a presigned ranged GET of an object… */
+export interface ObjectLocation {
   readonly url: string;
   readonly range: ByteRange;
   readonly baseOffset: bigint;
   readonly lastOffset: bigint;
 }
+
+/** …or, for batches inline in a log entry (no object to presign), the batches themselves. */
+export interface InlineLocation {
+  /** The batches as stored (base offsets 0), exactly what a ranged GET of an ingest range returns. */
+  readonly batches: Uint8Array;
+  readonly baseOffset: bigint;
+  readonly lastOffset: bigint;
+}
+
+export type Location = ObjectLocation | InlineLocation;
 
 export interface LocationsResult {
   readonly locations: Location[];
@@ -95,6 +111,10 @@ export class Engine {
     });
     this.#cache = new RangeCache(options.objects, options.objectCacheBytes ?? DEFAULTS.objectCacheBytes);
     this.#sources = { cache: this.#cache, indexes: new SegmentIndexCache(options.objects) };
+    const inlineMaxBytes = options.inlineMaxBytes ?? DEFAULTS.inlineMaxBytes;
+    if (!Number.isInteger(inlineMaxBytes) || inlineMaxBytes < 0 || inlineMaxBytes > LIMITS.maxInlineBytes) {
+      throw new RangeError(`inlineMaxBytes must be an integer from 0 to ${LIMITS.maxInlineBytes}, got ${inlineMaxBytes}`);
+    }
     this.#producer = new Producer({
       objects: options.objects,
       metadata: options.metadata,
@@ -102,6 +122,7 @@ export class Engine {
       now: this.#now,
       idempotencyTtlMs: options.idempotencyTtlMs,
       objectCommitWindowMs: options.objectCommitWindowMs,
+      inlineMaxBytes,
       afterStep: options.afterProduceStep,
       onAppend: (pk) => this.#wake(pk),
     });
@@ -177,7 +198,10 @@ export class Engine {
     return { batches, nextOffset, highWatermark: head.highWatermark, logStartOffset: head.logStartOffset };
   }
 
-  /** Presigned ranged reads of the entries from `offset`, for clients that read the object store directly. */
+  /**
+   * Presigned ranged reads of the entries from `offset`, for clients that read the object store
+   * directly; entries whose batches are inline come with their batches instead of a URL.
+   */
   async locations(topicName: string, partition: number, options: FetchOptions & { expiresInSeconds?: number }): Promise<LocationsResult> {
     const presign = this.objects.presignGet?.bind(this.objects);
     if (!presign) throw new SluiceError('INVALID_REQUEST', 'this deployment cannot serve direct reads; use the records route');
@@ -191,6 +215,12 @@ export class Engine {
     const locations: Location[] = [];
     let bytes = 0;
     for (const entry of plan.entries) {
+      if (entry.inlineBatches) {
+        locations.push({ batches: entry.inlineBatches, baseOffset: entry.start, lastOffset: entry.end - 1n });
+        bytes += entry.inlineBatches.length;
+        if (bytes >= maxBytes) return { locations, nextOffset: entry.end, highWatermark: head.highWatermark };
+        continue;
+      }
       const { start, end, baseOffset, lastOffset } = await locateInEntry(this.#sources, entry, options.offset, maxBytes - bytes);
       const range = { start, end };
       locations.push({ url: await presign(entry.objectKey, range, expires), range, baseOffset, lastOffset });

@@ -4,13 +4,17 @@
  *   topics / <name>                       topic: id, partitions, config
  *   deleted-topics / <id>                 tombstone for garbage collection of a deleted topic's data
  *   p#<topicId>#<partition> / head        nextOffset (reserved), highWatermark, logStartOffset, lastReservedAt
- *   p#<topicId>#<partition> / e#<start>   log entry for offsets [start, end): object + byte range, or aborted
- *   idem#<topicId>#<sha256(key)> / intent one idempotent produce: its object, byte ranges and reservations
+ *   p#<topicId>#<partition> / e#<start>   log entry for offsets [start, end): object + byte range, or the
+ *                                         batches themselves when small (`batches`, binary), or aborted
+ *   idem#<topicId>#<sha256(key)> / intent one idempotent produce: its object, byte ranges (or which parts
+ *                                         are inline) and reservations
  *
  *   gc#<topicId> / <object key>           an object seen unreferenced: deleted once it stays so for a grace period
  *
  * Objects:  t/<topicId>/ingest/<spread>/<time-ordered id>         one per produce request (batches of every
- *                                                                 partition it touched, base offsets 0);
+ *                                                                 partition it touched that were too large
+ *                                                                 to inline, base offsets 0); none when
+ *                                                                 every partition's batches are inline;
  *                                                                 <spread>: 2 hex digits of the id's random part
  *                                                                 (INGEST_PREFIX_COUNT prefixes; see ingestObjectKey)
  *           t/<topicId>/segments/<partition>/<start>-<id>.seg     compacted batches, real base offsets
@@ -116,6 +120,11 @@ export interface LogEntry {
   readonly length: number;
   /** Set for compacted segments: the key of the segment's sparse index object. */
   readonly indexKey?: string;
+  /**
+   * Set for small batches stored in the entry itself (DEFAULTS.inlineMaxBytes): the batches as sent,
+   * base offsets 0, exactly like an ingest range; objectKey is then '' and position 0.
+   */
+  readonly inlineBatches?: Uint8Array;
   readonly maxTimestamp: number;
   /** When the writer reserved the range (its clock). */
   readonly reservedAt: number;
@@ -140,6 +149,7 @@ export function entryToItem(pk: string, entry: LogEntry): Item {
     reservedAt: BigInt(entry.reservedAt),
     previousReservedAt: BigInt(entry.previousReservedAt),
     ...(entry.indexKey ? { indexKey: entry.indexKey } : {}),
+    ...(entry.inlineBatches ? { batches: entry.inlineBatches } : {}),
   };
 }
 
@@ -155,6 +165,7 @@ export function entryFromItem(item: Item): LogEntry {
     reservedAt: Number(bigintAttr(item, 'reservedAt')),
     previousReservedAt: Number(bigintAttr(item, 'previousReservedAt')),
     ...(typeof item.indexKey === 'string' ? { indexKey: item.indexKey } : {}),
+    ...(item.batches instanceof Uint8Array ? { inlineBatches: item.batches } : {}),
   };
 }
 

@@ -115,7 +115,7 @@ export class PartitionLog {
       const covering = await this.entryAt(pk, entry.start);
       if (covering && !covering.aborted && covering.end >= entry.end) return 'written';
     }
-    const toWrite: LogEntry = expired ? { ...entry, aborted: true, objectKey: '', position: 0, length: 0 } : entry;
+    const toWrite: LogEntry = expired ? abortedRange(entry) : entry;
     try {
       await this.#metadata.put(entryToItem(pk, toWrite), { itemExists: false });
       return expired ? 'lost' : 'written';
@@ -230,6 +230,12 @@ export class PartitionLog {
       throw error;
     }
   }
+}
+
+/** An aborted entry of exactly `entry`'s range: no object, no bytes. */
+function abortedRange(entry: LogEntry): LogEntry {
+  const { start, end, maxTimestamp, reservedAt, previousReservedAt } = entry;
+  return { start, end, aborted: true, objectKey: '', position: 0, length: 0, maxTimestamp, reservedAt, previousReservedAt };
 }
 
 function watermarkIs(value: bigint): Condition {

@@ -1,18 +1,26 @@
 /**
  * Appending to a topic. One produce request = one ingest object holding the batches of every partition
  * it touched, then per partition: reserve offsets, write the log entry, advance the high watermark.
- * The acknowledgement is sent only after all of that, so an acknowledged record is durable in both
- * stores (invariant 1).
+ * A partition's batches of at most inlineMaxBytes (DEFAULTS.inlineMaxBytes: the price arithmetic) are
+ * not put in the object but in the log entry item itself, so the object holds only the larger parts,
+ * and a request whose every part is inline writes no object at all. The acknowledgement is sent only
+ * after all of that, so an acknowledged record is durable in both stores, or (inline) in the metadata
+ * store with its offsets (invariant 1).
  *
  * Idempotent produce (Idempotency-Key) keeps an intent item per key:
- *   1. PUT the object (a fresh key per attempt)
- *   2. create the intent {object, byte ranges} if absent; if present, adopt its object (ours is an orphan)
+ *   1. PUT the object (a fresh key per attempt; skipped when every part is inline)
+ *   2. create the intent {object, byte ranges, which parts are inline} if absent; if present, adopt its
+ *      object and its split into inline and object parts (our object is an orphan)
  *   3. reserve offsets and record the reservations in the intent by compare-and-set; a racing attempt
  *      that loses adopts the winner's reservations (its own become gaps, closed later as aborted)
  *   4. write the entries; an entry already written by another attempt of this intent counts as written
  *   5. mark the intent committed with the offsets
  * A crash after any step leaves either nothing visible or an intent that the retry resumes, so the
- * records become visible exactly once (invariants 3 and 4).
+ * records become visible exactly once (invariants 3 and 4). The intent records which parts are inline
+ * but not their bytes: every update of the intent would bill those bytes again (DynamoDB bills an
+ * update by the item's size), and the retry carries them anyway — the request fingerprint guarantees
+ * the same request, so each inline part is written from the attempt that writes its entry, and an
+ * entry already written by an earlier attempt is kept (only one attempt's entry exists per range).
  */
 import { parseWithBigints, stringifyWithBigints } from '../json-bigint.ts';
 import { SluiceError, ConditionFailedError } from '../errors.ts';
@@ -44,7 +52,10 @@ export interface IdempotencyOptions {
   readonly fingerprint: string;
 }
 
-/** Named points where tests inject crashes: the step that has just completed. */
+/**
+ * Named points where tests inject crashes: the step that has just completed. 'object-written' also
+ * passes when the request needed no object (every part inline).
+ */
 export type ProduceStep = 'object-written' | 'intent-written' | 'offsets-reserved' | 'reservations-recorded' | 'entry-written' | 'watermark-advanced';
 
 export interface ProducerDeps {
@@ -54,6 +65,8 @@ export interface ProducerDeps {
   readonly now: () => number;
   readonly idempotencyTtlMs?: number;
   readonly objectCommitWindowMs?: number;
+  /** A partition's batches up to this size go in its log entry, not the object. @default DEFAULTS.inlineMaxBytes */
+  readonly inlineMaxBytes?: number;
   /** Called after each step; a test hook that throws here simulates a crash. */
   readonly afterStep?: (step: ProduceStep) => void | Promise<void>;
   /** Called when a partition's high watermark may have moved (wakes long polls in this process). */
@@ -62,6 +75,8 @@ export interface ProducerDeps {
 
 interface Part {
   readonly partition: number;
+  /** Stored in the log entry itself; position is then 0, and the bytes come with the request. */
+  readonly inline?: boolean;
   readonly position: number;
   readonly length: number;
   readonly count: number;
@@ -73,6 +88,7 @@ interface Intent {
   readonly version: bigint;
   readonly state: 'pending' | 'committed';
   readonly fingerprint: string;
+  /** '' when every part is inline. */
   readonly objectKey: string;
   readonly parts: readonly Part[];
   readonly reservations: Readonly<Record<number, Reservation>>;
@@ -96,49 +112,75 @@ export class Producer {
     let parts: readonly Part[];
     if (intent) {
       ({ objectKey, parts } = intent);
+      checkSameRequest(parts, appends);
       if (this.#stale(objectKey)) {
         // A retry long after the first attempt: that object may already be collected as an orphan, so
-        // this attempt writes its own (identical request, so identical records) and points the intent at it.
-        const fresh = await this.#writeObject(topic, appends);
+        // this attempt writes its own (identical request, so identical records) and points the intent at
+        // it. The split into inline and object parts stays the intent's.
+        const inlineInIntent = new Set(parts.filter((part) => part.inline).map((part) => part.partition));
+        const fresh = await this.#writeObject(topic, appends, (append) => inlineInIntent.has(append.partition));
         intent = await this.#update(intent, { objectKey: fresh.objectKey, parts: JSON.stringify(fresh.parts) }, { ...intent, ...fresh });
         if (intent.state === 'committed') return resultsOf(intent);
         ({ objectKey, parts } = intent);
       }
     } else {
-      ({ objectKey, parts } = await this.#writeObject(topic, appends));
+      const inlineMaxBytes = this.#deps.inlineMaxBytes ?? DEFAULTS.inlineMaxBytes;
+      ({ objectKey, parts } = await this.#writeObject(topic, appends, (append) => append.data.length <= inlineMaxBytes));
       await this.#step('object-written');
       if (idempotency) {
         intent = await this.#createIntent(topic, idempotency, objectKey, parts);
         if (intent.state === 'committed') return resultsOf(intent);
-        if (intent.objectKey !== objectKey) {
-          // Another attempt got there first: use its object. Ours is an orphan that nothing references;
-          // maintenance sweeps it (the produce path has no delete permission).
-          ({ objectKey, parts } = intent);
-        }
+        // When another attempt got there first, its object and its split are used. Ours is then an
+        // orphan that nothing references; maintenance sweeps it (the produce path has no delete permission).
+        ({ objectKey, parts } = intent);
+        checkSameRequest(parts, appends);
         await this.#step('intent-written');
       }
     }
-    return this.#commit(topic, objectKey, parts, intent);
+    return this.#commit(topic, objectKey, parts, new Map(appends.map((append) => [append.partition, append])), intent);
   }
 
-  async #writeObject(topic: Topic, appends: readonly PartitionAppend[]): Promise<{ objectKey: string; parts: Part[] }> {
+  /**
+   * Writes the ingest object of the parts that are not inline, and returns every part. No object
+   * (key '') when every part is inline.
+   */
+  async #writeObject(topic: Topic, appends: readonly PartitionAppend[], isInline: (append: PartitionAppend) => boolean): Promise<{ objectKey: string; parts: Part[] }> {
     const sorted = [...appends].sort((a, b) => a.partition - b.partition);
-    const total = sorted.reduce((sum, append) => sum + append.data.length, 0);
-    // One partition (the common case for a batching client): its bytes are the object, no copy.
-    const body = sorted.length === 1 ? sorted[0].data : new Uint8Array(total);
     const parts: Part[] = [];
+    const inObject: PartitionAppend[] = [];
     let position = 0;
     for (const append of sorted) {
-      if (body !== append.data) body.set(append.data, position);
-      parts.push({ partition: append.partition, position, length: append.data.length, count: append.recordCount, maxTimestamp: append.maxTimestamp });
+      const part = { partition: append.partition, length: append.data.length, count: append.recordCount, maxTimestamp: append.maxTimestamp };
+      if (isInline(append)) {
+        parts.push({ ...part, inline: true, position: 0 });
+        continue;
+      }
+      parts.push({ ...part, position });
+      inObject.push(append);
       position += append.data.length;
+    }
+    if (inObject.length === 0) return { objectKey: '', parts };
+    // One partition (the common case for a batching client): its bytes are the object, no copy.
+    const body = inObject.length === 1 ? inObject[0].data : new Uint8Array(position);
+    if (body !== inObject[0].data) {
+      let at = 0;
+      for (const append of inObject) {
+        body.set(append.data, at);
+        at += append.data.length;
+      }
     }
     const objectKey = ingestObjectKey(topic.id, timeOrderedId(this.#deps.now()));
     await this.#deps.objects.put(objectKey, body);
     return { objectKey, parts };
   }
 
-  async #commit(topic: Topic, objectKey: string, parts: readonly Part[], intent: Intent | undefined): Promise<AppendResult[]> {
+  async #commit(
+    topic: Topic,
+    objectKey: string,
+    parts: readonly Part[],
+    appends: ReadonlyMap<number, PartitionAppend>,
+    intent: Intent | undefined,
+  ): Promise<AppendResult[]> {
     let reservations: Record<number, Reservation> = { ...(intent?.reservations ?? {}) };
     for (let attempt = 0; ; attempt++) {
       if (attempt >= MAX_ATTEMPTS) {
@@ -146,7 +188,7 @@ export class Producer {
       }
       const missing = parts.filter((part) => !reservations[part.partition]);
       if (missing.length > 0) {
-        if (this.#stale(objectKey)) throw new SluiceError('UNAVAILABLE', 'the produce took too long to commit; retry with the same Idempotency-Key');
+        if (missing.some((part) => !part.inline) && this.#stale(objectKey)) throw new SluiceError('UNAVAILABLE', 'the produce took too long to commit; retry with the same Idempotency-Key');
         const fresh = await Promise.all(missing.map((part) => this.#deps.log.reserve(partitionPk(topic.id, part.partition), part.count)));
         await this.#step('offsets-reserved');
         const wanted = { ...reservations };
@@ -164,17 +206,13 @@ export class Producer {
       const outcomes = await Promise.all(
         parts.map((part) => {
           const reservation = reservations[part.partition];
-          return this.#deps.log.writeEntry(partitionPk(topic.id, part.partition), {
-            start: reservation.start,
-            end: reservation.end,
-            aborted: false,
-            objectKey,
-            position: part.position,
-            length: part.length,
-            maxTimestamp: part.maxTimestamp,
-            reservedAt: reservation.reservedAt,
-            previousReservedAt: reservation.previousReservedAt,
-          });
+          const range = { start: reservation.start, end: reservation.end, aborted: false, reservedAt: reservation.reservedAt, previousReservedAt: reservation.previousReservedAt };
+          if (part.inline) {
+            // This attempt's own bytes of the part (the same request as the intent's, by its fingerprint).
+            const { data, maxTimestamp } = appends.get(part.partition)!;
+            return this.#deps.log.writeEntry(partitionPk(topic.id, part.partition), { ...range, objectKey: '', position: 0, length: data.length, maxTimestamp, inlineBatches: data });
+          }
+          return this.#deps.log.writeEntry(partitionPk(topic.id, part.partition), { ...range, objectKey, position: part.position, length: part.length, maxTimestamp: part.maxTimestamp });
         }),
       );
       await this.#step('entry-written');
@@ -207,8 +245,9 @@ export class Producer {
     return results;
   }
 
-  /** An ingest object too old to be referenced by a new entry (see DEFAULTS.objectCommitWindowMs). */
+  /** An ingest object too old to be referenced by a new entry (see DEFAULTS.objectCommitWindowMs). No object is never stale. */
   #stale(objectKey: string): boolean {
+    if (objectKey === '') return false;
     const createdAt = ingestObjectTime(objectKey) ?? 0;
     return this.#deps.now() - createdAt > (this.#deps.objectCommitWindowMs ?? DEFAULTS.objectCommitWindowMs);
   }
@@ -275,6 +314,17 @@ export class Producer {
       return current;
     }
   }
+}
+
+/**
+ * The intent's parts describe this request: the same partitions with the same record counts (the
+ * offsets were reserved by those counts, and inline parts are written from this request's bytes).
+ * The fingerprint already says so; this refuses, rather than writes, anything else.
+ */
+function checkSameRequest(parts: readonly Part[], appends: readonly PartitionAppend[]): void {
+  const counts = new Map(appends.map((append) => [append.partition, append.recordCount]));
+  const same = parts.length === appends.length && parts.every((part) => counts.get(part.partition) === part.count);
+  if (!same) throw new SluiceError('IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was already used for a request with other batches');
 }
 
 function resultsOf(intent: Intent): AppendResult[] {

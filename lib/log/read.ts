@@ -1,9 +1,10 @@
 /**
  * Reading a partition: which entries hold an offset, their bytes, and the batches in them with their
  * real offsets. Readers see only offsets below the high watermark (invariant 2). Reading offset X
- * costs one head read, one or two entry queries, and per entry either one ranged GET of an ingest
- * range or, for a compacted segment, one index GET (cached: index objects never change) and one
- * ranged GET of at most maxBytes plus one index interval (invariant 6).
+ * costs one head read, one or two entry queries, and per entry either nothing more (batches inline in
+ * the entry), one ranged GET of an ingest range or, for a compacted segment, one index GET (cached:
+ * index objects never change) and one ranged GET of at most maxBytes plus one index interval
+ * (invariant 6).
  */
 import { SluiceError } from '../errors.ts';
 import { readBatchHeader, BATCH_HEADER_SIZE, CorruptBatchError, iterateBatches, type BatchHeader } from '../protocol/record-batch.ts';
@@ -131,9 +132,12 @@ export async function readBatches(sources: ReadSources, plan: ReadPlan, offset: 
   return { batches, nextOffset: plan.endOffset > last ? plan.endOffset : last };
 }
 
-/** An ingest range: batches stored with base offset 0, numbered from the entry's start. */
+/**
+ * An ingest range, or batches inline in the entry (no GET): batches stored with base offset 0,
+ * numbered from the entry's start.
+ */
 async function readIngestRange(cache: RangeCache, entry: LogEntry): Promise<{ batches: StoredBatch[]; complete: boolean }> {
-  const bytes = await cache.get(entry.objectKey, { start: entry.position, end: entry.position + entry.length - 1 });
+  const bytes = entry.inlineBatches ?? (await cache.get(entry.objectKey, { start: entry.position, end: entry.position + entry.length - 1 }));
   const batches: StoredBatch[] = [];
   let base = entry.start;
   for (const { position, header } of iterateBatches(bytes)) {

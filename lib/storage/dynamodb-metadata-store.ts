@@ -330,6 +330,7 @@ function keyOf(pk: string, sk: string): Record<string, AttributeValue> {
 }
 
 function marshalScalar(value: Scalar): AttributeValue {
+  if (value instanceof Uint8Array) return { B: value };
   switch (typeof value) {
     case 'string':
       return { S: value };
@@ -354,6 +355,7 @@ function unmarshalItem(raw: Record<string, AttributeValue>): Item {
     if (value.S !== undefined) out[attr] = value.S;
     else if (value.N !== undefined) out[attr] = BigInt(value.N);
     else if (value.BOOL !== undefined) out[attr] = value.BOOL;
+    else if (value.B !== undefined) out[attr] = new Uint8Array(value.B.buffer, value.B.byteOffset, value.B.length);
     else throw new TypeError(`attribute ${attr} has a type this adapter never writes: ${Object.keys(value).join()}`);
   }
   return out as Item;

@@ -7,10 +7,20 @@ import { ConditionFailedError } from '../errors.ts';
 import type { Clause, Condition, Item, QueryOptions, Scalar, UpdateChanges } from './ports.ts';
 
 function compare(a: Scalar, b: Scalar): number | undefined {
+  if (a instanceof Uint8Array || b instanceof Uint8Array) {
+    return a instanceof Uint8Array && b instanceof Uint8Array ? compareBytes(a, b) : undefined;
+  }
   if (typeof a !== typeof b) return undefined;
   if (a === b) return 0;
   if (typeof a === 'boolean') return undefined;
   return a < b ? -1 : 1;
+}
+
+/** Unsigned byte order, a shorter prefix first (DynamoDB's order for binary values). */
+function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  const common = Math.min(a.length, b.length);
+  for (let i = 0; i < common; i++) if (a[i] !== b[i]) return a[i] < b[i] ? -1 : 1;
+  return a.length === b.length ? 0 : a.length < b.length ? -1 : 1;
 }
 
 function holds(item: Item | undefined, clause: Clause): boolean {
@@ -51,7 +61,8 @@ export function checkCondition(item: Item | undefined, condition: Condition | un
 }
 
 function replacer(_key: string, value: unknown): unknown {
-  return typeof value === 'bigint' ? value.toString() : value;
+  if (typeof value === 'bigint') return value.toString();
+  return value instanceof Uint8Array ? `<${value.length} bytes>` : value;
 }
 
 export function applyUpdate(pk: string, sk: string, item: Item | undefined, changes: UpdateChanges): Item {
@@ -79,11 +90,29 @@ export function inRange(sk: string, options: QueryOptions): boolean {
   return true;
 }
 
-/** Item attributes as JSON text, with bigints tagged so they round-trip (lib/json-bigint.ts). */
+/**
+ * Item attributes as JSON text, with bigints tagged so they round-trip (lib/json-bigint.ts) and bytes
+ * as {"$b": "<base64>"} (only top-level attributes hold bytes).
+ */
 export function itemToJson(item: Item): string {
-  return stringifyWithBigints(item);
+  const tagged: Record<string, unknown> = {};
+  for (const [attr, value] of Object.entries(item)) tagged[attr] = value instanceof Uint8Array ? { $b: Buffer.from(value.buffer, value.byteOffset, value.length).toString('base64') } : value;
+  return stringifyWithBigints(tagged);
 }
 
 export function itemFromJson(text: string): Item {
-  return parseWithBigints(text) as Item;
+  const item = parseWithBigints(text) as Record<string, unknown>;
+  for (const [attr, value] of Object.entries(item)) {
+    if (value !== null && typeof value === 'object' && typeof (value as { $b?: unknown }).$b === 'string') {
+      item[attr] = new Uint8Array(Buffer.from((value as { $b: string }).$b, 'base64'));
+    }
+  }
+  return item as Item;
+}
+
+/** A copy whose byte attributes are copies too: a store's items never share memory with a caller's. */
+export function copyItem<T extends Item>(item: T): T {
+  const copy: Record<string, Scalar> = { ...item };
+  for (const [attr, value] of Object.entries(copy)) if (value instanceof Uint8Array) copy[attr] = value.slice();
+  return copy as T;
 }

@@ -1,6 +1,6 @@
 /** In-memory adapters: for tests and for the fault-injection harness. Same semantics as the real ones. */
 import { ObjectNotFoundError } from '../errors.ts';
-import { applyUpdate, checkCondition, inRange } from './item-semantics.ts';
+import { applyUpdate, checkCondition, copyItem, inRange } from './item-semantics.ts';
 import { EXPIRES_AT } from './ports.ts';
 import type { ByteRange, Condition, Item, MetadataStore, ObjectInfo, ObjectStore, QueryOptions, UpdateChanges, UpdateOptions } from './ports.ts';
 
@@ -41,22 +41,22 @@ export class MemoryMetadataStore implements MetadataStore {
 
   async get(pk: string, sk: string): Promise<Item | undefined> {
     const item = this.#partitions.get(pk)?.get(sk);
-    return item ? { ...item } : undefined;
+    return item ? copyItem(item) : undefined;
   }
 
   async put(item: Item, condition?: Condition): Promise<void> {
     const partition = this.#partition(item.pk);
     checkCondition(partition.get(item.sk), condition);
-    partition.set(item.sk, { ...item });
+    partition.set(item.sk, copyItem(item));
   }
 
   async update(pk: string, sk: string, changes: UpdateChanges, condition?: Condition, options?: UpdateOptions): Promise<Item> {
     const partition = this.#partition(pk);
     const current = partition.get(sk);
     checkCondition(current, condition);
-    const next = applyUpdate(pk, sk, current, changes);
+    const next = copyItem(applyUpdate(pk, sk, current, changes));
     partition.set(sk, next);
-    return options?.returnValues === 'old' ? { ...(current ?? { pk, sk }) } : { ...next };
+    return options?.returnValues === 'old' ? copyItem(current ?? { pk, sk }) : copyItem(next);
   }
 
   async delete(pk: string, sk: string, condition?: Condition): Promise<void> {
@@ -81,7 +81,7 @@ export class MemoryMetadataStore implements MetadataStore {
 
   /** Every item, in no particular order (tests compare whole stores before and after a request). */
   items(): Item[] {
-    return [...this.#partitions.values()].flatMap((partition) => [...partition.values()].map((item) => ({ ...item })));
+    return [...this.#partitions.values()].flatMap((partition) => [...partition.values()].map(copyItem));
   }
 
   async query(pk: string, options: QueryOptions = {}): Promise<Item[]> {
@@ -89,6 +89,6 @@ export class MemoryMetadataStore implements MetadataStore {
       .filter((item) => inRange(item.sk, options))
       .sort((a, b) => (a.sk < b.sk ? -1 : a.sk > b.sk ? 1 : 0));
     if (options.reverse) items.reverse();
-    return items.slice(0, options.limit ?? items.length).map((item) => ({ ...item }));
+    return items.slice(0, options.limit ?? items.length).map(copyItem);
   }
 }

@@ -37,9 +37,10 @@ export interface ObjectStore {
 
 /**
  * Attribute values. Integers are always bigint (offsets exceed 2^53); structured data is stored as a
- * JSON string by the layer that owns it.
+ * JSON string by the layer that owns it; bytes (a log entry's inline batches) as Uint8Array, a binary
+ * attribute, so they cost their size and no more (no base64 in the billed item size).
  */
-export type Scalar = string | bigint | boolean;
+export type Scalar = string | bigint | boolean | Uint8Array;
 
 export interface Item {
   readonly pk: string;

@@ -3,6 +3,7 @@
  * pause/resume, commits, eachBatch, handler retries, long polls, offset resets.
  */
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { Sluice, StaticAssignment, type KafkaMessage } from '../../lib/client/index.ts';
 import { silentLogger } from '../../lib/client/context.ts';
@@ -36,15 +37,19 @@ describe('consumer (local server)', () => {
   afterEach(() => resources.close());
   after(() => server.close());
 
-  /** A fresh topic with `perPartition` records in each partition, values "p<partition>-<i>". */
-  async function topicWith(partitions: number, perPartition: number, options: { lingerMs?: number } = {}): Promise<string> {
+  /**
+   * A fresh topic with `perPartition` records in each partition, values "p<partition>-<i>", padded with
+   * `padBytes` of incompressible text where given (so the server stores them in objects, not inline).
+   */
+  async function topicWith(partitions: number, perPartition: number, options: { lingerMs?: number; padBytes?: number } = {}): Promise<string> {
+    const pad = () => (options.padBytes ? `-${randomBytes(options.padBytes).toString('base64')}` : '');
     const topic = `c${++topicSeq}`;
     await sluice.admin().createTopics({ topics: [{ topic, numPartitions: partitions }] });
     const producer = resources.add(sluice.producer({ lingerMs: options.lingerMs ?? 0 }));
     for (let round = 0; round < 4; round++) {
       const messages = [];
       for (let p = 0; p < partitions; p++) {
-        for (let i = Math.floor((round * perPartition) / 4); i < Math.floor(((round + 1) * perPartition) / 4); i++) messages.push({ value: `p${p}-${i}`, partition: p, headers: { n: String(i) } });
+        for (let i = Math.floor((round * perPartition) / 4); i < Math.floor(((round + 1) * perPartition) / 4); i++) messages.push({ value: `p${p}-${i}${pad()}`, partition: p, headers: { n: String(i) } });
       }
       if (messages.length > 0) await producer.send({ topic, messages });
     }
@@ -74,8 +79,35 @@ describe('consumer (local server)', () => {
     }
     const stats = consumer.readStats;
     assert.equal(stats.directReads, 'works');
-    assert.ok(stats.direct > 0 && stats.rangeGets > 0);
+    // Small requests: the server keeps their batches inline, and the locations answer carries them.
+    assert.ok(stats.direct > 0 && stats.inlineRanges > 0);
+    assert.equal(stats.rangeGets, 0, 'no GET for batches that came inline');
     assert.equal(stats.api, 0);
+    await consumer.disconnect();
+  });
+
+  it('reads inline batches from the locations answer and larger ones with presigned GETs, in offset order', { timeout: 60_000 }, async () => {
+    const topic = `c${++topicSeq}`;
+    await sluice.admin().createTopics({ topics: [{ topic, numPartitions: 1 }] });
+    const producer = resources.add(sluice.producer({ lingerMs: 0 }));
+    const sent: string[] = [];
+    for (let i = 0; i < 12; i++) {
+      // every third request is too large to inline (incompressible, over 4 KiB)
+      const value = i % 3 === 2 ? `m${i}-${randomBytes(6000).toString('base64')}` : `m${i}`;
+      sent.push(value);
+      await producer.send({ topic, messages: [{ value }] });
+    }
+    const consumer = resources.add(sluice.consumer({ maxWaitMs: 50 }));
+    await consumer.subscribe({ topic, fromBeginning: true });
+    const seen: KafkaMessage[] = [];
+    await consumer.run({ eachMessage: async ({ message }) => void seen.push(message) });
+    await waitFor(() => seen.length === 12, '12 messages');
+    assert.deepEqual(seen.map(text), sent);
+    assert.deepEqual(seen.map((m) => m.offset), Array.from({ length: 12 }, (_, i) => String(i)));
+    const stats = consumer.readStats;
+    assert.equal(stats.api, 0, 'everything read directly');
+    assert.equal(stats.rangeGets, 4, 'one GET per large request');
+    assert.equal(stats.inlineRanges, 8, 'the small ones came with the locations answer');
     await consumer.disconnect();
   });
 
@@ -97,7 +129,7 @@ describe('consumer (local server)', () => {
   });
 
   it('falls back to the fetch route when a presigned GET fails, and loses nothing', { timeout: 60_000 }, async () => {
-    const topic = await topicWith(2, 20);
+    const topic = await topicWith(2, 20, { padBytes: 3000 }); // ~10 KiB per partition and request: stored in objects
     let refused = 0;
     const failingObjects: FetchFunction = async (url, init) => {
       if (url.includes('/v1/objects/') && refused < 3) {

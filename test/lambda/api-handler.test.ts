@@ -4,8 +4,9 @@
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { startLambdaEnvironment } from '../support/lambda-env.ts';
-import { encodeRecordBatch, iterateBatches } from '../../lib/protocol/record-batch.ts';
+import { decodeRecordBatch, encodeRecordBatch, iterateBatches } from '../../lib/protocol/record-batch.ts';
 import type { HttpEventV2, HttpResultV2 } from '../../lib/lambda/http-adapter.ts';
 
 const KEY = 'lambda-test-admin-key-0123456789';
@@ -59,10 +60,16 @@ describe('Lambda API handler on S3 + DynamoDB (emulated)', () => {
     assert.equal([...iterateBatches(bytes, { verify: true })].length, 1);
   });
 
-  it('presigns S3 ranged reads for the locations route', async () => {
+  it('presigns S3 ranged reads for the locations route, and answers small inline batches with their bytes', async () => {
     await handler(event('POST', '/v1/topics/orders/records', { body: JSON.stringify({ records: [{ value: 'direct', partition: 0 }] }) }));
+    // incompressible and over 4 KiB: stored in an S3 object, not inline
+    const large = randomBytes(6000).toString('base64');
+    await handler(event('POST', '/v1/topics/orders/records', { body: JSON.stringify({ records: [{ value: large, partition: 0 }] }) }));
     const located = JSON.parse((await handler(event('GET', '/v1/topics/orders/partitions/0/locations', { query: 'offset=0' }))).body);
-    const [location] = located.locations;
+    const [inline, location] = located.locations;
+    assert.equal(inline.url, undefined);
+    const bytes = Buffer.from(inline.batchesBase64, 'base64');
+    assert.deepEqual(decodeRecordBatch(bytes).records.map((r) => Buffer.from(r.value!).toString()), ['direct']);
     assert.match(location.url, /X-Amz-Signature=/);
     const res = await fetch(location.url, { headers: { range: `bytes=${location.range.start}-${location.range.end}` } });
     assert.equal(res.status, 206);

@@ -2,7 +2,9 @@
  * Compaction, retention and garbage collection (invariant 6), run against every backend: reads are
  * the same before, during and after compaction; a crash after any compaction step loses nothing; a
  * read inside a segment costs one index GET and one ranged GET of at most maxBytes plus one index
- * interval; retention by time and size; metadata per partition stays bounded.
+ * interval; retention by time and size; metadata per partition stays bounded. In both storage paths
+ * (STORAGE_MODES): these tests' requests are small, so with inlining on, compaction merges inline
+ * entries, retention drops them, and garbage collection finds no ingest objects.
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,7 +14,7 @@ import { partitionPk } from '../../lib/log/layout.ts';
 import type { Backend, BackendFactory } from '../support/backends.ts';
 import { ManualClock } from '../support/clock.ts';
 import { CountingObjectStore } from '../support/counting-store.ts';
-import { append, readAll } from './engine.suite.ts';
+import { STORAGE_MODES, append, readAll } from './engine.suite.ts';
 
 const MINUTE = 60_000;
 const SEGMENT_BYTES = 32 * 1024;
@@ -21,304 +23,313 @@ const INTERVAL_BYTES = 2 * 1024;
 class Crash extends Error {}
 
 export function maintenanceSuite(name: string, factory: BackendFactory): void {
-  describe(`maintenance on ${name}`, () => {
-    let backend: Backend;
-    let clock: ManualClock;
-    let objects: CountingObjectStore;
-    let topicSeq = 0;
-    const engineOf = (options: Partial<EngineOptions> = {}) =>
-      new Engine({
-        objects,
-        metadata: backend.metadata,
-        now: clock.now,
-        topicCacheMs: 0,
-        objectCacheBytes: 0,
-        maintenance: { segmentBytes: SEGMENT_BYTES, indexIntervalBytes: INTERVAL_BYTES, tailQuietMs: 5 * MINUTE, maxTailEntries: 16 },
-        ...options,
+  for (const mode of STORAGE_MODES) {
+    describe(`maintenance on ${name} (${mode.label})`, () => {
+      let backend: Backend;
+      let clock: ManualClock;
+      let objects: CountingObjectStore;
+      let topicSeq = 0;
+      const engineOf = (options: Partial<EngineOptions> = {}) =>
+        new Engine({
+          objects,
+          metadata: backend.metadata,
+          now: clock.now,
+          topicCacheMs: 0,
+          objectCacheBytes: 0,
+          maintenance: { segmentBytes: SEGMENT_BYTES, indexIntervalBytes: INTERVAL_BYTES, tailQuietMs: 5 * MINUTE, maxTailEntries: 16 },
+          inlineMaxBytes: mode.inlineMaxBytes,
+          ...options,
+        });
+      const newTopic = async (engine: Engine, config: Record<string, unknown> = {}) => {
+        const topic = `m${++topicSeq}-${Math.random().toString(36).slice(2, 8)}`;
+        await engine.topics.create(topic, 1, config);
+        return topic;
+      };
+      /** n produce requests of `perRequest` records of ~200 bytes, 1 s apart. */
+      const fill = async (engine: Engine, topic: string, n: number, perRequest = 5, timestamp = () => clock.now()) => {
+        for (let i = 0; i < n; i++) {
+          await engine.produce(topic, [append(0, Array.from({ length: perRequest }, (_, j) => `r${i}-${j}-${'x'.repeat(180)}`), timestamp(), 'none')]);
+          clock.advance(1000);
+        }
+      };
+      const entryCount = async (engine: Engine, topic: string) => {
+        const { id } = await engine.topics.get(topic);
+        return (await backend.metadata.query(partitionPk(id, 0), { gte: 'e#', lt: 'e#~' })).length;
+      };
+      const objectKeys = async (engine: Engine, topic: string) => {
+        const { id } = await engine.topics.get(topic);
+        const keys: string[] = [];
+        for await (const o of objects.list(`t/${id}/`)) keys.push(o.key);
+        return keys;
+      };
+
+      before(async () => {
+        backend = await factory();
+        clock = new ManualClock(Date.now());
+        objects = new CountingObjectStore(backend.objects, clock.now);
       });
-    const newTopic = async (engine: Engine, config: Record<string, unknown> = {}) => {
-      const topic = `m${++topicSeq}-${Math.random().toString(36).slice(2, 8)}`;
-      await engine.topics.create(topic, 1, config);
-      return topic;
-    };
-    /** n produce requests of `perRequest` records of ~200 bytes, 1 s apart. */
-    const fill = async (engine: Engine, topic: string, n: number, perRequest = 5, timestamp = () => clock.now()) => {
-      for (let i = 0; i < n; i++) {
-        await engine.produce(topic, [append(0, Array.from({ length: perRequest }, (_, j) => `r${i}-${j}-${'x'.repeat(180)}`), timestamp(), 'none')]);
-        clock.advance(1000);
-      }
-    };
-    const entryCount = async (engine: Engine, topic: string) => {
-      const { id } = await engine.topics.get(topic);
-      return (await backend.metadata.query(partitionPk(id, 0), { gte: 'e#', lt: 'e#~' })).length;
-    };
-    const objectKeys = async (engine: Engine, topic: string) => {
-      const { id } = await engine.topics.get(topic);
-      const keys: string[] = [];
-      for await (const o of objects.list(`t/${id}/`)) keys.push(o.key);
-      return keys;
-    };
+      after(async () => backend.teardown());
 
-    before(async () => {
-      backend = await factory();
-      clock = new ManualClock(Date.now());
-      objects = new CountingObjectStore(backend.objects, clock.now);
-    });
-    after(async () => backend.teardown());
-
-    it('compacts ingest ranges into indexed segments; reads are unchanged, with real base offsets', async () => {
-      const engine = engineOf();
-      const topic = await newTopic(engine);
-      await fill(engine, topic, 60);
-      const before = await readAll(engine, topic, 0);
-      assert.equal(await entryCount(engine, topic), 60);
-      clock.advance(6 * MINUTE);
-      const report = await engine.maintain();
-      assert.ok(report.segmentsWritten >= 2, `segments written: ${report.segmentsWritten}`);
-      assert.equal(report.entriesCompacted, 60);
-      assert.ok((await entryCount(engine, topic)) <= 3);
-      assert.deepEqual(await readAll(engine, topic, 0), before);
-      for (const from of [0n, 1n, 137n, 299n]) {
-        assert.deepEqual(await readAll(engine, topic, 0, from), before.filter(([o]) => o >= from), `from ${from}`);
-      }
-      const fetched = await engine.fetch(topic, 0, { offset: 100n, maxBytes: 4096 });
-      assert.ok(fetched.batches.every((b) => b.header.baseOffset === b.baseOffset), 'segments carry real base offsets');
-      assert.ok((await objectKeys(engine, topic)).some((k) => k.endsWith('.index')));
-    });
-
-    it('reads from any offset in a segment with one index GET and one ranged GET of at most maxBytes + one interval', async () => {
-      const engine = engineOf();
-      const topic = await newTopic(engine);
-      await fill(engine, topic, 150);
-      clock.advance(6 * MINUTE);
-      await engine.maintain();
-      const maxBytes = 3000;
-      let sawIndex = false;
-      for (const offset of [0n, 57n, 333n, 500n, 749n]) {
-        objects.reset();
-        const result = await engine.fetch(topic, 0, { offset, maxBytes });
-        assert.ok(result.batches.length >= 1);
-        assert.ok(result.batches[0].baseOffset <= offset && result.batches[0].lastOffset >= offset);
-        const indexGets = objects.keysRead.filter((k) => k.endsWith('.index')).length;
-        const dataGets = objects.gets - indexGets;
-        sawIndex ||= indexGets > 0;
-        assert.ok(indexGets <= 1, `index GETs ${indexGets}`);
-        assert.equal(dataGets, 1, `data GETs at offset ${offset}`);
-      }
-      assert.ok(sawIndex);
-      // bytes read, counted with the index already warm
-      for (const offset of [3n, 250n, 612n]) {
-        await engine.fetch(topic, 0, { offset: offset + 1n, maxBytes }); // warms this segment's index
-        objects.reset();
-        await engine.fetch(topic, 0, { offset, maxBytes });
-        assert.equal(objects.gets, 1, 'index is cached in warm memory');
-        assert.ok(objects.bytesRead <= maxBytes + INTERVAL_BYTES, `read ${objects.bytesRead} bytes for maxBytes ${maxBytes}`);
-      }
-    });
-
-    it('finds offsets by timestamp through the segment index', async () => {
-      const engine = engineOf();
-      const topic = await newTopic(engine);
-      const t0 = clock.now();
-      let t = t0;
-      await fill(engine, topic, 80, 5, () => (t += 1000));
-      clock.advance(6 * MINUTE);
-      assert.ok((await engine.maintain()).segmentsWritten > 0);
-      // request i has timestamps t0 + 1000(i+1) + j
-      assert.equal(await engine.offsetForTimestamp(topic, 0, 0), 0n);
-      assert.equal(await engine.offsetForTimestamp(topic, 0, t0 + 1000 * 41 + 2), 40n * 5n + 2n);
-      assert.equal(await engine.offsetForTimestamp(topic, 0, t0 + 1000 * 41 + 5), 41n * 5n);
-      assert.equal(await engine.offsetForTimestamp(topic, 0, t0 + 9_000_000), 400n);
-    });
-
-    it('readers during compaction see exactly the records they would see without it', async () => {
-      const engine = engineOf();
-      const topic = await newTopic(engine);
-      await fill(engine, topic, 40);
-      const expected = await readAll(engine, topic, 0);
-      const observed: string[] = [];
-      const reader = engineOf({
-        afterCompactionStep: async (step) => {
-          observed.push(step);
-          assert.deepEqual(await readAll(engine, topic, 0), expected, `after ${step}`);
-          assert.deepEqual(await readAll(engine, topic, 0, 77n), expected.filter(([o]) => o >= 77n), `after ${step}, from 77`);
-        },
-      });
-      clock.advance(6 * MINUTE);
-      await reader.maintain();
-      assert.ok(observed.includes('entry-swapped'));
-      assert.deepEqual(await readAll(engine, topic, 0), expected);
-    });
-
-    for (const step of ['segment-written', 'entry-swapped', 'entries-deleted'] as const) {
-      it(`a crash after ${step} leaves every record readable and the next pass finishes the job`, async () => {
+      it('compacts ingest ranges into indexed segments; reads are unchanged, with real base offsets', async () => {
         const engine = engineOf();
         const topic = await newTopic(engine);
-        await fill(engine, topic, 30);
+        await fill(engine, topic, 60);
+        const before = await readAll(engine, topic, 0);
+        assert.equal(await entryCount(engine, topic), 60);
+        clock.advance(6 * MINUTE);
+        const report = await engine.maintain();
+        assert.ok(report.segmentsWritten >= 2, `segments written: ${report.segmentsWritten}`);
+        assert.equal(report.entriesCompacted, 60);
+        assert.ok((await entryCount(engine, topic)) <= 3);
+        assert.deepEqual(await readAll(engine, topic, 0), before);
+        for (const from of [0n, 1n, 137n, 299n]) {
+          assert.deepEqual(await readAll(engine, topic, 0, from), before.filter(([o]) => o >= from), `from ${from}`);
+        }
+        const fetched = await engine.fetch(topic, 0, { offset: 100n, maxBytes: 4096 });
+        assert.ok(fetched.batches.every((b) => b.header.baseOffset === b.baseOffset), 'segments carry real base offsets');
+        assert.ok((await objectKeys(engine, topic)).some((k) => k.endsWith('.index')));
+      });
+
+      it('reads from any offset in a segment with one index GET and one ranged GET of at most maxBytes + one interval', async () => {
+        const engine = engineOf();
+        const topic = await newTopic(engine);
+        await fill(engine, topic, 150);
+        clock.advance(6 * MINUTE);
+        await engine.maintain();
+        const maxBytes = 3000;
+        let sawIndex = false;
+        for (const offset of [0n, 57n, 333n, 500n, 749n]) {
+          objects.reset();
+          const result = await engine.fetch(topic, 0, { offset, maxBytes });
+          assert.ok(result.batches.length >= 1);
+          assert.ok(result.batches[0].baseOffset <= offset && result.batches[0].lastOffset >= offset);
+          const indexGets = objects.keysRead.filter((k) => k.endsWith('.index')).length;
+          const dataGets = objects.gets - indexGets;
+          sawIndex ||= indexGets > 0;
+          assert.ok(indexGets <= 1, `index GETs ${indexGets}`);
+          assert.equal(dataGets, 1, `data GETs at offset ${offset}`);
+        }
+        assert.ok(sawIndex);
+        // bytes read, counted with the index already warm
+        for (const offset of [3n, 250n, 612n]) {
+          await engine.fetch(topic, 0, { offset: offset + 1n, maxBytes }); // warms this segment's index
+          objects.reset();
+          await engine.fetch(topic, 0, { offset, maxBytes });
+          assert.equal(objects.gets, 1, 'index is cached in warm memory');
+          assert.ok(objects.bytesRead <= maxBytes + INTERVAL_BYTES, `read ${objects.bytesRead} bytes for maxBytes ${maxBytes}`);
+        }
+      });
+
+      it('finds offsets by timestamp through the segment index', async () => {
+        const engine = engineOf();
+        const topic = await newTopic(engine);
+        const t0 = clock.now();
+        let t = t0;
+        await fill(engine, topic, 80, 5, () => (t += 1000));
+        clock.advance(6 * MINUTE);
+        assert.ok((await engine.maintain()).segmentsWritten > 0);
+        // request i has timestamps t0 + 1000(i+1) + j
+        assert.equal(await engine.offsetForTimestamp(topic, 0, 0), 0n);
+        assert.equal(await engine.offsetForTimestamp(topic, 0, t0 + 1000 * 41 + 2), 40n * 5n + 2n);
+        assert.equal(await engine.offsetForTimestamp(topic, 0, t0 + 1000 * 41 + 5), 41n * 5n);
+        assert.equal(await engine.offsetForTimestamp(topic, 0, t0 + 9_000_000), 400n);
+      });
+
+      it('readers during compaction see exactly the records they would see without it', async () => {
+        const engine = engineOf();
+        const topic = await newTopic(engine);
+        await fill(engine, topic, 40);
         const expected = await readAll(engine, topic, 0);
-        let armed = true;
-        const crashing = engineOf({
-          afterCompactionStep: (s) => {
-            if (armed && s === step) {
-              armed = false;
-              throw new Crash(step);
-            }
+        const observed: string[] = [];
+        const reader = engineOf({
+          afterCompactionStep: async (step) => {
+            observed.push(step);
+            assert.deepEqual(await readAll(engine, topic, 0), expected, `after ${step}`);
+            assert.deepEqual(await readAll(engine, topic, 0, 77n), expected.filter(([o]) => o >= 77n), `after ${step}, from 77`);
           },
         });
         clock.advance(6 * MINUTE);
-        const crashed = await crashing.maintain();
-        assert.equal(crashed.errors, 1, 'the crashed partition is reported, the pass goes on');
-        assert.match(crashed.firstError ?? '', new RegExp(step));
+        await reader.maintain();
+        assert.ok(observed.includes('entry-swapped'));
         assert.deepEqual(await readAll(engine, topic, 0), expected);
+      });
+
+      for (const step of ['segment-written', 'entry-swapped', 'entries-deleted'] as const) {
+        it(`a crash after ${step} leaves every record readable and the next pass finishes the job`, async () => {
+          const engine = engineOf();
+          const topic = await newTopic(engine);
+          await fill(engine, topic, 30);
+          const expected = await readAll(engine, topic, 0);
+          let armed = true;
+          const crashing = engineOf({
+            afterCompactionStep: (s) => {
+              if (armed && s === step) {
+                armed = false;
+                throw new Crash(step);
+              }
+            },
+          });
+          clock.advance(6 * MINUTE);
+          const crashed = await crashing.maintain();
+          assert.equal(crashed.errors, 1, 'the crashed partition is reported, the pass goes on');
+          assert.match(crashed.firstError ?? '', new RegExp(step));
+          assert.deepEqual(await readAll(engine, topic, 0), expected);
+          await engine.maintain();
+          assert.deepEqual(await readAll(engine, topic, 0), expected);
+          assert.ok((await entryCount(engine, topic)) <= 2, `entries after the next pass: ${await entryCount(engine, topic)}`);
+          // unreferenced objects (superseded ranges, or the crashed pass's segment) go after the grace period
+          clock.advance(16 * MINUTE);
+          await engine.maintain();
+          clock.advance(11 * MINUTE);
+          await engine.maintain();
+          assert.deepEqual(await readAll(engine, topic, 0), expected);
+          const keys = await objectKeys(engine, topic);
+          assert.ok(keys.every((k) => !k.includes('/ingest/')), `ingest objects left: ${keys.filter((k) => k.includes('/ingest/')).length}`);
+          assert.equal(keys.filter((k) => k.endsWith('.seg')).length, (await entryCount(engine, topic)));
+        });
+      }
+
+      if (mode.inlineMaxBytes === 0) {
+        // Ingest objects exist only for batches too large to inline.
+        it('keeps superseded objects through the grace period, so outstanding reads still work', async () => {
+          const engine = engineOf();
+          const topic = await newTopic(engine);
+          await fill(engine, topic, 10);
+          clock.advance(20 * MINUTE);
+          const stale = await engine.fetch(topic, 0, { offset: 0n }); // planned against ingest entries
+          const ingestKeys = (await objectKeys(engine, topic)).filter((k) => k.includes('/ingest/'));
+          await engine.maintain(); // compacts
+          await engine.maintain(); // marks the superseded objects
+          clock.advance(5 * MINUTE);
+          await engine.maintain();
+          for (const key of ingestKeys) assert.ok((await objects.get(key)).length > 0, 'still there within the grace period');
+          assert.ok(stale.batches.length > 0);
+          clock.advance(6 * MINUTE);
+          const report = await engine.maintain();
+          assert.equal(report.objectsDeleted, ingestKeys.length);
+        });
+      }
+
+      if (mode.inlineMaxBytes === 0) {
+        // Ingest objects exist only for batches too large to inline.
+        it('deletes the object of a crashed produce once it is old, and never a referenced one', async () => {
+          const engine = engineOf();
+          const topic = await newTopic(engine);
+          const crashing = engineOf({
+            afterProduceStep: (s) => {
+              if (s === 'object-written') throw new Crash('died after the PUT');
+            },
+          });
+          await assert.rejects(crashing.produce(topic, [append(0, ['orphan'], clock.now())]), Crash);
+          await engine.produce(topic, [append(0, ['kept'], clock.now())]);
+          assert.equal((await objectKeys(engine, topic)).length, 2);
+          await engine.maintain();
+          clock.advance(10 * MINUTE);
+          assert.equal((await engine.maintain()).objectsDeleted, 0, 'too young to judge');
+          clock.advance(6 * MINUTE);
+          await engine.maintain(); // marks
+          clock.advance(11 * MINUTE);
+          await engine.maintain();
+          assert.deepEqual((await readAll(engine, topic, 0)).map(([, v]) => v), ['kept']);
+          assert.equal((await objectKeys(engine, topic)).length, 2, 'the kept record now lives in a segment and its index');
+        });
+      }
+
+      it('applies retention by time: the log start moves first, reads below it get 416', async () => {
+        const engine = engineOf();
+        const topic = await newTopic(engine, { retentionMs: 10 * MINUTE });
+        await fill(engine, topic, 10);
+        clock.advance(9 * MINUTE);
+        await fill(engine, topic, 10);
         await engine.maintain();
-        assert.deepEqual(await readAll(engine, topic, 0), expected);
-        assert.ok((await entryCount(engine, topic)) <= 2, `entries after the next pass: ${await entryCount(engine, topic)}`);
-        // unreferenced objects (superseded ranges, or the crashed pass's segment) go after the grace period
-        clock.advance(16 * MINUTE);
+        let state = (await engine.describeTopic(topic)).partitions[0];
+        assert.equal(state.startOffset, 0n, 'nothing is older than 10 minutes yet');
+        clock.advance(2 * MINUTE); // the first 10 requests are now 11-ish minutes old
+        const report = await engine.maintain();
+        state = (await engine.describeTopic(topic)).partitions[0];
+        assert.equal(state.startOffset, 50n);
+        assert.equal(report.offsetsTrimmed, '50');
+        await assert.rejects(engine.fetch(topic, 0, { offset: 49n }), (e: SluiceError) => e.code === 'OFFSET_OUT_OF_RANGE' && e.details.startOffset === '50');
+        assert.equal((await readAll(engine, topic, 0, 50n)).length, 50);
+        assert.equal(await engine.offsetForTimestamp(topic, 0, 0), 50n);
+      });
+
+      it('applies retention by size', async () => {
+        const engine = engineOf();
+        const topic = await newTopic(engine, { retentionBytes: 5_000, retentionMs: -1 });
+        await fill(engine, topic, 20); // ~1,100 bytes per request
+        await engine.maintain();
+        const state = (await engine.describeTopic(topic)).partitions[0];
+        assert.ok(state.startOffset > 0n && state.startOffset % 5n === 0n, `start ${state.startOffset}`);
+        const kept = await readAll(engine, topic, 0, state.startOffset);
+        assert.equal(BigInt(kept.length), 100n - state.startOffset);
+        assert.ok(kept.length * 200 <= 5_000 + 1200, 'roughly retentionBytes are kept');
+        assert.ok(kept.length * 200 >= 5_000 - 1200);
+      });
+
+      it('keeps metadata per partition bounded under continuous small produces', async () => {
+        const engine = engineOf();
+        const topic = await newTopic(engine);
+        let worst = 0;
+        for (let round = 0; round < 30; round++) {
+          await fill(engine, topic, 10, 2); // 10 small produces per maintenance interval
+          clock.advance(MINUTE);
+          await engine.maintain();
+          worst = Math.max(worst, await entryCount(engine, topic));
+        }
+        // Bound: sealed segments (≥ segmentBytes/2 each, here ~120 KiB written → ≤ 8) + one open
+        // segment + at most maxTailEntries (16) + entries younger than minEntryAgeMs (the last 60 s: 10).
+        const written = 300 * 2 * 200;
+        const bound = Math.ceil(written / (SEGMENT_BYTES / 2)) + 1 + 16 + 10;
+        assert.ok(worst <= bound, `worst ${worst} > bound ${bound}`);
+        assert.equal((await readAll(engine, topic, 0)).length, 600);
+      });
+
+      it('purges a deleted topic after the grace period', async () => {
+        const engine = engineOf();
+        const topic = await newTopic(engine);
+        await fill(engine, topic, 3);
+        const { id } = await engine.topics.get(topic);
+        await engine.topics.delete(topic);
+        assert.equal((await engine.maintain()).deletedTopicsPurged, 0);
+        clock.advance(11 * MINUTE);
+        assert.equal((await engine.maintain()).deletedTopicsPurged, 1);
+        const left: string[] = [];
+        for await (const o of objects.list(`t/${id}/`)) left.push(o.key);
+        assert.deepEqual(left, []);
+        assert.deepEqual(await backend.metadata.query(partitionPk(id, 0)), []);
+      });
+
+      it('forgets idempotency keys after their time to live (DynamoDB TTL in AWS, the pass elsewhere)', async () => {
+        const engine = engineOf();
+        const topic = await newTopic(engine);
+        await engine.produce(topic, [append(0, ['once'], clock.now())], { key: 'ttl-key', fingerprint: 'fp' });
+        assert.equal((await engine.maintain()).expiredItemsDeleted, 0);
+        clock.advance(25 * 60 * MINUTE);
+        const report = await engine.maintain();
+        if (backend.metadata.deleteExpired) assert.ok(report.expiredItemsDeleted >= 1, `expired items deleted: ${report.expiredItemsDeleted}`);
+        else assert.equal(report.expiredItemsDeleted, 0, 'DynamoDB expires items itself');
+      });
+
+      it('an idempotent retry after the commit window writes its own object and appends once', async () => {
+        const engine = engineOf();
+        const topic = await newTopic(engine);
+        const crashing = engineOf({
+          afterProduceStep: (s) => {
+            if (s === 'intent-written') throw new Crash('died');
+          },
+        });
+        const batch = [append(0, ['late'], clock.now())];
+        const idem = { key: 'late-retry', fingerprint: 'fp' };
+        await assert.rejects(crashing.produce(topic, batch, idem), Crash);
+        clock.advance(20 * MINUTE);
         await engine.maintain();
         clock.advance(11 * MINUTE);
-        await engine.maintain();
-        assert.deepEqual(await readAll(engine, topic, 0), expected);
-        const keys = await objectKeys(engine, topic);
-        assert.ok(keys.every((k) => !k.includes('/ingest/')), `ingest objects left: ${keys.filter((k) => k.includes('/ingest/')).length}`);
-        assert.equal(keys.filter((k) => k.endsWith('.seg')).length, (await entryCount(engine, topic)));
+        await engine.maintain(); // the first attempt's object is gone now
+        const [result] = await engine.produce(topic, batch, idem);
+        assert.deepEqual(await readAll(engine, topic, 0), [[result.baseOffset, 'late']]);
+        assert.deepEqual(await engine.produce(topic, batch, idem), [result]);
       });
-    }
-
-    it('keeps superseded objects through the grace period, so outstanding reads still work', async () => {
-      const engine = engineOf();
-      const topic = await newTopic(engine);
-      await fill(engine, topic, 10);
-      clock.advance(20 * MINUTE);
-      const stale = await engine.fetch(topic, 0, { offset: 0n }); // planned against ingest entries
-      const ingestKeys = (await objectKeys(engine, topic)).filter((k) => k.includes('/ingest/'));
-      await engine.maintain(); // compacts
-      await engine.maintain(); // marks the superseded objects
-      clock.advance(5 * MINUTE);
-      await engine.maintain();
-      for (const key of ingestKeys) assert.ok((await objects.get(key)).length > 0, 'still there within the grace period');
-      assert.ok(stale.batches.length > 0);
-      clock.advance(6 * MINUTE);
-      const report = await engine.maintain();
-      assert.equal(report.objectsDeleted, ingestKeys.length);
     });
-
-    it('deletes the object of a crashed produce once it is old, and never a referenced one', async () => {
-      const engine = engineOf();
-      const topic = await newTopic(engine);
-      const crashing = engineOf({
-        afterProduceStep: (s) => {
-          if (s === 'object-written') throw new Crash('died after the PUT');
-        },
-      });
-      await assert.rejects(crashing.produce(topic, [append(0, ['orphan'], clock.now())]), Crash);
-      await engine.produce(topic, [append(0, ['kept'], clock.now())]);
-      assert.equal((await objectKeys(engine, topic)).length, 2);
-      await engine.maintain();
-      clock.advance(10 * MINUTE);
-      assert.equal((await engine.maintain()).objectsDeleted, 0, 'too young to judge');
-      clock.advance(6 * MINUTE);
-      await engine.maintain(); // marks
-      clock.advance(11 * MINUTE);
-      await engine.maintain();
-      assert.deepEqual((await readAll(engine, topic, 0)).map(([, v]) => v), ['kept']);
-      assert.equal((await objectKeys(engine, topic)).length, 2, 'the kept record now lives in a segment and its index');
-    });
-
-    it('applies retention by time: the log start moves first, reads below it get 416', async () => {
-      const engine = engineOf();
-      const topic = await newTopic(engine, { retentionMs: 10 * MINUTE });
-      await fill(engine, topic, 10);
-      clock.advance(9 * MINUTE);
-      await fill(engine, topic, 10);
-      await engine.maintain();
-      let state = (await engine.describeTopic(topic)).partitions[0];
-      assert.equal(state.startOffset, 0n, 'nothing is older than 10 minutes yet');
-      clock.advance(2 * MINUTE); // the first 10 requests are now 11-ish minutes old
-      const report = await engine.maintain();
-      state = (await engine.describeTopic(topic)).partitions[0];
-      assert.equal(state.startOffset, 50n);
-      assert.equal(report.offsetsTrimmed, '50');
-      await assert.rejects(engine.fetch(topic, 0, { offset: 49n }), (e: SluiceError) => e.code === 'OFFSET_OUT_OF_RANGE' && e.details.startOffset === '50');
-      assert.equal((await readAll(engine, topic, 0, 50n)).length, 50);
-      assert.equal(await engine.offsetForTimestamp(topic, 0, 0), 50n);
-    });
-
-    it('applies retention by size', async () => {
-      const engine = engineOf();
-      const topic = await newTopic(engine, { retentionBytes: 5_000, retentionMs: -1 });
-      await fill(engine, topic, 20); // ~1,100 bytes per request
-      await engine.maintain();
-      const state = (await engine.describeTopic(topic)).partitions[0];
-      assert.ok(state.startOffset > 0n && state.startOffset % 5n === 0n, `start ${state.startOffset}`);
-      const kept = await readAll(engine, topic, 0, state.startOffset);
-      assert.equal(BigInt(kept.length), 100n - state.startOffset);
-      assert.ok(kept.length * 200 <= 5_000 + 1200, 'roughly retentionBytes are kept');
-      assert.ok(kept.length * 200 >= 5_000 - 1200);
-    });
-
-    it('keeps metadata per partition bounded under continuous small produces', async () => {
-      const engine = engineOf();
-      const topic = await newTopic(engine);
-      let worst = 0;
-      for (let round = 0; round < 30; round++) {
-        await fill(engine, topic, 10, 2); // 10 small produces per maintenance interval
-        clock.advance(MINUTE);
-        await engine.maintain();
-        worst = Math.max(worst, await entryCount(engine, topic));
-      }
-      // Bound: sealed segments (≥ segmentBytes/2 each, here ~120 KiB written → ≤ 8) + one open
-      // segment + at most maxTailEntries (16) + entries younger than minEntryAgeMs (the last 60 s: 10).
-      const written = 300 * 2 * 200;
-      const bound = Math.ceil(written / (SEGMENT_BYTES / 2)) + 1 + 16 + 10;
-      assert.ok(worst <= bound, `worst ${worst} > bound ${bound}`);
-      assert.equal((await readAll(engine, topic, 0)).length, 600);
-    });
-
-    it('purges a deleted topic after the grace period', async () => {
-      const engine = engineOf();
-      const topic = await newTopic(engine);
-      await fill(engine, topic, 3);
-      const { id } = await engine.topics.get(topic);
-      await engine.topics.delete(topic);
-      assert.equal((await engine.maintain()).deletedTopicsPurged, 0);
-      clock.advance(11 * MINUTE);
-      assert.equal((await engine.maintain()).deletedTopicsPurged, 1);
-      const left: string[] = [];
-      for await (const o of objects.list(`t/${id}/`)) left.push(o.key);
-      assert.deepEqual(left, []);
-      assert.deepEqual(await backend.metadata.query(partitionPk(id, 0)), []);
-    });
-
-    it('forgets idempotency keys after their time to live (DynamoDB TTL in AWS, the pass elsewhere)', async () => {
-      const engine = engineOf();
-      const topic = await newTopic(engine);
-      await engine.produce(topic, [append(0, ['once'], clock.now())], { key: 'ttl-key', fingerprint: 'fp' });
-      assert.equal((await engine.maintain()).expiredItemsDeleted, 0);
-      clock.advance(25 * 60 * MINUTE);
-      const report = await engine.maintain();
-      if (backend.metadata.deleteExpired) assert.ok(report.expiredItemsDeleted >= 1, `expired items deleted: ${report.expiredItemsDeleted}`);
-      else assert.equal(report.expiredItemsDeleted, 0, 'DynamoDB expires items itself');
-    });
-
-    it('an idempotent retry after the commit window writes its own object and appends once', async () => {
-      const engine = engineOf();
-      const topic = await newTopic(engine);
-      const crashing = engineOf({
-        afterProduceStep: (s) => {
-          if (s === 'intent-written') throw new Crash('died');
-        },
-      });
-      const batch = [append(0, ['late'], clock.now())];
-      const idem = { key: 'late-retry', fingerprint: 'fp' };
-      await assert.rejects(crashing.produce(topic, batch, idem), Crash);
-      clock.advance(20 * MINUTE);
-      await engine.maintain();
-      clock.advance(11 * MINUTE);
-      await engine.maintain(); // the first attempt's object is gone now
-      const [result] = await engine.produce(topic, batch, idem);
-      assert.deepEqual(await readAll(engine, topic, 0), [[result.baseOffset, 'late']]);
-      assert.deepEqual(await engine.produce(topic, batch, idem), [result]);
-    });
-  });
+  }
 }

@@ -4,6 +4,7 @@
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -202,21 +203,25 @@ describe('local server HTTP API', () => {
     assert.equal((await api('GET', '/v1/topics/binary')).body.partitions[0].endOffset, '0');
   });
 
-  it('returns presigned, range-scoped, expiring locations that the server serves', async () => {
+  it('returns presigned, range-scoped, expiring locations that the server serves, and small inline batches as bytes', async () => {
     await api('POST', '/v1/topics', { name: 'direct', partitions: 1 });
-    await api('POST', '/v1/topics/direct/records', { records: [{ value: 'one' }, { value: 'two' }] });
+    // incompressible and over 4 KiB together: stored in an ingest object, not inline
+    const [one, two] = ['one', 'two'].map((v) => `${v}-${randomBytes(3000).toString('base64')}`);
+    await api('POST', '/v1/topics/direct/records', { records: [{ value: one }, { value: two }] });
     await api('POST', '/v1/topics/direct/records', { records: [{ value: 'three' }] });
     const located = await api('GET', '/v1/topics/direct/partitions/0/locations?offset=0');
     assert.equal(located.status, 200);
     assert.equal(located.body.locations.length, 2);
     assert.equal(located.body.nextOffset, '3');
-    const [loc] = located.body.locations;
+    const [loc, inline] = located.body.locations;
+    assert.deepEqual([inline.baseOffset, inline.lastOffset, inline.url], ['2', '2', undefined]);
+    assert.deepEqual(decodeRecordBatch(Buffer.from(inline.batchesBase64, 'base64')).records.map((r) => new TextDecoder().decode(r.value!)), ['three']);
     assert.deepEqual([loc.baseOffset, loc.lastOffset], ['0', '1']);
     const ranged = await fetch(loc.url, { headers: { range: `bytes=${loc.range.start}-${loc.range.end}` } });
     assert.equal(ranged.status, 206);
     const bytes = new Uint8Array(await ranged.arrayBuffer());
     assert.equal(bytes.length, loc.range.end - loc.range.start + 1);
-    assert.deepEqual(decodeRecordBatch(bytes).records.map((r) => new TextDecoder().decode(r.value!)), ['one', 'two']);
+    assert.deepEqual(decodeRecordBatch(bytes).records.map((r) => new TextDecoder().decode(r.value!)), [one, two]);
     // another range, a tampered URL or another key with the same signature are refused
     assert.equal((await fetch(loc.url, { headers: { range: `bytes=0-${loc.range.end + 10}` } })).status, 403);
     assert.equal((await fetch(loc.url.replace(/end=\d+/, 'end=999999'))).status, 403);

@@ -41,6 +41,38 @@ export function metadataStoreContract(name: string, setup: () => Promise<Metadat
         assert.deepEqual(await store.get(item.pk, item.sk), item);
       });
 
+      it('round-trips bytes (binary attributes), every byte value, through put, update and query', async () => {
+        const pk = partition();
+        const every = Uint8Array.from({ length: 256 }, (_, i) => i);
+        await store.put({ pk, sk: 'a', bytes: every, tag: 'x' });
+        const read = await store.get(pk, 'a');
+        assert.ok(read?.bytes instanceof Uint8Array);
+        assert.deepEqual(read, { pk, sk: 'a', bytes: every, tag: 'x' });
+        const updated = await store.update(pk, 'a', { set: { more: new Uint8Array([1, 2, 3]) } });
+        assert.deepEqual(updated.more, new Uint8Array([1, 2, 3]));
+        assert.deepEqual((await store.query(pk))[0].bytes, every);
+        // A view into a larger buffer (as a request body's sections are) stores just its bytes.
+        await store.put({ pk, sk: 'view', bytes: every.subarray(3, 7) });
+        assert.deepEqual((await store.get(pk, 'view'))!.bytes, new Uint8Array([3, 4, 5, 6]));
+        // A caller changing the bytes it wrote or read changes nothing stored.
+        const mine = new Uint8Array([9, 9]);
+        await store.put({ pk, sk: 'b', bytes: mine });
+        mine[0] = 0;
+        const first = (await store.get(pk, 'b'))!.bytes as Uint8Array;
+        first[1] = 0;
+        assert.deepEqual((await store.get(pk, 'b'))!.bytes, new Uint8Array([9, 9]));
+      });
+
+      it('compares bytes in conditions: equal, not equal, and never equal to a string', async () => {
+        const pk = partition();
+        await store.put({ pk, sk: 'a', bytes: new Uint8Array([1, 2]) });
+        await store.put({ pk, sk: 'a', bytes: new Uint8Array([3]) }, { where: [{ attr: 'bytes', op: '=', value: new Uint8Array([1, 2]) }] });
+        await assert.rejects(store.put({ pk, sk: 'a', bytes: new Uint8Array([4]) }, { where: [{ attr: 'bytes', op: '=', value: new Uint8Array([1, 2]) }] }), ConditionFailedError);
+        await assert.rejects(store.delete(pk, 'a', { where: [{ attr: 'bytes', op: '=', value: '\u0003' }] }), ConditionFailedError);
+        await store.delete(pk, 'a', { where: [{ attr: 'bytes', op: '<>', value: new Uint8Array([3, 0]) }] });
+        assert.equal(await store.get(pk, 'a'), undefined);
+      });
+
       it('replaces the whole item on put', async () => {
         const pk = partition();
         await store.put({ pk, sk: 'a', old: 'x', kept: 1n });

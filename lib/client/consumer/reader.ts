@@ -2,7 +2,9 @@
  * Reading one partition from an offset, by the cheapest path that works:
  *
  * 1. direct (default): the locations route returns presigned ranged GETs; the ranges are read
- *    straight from the object store (several at once), so the data never passes through the API;
+ *    straight from the object store (several at once), so the data never passes through the API.
+ *    Small batches that the server keeps inline in its log come in the locations answer itself
+ *    (`batchesBase64`), so they cost no GET at all;
  * 2. the fetch route with Accept: application/vnd.kafka.record-batches, when direct reads are not
  *    possible: the locations route answers 400 INVALID_REQUEST where the store cannot presign (then
  *    direct reads stay off for this consumer), or a presigned GET fails (expired, object compacted
@@ -41,6 +43,8 @@ export interface ReaderStats {
   direct: number;
   api: number;
   rangeGets: number;
+  /** Locations that came with their batches (inline in the log): read with no GET. */
+  inlineRanges: number;
   fallbacks: number;
 }
 
@@ -49,7 +53,7 @@ export class PartitionReader {
   readonly #options: ReaderOptions;
   #direct: 'unknown' | 'works' | 'unsupported';
   #directPausedUntil = 0;
-  readonly stats: ReaderStats = { direct: 0, api: 0, rangeGets: 0, fallbacks: 0 };
+  readonly stats: ReaderStats = { direct: 0, api: 0, rangeGets: 0, inlineRanges: 0, fallbacks: 0 };
 
   constructor(context: ClientContext, options: ReaderOptions) {
     this.#context = context;
@@ -84,7 +88,11 @@ export class PartitionReader {
       return { offset, batches: [], nextOffset: answer.nextOffset, highWatermark: answer.highWatermark, via: 'direct' };
     }
     try {
-      const ranges = await mapConcurrent(answer.locations, this.#options.rangeConcurrency, (location) => {
+      const ranges = await mapConcurrent(answer.locations, this.#options.rangeConcurrency, async (location) => {
+        if ('batches' in location) {
+          this.stats.inlineRanges++;
+          return location.batches;
+        }
         this.stats.rangeGets++;
         return api.http.getRange(location.url, location.range, signal);
       });

@@ -7,6 +7,7 @@ import { MEDIA_KAFKA_BATCHES, MEDIA_SLUICE_BATCHES } from '../../api/media-types
 import type * as types from '../../api/types.ts';
 import type { HttpTransport } from '../network/http.ts';
 import { SluiceClientError } from '../errors.ts';
+import { bytesFromBase64 } from '../util/base64.ts';
 
 /** A topic's config as sent: every field optional (the server fills in its defaults). */
 export type TopicConfig = types.TopicConfigInput;
@@ -39,11 +40,24 @@ export interface FetchedBytes {
   readonly highWatermark: bigint;
 }
 
-export interface Location {
+/**
+ * Where a run of batches is read from: a presigned ranged GET (`url`, `range`), or, for small batches
+ * the server stores inline in its log, the batches themselves (`batches`, no request needed).
+ */
+export type Location = RangeLocation | InlineLocation;
+
+export interface RangeLocation {
   readonly url: string;
   /** Inclusive byte range: send exactly `Range: bytes=start-end`. */
   readonly range: { readonly start: number; readonly end: number };
   /** Offset of the first batch in the range (the stored batches carry base offset 0). */
+  readonly baseOffset: bigint;
+  readonly lastOffset: bigint;
+}
+
+export interface InlineLocation {
+  /** The stored batches (base offsets 0), the bytes a ranged GET would have returned. */
+  readonly batches: Uint8Array;
   readonly baseOffset: bigint;
   readonly lastOffset: bigint;
 }
@@ -149,7 +163,7 @@ export class SluiceApi {
     };
   }
 
-  /** Presigned ranged reads; 400 INVALID_REQUEST when the deployment cannot presign. */
+  /** Presigned ranged reads (small inline batches come as bytes); 400 INVALID_REQUEST when the deployment cannot presign. */
   async locations(topic: string, partition: number, request: ReadRequest): Promise<Locations> {
     const body = await this.http.json<types.LocationsResponse>('GET', path.partition(topic, partition, 'locations'), {
       query: { offset: request.offset, maxBytes: request.maxBytes, maxWaitMs: request.maxWaitMs },
@@ -157,7 +171,11 @@ export class SluiceApi {
       extraTimeoutMs: request.maxWaitMs,
     });
     return {
-      locations: body.locations.map((l) => ({ url: l.url, range: l.range, baseOffset: offset(l.baseOffset, 'baseOffset'), lastOffset: offset(l.lastOffset, 'lastOffset') })),
+      locations: body.locations.map((l): Location => {
+        const offsets = { baseOffset: offset(l.baseOffset, 'baseOffset'), lastOffset: offset(l.lastOffset, 'lastOffset') };
+        if ('batchesBase64' in l) return { batches: bytesFromBase64(l.batchesBase64), ...offsets };
+        return { url: l.url, range: l.range, ...offsets };
+      }),
       nextOffset: offset(body.nextOffset, 'nextOffset'),
       highWatermark: offset(body.highWatermark, 'highWatermark'),
     };

@@ -1,4 +1,4 @@
-/** Reading partitions: records (JSON or Kafka batches), presigned locations, offsets by time. */
+/** Reading partitions: records (JSON or Kafka batches), presigned locations (or inline batches), offsets by time. */
 import type { Engine } from '../../log/engine.ts';
 import { writeBaseOffset } from '../../protocol/record-batch.ts';
 import { MEDIA_KAFKA_BATCHES } from '../../api/media-types.ts';
@@ -52,7 +52,11 @@ export function fetchHandlers(engine: Engine): Pick<Handlers, 'fetchRecords' | '
     async fetchLocations({ request, params, query }) {
       const result = await engine.locations(params.topic, Number(params.partition), readOptions(query, request));
       const answer = json(200, {
-        locations: result.locations.map((l) => ({ url: l.url, range: l.range, baseOffset: l.baseOffset.toString(), lastOffset: l.lastOffset.toString() })),
+        locations: result.locations.map((l) => {
+          const offsets = { baseOffset: l.baseOffset.toString(), lastOffset: l.lastOffset.toString() };
+          if ('batches' in l) return { batchesBase64: Buffer.from(l.batches.buffer, l.batches.byteOffset, l.batches.length).toString('base64'), ...offsets };
+          return { url: l.url, range: l.range, ...offsets };
+        }),
         nextOffset: result.nextOffset.toString(),
         highWatermark: result.highWatermark.toString(),
       });

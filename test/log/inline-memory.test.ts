@@ -1,0 +1,4 @@
+import { inlineSuite } from './inline.suite.ts';
+import { memoryBackend } from '../support/backends.ts';
+
+inlineSuite('memory', memoryBackend);
