@@ -81,10 +81,17 @@ function contextOf(command: Command): CommandContext {
   return context;
 }
 
-/** A group of commands (`sluice topics`) run without one of its commands: its help. */
+/** A group of commands (`sluice topics`): alone, its help; with an unknown command, one line saying which exist. */
 export function commandGroup(parent: Command, name: string, description: string): Command {
   const group = parent.command(name).description(description);
-  group.action(() => group.help());
+  helpOrUnknown(group);
   return group;
 }
 
+export function helpOrUnknown(group: Command): void {
+  group.allowExcessArguments(true).action((_options: unknown, command: Command) => {
+    if (command.args.length === 0) group.help();
+    const names = group.commands.map((c) => c.name());
+    group.error(`unknown command '${command.args[0]}' for ${[group.parent?.name(), group.name()].filter(Boolean).join(' ')} (commands: ${names.join(', ')})`);
+  });
+}

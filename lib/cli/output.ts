@@ -79,7 +79,7 @@ export class Output {
 /** `7d`, `36h`, `90s`, `forever`: the largest whole unit. */
 export function formatDurationMs(ms: number): string {
   if (ms < 0) return 'forever';
-  for (const [unit, size] of [['w', 604_800_000], ['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) {
+  for (const [unit, size] of [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) {
     if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
   }
   return `${ms}ms`;

@@ -14,7 +14,7 @@ import { registerKeys } from './commands/keys.ts';
 import { registerProduce } from './commands/produce.ts';
 import { registerTopics } from './commands/topics.ts';
 import { resolveConnection } from './connection.ts';
-import { setIo } from './context.ts';
+import { helpOrUnknown, setIo } from './context.ts';
 import { describeError, EXIT, exitCodeOf } from './errors.ts';
 import type { CliIo } from './output.ts';
 
@@ -49,8 +49,7 @@ Examples:
       outputError: (text, write) => write(`sluice: ${text.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ').trim()}\n`),
     })
     .exitOverride()
-    .showSuggestionAfterError(true)
-    .action(() => program.help());
+    .showSuggestionAfterError(true);
 
   registerDev(program);
   registerTopics(program);
@@ -59,6 +58,7 @@ Examples:
   registerGroups(program);
   registerKeys(program);
   registerConsumers(program);
+  helpOrUnknown(program);
   return program;
 }
 

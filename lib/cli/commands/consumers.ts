@@ -8,7 +8,7 @@ import { parseDurationMs, parsePositiveInteger, parseStartPosition } from '../pa
 
 interface CreateOptions {
   topic: string[];
-  url?: string;
+  targetUrl?: string;
   functionArn?: string;
   timeout?: string;
   maxRecords?: string;
@@ -31,7 +31,7 @@ export function registerConsumers(program: Command): void {
       action(async (context) => {
         const list = await context.admin().listPushConsumers();
         context.output.result({ consumers: list }, () => {
-          if (list.length === 0) context.output.note('No push consumers yet: sluice consumers create <name> --topic <t> --url <https://…>');
+          if (list.length === 0) context.output.note('No push consumers yet: sluice consumers create <name> --topic <t> --target-url <https://…>');
           else context.output.table(['NAME', 'STATE', 'TOPICS'], list.map((c) => [c.name, c.state, c.topics.join(',')]));
         });
       }),
@@ -65,7 +65,7 @@ export function registerConsumers(program: Command): void {
     .command('create <name>')
     .description('Create a push consumer; its delivery secret (for Sluice-Signature) is printed once')
     .option('-t, --topic <topic>', 'a topic to deliver (repeatable, at least one)', (value: string, previous: string[]) => [...previous, value], [] as string[])
-    .option('--url <url>', 'deliver by POST to this URL')
+    .option('--target-url <url>', 'deliver by POST to this URL')
     .option('--function-arn <arn>', 'deliver by invoking this Lambda function (AWS only)')
     .option('--timeout <duration>', 'a target that has not answered after this long has failed (default 30s)')
     .option('--max-records <n>', 'records per delivery (default 100)')
@@ -79,7 +79,7 @@ export function registerConsumers(program: Command): void {
     .action(
       action(async (context, name: string, options: CreateOptions) => {
         if (options.topic.length === 0) throw new UsageError('consumers create needs at least one --topic');
-        if ((options.url === undefined) === (options.functionArn === undefined)) throw new UsageError('consumers create needs --url or --function-arn (one of them)');
+        if ((options.targetUrl === undefined) === (options.functionArn === undefined)) throw new UsageError('consumers create needs --target-url or --function-arn (one of them)');
         const timeout = options.timeout === undefined ? {} : { timeoutMs: parseDurationMs(options.timeout, '--timeout') };
         const start = options.startAt === undefined ? undefined : parseStartPosition(options.startAt, '--start-at');
         if (start?.kind === 'offset') throw new UsageError('--start-at takes earliest, latest or an ISO-8601 time');
@@ -95,7 +95,7 @@ export function registerConsumers(program: Command): void {
         const request: PushConsumerToCreate = {
           name,
           topics: options.topic,
-          target: options.url !== undefined ? { url: options.url, ...timeout } : { functionArn: options.functionArn!, ...timeout },
+          target: options.targetUrl !== undefined ? { url: options.targetUrl, ...timeout } : { functionArn: options.functionArn!, ...timeout },
           ...(Object.keys(batch).length ? { batch } : {}),
           ...(Object.keys(retry).length ? { retry } : {}),
           ...(options.deadLetterTopic === undefined ? {} : { deadLetterTopic: options.deadLetterTopic }),

@@ -33,7 +33,7 @@ interface ProduceOptions {
 export function registerProduce(program: Command): void {
   program
     .command('produce <topic>')
-    .description('Produce one record per line of stdin (or --file); empty lines are skipped')
+    .description('Produce one record per line of stdin (or --file); empty lines are skipped; a bad line stops it (the lines before it are produced)')
     .option('-f, --file <path>', 'read lines from this file instead of stdin')
     .option('-k, --key <key>', 'the key of every record')
     .option('--key-field <field>', 'each line is a JSON object: its field (a dotted path like user.id) is the key; implies --json')
@@ -59,29 +59,28 @@ Examples:
           throw new CliError(`cannot read ${options.file}: ${error.message}`);
         })).size;
         const input: NodeJS.ReadableStream = options.file === undefined ? context.io.stdin : createReadStream(options.file);
-        let bytesRead = 0;
-        input.on('data', (chunk: Buffer | string) => (bytesRead += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length));
         const lines = createInterface({ input, crlfDelay: Infinity });
 
         const producer = context.client().producer();
         const started = performance.now();
-        const acked = { records: 0, bytes: 0 };
+        const acked = { records: 0, bytes: 0, inputBytes: 0 };
         const perPartition = new Map<number, number>();
         const bar = output.interactive ? progressBar(context.io.stderr, totalBytes) : undefined;
         const update = () => {
           const seconds = (performance.now() - started) / 1000;
           const payload = { records: acked.records, mb: (acked.bytes / 1e6).toFixed(2), rate: seconds > 0 ? Math.round(acked.records / seconds) : 0 };
           if (totalBytes === undefined) bar?.update(acked.records, payload);
-          else bar?.update(Math.min(bytesRead, totalBytes), payload);
+          else bar?.update(Math.min(acked.inputBytes, totalBytes), payload);
         };
         bar?.start(totalBytes ?? 0, 0, { records: 0, mb: '0.00', rate: 0 });
 
         const pending: Array<Promise<void>> = [];
         let failure: unknown;
-        const send = (messages: Message[], bytes: number) => {
+        const send = (messages: Message[], bytes: number, inputBytes: number) => {
           const sent = producer.send({ topic, messages }).then((metadata) => {
             acked.records += metadata.length;
             acked.bytes += bytes;
+            acked.inputBytes += inputBytes;
             for (const m of metadata) perPartition.set(m.partition, (perPartition.get(m.partition) ?? 0) + 1);
             update();
           });
@@ -91,6 +90,8 @@ Examples:
 
         let chunk: Message[] = [];
         let chunkBytes = 0;
+        /** Bytes of the input behind the chunk, empty lines and line ends included (the bar's progress through a file). */
+        let chunkInput = 0;
         let lineNumber = 0;
         let skipped = 0;
         let badLine: string | undefined;
@@ -98,6 +99,7 @@ Examples:
           for await (const line of lines) {
             lineNumber++;
             if (failure) break;
+            chunkInput += Buffer.byteLength(line) + 1;
             if (line.length === 0) {
               skipped++;
               continue;
@@ -123,13 +125,15 @@ Examples:
             chunk.push({ value: line, ...(key === undefined ? {} : { key }), ...(partition === undefined ? {} : { partition }), ...(headers ? { headers } : {}) });
             chunkBytes += Buffer.byteLength(line) + (key ? Buffer.byteLength(key) : 0);
             if (chunk.length >= CHUNK_RECORDS || chunkBytes >= CHUNK_BYTES) {
-              send(chunk, chunkBytes);
+              send(chunk, chunkBytes, chunkInput);
               chunk = [];
               chunkBytes = 0;
+              chunkInput = 0;
               if (pending.length >= MAX_PENDING_SENDS) await Promise.allSettled([pending.shift()!]);
             }
           }
-          if (!badLine && !failure && chunk.length > 0) send(chunk, chunkBytes);
+          // the lines before a bad one are produced; none after it
+          if (!failure && chunk.length > 0) send(chunk, chunkBytes, chunkInput);
           await Promise.allSettled(pending);
           await producer.disconnect().catch((error: unknown) => (failure ??= error));
         } finally {
@@ -155,7 +159,7 @@ Examples:
         if (output.json) output.line(JSON.stringify(summary));
         else
           output.note(
-            `Produced ${summary.records} records (${(summary.bytes / 1e6).toFixed(2)} MB) to ${topic} in ${seconds.toFixed(2)} s: ${summary.recordsPerSecond} records/s, ${perPartition.size} partitions${skipped ? `, ${skipped} empty lines skipped` : ''}`,
+            `Produced ${summary.records} records (${(summary.bytes / 1e6).toFixed(2)} MB) to ${topic} in ${seconds.toFixed(2)} s: ${summary.recordsPerSecond} records/s, ${perPartition.size} partition${perPartition.size === 1 ? '' : 's'}${skipped ? `, ${skipped} empty lines skipped` : ''}`,
           );
       }),
     );
