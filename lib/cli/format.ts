@@ -59,17 +59,21 @@ function headersText(headers: KafkaMessage['headers']): string {
   return parts.join(',');
 }
 
+const PLACEHOLDERS = 'tpoTkvKSh%';
+
 export function recordFormatter(format: string): RecordFormatter {
   if (format === 'value') return ({ message }) => `${text(message.value)}\n`;
   if (format === 'json') return (record) => `${JSON.stringify(recordAsJson(record))}\n`;
   const template = format.replace(/\\([ntr\\])/g, (_, c: string) => ({ n: '\n', t: '\t', r: '\r', '\\': '\\' })[c]!);
-  const unknown = /%([^tpoTkvKSh%])/.exec(template);
-  if (unknown || /%$/.test(template)) {
-    throw new UsageError(`--format: unknown placeholder ${unknown ? `%${unknown[1]}` : '%'} (value, json, or a template with %t %p %o %T %k %v %K %S %h %%)`);
+  // placeholders left to right, so `%%` is one escaped percent sign and never starts another placeholder
+  for (const [placeholder, c] of template.matchAll(/%([^]?)/g)) {
+    if (!PLACEHOLDERS.includes(c) || c === '') {
+      throw new UsageError(`--format: unknown placeholder ${JSON.stringify(placeholder)} (value, json, or a template with %t %p %o %T %k %v %K %S %h %%)`);
+    }
   }
   const newline = template.endsWith('\n') ? '' : '\n';
   return ({ topic, partition, message }) =>
-    template.replace(/%([tpoTkvKSh%])/g, (_, c: string) => {
+    template.replace(/%([^])/g, (_, c: string) => {
       switch (c) {
         case 't':
           return topic;

@@ -303,7 +303,7 @@ describe('sluice CLI', { timeout: 600_000 }, () => {
     failedWithOneLine(await sluice(['topics', 'create', 'x', '--partitions', 'three']), /--partitions takes a whole number/, 2);
     failedWithOneLine(await sluice(['topics', 'create', 'x']), /required option '-p, --partitions <n>' not specified/, 2);
     failedWithOneLine(await sluice(['topics', 'create', 'x', '--partitions', '1', '--retention', 'a week']), /--retention takes a duration/, 2);
-    failedWithOneLine(await sluice(['consume', 'x', '--format', '%q']), /unknown placeholder %q/, 2);
+    failedWithOneLine(await sluice(['consume', 'x', '--format', '%q']), /unknown placeholder "%q"/, 2);
     failedWithOneLine(await sluice(['tpoics', 'list']), /unknown command 'tpoics'/, 2);
     failedWithOneLine(await sluice(['topics', 'lst']), /unknown command 'lst' for sluice topics \(commands: list, create, describe, delete\)/, 2);
     failedWithOneLine(await sluice(['topics', 'list', '--bogus']), /unknown option '--bogus'/, 2);

@@ -1,7 +1,5 @@
 /** `sluice dev`: the local service, what `npm start` runs (lib/server), with flags over its environment variables. */
 import type { Command } from 'commander';
-import { runLocalService } from '../../server/service.ts';
-import { describeStartupError, parseLocalSettings, SettingsError } from '../../server/settings.ts';
 import { CliError, EXIT, UsageError } from '../errors.ts';
 import { action } from '../context.ts';
 
@@ -33,6 +31,9 @@ Stop with Ctrl-C (SIGINT) or SIGTERM: running requests finish, then the service 
           ...(options.quiet ? { SLUICE_QUIET: '1' } : {}),
           ...(context.globals.apiKey === undefined ? {} : { SLUICE_API_KEY: context.globals.apiKey }),
         };
+        // loaded here, not at start-up: the other commands do without the server's code
+        const { runLocalService } = await import('../../server/service.ts');
+        const { describeStartupError, parseLocalSettings, SettingsError } = await import('../../server/settings.ts');
         let settings;
         try {
           settings = parseLocalSettings(env);
