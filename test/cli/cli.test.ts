@@ -209,6 +209,25 @@ describe('sluice CLI', { timeout: 600_000 }, () => {
     assert.equal(ok(await sluice(['consume', 'cli-events', '--from', 'latest'])).stdout, '');
   });
 
+  it('consume --follow waits for new records and exits 0 after --max; --output json prints JSON lines', TEST_TIMEOUT, async () => {
+    ok(await sluice(['topics', 'create', 'cli-follow', '--partitions', '2']));
+    const child = spawn(process.execPath, [LAUNCHER, 'consume', 'cli-follow', '--follow', '--max', '3', '-o', 'json'], { env: baseEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      const following = collect(child, undefined, 60_000);
+      // records produced while it waits, in two runs: it keeps following after the first
+      ok(await sluice(['produce', 'cli-follow', '--key', 'a'], { input: 'one\n' }));
+      ok(await sluice(['produce', 'cli-follow', '--key', 'b'], { input: 'two\nthree\nfour\n' }));
+      const result = await following;
+      assert.equal(result.code, 0, result.stderr);
+      const records = result.stdout.trimEnd().split('\n').map((line) => JSON.parse(line));
+      assert.equal(records.length, 3, 'exactly --max records');
+      assert.ok(records.every((r) => r.topic === 'cli-follow' && typeof r.offset === 'string'));
+      assert.ok(records.some((r) => r.value === 'one'));
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
+  });
+
   it('groups: consume as a group commits what it printed; describe shows the lag per partition; reset; delete', TEST_TIMEOUT, async () => {
     ok(await sluice(['topics', 'create', 'cli-lag', '--partitions', '2']));
     ok(await sluice(['produce', 'cli-lag'], { input: Array.from({ length: 30 }, (_, i) => `r${i}`).join('\n') }));
