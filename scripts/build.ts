@@ -11,12 +11,13 @@
  *   dist/cdk/lambda/<entry>/index.mjs          the functions' code, prebuilt (AWS SDK and Powertools
  *                                              bundled except the SDK, which the runtime provides)
  *   dist/server/main.js                        the local server, bundled: it needs nothing installed
- *   dist/cli/main.js                           the `sluice` CLI, bundled, when lib/cli/main.ts exists
+ *   dist/cli/main.js                           the `sluice` CLI (bin/sluice.js runs it), bundled with
+ *                                              commander and cli-progress inside
+ *   dist/shared/*.js                           what the server and the CLI share (one build, split)
  *
  * Bundling the server side is what keeps the AWS SDK, Powertools and zod out of a client's install.
  */
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -52,7 +53,17 @@ export async function buildPackage(outDir = 'dist'): Promise<void> {
   await run(process.execPath, [tsc, '-p', join(ROOT, 'tsconfig.cdk.json'), '--outDir', out], { cwd: ROOT });
   const bundles: BuildOptions[] = [
     nodeBundle('lib/cdk/index.ts', join(out, 'cdk/index.js'), ['aws-cdk-lib', 'aws-cdk-lib/*', 'constructs']),
-    nodeBundle('lib/server/main.ts', join(out, 'server/main.js'), []),
+    // the local server and the CLI (whose `sluice dev` is that server) in one build: the code they share
+    // (engine, storage, HTTP, zod) is one chunk in dist/shared/, not a copy in each
+    {
+      ...nodeBundle('lib/server/main.ts', '', []),
+      entryPoints: { 'server/main': join(ROOT, 'lib/server/main.ts'), 'cli/main': join(ROOT, 'lib/cli/main.ts') },
+      outfile: undefined,
+      outdir: out,
+      splitting: true,
+      chunkNames: 'shared/[name]-[hash]',
+      banner: { js: `#!/usr/bin/env node\n${LAMBDA_BUNDLING.banner}` },
+    },
     ...LAMBDA_ENTRIES.map((entry) => ({
       entryPoints: [join(ROOT, `lambdas/${entry}.ts`)],
       outfile: join(out, `cdk/lambda/${entry}/index.mjs`),
@@ -70,7 +81,6 @@ export async function buildPackage(outDir = 'dist'): Promise<void> {
       legalComments: 'none' as const,
     })),
   ];
-  if (existsSync(join(ROOT, 'lib/cli/main.ts'))) bundles.push({ ...nodeBundle('lib/cli/main.ts', join(out, 'cli/main.js'), []), banner: { js: `#!/usr/bin/env node\n${LAMBDA_BUNDLING.banner}` } });
   await Promise.all(bundles.map((options) => build(options)));
 }
 

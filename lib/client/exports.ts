@@ -33,7 +33,19 @@ export {
 } from './consumer/consumer.ts';
 export { SluiceClientError, isRetriable, type ErrorCode } from './errors.ts';
 export type { FetchFunction } from './network/http.ts';
-export type { AssignmentStrategy, GroupDescription, TopicConfig } from './protocol/api.ts';
+export type {
+  AssignmentStrategy,
+  CreatedKey,
+  CreatedPushConsumer,
+  GroupDescription,
+  KeyScopeInput,
+  KeySummary,
+  PushConsumerDescription,
+  PushConsumerState,
+  PushConsumerSummary,
+  PushConsumerToCreate,
+  TopicConfig,
+} from './protocol/api.ts';
 export { Producer, PRODUCER_DEFAULTS, type ProducerOptions } from './producer/producer.ts';
 export type { Partitioner, PartitionerArgs } from './producer/partitioner.ts';
 export type { RetryOptions } from './retry/retry.ts';

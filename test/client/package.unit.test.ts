@@ -46,8 +46,10 @@ describe('package', () => {
   it('points package.json at the built entries, browser build for browsers', async () => {
     const pkg = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8'));
     assert.equal(pkg.name, 'sluice');
-    assert.deepEqual(pkg.files, ['dist', 'docs', 'LICENSE']);
-    assert.deepEqual(Object.keys(pkg.dependencies), ['fzstd'], 'the client imports only fzstd; the server side is bundled');
+    assert.deepEqual(pkg.files, ['bin/sluice.js', 'dist', 'docs', 'LICENSE']);
+    assert.deepEqual(Object.keys(pkg.dependencies), ['fzstd'], 'the client imports only fzstd; the server side and the CLI are bundled');
+    assert.deepEqual(pkg.bin, { sluice: 'bin/sluice.js' }, 'the CLI launcher (dist/cli/main.js in the package)');
+    for (const bundled of ['commander', 'cli-progress']) assert.ok(pkg.devDependencies[bundled], `${bundled} is bundled into dist/cli/main.js, so a development dependency only`);
     assert.deepEqual(Object.keys(pkg.peerDependencies).sort(), ['aws-cdk-lib', 'constructs']);
     assert.ok(Object.values(pkg.peerDependenciesMeta).every((meta) => (meta as { optional?: boolean }).optional), 'client users need no CDK');
     const root = pkg.exports['.'];

@@ -8,6 +8,7 @@
  *   INSTALL_BOUND.bytes on disk — no AWS SDK, Powertools, zod or CDK;
  * - the client works: it produces and consumes against a local server;
  * - the bundled local server starts with nothing else installed;
+ * - the `sluice` command (its bundle, commander and cli-progress inside) works with nothing else installed;
  * - `sluice/cdk` synthesizes a stack in a scratch CDK app (aws-cdk-lib and constructs are the app's
  *   own, here linked from this checkout), with every function's code the prebuilt bundle.
  */
@@ -65,7 +66,7 @@ describe('the npm package, installed', { timeout: 900_000 }, () => {
     const staged = join(work, 'package');
     await mkdir(staged);
     await buildPackage(join(staged, 'dist'));
-    for (const file of ['package.json', 'README.md', 'LICENSE', 'docs']) await cp(join(ROOT, file), join(staged, file), { recursive: true });
+    for (const file of ['package.json', 'README.md', 'LICENSE', 'docs', 'bin/sluice.js']) await cp(join(ROOT, file), join(staged, file), { recursive: true });
     const tarball = (await npm(['pack', '--pack-destination', work], staged)).trim().split('\n').pop()!;
     app = join(work, 'app');
     await mkdir(app);
@@ -131,6 +132,36 @@ describe('the npm package, installed', { timeout: 900_000 }, () => {
     } finally {
       child.kill('SIGKILL');
     }
+  });
+
+  it('the sluice command runs its bundle with nothing else installed', async () => {
+    const bin = join(app, 'node_modules/.bin/sluice');
+    const env = { ...process.env, SLUICE_URL: server.url, SLUICE_API_KEY: ADMIN_KEY, SLUICE_CONFIG: join(work, 'no-config.json') };
+    const sluice = async (args: string[], input?: string) => {
+      const child = spawn(process.execPath, [bin, ...args], { cwd: app, env, stdio: ['pipe', 'pipe', 'pipe'] });
+      try {
+        return await new Promise<string>((resolve, reject) => {
+          let out = '';
+          let err = '';
+          const timer = setTimeout(() => reject(new Error(`sluice ${args.join(' ')} timed out: ${err}`)), 60_000);
+          child.stdout.on('data', (chunk) => (out += chunk));
+          child.stderr.on('data', (chunk) => (err += chunk));
+          child.once('close', (code) => {
+            clearTimeout(timer);
+            if (code === 0) resolve(out);
+            else reject(new Error(`sluice ${args.join(' ')} exited ${code}: ${err}`));
+          });
+          child.stdin.end(input ?? '');
+        });
+      } finally {
+        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      }
+    };
+    await assert.rejects(stat(join(app, 'node_modules/sluice/lib')), 'no TypeScript source in the package: the launcher runs dist/cli/main.js');
+    assert.equal((await sluice(['--version'])).trim(), JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')).version);
+    await sluice(['topics', 'create', 'packed-cli', '--partitions', '1']);
+    await sluice(['produce', 'packed-cli', '--key', 'k'], 'one\ntwo\n');
+    assert.equal(await sluice(['consume', 'packed-cli', '--format', '%o %k %v']), '0 k one\n1 k two\n');
   });
 
   it('sluice/cdk synthesizes a stack in a scratch CDK app, with prebuilt function code', async () => {

@@ -1,7 +1,19 @@
 /** Topic and consumer-group administration, end offsets and offsets by time (KafkaJS admin names). */
 import type { ClientContext } from '../context.ts';
 import { invalidArgument, SluiceClientError } from '../errors.ts';
-import type { GroupDescription, TopicConfig } from '../protocol/api.ts';
+import type {
+  CreatedKey,
+  CreatedPushConsumer,
+  GroupDescription,
+  KeyScopeInput,
+  KeySummary,
+  PushConsumerDescription,
+  PushConsumerState,
+  PushConsumerSummary,
+  PushConsumerToCreate,
+  TopicConfig,
+  TopicDescription,
+} from '../protocol/api.ts';
 import { withRetry } from '../retry/retry.ts';
 
 export interface TopicToCreate {
@@ -12,7 +24,8 @@ export interface TopicToCreate {
 
 export interface TopicInfo {
   readonly name: string;
-  readonly config: TopicConfig;
+  /** Every setting, the server's defaults filled in. */
+  readonly config: TopicDescription['config'];
   readonly partitions: ReadonlyArray<{ readonly partition: number; readonly startOffset: string; readonly endOffset: string }>;
 }
 
@@ -116,11 +129,29 @@ export class Admin {
     return [...byTopic].map(([topic, partitions]) => ({ topic, partitions }));
   }
 
-  /** Moves a group's offsets of a topic to its start (earliest: true) or end; only while the group has no members (GROUP_NOT_EMPTY). */
-  async resetOffsets(options: { groupId: string; topic: string; earliest?: boolean }): Promise<void> {
-    if (!options || typeof options.groupId !== 'string' || typeof options.topic !== 'string') throw invalidArgument('resetOffsets() takes { groupId, topic, earliest? }');
-    const to = options.earliest ? 'earliest' : 'latest';
-    await withRetry(this.#context.retry, () => this.#context.api.resetGroupOffsets(options.groupId, { topic: options.topic, to }));
+  /**
+   * Moves a group's offsets of a topic (all its partitions, or the given ones) to their start
+   * (earliest: true), their end (the default), or the first offset at or after `timestamp` (ms since
+   * the epoch; the end where nothing is that new); only while the group has no members
+   * (GROUP_NOT_EMPTY). Resolves with the offsets now committed.
+   */
+  async resetOffsets(options: {
+    groupId: string;
+    topic: string;
+    earliest?: boolean;
+    timestamp?: number;
+    partitions?: readonly number[];
+  }): Promise<Array<{ topic: string; partition: number; offset: string }>> {
+    if (!options || typeof options.groupId !== 'string' || typeof options.topic !== 'string') throw invalidArgument('resetOffsets() takes { groupId, topic, earliest?, timestamp?, partitions? }');
+    if (options.timestamp !== undefined && (!Number.isSafeInteger(options.timestamp) || options.timestamp < 0)) throw invalidArgument('timestamp must be a non-negative integer (ms)');
+    if (options.timestamp !== undefined && options.earliest) throw invalidArgument('give earliest or timestamp, not both');
+    const partitions = options.partitions === undefined ? {} : { partitions: [...options.partitions] };
+    const request =
+      options.timestamp !== undefined
+        ? { topic: options.topic, ...partitions, to: 'timestamp' as const, timestamp: options.timestamp }
+        : { topic: options.topic, ...partitions, to: options.earliest ? ('earliest' as const) : ('latest' as const) };
+    const offsets = await withRetry(this.#context.retry, () => this.#context.api.resetGroupOffsets(options.groupId, request));
+    return offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.committedOffset }));
   }
 
   /**
@@ -161,5 +192,55 @@ export class Admin {
       if (!/^\d+$/.test(String(offset))) throw invalidArgument(`offset must be a non-negative integer, got ${offset}`);
       await withRetry(this.#context.retry, () => this.#context.api.resetGroupOffsets(options.groupId, { topic: options.topic, partitions: [partition], to: 'offset', offset: String(offset) }));
     }
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // API keys (admin over all topics and groups)
+
+  /** Creates an API key; `key` in the answer is the plain key, shown this once. Not retried: a retry could create a second key. */
+  async createKey(options: { name: string; scopes: readonly KeyScopeInput[] }): Promise<CreatedKey> {
+    if (!options || typeof options.name !== 'string' || !Array.isArray(options.scopes)) throw invalidArgument('createKey() takes { name, scopes: [{ action, topics?, groups? }] }');
+    return this.#context.api.createKey(options.name, options.scopes);
+  }
+
+  /** The API keys: ids, names, scopes and creation times (never the keys themselves). */
+  async listKeys(): Promise<KeySummary[]> {
+    return [...(await withRetry(this.#context.retry, () => this.#context.api.listKeys()))];
+  }
+
+  /** Revokes a key by id; NOT_FOUND for an unknown id. */
+  async revokeKey(id: string): Promise<void> {
+    if (typeof id !== 'string' || id.length === 0) throw invalidArgument('revokeKey() takes a key id');
+    await withRetry(this.#context.retry, () => this.#context.api.revokeKey(id));
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // push consumers
+
+  /** Creates a push consumer; `secret` in the answer signs its deliveries and is shown this once. Not retried (CONSUMER_EXISTS on a second try). */
+  async createPushConsumer(consumer: PushConsumerToCreate): Promise<CreatedPushConsumer> {
+    if (!consumer || typeof consumer.name !== 'string') throw invalidArgument('createPushConsumer() takes { name, topics, target, ... }');
+    return this.#context.api.createConsumer(consumer);
+  }
+
+  async listPushConsumers(): Promise<PushConsumerSummary[]> {
+    return [...(await withRetry(this.#context.retry, () => this.#context.api.listConsumers()))];
+  }
+
+  /** Configuration, state, per-partition progress and counters; CONSUMER_NOT_FOUND for an unknown name. */
+  async describePushConsumer(name: string): Promise<PushConsumerDescription> {
+    return withRetry(this.#context.retry, () => this.#context.api.describeConsumer(name));
+  }
+
+  async pausePushConsumer(name: string): Promise<PushConsumerState> {
+    return withRetry(this.#context.retry, () => this.#context.api.pauseConsumer(name));
+  }
+
+  async resumePushConsumer(name: string): Promise<PushConsumerState> {
+    return withRetry(this.#context.retry, () => this.#context.api.resumeConsumer(name));
+  }
+
+  async deletePushConsumer(name: string): Promise<void> {
+    await withRetry(this.#context.retry, () => this.#context.api.deleteConsumer(name));
   }
 }

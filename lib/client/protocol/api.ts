@@ -82,6 +82,14 @@ export type GroupPartition = types.TopicPartition;
 export type JoinGroupAnswer = types.JoinGroupResponse;
 export type GroupDescription = types.DescribeGroupResponse;
 export type ResetGroupOffsetsRequest = types.ResetOffsetsRequest;
+export type KeyScopeInput = types.KeyScopeInput;
+export type CreatedKey = types.CreateKeyResponse;
+export type KeySummary = types.ListKeysResponse['keys'][number];
+export type PushConsumerToCreate = types.CreateConsumerRequest;
+export type CreatedPushConsumer = types.CreateConsumerResponse;
+export type PushConsumerSummary = types.ListConsumersResponse['consumers'][number];
+export type PushConsumerDescription = types.DescribeConsumerResponse;
+export type PushConsumerState = types.ConsumerStateResponse;
 type CommittedOffsets = types.CommittedOffsetsResponse['offsets'];
 
 const path = {
@@ -95,6 +103,10 @@ const path = {
   members: (group: string) => `/v1/groups/${encodeURIComponent(group)}/members`,
   member: (group: string, memberId: string) => `/v1/groups/${encodeURIComponent(group)}/members/${encodeURIComponent(memberId)}`,
   offsets: (group: string) => `/v1/groups/${encodeURIComponent(group)}/offsets`,
+  keys: () => '/v1/keys',
+  key: (id: string) => `/v1/keys/${encodeURIComponent(id)}`,
+  consumers: () => '/v1/consumers',
+  consumer: (name: string) => `/v1/consumers/${encodeURIComponent(name)}`,
 };
 
 function offset(value: unknown, what: string): bigint {
@@ -227,6 +239,49 @@ export class SluiceApi {
   async resetGroupOffsets(group: string, request: ResetGroupOffsetsRequest): Promise<CommittedOffsets> {
     const body = await this.http.json<types.CommittedOffsetsResponse>('POST', `${path.offsets(group)}/reset`, { json: request });
     return body.offsets;
+  }
+
+  /** Admin over everything; the new key's scopes must lie within the caller's. The plain key is in this answer only. */
+  async createKey(name: string, scopes: readonly KeyScopeInput[]): Promise<CreatedKey> {
+    const request: types.CreateKeyRequest = { name, scopes };
+    return this.http.json<CreatedKey>('POST', path.keys(), { json: request });
+  }
+
+  async listKeys(): Promise<readonly KeySummary[]> {
+    const body = await this.http.json<types.ListKeysResponse>('GET', path.keys());
+    return body.keys;
+  }
+
+  /** 204; 404 NOT_FOUND for an unknown id; 403 FORBIDDEN for a key broader than the caller. */
+  async revokeKey(id: string): Promise<void> {
+    await this.http.request('DELETE', path.key(id));
+  }
+
+  /** 409 CONSUMER_EXISTS, 404 TOPIC_NOT_FOUND; the delivery secret is in this answer only. */
+  async createConsumer(request: PushConsumerToCreate): Promise<CreatedPushConsumer> {
+    return this.http.json<CreatedPushConsumer>('POST', path.consumers(), { json: request });
+  }
+
+  async listConsumers(): Promise<readonly PushConsumerSummary[]> {
+    const body = await this.http.json<types.ListConsumersResponse>('GET', path.consumers());
+    return body.consumers;
+  }
+
+  /** 404 CONSUMER_NOT_FOUND. */
+  async describeConsumer(name: string): Promise<PushConsumerDescription> {
+    return this.http.json<PushConsumerDescription>('GET', path.consumer(name));
+  }
+
+  async pauseConsumer(name: string): Promise<PushConsumerState> {
+    return this.http.json<PushConsumerState>('POST', `${path.consumer(name)}/pause`);
+  }
+
+  async resumeConsumer(name: string): Promise<PushConsumerState> {
+    return this.http.json<PushConsumerState>('POST', `${path.consumer(name)}/resume`);
+  }
+
+  async deleteConsumer(name: string): Promise<void> {
+    await this.http.request('DELETE', path.consumer(name));
   }
 
   /** First offset with timestamp ≥ the given time, or the high watermark. */

@@ -1,0 +1,95 @@
+/** `sluice topics list | create | describe | delete`, through the client's admin. */
+import type { Command } from 'commander';
+import { Option } from 'commander';
+import { action, commandGroup } from '../context.ts';
+import { CliError } from '../errors.ts';
+import { formatBytes, formatDurationMs } from '../output.ts';
+import { parseDurationMs, parseNonNegativeInteger, parsePositiveInteger } from '../parse.ts';
+
+export function registerTopics(program: Command): void {
+  const topics = commandGroup(program, 'topics', 'List, create, describe and delete topics');
+
+  topics
+    .command('list')
+    .description('The topics this key may produce to or consume, with their partition counts')
+    .action(
+      action(async (context) => {
+        const admin = context.admin();
+        // the admin client lists names; the partition counts come with one describe per topic
+        const names = await admin.listTopics();
+        const described = await Promise.all(names.map((name) => admin.describeTopic(name)));
+        const rows = described.map((t) => ({
+          name: t.name,
+          partitions: t.partitions.length,
+          records: t.partitions.reduce((n, p) => n + (BigInt(p.endOffset) - BigInt(p.startOffset)), 0n).toString(),
+        }));
+        context.output.result({ topics: rows }, () => {
+          if (rows.length === 0) context.output.note('No topics yet: sluice topics create <name> --partitions 3');
+          else context.output.table(['TOPIC', 'PARTITIONS', 'RECORDS'], rows.map((r) => [r.name, r.partitions, r.records]));
+        });
+      }),
+    );
+
+  topics
+    .command('create <name>')
+    .description('Create a topic')
+    .requiredOption('-p, --partitions <n>', 'number of partitions')
+    .option('--retention <duration>', 'keep records this long: 30m, 12h, 7d, 2w, or forever (default 7d)')
+    .option('--retention-bytes <bytes>', 'bytes kept per partition (default: no bound)')
+    .addOption(new Option('--compression <codec>', 'codec of batches the server encodes from JSON records (default zstd)').choices(['zstd', 'gzip', 'none']))
+    .option('--if-not-exists', 'succeed when the topic already exists')
+    .action(
+      action(async (context, name: string, options: { partitions: string; retention?: string; retentionBytes?: string; compression?: 'zstd' | 'gzip' | 'none'; ifNotExists?: boolean }) => {
+        const numPartitions = parsePositiveInteger(options.partitions, '--partitions');
+        const config = {
+          ...(options.retention === undefined ? {} : { retentionMs: parseDurationMs(options.retention, '--retention') }),
+          ...(options.retentionBytes === undefined ? {} : { retentionBytes: options.retentionBytes === '-1' ? -1 : parseNonNegativeInteger(options.retentionBytes, '--retention-bytes') }),
+          ...(options.compression === undefined ? {} : { compression: options.compression }),
+        };
+        const admin = context.admin();
+        const created = await admin.createTopics({ topics: [{ topic: name, numPartitions, ...(Object.keys(config).length ? { config } : {}) }] });
+        if (!created && !options.ifNotExists) throw new CliError(`topic ${name} already exists (--if-not-exists to accept that)`);
+        const topic = await admin.describeTopic(name);
+        context.output.result({ created, ...topic }, () =>
+          context.output.line(
+            `${created ? 'Created' : 'Exists:'} topic ${name}: ${topic.partitions.length} partitions, retention ${formatDurationMs(topic.config.retentionMs)}${
+              topic.config.retentionBytes >= 0 ? ` or ${formatBytes(topic.config.retentionBytes)} per partition` : ''
+            }, ${topic.config.compression}`,
+          ),
+        );
+      }),
+    );
+
+  topics
+    .command('describe <name>')
+    .description("A topic's settings and, per partition, its start and end offsets")
+    .action(
+      action(async (context, name: string) => {
+        const topic = await context.admin().describeTopic(name);
+        const records = topic.partitions.reduce((n, p) => n + (BigInt(p.endOffset) - BigInt(p.startOffset)), 0n);
+        context.output.result({ ...topic, records: records.toString() }, () => {
+          const c = topic.config;
+          context.output.line(`Topic:       ${topic.name}`);
+          context.output.line(`Partitions:  ${topic.partitions.length}`);
+          context.output.line(`Retention:   ${formatDurationMs(c.retentionMs)}${c.retentionBytes >= 0 ? `, ${formatBytes(c.retentionBytes)} per partition` : ''}`);
+          context.output.line(`Compression: ${c.compression}`);
+          context.output.line(`Records:     ${records}`);
+          context.output.line();
+          context.output.table(
+            ['PARTITION', 'START', 'END', 'RECORDS'],
+            topic.partitions.map((p) => [p.partition, p.startOffset, p.endOffset, (BigInt(p.endOffset) - BigInt(p.startOffset)).toString()]),
+          );
+        });
+      }),
+    );
+
+  topics
+    .command('delete <name>')
+    .description('Delete a topic and its records')
+    .action(
+      action(async (context, name: string) => {
+        await context.admin().deleteTopics({ topics: [name] });
+        context.output.result({ deleted: name }, () => context.output.line(`Deleted topic ${name}`));
+      }),
+    );
+}
