@@ -4,7 +4,8 @@
  *
  * Without --follow it reads to the end the topic had when the command started and exits 0: the end
  * offsets come from one describe at the start, each partition pauses once its position reaches its
- * end, and the command stops when all have. --max N stops after N records: the partitions pause inside
+ * end, and the command stops when all have (as a group member: all the partitions the group gave it,
+ * none when other members hold them all). --max N stops after N records: the partitions pause inside
  * the handler, so the group's commit covers exactly the records printed.
  */
 import type { Command } from 'commander';

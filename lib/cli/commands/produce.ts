@@ -65,7 +65,10 @@ Examples:
         const started = performance.now();
         const acked = { records: 0, bytes: 0, inputBytes: 0 };
         const perPartition = new Map<number, number>();
-        const bar = output.interactive ? progressBar(context.io.stderr, totalBytes) : undefined;
+        // typing records at a terminal: a prompt instead of a bar that would draw over the typing
+        const typing = options.file === undefined && context.io.stdin.isTTY === true;
+        if (typing) output.note('Type records, one per line; Ctrl-D to end.');
+        const bar = output.interactive && !typing ? progressBar(context.io.stderr, totalBytes) : undefined;
         const update = () => {
           const seconds = (performance.now() - started) / 1000;
           const payload = { records: acked.records, mb: (acked.bytes / 1e6).toFixed(2), rate: seconds > 0 ? Math.round(acked.records / seconds) : 0 };
