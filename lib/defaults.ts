@@ -23,6 +23,8 @@ export const LIMITS = {
   maxFetchBytes: 4 * 1024 * 1024,
   /** Longest long poll; a fetch asking for more is refused (400), not capped. */
   maxWaitMs: 20_000,
+  /** Partitions one multi-partition wait may name: its query string stays under proxies' URL limits (~8 KB). */
+  maxWaitPartitions: 256,
   /**
    * Nesting of objects and arrays in a JSON body (a produce's record value is 3 levels down). Deeper
    * bodies are refused before they are parsed, so nothing recurses on them.
@@ -72,8 +74,13 @@ export const DEFAULTS = {
    * writer that is still alive can never write into a closed range.
    */
   abortReservationAfterMs: 60_000,
-  /** How often a long-polling fetch re-reads the partition head when no in-process signal arrives. */
+  /**
+   * A long-polling fetch re-reads the partition head after this long when no append in its own process
+   * wakes it, then backs off: each interval doubles up to longPollMaxIntervalMs. A 20 s wait reads the
+   * head 10 times (250, 500, 1000, 2000, then every 4000 ms) instead of 80.
+   */
   longPollIntervalMs: 250,
+  longPollMaxIntervalMs: 4_000,
   /** Presigned read URLs. Short-lived: a URL is a bearer credential for its range. */
   presignExpiresSeconds: 300,
   /** How long an Idempotency-Key is remembered. */

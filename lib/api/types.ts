@@ -726,3 +726,14 @@ export type TopicPartition = {
   readonly topic: string;
   readonly partition: number;
 };
+
+export type WaitResponse = {
+  /** The partitions where a fetch at the given offset answers without waiting (records there, or the offset is out of range); empty at the deadline. */
+  readonly partitions: readonly {
+    readonly partition: number;
+    /** A decimal offset (offsets can exceed 2^53). */
+    readonly highWatermark: string;
+    /** A decimal offset (offsets can exceed 2^53). */
+    readonly logStartOffset: string;
+  }[];
+};

@@ -61,6 +61,7 @@ const TABLE: Record<OperationId, readonly Shape[]> = {
   produce: ON_A_PRODUCE,
   fetchRecords: ON_A_CONSUME,
   fetchLocations: ON_A_CONSUME,
+  waitForRecords: ON_A_CONSUME,
   offsetForTimestamp: ON_A_CONSUME,
   listGroups: KEYS,
   joinGroup: ON_AG_CONSUME,
@@ -122,7 +123,7 @@ function requestFor(operationId: string, path: string, f: Fixture): { path: stri
     .replace('{id}', f.narrowKeyId)
     .replace('{name}', 'G')
     .replace(/\{\w+\}/g, 'x');
-  const query: Record<string, string> = { fetchRecords: '?offset=0', fetchLocations: '?offset=0', offsetForTimestamp: '?timestamp=0' };
+  const query: Record<string, string> = { fetchRecords: '?offset=0', fetchLocations: '?offset=0', waitForRecords: '?partitions=0:0', offsetForTimestamp: '?timestamp=0' };
   const bodies: Record<string, unknown> = {
     createTopic: { name: 'A', partitions: 1 },
     produce: { records: [{ value: 'v' }] },

@@ -21,7 +21,7 @@ function lagOf(result: { nextOffset: bigint; highWatermark: bigint }): number {
   return Number(result.highWatermark - result.nextOffset);
 }
 
-export function fetchHandlers(engine: Engine): Pick<Handlers, 'fetchRecords' | 'fetchLocations' | 'offsetForTimestamp'> {
+export function fetchHandlers(engine: Engine): Pick<Handlers, 'fetchRecords' | 'fetchLocations' | 'offsetForTimestamp' | 'waitForRecords'> {
   return {
     async fetchRecords({ request, params, query }) {
       const options = readOptions(query, request);
@@ -57,6 +57,17 @@ export function fetchHandlers(engine: Engine): Pick<Handlers, 'fetchRecords' | '
         highWatermark: result.highWatermark.toString(),
       });
       return { ...answer, observed: { lag: lagOf(result) } };
+    },
+    async waitForRecords({ request, params, query }) {
+      const positions = query.partitions.split(',').map((pair) => {
+        const [partition, offset] = pair.split(':');
+        return { partition: Number(partition), offset: BigInt(offset) };
+      });
+      const maxWaitMs = query.maxWaitMs === undefined ? undefined : Number(query.maxWaitMs);
+      const ready = await engine.waitForRecords(params.topic, positions, { maxWaitMs, signal: request.signal });
+      return json(200, {
+        partitions: ready.map((p) => ({ partition: p.partition, highWatermark: p.highWatermark.toString(), logStartOffset: p.logStartOffset.toString() })),
+      });
     },
     async offsetForTimestamp({ params, query }) {
       const offset = await engine.offsetForTimestamp(params.topic, Number(params.partition), Number(query.timestamp));
