@@ -81,6 +81,8 @@ export const DEFAULTS = {
    */
   longPollIntervalMs: 250,
   longPollMaxIntervalMs: 4_000,
+  /** Live tail (SSE): a comment line at least this often on a quiet stream (the contract: at least every 15 s). */
+  streamHeartbeatMs: 15_000,
   /** Presigned read URLs. Short-lived: a URL is a bearer credential for its range. */
   presignExpiresSeconds: 300,
   /** How long an Idempotency-Key is remembered. */
@@ -157,6 +159,14 @@ export const DEPLOYMENT = {
    * produce that is still running can never find its reservation closed.
    */
   apiTimeoutSeconds: 28,
+  /**
+   * The live tail's function (SSE through a Function URL with response streaming) holds a connection
+   * for its whole life and mostly waits: little memory. A stream ends 30 s before the function's
+   * timeout (Lambda's longest, 15 minutes) and the client resumes with Last-Event-ID.
+   */
+  streamMemoryMb: 256,
+  streamTimeoutSeconds: 900,
+  streamMaxMs: 870_000,
   maintenanceTimeoutSeconds: 300,
   maintenanceIntervalMinutes: 5,
   logRetentionDays: 30,

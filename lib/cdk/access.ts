@@ -61,6 +61,15 @@ export const ACCESS = {
     objectKeys: [TOPIC_OBJECTS],
     listPrefixes: [],
   },
+  /** The live tail (Server-Sent Events): reads records like the fetch function, nothing else. */
+  stream: {
+    metadataReads: ['dynamodb:GetItem', 'dynamodb:Query'],
+    metadataWrites: [],
+    writableKeys: [],
+    objectActions: ['s3:GetObject'],
+    objectKeys: [TOPIC_OBJECTS],
+    listPrefixes: [],
+  },
   /**
    * Topics, API keys and consumer groups (lib/groups/layout.ts: g#*, go#*, groups). It deletes topic,
    * key, member and whole group items, so its writes are not limited by key; heartbeats, commits and claims are

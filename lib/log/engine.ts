@@ -176,6 +176,14 @@ export class Engine {
     return { topic, partitions };
   }
 
+  /** One partition's start and end offsets (one head read). */
+  async partitionState(topicName: string, partition: number): Promise<PartitionState> {
+    const topic = await this.topics.get(topicName);
+    checkPartition(topic, partition);
+    const head = await this.#currentHead(topic, partition);
+    return { partition, startOffset: head.logStartOffset, endOffset: head.highWatermark };
+  }
+
   async produce(topicName: string, appends: readonly PartitionAppend[], idempotency?: IdempotencyOptions): Promise<AppendResult[]> {
     const topic = await this.topics.get(topicName);
     const seen = new Set<number>();

@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { ApiKeys } from '../auth/api-keys.ts';
 import { createApp } from '../http/app.ts';
+import type { StreamOptions } from '../http/routes/stream.ts';
 import { ObjectUrlSigner } from '../http/object-urls.ts';
 import { Engine, type EngineOptions } from '../log/engine.ts';
 import type { MaintenanceReport } from '../log/maintenance.ts';
@@ -42,6 +43,8 @@ export interface LocalServerOptions {
   readonly push?: { readonly sessionTimeoutMs?: number };
   /** Where the request log (a line per request) and a line per maintenance pass go. @default nowhere */
   readonly log?: (line: string) => void;
+  /** Live tails (SSE): heartbeat interval and longest stream. @default a comment every 15 s, no limit */
+  readonly streams?: StreamOptions;
   /** How long close() lets running requests finish; long polls end at once. @default 10000 */
   readonly shutdownGraceMs?: number;
 }
@@ -81,7 +84,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   }
 
   const log = options.log;
-  const server = createNodeServer(createApp({ engine, keys, groups, consumers, objectUrls: signer, corsOrigins: options.corsOrigins }), {
+  const server = createNodeServer(createApp({ engine, keys, groups, consumers, objectUrls: signer, corsOrigins: options.corsOrigins, streams: options.streams }), {
     onResponse: log ? (entry) => log(requestLine(entry)) : undefined,
   });
   await new Promise<void>((resolve, reject) => {

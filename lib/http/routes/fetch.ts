@@ -1,5 +1,5 @@
 /** Reading partitions: records (JSON or Kafka batches), presigned locations, offsets by time. */
-import type { Engine } from '../../log/engine.ts';
+import type { Engine, FetchResult } from '../../log/engine.ts';
 import { writeBaseOffset } from '../../protocol/record-batch.ts';
 import { MEDIA_KAFKA_BATCHES } from '../../api/media-types.ts';
 import { jsonRecordsWithin } from '../json-records.ts';
@@ -14,6 +14,12 @@ function readOptions(query: { offset: string; maxBytes?: string; maxWaitMs?: str
     maxWaitMs: query.maxWaitMs === undefined ? undefined : Number(query.maxWaitMs),
     signal: request.signal,
   };
+}
+
+/** The JSON form of a fetch answer; maxBytes bounds the decompressed record data too, not only the stored bytes read. */
+export function jsonFetchAnswer(result: FetchResult, offset: bigint, maxBytes: number | undefined): { records: unknown[]; nextOffset: string; highWatermark: string } {
+  const decoded = jsonRecordsWithin(result.batches, offset, Math.min(maxBytes ?? API_DEFAULTS.fetchMaxBytes, LIMITS.maxFetchBytes));
+  return { records: decoded.records, nextOffset: (decoded.nextOffset ?? result.nextOffset).toString(), highWatermark: result.highWatermark.toString() };
 }
 
 /** Records between where a read stopped and the high watermark, for the ConsumerLag metric. */
@@ -39,14 +45,8 @@ export function fetchHandlers(engine: Engine): Pick<Handlers, 'fetchRecords' | '
         }
         return { status: 200, headers: { 'content-type': MEDIA_KAFKA_BATCHES, ...readHeaders }, body, observed };
       }
-      // maxBytes bounds the decompressed record data of a JSON answer too, not only the stored bytes read.
-      const decoded = jsonRecordsWithin(result.batches, options.offset, Math.min(options.maxBytes ?? API_DEFAULTS.fetchMaxBytes, LIMITS.maxFetchBytes));
-      const nextOffset = (decoded.nextOffset ?? result.nextOffset).toString();
-      const answer = json(
-        200,
-        { records: decoded.records, nextOffset, highWatermark: result.highWatermark.toString() },
-        { ...readHeaders, 'sluice-next-offset': nextOffset },
-      );
+      const body = jsonFetchAnswer(result, options.offset, options.maxBytes);
+      const answer = json(200, body, { ...readHeaders, 'sluice-next-offset': body.nextOffset });
       return { ...answer, observed };
     },
     async fetchLocations({ request, params, query }) {
