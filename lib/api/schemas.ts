@@ -359,7 +359,11 @@ export const MaintenanceResponse = z.object({
   firstError: z.string().optional(),
 });
 
-export const HealthResponse = z.object({ status: z.literal('ok'), version: z.string() });
+export const HealthResponse = z.object({
+  status: z.literal('ok'),
+  version: z.string(),
+  notifications: z.string().optional().meta({ description: 'The notification channel (a ws or wss URL), where the deployment offers one.' }),
+});
 
 /** The OpenAPI document (its own schema is the OpenAPI specification's). */
 export const OpenApiResponse = z.record(z.string(), z.unknown());

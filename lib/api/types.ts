@@ -443,6 +443,8 @@ export type GroupName = string;
 export type HealthResponse = {
   readonly status: "ok";
   readonly version: string;
+  /** The notification channel (a ws or wss URL), where the deployment offers one. */
+  readonly notifications?: string;
 };
 
 export type HeartbeatRequest = {

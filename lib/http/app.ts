@@ -42,6 +42,8 @@ export interface AppOptions {
   /** Serves presigned object URLs (local server only; in AWS, S3 serves them). */
   readonly objectUrls?: ObjectUrlSigner;
   readonly now?: () => number;
+  /** The notification channel's URL, named by GET /v1/health (the local server's WebSocket). @default none */
+  readonly notificationsUrl?: () => string | undefined;
   /** Live tails (Server-Sent Events): heartbeat and longest stream. */
   readonly streams?: StreamOptions;
   /** Where unexpected errors are reported (never with request bodies or keys). @default console.error */
@@ -49,9 +51,17 @@ export interface AppOptions {
 }
 
 /** Every operation of the route table, bound to the engine, the key store and the groups. */
-export function createHandlers(deps: { engine: Engine; keys: ApiKeys; groups: Groups; consumers: PushConsumers; now: () => number; streams?: StreamOptions }): Handlers {
+export function createHandlers(deps: {
+  engine: Engine;
+  keys: ApiKeys;
+  groups: Groups;
+  consumers: PushConsumers;
+  now: () => number;
+  streams?: StreamOptions;
+  notificationsUrl?: () => string | undefined;
+}): Handlers {
   return {
-    ...serviceHandlers(),
+    ...serviceHandlers({ notificationsUrl: deps.notificationsUrl }),
     ...topicHandlers(deps.engine),
     ...keyHandlers(deps.keys),
     ...produceHandlers(deps.engine, deps.now),
@@ -71,7 +81,7 @@ export function createApp(options: AppOptions): HttpHandler {
   const served = options.functions ? ROUTES.filter((route) => options.functions!.includes(route.function)) : ROUTES;
   const logError = options.logError ?? ((error: unknown) => console.error('sluice: unexpected error', error));
   const streams = { logError: (error: unknown) => logError(error, { method: 'GET', path: 'stream', query: new URLSearchParams(), headers: {}, body: new Uint8Array(0) }), ...options.streams };
-  const handlers = createHandlers({ engine, keys, now, groups, consumers, streams });
+  const handlers = createHandlers({ engine, keys, now, groups, consumers, streams, notificationsUrl: options.notificationsUrl });
   const authenticate = (request: HttpRequest) => (request.principal ? Promise.resolve(request.principal) : keys.authenticate(request.headers.authorization));
   const router = createRouter(compileRoutes(served, handlers), { authenticate, logError });
 
