@@ -77,7 +77,7 @@ export const DEFAULTS = {
   /**
    * A long-polling fetch re-reads the partition head after this long when no append in its own process
    * wakes it, then backs off: each interval doubles up to longPollMaxIntervalMs. A 20 s wait reads the
-   * head 10 times (250, 500, 1000, 2000, then every 4000 ms) instead of 80.
+   * head 10 times (250, 500, 1000, 2000, then every 4000 ms) instead of 81.
    */
   longPollIntervalMs: 250,
   longPollMaxIntervalMs: 4_000,

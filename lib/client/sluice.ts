@@ -10,7 +10,7 @@ import { HttpTransport, type FetchFunction } from './network/http.ts';
 import { SluiceApi } from './protocol/api.ts';
 import { Producer, type ProducerOptions } from './producer/producer.ts';
 import { retryPolicy, type RetryOptions } from './retry/retry.ts';
-import { tail, type TailOptions, type TailRecord } from './tail/tail.ts';
+import { tailIterator, type TailOptions, type TailRecord } from './tail/tail.ts';
 import type { Logger } from './types.ts';
 
 export interface SluiceOptions {
@@ -69,6 +69,6 @@ export class SluiceClient {
    *   for await (const record of sluice.tail('orders', 0, { fromOffset: 'earliest' })) console.log(record.offset, record.value);
    */
   tail(topic: string, partition: number, options?: TailOptions): AsyncGenerator<TailRecord, void, undefined> {
-    return tail(this.#context, topic, partition, options);
+    return tailIterator(this.#context, topic, partition, options);
   }
 }

@@ -85,6 +85,16 @@ describe('sluice.tail() (local server)', () => {
     await eventually(() => server.engine.waitingFetches === 0, 'the server stopped waiting once the client left');
   });
 
+  it('return() ends a next() that is still waiting for records', async () => {
+    const topic = await newTopic();
+    const records = sluice.tail(topic, 0);
+    const waiting = records.next();
+    await eventually(() => server.engine.waitingFetches === 1, 'the stream waits');
+    assert.deepEqual(await records.return(), { done: true, value: undefined });
+    assert.deepEqual(await waiting, { done: true, value: undefined });
+    await eventually(() => server.engine.waitingFetches === 0, 'the server stopped waiting');
+  });
+
   it('starts at earliest or at an offset', async () => {
     const topic = await newTopic();
     await produce(topic, ['0', '1', '2']);

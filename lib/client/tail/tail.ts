@@ -40,7 +40,34 @@ export const TAIL_DEFAULTS = { idleTimeoutMs: 45_000, maxWaitMs: LIMITS.maxWaitM
 /** Answers that mean "this endpoint has no live tail": fall back to long polls. */
 const NO_STREAM_CODES: readonly ErrorCode[] = ['NOT_FOUND', 'METHOD_NOT_ALLOWED', 'HTTP_404', 'HTTP_405', 'HTTP_501'];
 
-export async function* tail(context: ClientContext, topic: string, partition: number, options: TailOptions = {}): AsyncGenerator<TailRecord, void, undefined> {
+/**
+ * The iterator tail() hands out. An async generator's return() waits for a next() that is still
+ * running (here: waiting for records that may never come), so return() first aborts the tail's own
+ * signal, which ends that next() with done at once, and then returns the generator.
+ */
+export function tailIterator(context: ClientContext, topic: string, partition: number, options: TailOptions = {}): AsyncGenerator<TailRecord, void, undefined> {
+  const stop = new AbortController();
+  const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
+  const generator = tail(context, topic, partition, { ...options, signal });
+  const iterator: AsyncGenerator<TailRecord, void, undefined> = {
+    next: () => generator.next(),
+    return: (value) => {
+      stop.abort();
+      return generator.return(value);
+    },
+    throw: (error) => {
+      stop.abort();
+      return generator.throw(error);
+    },
+    [Symbol.asyncIterator]: () => iterator,
+    [Symbol.asyncDispose]: async () => {
+      await iterator.return(undefined);
+    },
+  };
+  return iterator;
+}
+
+async function* tail(context: ClientContext, topic: string, partition: number, options: TailOptions = {}): AsyncGenerator<TailRecord, void, undefined> {
   const { signal } = options;
   if (!Number.isInteger(partition) || partition < 0) throw new SluiceClientError('INVALID_ARGUMENT', `partition must be an integer ≥ 0, got ${partition}`);
   let transport = options.transport ?? 'auto';
