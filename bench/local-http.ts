@@ -13,7 +13,7 @@ import { ApiKeys } from '../lib/auth/api-keys.ts';
 import { topicObjectPrefix } from '../lib/log/layout.ts';
 import { startLocalServer, type LocalServer } from '../lib/server/local.ts';
 import { ApiClient, type FetchedBatches } from './api-client.ts';
-import { readFiles, writeFiles, type FileRun } from './fs-baseline.ts';
+import { readFiles, writeFiles, writeFilesDurably, type FileRun } from './fs-baseline.ts';
 import { dealIntoLanes, runLanes, timed, type Timing } from './measure.ts';
 import { jsonProduceBodies, planProduce, requestBody, sum } from './workload.ts';
 
@@ -43,7 +43,10 @@ export interface Throughput {
 
 export interface LocalResult {
   readonly produce: Throughput;
+  /** Naive: write + fsync per file. */
   readonly rawWrite: Throughput;
+  /** Fair: temp file + fsync, rename, directory fsync per file (what a crash-safe store needs). */
+  readonly rawWriteDurable: Throughput;
   readonly fetch: Throughput;
   readonly rawRead: Throughput;
   readonly produceJson: Throughput;
@@ -71,27 +74,30 @@ export async function runLocalBench(settings: LocalSettings): Promise<LocalResul
   }
 }
 
-type BinaryResult = Pick<LocalResult, 'produce' | 'rawWrite' | 'fetch' | 'rawRead' | 'rangeReads'>;
+type BinaryResult = Pick<LocalResult, 'produce' | 'rawWrite' | 'rawWriteDurable' | 'fetch' | 'rawRead' | 'rangeReads'>;
 type JsonResult = Pick<LocalResult, 'produceJson' | 'fetchJson'>;
 
 async function benchBinary(client: ApiClient, server: LocalServer, settings: LocalSettings, rawDir: string): Promise<BinaryResult> {
   const requests = planProduce({ ...settings, totalRawBytes: settings.rawBytes, partitionsPerRequest: 1, seed: SEED });
   const storedSizes = requests.map((request) => request.storedBytes);
   const [before, after] = [join(rawDir, 'before'), join(rawDir, 'after')];
-  await Promise.all([mkdir(before, { recursive: true }), mkdir(after, { recursive: true })]);
+  const [durableBefore, durableAfter] = [join(rawDir, 'durable-before'), join(rawDir, 'durable-after')];
+  await Promise.all([before, after, durableBefore, durableAfter].map((dir) => mkdir(dir, { recursive: true })));
   await client.createTopic(BINARY_TOPIC, settings.partitions);
 
   // The baselines run just before and just after Sluice; the faster of each pair is the bar.
   const writeBefore = await writeFiles(before, storedSizes, settings.partitions);
+  const durableWriteBefore = await writeFilesDurably(durableBefore, storedSizes, settings.partitions);
   const produced = await timed(() =>
     runLanes(dealIntoLanes(requests, settings.partitions), (request) => client.produceBatches(BINARY_TOPIC, requestBody(request))),
   );
   const writeAfter = await writeFiles(after, storedSizes, settings.partitions);
+  const durableWriteAfter = await writeFilesDurably(durableAfter, storedSizes, settings.partitions);
   const storedBytes = await storedBytesOf(server, BINARY_TOPIC);
   if (storedBytes !== sum(storedSizes)) throw new Error(`the store holds ${storedBytes} bytes, expected ${sum(storedSizes)}`);
 
   const ends = await client.endOffsets(BINARY_TOPIC);
-  const cacheBefore = { misses: server.engine.cache.misses, hits: server.engine.cache.hits };
+  const cacheBefore = server.engine.cacheStats();
   const readBefore = await readFiles(before, requests.length, settings.partitions);
   const fetched = await timed(() => consume(ends, (partition, offset) => client.fetchBatches(BINARY_TOPIC, partition, offset, settings.fetchMaxBytes)));
   const readAfter = await readFiles(after, requests.length, settings.partitions);
@@ -104,9 +110,10 @@ async function benchBinary(client: ApiClient, server: LocalServer, settings: Loc
   return {
     produce: { label: 'produce binary', calls: requests.length, records, rawBytes, storedBytes, httpBytes: storedBytes, timing: produced.timing },
     rawWrite: fileThroughput('raw fs: write + fsync', faster(writeBefore, writeAfter)),
+    rawWriteDurable: fileThroughput('raw fs: + rename + dir fsync', faster(durableWriteBefore, durableWriteAfter)),
     fetch: { label: 'fetch binary', calls: fetched.result.calls, records, rawBytes, storedBytes, httpBytes: fetched.result.bytes, timing: fetched.timing },
     rawRead: fileThroughput('raw fs: read', faster(readBefore, readAfter)),
-    rangeReads: { fromStore: server.engine.cache.misses - cacheBefore.misses, fromCache: server.engine.cache.hits - cacheBefore.hits },
+    rangeReads: { fromStore: server.engine.cacheStats().misses - cacheBefore.misses, fromCache: server.engine.cacheStats().hits - cacheBefore.hits },
   };
 }
 

@@ -71,11 +71,12 @@ function localLines(local: LocalSummary, settings: LocalSettings): string[] {
   return [
     '1. Local backend through the HTTP API (FsObjectStore + SQLite; server and client share this process)',
     ...indent(table(['', 'calls', 'records', 'wall s', 'raw MiB/s', 'stored MiB/s', 'HTTP MiB/s', 'records/s', 'CPU s'], rows)),
-    `   Sluice / raw fs on the same bytes: produce ${ratioText(local.produceVsRawWrite)} · fetch ${ratioText(local.fetchVsRawRead)}`,
+    `   Sluice / raw fs on the same bytes: produce ${ratioText(local.produceVsRawWrite)} (naive) · ${ratioText(local.produceVsDurableWrite)} (durable, fair) · fetch ${ratioText(local.fetchVsRawRead)}`,
     `   Binary: one zstd batch of ${size(settings.requestRawBytes)} raw per request, ${settings.partitions} partitions, one request in flight per partition; ` +
       `fetch maxBytes ${size(settings.fetchMaxBytes)}.`,
-    `   Raw fs: write + fsync per file (no rename, no directory fsync, no metadata), then read back, as many in flight; best of a run`,
-    `   just before and just after Sluice. Reads come from the page cache on both sides.`,
+    `   Raw fs: naive = write + fsync per file (no rename, no directory fsync, no metadata); durable (the fair bar) = temp file +`,
+    `   fsync, rename, directory fsync per file, what a crash-safe store needs (still no metadata). Then read back, as many in flight;`,
+    `   best of a run just before and just after Sluice. Reads come from the page cache on both sides.`,
     `   JSON: ${int(settings.jsonRecordsPerRequest)} keyed records per request (spread over all partitions), ${settings.partitions} requests in flight; ` +
       `fetch maxBytes ${size(settings.jsonFetchMaxBytes)}; HTTP MiB/s counts JSON bodies.`,
     `   Binary fetch range reads: ${int(local.rangeReads.fromStore)} from the object store, ${int(local.rangeReads.fromCache)} from the cache.`,

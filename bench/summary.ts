@@ -23,6 +23,8 @@ export interface LocalSummary {
   readonly compressionRatio: number;
   readonly rows: ReadonlyArray<Throughput & Rates>;
   readonly produceVsRawWrite: Ratio;
+  /** Against the fair baseline: temp file + fsync, rename, directory fsync per file. */
+  readonly produceVsDurableWrite: Ratio;
   readonly fetchVsRawRead: Ratio;
   readonly rangeReads: LocalResult['rangeReads'];
 }
@@ -51,13 +53,14 @@ export interface AwsCaseSummary {
 }
 
 export function summarizeLocal(local: LocalResult): LocalSummary {
-  const rows = [local.produce, local.rawWrite, local.fetch, local.rawRead, local.produceJson, local.fetchJson];
+  const rows = [local.produce, local.rawWrite, local.rawWriteDurable, local.fetch, local.rawRead, local.produceJson, local.fetchJson];
   const { rawBytes = 0, records = 1, storedBytes } = local.produce;
   return {
     rawBytesPerRecord: rawBytes / records,
     compressionRatio: rawBytes / storedBytes,
     rows: rows.map((row) => ({ ...row, ...ratesOf(row) })),
     produceVsRawWrite: ratio(local.produce, local.rawWrite),
+    produceVsDurableWrite: ratio(local.produce, local.rawWriteDurable),
     fetchVsRawRead: ratio(local.fetch, local.rawRead),
     rangeReads: local.rangeReads,
   };

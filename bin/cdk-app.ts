@@ -8,6 +8,8 @@
  *                         stack, for trying Sluice out; default `retain`
  *   sluice:corsOrigins    comma-separated browser origins allowed to call the API
  *   sluice:alarmEmail     an address that gets the alarms (an SNS topic is created; confirm the e-mail)
+ *   sluice:produceFunctionUrl  `true`: also serve produce through a Function URL (output ProduceUrl)
+ *   sluice:produceReservedConcurrency  reserved concurrency of the produce function (its throttle then)
  */
 import { buildApp } from '../lib/cdk/app.ts';
 

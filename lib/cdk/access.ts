@@ -18,6 +18,11 @@
 export type MetadataAction = 'dynamodb:GetItem' | 'dynamodb:Query' | 'dynamodb:PutItem' | 'dynamodb:UpdateItem' | 'dynamodb:DeleteItem';
 export type ObjectAction = 's3:GetObject' | 's3:PutObject' | 's3:DeleteObject';
 
+export interface ObjectGrant {
+  readonly actions: readonly ObjectAction[];
+  readonly keys: readonly string[];
+}
+
 export interface FunctionAccess {
   /** Reads on any item. */
   readonly metadataReads: readonly MetadataAction[];
@@ -25,9 +30,8 @@ export interface FunctionAccess {
   readonly metadataWrites: readonly MetadataAction[];
   /** Partition-key patterns for writes (IAM StringLike: `*` matches anything); `*` alone means any item. */
   readonly writableKeys: readonly string[];
-  readonly objectActions: readonly ObjectAction[];
-  /** Object-key patterns `objectActions` apply to, relative to the bucket. */
-  readonly objectKeys: readonly string[];
+  /** Object actions, each on the key patterns (relative to the bucket) it is allowed on. */
+  readonly objectGrants: readonly ObjectGrant[];
   /** Key prefixes the function may list (IAM s3:prefix patterns); none: no ListBucket. */
   readonly listPrefixes: readonly string[];
 }
@@ -47,8 +51,7 @@ export const ACCESS = {
     metadataReads: ['dynamodb:GetItem', 'dynamodb:Query'],
     metadataWrites: ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
     writableKeys: ['p#*', 'idem#*'],
-    objectActions: ['s3:PutObject'],
-    objectKeys: [INGEST_OBJECTS],
+    objectGrants: [{ actions: ['s3:PutObject'], keys: [INGEST_OBJECTS] }],
     listPrefixes: [],
   },
   /** Reads only, on both stores (PartitionLog.readableHead moves the watermark in memory, never in the table). */
@@ -57,8 +60,7 @@ export const ACCESS = {
     metadataWrites: [],
     writableKeys: [],
     // Also what presigned URLs are signed with: a URL can read no more than this function could.
-    objectActions: ['s3:GetObject'],
-    objectKeys: [TOPIC_OBJECTS],
+    objectGrants: [{ actions: ['s3:GetObject'], keys: [TOPIC_OBJECTS] }],
     listPrefixes: [],
   },
   /** The live tail (Server-Sent Events): reads records like the fetch function, nothing else. */
@@ -66,8 +68,7 @@ export const ACCESS = {
     metadataReads: ['dynamodb:GetItem', 'dynamodb:Query'],
     metadataWrites: [],
     writableKeys: [],
-    objectActions: ['s3:GetObject'],
-    objectKeys: [TOPIC_OBJECTS],
+    objectGrants: [{ actions: ['s3:GetObject'], keys: [TOPIC_OBJECTS] }],
     listPrefixes: [],
   },
   /**
@@ -81,8 +82,7 @@ export const ACCESS = {
     metadataReads: ['dynamodb:GetItem', 'dynamodb:Query'],
     metadataWrites: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
     writableKeys: ['*'],
-    objectActions: ['s3:GetObject'],
-    objectKeys: [TOPIC_OBJECTS],
+    objectGrants: [{ actions: ['s3:GetObject'], keys: [TOPIC_OBJECTS] }],
     listPrefixes: [],
   },
   /**
@@ -93,22 +93,23 @@ export const ACCESS = {
     metadataReads: ['dynamodb:GetItem', 'dynamodb:Query'],
     metadataWrites: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
     writableKeys: ['p#*', 'gc#*', 'deleted-topics'],
-    objectActions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'],
-    objectKeys: [TOPIC_OBJECTS],
+    objectGrants: [{ actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'], keys: [TOPIC_OBJECTS] }],
     listPrefixes: [TOPIC_OBJECTS],
   },
   /**
    * The push dispatcher (lib/push/dispatcher.ts): reads records; is its consumers' group member
    * (leases, claims, commits; replacing an older dispatcher deletes its lease); keeps delivery state;
-   * appends dead letters (an idempotent produce: ingest objects, partition items, intents). Object
-   * grants apply to every topic key, so its PutObject reaches t/* rather than only t/{star}/ingest/{star}.
+   * appends dead letters (an idempotent produce: ingest objects, partition items, intents). It reads
+   * every topic object (ingest objects and segments) and writes only ingest objects.
    */
   dispatcher: {
     metadataReads: ['dynamodb:GetItem', 'dynamodb:Query'],
     metadataWrites: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
     writableKeys: ['p#*', 'idem#*', 'g#*', 'go#*', 'push#*'],
-    objectActions: ['s3:GetObject', 's3:PutObject'],
-    objectKeys: [TOPIC_OBJECTS],
+    objectGrants: [
+      { actions: ['s3:GetObject'], keys: [TOPIC_OBJECTS] },
+      { actions: ['s3:PutObject'], keys: [INGEST_OBJECTS] },
+    ],
     listPrefixes: [],
   },
   /**
@@ -120,8 +121,7 @@ export const ACCESS = {
     metadataReads: ['dynamodb:GetItem', 'dynamodb:Query'],
     metadataWrites: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
     writableKeys: ['push-consumers', 'push#*', 'g#*', 'go#*', 'groups'],
-    objectActions: ['s3:GetObject'],
-    objectKeys: [TOPIC_OBJECTS],
+    objectGrants: [{ actions: ['s3:GetObject'], keys: [TOPIC_OBJECTS] }],
     listPrefixes: [],
   },
   /** Registers the hash of the bootstrap admin key at deploy time (lib/lambda/bootstrap-key.ts). */
@@ -129,8 +129,7 @@ export const ACCESS = {
     metadataReads: ['dynamodb:GetItem'],
     metadataWrites: ['dynamodb:PutItem'],
     writableKeys: ['apikeys', 'apikey#*'],
-    objectActions: [],
-    objectKeys: [],
+    objectGrants: [],
     listPrefixes: [],
   },
 } as const satisfies Record<string, FunctionAccess>;

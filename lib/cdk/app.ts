@@ -21,6 +21,8 @@ export function buildApp(props: AppProps = {}): App {
     streams: {
       removalPolicy: removal === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
       corsOrigins: context('corsOrigins')?.split(',').map((origin) => origin.trim()).filter(Boolean),
+      produceFunctionUrl: context('produceFunctionUrl') === 'true',
+      ...(context('produceReservedConcurrency') ? { produceReservedConcurrency: Number(context('produceReservedConcurrency')) } : {}),
     },
   });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

@@ -33,6 +33,9 @@ export class SluiceStack extends Stack {
     new CfnOutput(this, 'ApiUrl', { value: this.streams.url, description: 'Base URL of the API (Authorization: Bearer <key>)' });
     new CfnOutput(this, 'IamApiUrl', { value: this.streams.iamUrl, description: 'Base URL of the API for SigV4-signed calls (grantProduce / grantConsume)' });
     new CfnOutput(this, 'StreamUrl', { value: this.streams.streamUrl, description: 'Base URL of the live tail (GET /v1/topics/{topic}/partitions/{p}/stream, Server-Sent Events; Authorization: Bearer <key>)' });
+    if (this.streams.produceUrl) {
+      new CfnOutput(this, 'ProduceUrl', { value: this.streams.produceUrl, description: 'Produce through the Function URL (no per-request fee): the client option produceEndpoint' });
+    }
     new CfnOutput(this, 'AdminKeySecretArn', {
       value: this.streams.adminKeySecret.secretArn,
       description: 'The bootstrap admin key: aws secretsmanager get-secret-value --secret-id <this> --query SecretString --output text',

@@ -18,6 +18,7 @@ import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { CfnFunction, FilterCriteria, StartingPosition, type IFunction } from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -116,6 +117,21 @@ export interface SluiceStreamsProps {
    * encryption KMS, else a new key with yearly rotation ($1 a month)
    */
   readonly pushSecretsKey?: kms.IKey;
+  /**
+   * Also serve produce through a Lambda Function URL of the produce function (`produceUrl`; clients
+   * pass it as `produceEndpoint`): no per-request fee ($1 per million requests on the HTTP API, the
+   * largest cost of a small produce). Trade-offs: no API Gateway throttle (bound it with
+   * `produceReservedConcurrency`), no per-route IAM (API keys only; the IAM endpoint is unchanged), no
+   * access logs (the function's logs and metrics remain), CORS from `corsOrigins`. The function serves
+   * only the produce route, with the same key checks as behind the HTTP API.
+   * @default false
+   */
+  readonly produceFunctionUrl?: boolean;
+  /**
+   * Reserved concurrency of the produce function: with `produceFunctionUrl`, what throttles produce
+   * (a request beyond it gets 429 and the client retries). @default none (the account's unreserved pool)
+   */
+  readonly produceReservedConcurrency?: number;
 }
 
 /** A push consumer that delivers to a Lambda function, created with the stack (SluiceStreams.addFunctionConsumer). */
@@ -164,6 +180,8 @@ export class SluiceStreams extends Construct {
   readonly url: string;
   /** Base URL of the IAM endpoint (no trailing slash). */
   readonly iamUrl: string;
+  /** The produce function's URL, with `produceFunctionUrl` (ends with `/`; the client strips it). */
+  readonly produceUrl?: string;
   readonly produceFunction: lambda.Function;
   readonly fetchFunction: lambda.Function;
   readonly adminFunction: lambda.Function;
@@ -250,6 +268,7 @@ export class SluiceStreams extends Construct {
     this.iamApi = this.#createApi('IamApi', 'IAM (SigV4) endpoint', true);
     this.url = this.api.apiEndpoint;
     this.iamUrl = this.iamApi.apiEndpoint;
+    if (props.produceFunctionUrl) this.produceUrl = this.#produceFunctionUrl().url;
 
     this.#createAlarms();
     if (props.dashboard ?? true) this.dashboard = this.#createDashboard();
@@ -404,6 +423,7 @@ export class SluiceStreams extends Construct {
     if (this.#props.allowPrivateUrlTargets) this.adminFunction.addEnvironment('SLUICE_PUSH_ALLOW_PRIVATE_URLS', 'true');
     this.adminFunction.role!.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['kms:Encrypt'], resources: [this.pushSecretsKey.keyArn] }));
     this.maintenanceRule.addTarget(new LambdaFunction(dispatcher, { event: RuleTargetInput.fromObject({ due: true }), retryAttempts: 0 }));
+    this.#delayedWakeUps(dispatcher);
 
     const streamHandler = this.#function('StreamHandler', 'stream-handler', {
       memorySize: DEPLOYMENT.streamHandlerMemoryMb,
@@ -431,6 +451,40 @@ export class SluiceStreams extends Construct {
       reason: 'The dispatcher function and its versions and aliases (grantInvoke): the only function the stream handler may invoke.',
     });
     return { dispatcher, streamHandler };
+  }
+
+  /**
+   * Retries and batching windows that fall due wake the dispatcher through one-time EventBridge
+   * Scheduler schedules it creates in its own group (lib/lambda/wake-ups.ts): billed per invocation,
+   * nothing while idle. Scheduler assumes a role that may invoke only the dispatcher.
+   */
+  #delayedWakeUps(dispatcher: NodejsFunction): void {
+    const stack = Stack.of(this);
+    const group = new scheduler.CfnScheduleGroup(this, 'WakeUps', {});
+    const role = new iam.Role(this, 'WakeUpRole', {
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': stack.account } } }),
+      description: `Sluice: EventBridge Scheduler invokes the push dispatcher (${this.node.path})`,
+    });
+    dispatcher.grantInvoke(role);
+    dispatcher.addEnvironment('SLUICE_WAKE_GROUP', group.ref);
+    dispatcher.addEnvironment('SLUICE_WAKE_ROLE_ARN', role.roleArn);
+    dispatcher.role!.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['scheduler:CreateSchedule'],
+        resources: [stack.formatArn({ service: 'scheduler', resource: 'schedule', resourceName: `${group.ref}/*`, arnFormat: ArnFormat.SLASH_RESOURCE_NAME })],
+      }),
+    );
+    dispatcher.role!.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['iam:PassRole'], resources: [role.roleArn], conditions: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } } }),
+    );
+    Validations.of(dispatcher.role!).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/<${stack.resolve(group.logicalId) as string}>/*]`,
+      reason: 'Wake-up schedules are created at run time with generated names, only in this stack\'s own schedule group.',
+    });
+    Validations.of(role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${this.#logicalId(dispatcher)}.Arn>:*]`,
+      reason: 'The dispatcher function and its versions and aliases (grantInvoke): the only function Scheduler may invoke.',
+    });
   }
 
   /** The function behind Custom::SluicePushConsumer, created with the first addFunctionConsumer. */
@@ -553,6 +607,9 @@ export class SluiceStreams extends Construct {
       environment: { ...this.#apiEnvironment(), ...environment },
     });
     this.#grantAccess(fn.role!, ACCESS[name]);
+    if (name === 'produce' && this.#props.produceReservedConcurrency !== undefined) {
+      (fn.node.defaultChild as CfnFunction).reservedConcurrentExecutions = this.#props.produceReservedConcurrency;
+    }
     return fn;
   }
 
@@ -585,10 +642,8 @@ export class SluiceStreams extends Construct {
         }),
       );
     }
-    if (access.objectActions.length > 0) {
-      statements.push(
-        new iam.PolicyStatement({ actions: [...access.objectActions], resources: access.objectKeys.map((key) => this.bucket.arnForObjects(key)) }),
-      );
+    for (const grant of access.objectGrants) {
+      statements.push(new iam.PolicyStatement({ actions: [...grant.actions], resources: grant.keys.map((key) => this.bucket.arnForObjects(key)) }));
     }
     if (access.listPrefixes.length > 0) {
       statements.push(
@@ -601,14 +656,14 @@ export class SluiceStreams extends Construct {
     }
     if (this.encryptionKey) {
       const kmsActions = new Set<string>();
-      for (const action of access.objectActions) {
+      for (const action of access.objectGrants.flatMap((grant) => grant.actions)) {
         if (action === 's3:GetObject') kmsActions.add('kms:Decrypt');
         if (action === 's3:PutObject') kmsActions.add('kms:GenerateDataKey');
       }
       if (kmsActions.size > 0) statements.push(new iam.PolicyStatement({ actions: [...kmsActions], resources: [this.encryptionKey.keyArn] }));
     }
     for (const statement of statements) role.addToPrincipalPolicy(statement);
-    for (const key of access.objectKeys) {
+    for (const key of new Set(access.objectGrants.flatMap((grant) => grant.keys))) {
       Validations.of(role).acknowledge({
         id: `AwsSolutions-IAM5[Resource::<${this.#logicalId(this.bucket)}.Arn>/${key}]`,
         reason: 'Objects are created at run time under generated keys; the grant is limited to the key prefix this function reads or writes (lib/cdk/access.ts).',
@@ -644,6 +699,23 @@ export class SluiceStreams extends Construct {
     });
     // The function must hold its permissions before CloudFormation invokes it.
     registration.node.addDependency(fn.role!);
+  }
+
+  /** The cheaper front door for produce: the application checks the API key, as behind the HTTP API. */
+  #produceFunctionUrl(): lambda.FunctionUrl {
+    const origins = this.#props.corsOrigins;
+    return this.produceFunction.addFunctionUrl({
+      authType: lambda.FunctionUrlAuthType.NONE,
+      invokeMode: lambda.InvokeMode.BUFFERED,
+      cors: origins?.length
+        ? {
+            allowedOrigins: origins,
+            allowedMethods: [lambda.HttpMethod.POST],
+            allowedHeaders: ['authorization', 'content-type', 'idempotency-key'],
+            maxAge: Duration.minutes(10),
+          }
+        : undefined,
+    });
   }
 
   #createApi(id: string, description: string, iamAuth: boolean): HttpApi {

@@ -16,6 +16,11 @@ import type { Logger } from './types.ts';
 export interface SluiceOptions {
   /** The API's base URL, e.g. https://abc123.execute-api.eu-west-1.amazonaws.com or http://127.0.0.1:8787 */
   readonly endpoint: string;
+  /**
+   * Base URL for produce requests only: the construct's `produceUrl` (a Lambda Function URL, no
+   * per-request fee) when the deployment has `produceFunctionUrl`. @default endpoint
+   */
+  readonly produceEndpoint?: string;
   /** An API key (`sluice_...`), sent as `Authorization: Bearer <key>`. */
   readonly apiKey: string;
   /** Per request, in ms; a long poll gets its maxWaitMs on top. @default 30000 */
@@ -46,7 +51,8 @@ export class SluiceClient {
     const requestTimeoutMs = options.requestTimeoutMs ?? CLIENT_DEFAULTS.requestTimeoutMs;
     if (!(requestTimeoutMs > 0)) throw new RangeError(`requestTimeoutMs must be > 0, got ${requestTimeoutMs}`);
     const http = new HttpTransport({ endpoint: options.endpoint, streamEndpoint: options.streamEndpoint, apiKey: options.apiKey, fetch: options.fetch, requestTimeoutMs });
-    this.#context = { api: new SluiceApi(http), runtime, retry: retryPolicy(options.retry), logger: options.logger ?? defaultLogger };
+    const produceHttp = options.produceEndpoint === undefined ? http : new HttpTransport({ endpoint: options.produceEndpoint, apiKey: options.apiKey, fetch: options.fetch, requestTimeoutMs });
+    this.#context = { api: new SluiceApi(http, produceHttp), runtime, retry: retryPolicy(options.retry), logger: options.logger ?? defaultLogger };
   }
 
   producer(options?: ProducerOptions): Producer {

@@ -25,7 +25,6 @@
  */
 import { SluiceError } from '../errors.ts';
 import { isValidName } from '../api/limits.ts';
-import type { Item } from '../storage/ports.ts';
 
 export const GROUPS_PK = 'groups';
 export const HEAD_SK = 'head';
@@ -103,19 +102,4 @@ export function sessionTimeoutOf(memberId: string): number | undefined {
 
 export function randomNonce(): string {
   return Buffer.from(crypto.getRandomValues(new Uint8Array(6))).toString('hex');
-}
-
-export function bigintAttr(item: Item | undefined, name: string): bigint | undefined {
-  const value = item?.[name];
-  return typeof value === 'bigint' ? value : undefined;
-}
-
-export function numberAttr(item: Item | undefined, name: string, fallback = 0): number {
-  const value = item?.[name];
-  return typeof value === 'bigint' ? Number(value) : fallback;
-}
-
-export function stringAttr(item: Item | undefined, name: string): string | undefined {
-  const value = item?.[name];
-  return typeof value === 'string' ? value : undefined;
 }

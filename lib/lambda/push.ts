@@ -21,8 +21,16 @@ import { respond, type CustomResourceEvent, type RespondOptions } from './custom
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-/** What the stream handler sends the dispatcher, and what the maintenance schedule sends it. */
-export type DispatcherEvent = { readonly advanced: readonly AdvancedPartition[] } | { readonly due: true } | { readonly source?: string };
+/**
+ * What the dispatcher is invoked with: by the stream handler (partitions advanced), by a delayed
+ * wake-up (wake-ups.ts: consumers whose retry or batching window fell due), by the maintenance
+ * schedule (anything else: every consumer).
+ */
+export type DispatcherEvent =
+  | { readonly advanced: readonly AdvancedPartition[] }
+  | { readonly consumers: readonly string[] }
+  | { readonly due: true }
+  | { readonly source?: string };
 
 export function urlPolicyFromEnv(env: Env): UrlPolicy {
   return env.SLUICE_PUSH_ALLOW_PRIVATE_URLS === 'true' ? { ...LOCAL_URL_POLICY, requireHttps: false } : AWS_URL_POLICY;
@@ -57,7 +65,14 @@ export function createStreamHandler(subscribers: ReadonlyArray<(advanced: readon
 }
 
 /** The dispatcher of the dispatcher function. */
-export function createAwsDispatcher(engine: Engine, env: Env, calls: { kms: () => KmsCalls; invoke: InvokeFunction }, deadline?: () => number, logError?: (m: string, e: unknown) => void): Dispatcher {
+export function createAwsDispatcher(
+  engine: Engine,
+  env: Env,
+  calls: { kms: () => KmsCalls; invoke: InvokeFunction },
+  deadline?: () => number,
+  logError?: (m: string, e: unknown) => void,
+  scheduleWake?: (consumer: string, at: number) => void,
+): Dispatcher {
   const groups = new Groups({ engine });
   const consumers = pushConsumersFromEnv(engine, env, calls.kms, groups);
   return new Dispatcher({
@@ -67,6 +82,7 @@ export function createAwsDispatcher(engine: Engine, env: Env, calls: { kms: () =
     targets: targetFactory({ urlPolicy: urlPolicyFromEnv(env), invoke: calls.invoke }),
     deadline,
     logError,
+    scheduleWake,
   });
 }
 
@@ -89,6 +105,11 @@ export async function handleDispatcherEvent(dispatcher: Dispatcher, event: Dispa
   if (event && 'advanced' in event && Array.isArray(event.advanced)) {
     await dispatcher.wake(event.advanced);
     return { woke: `${event.advanced.length} partitions` };
+  }
+  if (event && 'consumers' in event && Array.isArray(event.consumers)) {
+    const names = event.consumers.filter((name): name is string => typeof name === 'string');
+    await Promise.all(names.map((name) => dispatcher.run(name)));
+    return { woke: `${names.length} consumers` };
   }
   await dispatcher.runAll();
   return { woke: 'every consumer' };

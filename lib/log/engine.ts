@@ -104,9 +104,9 @@ export class Engine {
   readonly topics: Topics;
   readonly objects: ObjectStore;
   readonly metadata: MetadataStore;
-  readonly log: PartitionLog;
-  readonly cache: RangeCache;
-  readonly sources: ReadSources;
+  readonly #log: PartitionLog;
+  readonly #cache: RangeCache;
+  readonly #sources: ReadSources;
   readonly #producer: Producer;
   readonly #maintenance: Maintenance;
   readonly #now: () => number;
@@ -124,17 +124,17 @@ export class Engine {
     this.#longPollMaxIntervalMs = Math.max(options.longPollMaxIntervalMs ?? DEFAULTS.longPollMaxIntervalMs, this.#longPollIntervalMs);
     this.#timers = options.timers ?? GLOBAL_TIMERS;
     this.topics = new Topics(options.metadata, { now: this.#now, cacheMs: options.topicCacheMs, defaults: options.topicDefaults });
-    this.log = new PartitionLog(options.metadata, {
+    this.#log = new PartitionLog(options.metadata, {
       now: this.#now,
       reservationTimeoutMs: options.reservationTimeoutMs ?? DEFAULTS.reservationTimeoutMs,
       abortReservationAfterMs: options.abortReservationAfterMs ?? DEFAULTS.abortReservationAfterMs,
     });
-    this.cache = new RangeCache(options.objects, options.objectCacheBytes ?? DEFAULTS.objectCacheBytes);
-    this.sources = { cache: this.cache, indexes: new SegmentIndexCache(options.objects) };
+    this.#cache = new RangeCache(options.objects, options.objectCacheBytes ?? DEFAULTS.objectCacheBytes);
+    this.#sources = { cache: this.#cache, indexes: new SegmentIndexCache(options.objects) };
     this.#producer = new Producer({
       objects: options.objects,
       metadata: options.metadata,
-      log: this.log,
+      log: this.#log,
       now: this.#now,
       idempotencyTtlMs: options.idempotencyTtlMs,
       objectCommitWindowMs: options.objectCommitWindowMs,
@@ -143,7 +143,7 @@ export class Engine {
     });
     const abortAfter = options.abortReservationAfterMs ?? DEFAULTS.abortReservationAfterMs;
     this.#maintenance = new Maintenance(
-      { objects: options.objects, metadata: options.metadata, log: this.log, topics: this.topics, now: this.#now, afterCompactionStep: options.afterCompactionStep },
+      { objects: options.objects, metadata: options.metadata, log: this.#log, topics: this.topics, now: this.#now, afterCompactionStep: options.afterCompactionStep },
       {
         segmentBytes: DEFAULTS.segmentBytes,
         indexIntervalBytes: DEFAULTS.indexIntervalBytes,
@@ -184,6 +184,17 @@ export class Engine {
     return { partition, startOffset: head.logStartOffset, endOffset: head.highWatermark };
   }
 
+  /** Range reads served from the object store and from the in-memory cache, for benchmarks. */
+  cacheStats(): { readonly hits: number; readonly misses: number } {
+    return { hits: this.#cache.hits, misses: this.#cache.misses };
+  }
+
+  /** A partition's log start offset and high watermark, as readers see them (consumer lag, offset resets). */
+  async partitionBounds(topic: Topic, partition: number): Promise<{ logStartOffset: bigint; highWatermark: bigint }> {
+    const head = await this.#currentHead(topic, partition);
+    return { logStartOffset: head.logStartOffset, highWatermark: head.highWatermark };
+  }
+
   async produce(topicName: string, appends: readonly PartitionAppend[], idempotency?: IdempotencyOptions): Promise<AppendResult[]> {
     const topic = await this.topics.get(topicName);
     const seen = new Set<number>();
@@ -205,8 +216,8 @@ export class Engine {
     if (options.offset >= head.highWatermark) {
       return { batches: [], nextOffset: options.offset, highWatermark: head.highWatermark, logStartOffset: head.logStartOffset };
     }
-    const plan = await planRead(this.log, pk, head, options.offset, maxBytes);
-    const { batches, nextOffset } = await readBatches(this.sources, plan, options.offset, maxBytes);
+    const plan = await planRead(this.#log, pk, head, options.offset, maxBytes);
+    const { batches, nextOffset } = await readBatches(this.#sources, plan, options.offset, maxBytes);
     return { batches, nextOffset, highWatermark: head.highWatermark, logStartOffset: head.logStartOffset };
   }
 
@@ -219,12 +230,12 @@ export class Engine {
     const maxBytes = clampMaxBytes(options.maxBytes);
     const head = await this.#headFor(topic, partition, options);
     if (options.offset >= head.highWatermark) return { locations: [], nextOffset: options.offset, highWatermark: head.highWatermark };
-    const plan = await planRead(this.log, partitionPk(topic.id, partition), head, options.offset, maxBytes);
+    const plan = await planRead(this.#log, partitionPk(topic.id, partition), head, options.offset, maxBytes);
     const expires = options.expiresInSeconds ?? DEFAULTS.presignExpiresSeconds;
     const locations: Location[] = [];
     let bytes = 0;
     for (const entry of plan.entries) {
-      const { start, end, baseOffset, lastOffset } = await locateInEntry(this.sources, entry, options.offset, maxBytes - bytes);
+      const { start, end, baseOffset, lastOffset } = await locateInEntry(this.#sources, entry, options.offset, maxBytes - bytes);
       const range = { start, end };
       locations.push({ url: await presign(entry.objectKey, range, expires), range, baseOffset, lastOffset });
       bytes += end - start + 1;
@@ -242,14 +253,14 @@ export class Engine {
     const head = await this.#currentHead(topic, partition);
     let from = head.logStartOffset;
     while (from < head.highWatermark) {
-      const entries = await this.log.entriesFrom(pk, from);
+      const entries = await this.#log.entriesFrom(pk, from);
       if (entries.length === 0) break;
       for (const entry of entries) {
         if (entry.start >= head.highWatermark) return head.highWatermark;
         if (entry.end <= from) continue;
         from = entry.end;
         if (entry.aborted || entry.maxTimestamp < timestamp || entry.end <= head.logStartOffset) continue;
-        const found = await offsetForTimestampIn(this.sources, entry, timestamp, head.logStartOffset);
+        const found = await offsetForTimestampIn(this.#sources, entry, timestamp, head.logStartOffset);
         if (found !== undefined) return found;
       }
     }
@@ -316,7 +327,7 @@ export class Engine {
   }
 
   async #currentHead(topic: Topic, partition: number): Promise<PartitionHead> {
-    return this.log.readableHead(partitionPk(topic.id, partition));
+    return this.#log.readableHead(partitionPk(topic.id, partition));
   }
 
   /** Moves the partition's high watermark and closes gaps left by dead writers once they are stale. */
@@ -324,7 +335,7 @@ export class Engine {
     const topic = await this.topics.get(topicName);
     checkPartition(topic, partition);
     const pk = partitionPk(topic.id, partition);
-    const { gapsClosed } = await this.log.repair(pk);
+    const { gapsClosed } = await this.#log.repair(pk);
     if (gapsClosed > 0) this.#wake(pk);
     return { gapsClosed };
   }

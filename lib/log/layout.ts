@@ -9,8 +9,10 @@
  *
  *   gc#<topicId> / <object key>           an object seen unreferenced: deleted once it stays so for a grace period
  *
- * Objects:  t/<topicId>/ingest/<time-ordered id>                  one per produce request (batches of every
- *                                                                 partition it touched, base offsets 0)
+ * Objects:  t/<topicId>/ingest/<spread>/<time-ordered id>         one per produce request (batches of every
+ *                                                                 partition it touched, base offsets 0);
+ *                                                                 <spread>: 2 hex digits of the id's random part
+ *                                                                 (INGEST_PREFIX_COUNT prefixes; see ingestObjectKey)
  *           t/<topicId>/segments/<partition>/<start>-<id>.seg     compacted batches, real base offsets
  *           t/<topicId>/segments/<partition>/<start>-<id>.index   its sparse index (segment-index.ts)
  *
@@ -52,8 +54,18 @@ export function intentPk(topicId: string, keyHash: string): string {
 
 export const INTENT_SK = 'intent';
 
+/** How many S3 prefixes a topic's ingest objects are spread over. */
+export const INGEST_PREFIX_COUNT = 256;
+
+/**
+ * S3 serves about 3,500 PUTs/s per partitioned prefix, and partitions by key. Time-ordered names under
+ * one prefix send a topic's every PUT to the same partition; a spread of 256 prefixes taken from the
+ * id's random part lets S3 split the topic's ingest keys up to 256 ways (~900,000 PUTs/s on paper).
+ * Readers never list ingest objects (log entries name them), and maintenance lists the topic's whole
+ * prefix, so nothing else depends on the layout; keys written before the spread stay readable.
+ */
 export function ingestObjectKey(topicId: string, id: string): string {
-  return `t/${topicId}/ingest/${id}`;
+  return `t/${topicId}/ingest/${id.slice(-2)}/${id}`;
 }
 
 export function topicObjectPrefix(topicId: string): string {
@@ -71,7 +83,7 @@ export function gcPk(topicId: string): string {
 
 /** When an ingest object was created, from its time-ordered id; undefined for other keys. */
 export function ingestObjectTime(key: string): number | undefined {
-  const match = /\/ingest\/([0-9a-z]+)-[0-9a-f]+$/.exec(key);
+  const match = /\/ingest\/(?:[0-9a-f]{2}\/)?([0-9a-z]+)-[0-9a-f]+$/.exec(key);
   return match ? Number.parseInt(match[1], 36) : undefined;
 }
 

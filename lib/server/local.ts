@@ -12,8 +12,8 @@ import { NOTIFICATIONS_PATH, NotificationHub, type NotificationOptions } from '.
 import { ObjectUrlSigner } from '../http/object-urls.ts';
 import { Engine, type EngineOptions } from '../log/engine.ts';
 import type { MaintenanceReport } from '../log/maintenance.ts';
-import { FsObjectStore } from '../storage/fs-object-store.ts';
-import { SqliteMetadataStore } from '../storage/sqlite-metadata-store.ts';
+import { FsObjectStore, type FsObjectStoreStats } from '../storage/fs-object-store.ts';
+import { SqliteMetadataStore, type SqliteWriteStats } from '../storage/sqlite-metadata-store.ts';
 import { closeNodeServer, createNodeServer, type RequestLogEntry } from './node-http.ts';
 import { DEFAULTS } from '../defaults.ts';
 import { Groups } from '../groups/groups.ts';
@@ -63,6 +63,8 @@ export interface LocalServer {
   readonly notificationsUrl: string;
   /** Set only when this start generated the bootstrap admin key. */
   readonly generatedApiKey?: string;
+  /** Storage work counted since start: SQLite write transactions, writes and WAL fsyncs; object file and directory fsyncs. */
+  storageStats(): SqliteWriteStats & FsObjectStoreStats;
   /** Stops accepting requests, ends long polls, lets running requests finish, waits for a running maintenance pass, closes the store. */
   close(): Promise<void>;
 }
@@ -72,7 +74,8 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   const metadata = new SqliteMetadataStore({ path: join(options.dataDir, 'metadata.sqlite') });
   let url = '';
   const signer = new ObjectUrlSigner({ baseUrl: () => url });
-  const objects = signer.wrap(new FsObjectStore({ directory: join(options.dataDir, 'objects') }));
+  const fsObjects = new FsObjectStore({ directory: join(options.dataDir, 'objects') });
+  const objects = signer.wrap(fsObjects);
   const engine = new Engine({ ...options.engine, objects, metadata });
   const keys = new ApiKeys(metadata);
   const groups = new Groups({ engine });
@@ -116,6 +119,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     notifications,
     notificationsUrl: notificationsUrl(),
     generatedApiKey,
+    storageStats: () => ({ ...metadata.stats(), ...fsObjects.stats() }),
     async close() {
       notifications.close();
       await closeNodeServer(server, { graceMs: options.shutdownGraceMs ?? DEFAULTS.shutdownGraceMs });

@@ -9,6 +9,11 @@
  * one-to-one mapping cannot do. A literal `%` in a key is written `%25`, so only an object file's name
  * ends in `%`. Anything else in the tree (temp files, stray files) is ignored by list().
  *
+ * Durability per put: temp file written and fsynced, renamed into place, the directory fsynced. The
+ * directory fsync is shared: concurrent puts into one directory wait for one fsync that started after
+ * their rename (at most one runs per directory, and the next one starts when it ends, covering every
+ * rename made meanwhile), so N concurrent puts cost N file fsyncs but far fewer directory fsyncs.
+ *
  * Single writer: one process owns the directory (the embedded server). Several processes can read.
  */
 import { randomBytes } from 'node:crypto';
@@ -16,6 +21,7 @@ import { mkdir, open, readdir, readFile, rename, rmdir, stat, unlink } from 'nod
 import path from 'node:path';
 import { ObjectNotFoundError, StorageError, ThrottledError, UnavailableError } from '../errors.ts';
 import type { ByteRange, ObjectInfo, ObjectStore } from './ports.ts';
+import { SharedSync } from './shared-sync.ts';
 
 const OBJECT_MARKER = '%';
 /** Most file systems limit one name to 255 bytes; the marker and escaping must fit in it. */
@@ -26,6 +32,14 @@ const PUT_ATTEMPTS = 5;
 export interface FsObjectStoreOptions {
   /** Root of the object tree; created on first write. */
   readonly directory: string;
+  /** Test hook: awaited just before each shared directory fsync of a put starts (can hold it back). */
+  readonly beforeDirectorySync?: (directory: string) => Promise<void>;
+}
+
+/** Counted since the store was created. */
+export interface FsObjectStoreStats {
+  readonly fileSyncs: number;
+  readonly directorySyncs: number;
 }
 
 export class FsObjectStore implements ObjectStore {
@@ -40,9 +54,14 @@ export class FsObjectStore implements ObjectStore {
   /** In-flight syncs by directory, so concurrent puts into a new directory share one. */
   readonly #pendingDirectorySyncs = new Map<string, Promise<void>>();
   #rootAncestorsSynced: Promise<void> | undefined;
+  /** The shared fsync of each directory that puts are renaming into right now. */
+  readonly #directorySyncs = new Map<string, SharedSync>();
+  readonly #stats = { fileSyncs: 0, directorySyncs: 0 };
+  readonly #beforeDirectorySync: FsObjectStoreOptions['beforeDirectorySync'];
 
   constructor(options: FsObjectStoreOptions) {
     this.#root = path.resolve(options.directory);
+    this.#beforeDirectorySync = options.beforeDirectorySync;
   }
 
   async put(key: string, body: Uint8Array): Promise<void> {
@@ -51,7 +70,7 @@ export class FsObjectStore implements ObjectStore {
     for (let attempt = 1; ; attempt++) {
       try {
         await this.#ensureDurableDirectory(directory);
-        await writeDurably(directory, file, body);
+        await this.#writeDurably(directory, file, body);
         return;
       } catch (error) {
         // ENOENT here means a concurrent delete() pruned a directory on our path: create it again.
@@ -62,6 +81,10 @@ export class FsObjectStore implements ObjectStore {
         throw translateFsError(error, `put ${key}`);
       }
     }
+  }
+
+  stats(): FsObjectStoreStats {
+    return { ...this.#stats };
   }
 
   async get(key: string, range?: ByteRange): Promise<Uint8Array> {
@@ -199,9 +222,56 @@ export class FsObjectStore implements ObjectStore {
       await this.#rootAncestorsSynced;
     }
     for (const dir of chain) {
-      if (dir !== this.#root) await fsyncDirectory(path.dirname(dir));
+      if (dir !== this.#root) {
+        await fsyncDirectory(path.dirname(dir));
+        this.#stats.directorySyncs++;
+      }
     }
     for (const dir of chain) this.#durableDirectories.add(dir);
+  }
+
+  /** Temp file in the target directory (same file system, so rename is atomic), fsync, rename, fsync dir (shared). */
+  async #writeDurably(directory: string, file: string, body: Uint8Array): Promise<void> {
+    // Short fixed-length name: it never ends in the object marker, and never overflows the name limit.
+    const temp = path.join(directory, `.tmp-${randomBytes(12).toString('hex')}`);
+    let renamed = false;
+    try {
+      const handle = await open(temp, 'wx');
+      try {
+        let written = 0;
+        while (written < body.length) {
+          const { bytesWritten } = await handle.write(body, written, body.length - written);
+          written += bytesWritten;
+        }
+        await handle.sync();
+        this.#stats.fileSyncs++;
+      } finally {
+        await handle.close();
+      }
+      await rename(temp, file);
+      renamed = true;
+      await this.#syncDirectoryShared(directory);
+    } finally {
+      if (!renamed) await unlink(temp).catch(() => undefined);
+    }
+  }
+
+  /** Resolves after an fsync of `directory` that started after this call: it covers renames made before the call. */
+  #syncDirectoryShared(directory: string): Promise<void> {
+    let shared = this.#directorySyncs.get(directory);
+    if (!shared) {
+      shared = new SharedSync(async () => {
+        await this.#beforeDirectorySync?.(directory);
+        await fsyncDirectory(directory);
+        this.#stats.directorySyncs++;
+      });
+      const created = shared;
+      created.onIdle = () => {
+        if (this.#directorySyncs.get(directory) === created) this.#directorySyncs.delete(directory);
+      };
+      this.#directorySyncs.set(directory, created);
+    }
+    return shared.request();
   }
 
   #forgetDirectory(directory: string): void {
@@ -232,31 +302,6 @@ async function syncAncestorsBestEffort(root: string): Promise<void> {
     } catch {
       return; // unreadable ancestor: nothing above it is ours
     }
-  }
-}
-
-/** Temp file in the target directory (same file system, so rename is atomic), fsync, rename, fsync dir. */
-async function writeDurably(directory: string, file: string, body: Uint8Array): Promise<void> {
-  // Short fixed-length name: it never ends in the object marker, and never overflows the name limit.
-  const temp = path.join(directory, `.tmp-${randomBytes(12).toString('hex')}`);
-  let renamed = false;
-  try {
-    const handle = await open(temp, 'wx');
-    try {
-      let written = 0;
-      while (written < body.length) {
-        const { bytesWritten } = await handle.write(body, written, body.length - written);
-        written += bytesWritten;
-      }
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temp, file);
-    renamed = true;
-    await fsyncDirectory(directory);
-  } finally {
-    if (!renamed) await unlink(temp).catch(() => undefined);
   }
 }
 

@@ -3,23 +3,84 @@
  * attributes as JSON with tagged bigints (item-semantics.ts), so conditions and updates are evaluated
  * in process with exactly the memory adapter's semantics.
  *
- * Every conditional write reads, checks and writes inside one BEGIN IMMEDIATE transaction: the write
- * lock is taken up front, so two processes sharing the file cannot both pass the same check. Within one
- * process the synchronous API already runs each call to completion. The database is in WAL mode with
- * synchronous=FULL: a write is durable (survives power loss) when its promise resolves, which the
- * produce acknowledgement relies on.
+ * Group commit. Writes (put, update, delete, deleteExpired) are queued and applied together once per
+ * turn of the event loop (setImmediate), in ONE BEGIN IMMEDIATE transaction, in arrival order: each
+ * reads, checks its condition and writes inside that transaction, so it sees every write queued before
+ * it. Every write body runs its single INSERT/DELETE last, after its checks, so a write whose condition
+ * fails (or whose update is invalid) has written nothing when it throws: it fails alone with its own
+ * ConditionFailedError while the rest of the group commits. A SQLite error anywhere in the group (I/O,
+ * disk full, busy) rolls the whole group back and rejects every caller in it: nothing of it is visible.
+ *
+ * Durability. The database is in WAL mode. The COMMIT appends the group's frames to the WAL without
+ * waiting for the disk (synchronous=NORMAL, which keeps the database consistent after a crash); this
+ * store then fsyncs the WAL itself, off the event loop, and settles the callers' promises only after
+ * an fsync that started after their COMMIT: a write is durable (survives power loss) when its promise
+ * resolves, which the produce acknowledgement relies on. One fsync is shared by every transaction that
+ * committed while the previous one ran (SharedSync), so concurrent writers share transactions and
+ * fsyncs, and the event loop keeps serving requests while the disk works. (Checkpoints, which SQLite
+ * runs inside a COMMIT, sync the WAL and the database themselves.) Without a WAL (':memory:', or a file
+ * system where SQLite cannot use one) the store falls back to synchronous=FULL: COMMIT itself syncs.
+ *
+ * Reads run at once, outside any transaction (none is open between turns), and see every committed
+ * write. So that nothing is ever seen before it is durable (a crash must not take back what a reader
+ * saw), a read that touches an item (get) or a partition key (query) written by a transaction not yet
+ * fsynced waits for that fsync before it answers; other reads answer at once. BEGIN IMMEDIATE takes the
+ * write lock up front, so two processes sharing the file cannot both pass the same check (another
+ * process's connection may see a commit before this one has fsynced it).
+ *
+ * An fsync that fails leaves the fate of the writes it covered unknown (the kernel may have dropped
+ * the pages): their callers get UnavailableError, and so does every later call until the store is
+ * reopened, which replays the WAL as far as it reached the disk.
  */
+import { closeSync, fsync, fsyncSync, openSync } from 'node:fs';
+import path from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { StorageError, ThrottledError, UnavailableError } from '../errors.ts';
 import { applyUpdate, checkCondition, itemFromJson, itemToJson } from './item-semantics.ts';
 import { EXPIRES_AT, type Condition, type Item, type MetadataStore, type QueryOptions, type UpdateChanges, type UpdateOptions } from './ports.ts';
+import { SharedSync } from './shared-sync.ts';
 
 export interface SqliteMetadataStoreOptions {
   /** Database file, or ':memory:'. */
   readonly path: string;
   /** How long a write waits for another process's lock before failing with ThrottledError. Default 5 s. */
   readonly busyTimeoutMs?: number;
+  /**
+   * Instrumentation: called at each named point of every group commit with the number of writes in
+   * the group (at 'before-sync': the number of transactions the fsync covers). A hook that throws
+   * simulates a failure at that point (tests).
+   */
+  readonly onGroupCommit?: (point: GroupCommitPoint, count: number) => void;
 }
+
+/**
+ * Named points of a group commit: after BEGIN; after every write of the group was applied, before
+ * COMMIT; after COMMIT, before the fsync was requested; and just before an fsync of the WAL runs (a
+ * failure there is a failed fsync).
+ */
+export type GroupCommitPoint = 'begun' | 'before-commit' | 'committed' | 'before-sync';
+
+/** Counted since the store was opened. */
+export interface SqliteWriteStats {
+  /** Write transactions committed (one per group). */
+  readonly writeTransactions: number;
+  /** Writes in those transactions, failed conditions included. */
+  readonly writes: number;
+  /** fsyncs of the WAL by this store (without a WAL: one per COMMIT, done by SQLite). */
+  readonly logSyncs: number;
+}
+
+/** What a write touches, so reads know whether they may see it before it is durable. */
+type Touches = { readonly pk: string; readonly sk: string } | 'everything';
+
+interface QueuedWrite {
+  readonly touches: Touches;
+  readonly apply: () => unknown;
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+type Outcome = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: unknown };
 
 const SQLITE_BUSY = 5;
 const SQLITE_LOCKED = 6;
@@ -34,13 +95,36 @@ export class SqliteMetadataStore implements MetadataStore {
   readonly #rollback: StatementSync;
   /** Query statements, one per combination of bounds and direction, prepared on first use. */
   readonly #queries = new Map<string, StatementSync>();
+  readonly #onGroupCommit: SqliteMetadataStoreOptions['onGroupCommit'];
+  /** The WAL file this store fsyncs; undefined when COMMIT syncs by itself (no WAL). */
+  readonly #walPath: string | undefined;
+  #walFd: number | undefined;
+  readonly #walSync = new SharedSync(() => this.#syncWal());
+
+  /** Writes waiting for the next group commit, in arrival order. */
+  #queue: QueuedWrite[] = [];
+  #flushScheduled = false;
+  /** Transactions committed, and how many of them (the oldest first) are known durable. */
+  #committed = 0;
+  #durable = 0;
+  /** The newest not yet durable transaction that wrote an item / a partition key / anything at all. */
+  readonly #undurableItems = new Map<string, number>();
+  readonly #undurablePartitions = new Map<string, number>();
+  #undurableEverything = 0;
+  /** Set by a failed fsync: the store can no longer tell what is durable. */
+  #broken: StorageError | undefined;
+  #closed = false;
+  #stats = { writeTransactions: 0, writes: 0, logSyncs: 0 };
 
   constructor(options: SqliteMetadataStoreOptions) {
+    this.#onGroupCommit = options.onGroupCommit;
     try {
       this.#db = new DatabaseSync(options.path);
       this.#db.exec(`PRAGMA busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))}`);
-      this.#db.exec('PRAGMA journal_mode = WAL'); // ignored (stays 'memory') for ':memory:'
-      this.#db.exec('PRAGMA synchronous = FULL');
+      const mode = this.#db.prepare('PRAGMA journal_mode = WAL').get()?.journal_mode; // stays 'memory' for ':memory:'
+      const wal = mode === 'wal';
+      this.#walPath = wal ? `${path.resolve(options.path)}-wal` : undefined;
+      this.#db.exec(`PRAGMA synchronous = ${wal ? 'NORMAL' : 'FULL'}`);
       this.#db.exec(`CREATE TABLE IF NOT EXISTS items (
         pk TEXT NOT NULL,
         sk TEXT NOT NULL,
@@ -60,27 +144,57 @@ export class SqliteMetadataStore implements MetadataStore {
     }
   }
 
+  /**
+   * Commits the writes still queued and makes every committed write durable (a blocking fsync), so
+   * every pending promise resolves; then closes the database.
+   */
   close(): void {
+    if (this.#closed) return;
+    this.#flush();
+    this.#closed = true;
+    if (!this.#broken && this.#durable < this.#committed) {
+      try {
+        const fd = this.#openWal();
+        fsyncSync(fd);
+        this.#stats.logSyncs++;
+        this.#markDurable(this.#committed);
+      } catch (error) {
+        this.#broken = translateSqliteError(error, 'fsync of the WAL at close');
+      }
+    }
+    // An fsync still running keeps the descriptor until it ends (#syncWal closes it then).
+    if (this.#walFd !== undefined && !this.#walSync.busy) this.#closeWal();
     this.#db.close();
   }
 
+  stats(): SqliteWriteStats {
+    return { ...this.#stats };
+  }
+
   async get(pk: string, sk: string): Promise<Item | undefined> {
+    let item;
     try {
-      return this.#read(pk, sk);
+      this.#usable('get');
+      item = this.#read(pk, sk);
     } catch (error) {
       throw translateSqliteError(error, 'get');
     }
+    await this.#durableThrough(Math.max(this.#undurableItems.get(itemKey(pk, sk)) ?? 0, this.#undurableEverything));
+    return item;
   }
 
+  // Each write body checks first and runs its one INSERT/DELETE last: a body that throws has written nothing.
+
   async put(item: Item, condition?: Condition): Promise<void> {
-    this.#transaction('put', () => {
+    const json = itemToJson(item);
+    return this.#enqueue(item, () => {
       if (condition) checkCondition(this.#read(item.pk, item.sk), condition);
-      this.#upsert.run(item.pk, item.sk, itemToJson(item));
+      this.#upsert.run(item.pk, item.sk, json);
     });
   }
 
   async update(pk: string, sk: string, changes: UpdateChanges, condition?: Condition, options?: UpdateOptions): Promise<Item> {
-    return this.#transaction('update', () => {
+    return this.#enqueue({ pk, sk }, () => {
       const current = this.#read(pk, sk);
       checkCondition(current, condition);
       const next = applyUpdate(pk, sk, current, changes);
@@ -90,25 +204,29 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async delete(pk: string, sk: string, condition?: Condition): Promise<void> {
-    this.#transaction('delete', () => {
+    return this.#enqueue({ pk, sk }, () => {
       if (condition) checkCondition(this.#read(pk, sk), condition);
       this.#remove.run(pk, sk);
     });
   }
 
   async deleteExpired(nowSeconds: number): Promise<number> {
-    // Attributes are JSON with bigints tagged as {"$n": "…"} (item-semantics.ts).
-    const result = this.#db
-      .prepare(`DELETE FROM items WHERE CAST(json_extract(attrs, '$.${EXPIRES_AT}."$n"') AS INTEGER) <= ?`)
-      .run(nowSeconds);
-    return Number(result.changes);
+    return this.#enqueue('everything', () => {
+      // Attributes are JSON with bigints tagged as {"$n": "…"} (item-semantics.ts).
+      const result = this.#db
+        .prepare(`DELETE FROM items WHERE CAST(json_extract(attrs, '$.${EXPIRES_AT}."$n"') AS INTEGER) <= ?`)
+        .run(nowSeconds);
+      return Number(result.changes);
+    });
   }
 
   async query(pk: string, options: QueryOptions = {}): Promise<Item[]> {
     if (options.limit !== undefined && options.limit <= 0) return [];
     const bounds = (['gte', 'gt', 'lte', 'lt'] as const).filter((bound) => options[bound] !== undefined);
     const shape = `${bounds.join(',')}:${options.reverse ? 'desc' : 'asc'}`;
+    let items;
     try {
+      this.#usable('query');
       let statement = this.#queries.get(shape);
       if (!statement) {
         const operators = { gte: '>=', gt: '>', lte: '<=', lt: '<' } as const;
@@ -119,10 +237,12 @@ export class SqliteMetadataStore implements MetadataStore {
         this.#queries.set(shape, statement);
       }
       const rows = statement.all(pk, ...bounds.map((bound) => options[bound] as string), options.limit ?? -1);
-      return rows.map((row) => itemFromJson(row.attrs as string));
+      items = rows.map((row) => itemFromJson(row.attrs as string));
     } catch (error) {
       throw translateSqliteError(error, 'query');
     }
+    await this.#durableThrough(Math.max(this.#undurablePartitions.get(pk) ?? 0, this.#undurableEverything));
+    return items;
   }
 
   #read(pk: string, sk: string): Item | undefined {
@@ -130,29 +250,139 @@ export class SqliteMetadataStore implements MetadataStore {
     return row ? itemFromJson(row.attrs as string) : undefined;
   }
 
-  /** Runs `body` in a write transaction; errors it throws (ConditionFailedError, TypeError) roll back and pass through. */
-  #transaction<T>(what: string, body: () => T): T {
+  #usable(what: string): void {
+    if (this.#broken) throw this.#broken;
+    if (this.#closed) throw new UnavailableError(`sqlite ${what}: the store is closed`);
+  }
+
+  #enqueue<T>(touches: Touches, apply: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.#queue.push({ touches, apply, resolve: resolve as (value: unknown) => void, reject });
+      if (!this.#flushScheduled) {
+        this.#flushScheduled = true;
+        // After this turn's I/O callbacks: every write issued in this turn joins the group.
+        setImmediate(() => this.#flush());
+      }
+    });
+  }
+
+  /** One group commit of everything queued. Settles every queued promise, whatever happens. */
+  #flush(): void {
+    this.#flushScheduled = false;
+    const group = this.#queue;
+    this.#queue = [];
+    if (group.length === 0) return;
+    const outcomes: Outcome[] = [];
     try {
+      this.#usable('write');
       this.#begin.run();
-    } catch (error) {
-      throw translateSqliteError(error, what);
-    }
-    let result: T;
-    try {
-      result = body();
-    } catch (error) {
-      this.#rollbackQuietly();
-      if (isSqliteError(error)) throw translateSqliteError(error, what);
-      throw error;
-    }
-    try {
+      this.#onGroupCommit?.('begun', group.length);
+      for (const write of group) {
+        try {
+          outcomes.push({ ok: true, value: write.apply() });
+        } catch (error) {
+          // SQLite trouble dooms the transaction; a failed check or an invalid update is this write's alone.
+          if (isSqliteError(error)) throw error;
+          outcomes.push({ ok: false, error });
+        }
+      }
+      this.#onGroupCommit?.('before-commit', group.length);
       this.#commit.run();
     } catch (error) {
-      // A failed COMMIT (disk full, I/O error) may leave the transaction open; make sure it is not.
+      // Nothing of the group is applied: roll back (a failed COMMIT may leave the transaction open).
       this.#rollbackQuietly();
-      throw translateSqliteError(error, what);
+      const failure = translateSqliteError(error, `group commit of ${group.length} writes`);
+      for (const write of group) write.reject(failure);
+      return;
     }
-    return result;
+    const transaction = ++this.#committed;
+    this.#stats.writeTransactions++;
+    this.#stats.writes += group.length;
+    group.forEach((write, i) => {
+      if (outcomes[i].ok) this.#noteUndurable(write.touches, transaction);
+    });
+    if (!this.#walPath) {
+      this.#stats.logSyncs++; // synchronous=FULL without a WAL: COMMIT has synced
+      this.#markDurable(transaction);
+    }
+    let durable: Promise<void>;
+    try {
+      this.#onGroupCommit?.('committed', group.length);
+      durable = this.#durableThrough(transaction);
+    } catch (error) {
+      durable = Promise.reject(translateSqliteError(error, `group commit of ${group.length} writes`));
+    }
+    durable.then(
+      () =>
+        group.forEach((write, i) => {
+          const outcome = outcomes[i];
+          if (outcome.ok) write.resolve(outcome.value);
+          else write.reject(outcome.error);
+        }),
+      (error: unknown) => {
+        for (const write of group) write.reject(error);
+      },
+    );
+  }
+
+  #noteUndurable(touches: Touches, transaction: number): void {
+    if (this.#durable >= transaction) return;
+    if (touches === 'everything') {
+      this.#undurableEverything = transaction;
+      return;
+    }
+    this.#undurableItems.set(itemKey(touches.pk, touches.sk), transaction);
+    this.#undurablePartitions.set(touches.pk, transaction);
+  }
+
+  /** Resolves once transaction number `transaction` (and every earlier one) is durable. */
+  async #durableThrough(transaction: number): Promise<void> {
+    if (transaction <= this.#durable) return;
+    if (this.#broken) throw this.#broken;
+    // A run that starts after this call covers every transaction committed so far.
+    await this.#walSync.request();
+    if (this.#broken) throw this.#broken;
+  }
+
+  /** One fsync of the WAL, covering every transaction committed when it starts. */
+  async #syncWal(): Promise<void> {
+    if (this.#broken) throw this.#broken;
+    const through = this.#committed;
+    if (through <= this.#durable) return;
+    try {
+      this.#onGroupCommit?.('before-sync', through - this.#durable);
+      const fd = this.#openWal();
+      await new Promise<void>((resolve, reject) => fsync(fd, (error) => (error ? reject(error) : resolve())));
+      this.#stats.logSyncs++;
+      this.#markDurable(through);
+    } catch (error) {
+      this.#broken ??= translateSqliteError(error, 'fsync of the WAL (reopen the store)');
+      throw this.#broken;
+    } finally {
+      if (this.#closed && this.#walFd !== undefined) this.#closeWal();
+    }
+  }
+
+  #openWal(): number {
+    // The WAL exists once a transaction committed, and lives as long as this connection does.
+    this.#walFd ??= openSync(this.#walPath!, 'r+');
+    return this.#walFd;
+  }
+
+  #closeWal(): void {
+    try {
+      closeSync(this.#walFd!);
+    } catch {
+      // Already gone: nothing to release.
+    }
+    this.#walFd = undefined;
+  }
+
+  #markDurable(through: number): void {
+    if (through <= this.#durable) return;
+    this.#durable = through;
+    for (const [key, transaction] of this.#undurableItems) if (transaction <= through) this.#undurableItems.delete(key);
+    for (const [key, transaction] of this.#undurablePartitions) if (transaction <= through) this.#undurablePartitions.delete(key);
   }
 
   #rollbackQuietly(): void {
@@ -162,6 +392,10 @@ export class SqliteMetadataStore implements MetadataStore {
       // Nothing more to do: the connection is unusable or the transaction is already gone.
     }
   }
+}
+
+function itemKey(pk: string, sk: string): string {
+  return `${pk}\u0000${sk}`;
 }
 
 function isSqliteError(error: unknown): error is Error & { errcode: number } {

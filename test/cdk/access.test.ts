@@ -289,15 +289,21 @@ describe('each function stays within its IAM grant (lib/cdk/access.ts)', () => {
         } else if (action === 's3:ListBucket') {
           assert.ok(access.listPrefixes.some((pattern) => matchesIamPattern(pattern, key)), `${name} lists ${key}, outside ${access.listPrefixes.join(', ') || 'nothing'}`);
         } else {
-          assert.ok((access.objectActions as readonly string[]).includes(action), `${name} calls ${action}, which it is not granted`);
-          assert.ok(access.objectKeys.some((pattern) => matchesIamPattern(pattern, key)), `${name} ${action} on ${key} is outside ${access.objectKeys.join(', ')}`);
+          const grants = access.objectGrants.filter((grant) => (grant.actions as readonly string[]).includes(action));
+          assert.ok(grants.length > 0, `${name} calls ${action}, which it is not granted`);
+          const keys = grants.flatMap((grant) => grant.keys);
+          assert.ok(keys.some((pattern) => matchesIamPattern(pattern, key)), `${name} ${action} on ${key} is outside ${keys.join(', ')}`);
         }
       }
-      const granted = [...access.metadataReads, ...access.metadataWrites, ...access.objectActions, ...(access.listPrefixes.length > 0 ? ['s3:ListBucket'] : [])];
+      const granted = [...access.metadataReads, ...access.metadataWrites, ...new Set(access.objectGrants.flatMap((grant) => grant.actions)), ...(access.listPrefixes.length > 0 ? ['s3:ListBucket'] : [])];
       assert.deepEqual(granted.filter((action) => !used.has(action)), [], `${name} is granted actions it never uses`);
       const writtenKeys = calls.filter((c) => (access.metadataWrites as readonly string[]).includes(c.action)).map((c) => c.key);
       const unusedKeyPatterns = access.writableKeys.filter((pattern) => pattern !== '*' && !writtenKeys.some((key) => matchesIamPattern(pattern, key)));
       assert.deepEqual(unusedKeyPatterns, [], `${name} may write keys it never writes`);
+      const unusedObjectGrants = access.objectGrants.flatMap((grant) =>
+        grant.actions.flatMap((action) => grant.keys.filter((pattern) => !calls.some((c) => c.action === action && matchesIamPattern(pattern, c.key))).map((pattern) => `${action} ${pattern}`)),
+      );
+      assert.deepEqual(unusedObjectGrants, [], `${name} is granted object actions on keys it never uses them on`);
     });
   }
 

@@ -345,6 +345,9 @@ describe('SluiceStreams, defaults', () => {
 
   it('outputs: both endpoints, the key secret, bucket, table and dashboard', () => {
     for (const output of ['ApiUrl', 'IamApiUrl', 'AdminKeySecretArn', 'BucketName', 'TableName', 'DashboardName']) s.template.hasOutput(output, {});
+    s.template.resourceCountIs('AWS::Lambda::Url', 1); // the live tail's (StreamUrl)
+    assert.equal(s.json.Outputs?.ProduceUrl, undefined, 'no produce Function URL unless asked for');
+    s.template.hasOutput('StreamUrl', {});
   });
 });
 
@@ -367,6 +370,8 @@ describe('SluiceStreams, every option', () => {
           metricsNamespace: 'Acme/Sluice',
           serviceName: 'orders-stream',
           dashboard: false,
+          produceFunctionUrl: true,
+          produceReservedConcurrency: 100,
         },
       });
       return stack;
@@ -393,6 +398,25 @@ describe('SluiceStreams, every option', () => {
     assert.deepEqual(kmsActions(FUNCTION_ROLE.fetch), ['kms:Decrypt']);
     assert.deepEqual(kmsActions(FUNCTION_ROLE.admin).sort(), ['kms:Decrypt', 'kms:Encrypt'], 'reading objects; sealing push secrets with the same key');
     assert.deepEqual(kmsActions(FUNCTION_ROLE.maintenance).sort(), ['kms:Decrypt', 'kms:GenerateDataKey']);
+  });
+
+  it('produceFunctionUrl: a Function URL on the produce function only (the application checks keys), CORS for produce, reserved concurrency, an output', () => {
+    const stream = logicalIdOf(s.json, 'AWS::Lambda::Function', 'StreamsStream');
+    const notTheStream = (r: { Properties?: { TargetFunctionArn?: unknown; FunctionName?: unknown } }) => JSON.stringify(r.Properties?.TargetFunctionArn ?? r.Properties?.FunctionName) !== JSON.stringify({ 'Fn::GetAtt': [stream, 'Arn'] });
+    // besides the live tail's own Function URL (checked with the defaults)
+    const urls = Object.values(s.json.Resources).filter((r) => r.Type === 'AWS::Lambda::Url').filter(notTheStream);
+    assert.equal(urls.length, 1);
+    const produce = logicalIdOf(s.json, 'AWS::Lambda::Function', 'StreamsProduce');
+    assert.deepEqual(urls[0].Properties.TargetFunctionArn, { 'Fn::GetAtt': [produce, 'Arn'] });
+    assert.equal(urls[0].Properties.AuthType, 'NONE');
+    assert.equal(urls[0].Properties.InvokeMode, 'BUFFERED');
+    assert.deepEqual(urls[0].Properties.Cors.AllowOrigins, ['https://app.example', 'https://admin.example']);
+    assert.deepEqual(urls[0].Properties.Cors.AllowMethods, ['POST']);
+    assert.equal(s.json.Resources[produce].Properties.ReservedConcurrentExecutions, 100);
+    const permissions = Object.values(s.json.Resources).filter((r) => r.Type === 'AWS::Lambda::Permission' && r.Properties.Action === 'lambda:InvokeFunctionUrl').filter(notTheStream);
+    assert.equal(permissions.length, 1, 'public invoke of the URL only');
+    assert.deepEqual(permissions[0].Properties.FunctionName, { 'Fn::GetAtt': [produce, 'Arn'] });
+    assert.ok(s.json.Outputs?.ProduceUrl, 'the ProduceUrl output');
   });
 
   it('DESTROY: deleted with the stack, bucket emptied first; deletion protection on the table', () => {
@@ -538,6 +562,30 @@ describe('SluiceStreams, push consumers', () => {
     const actions = actionsOf(statementsOfRole(s.json, 'StreamsDispatcherRole'));
     assert.ok(actions.includes('kms:Decrypt') && !actions.includes('kms:Encrypt'));
     assert.ok(actionsOf(statementsOfRole(s.json, 'StreamsAdminRole')).includes('kms:Encrypt'));
+  });
+
+  it('delayed wake-ups: the dispatcher creates schedules only in its own group, Scheduler may invoke only the dispatcher', () => {
+    const groups = Object.entries(s.json.Resources).filter(([, r]: [string, any]) => r.Type === 'AWS::Scheduler::ScheduleGroup');
+    assert.equal(groups.length, 1);
+    const [groupId] = groups[0];
+    const dispatcherId = Object.keys(s.json.Resources).find((id) => id.startsWith('StreamsDispatcher') && s.json.Resources[id].Type === 'AWS::Lambda::Function')!;
+    const env = s.json.Resources[dispatcherId].Properties.Environment.Variables;
+    assert.deepEqual(env.SLUICE_WAKE_GROUP, { Ref: groupId });
+    const wakeRoleId = Object.keys(s.json.Resources).find((id) => id.startsWith('StreamsWakeUpRole') && s.json.Resources[id].Type === 'AWS::IAM::Role')!;
+    assert.deepEqual(env.SLUICE_WAKE_ROLE_ARN, { 'Fn::GetAtt': [wakeRoleId, 'Arn'] });
+    const trust = s.json.Resources[wakeRoleId].Properties.AssumeRolePolicyDocument.Statement;
+    assert.deepEqual(trust.map((st: any) => st.Principal.Service), ['scheduler.amazonaws.com']);
+    const wakeStatements = statementsOfRole(s.json, 'StreamsWakeUpRole');
+    assert.deepEqual(actionsOf(wakeStatements), ['lambda:InvokeFunction']);
+    assert.match(JSON.stringify(wakeStatements[0].Resource), new RegExp(dispatcherId));
+    const dispatcherStatements = statementsOfRole(s.json, 'StreamsDispatcherRole');
+    const create = dispatcherStatements.find((st) => actionsOf([st]).includes('scheduler:CreateSchedule'));
+    assert.deepEqual(actionsOf([create]), ['scheduler:CreateSchedule']);
+    assert.match(JSON.stringify(create.Resource), new RegExp(`schedule/.*${groupId}.*/\\*`));
+    const pass = dispatcherStatements.find((st) => actionsOf([st]).includes('iam:PassRole'));
+    assert.deepEqual(pass.Resource, { 'Fn::GetAtt': [wakeRoleId, 'Arn'] });
+    assert.deepEqual(pass.Condition, { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } });
+    assert.ok(!actionsOf(dispatcherStatements).some((a) => a.startsWith('scheduler:') && a !== 'scheduler:CreateSchedule'), 'no other Scheduler action');
   });
 
   it('addFunctionConsumer: a custom resource with the consumer, invoke on that function only, a lag alarm', () => {

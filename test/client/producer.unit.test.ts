@@ -35,6 +35,22 @@ describe('producer', () => {
     assert.deepEqual(await producer.send({ topic: 't', messages: [] }), []);
   });
 
+  it('sends produce requests to produceEndpoint (a Function URL front door) and everything else to endpoint', async () => {
+    const api = new FakeApi();
+    api.createTopic('t', 2);
+    const hosts: string[] = [];
+    const fetch = (url: string, init: RequestInit) => {
+      hosts.push(`${init.method ?? 'GET'} ${new URL(url).host}${new URL(url).pathname}`);
+      return api.fetch(url, init);
+    };
+    const sluice = new Sluice({ endpoint: 'http://api.invalid', produceEndpoint: 'https://produce.invalid/', apiKey: 'key', fetch, retry: FAST_RETRY, logger: silentLogger });
+    const producer = sluice.producer();
+    assert.deepEqual(await producer.send({ topic: 't', messages: [{ value: 'a', partition: 1 }] }), [{ topicName: 't', partition: 1, offset: '0' }]);
+    await sluice.admin().listTopics();
+    assert.deepEqual(hosts, ['GET api.invalid/v1/topics/t', 'POST produce.invalid/v1/topics/t/records', 'GET api.invalid/v1/topics']);
+    assert.throws(() => new Sluice({ endpoint: 'http://api.invalid', produceEndpoint: 'ftp://x', apiKey: 'key' }), /endpoint must be an http\(s\) URL/);
+  });
+
   it('sendBatch() sends to several topics and keeps the order of the results', async () => {
     const { api, producer } = setup(1);
     api.createTopic('u', 2);

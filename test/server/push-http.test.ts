@@ -145,7 +145,8 @@ describe('push consumers through the local server', { timeout: 60_000 }, () => {
     assert.equal(last.attempt, target.received.filter((r) => r.body.batchId === 'restart/0/0-1').length);
     let described;
     do described = (await api('GET', '/v1/consumers/restart-c')).body;
-    while (described.partitions[0].committedOffset !== '2' && (await new Promise((resolve) => setTimeout(resolve, 20)), true));
+    // The delivered counter is a write of its own after the commit: wait for both.
+    while ((described.partitions[0].committedOffset !== '2' || described.delivered !== 2) && (await new Promise((resolve) => setTimeout(resolve, 20)), true));
     assert.equal(described.delivered, 2);
     assert.ok(described.failed >= 1);
   });

@@ -16,28 +16,34 @@
  * Partitions and committed offsets come from an AssignmentSource (assignment.ts): with a groupId, the
  * consumer group (group.ts: join, heartbeats, cooperative rebalances, fenced commits, leave); without
  * one, every partition of the subscribed topics with offsets kept in memory.
+ *
+ * Split as KafkaJS splits its consumer: this file is the facade (subscribe, run, stop, seek, pause,
+ * commits, assignment); fetcher.ts reads (one stream per partition); runner.ts hands chunks to the
+ * handlers; message.ts makes the messages and batches they get.
  */
 import { LIMITS } from '../../api/limits.ts';
 import type { ClientContext } from '../context.ts';
 import { invalidArgument, isAbort, isRetriable, SluiceClientError } from '../errors.ts';
 import type { TopicDescription } from '../protocol/api.ts';
-import type { DecodedBatch } from '../protocol/decode.ts';
-import type { DecodedRecord } from '../../protocol/record-batch-core.ts';
-import { backoffMs, retryPolicy, withRetry, type RetryOptions, type RetryPolicy } from '../retry/retry.ts';
-import { Semaphore, Signal } from '../util/async.ts';
-import type { KafkaMessage, ReceivedHeaders, TopicPartition, TopicPartitionOffset } from '../types.ts';
+import { retryPolicy, withRetry, type RetryOptions, type RetryPolicy } from '../retry/retry.ts';
+import { Signal } from '../util/async.ts';
+import type { KafkaMessage, TopicPartition, TopicPartitionOffset } from '../types.ts';
 import { partitionKey, StaticAssignment, type AssignedPartition, type AssignmentSource, type CommitOptions } from './assignment.ts';
 import {
   committedTopics,
   CONSUMER_EVENTS,
   ConsumerEvents,
-  type BatchProcessPayload,
   type ConsumerEventType,
   type CrashEvent,
   type InstrumentationEvent,
 } from './events.ts';
+import { Fetcher, PartitionStream } from './fetcher.ts';
 import { GroupAssignment, type GroupMembershipOptions } from './group.ts';
-import { PartitionReader, type Chunk, type ReaderStats } from './reader.ts';
+import { parseOffset, type Batch } from './message.ts';
+import { PartitionReader, type ReaderStats } from './reader.ts';
+import { Runner, type ResolvedRunOptions } from './runner.ts';
+
+export type { Batch } from './message.ts';
 
 /** The group fields (sessionTimeoutMs, instanceId, …) apply only with a groupId. */
 export interface ConsumerOptions extends GroupMembershipOptions {
@@ -71,20 +77,6 @@ export interface SubscribeOptions {
   readonly topic?: string | RegExp;
   /** Where to start a partition that has no committed offset: the earliest offset, or the end. @default false */
   readonly fromBeginning?: boolean;
-}
-
-export interface Batch {
-  readonly topic: string;
-  readonly partition: number;
-  readonly highWatermark: string;
-  readonly messages: KafkaMessage[];
-  isEmpty(): boolean;
-  firstOffset(): string | null;
-  lastOffset(): string;
-  /** highWatermark - 1 - lastOffset */
-  offsetLag(): string;
-  /** highWatermark - 1 - firstOffset */
-  offsetLagLow(): string;
 }
 
 export interface EachMessagePayload {
@@ -147,57 +139,6 @@ export const CONSUMER_DEFAULTS = {
   autoCommitIntervalMs: 5000,
 } as const;
 
-class PartitionStream {
-  readonly topic: string;
-  readonly partition: number;
-  readonly key: string;
-  /** Next offset to hand to the application (what a commit stores). */
-  position: bigint;
-  /** Next offset to read. */
-  fetchOffset: bigint;
-  /** Bumped by every reposition; results of older reads and handlers are ignored. */
-  epoch = 0;
-  ready: Chunk | null = null;
-  fetching: AbortController | null = null;
-  busy = false;
-  revoked = false;
-  highWatermark = -1n;
-  lastCommitted: bigint | null;
-  /** Consecutive handler failures; no reads before retryAt. */
-  failures = 0;
-  retryAt = 0;
-
-  constructor(topic: string, partition: number, position: bigint, committed: bigint | null) {
-    this.topic = topic;
-    this.partition = partition;
-    this.key = partitionKey(topic, partition);
-    this.position = position;
-    this.fetchOffset = position;
-    this.lastCommitted = committed;
-  }
-}
-
-function parseOffset(value: string | bigint | number, what: string): bigint {
-  if (typeof value === 'bigint') {
-    if (value < 0n) throw invalidArgument(`${what} must be ≥ 0`);
-    return value;
-  }
-  const text = String(value);
-  if (!/^\d+$/.test(text)) throw invalidArgument(`${what} must be a non-negative integer, got ${text}`);
-  return BigInt(text);
-}
-
-function setHeader(headers: ReceivedHeaders, key: string, value: Uint8Array | null): void {
-  if (!Object.hasOwn(headers, key)) {
-    if (key === '__proto__') Object.defineProperty(headers, key, { value, enumerable: true, writable: true, configurable: true });
-    else headers[key] = value;
-    return;
-  }
-  const existing = headers[key];
-  if (Array.isArray(existing)) existing.push(value);
-  else headers[key] = [existing, value];
-}
-
 export class Consumer {
   readonly #context: ClientContext;
   readonly #source: AssignmentSource;
@@ -214,20 +155,17 @@ export class Consumer {
   readonly #signal = new Signal();
   #running = false;
   #stopping: Promise<void> | null = null;
-  #run: Required<Omit<RunOptions, 'eachMessage' | 'eachBatch'>> & Pick<RunOptions, 'eachMessage' | 'eachBatch'> = {
+  #run: ResolvedRunOptions = {
     partitionsConsumedConcurrently: 1,
     eachBatchAutoResolve: true,
     autoCommit: true,
     autoCommitIntervalMs: CONSUMER_DEFAULTS.autoCommitIntervalMs,
   };
   #runAbort: AbortController | null = null;
-  #fetchSlots: Semaphore;
+  readonly #fetcher: Fetcher;
   #workers: Promise<void>[] = [];
   #commitTimer: ReturnType<typeof setInterval> | undefined;
   #committing: Promise<void> | null = null;
-  #rotation = 0;
-  #fetchRotation = 0;
-  #retryTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(context: ClientContext, options: ConsumerOptions = {}) {
     if (options.groupId !== undefined && options.assignmentSource !== undefined) throw invalidArgument('give groupId or assignmentSource, not both');
@@ -245,7 +183,6 @@ export class Consumer {
     if (!Number.isInteger(maxWaitMs) || maxWaitMs < 0 || maxWaitMs > LIMITS.maxWaitMs) throw invalidArgument(`maxWaitMs must be an integer from 0 to ${LIMITS.maxWaitMs}, got ${maxWaitMs}`);
     this.#maxInFlightFetches = options.maxInFlightFetches ?? context.runtime.maxInFlightFetches;
     if (!Number.isInteger(this.#maxInFlightFetches) || this.#maxInFlightFetches < 1) throw invalidArgument('maxInFlightFetches must be a positive integer');
-    this.#fetchSlots = new Semaphore(this.#maxInFlightFetches);
     this.#reader = new PartitionReader(context, {
       maxBytes,
       maxWaitMs,
@@ -253,6 +190,21 @@ export class Consumer {
       checkCrcs: options.checkCrcs ?? CONSUMER_DEFAULTS.checkCrcs,
       rangeConcurrency: options.rangeConcurrency ?? CONSUMER_DEFAULTS.rangeConcurrency,
       directReadsRetryMs: options.directReadsRetryMs ?? CONSUMER_DEFAULTS.directReadsRetryMs,
+    });
+    this.#fetcher = new Fetcher({
+      context,
+      reader: this.#reader,
+      retry: this.#retry,
+      events: this.#events,
+      signal: this.#signal,
+      maxInFlightFetches: this.#maxInFlightFetches,
+      host: {
+        running: () => this.#running,
+        streams: () => this.#streams.values(),
+        isPaused: (stream) => this.#isPaused(stream),
+        reposition: (stream, offset) => this.#reposition(stream, offset),
+        crash: (error) => this.#crash(error),
+      },
     });
   }
 
@@ -308,7 +260,30 @@ export class Consumer {
     }
     // stopped while joining: stop() has cleaned up; start nothing that would outlive it
     if (signal.aborted) return;
-    this.#workers = Array.from({ length: concurrency }, () => this.#work());
+    const runner = new Runner({
+      context: this.#context,
+      options: this.#run,
+      retry: this.#retry,
+      events: this.#events,
+      signal: this.#signal,
+      host: {
+        running: () => this.#running,
+        streams: () => this.#streams.values(),
+        isPaused: (stream) => this.#isPaused(stream),
+        reposition: (stream, offset) => this.#reposition(stream, offset),
+        pump: () => this.#pump(),
+        pause: (topics) => this.pause(topics),
+        resume: (topics) => this.resume(topics),
+        heartbeat: async () => {
+          await this.#source.heartbeat?.();
+        },
+        commitOffsets: (offsets) => this.commitOffsets(offsets),
+        commitPositions: () => this.#commitPositions(),
+        uncommittedOffsets: () => this.uncommittedOffsets(),
+        crash: (error) => this.#crash(error),
+      },
+    });
+    this.#workers = runner.start();
     if (this.#run.autoCommit && this.#run.autoCommitIntervalMs > 0) {
       this.#commitTimer = setInterval(() => void this.#commitPositions().catch(() => {}), this.#run.autoCommitIntervalMs); // surfaced there
     }
@@ -322,8 +297,7 @@ export class Consumer {
     this.#stopping = (async () => {
       this.#runAbort?.abort();
       clearInterval(this.#commitTimer);
-      clearTimeout(this.#retryTimer);
-      for (const stream of this.#streams.values()) stream.fetching?.abort();
+      this.#fetcher.stop();
       this.#signal.notify();
       await Promise.allSettled(this.#workers);
       this.#workers = [];
@@ -567,6 +541,10 @@ export class Consumer {
     this.#signal.notify();
   }
 
+  #pump(): void {
+    this.#fetcher.pump();
+  }
+
   #isPaused(stream: PartitionStream): boolean {
     return this.#pausedTopics.has(stream.topic) || this.#pausedPartitions.has(stream.key);
   }
@@ -574,211 +552,8 @@ export class Consumer {
   // ------------------------------------------------------------------------------------------------
   // reading
 
-  /** Starts reads for every stream that wants one, as far as the fetch slots allow. */
-  #pump(): void {
-    if (!this.#running) return;
-    const streams = [...this.#streams.values()];
-    const n = streams.length;
-    const now = Date.now();
-    let soonest = Infinity;
-    for (let i = 0; i < n; i++) {
-      const stream = streams[(this.#fetchRotation + i) % n];
-      if (stream.fetching || stream.ready || stream.revoked || this.#isPaused(stream)) continue;
-      if (stream.retryAt > now) {
-        soonest = Math.min(soonest, stream.retryAt);
-        continue;
-      }
-      if (!this.#fetchSlots.tryAcquire()) break;
-      this.#fetchRotation = (this.#fetchRotation + i + 1) % n;
-      void this.#fetch(stream);
-    }
-    if (soonest !== Infinity) {
-      clearTimeout(this.#retryTimer);
-      this.#retryTimer = setTimeout(() => this.#pump(), soonest - now);
-    }
-  }
-
-  async #fetch(stream: PartitionStream): Promise<void> {
-    const controller = new AbortController();
-    stream.fetching = controller;
-    const epoch = stream.epoch;
-    const offset = stream.fetchOffset;
-    const started = Date.now();
-    try {
-      const chunk = await withRetry(this.#retry, () => this.#reader.read(stream.topic, stream.partition, offset, controller.signal), {
-        signal: controller.signal,
-        forever: true,
-        onRetry: (error, retry, delayMs) =>
-          this.#context.logger.warn(`read of ${stream.topic}/${stream.partition} failed, retrying`, { error: String(error), retry: retry + 1, delayMs: Math.round(delayMs) }),
-      });
-      if (epoch !== stream.epoch || stream.revoked) return;
-      if (this.#events.wanted(CONSUMER_EVENTS.FETCH)) {
-        this.#events.emit(CONSUMER_EVENTS.FETCH, {
-          topic: stream.topic,
-          partition: stream.partition,
-          numberOfBatches: chunk.batches.length,
-          numberOfRecords: chunk.batches.reduce((n, b) => n + b.records.length, 0),
-          duration: Date.now() - started,
-          direct: chunk.via === 'direct',
-        });
-      }
-      stream.highWatermark = chunk.highWatermark;
-      if (chunk.nextOffset < offset) throw new SluiceClientError('BAD_RESPONSE', `read at ${offset} answered nextOffset ${chunk.nextOffset}`);
-      stream.fetchOffset = chunk.nextOffset;
-      // an empty answer that moved on (past aborted offsets) still moves the position, in order
-      if (chunk.batches.length > 0 || chunk.nextOffset > offset) stream.ready = chunk;
-    } catch (error) {
-      if (isAbort(error) || controller.signal.aborted || epoch !== stream.epoch || !this.#running) return;
-      if (error instanceof SluiceClientError && error.code === 'OFFSET_OUT_OF_RANGE') {
-        const start = BigInt(String(error.details.startOffset ?? '0'));
-        const end = BigInt(String(error.details.endOffset ?? '0'));
-        const reset = offset < start ? start : end;
-        this.#context.logger.warn(`offset ${offset} of ${stream.topic}/${stream.partition} is out of range [${start}, ${end}]; continuing at ${reset}`);
-        stream.fetching = null;
-        this.#reposition(stream, reset);
-        return;
-      }
-      this.#crash(error);
-    } finally {
-      if (stream.fetching === controller) stream.fetching = null;
-      this.#fetchSlots.release();
-      this.#signal.notify();
-      this.#pump();
-    }
-  }
-
   // ------------------------------------------------------------------------------------------------
   // processing
-
-  #nextReady(): PartitionStream | null {
-    const streams = [...this.#streams.values()];
-    const n = streams.length;
-    for (let i = 0; i < n; i++) {
-      const stream = streams[(this.#rotation + i) % n];
-      if (stream.ready && !stream.busy && !stream.revoked && !this.#isPaused(stream)) {
-        this.#rotation = (this.#rotation + i + 1) % n;
-        return stream;
-      }
-    }
-    return null;
-  }
-
-  async #work(): Promise<void> {
-    while (this.#running) {
-      const stream = this.#nextReady();
-      if (!stream) {
-        await this.#signal.wait(1000);
-        continue;
-      }
-      const chunk = stream.ready!;
-      stream.ready = null;
-      stream.busy = true;
-      this.#pump(); // read the next range while this one is processed
-      try {
-        await this.#process(stream, chunk);
-      } finally {
-        stream.busy = false;
-        this.#signal.notify();
-      }
-    }
-  }
-
-  async #process(stream: PartitionStream, chunk: Chunk): Promise<void> {
-    const epoch = stream.epoch;
-    /**
-     * No seek or reset since this chunk was read: what its handler has processed counts, even while
-     * the partition is being revoked or the consumer stopped (the commit on revoke or on stop then
-     * covers it, so the partition's next owner does not process it again).
-     */
-    const unmoved = () => epoch === stream.epoch;
-    /** Hand out more of this chunk: also still running and not revoked. */
-    const current = () => unmoved() && this.#running && !stream.revoked;
-    if (chunk.batches.length === 0) {
-      if (unmoved()) stream.position = chunk.nextOffset;
-      return;
-    }
-    const { topic, partition } = stream;
-    const pause = () => {
-      this.pause([{ topic, partitions: [partition] }]);
-      return () => this.resume([{ topic, partitions: [partition] }]);
-    };
-    const heartbeat = async () => {
-      await this.#source.heartbeat?.();
-    };
-    const instrumented = this.#events.wanted(CONSUMER_EVENTS.START_BATCH_PROCESS) || this.#events.wanted(CONSUMER_EVENTS.END_BATCH_PROCESS);
-    const processing = instrumented ? batchProcessPayload(topic, partition, chunk) : undefined;
-    const startedAt = Date.now();
-    if (processing) this.#events.emit(CONSUMER_EVENTS.START_BATCH_PROCESS, processing);
-    try {
-      if (this.#run.eachBatch) {
-        const messages = this.#messagesOf(chunk.batches);
-        const highWatermark = chunk.highWatermark;
-        const batch: Batch = {
-          topic,
-          partition,
-          highWatermark: highWatermark.toString(),
-          messages,
-          isEmpty: () => messages.length === 0,
-          firstOffset: () => messages[0]?.offset ?? null,
-          lastOffset: () => messages.at(-1)?.offset ?? (highWatermark - 1n).toString(),
-          offsetLag: () => (highWatermark - 1n - BigInt(batch.lastOffset())).toString(),
-          offsetLagLow: () => (highWatermark - 1n - BigInt(batch.firstOffset() ?? batch.lastOffset())).toString(),
-        };
-        await this.#run.eachBatch({
-          batch,
-          resolveOffset: (offset) => {
-            if (unmoved()) stream.position = parseOffset(offset, 'offset') + 1n;
-          },
-          heartbeat,
-          commitOffsetsIfNecessary: async (offsets) => {
-            if (offsets) await this.commitOffsets(offsets);
-            else await this.#commitPositions();
-          },
-          uncommittedOffsets: () => this.uncommittedOffsets(),
-          isRunning: () => this.#running,
-          isStale: () => !current() || this.#isPaused(stream),
-          pause,
-        });
-        if (this.#run.eachBatchAutoResolve && current() && !this.#isPaused(stream)) stream.position = chunk.nextOffset;
-      } else {
-        const eachMessage = this.#run.eachMessage!;
-        const bytes = this.#context.runtime.bytes;
-        records: for (const decoded of chunk.batches) {
-          for (const record of decoded.records) {
-            if (!current() || this.#isPaused(stream)) break records;
-            await eachMessage({ topic, partition, message: toMessage(record, bytes), heartbeat, pause });
-            if (unmoved()) stream.position = record.offset + 1n;
-          }
-        }
-        if (current() && !this.#isPaused(stream)) stream.position = chunk.nextOffset;
-      }
-      stream.failures = 0;
-      if (processing) this.#events.emit(CONSUMER_EVENTS.END_BATCH_PROCESS, { ...processing, duration: Date.now() - startedAt });
-    } catch (error) {
-      if (!current()) return;
-      stream.failures++;
-      if (stream.failures > this.#retry.retries) {
-        this.#crash(error);
-        return;
-      }
-      const delay = backoffMs(this.#retry, stream.failures - 1);
-      this.#context.logger.warn(`handler failed on ${topic}/${partition} at offset ${stream.position}; retrying`, {
-        error: String(error),
-        retry: stream.failures,
-        delayMs: Math.round(delay),
-      });
-      stream.retryAt = Date.now() + delay;
-    }
-    // anything read past the position (paused, failed or left unresolved mid-batch) is read again
-    if (current() && stream.position !== chunk.nextOffset) this.#reposition(stream, stream.position);
-  }
-
-  #messagesOf(batches: readonly DecodedBatch[]): KafkaMessage[] {
-    const bytes = this.#context.runtime.bytes;
-    const messages: KafkaMessage[] = [];
-    for (const batch of batches) for (const record of batch.records) messages.push(toMessage(record, bytes));
-    return messages;
-  }
 
   // ------------------------------------------------------------------------------------------------
   // commits and failures
@@ -832,37 +607,4 @@ export class Consumer {
     this.#events.emit(CONSUMER_EVENTS.CRASH, { error, groupId: this.#source.groupId ?? null, restart: false });
     void this.stop();
   }
-}
-
-function batchProcessPayload(topic: string, partition: number, chunk: Chunk): BatchProcessPayload {
-  const first = chunk.batches[0]?.records[0]?.offset ?? null;
-  const last = chunk.batches.at(-1)?.records.at(-1)?.offset ?? chunk.nextOffset - 1n;
-  const top = chunk.highWatermark - 1n;
-  return {
-    topic,
-    partition,
-    highWatermark: chunk.highWatermark.toString(),
-    offsetLag: (top - last).toString(),
-    offsetLagLow: (top - (first ?? last)).toString(),
-    batchSize: chunk.batches.reduce((n, b) => n + b.records.length, 0),
-    firstOffset: first === null ? null : first.toString(),
-    lastOffset: last.toString(),
-  };
-}
-
-function toMessage(record: DecodedRecord, bytes: (view: Uint8Array) => Uint8Array): KafkaMessage {
-  const headers: ReceivedHeaders = {};
-  const recordHeaders = record.headers;
-  for (let i = 0; i < recordHeaders.length; i++) {
-    const h = recordHeaders[i];
-    setHeader(headers, h.key, h.value === null ? null : bytes(h.value));
-  }
-  return {
-    key: record.key === null ? null : bytes(record.key),
-    value: record.value === null ? null : bytes(record.value),
-    timestamp: String(record.timestamp),
-    offset: record.offset.toString(),
-    headers,
-    attributes: 0,
-  };
 }

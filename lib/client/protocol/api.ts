@@ -90,9 +90,12 @@ function offset(value: unknown, what: string): bigint {
 
 export class SluiceApi {
   readonly http: HttpTransport;
+  /** Where produce requests go: a Function URL front door when the deployment has one, else `http`. */
+  readonly #produceHttp: HttpTransport;
 
-  constructor(http: HttpTransport) {
+  constructor(http: HttpTransport, produceHttp: HttpTransport = http) {
     this.http = http;
+    this.#produceHttp = produceHttp;
   }
 
   async createTopic(name: string, partitions: number, config?: TopicConfig): Promise<types.CreateTopicResponse> {
@@ -120,7 +123,7 @@ export class SluiceApi {
 
   /** POST the binary produce body; the same bytes and key on a retry return the first attempt's offsets. */
   async produceBatches(topic: string, body: Uint8Array, idempotencyKey: string | undefined, signal?: AbortSignal): Promise<ProducedPartition[]> {
-    const answer = await this.http.json<types.ProduceBatchesResponse>('POST', path.records(topic), {
+    const answer = await this.#produceHttp.json<types.ProduceBatchesResponse>('POST', path.records(topic), {
       body,
       contentType: MEDIA_SLUICE_BATCHES,
       headers: idempotencyKey === undefined ? undefined : { 'idempotency-key': idempotencyKey },
