@@ -96,13 +96,13 @@ async function modeled(): Promise<void> {
   const reads20x8 = await headReadsPerIdleWait(20_000, 8, { first: DEFAULTS.longPollIntervalMs, max: DEFAULTS.longPollMaxIntervalMs });
   const perPartitionPolls = (reads: number) => 8 * (MONTH_SECONDS / 5) * waitCost(5000, reads);
   const oneWait = (MONTH_SECONDS / 20) * waitCost(20_000, reads20x8);
-  const tailHourly = (DEPLOYMENT.streamMemoryMb / 1024) * 3600 * PRICES_USD.lambdaGbSecond + (3600 / (DEPLOYMENT.streamMaxMs / 1000)) * PRICES_USD.lambdaRequest + 1920 * PRICES_USD.dynamoReadUnit;
+  const tailHourly = (DEPLOYMENT.tailMemoryMb / 1024) * 3600 * PRICES_USD.lambdaGbSecond + (3600 / (DEPLOYMENT.tailMaxStreamMs / 1000)) * PRICES_USD.lambdaRequest + 1920 * PRICES_USD.dynamoReadUnit;
   console.log('| how | requests per month | $ per month |');
   console.log('|---|---|---|');
   console.log(`| 8 long polls of 5 s, head every 250 ms (before) | ${(8 * MONTH_SECONDS) / 5} | ${usd(perPartitionPolls(reads5Before))} |`);
   console.log(`| 8 long polls of 5 s, head backing off (now) | ${(8 * MONTH_SECONDS) / 5} | ${usd(perPartitionPolls(reads5))} |`);
   console.log(`| one multi-partition wait of 20 s for all 8 | ${MONTH_SECONDS / 20} | ${usd(oneWait)} |`);
-  console.log(`| 8 SSE live tails (one per partition, ${DEPLOYMENT.streamMemoryMb} MB) | ${Math.round((8 * 3600 * 720) / (DEPLOYMENT.streamMaxMs / 1000))} | ${usd(8 * 720 * tailHourly)} |`);
+  console.log(`| 8 SSE live tails (one per partition, ${DEPLOYMENT.tailMemoryMb} MB) | ${Math.round((8 * 3600 * 720) / (DEPLOYMENT.tailMaxStreamMs / 1000))} | ${usd(8 * 720 * tailHourly)} |`);
   console.log(`\nOne connected SSE tail: ${usd(tailHourly)} per hour.`);
 }
 

@@ -164,9 +164,9 @@ export const DEPLOYMENT = {
    * for its whole life and mostly waits: little memory. A stream ends 30 s before the function's
    * timeout (Lambda's longest, 15 minutes) and the client resumes with Last-Event-ID.
    */
-  streamMemoryMb: 256,
-  streamTimeoutSeconds: 900,
-  streamMaxMs: 870_000,
+  tailMemoryMb: 256,
+  tailTimeoutSeconds: 900,
+  tailMaxStreamMs: 870_000,
   maintenanceTimeoutSeconds: 300,
   maintenanceIntervalMinutes: 5,
   logRetentionDays: 30,

@@ -265,7 +265,7 @@ export const ROUTES = [
     tag: 'records',
     scope: { checks: [{ action: 'consume', topic: '{topic}' }] },
     // In AWS a Function URL with response streaming serves it: API Gateway's HTTP API buffers answers.
-    function: 'stream',
+    function: 'tail',
     request: {
       params: s.PartitionParams,
       query: s.StreamQuery,

@@ -64,7 +64,7 @@ export const ACCESS = {
     listPrefixes: [],
   },
   /** The live tail (Server-Sent Events): reads records like the fetch function, nothing else. */
-  stream: {
+  tail: {
     metadataReads: ['dynamodb:GetItem', 'dynamodb:Query'],
     metadataWrites: [],
     writableKeys: [],

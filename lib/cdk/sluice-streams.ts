@@ -81,7 +81,7 @@ export interface SluiceStreamsProps {
   /** Memory of the fetch function, in MB. @default 1024 */
   readonly fetchMemorySize?: number;
   /** Memory of the live tail's function (SSE; it mostly waits), in MB. @default 256 */
-  readonly streamMemorySize?: number;
+  readonly tailMemorySize?: number;
   /** Memory of the admin function (topics, keys, groups), in MB. @default 256 */
   readonly adminMemorySize?: number;
   /** Memory of the maintenance function, in MB. @default 1024 */
@@ -161,7 +161,7 @@ export interface FunctionConsumerProps {
 const SOURCE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /** The construct's name for each API function, in construct ids and outputs. */
-const FUNCTION_IDS: Record<ApiFunctionName, string> = { produce: 'Produce', fetch: 'Fetch', admin: 'Admin', maintenance: 'Maintenance', stream: 'Stream' };
+const FUNCTION_IDS: Record<ApiFunctionName, string> = { produce: 'Produce', fetch: 'Fetch', admin: 'Admin', maintenance: 'Maintenance', tail: 'Tail' };
 
 export class SluiceStreams extends Construct {
   /** Record batches: immutable objects, one per produce request. */
@@ -188,12 +188,12 @@ export class SluiceStreams extends Construct {
   /** Compaction, retention and garbage collection; the only function that deletes. */
   readonly maintenanceFunction: lambda.Function;
   /** The live tail (Server-Sent Events), behind its own Function URL with response streaming. Reads only. */
-  readonly streamFunction: lambda.Function;
+  readonly tailFunction: lambda.Function;
   /**
    * Base URL of the live tail (no trailing slash: append `/v1/topics/{topic}/partitions/{p}/stream`),
    * a Lambda Function URL with invoke mode RESPONSE_STREAM, authenticated by API key like the API.
    */
-  readonly streamUrl: string;
+  readonly tailUrl: string;
   /** The schedule of maintenance passes. */
   readonly maintenanceRule: Rule;
   /** Every alarm, to add actions or composite alarms. */
@@ -250,10 +250,10 @@ export class SluiceStreams extends Construct {
       props.maintenanceMemorySize ?? DEPLOYMENT.maintenanceMemoryMb,
       Duration.seconds(DEPLOYMENT.maintenanceTimeoutSeconds),
     );
-    this.streamFunction = this.#apiFunction('stream', props.streamMemorySize ?? DEPLOYMENT.streamMemoryMb, Duration.seconds(DEPLOYMENT.streamTimeoutSeconds), {
-      SLUICE_STREAM_MAX_MS: String(DEPLOYMENT.streamMaxMs),
+    this.tailFunction = this.#apiFunction('tail', props.tailMemorySize ?? DEPLOYMENT.tailMemoryMb, Duration.seconds(DEPLOYMENT.tailTimeoutSeconds), {
+      SLUICE_STREAM_MAX_MS: String(DEPLOYMENT.tailMaxStreamMs),
     });
-    this.streamUrl = this.#createStreamUrl();
+    this.tailUrl = this.#createTailUrl();
     this.maintenanceRule = new Rule(this, 'MaintenanceSchedule', {
       description: 'Sluice maintenance pass: compaction, retention, gap closing, object cleanup',
       schedule: props.maintenanceSchedule ?? Schedule.rate(Duration.minutes(DEPLOYMENT.maintenanceIntervalMinutes)),
@@ -677,8 +677,8 @@ export class SluiceStreams extends Construct {
    * the API key and its consume scope on every request before any work (401/403). CORS comes from the
    * application (corsOrigins), as on the API.
    */
-  #createStreamUrl(): string {
-    const functionUrl = this.streamFunction.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.NONE, invokeMode: lambda.InvokeMode.RESPONSE_STREAM });
+  #createTailUrl(): string {
+    const functionUrl = this.tailFunction.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.NONE, invokeMode: lambda.InvokeMode.RESPONSE_STREAM });
     // The URL is https://<id>.lambda-url.<region>.on.aws/: without the trailing slash, like the API's URL.
     return `https://${Fn.select(2, Fn.split('/', functionUrl.url))}`;
   }
@@ -907,7 +907,7 @@ export class SluiceStreams extends Construct {
     yield ['fetch', this.fetchFunction];
     yield ['admin', this.adminFunction];
     yield ['maintenance', this.maintenanceFunction];
-    yield ['stream', this.streamFunction];
+    yield ['tail', this.tailFunction];
   }
 
   #logicalId(construct: Construct): string {

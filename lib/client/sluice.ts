@@ -33,10 +33,10 @@ export interface SluiceOptions {
   readonly fetch?: FetchFunction;
   /**
    * Base URL of the live tail (Server-Sent Events) when it is not `endpoint`: in AWS the stack's
-   * `StreamUrl` (a Function URL). Without it, tail() tries `endpoint` and long-polls where it has none.
+   * `TailUrl` (a Function URL). Without it, tail() tries `endpoint` and long-polls where it has none.
    * @default endpoint
    */
-  readonly streamEndpoint?: string;
+  readonly tailEndpoint?: string;
 }
 
 export const CLIENT_DEFAULTS = { requestTimeoutMs: 30_000 } as const;
@@ -50,7 +50,7 @@ export class SluiceClient {
     }
     const requestTimeoutMs = options.requestTimeoutMs ?? CLIENT_DEFAULTS.requestTimeoutMs;
     if (!(requestTimeoutMs > 0)) throw new RangeError(`requestTimeoutMs must be > 0, got ${requestTimeoutMs}`);
-    const http = new HttpTransport({ endpoint: options.endpoint, streamEndpoint: options.streamEndpoint, apiKey: options.apiKey, fetch: options.fetch, requestTimeoutMs });
+    const http = new HttpTransport({ endpoint: options.endpoint, tailEndpoint: options.tailEndpoint, apiKey: options.apiKey, fetch: options.fetch, requestTimeoutMs });
     const produceHttp = options.produceEndpoint === undefined ? http : new HttpTransport({ endpoint: options.produceEndpoint, apiKey: options.apiKey, fetch: options.fetch, requestTimeoutMs });
     this.#context = { api: new SluiceApi(http, produceHttp), runtime, retry: retryPolicy(options.retry), logger: options.logger ?? defaultLogger };
   }

@@ -50,7 +50,7 @@ export interface HttpResponse {
   readonly body?: Uint8Array | string;
   /**
    * The body, streamed, instead of `body`. Only transports that stream serve the routes that answer
-   * so (lib/api/routes.ts `streaming`): the local server and the stream function's Function URL.
+   * so (lib/api/routes.ts `streaming`): the local server and the tail function's Function URL.
    */
   readonly stream?: StreamingBody;
   readonly observed?: ObservedRequest;

@@ -7,7 +7,7 @@
  *   SLUICE_CORS_ORIGINS           comma-separated browser origins allowed to call the API (optional)
  *   SLUICE_DEFAULT_RETENTION_MS   retentionMs of topics created without one; -1 keeps records forever
  *                                 (optional, default DEFAULTS.retentionMs)
- *   SLUICE_STREAM_MAX_MS          live tails end after this long (below the stream function's timeout) (optional)
+ *   SLUICE_STREAM_MAX_MS          live tails end after this long (below the tail function's timeout) (optional)
  *   SLUICE_STREAM_HEARTBEAT_MS    a comment on a quiet live tail at least this often (optional, default 15000)
  *   SLUICE_S3_ENDPOINT, SLUICE_DYNAMODB_ENDPOINT   other endpoints (emulators, LocalStack) (optional)
  */

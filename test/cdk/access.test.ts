@@ -138,7 +138,7 @@ describe('each function stays within its IAM grant (lib/cdk/access.ts)', () => {
     apps[name] = createApp({ engine, keys: new ApiKeys(recorders[name].metadata), groups, consumers, functions: [name] });
     handlers[name] = lambdaHttpHandler(apps[name]);
   }
-  const streamingApp = apps.stream;
+  const streamingApp = apps.tail;
 
   const served: Array<{ fn: ApiFunctionName; method: string; path: string }> = [];
 
@@ -206,7 +206,7 @@ describe('each function stays within its IAM grant (lib/cdk/access.ts)', () => {
     await call('fetch', event('GET', '/v1/topics/orders/partitions/0/offsets', { query: 'timestamp=0' }), 200);
     await call('fetch', event('GET', '/v1/topics/orders/wait', { query: 'partitions=0:0,1:0' }), 200);
     // The live tail, through its streaming transport: the client leaves after the first records event.
-    served.push({ fn: 'stream', method: 'GET', path: '/v1/topics/orders/partitions/0/stream' });
+    served.push({ fn: 'tail', method: 'GET', path: '/v1/topics/orders/partitions/0/stream' });
     const tail = new EventEmitter() as EventEmitter & { write(chunk: string): boolean; end(): void; text: string; status?: number };
     tail.text = '';
     tail.write = (chunk) => {

@@ -24,7 +24,7 @@ const FUNCTION_ROLE = {
   fetch: 'StreamsFetchRole',
   admin: 'StreamsAdminRole',
   maintenance: 'StreamsMaintenanceRole',
-  stream: 'StreamsStreamRole',
+  tail: 'StreamsTailRole',
   bootstrapKey: 'StreamsBootstrapKeyFunctionRole',
 };
 
@@ -176,20 +176,20 @@ describe('SluiceStreams, defaults', () => {
   });
 
   it('stream: a Function URL with response streaming on its own read-only function, streams ending before its timeout', () => {
-    const actions = actionsOf(statementsOfRole(s.json, FUNCTION_ROLE.stream)).sort();
+    const actions = actionsOf(statementsOfRole(s.json, FUNCTION_ROLE.tail)).sort();
     assert.deepEqual(actions, ['dynamodb:GetItem', 'dynamodb:Query', 'logs:CreateLogStream', 'logs:PutLogEvents', 's3:GetObject']);
-    const fnId = logicalIdOf(s.json, 'AWS::Lambda::Function', 'StreamsStream');
+    const fnId = logicalIdOf(s.json, 'AWS::Lambda::Function', 'StreamsTail');
     const fn = s.json.Resources[fnId];
-    assert.equal(fn.Properties.MemorySize, DEPLOYMENT.streamMemoryMb);
-    assert.equal(fn.Properties.Timeout, DEPLOYMENT.streamTimeoutSeconds);
-    assert.ok(DEPLOYMENT.streamTimeoutSeconds <= 900, "Lambda's longest timeout");
-    assert.equal(fn.Properties.Environment.Variables.SLUICE_STREAM_MAX_MS, String(DEPLOYMENT.streamMaxMs));
-    assert.ok(DEPLOYMENT.streamMaxMs + 20_000 < DEPLOYMENT.streamTimeoutSeconds * 1000, 'a stream ends (after its last wait) before the function times out');
+    assert.equal(fn.Properties.MemorySize, DEPLOYMENT.tailMemoryMb);
+    assert.equal(fn.Properties.Timeout, DEPLOYMENT.tailTimeoutSeconds);
+    assert.ok(DEPLOYMENT.tailTimeoutSeconds <= 900, "Lambda's longest timeout");
+    assert.equal(fn.Properties.Environment.Variables.SLUICE_STREAM_MAX_MS, String(DEPLOYMENT.tailMaxStreamMs));
+    assert.ok(DEPLOYMENT.tailMaxStreamMs + 20_000 < DEPLOYMENT.tailTimeoutSeconds * 1000, 'a stream ends (after its last wait) before the function times out');
     s.template.resourceCountIs('AWS::Lambda::Url', 1);
     s.template.hasResourceProperties('AWS::Lambda::Url', { AuthType: 'NONE', InvokeMode: 'RESPONSE_STREAM', TargetFunctionArn: { 'Fn::GetAtt': [fnId, 'Arn'] } });
     // Anyone may invoke the URL (auth type NONE); the application checks the API key and its scope.
     s.template.hasResourceProperties('AWS::Lambda::Permission', { Action: 'lambda:InvokeFunctionUrl', FunctionName: { 'Fn::GetAtt': [fnId, 'Arn'] }, FunctionUrlAuthType: 'NONE' });
-    s.template.hasOutput('StreamUrl', {});
+    s.template.hasOutput('TailUrl', {});
   });
 
   it('admin: metadata, and reading records for group offset resets; bootstrap: the secret and the key items only', () => {
@@ -345,9 +345,9 @@ describe('SluiceStreams, defaults', () => {
 
   it('outputs: both endpoints, the key secret, bucket, table and dashboard', () => {
     for (const output of ['ApiUrl', 'IamApiUrl', 'AdminKeySecretArn', 'BucketName', 'TableName', 'DashboardName']) s.template.hasOutput(output, {});
-    s.template.resourceCountIs('AWS::Lambda::Url', 1); // the live tail's (StreamUrl)
+    s.template.resourceCountIs('AWS::Lambda::Url', 1); // the live tail's (TailUrl)
     assert.equal(s.json.Outputs?.ProduceUrl, undefined, 'no produce Function URL unless asked for');
-    s.template.hasOutput('StreamUrl', {});
+    s.template.hasOutput('TailUrl', {});
   });
 });
 
@@ -401,7 +401,7 @@ describe('SluiceStreams, every option', () => {
   });
 
   it('produceFunctionUrl: a Function URL on the produce function only (the application checks keys), CORS for produce, reserved concurrency, an output', () => {
-    const stream = logicalIdOf(s.json, 'AWS::Lambda::Function', 'StreamsStream');
+    const stream = logicalIdOf(s.json, 'AWS::Lambda::Function', 'StreamsTail');
     const notTheStream = (r: { Properties?: { TargetFunctionArn?: unknown; FunctionName?: unknown } }) => JSON.stringify(r.Properties?.TargetFunctionArn ?? r.Properties?.FunctionName) !== JSON.stringify({ 'Fn::GetAtt': [stream, 'Arn'] });
     // besides the live tail's own Function URL (checked with the defaults)
     const urls = Object.values(s.json.Resources).filter((r) => r.Type === 'AWS::Lambda::Url').filter(notTheStream);
@@ -485,7 +485,7 @@ describe('API routes against the application routes', () => {
     assert.ok(appRoutes.length > 5);
     for (const route of appRoutes) {
       if (route.function === STREAMING_FUNCTION) {
-        // served by the stream function's own Function URL (an HTTP API buffers answers)
+        // served by the tail function's own Function URL (an HTTP API buffers answers)
         assert.equal(gatewayRoute(route.method, sample(route.path)), undefined, `${route.method} ${route.path}`);
         continue;
       }

@@ -14,7 +14,7 @@ export interface HttpOptions {
   readonly endpoint: string;
   readonly apiKey?: string;
   /** Base URL of streamed routes (the live tail) when not `endpoint`. @default endpoint */
-  readonly streamEndpoint?: string;
+  readonly tailEndpoint?: string;
   readonly fetch?: FetchFunction;
   /** Per request; a long poll gets its maxWaitMs on top. */
   readonly requestTimeoutMs: number;
@@ -49,7 +49,7 @@ const textDecoder = new TextDecoder();
 
 export class HttpTransport {
   readonly endpoint: string;
-  readonly streamEndpoint: string;
+  readonly tailEndpoint: string;
   readonly #authorization: string | undefined;
   readonly #fetch: FetchFunction;
   readonly #timeoutMs: number;
@@ -57,7 +57,7 @@ export class HttpTransport {
   constructor(options: HttpOptions) {
     const endpoint = baseUrl(options.endpoint, 'endpoint');
     this.endpoint = endpoint;
-    this.streamEndpoint = options.streamEndpoint ? baseUrl(options.streamEndpoint, 'streamEndpoint') : endpoint;
+    this.tailEndpoint = options.tailEndpoint ? baseUrl(options.tailEndpoint, 'tailEndpoint') : endpoint;
     this.#authorization = options.apiKey ? `Bearer ${options.apiKey}` : undefined;
     this.#fetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
     this.#timeoutMs = options.requestTimeoutMs;
@@ -110,7 +110,7 @@ export class HttpTransport {
     const headers: Record<string, string> = { ...options.headers };
     if (this.#authorization) headers.authorization = this.#authorization;
     if (options.accept) headers.accept = options.accept;
-    const url = this.streamEndpoint + path + queryString(options.query);
+    const url = this.tailEndpoint + path + queryString(options.query);
     const controller = new AbortController();
     const outer = options.signal;
     if (outer?.aborted) throw outer.reason ?? abortError();

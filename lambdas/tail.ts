@@ -13,7 +13,7 @@ declare const awslambda: {
   readonly HttpResponseStream: StreamingRuntime;
 };
 
-const powertools = createPowertools('stream');
-const { app } = awsAppFromEnv({ function: 'stream', logError: logUnexpectedError(powertools.logger) });
+const powertools = createPowertools('tail');
+const { app } = awsAppFromEnv({ function: 'tail', logError: logUnexpectedError(powertools.logger) });
 
 export const handler = awslambda.streamifyResponse(streamingHttpHandler(app, awslambda.HttpResponseStream));

@@ -1,5 +1,5 @@
 /**
- * The stream function's handler (lib/lambda/streaming.ts) with a fake response stream, as the Lambda
+ * The tail function's handler (lib/lambda/streaming.ts) with a fake response stream, as the Lambda
  * runtime drives it behind a Function URL with RESPONSE_STREAM: the prelude, events as they are
  * produced, errors before the stream, the client going away, and the longest stream.
  */
@@ -63,7 +63,7 @@ async function setup(streams: { heartbeatMs?: number; maxStreamMs?: number } = {
   const keys = new ApiKeys(metadata, { cacheMs: 0 });
   await keys.ensure(KEY, 'bootstrap');
   await engine.topics.create('t', 1);
-  const app = createApp({ engine, keys, functions: ['stream'], streams: { heartbeatMs: 20, ...streams }, logError: (error) => assert.fail(String(error)) });
+  const app = createApp({ engine, keys, functions: ['tail'], streams: { heartbeatMs: 20, ...streams }, logError: (error) => assert.fail(String(error)) });
   return { engine, handler: streamingHttpHandler(app, runtime) };
 }
 
@@ -71,7 +71,7 @@ function event(path: string, query: string, headers: Record<string, string> = { 
   return { rawPath: path, rawQueryString: query, headers: { accept: 'text/event-stream', ...headers }, requestContext: { http: { method: 'GET' } } };
 }
 
-describe('stream function (Lambda response streaming)', () => {
+describe('tail function (Lambda response streaming)', () => {
   it('writes the prelude, then records events as they are produced, and returns when the client leaves', async () => {
     const { engine, handler } = await setup();
     await engine.produce('t', [append(0, ['a'])]);
