@@ -80,7 +80,7 @@ export function createApp(options: AppOptions): HttpHandler {
   const consumers = options.consumers ?? new PushConsumers({ engine, groups, secrets: NO_SECRET_BOX, urlPolicy: LOCAL_URL_POLICY, now });
   const served = options.functions ? ROUTES.filter((route) => options.functions!.includes(route.function)) : ROUTES;
   const logError = options.logError ?? ((error: unknown) => console.error('sluice: unexpected error', error));
-  const streams = { logError: (error: unknown) => logError(error, { method: 'GET', path: 'stream', query: new URLSearchParams(), headers: {}, body: new Uint8Array(0) }), ...options.streams };
+  const streams = { logError, ...options.streams };
   const handlers = createHandlers({ engine, keys, now, groups, consumers, streams, notificationsUrl: options.notificationsUrl });
   const authenticate = (request: HttpRequest) => (request.principal ? Promise.resolve(request.principal) : keys.authenticate(request.headers.authorization));
   const router = createRouter(compileRoutes(served, handlers), { authenticate, logError });

@@ -59,7 +59,7 @@ const runtime = {
 
 async function setup(streams: { heartbeatMs?: number; maxStreamMs?: number } = {}) {
   const metadata = new MemoryMetadataStore();
-  const engine = new Engine({ objects: new MemoryObjectStore(), metadata, longPollIntervalMs: 5 });
+  const engine = new Engine({ objects: new MemoryObjectStore(), metadata, longPollIntervalMs: 5, topicCacheMs: 0 });
   const keys = new ApiKeys(metadata, { cacheMs: 0 });
   await keys.ensure(KEY, 'bootstrap');
   await engine.topics.create('t', 1);
@@ -109,6 +109,25 @@ describe('tail function (Lambda response streaming)', () => {
       assert.ok(JSON.parse(out.chunks.join('')).error.code);
       assert.ok(out.ended);
     }
+  });
+
+  it('sends an error event and ends the stream when it cannot go on (the topic was deleted)', async () => {
+    const { engine, handler } = await setup();
+    const out = new FakeResponseStream();
+    const served = handler(event('/v1/topics/t/partitions/0/stream', 'offset=0'), out);
+    try {
+      await out.until(/retry: 1000/);
+      await engine.topics.delete('t');
+      await served; // the stream ended by itself
+    } finally {
+      out.hangUp();
+    }
+    const last = out.chunks.at(-1)!;
+    assert.match(last, /^event: error\ndata: /);
+    assert.equal(JSON.parse(last.split('data: ')[1]).error.code, 'TOPIC_NOT_FOUND');
+    assert.equal(out.prelude?.statusCode, 200);
+    assert.ok(out.ended);
+    assert.equal(engine.waitingFetches, 0);
   });
 
   it('ends a stream after maxStreamMs, before the function would time out', async () => {

@@ -9,7 +9,7 @@ import { MEDIA_EVENT_STREAM } from '../../api/media-types.ts';
 import { DEFAULTS } from '../../defaults.ts';
 import type { Engine, FetchResult } from '../../log/engine.ts';
 import { errorResponse, invalid, type Handlers } from '../router.ts';
-import type { StreamingBody } from '../types.ts';
+import type { HttpRequest, StreamingBody } from '../types.ts';
 import { jsonFetchAnswer } from './fetch.ts';
 
 export interface StreamOptions {
@@ -22,7 +22,7 @@ export interface StreamOptions {
   readonly maxStreamMs?: number;
   readonly now?: () => number;
   /** Where unexpected errors in a running stream are reported. */
-  readonly logError?: (error: unknown) => void;
+  readonly logError?: (error: unknown, request: HttpRequest) => void;
 }
 
 const MAX_OFFSET = 0x7fffffffffffffffn;
@@ -56,13 +56,14 @@ export function streamHandlers(engine: Engine, options: StreamOptions = {}): Pic
           // nginx and similar proxies would otherwise buffer the stream
           'x-accel-buffering': 'no',
         },
-        stream: events({ topic, partition, offset, first, signal: request.signal }),
+        stream: events({ topic, partition, offset, first, request }),
       };
     },
   };
 
-  async function* events(start: { topic: string; partition: number; offset: bigint; first: FetchResult; signal?: AbortSignal }): StreamingBody {
-    const { topic, partition, signal } = start;
+  async function* events(start: { topic: string; partition: number; offset: bigint; first: FetchResult; request: HttpRequest }): StreamingBody {
+    const { topic, partition, request } = start;
+    const signal = request.signal;
     const startedAt = now();
     let offset = start.offset;
     let result = start.first;
@@ -87,7 +88,7 @@ export function streamHandlers(engine: Engine, options: StreamOptions = {}): Pic
         result = await engine.fetch(topic, partition, { offset, maxWaitMs, signal });
       } catch (error) {
         // The stream has started: the error travels as an event (retention passed the offset, say), and the stream ends.
-        yield `event: error\ndata: ${errorResponse(error, options.logError).body}\n\n`;
+        yield `event: error\ndata: ${errorResponse(error, (e) => options.logError?.(e, request)).body}\n\n`;
         return;
       }
     }
