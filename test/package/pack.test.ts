@@ -28,8 +28,12 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const NPM = process.env.npm_execpath ? [process.execPath, process.env.npm_execpath] : ['npm'];
 const ADMIN_KEY = 'pack-test-admin-key-0123456789';
 
-/** What installing the client may cost. */
-const INSTALL_BOUND = { packages: 4, bytes: 6 * 1024 * 1024 };
+/**
+ * What installing the client may cost. Most of the bytes are the construct's prebuilt function
+ * bundles (about 650 KiB each: produce, fetch, admin, maintenance, the live tail, the dispatcher),
+ * not the client; the live tail's function took it past 6 MiB.
+ */
+const INSTALL_BOUND = { packages: 4, bytes: 7 * 1024 * 1024 };
 
 async function npm(args: string[], cwd: string): Promise<string> {
   const [command, ...prefix] = NPM;
