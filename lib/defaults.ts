@@ -23,6 +23,8 @@ export const LIMITS = {
   maxFetchBytes: 4 * 1024 * 1024,
   /** Longest long poll; a fetch asking for more is refused (400), not capped. */
   maxWaitMs: 20_000,
+  /** Partitions one multi-partition wait may name: its query string stays under proxies' URL limits (~8 KB). */
+  maxWaitPartitions: 256,
   /**
    * Nesting of objects and arrays in a JSON body (a produce's record value is 3 levels down). Deeper
    * bodies are refused before they are parsed, so nothing recurses on them.
@@ -78,8 +80,15 @@ export const DEFAULTS = {
    * writer that is still alive can never write into a closed range.
    */
   abortReservationAfterMs: 60_000,
-  /** How often a long-polling fetch re-reads the partition head when no in-process signal arrives. */
+  /**
+   * A long-polling fetch re-reads the partition head after this long when no append in its own process
+   * wakes it, then backs off: each interval doubles up to longPollMaxIntervalMs. A 20 s wait reads the
+   * head 10 times (250, 500, 1000, 2000, then every 4000 ms) instead of 81.
+   */
   longPollIntervalMs: 250,
+  longPollMaxIntervalMs: 4_000,
+  /** Live tail (SSE): a comment line at least this often on a quiet stream (the contract: at least every 15 s). */
+  streamHeartbeatMs: 15_000,
   /** Presigned read URLs. Short-lived: a URL is a bearer credential for its range. */
   presignExpiresSeconds: 300,
   /**
@@ -175,6 +184,14 @@ export const DEPLOYMENT = {
    * produce that is still running can never find its reservation closed.
    */
   apiTimeoutSeconds: 28,
+  /**
+   * The live tail's function (SSE through a Function URL with response streaming) holds a connection
+   * for its whole life and mostly waits: little memory. A stream ends 30 s before the function's
+   * timeout (Lambda's longest, 15 minutes) and the client resumes with Last-Event-ID.
+   */
+  tailMemoryMb: 256,
+  tailTimeoutSeconds: 900,
+  tailMaxStreamMs: 870_000,
   maintenanceTimeoutSeconds: 300,
   maintenanceIntervalMinutes: 5,
   logRetentionDays: 30,

@@ -15,7 +15,7 @@
 import type * as z from 'zod';
 import type { ErrorCode } from '../errors.ts';
 import { API_FUNCTION_NAMES, type ApiFunctionName } from './functions.ts';
-import { MEDIA_KAFKA_BATCHES, MEDIA_SLUICE_BATCHES } from './media-types.ts';
+import { MEDIA_EVENT_STREAM, MEDIA_KAFKA_BATCHES, MEDIA_SLUICE_BATCHES } from './media-types.ts';
 import * as s from './schemas.ts';
 import { LIMITS, type KeyAction } from './limits.ts';
 
@@ -92,6 +92,8 @@ export interface RouteSpec {
   readonly errors: readonly ErrorCode[];
   /** Answers only once records arrive or maxWaitMs passes (observability leaves these out of latency). */
   readonly longPoll?: boolean;
+  /** Answers with a streamed body (Server-Sent Events) for as long as the client stays. */
+  readonly streaming?: boolean;
 }
 
 /**
@@ -241,6 +243,42 @@ export const ROUTES = [
     responses: { 200: { description: 'Byte ranges and their offsets; small batches stored inline come as their bytes.', body: s.LocationsResponse } },
     errors: ['TOPIC_NOT_FOUND', 'OFFSET_OUT_OF_RANGE'],
     longPoll: true,
+  },
+  {
+    method: 'GET',
+    path: '/v1/topics/{topic}/wait',
+    operationId: 'waitForRecords',
+    summary: 'Wait until any of the given partitions has records at or after its offset: one long poll for all of a consumer’s idle partitions.',
+    tag: 'records',
+    scope: { checks: [{ action: 'consume', topic: '{topic}' }] },
+    function: 'fetch',
+    request: { params: s.TopicParams, query: s.WaitQuery },
+    responses: { 200: { description: 'The partitions ready to fetch, with their high watermarks; empty at the deadline.', body: s.WaitResponse } },
+    errors: ['TOPIC_NOT_FOUND'],
+    longPoll: true,
+  },
+  {
+    method: 'GET',
+    path: '/v1/topics/{topic}/partitions/{partition}/stream',
+    operationId: 'streamRecords',
+    summary: 'Live tail: Server-Sent Events, a `records` event (id: the next offset) whenever records arrive, a comment at least every 15 s.',
+    tag: 'records',
+    scope: { checks: [{ action: 'consume', topic: '{topic}' }] },
+    // In AWS a Function URL with response streaming serves it: API Gateway's HTTP API buffers answers.
+    function: 'tail',
+    request: {
+      params: s.PartitionParams,
+      query: s.StreamQuery,
+      headers: { 'last-event-id': { description: 'Resume here (the id of the last event received); takes precedence over `offset`.', maxLength: 19 } },
+    },
+    responses: {
+      200: {
+        description: 'An event stream: `event: records`, `id: <nextOffset>`, `data:` the JSON fetch answer; `event: error` with the error answer when the stream cannot go on.',
+        binary: [MEDIA_EVENT_STREAM],
+      },
+    },
+    errors: ['TOPIC_NOT_FOUND', 'OFFSET_OUT_OF_RANGE', 'CORRUPT_DATA'],
+    streaming: true,
   },
   {
     method: 'GET',

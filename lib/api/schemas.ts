@@ -180,6 +180,29 @@ export const FetchQuery = z.object(FetchQueryBase);
 export const LocationsQuery = z.object(FetchQueryBase);
 export const OffsetsQuery = z.object({ timestamp: z.string().regex(/^\d{1,16}$/, 'milliseconds since the epoch') });
 
+/** `partition:offset` pairs, comma-separated: where the waiting reader stands in each partition. */
+const WAIT_PARTITIONS = /^\d{1,9}:\d{1,19}(,\d{1,9}:\d{1,19})*$/;
+
+export const WaitQuery = z.object({
+  partitions: z
+    .string()
+    .max(LIMITS.maxWaitPartitions * 30)
+    .regex(WAIT_PARTITIONS, 'comma-separated partition:offset pairs, such as 0:120,3:77')
+    .refine((text) => text.split(',').length <= LIMITS.maxWaitPartitions, `expected at most ${LIMITS.maxWaitPartitions} partitions`)
+    .refine((text) => !WAIT_PARTITIONS.test(text) || text.split(',').every((pair) => BigInt(pair.split(':')[1]) <= MAX_INT64), 'expected offsets below 2^63')
+    .meta({ description: `Where the reader stands: partition:offset pairs, at most ${LIMITS.maxWaitPartitions}.` }),
+  maxWaitMs: FetchQueryBase.maxWaitMs,
+});
+
+export const WaitResponse = z.object({
+  partitions: z
+    .array(z.object({ partition: PartitionNumber, highWatermark: Offset, logStartOffset: Offset }))
+    .meta({ description: 'The partitions where a fetch at the given offset answers without waiting (records there, or the offset is out of range); empty at the deadline.' }),
+});
+
+/** SSE live tail: where the stream starts (`Last-Event-ID` takes precedence). */
+export const StreamQuery = z.object({ offset: Offset.optional() });
+
 export const FetchedRecord = z
   .object({
     offset: Offset,
@@ -353,7 +376,11 @@ export const MaintenanceResponse = z.object({
   firstError: z.string().optional(),
 });
 
-export const HealthResponse = z.object({ status: z.literal('ok'), version: z.string() });
+export const HealthResponse = z.object({
+  status: z.literal('ok'),
+  version: z.string(),
+  notifications: z.string().optional().meta({ description: 'The notification channel (a ws or wss URL), where the deployment offers one.' }),
+});
 
 /** The OpenAPI document (its own schema is the OpenAPI specification's). */
 export const OpenApiResponse = z.record(z.string(), z.unknown());

@@ -443,6 +443,8 @@ export type GroupName = string;
 export type HealthResponse = {
   readonly status: "ok";
   readonly version: string;
+  /** The notification channel (a ws or wss URL), where the deployment offers one. */
+  readonly notifications?: string;
 };
 
 export type HeartbeatRequest = {
@@ -762,4 +764,15 @@ export type TopicName = string;
 export type TopicPartition = {
   readonly topic: string;
   readonly partition: number;
+};
+
+export type WaitResponse = {
+  /** The partitions where a fetch at the given offset answers without waiting (records there, or the offset is out of range); empty at the deadline. */
+  readonly partitions: readonly {
+    readonly partition: number;
+    /** A decimal offset (offsets can exceed 2^53). */
+    readonly highWatermark: string;
+    /** A decimal offset (offsets can exceed 2^53). */
+    readonly logStartOffset: string;
+  }[];
 };

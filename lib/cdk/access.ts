@@ -63,6 +63,14 @@ export const ACCESS = {
     objectGrants: [{ actions: ['s3:GetObject'], keys: [TOPIC_OBJECTS] }],
     listPrefixes: [],
   },
+  /** The live tail (Server-Sent Events): reads records like the fetch function, nothing else. */
+  tail: {
+    metadataReads: ['dynamodb:GetItem', 'dynamodb:Query'],
+    metadataWrites: [],
+    writableKeys: [],
+    objectGrants: [{ actions: ['s3:GetObject'], keys: [TOPIC_OBJECTS] }],
+    listPrefixes: [],
+  },
   /**
    * Topics, API keys and consumer groups (lib/groups/layout.ts: g#*, go#*, groups). It deletes topic,
    * key, member and whole group items, so its writes are not limited by key; heartbeats, commits and claims are

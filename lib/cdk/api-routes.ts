@@ -7,12 +7,16 @@
  * policies (grantProduce, grantConsume) decide who reaches them. test/cdk checks these.
  */
 import { ROUTES, type ApiFunctionName, type RouteSpec } from '../api/routes.ts';
+import { STREAMING_FUNCTION } from '../api/functions.ts';
+
+/** Functions behind API Gateway: every one but the streaming function, which has its Function URL. */
+export type GatewayFunctionName = Exclude<ApiFunctionName, typeof STREAMING_FUNCTION>;
 
 export interface ApiRoute {
   readonly method: RouteSpec['method'];
   /** API Gateway path template: `{name}` for one segment. */
   readonly path: string;
-  readonly function: ApiFunctionName;
+  readonly function: GatewayFunctionName;
   /** Also served on the IAM endpoint. */
   readonly iam: boolean;
 }
@@ -24,15 +28,19 @@ function servedToIamCallers(route: RouteSpec): boolean {
   return actions.length > 0 && !actions.includes('admin');
 }
 
-export const API_ROUTES: readonly ApiRoute[] = ROUTES.map((route) => ({
+/**
+ * API Gateway's routes. The streaming function's routes (the live tail) are not among them: an HTTP
+ * API buffers answers, so they are served by that function's Function URL (sluice-streams.ts).
+ */
+export const API_ROUTES: readonly ApiRoute[] = ROUTES.filter((route) => route.function !== STREAMING_FUNCTION).map((route) => ({
   method: route.method,
   path: route.path,
-  function: route.function,
+  function: route.function as GatewayFunctionName,
   iam: servedToIamCallers(route),
 }));
 
 /** The function behind the API-key endpoint's `$default` route (unknown paths). */
-export const DEFAULT_ROUTE_FUNCTION: ApiFunctionName = 'admin';
+export const DEFAULT_ROUTE_FUNCTION: GatewayFunctionName = 'admin';
 
 /**
  * execute-api resources (`METHOD/path`, IAM wildcards) each grant allows on the IAM endpoint. IAM's `*`

@@ -7,7 +7,7 @@
  * endpoint); TLS-only bucket; each function holds only the actions its routes use, on only the keys
  * they touch (./access.ts). Cheap when idle: on-demand table, no provisioned anything, logs expire.
  */
-import { ArnFormat, CustomResource, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, CustomResource, Duration, Fn, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { HttpApi, HttpMethod, HttpStage, LogGroupLogDestination, type HttpRouteIntegration } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
@@ -37,7 +37,7 @@ import type { ApiFunctionName } from '../api/functions.ts';
 import { EXPIRES_AT } from '../storage/ports.ts';
 import { ACCESS, type FunctionAccess } from './access.ts';
 import { LAMBDA_BUNDLING, prebuiltBundle, type LambdaEntry } from './lambda-bundles.ts';
-import { API_ROUTES, DEFAULT_ROUTE_FUNCTION, IAM_GRANTS } from './api-routes.ts';
+import { API_ROUTES, DEFAULT_ROUTE_FUNCTION, IAM_GRANTS, type GatewayFunctionName } from './api-routes.ts';
 
 /** How the bucket is encrypted. */
 export const StreamsEncryption = {
@@ -80,6 +80,8 @@ export interface SluiceStreamsProps {
   readonly produceMemorySize?: number;
   /** Memory of the fetch function, in MB. @default 1024 */
   readonly fetchMemorySize?: number;
+  /** Memory of the live tail's function (SSE; it mostly waits), in MB. @default 256 */
+  readonly tailMemorySize?: number;
   /** Memory of the admin function (topics, keys, groups), in MB. @default 256 */
   readonly adminMemorySize?: number;
   /** Memory of the maintenance function, in MB. @default 1024 */
@@ -159,7 +161,7 @@ export interface FunctionConsumerProps {
 const SOURCE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /** The construct's name for each API function, in construct ids and outputs. */
-const FUNCTION_IDS: Record<ApiFunctionName, string> = { produce: 'Produce', fetch: 'Fetch', admin: 'Admin', maintenance: 'Maintenance' };
+const FUNCTION_IDS: Record<ApiFunctionName, string> = { produce: 'Produce', fetch: 'Fetch', admin: 'Admin', maintenance: 'Maintenance', tail: 'Tail' };
 
 export class SluiceStreams extends Construct {
   /** Record batches: immutable objects, one per produce request. */
@@ -185,6 +187,13 @@ export class SluiceStreams extends Construct {
   readonly adminFunction: lambda.Function;
   /** Compaction, retention and garbage collection; the only function that deletes. */
   readonly maintenanceFunction: lambda.Function;
+  /** The live tail (Server-Sent Events), behind its own Function URL with response streaming. Reads only. */
+  readonly tailFunction: lambda.Function;
+  /**
+   * Base URL of the live tail (no trailing slash: append `/v1/topics/{topic}/partitions/{p}/stream`),
+   * a Lambda Function URL with invoke mode RESPONSE_STREAM, authenticated by API key like the API.
+   */
+  readonly tailUrl: string;
   /** The schedule of maintenance passes. */
   readonly maintenanceRule: Rule;
   /** Every alarm, to add actions or composite alarms. */
@@ -241,6 +250,10 @@ export class SluiceStreams extends Construct {
       props.maintenanceMemorySize ?? DEPLOYMENT.maintenanceMemoryMb,
       Duration.seconds(DEPLOYMENT.maintenanceTimeoutSeconds),
     );
+    this.tailFunction = this.#apiFunction('tail', props.tailMemorySize ?? DEPLOYMENT.tailMemoryMb, Duration.seconds(DEPLOYMENT.tailTimeoutSeconds), {
+      SLUICE_STREAM_MAX_MS: String(DEPLOYMENT.tailMaxStreamMs),
+    });
+    this.tailUrl = this.#createTailUrl();
     this.maintenanceRule = new Rule(this, 'MaintenanceSchedule', {
       description: 'Sluice maintenance pass: compaction, retention, gap closing, object cleanup',
       schedule: props.maintenanceSchedule ?? Schedule.rate(Duration.minutes(DEPLOYMENT.maintenanceIntervalMinutes)),
@@ -585,13 +598,13 @@ export class SluiceStreams extends Construct {
     });
   }
 
-  #apiFunction(name: ApiFunctionName, memorySize: number, timeout: Duration): lambda.Function {
+  #apiFunction(name: ApiFunctionName, memorySize: number, timeout: Duration, environment: Record<string, string> = {}): lambda.Function {
     const id = FUNCTION_IDS[name];
     const fn = this.#function(id, name, {
       memorySize,
       timeout,
       description: `Sluice ${name} routes`,
-      environment: this.#apiEnvironment(),
+      environment: { ...this.#apiEnvironment(), ...environment },
     });
     this.#grantAccess(fn.role!, ACCESS[name]);
     if (name === 'produce' && this.#props.produceReservedConcurrency !== undefined) {
@@ -658,6 +671,18 @@ export class SluiceStreams extends Construct {
     }
   }
 
+  /**
+   * The live tail's endpoint: a Function URL with response streaming (an HTTP API buffers whole
+   * answers and ends them at 30 s). Auth type NONE as for the API-key endpoint: the application checks
+   * the API key and its consume scope on every request before any work (401/403). CORS comes from the
+   * application (corsOrigins), as on the API.
+   */
+  #createTailUrl(): string {
+    const functionUrl = this.tailFunction.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.NONE, invokeMode: lambda.InvokeMode.RESPONSE_STREAM });
+    // The URL is https://<id>.lambda-url.<region>.on.aws/: without the trailing slash, like the API's URL.
+    return `https://${Fn.select(2, Fn.split('/', functionUrl.url))}`;
+  }
+
   #registerBootstrapKey(): void {
     const fn = this.#function('BootstrapKeyFunction', 'bootstrap-key', {
       memorySize: 256,
@@ -700,7 +725,7 @@ export class SluiceStreams extends Construct {
       fetch: new HttpLambdaIntegration(`${id}FetchIntegration`, this.fetchFunction),
       admin: new HttpLambdaIntegration(`${id}AdminIntegration`, this.adminFunction),
       maintenance: new HttpLambdaIntegration(`${id}MaintenanceIntegration`, this.maintenanceFunction),
-    } satisfies Record<ApiFunctionName, HttpRouteIntegration>;
+    } satisfies Record<GatewayFunctionName, HttpRouteIntegration>;
     const api = new HttpApi(this, id, {
       description: `Sluice ${description} (${this.node.path})`,
       createDefaultStage: false,
@@ -882,6 +907,7 @@ export class SluiceStreams extends Construct {
     yield ['fetch', this.fetchFunction];
     yield ['admin', this.adminFunction];
     yield ['maintenance', this.maintenanceFunction];
+    yield ['tail', this.tailFunction];
   }
 
   #logicalId(construct: Construct): string {

@@ -32,6 +32,7 @@ export {
   type SubscribeOptions,
 } from './consumer/consumer.ts';
 export { SluiceClientError, isRetriable, type ErrorCode } from './errors.ts';
+export { TAIL_DEFAULTS, type TailOptions, type TailRecord } from './tail/tail.ts';
 export type { FetchFunction } from './network/http.ts';
 export type {
   AssignmentStrategy,

@@ -10,6 +10,7 @@ import { HttpTransport, type FetchFunction } from './network/http.ts';
 import { SluiceApi } from './protocol/api.ts';
 import { Producer, type ProducerOptions } from './producer/producer.ts';
 import { retryPolicy, type RetryOptions } from './retry/retry.ts';
+import { tailIterator, type TailOptions, type TailRecord } from './tail/tail.ts';
 import type { Logger } from './types.ts';
 
 export interface SluiceOptions {
@@ -30,6 +31,12 @@ export interface SluiceOptions {
   readonly logger?: Logger;
   /** The fetch implementation. @default globalThis.fetch */
   readonly fetch?: FetchFunction;
+  /**
+   * Base URL of the live tail (Server-Sent Events) when it is not `endpoint`: in AWS the stack's
+   * `TailUrl` (a Function URL). Without it, tail() tries `endpoint` and long-polls where it has none.
+   * @default endpoint
+   */
+  readonly tailEndpoint?: string;
 }
 
 export const CLIENT_DEFAULTS = { requestTimeoutMs: 30_000 } as const;
@@ -43,7 +50,7 @@ export class SluiceClient {
     }
     const requestTimeoutMs = options.requestTimeoutMs ?? CLIENT_DEFAULTS.requestTimeoutMs;
     if (!(requestTimeoutMs > 0)) throw new RangeError(`requestTimeoutMs must be > 0, got ${requestTimeoutMs}`);
-    const http = new HttpTransport({ endpoint: options.endpoint, apiKey: options.apiKey, fetch: options.fetch, requestTimeoutMs });
+    const http = new HttpTransport({ endpoint: options.endpoint, tailEndpoint: options.tailEndpoint, apiKey: options.apiKey, fetch: options.fetch, requestTimeoutMs });
     const produceHttp = options.produceEndpoint === undefined ? http : new HttpTransport({ endpoint: options.produceEndpoint, apiKey: options.apiKey, fetch: options.fetch, requestTimeoutMs });
     this.#context = { api: new SluiceApi(http, produceHttp), runtime, retry: retryPolicy(options.retry), logger: options.logger ?? defaultLogger };
   }
@@ -58,5 +65,16 @@ export class SluiceClient {
 
   admin(): Admin {
     return new Admin(this.#context);
+  }
+
+  /**
+   * The records of one partition as they arrive, from `fromOffset` (default: only new ones), over the
+   * live tail's Server-Sent Events or, where there are none, long polls. End it with `break`, the
+   * iterator's return() or `signal`.
+   *
+   *   for await (const record of sluice.tail('orders', 0, { fromOffset: 'earliest' })) console.log(record.offset, record.value);
+   */
+  tail(topic: string, partition: number, options?: TailOptions): AsyncGenerator<TailRecord, void, undefined> {
+    return tailIterator(this.#context, topic, partition, options);
   }
 }

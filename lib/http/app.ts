@@ -22,6 +22,7 @@ import { keyHandlers } from './routes/keys.ts';
 import { maintenanceHandlers } from './routes/maintenance.ts';
 import { produceHandlers } from './routes/produce.ts';
 import { serviceHandlers } from './routes/service.ts';
+import { streamHandlers, type StreamOptions } from './routes/stream.ts';
 import { topicHandlers } from './routes/topics.ts';
 import type { HttpHandler, HttpRequest, HttpResponse } from './types.ts';
 
@@ -41,18 +42,31 @@ export interface AppOptions {
   /** Serves presigned object URLs (local server only; in AWS, S3 serves them). */
   readonly objectUrls?: ObjectUrlSigner;
   readonly now?: () => number;
+  /** The notification channel's URL, named by GET /v1/health (the local server's WebSocket). @default none */
+  readonly notificationsUrl?: () => string | undefined;
+  /** Live tails (Server-Sent Events): heartbeat and longest stream. */
+  readonly streams?: StreamOptions;
   /** Where unexpected errors are reported (never with request bodies or keys). @default console.error */
   readonly logError?: (error: unknown, request: HttpRequest) => void;
 }
 
 /** Every operation of the route table, bound to the engine, the key store and the groups. */
-export function createHandlers(deps: { engine: Engine; keys: ApiKeys; groups: Groups; consumers: PushConsumers; now: () => number }): Handlers {
+export function createHandlers(deps: {
+  engine: Engine;
+  keys: ApiKeys;
+  groups: Groups;
+  consumers: PushConsumers;
+  now: () => number;
+  streams?: StreamOptions;
+  notificationsUrl?: () => string | undefined;
+}): Handlers {
   return {
-    ...serviceHandlers(),
+    ...serviceHandlers({ notificationsUrl: deps.notificationsUrl }),
     ...topicHandlers(deps.engine),
     ...keyHandlers(deps.keys),
     ...produceHandlers(deps.engine, deps.now),
     ...fetchHandlers(deps.engine),
+    ...streamHandlers(deps.engine, deps.streams),
     ...groupHandlers(deps.groups),
     ...consumerHandlers(deps.consumers),
     ...maintenanceHandlers(deps.engine),
@@ -64,9 +78,10 @@ export function createApp(options: AppOptions): HttpHandler {
   const now = options.now ?? Date.now;
   const groups = options.groups ?? options.consumers?.groups ?? new Groups({ engine, now });
   const consumers = options.consumers ?? new PushConsumers({ engine, groups, secrets: NO_SECRET_BOX, urlPolicy: LOCAL_URL_POLICY, now });
-  const handlers = createHandlers({ engine, keys, now, groups, consumers });
   const served = options.functions ? ROUTES.filter((route) => options.functions!.includes(route.function)) : ROUTES;
   const logError = options.logError ?? ((error: unknown) => console.error('sluice: unexpected error', error));
+  const streams = { logError, ...options.streams };
+  const handlers = createHandlers({ engine, keys, now, groups, consumers, streams, notificationsUrl: options.notificationsUrl });
   const authenticate = (request: HttpRequest) => (request.principal ? Promise.resolve(request.principal) : keys.authenticate(request.headers.authorization));
   const router = createRouter(compileRoutes(served, handlers), { authenticate, logError });
 
@@ -115,7 +130,7 @@ function corsHeaders(allowed: readonly string[] | undefined, origin: string | un
   return {
     'access-control-allow-origin': origin,
     'access-control-allow-methods': 'GET, POST, DELETE, OPTIONS',
-    'access-control-allow-headers': 'authorization, content-type, idempotency-key, accept',
+    'access-control-allow-headers': 'authorization, content-type, idempotency-key, accept, last-event-id',
     'access-control-expose-headers': 'sluice-next-offset, sluice-high-watermark, retry-after',
     vary: 'Origin',
   };

@@ -37,10 +37,22 @@ export interface ObservedRequest {
   longPoll?: boolean;
 }
 
+/**
+ * A body sent as it is produced (Server-Sent Events): the transport writes and flushes each chunk as
+ * the iterator yields it, and ends the iteration (return()) when the client goes away; the request's
+ * signal aborts too, so a producer waiting inside next() stops at once.
+ */
+export type StreamingBody = AsyncIterable<Uint8Array | string>;
+
 export interface HttpResponse {
   readonly status: number;
   readonly headers: Record<string, string>;
   readonly body?: Uint8Array | string;
+  /**
+   * The body, streamed, instead of `body`. Only transports that stream serve the routes that answer
+   * so (lib/api/routes.ts `streaming`): the local server and the tail function's Function URL.
+   */
+  readonly stream?: StreamingBody;
   readonly observed?: ObservedRequest;
 }
 

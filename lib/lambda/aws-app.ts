@@ -7,6 +7,8 @@
  *   SLUICE_CORS_ORIGINS           comma-separated browser origins allowed to call the API (optional)
  *   SLUICE_DEFAULT_RETENTION_MS   retentionMs of topics created without one; -1 keeps records forever
  *                                 (optional, default DEFAULTS.retentionMs)
+ *   SLUICE_STREAM_MAX_MS          live tails end after this long (below the tail function's timeout) (optional)
+ *   SLUICE_STREAM_HEARTBEAT_MS    a comment on a quiet live tail at least this often (optional, default 15000)
  *   SLUICE_S3_ENDPOINT, SLUICE_DYNAMODB_ENDPOINT   other endpoints (emulators, LocalStack) (optional)
  */
 import { DecryptCommand, EncryptCommand, KMSClient } from '@aws-sdk/client-kms';
@@ -48,7 +50,8 @@ export function awsAppFromEnv(options: AwsAppOptions = {}): { app: HttpHandler; 
   const corsOrigins = env.SLUICE_CORS_ORIGINS?.split(',').map((o) => o.trim()).filter(Boolean);
   // Push consumers' secrets are sealed with KMS (SLUICE_PUSH_KEY_ARN, set on the admin function only).
   const consumers = pushConsumersFromEnv(engine, env, lazyKms);
-  const app = createApp({ engine, keys, corsOrigins, consumers, functions: options.function ? [options.function] : undefined, logError: options.logError });
+  const streams = { maxStreamMs: optionalInteger(env, 'SLUICE_STREAM_MAX_MS', 0), heartbeatMs: optionalInteger(env, 'SLUICE_STREAM_HEARTBEAT_MS', 1) };
+  const app = createApp({ engine, keys, corsOrigins, consumers, streams, functions: options.function ? [options.function] : undefined, logError: options.logError });
   return { app, engine };
 }
 

@@ -70,6 +70,8 @@ function iamPrincipal(event: HttpEventV2): Principal | undefined {
 
 /** The Lambda result for the application's response: text bodies as text, binary ones in base64. */
 export function resultFromResponse(response: HttpResponse): HttpResultV2 {
+  // Streamed answers have their own transport (./streaming.ts): a function that buffers never serves their routes.
+  if (response.stream) throw new Error('a streamed answer reached a buffering transport (serve the tail function through lib/lambda/streaming.ts)');
   const { body } = response;
   if (body === undefined) return { statusCode: response.status, headers: response.headers, body: '', isBase64Encoded: false };
   if (typeof body === 'string') return { statusCode: response.status, headers: response.headers, body, isBase64Encoded: false };

@@ -20,7 +20,16 @@ export interface EngineOptions {
   readonly now?: () => number;
   readonly reservationTimeoutMs?: number;
   readonly abortReservationAfterMs?: number;
+  /** The first re-read of the head in a long poll; later re-reads back off (see longPollMaxIntervalMs). */
   readonly longPollIntervalMs?: number;
+  /**
+   * The longest interval between re-reads of the head in a long poll. The interval starts at
+   * longPollIntervalMs and doubles up to this, so a wait reads the head a bounded number of times
+   * (20 s with the defaults: 10 reads). Appends in this process wake a waiting fetch at once.
+   */
+  readonly longPollMaxIntervalMs?: number;
+  /** Timers of the long-poll wait (tests inject fake ones to count head reads without sleeping). @default globalThis */
+  readonly timers?: WaitTimers;
   readonly objectCacheBytes?: number;
   readonly topicCacheMs?: number;
   readonly idempotencyTtlMs?: number;
@@ -38,6 +47,29 @@ export interface EngineOptions {
   readonly afterProduceStep?: (step: ProduceStep) => void | Promise<void>;
   /** Test hook: runs after each compaction step. */
   readonly afterCompactionStep?: (step: CompactionStep) => void | Promise<void>;
+}
+
+export interface WaitTimers {
+  setTimeout(callback: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+const GLOBAL_TIMERS: WaitTimers = {
+  setTimeout: (callback, ms) => setTimeout(callback, ms),
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
+
+/** Where a waiting reader stands in one partition. */
+export interface WaitPosition {
+  readonly partition: number;
+  readonly offset: bigint;
+}
+
+/** A partition where a fetch at the waiter's offset answers without waiting. */
+export interface ReadyPartition {
+  readonly partition: number;
+  readonly highWatermark: bigint;
+  readonly logStartOffset: bigint;
 }
 
 export interface PartitionState {
@@ -95,6 +127,8 @@ export class Engine {
   readonly #maintenance: Maintenance;
   readonly #now: () => number;
   readonly #longPollIntervalMs: number;
+  readonly #longPollMaxIntervalMs: number;
+  readonly #timers: WaitTimers;
   readonly #waiters = new Map<string, Set<() => void>>();
   readonly #appendListeners = new Set<(pk: string) => void>();
 
@@ -103,6 +137,8 @@ export class Engine {
     this.metadata = options.metadata;
     this.#now = options.now ?? Date.now;
     this.#longPollIntervalMs = options.longPollIntervalMs ?? DEFAULTS.longPollIntervalMs;
+    this.#longPollMaxIntervalMs = Math.max(options.longPollMaxIntervalMs ?? DEFAULTS.longPollMaxIntervalMs, this.#longPollIntervalMs);
+    this.#timers = options.timers ?? GLOBAL_TIMERS;
     this.topics = new Topics(options.metadata, { now: this.#now, cacheMs: options.topicCacheMs, defaults: options.topicDefaults });
     this.#log = new PartitionLog(options.metadata, {
       now: this.#now,
@@ -159,6 +195,14 @@ export class Engine {
       }),
     );
     return { topic, partitions };
+  }
+
+  /** One partition's start and end offsets (one head read). */
+  async partitionState(topicName: string, partition: number): Promise<PartitionState> {
+    const topic = await this.topics.get(topicName);
+    checkPartition(topic, partition);
+    const head = await this.#currentHead(topic, partition);
+    return { partition, startOffset: head.logStartOffset, endOffset: head.highWatermark };
   }
 
   /** Range reads served from the object store and from the in-memory cache, for benchmarks. */
@@ -258,16 +302,58 @@ export class Engine {
    * end of the log.
    */
   async #headFor(topic: Topic, partition: number, options: FetchOptions): Promise<PartitionHead> {
-    const pk = partitionPk(topic.id, partition);
     let head = await this.#currentHead(topic, partition);
     if (options.offset < head.logStartOffset || options.offset > head.highWatermark) throw outOfRange(options.offset, head);
+    await this.#waitUntil([partitionPk(topic.id, partition)], options, async () => {
+      head = await this.#currentHead(topic, partition);
+      return options.offset < head.highWatermark;
+    }, options.offset < head.highWatermark);
+    return head;
+  }
+
+  /**
+   * Waits up to maxWaitMs until one of the partitions has records at or after the reader's offset,
+   * and answers the partitions where a fetch at the reader's offset would not wait: records are there
+   * (offset below the high watermark) or the offset is outside the log (the fetch answers
+   * OFFSET_OUT_OF_RANGE). Empty at the deadline. One head read per partition per round; rounds follow
+   * the long poll's schedule (appends in this process end the wait at once).
+   */
+  async waitForRecords(topicName: string, positions: readonly WaitPosition[], options: { maxWaitMs?: number; signal?: AbortSignal } = {}): Promise<ReadyPartition[]> {
+    const topic = await this.topics.get(topicName);
+    const seen = new Set<number>();
+    for (const { partition } of positions) {
+      checkPartition(topic, partition);
+      if (seen.has(partition)) throw new SluiceError('INVALID_REQUEST', `partition ${partition} appears twice in one request`, { details: { partition } });
+      seen.add(partition);
+    }
+    let ready: ReadyPartition[] = [];
+    const check = async () => {
+      const heads = await Promise.all(positions.map(({ partition }) => this.#currentHead(topic, partition)));
+      ready = positions.flatMap(({ partition, offset }, i) =>
+        offset === heads[i].highWatermark && offset >= heads[i].logStartOffset ? [] : [{ partition, highWatermark: heads[i].highWatermark, logStartOffset: heads[i].logStartOffset }],
+      );
+      return ready.length > 0;
+    };
+    const pks = positions.map(({ partition }) => partitionPk(topic.id, partition));
+    await this.#waitUntil(pks, options, check, await check());
+    return ready;
+  }
+
+  /**
+   * Re-runs `check` (which reads heads) until it is true, the wait's deadline passes or the signal
+   * aborts: at once when an append in this process touches one of `pks`, otherwise on a backoff
+   * schedule (longPollIntervalMs doubling up to longPollMaxIntervalMs), so a wait for appends by other
+   * processes reads the head a bounded number of times.
+   */
+  async #waitUntil(pks: readonly string[], options: { maxWaitMs?: number; signal?: AbortSignal }, check: () => Promise<boolean>, done: boolean): Promise<void> {
     const maxWaitMs = Math.min(Math.max(options.maxWaitMs ?? 0, 0), LIMITS.maxWaitMs);
     const deadline = this.#now() + maxWaitMs;
-    while (options.offset >= head.highWatermark && this.#now() < deadline && !options.signal?.aborted) {
-      await this.#waitForAppend(pk, Math.min(this.#longPollIntervalMs, deadline - this.#now()), options.signal);
-      head = await this.#currentHead(topic, partition);
+    let intervalMs = this.#longPollIntervalMs;
+    while (!done && this.#now() < deadline && !options.signal?.aborted) {
+      await this.#waitForAppend(pks, Math.min(intervalMs, deadline - this.#now()), options.signal);
+      intervalMs = Math.min(intervalMs * 2, this.#longPollMaxIntervalMs);
+      done = await check();
     }
-    return head;
   }
 
   async #currentHead(topic: Topic, partition: number): Promise<PartitionHead> {
@@ -284,21 +370,34 @@ export class Engine {
     return { gapsClosed };
   }
 
-  #waitForAppend(pk: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+  /** Resolves on the first append in this process to one of `pks`, after timeoutMs, or on abort. */
+  #waitForAppend(pks: readonly string[], timeoutMs: number, signal?: AbortSignal): Promise<void> {
     return new Promise((resolve) => {
-      let waiters = this.#waiters.get(pk);
-      if (!waiters) this.#waiters.set(pk, (waiters = new Set()));
       const done = () => {
-        clearTimeout(timer);
+        this.#timers.clearTimeout(timer);
         signal?.removeEventListener('abort', done);
-        waiters.delete(done);
-        if (waiters.size === 0) this.#waiters.delete(pk);
+        for (const pk of pks) {
+          const waiters = this.#waiters.get(pk);
+          waiters?.delete(done);
+          if (waiters?.size === 0) this.#waiters.delete(pk);
+        }
         resolve();
       };
-      const timer = setTimeout(done, Math.max(timeoutMs, 1));
+      const timer = this.#timers.setTimeout(done, Math.max(timeoutMs, 1));
       signal?.addEventListener('abort', done, { once: true });
-      waiters.add(done);
+      for (const pk of pks) {
+        let waiters = this.#waiters.get(pk);
+        if (!waiters) this.#waiters.set(pk, (waiters = new Set()));
+        waiters.add(done);
+      }
     });
+  }
+
+  /** Long polls waiting in this process (waiters per partition summed), for tests that check nothing leaks. */
+  get waitingFetches(): number {
+    let n = 0;
+    for (const waiters of this.#waiters.values()) n += waiters.size;
+    return n;
   }
 
   /**
@@ -312,7 +411,7 @@ export class Engine {
   }
 
   #wake(pk: string): void {
-    for (const wake of this.#waiters.get(pk) ?? []) wake();
+    for (const wake of [...(this.#waiters.get(pk) ?? [])]) wake();
     for (const listener of this.#appendListeners) {
       try {
         listener(pk);

@@ -6,7 +6,7 @@
  */
 import { SluiceError } from '../errors.ts';
 import { LIMITS } from '../defaults.ts';
-import { CorruptBatchError, decodeRecordBatch, type DecodedRecord } from '../protocol/record-batch.ts';
+import { CorruptBatchError, decodeRecordBatch, writeBaseOffset, type DecodedRecord } from '../protocol/record-batch.ts';
 import { UnsupportedCodecError } from '../protocol/errors.ts';
 import type { LogEntry } from './layout.ts';
 import type { StoredBatch } from './read.ts';
@@ -27,6 +27,22 @@ export function decodeStoredBatch(batch: StoredBatch): { records: DecodedRecord[
   } catch (error) {
     throw storedCorruption(error, batch.baseOffset, batch.lastOffset + 1n);
   }
+}
+
+/**
+ * Stored batches as Kafka's wire form has them: back to back, each with its real base offset stamped
+ * in (ingest objects hold base offset 0: the offsets are assigned after the bytes are written). The
+ * base offset is outside the CRC, so the bytes are otherwise the producer's.
+ */
+export function kafkaBatchesBody(batches: readonly StoredBatch[]): Uint8Array {
+  const body = new Uint8Array(batches.reduce((n, b) => n + b.bytes.length, 0));
+  let position = 0;
+  for (const batch of batches) {
+    body.set(batch.bytes, position);
+    writeBaseOffset(body, position, batch.baseOffset);
+    position += batch.bytes.length;
+  }
+  return body;
 }
 
 /** CORRUPT_DATA for undecodable stored bytes of offsets [offset, nextOffset); any other error as it is. */

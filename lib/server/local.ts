@@ -7,6 +7,8 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { ApiKeys } from '../auth/api-keys.ts';
 import { createApp } from '../http/app.ts';
+import type { StreamOptions } from '../http/routes/stream.ts';
+import { NOTIFICATIONS_PATH, NotificationHub, type NotificationOptions } from './notifications.ts';
 import { ObjectUrlSigner } from '../http/object-urls.ts';
 import { Engine, type EngineOptions } from '../log/engine.ts';
 import type { MaintenanceReport } from '../log/maintenance.ts';
@@ -42,6 +44,10 @@ export interface LocalServerOptions {
   readonly push?: { readonly sessionTimeoutMs?: number };
   /** Where the request log (a line per request) and a line per maintenance pass go. @default nowhere */
   readonly log?: (line: string) => void;
+  /** Live tails (SSE): heartbeat interval and longest stream. @default a comment every 15 s, no limit */
+  readonly streams?: StreamOptions;
+  /** The notification channel (a WebSocket at /v1/notifications). */
+  readonly notifications?: NotificationOptions;
   /** How long close() lets running requests finish; long polls end at once. @default 10000 */
   readonly shutdownGraceMs?: number;
 }
@@ -52,6 +58,9 @@ export interface LocalServer {
   readonly keys: ApiKeys;
   /** Push consumers and their in-process dispatcher. */
   readonly push: LocalPush;
+  /** The notification channel: ws://…/v1/notifications. */
+  readonly notifications: NotificationHub;
+  readonly notificationsUrl: string;
   /** Set only when this start generated the bootstrap admin key. */
   readonly generatedApiKey?: string;
   /** Storage work counted since start: SQLite write transactions, writes and WAL fsyncs; object file and directory fsyncs. */
@@ -84,8 +93,13 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   }
 
   const log = options.log;
-  const server = createNodeServer(createApp({ engine, keys, groups, consumers, objectUrls: signer, corsOrigins: options.corsOrigins }), {
-    onResponse: log ? (entry) => log(requestLine(entry)) : undefined,
+  const notifications = new NotificationHub(engine, keys, options.notifications);
+  const notificationsUrl = () => `${url.replace(/^http/, 'ws')}${NOTIFICATIONS_PATH}`;
+  const app = createApp({ engine, keys, groups, consumers, objectUrls: signer, corsOrigins: options.corsOrigins, streams: options.streams, notificationsUrl });
+  const server = createNodeServer(app, { onResponse: log ? (entry) => log(requestLine(entry)) : undefined });
+  server.on('upgrade', (req, socket, head) => {
+    if (new URL(req.url ?? '/', 'http://localhost').pathname === NOTIFICATIONS_PATH) return notifications.upgrade(req, socket, head);
+    socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -102,9 +116,12 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     engine,
     keys,
     push,
+    notifications,
+    notificationsUrl: notificationsUrl(),
     generatedApiKey,
     storageStats: () => ({ ...metadata.stats(), ...fsObjects.stats() }),
     async close() {
+      notifications.close();
       await closeNodeServer(server, { graceMs: options.shutdownGraceMs ?? DEFAULTS.shutdownGraceMs });
       await stopMaintenance();
       await push.close();

@@ -7,7 +7,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { SluiceError } from '../errors.ts';
 import { LIMITS } from '../defaults.ts';
 import { errorResponse } from '../http/router.ts';
-import type { HttpHandler, HttpResponse } from '../http/types.ts';
+import type { HttpHandler, HttpResponse, StreamingBody } from '../http/types.ts';
 
 /** One answered request, for the request log. `path` has no query string (presigned URLs carry credentials there). */
 export interface RequestLogEntry {
@@ -81,10 +81,48 @@ async function serve(
     // The rest of an oversized body is not read; close the connection instead of draining it.
     res.setHeader('connection', 'close');
   }
-  if (res.destroyed) return;
+  if (res.destroyed) {
+    // The client left while the answer was being made: a stream that never started is ended unread.
+    await response.stream?.[Symbol.asyncIterator]().return?.();
+    return;
+  }
   res.writeHead(response.status, response.headers);
-  res.end(response.body);
+  if (response.stream) await writeStream(response.stream, res);
+  else res.end(response.body);
   onResponse?.({ method: req.method ?? 'GET', path: url.pathname, status: response.status, durationMs: performance.now() - started });
+}
+
+/**
+ * Writes each chunk as the stream yields it (node:http sends it at once: no compression, no
+ * buffering here), waiting for the socket to drain when it is full. When the client goes away the
+ * loop stops, and leaving the for-await ends the stream's iterator (its finally blocks run).
+ */
+async function writeStream(stream: StreamingBody, res: ServerResponse): Promise<void> {
+  res.flushHeaders();
+  try {
+    for await (const chunk of stream) {
+      if (res.destroyed) break;
+      if (!res.write(chunk)) await drained(res);
+      if (res.destroyed) break;
+    }
+  } catch (error) {
+    // The status is sent: an error now can only end the stream (the handler sends errors as events).
+    console.error('sluice: a streamed answer failed', error);
+  } finally {
+    res.end();
+  }
+}
+
+function drained(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
 }
 
 function readBody(req: IncomingMessage): Promise<Uint8Array> {

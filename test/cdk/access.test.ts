@@ -21,6 +21,9 @@ import { encodeSluiceBatches } from '../../lib/api/sluice-batches.ts';
 import { API_FUNCTION_NAMES, type ApiFunctionName } from '../../lib/lambda/functions.ts';
 import { handleBootstrapKeyEvent } from '../../lib/lambda/bootstrap-key.ts';
 import { lambdaHttpHandler, type HttpEventV2, type HttpResultV2 } from '../../lib/lambda/http-adapter.ts';
+import { streamingHttpHandler } from '../../lib/lambda/streaming.ts';
+import type { HttpHandler } from '../../lib/http/types.ts';
+import { EventEmitter } from 'node:events';
 import { Engine } from '../../lib/log/engine.ts';
 import { EXPIRES_AT } from '../../lib/storage/ports.ts';
 import { encodeRecordBatch } from '../../lib/protocol/record-batch.ts';
@@ -114,6 +117,7 @@ describe('each function stays within its IAM grant (lib/cdk/access.ts)', () => {
   const recorders = {} as Record<AccessName, { metadata: RecordingMetadataStore; objects: RecordingObjectStore }>;
   const handlers = {} as Record<ApiFunctionName, (event: HttpEventV2) => Promise<HttpResultV2>>;
   const engines = {} as Record<ApiFunctionName, Engine>;
+  const apps = {} as Record<ApiFunctionName, HttpHandler>;
   for (const name of Object.keys(ACCESS) as AccessName[]) {
     recorders[name] = { metadata: new RecordingMetadataStore(metadata), objects: new RecordingObjectStore(objects) };
   }
@@ -131,8 +135,10 @@ describe('each function stays within its IAM grant (lib/cdk/access.ts)', () => {
     // Push consumers' secrets are sealed with KMS in AWS (a grant outside the stores, checked in sluice-streams.test.ts).
     const groups = new Groups({ engine });
     const consumers = new PushConsumers({ engine, groups, secrets: new AesGcmSecretBox(randomBytes(32)), urlPolicy: AWS_URL_POLICY, functionTargets: true });
-    handlers[name] = lambdaHttpHandler(createApp({ engine, keys: new ApiKeys(recorders[name].metadata), groups, consumers, functions: [name] }));
+    apps[name] = createApp({ engine, keys: new ApiKeys(recorders[name].metadata), groups, consumers, functions: [name] });
+    handlers[name] = lambdaHttpHandler(apps[name]);
   }
+  const streamingApp = apps.tail;
 
   const served: Array<{ fn: ApiFunctionName; method: string; path: string }> = [];
 
@@ -198,6 +204,23 @@ describe('each function stays within its IAM grant (lib/cdk/access.ts)', () => {
     await call('fetch', event('GET', '/v1/topics/orders/partitions/1/records', { query: 'offset=1', headers: { accept: 'application/vnd.kafka.record-batches' } }), 200);
     await call('fetch', event('GET', '/v1/topics/orders/partitions/0/locations', { query: 'offset=0' }), 200);
     await call('fetch', event('GET', '/v1/topics/orders/partitions/0/offsets', { query: 'timestamp=0' }), 200);
+    await call('fetch', event('GET', '/v1/topics/orders/wait', { query: 'partitions=0:0,1:0' }), 200);
+    // The live tail, through its streaming transport: the client leaves after the first records event.
+    served.push({ fn: 'tail', method: 'GET', path: '/v1/topics/orders/partitions/0/stream' });
+    const tail = new EventEmitter() as EventEmitter & { write(chunk: string): boolean; end(): void; text: string; status?: number };
+    tail.text = '';
+    tail.write = (chunk) => {
+      tail.text += chunk;
+      if (tail.text.includes('event: records')) tail.emit('close');
+      return true;
+    };
+    tail.end = () => {};
+    await streamingHttpHandler(streamingApp, { from: (stream, prelude) => ((tail.status = prelude.statusCode), stream) })(
+      event('GET', '/v1/topics/orders/partitions/0/stream', { query: 'offset=0' }),
+      tail,
+    );
+    assert.equal(tail.status, 200);
+    assert.match(tail.text, /event: records/);
 
     // Consumer groups (served by the admin function): join, heartbeat, commit, describe, list, leave,
     // a reset to a timestamp, which reads records, and the deletion of the empty group.

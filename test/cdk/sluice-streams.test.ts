@@ -15,6 +15,7 @@ import { StreamsEncryption } from '../../lib/cdk/sluice-streams.ts';
 import { DEFAULTS, DEPLOYMENT } from '../../lib/defaults.ts';
 import { ROUTES, pathPattern } from '../../lib/api/routes.ts';
 import type { ApiFunctionName } from '../../lib/lambda/functions.ts';
+import { STREAMING_FUNCTION } from '../../lib/api/functions.ts';
 import { matchesIamPattern } from './iam-patterns.ts';
 import { acknowledgements, actionsOf, statementsOfRole, synthesize, type Synthesized } from './synth.ts';
 
@@ -23,6 +24,7 @@ const FUNCTION_ROLE = {
   fetch: 'StreamsFetchRole',
   admin: 'StreamsAdminRole',
   maintenance: 'StreamsMaintenanceRole',
+  tail: 'StreamsTailRole',
   bootstrapKey: 'StreamsBootstrapKeyFunctionRole',
 };
 
@@ -105,7 +107,7 @@ describe('SluiceStreams, defaults', () => {
 
   it('functions: arm64, nodejs24.x, ESM handler, memory and timeout per role, own log group', () => {
     const functions = s.template.findResources('AWS::Lambda::Function');
-    assert.equal(Object.keys(functions).length, 7);
+    assert.equal(Object.keys(functions).length, 8);
     for (const fn of Object.values(functions)) {
       assert.equal(fn.Properties.Runtime, 'nodejs24.x');
       assert.deepEqual(fn.Properties.Architectures, ['arm64']);
@@ -124,7 +126,7 @@ describe('SluiceStreams, defaults', () => {
     assert.ok(DEPLOYMENT.apiTimeoutSeconds < 30, 'below the API Gateway integration timeout');
     assert.ok(DEPLOYMENT.apiTimeoutSeconds * 1000 < DEFAULTS.abortReservationAfterMs, 'a running produce never finds its reservation closed');
     assert.ok(DEPLOYMENT.apiTimeoutSeconds * 1000 > 20_000 + 1000, 'room for the longest long poll');
-    s.template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 30 }, 9);
+    s.template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 30 }, 10);
   });
 
   it('API functions get the bucket, table, retention and Powertools settings from the environment', () => {
@@ -171,6 +173,23 @@ describe('SluiceStreams, defaults', () => {
   it('fetch: reads only, on both stores', () => {
     const actions = actionsOf(statementsOfRole(s.json, FUNCTION_ROLE.fetch)).sort();
     assert.deepEqual(actions, ['dynamodb:GetItem', 'dynamodb:Query', 'logs:CreateLogStream', 'logs:PutLogEvents', 's3:GetObject']);
+  });
+
+  it('stream: a Function URL with response streaming on its own read-only function, streams ending before its timeout', () => {
+    const actions = actionsOf(statementsOfRole(s.json, FUNCTION_ROLE.tail)).sort();
+    assert.deepEqual(actions, ['dynamodb:GetItem', 'dynamodb:Query', 'logs:CreateLogStream', 'logs:PutLogEvents', 's3:GetObject']);
+    const fnId = logicalIdOf(s.json, 'AWS::Lambda::Function', 'StreamsTail');
+    const fn = s.json.Resources[fnId];
+    assert.equal(fn.Properties.MemorySize, DEPLOYMENT.tailMemoryMb);
+    assert.equal(fn.Properties.Timeout, DEPLOYMENT.tailTimeoutSeconds);
+    assert.ok(DEPLOYMENT.tailTimeoutSeconds <= 900, "Lambda's longest timeout");
+    assert.equal(fn.Properties.Environment.Variables.SLUICE_STREAM_MAX_MS, String(DEPLOYMENT.tailMaxStreamMs));
+    assert.ok(DEPLOYMENT.tailMaxStreamMs + 20_000 < DEPLOYMENT.tailTimeoutSeconds * 1000, 'a stream ends (after its last wait) before the function times out');
+    s.template.resourceCountIs('AWS::Lambda::Url', 1);
+    s.template.hasResourceProperties('AWS::Lambda::Url', { AuthType: 'NONE', InvokeMode: 'RESPONSE_STREAM', TargetFunctionArn: { 'Fn::GetAtt': [fnId, 'Arn'] } });
+    // Anyone may invoke the URL (auth type NONE); the application checks the API key and its scope.
+    s.template.hasResourceProperties('AWS::Lambda::Permission', { Action: 'lambda:InvokeFunctionUrl', FunctionName: { 'Fn::GetAtt': [fnId, 'Arn'] }, FunctionUrlAuthType: 'NONE' });
+    s.template.hasOutput('TailUrl', {});
   });
 
   it('admin: metadata, and reading records for group offset resets; bootstrap: the secret and the key items only', () => {
@@ -304,7 +323,7 @@ describe('SluiceStreams, defaults', () => {
     const alarms = Object.values(s.template.findResources('AWS::CloudWatch::Alarm'));
     const byMetric = (name: string) => alarms.filter((a) => a.Properties.MetricName === name);
     assert.equal(byMetric('5xx').length, 2);
-    assert.equal(byMetric('Throttles').length, 4);
+    assert.equal(byMetric('Throttles').length, 5);
     assert.equal(byMetric('Errors').length, 1, 'maintenance failed or timed out');
     assert.equal(byMetric('MaintenanceErrors').length, 1, 'maintenance keeps failing somewhere');
     const latency = byMetric('Latency');
@@ -326,8 +345,9 @@ describe('SluiceStreams, defaults', () => {
 
   it('outputs: both endpoints, the key secret, bucket, table and dashboard', () => {
     for (const output of ['ApiUrl', 'IamApiUrl', 'AdminKeySecretArn', 'BucketName', 'TableName', 'DashboardName']) s.template.hasOutput(output, {});
-    s.template.resourceCountIs('AWS::Lambda::Url', 0);
-    assert.equal(s.json.Outputs?.ProduceUrl, undefined, 'no Function URL unless asked for');
+    s.template.resourceCountIs('AWS::Lambda::Url', 1); // the live tail's (TailUrl)
+    assert.equal(s.json.Outputs?.ProduceUrl, undefined, 'no produce Function URL unless asked for');
+    s.template.hasOutput('TailUrl', {});
   });
 });
 
@@ -381,7 +401,10 @@ describe('SluiceStreams, every option', () => {
   });
 
   it('produceFunctionUrl: a Function URL on the produce function only (the application checks keys), CORS for produce, reserved concurrency, an output', () => {
-    const urls = Object.values(s.json.Resources).filter((r) => r.Type === 'AWS::Lambda::Url');
+    const stream = logicalIdOf(s.json, 'AWS::Lambda::Function', 'StreamsTail');
+    const notTheStream = (r: { Properties?: { TargetFunctionArn?: unknown; FunctionName?: unknown } }) => JSON.stringify(r.Properties?.TargetFunctionArn ?? r.Properties?.FunctionName) !== JSON.stringify({ 'Fn::GetAtt': [stream, 'Arn'] });
+    // besides the live tail's own Function URL (checked with the defaults)
+    const urls = Object.values(s.json.Resources).filter((r) => r.Type === 'AWS::Lambda::Url').filter(notTheStream);
     assert.equal(urls.length, 1);
     const produce = logicalIdOf(s.json, 'AWS::Lambda::Function', 'StreamsProduce');
     assert.deepEqual(urls[0].Properties.TargetFunctionArn, { 'Fn::GetAtt': [produce, 'Arn'] });
@@ -390,7 +413,7 @@ describe('SluiceStreams, every option', () => {
     assert.deepEqual(urls[0].Properties.Cors.AllowOrigins, ['https://app.example', 'https://admin.example']);
     assert.deepEqual(urls[0].Properties.Cors.AllowMethods, ['POST']);
     assert.equal(s.json.Resources[produce].Properties.ReservedConcurrentExecutions, 100);
-    const permissions = Object.values(s.json.Resources).filter((r) => r.Type === 'AWS::Lambda::Permission' && r.Properties.Action === 'lambda:InvokeFunctionUrl');
+    const permissions = Object.values(s.json.Resources).filter((r) => r.Type === 'AWS::Lambda::Permission' && r.Properties.Action === 'lambda:InvokeFunctionUrl').filter(notTheStream);
     assert.equal(permissions.length, 1, 'public invoke of the URL only');
     assert.deepEqual(permissions[0].Properties.FunctionName, { 'Fn::GetAtt': [produce, 'Arn'] });
     assert.ok(s.json.Outputs?.ProduceUrl, 'the ProduceUrl output');
@@ -458,9 +481,14 @@ describe('API routes against the application routes', () => {
     return matching[0];
   }
 
-  it('every application route reaches the function that serves it', () => {
+  it('every application route reaches the function that serves it; the streaming routes are not on API Gateway', () => {
     assert.ok(appRoutes.length > 5);
     for (const route of appRoutes) {
+      if (route.function === STREAMING_FUNCTION) {
+        // served by the tail function's own Function URL (an HTTP API buffers answers)
+        assert.equal(gatewayRoute(route.method, sample(route.path)), undefined, `${route.method} ${route.path}`);
+        continue;
+      }
       const gateway = gatewayRoute(route.method, sample(route.path));
       const served = gateway ? gateway.function : DEFAULT_ROUTE_FUNCTION;
       assert.equal(served, route.function, `${route.method} ${route.path}`);

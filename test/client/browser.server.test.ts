@@ -132,6 +132,42 @@ describe('browser client (headless Chromium)', () => {
     assert.deepEqual(pageErrors, []);
   });
 
+  it('tails a topic live over Server-Sent Events, cross-origin, with the API key in a header', { timeout: 120_000 }, async () => {
+    const node = new Sluice({ endpoint: api.url, apiKey: API_KEY, logger: silentLogger });
+    await node.admin().createTopics({ topics: [{ topic: 'live', numPartitions: 1 }] });
+    const requested: string[] = [];
+    const onRequest = (request: { url(): string }) => requested.push(request.url());
+    page.on('request', onRequest);
+    try {
+      await page.evaluate(
+        ({ endpoint, apiKey }) => {
+          const { Sluice } = (window as any).sluice;
+          const tail = new Sluice({ endpoint, apiKey }).tail('live', 0, { fromOffset: 'latest' });
+          (window as any).tailed = (async () => {
+            const values: string[] = [];
+            for await (const record of tail) {
+              values.push(record.value);
+              if (values.length === 3) break;
+            }
+            return values;
+          })();
+        },
+        { endpoint: api.url, apiKey: API_KEY },
+      );
+      // the page is connected (it asked for the stream) before anything is produced
+      for (let i = 0; i < 500 && !requested.some((url) => url.includes('/partitions/0/stream')); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+      const producer = node.producer({ lingerMs: 0 });
+      for (const value of ['one', 'two', 'three']) await producer.send({ topic: 'live', messages: [{ value }] });
+      await producer.disconnect();
+      assert.deepEqual(await page.evaluate(() => (window as any).tailed), ['one', 'two', 'three']);
+    } finally {
+      page.off('request', onRequest);
+    }
+    assert.ok(requested.some((url) => url.includes('/partitions/0/stream')), 'it used the live tail');
+    assert.ok(!requested.some((url) => url.includes('/partitions/0/records')), 'and no long polls');
+    assert.deepEqual(pageErrors, []);
+  });
+
   it('reads zstd batches written by a Node producer', { timeout: 120_000 }, async (t) => {
     const node = new Sluice({ endpoint: api.url, apiKey: API_KEY, logger: silentLogger });
     await node.admin().createTopics({ topics: [{ topic: 'from-node', numPartitions: 2 }] });

@@ -61,6 +61,8 @@ const TABLE: Record<OperationId, readonly Shape[]> = {
   produce: ON_A_PRODUCE,
   fetchRecords: ON_A_CONSUME,
   fetchLocations: ON_A_CONSUME,
+  waitForRecords: ON_A_CONSUME,
+  streamRecords: ON_A_CONSUME,
   offsetForTimestamp: ON_A_CONSUME,
   listGroups: KEYS,
   joinGroup: ON_AG_CONSUME,
@@ -122,7 +124,7 @@ function requestFor(operationId: string, path: string, f: Fixture): { path: stri
     .replace('{id}', f.narrowKeyId)
     .replace('{name}', 'G')
     .replace(/\{\w+\}/g, 'x');
-  const query: Record<string, string> = { fetchRecords: '?offset=0', fetchLocations: '?offset=0', offsetForTimestamp: '?timestamp=0' };
+  const query: Record<string, string> = { fetchRecords: '?offset=0', fetchLocations: '?offset=0', waitForRecords: '?partitions=0:0', streamRecords: '?offset=0', offsetForTimestamp: '?timestamp=0' };
   const bodies: Record<string, unknown> = {
     createTopic: { name: 'A', partitions: 1 },
     produce: { records: [{ value: 'v' }] },
@@ -180,7 +182,8 @@ describe('authorization table', { timeout: 300_000 }, () => {
       for (const route of ROUTES) {
         const gateway = API_ROUTES.find((r) => r.method === route.method && r.path === route.path)!;
         const sample = route.path.replace(/\{\w+\}/g, 'x1');
-        if (!gateway.iam || !patterns.some((p) => matchesIamPattern(p, `${route.method}${sample}`))) continue;
+        // routes without an API Gateway route (the live tail: its own Function URL) are not on the IAM endpoint
+        if (!gateway?.iam || !patterns.some((p) => matchesIamPattern(p, `${route.method}${sample}`))) continue;
         const asIam = await decide(route, { principalScopes: IAM_CALLER_SCOPES });
         const asKey = await decide(route, grant === 'produce' ? 'produceAll' : 'consumeAll');
         assert.equal(asIam.allowed, asKey.allowed, `${grant} grant, ${route.operationId}: IAM ${asIam.res.status}, key ${asKey.res.status}`);

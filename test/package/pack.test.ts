@@ -29,7 +29,6 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const NPM = process.env.npm_execpath ? [process.execPath, process.env.npm_execpath] : ['npm'];
 const ADMIN_KEY = 'pack-test-admin-key-0123456789';
 
-/** What installing the client may cost. */
 /**
  * What a client install brings: the package and fzstd (and the optional native CRC-32C). Its size is
  * mostly sluice/cdk's prebuilt function code — about 650 KB per function (zod, Powertools and the

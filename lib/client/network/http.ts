@@ -13,6 +13,8 @@ export interface HttpOptions {
   /** Base URL of the API, e.g. https://abc.execute-api.eu-west-1.amazonaws.com */
   readonly endpoint: string;
   readonly apiKey?: string;
+  /** Base URL of streamed routes (the live tail) when not `endpoint`. @default endpoint */
+  readonly tailEndpoint?: string;
   readonly fetch?: FetchFunction;
   /** Per request; a long poll gets its maxWaitMs on top. */
   readonly requestTimeoutMs: number;
@@ -35,21 +37,27 @@ export interface HttpAnswer {
   readonly bytes: Uint8Array;
 }
 
+/** A streamed answer: its body arrives as the server sends it; close() drops the connection. */
+export interface OpenStream {
+  readonly status: number;
+  readonly headers: Headers;
+  readonly body: ReadableStream<Uint8Array>;
+  close(): void;
+}
+
 const textDecoder = new TextDecoder();
 
 export class HttpTransport {
   readonly endpoint: string;
+  readonly tailEndpoint: string;
   readonly #authorization: string | undefined;
   readonly #fetch: FetchFunction;
   readonly #timeoutMs: number;
 
   constructor(options: HttpOptions) {
-    let endpoint = options.endpoint;
-    if (typeof endpoint !== 'string' || !/^https?:\/\//i.test(endpoint)) {
-      throw new SluiceClientError('INVALID_ARGUMENT', `endpoint must be an http(s) URL, got ${String(endpoint)}`);
-    }
-    while (endpoint.endsWith('/')) endpoint = endpoint.slice(0, -1);
+    const endpoint = baseUrl(options.endpoint, 'endpoint');
     this.endpoint = endpoint;
+    this.tailEndpoint = options.tailEndpoint ? baseUrl(options.tailEndpoint, 'tailEndpoint') : endpoint;
     this.#authorization = options.apiKey ? `Bearer ${options.apiKey}` : undefined;
     this.#fetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
     this.#timeoutMs = options.requestTimeoutMs;
@@ -93,6 +101,53 @@ export class HttpTransport {
     return answer.bytes;
   }
 
+  /**
+   * A GET whose body is read as it arrives (Server-Sent Events). requestTimeoutMs bounds the wait for
+   * the status and headers only; the body runs until the server ends it, `close()` is called, or the
+   * signal aborts. A non-2xx answer is read whole and thrown as its SluiceClientError.
+   */
+  async openStream(path: string, options: Pick<RequestOptions, 'query' | 'headers' | 'accept' | 'signal'> = {}): Promise<OpenStream> {
+    const headers: Record<string, string> = { ...options.headers };
+    if (this.#authorization) headers.authorization = this.#authorization;
+    if (options.accept) headers.accept = options.accept;
+    const url = this.tailEndpoint + path + queryString(options.query);
+    const controller = new AbortController();
+    const outer = options.signal;
+    if (outer?.aborted) throw outer.reason ?? abortError();
+    const onAbort = () => controller.abort(outer!.reason ?? abortError());
+    outer?.addEventListener('abort', onAbort, { once: true });
+    const close = () => {
+      outer?.removeEventListener('abort', onAbort);
+      controller.abort(abortError());
+    };
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, this.#timeoutMs);
+    let response: Response;
+    try {
+      response = await this.#fetch(url, { method: 'GET', headers, signal: controller.signal });
+    } catch (error) {
+      close();
+      if (timedOut) throw new SluiceClientError('REQUEST_TIMEOUT', `GET ${redact(url)}: no answer within ${this.#timeoutMs} ms`, { cause: error });
+      if (outer?.aborted) throw outer.reason ?? error;
+      throw new SluiceClientError('NETWORK_ERROR', `GET ${redact(url)}: ${describeNetworkError(error)}`, { cause: error });
+    } finally {
+      clearTimeout(timer);
+    }
+    if (response.status < 200 || response.status >= 300 || !response.body) {
+      let bytes: Uint8Array;
+      try {
+        bytes = new Uint8Array(await response.arrayBuffer());
+      } finally {
+        close();
+      }
+      throw response.body ? errorFromAnswer('GET', url, response, bytes) : new SluiceClientError('BAD_RESPONSE', `GET ${redact(url)}: an answer without a body`, { status: response.status });
+    }
+    return { status: response.status, headers: response.headers, body: response.body, close };
+  }
+
   async #send(url: string, init: RequestInit, options: RequestOptions): Promise<HttpAnswer> {
     const controller = new AbortController();
     const outer = options.signal;
@@ -123,6 +178,13 @@ export class HttpTransport {
       outer?.removeEventListener('abort', onAbort);
     }
   }
+}
+
+function baseUrl(value: unknown, name: string): string {
+  if (typeof value !== 'string' || !/^https?:\/\//i.test(value)) throw new SluiceClientError('INVALID_ARGUMENT', `${name} must be an http(s) URL, got ${String(value)}`);
+  let url = value;
+  while (url.endsWith('/')) url = url.slice(0, -1);
+  return url;
 }
 
 function abortError(): DOMException {

@@ -1,6 +1,6 @@
 /** Reading partitions: records (JSON or Kafka batches), presigned locations (or inline batches), offsets by time. */
-import type { Engine } from '../../log/engine.ts';
-import { writeBaseOffset } from '../../protocol/record-batch.ts';
+import type { Engine, FetchResult } from '../../log/engine.ts';
+import { kafkaBatchesBody } from '../../log/stored-batches.ts';
 import { MEDIA_KAFKA_BATCHES } from '../../api/media-types.ts';
 import { jsonRecordsWithin } from '../json-records.ts';
 import { API_DEFAULTS, LIMITS } from '../../api/limits.ts';
@@ -16,12 +16,18 @@ function readOptions(query: { offset: string; maxBytes?: string; maxWaitMs?: str
   };
 }
 
+/** The JSON form of a fetch answer; maxBytes bounds the decompressed record data too, not only the stored bytes read. */
+export function jsonFetchAnswer(result: FetchResult, offset: bigint, maxBytes: number | undefined): { records: unknown[]; nextOffset: string; highWatermark: string } {
+  const decoded = jsonRecordsWithin(result.batches, offset, Math.min(maxBytes ?? API_DEFAULTS.fetchMaxBytes, LIMITS.maxFetchBytes));
+  return { records: decoded.records, nextOffset: (decoded.nextOffset ?? result.nextOffset).toString(), highWatermark: result.highWatermark.toString() };
+}
+
 /** Records between where a read stopped and the high watermark, for the ConsumerLag metric. */
 function lagOf(result: { nextOffset: bigint; highWatermark: bigint }): number {
   return Number(result.highWatermark - result.nextOffset);
 }
 
-export function fetchHandlers(engine: Engine): Pick<Handlers, 'fetchRecords' | 'fetchLocations' | 'offsetForTimestamp'> {
+export function fetchHandlers(engine: Engine): Pick<Handlers, 'fetchRecords' | 'fetchLocations' | 'offsetForTimestamp' | 'waitForRecords'> {
   return {
     async fetchRecords({ request, params, query }) {
       const options = readOptions(query, request);
@@ -30,23 +36,10 @@ export function fetchHandlers(engine: Engine): Pick<Handlers, 'fetchRecords' | '
       // The same headers for both forms, so a proxy or a client can see the lag without the body.
       const readHeaders = { 'sluice-next-offset': result.nextOffset.toString(), 'sluice-high-watermark': result.highWatermark.toString() };
       if ((request.headers.accept ?? '').includes(MEDIA_KAFKA_BATCHES)) {
-        const body = new Uint8Array(result.batches.reduce((n, b) => n + b.bytes.length, 0));
-        let position = 0;
-        for (const batch of result.batches) {
-          body.set(batch.bytes, position);
-          writeBaseOffset(body, position, batch.baseOffset);
-          position += batch.bytes.length;
-        }
-        return { status: 200, headers: { 'content-type': MEDIA_KAFKA_BATCHES, ...readHeaders }, body, observed };
+        return { status: 200, headers: { 'content-type': MEDIA_KAFKA_BATCHES, ...readHeaders }, body: kafkaBatchesBody(result.batches), observed };
       }
-      // maxBytes bounds the decompressed record data of a JSON answer too, not only the stored bytes read.
-      const decoded = jsonRecordsWithin(result.batches, options.offset, Math.min(options.maxBytes ?? API_DEFAULTS.fetchMaxBytes, LIMITS.maxFetchBytes));
-      const nextOffset = (decoded.nextOffset ?? result.nextOffset).toString();
-      const answer = json(
-        200,
-        { records: decoded.records, nextOffset, highWatermark: result.highWatermark.toString() },
-        { ...readHeaders, 'sluice-next-offset': nextOffset },
-      );
+      const body = jsonFetchAnswer(result, options.offset, options.maxBytes);
+      const answer = json(200, body, { ...readHeaders, 'sluice-next-offset': body.nextOffset });
       return { ...answer, observed };
     },
     async fetchLocations({ request, params, query }) {
@@ -61,6 +54,17 @@ export function fetchHandlers(engine: Engine): Pick<Handlers, 'fetchRecords' | '
         highWatermark: result.highWatermark.toString(),
       });
       return { ...answer, observed: { lag: lagOf(result) } };
+    },
+    async waitForRecords({ request, params, query }) {
+      const positions = query.partitions.split(',').map((pair) => {
+        const [partition, offset] = pair.split(':');
+        return { partition: Number(partition), offset: BigInt(offset) };
+      });
+      const maxWaitMs = query.maxWaitMs === undefined ? undefined : Number(query.maxWaitMs);
+      const ready = await engine.waitForRecords(params.topic, positions, { maxWaitMs, signal: request.signal });
+      return json(200, {
+        partitions: ready.map((p) => ({ partition: p.partition, highWatermark: p.highWatermark.toString(), logStartOffset: p.logStartOffset.toString() })),
+      });
     },
     async offsetForTimestamp({ params, query }) {
       const offset = await engine.offsetForTimestamp(params.topic, Number(params.partition), Number(query.timestamp));

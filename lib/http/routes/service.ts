@@ -4,11 +4,12 @@ import { SLUICE_VERSION } from '../../version.ts';
 import { MEDIA_JSON } from '../../api/media-types.ts';
 import { json, type Handlers } from '../router.ts';
 
-export function serviceHandlers(): Pick<Handlers, 'getHealth' | 'getOpenApi'> {
+export function serviceHandlers(options: { notificationsUrl?: () => string | undefined } = {}): Pick<Handlers, 'getHealth' | 'getOpenApi'> {
   let document: string | undefined;
   return {
     async getHealth() {
-      return json(200, { status: 'ok', version: SLUICE_VERSION });
+      const notifications = options.notificationsUrl?.();
+      return json(200, { status: 'ok', version: SLUICE_VERSION, ...(notifications ? { notifications } : {}) });
     },
     async getOpenApi() {
       // Generated once per process: the contract does not change while it runs.

@@ -1,0 +1,174 @@
+/**
+ * Live tail benchmark: `npm run bench:live-tail [-- --quick]`.
+ *
+ * 1. Counted: head reads of an idle long poll (fake timers on a manual clock and a counting metadata
+ *    store: deterministic), before (every 250 ms) and now (backoff to 4 s), per single and
+ *    multi-partition wait, priced in AWS with the fetch function's Lambda time.
+ * 2. Modeled: an idle consumer of 8 partitions in AWS for a month, by way of consuming.
+ * 3. Measured on this machine, same run: produce-to-consume latency through the local server for the
+ *    SSE live tail, the long-poll fallback and the notification channel (one record at a time;
+ *    median, p99, min, max).
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Sluice } from '../lib/client/index.ts';
+import { silentLogger } from '../lib/client/context.ts';
+import { DEFAULTS, DEPLOYMENT } from '../lib/defaults.ts';
+import { Engine, type WaitTimers } from '../lib/log/engine.ts';
+import { startLocalServer } from '../lib/server/local.ts';
+import { MemoryMetadataStore, MemoryObjectStore } from '../lib/storage/memory.ts';
+import { CountingStore } from '../test/groups/counting-store.ts';
+import { ManualClock } from '../test/support/clock.ts';
+import { PRICES_USD } from './pricing.ts';
+
+const QUICK = process.argv.includes('--quick');
+const SAMPLES = QUICK ? 40 : 200;
+/** Records sent first on each path and not counted (JIT, connection set-up). */
+const WARMUP = 20;
+const API_KEY = 'bench-live-tail-key-0123456789';
+const MONTH_SECONDS = 30 * 24 * 3600;
+
+/** Fires each timer on the next turn, moving the manual clock by its delay. */
+function fakeTimers(clock: ManualClock): WaitTimers {
+  return {
+    setTimeout(callback, ms) {
+      setImmediate(() => {
+        clock.advance(ms);
+        callback();
+      });
+      return undefined;
+    },
+    clearTimeout() {},
+  };
+}
+
+async function headReadsPerIdleWait(waitMs: number, partitions: number, intervals: { first: number; max: number }): Promise<number> {
+  const clock = new ManualClock();
+  const metadata = new CountingStore(new MemoryMetadataStore());
+  const engine = new Engine({
+    objects: new MemoryObjectStore(),
+    metadata,
+    now: clock.now,
+    timers: fakeTimers(clock),
+    topicCacheMs: 3_600_000,
+    longPollIntervalMs: intervals.first,
+    longPollMaxIntervalMs: intervals.max,
+  });
+  await engine.topics.create('idle', partitions);
+  await engine.fetch('idle', 0, { offset: 0n });
+  metadata.reset();
+  if (partitions === 1) await engine.fetch('idle', 0, { offset: 0n, maxWaitMs: waitMs });
+  else await engine.waitForRecords('idle', Array.from({ length: partitions }, (_, partition) => ({ partition, offset: 0n })), { maxWaitMs: waitMs });
+  return metadata.reads;
+}
+
+/** Dollars of one idle wait in AWS: the fetch function's time, its request, API Gateway, head reads. */
+function waitCost(waitMs: number, headReads: number): number {
+  const gbSeconds = (DEPLOYMENT.fetchMemoryMb / 1024) * (waitMs / 1000);
+  return gbSeconds * PRICES_USD.lambdaGbSecond + PRICES_USD.lambdaRequest + PRICES_USD.apiGatewayRequest + headReads * PRICES_USD.dynamoReadUnit;
+}
+
+function stats(samples: number[]): { median: number; p99: number; min: number; max: number } {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+  return { median: at(0.5), p99: at(0.99), min: sorted[0], max: sorted[sorted.length - 1] };
+}
+
+const ms = (value: number) => `${value.toFixed(2)} ms`;
+const usd = (value: number) => `$${value < 0.01 ? value.toPrecision(3) : value.toFixed(2)}`;
+
+async function counted(): Promise<void> {
+  console.log('## Head reads of an idle long poll (counted, deterministic)\n');
+  console.log('| wait | partitions | before (every 250 ms) | now (250 ms doubling to 4 s) | $ per wait in AWS, now |');
+  console.log('|---|---|---|---|---|');
+  for (const [waitMs, partitions] of [[1000, 1], [5000, 1], [20_000, 1], [20_000, 8]] as const) {
+    const before = await headReadsPerIdleWait(waitMs, partitions, { first: 250, max: 250 });
+    const now = await headReadsPerIdleWait(waitMs, partitions, { first: DEFAULTS.longPollIntervalMs, max: DEFAULTS.longPollMaxIntervalMs });
+    console.log(`| ${waitMs / 1000} s | ${partitions} | ${before} | ${now} | ${usd(waitCost(waitMs, now))} |`);
+  }
+}
+
+async function modeled(): Promise<void> {
+  console.log('\n## An idle consumer of 8 partitions in AWS, per month (modeled from the counts above)\n');
+  const reads5 = await headReadsPerIdleWait(5000, 1, { first: DEFAULTS.longPollIntervalMs, max: DEFAULTS.longPollMaxIntervalMs });
+  const reads5Before = await headReadsPerIdleWait(5000, 1, { first: 250, max: 250 });
+  const reads20x8 = await headReadsPerIdleWait(20_000, 8, { first: DEFAULTS.longPollIntervalMs, max: DEFAULTS.longPollMaxIntervalMs });
+  const perPartitionPolls = (reads: number) => 8 * (MONTH_SECONDS / 5) * waitCost(5000, reads);
+  const oneWait = (MONTH_SECONDS / 20) * waitCost(20_000, reads20x8);
+  const tailHourly = (DEPLOYMENT.tailMemoryMb / 1024) * 3600 * PRICES_USD.lambdaGbSecond + (3600 / (DEPLOYMENT.tailMaxStreamMs / 1000)) * PRICES_USD.lambdaRequest + 1920 * PRICES_USD.dynamoReadUnit;
+  console.log('| how | requests per month | $ per month |');
+  console.log('|---|---|---|');
+  console.log(`| 8 long polls of 5 s, head every 250 ms (before) | ${(8 * MONTH_SECONDS) / 5} | ${usd(perPartitionPolls(reads5Before))} |`);
+  console.log(`| 8 long polls of 5 s, head backing off (now) | ${(8 * MONTH_SECONDS) / 5} | ${usd(perPartitionPolls(reads5))} |`);
+  console.log(`| one multi-partition wait of 20 s for all 8 | ${MONTH_SECONDS / 20} | ${usd(oneWait)} |`);
+  console.log(`| 8 SSE live tails (one per partition, ${DEPLOYMENT.tailMemoryMb} MB) | ${Math.round((8 * 3600 * 720) / (DEPLOYMENT.tailMaxStreamMs / 1000))} | ${usd(8 * 720 * tailHourly)} |`);
+  console.log(`\nOne connected SSE tail: ${usd(tailHourly)} per hour.`);
+}
+
+async function latency(): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'sluice-bench-tail-'));
+  const server = await startLocalServer({ dataDir: dir, port: 0, apiKey: API_KEY, maintenanceIntervalMs: 0, notifications: { coalesceMs: 0 }, log: process.env.DEBUG ? (line) => console.error(line) : undefined });
+  const sluice = new Sluice({ endpoint: server.url, apiKey: API_KEY, logger: process.env.DEBUG ? (console as never) : silentLogger });
+  const producer = sluice.producer({ lingerMs: 0 });
+  try {
+    await sluice.admin().createTopics({ topics: ['sse', 'poll', 'channel'].map((topic) => ({ topic, numPartitions: 1 })) });
+    const results: Array<[string, number[]]> = [];
+    for (const transport of ['sse', 'poll'] as const) {
+      const records = sluice.tail(transport, 0, { fromOffset: 0, transport });
+      const samples: number[] = [];
+      try {
+        const pending = records.next(); // connected and waiting before the first produce
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        let next = pending;
+        for (let i = 0; i < WARMUP + SAMPLES; i++) {
+          const started = performance.now();
+          await producer.send({ topic: transport, messages: [{ value: String(i) }] });
+          await next;
+          if (i >= WARMUP) samples.push(performance.now() - started);
+          next = records.next();
+        }
+      } finally {
+        await records.return();
+      }
+      results.push([transport === 'sse' ? 'SSE live tail' : 'long poll (JSON fetch)', samples]);
+    }
+    const ws = new WebSocket(server.notificationsUrl);
+    const messages: Array<(message: any) => void> = [];
+    ws.addEventListener('message', (event) => messages.shift()?.(JSON.parse(String(event.data))));
+    await new Promise((resolve) => ws.addEventListener('open', resolve, { once: true }));
+    const nextMessage = () => new Promise<any>((resolve) => messages.push(resolve));
+    let answer = nextMessage();
+    ws.send(JSON.stringify({ action: 'auth', apiKey: API_KEY }));
+    await answer;
+    answer = nextMessage();
+    ws.send(JSON.stringify({ action: 'subscribe', topics: ['channel'] }));
+    await answer;
+    const samples: number[] = [];
+    for (let i = 0; i < WARMUP + SAMPLES; i++) {
+      const started = performance.now();
+      const told = nextMessage();
+      await producer.send({ topic: 'channel', messages: [{ value: String(i) }] });
+      await told;
+      if (i >= WARMUP) samples.push(performance.now() - started);
+    }
+    ws.close();
+    results.push(['notification channel (append message)', samples]);
+    console.log(`\n## Produce-to-consume latency, local server, this machine (${SAMPLES} records each after ${WARMUP} not counted, one at a time)\n`);
+    console.log('| path | median | p99 | min | max |');
+    console.log('|---|---|---|---|---|');
+    for (const [name, values] of results) {
+      const s = stats(values);
+      console.log(`| ${name} | ${ms(s.median)} | ${ms(s.p99)} | ${ms(s.min)} | ${ms(s.max)} |`);
+    }
+    console.log('\n(the produce call is inside each sample: it is most of it)');
+  } finally {
+    await producer.disconnect();
+    await server.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+if (!process.argv.includes("--latency-only")) await counted();
+if (!process.argv.includes("--latency-only")) await modeled();
+await latency();

@@ -1,0 +1,195 @@
+/**
+ * The notification channel of the local server (docs/api-v1.md "Live tail"): a WebSocket at
+ * /v1/notifications that tells subscribed clients when a partition's high watermark moves, so an
+ * idle consumer fetches when told instead of long-polling. The first message authenticates with an
+ * API key (browsers cannot set headers on a WebSocket), subscriptions are checked against the key's
+ * consume scope per topic, and appends come from the engine's append hook (the local form of the
+ * DynamoDB Streams trigger), coalesced: a burst of appends to one partition within coalesceMs reads
+ * the head once and sends one message per subscriber, with the latest high watermark.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { allows, type ApiKeys, type Principal } from '../auth/api-keys.ts';
+import { LIMITS } from '../defaults.ts';
+import { SluiceError } from '../errors.ts';
+import type { Engine, WaitTimers } from '../log/engine.ts';
+import { acceptWebSocket, CLOSE, type ServerWebSocket } from './websocket.ts';
+
+export const NOTIFICATIONS_PATH = '/v1/notifications';
+
+export interface NotificationOptions {
+  /** Appends to one partition within this window make one notification. @default 10 */
+  readonly coalesceMs?: number;
+  /** A connection must authenticate within this time. @default 10000 */
+  readonly authTimeoutMs?: number;
+  /** Pings to find dead connections. @default 30000 */
+  readonly pingIntervalMs?: number;
+  /** The coalescing timer (tests hold it to see a burst become one notification). @default globalThis */
+  readonly timers?: WaitTimers;
+}
+
+const GLOBAL_TIMERS: WaitTimers = {
+  setTimeout: (callback, ms) => setTimeout(callback, ms),
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
+
+/** Largest client message: an auth or a subscribe with 100 topic names fits easily. */
+const MAX_MESSAGE_BYTES = 64 * 1024;
+
+interface Connection {
+  readonly ws: ServerWebSocket;
+  principal?: Principal;
+  /** Subscribed topics, by topic id (an append names the partition by id). */
+  readonly topics: Map<string, string>;
+  authTimer?: NodeJS.Timeout;
+}
+
+export class NotificationHub {
+  readonly #engine: Engine;
+  readonly #keys: ApiKeys;
+  readonly #coalesceMs: number;
+  readonly #authTimeoutMs: number;
+  readonly #pingIntervalMs: number;
+  readonly #connections = new Set<Connection>();
+  /** Partitions with appends waiting for their notification, by partition key. */
+  readonly #pending = new Map<string, { topicId: string; partition: number }>();
+  #flushTimer?: unknown;
+  readonly #timers: WaitTimers;
+  readonly #unsubscribe: () => void;
+  /** Notifications sent (one per subscriber per coalesced burst), for tests and the bench. */
+  sent = 0;
+
+  constructor(engine: Engine, keys: ApiKeys, options: NotificationOptions = {}) {
+    this.#engine = engine;
+    this.#keys = keys;
+    this.#coalesceMs = options.coalesceMs ?? 10;
+    this.#authTimeoutMs = options.authTimeoutMs ?? 10_000;
+    this.#pingIntervalMs = options.pingIntervalMs ?? 30_000;
+    this.#timers = options.timers ?? GLOBAL_TIMERS;
+    this.#unsubscribe = engine.onAppend((pk) => this.#appended(pk));
+  }
+
+  get connections(): number {
+    return this.#connections.size;
+  }
+
+  /** Topic subscriptions over all connections. */
+  get subscriptions(): number {
+    let n = 0;
+    for (const connection of this.#connections) n += connection.topics.size;
+    return n;
+  }
+
+  /** The server's 'upgrade' event for NOTIFICATIONS_PATH. */
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const ws = acceptWebSocket(req, socket, head, { maxMessageBytes: MAX_MESSAGE_BYTES, pingIntervalMs: this.#pingIntervalMs });
+    if (!ws) return;
+    const connection: Connection = { ws, topics: new Map() };
+    this.#connections.add(connection);
+    connection.authTimer = setTimeout(() => {
+      this.#refuse(connection, new SluiceError('UNAUTHORIZED', `authenticate within ${this.#authTimeoutMs} ms: {"action": "auth", "apiKey": "<key>"}`));
+      ws.close(CLOSE.policy, 'not authenticated');
+    }, this.#authTimeoutMs);
+    ws.onClose = () => {
+      clearTimeout(connection.authTimer);
+      this.#connections.delete(connection);
+    };
+    ws.onMessage = (text) => {
+      this.#message(connection, text).catch((error: unknown) => this.#refuse(connection, error));
+    };
+  }
+
+  /** Closes every connection and stops listening to appends. */
+  close(): void {
+    this.#unsubscribe();
+    if (this.#flushTimer !== undefined) this.#timers.clearTimeout(this.#flushTimer);
+    for (const connection of [...this.#connections]) connection.ws.close(CLOSE.goingAway, 'the server is shutting down');
+  }
+
+  async #message(connection: Connection, text: string): Promise<void> {
+    let message: { action?: unknown; apiKey?: unknown; topics?: unknown };
+    try {
+      message = JSON.parse(text);
+    } catch {
+      throw new SluiceError('INVALID_REQUEST', 'messages are JSON objects with an "action"');
+    }
+    if (message?.action === 'auth') {
+      if (typeof message.apiKey !== 'string') throw new SluiceError('INVALID_REQUEST', 'apiKey: expected a string');
+      let principal: Principal;
+      try {
+        principal = await this.#keys.authenticate(`Bearer ${message.apiKey}`);
+      } catch (error) {
+        this.#refuse(connection, error);
+        connection.ws.close(CLOSE.policy, 'unauthorized');
+        return;
+      }
+      clearTimeout(connection.authTimer);
+      connection.principal = principal;
+      connection.ws.send(JSON.stringify({ type: 'authenticated' }));
+      return;
+    }
+    if (message?.action === 'subscribe') {
+      const principal = connection.principal;
+      if (!principal) throw new SluiceError('UNAUTHORIZED', 'authenticate first: {"action": "auth", "apiKey": "<key>"}');
+      const topics = message.topics;
+      if (!Array.isArray(topics) || topics.length === 0 || !topics.every((t) => typeof t === 'string')) {
+        throw new SluiceError('INVALID_REQUEST', 'topics: expected a non-empty array of topic names');
+      }
+      const names = [...new Set(topics as string[])];
+      if (connection.topics.size + names.length > LIMITS.maxSubscribedTopics) {
+        throw new SluiceError('INVALID_REQUEST', `topics: at most ${LIMITS.maxSubscribedTopics} per connection`, { details: { limit: LIMITS.maxSubscribedTopics } });
+      }
+      // All or nothing: every topic is checked before any is subscribed.
+      for (const name of names) {
+        if (!allows(principal, 'consume', { topic: name })) throw new SluiceError('FORBIDDEN', `this API key may not consume topic ${name}`, { details: { topic: name } });
+      }
+      const resolved = await Promise.all(names.map(async (name) => ({ name, id: (await this.#engine.topics.get(name)).id })));
+      for (const { name, id } of resolved) connection.topics.set(id, name);
+      connection.ws.send(JSON.stringify({ type: 'subscribed', topics: names }));
+      return;
+    }
+    throw new SluiceError('INVALID_REQUEST', 'action: expected "auth" or "subscribe"');
+  }
+
+  #refuse(connection: Connection, error: unknown): void {
+    const refusal =
+      error instanceof SluiceError ? { code: error.code, message: error.message, ...error.details } : { code: 'INTERNAL', message: 'internal error' };
+    if (!(error instanceof SluiceError)) console.error('sluice: notification channel error', error);
+    connection.ws.send(JSON.stringify({ type: 'error', ...refusal }));
+  }
+
+  #appended(pk: string): void {
+    // p#<topicId>#<partition> (lib/log/layout.ts partitionPk)
+    const match = /^p#(.+)#(\d+)$/.exec(pk);
+    if (!match || this.#connections.size === 0) return;
+    this.#pending.set(pk, { topicId: match[1], partition: Number(match[2]) });
+    this.#flushTimer ??= this.#timers.setTimeout(() => {
+      this.#flushTimer = undefined;
+      this.#flush().catch((error: unknown) => console.error('sluice: notifications failed', error));
+    }, this.#coalesceMs);
+  }
+
+  async #flush(): Promise<void> {
+    const pending = [...this.#pending.values()];
+    this.#pending.clear();
+    await Promise.all(
+      pending.map(async ({ topicId, partition }) => {
+        const subscribers = [...this.#connections].filter((c) => c.topics.has(topicId));
+        if (subscribers.length === 0) return;
+        const topic = subscribers[0].topics.get(topicId)!;
+        let highWatermark: bigint;
+        try {
+          highWatermark = (await this.#engine.partitionState(topic, partition)).endOffset;
+        } catch {
+          return; // the topic was deleted meanwhile
+        }
+        const text = JSON.stringify({ type: 'append', topic, partition, highWatermark: highWatermark.toString() });
+        for (const connection of subscribers) {
+          if (connection.ws.closed) continue;
+          connection.ws.send(text);
+          this.sent++;
+        }
+      }),
+    );
+  }
+}
