@@ -24,6 +24,7 @@ import { lambdaHttpHandler, type HttpEventV2, type HttpResultV2 } from '../../li
 import { streamingHttpHandler } from '../../lib/lambda/streaming.ts';
 import type { HttpHandler } from '../../lib/http/types.ts';
 import { EventEmitter } from 'node:events';
+import { DEFAULTS } from '../../lib/defaults.ts';
 import { Engine } from '../../lib/log/engine.ts';
 import { EXPIRES_AT } from '../../lib/storage/ports.ts';
 import { encodeRecordBatch } from '../../lib/protocol/record-batch.ts';
@@ -184,6 +185,9 @@ describe('each function stays within its IAM grant (lib/cdk/access.ts)', () => {
     await call('produce', event('POST', '/v1/topics/orders/records', { body: records, headers: { 'idempotency-key': 'k-1' } }), 200);
     const batch = encodeRecordBatch([{ key: null, value: new Uint8Array([1, 2, 3]), headers: [], timestamp: 5 }], { codec: 'none' });
     await call('produce', event('POST', '/v1/topics/orders/records', { body: encodeSluiceBatches([{ partition: 0, batches: [batch] }]), headers: { 'content-type': 'application/vnd.sluice.batches' } }), 200);
+    // Batches above the inline threshold (compressed) go to an ingest object; the small ones above stay in their log entries.
+    const large = JSON.stringify({ records: [{ value: randomBytes(2 * DEFAULTS.inlineMaxBytes).toString('base64'), partition: 0 }] });
+    await call('produce', event('POST', '/v1/topics/orders/records', { body: large }), 200);
     // A reservation whose writer died: the next produce finds the gap and, since it is stale, closes it.
     await metadata.update(`p#${(await new Engine({ objects, metadata }).topics.get('orders')).id}#1`, 'head', { add: { nextOffset: 2n } });
     await call('produce', event('POST', '/v1/topics/orders/records', { body: JSON.stringify({ records: [{ value: 'after the gap', partition: 1 }] }) }), 200);
