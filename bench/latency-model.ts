@@ -17,17 +17,18 @@ export interface ServiceLatency {
 }
 
 /**
- * Published or widely measured latencies, same region, small items and objects:
- * - S3 Standard PUT of a small object: first-byte latency "100-200 ms" in AWS's performance guide
- *   (docs.aws.amazon.com/AmazonS3/latest/userguide/optimizing-performance-design-patterns.html: "latency
- *   on the order of 100-200 milliseconds" for small objects, their tail); typical p50 ~30 ms, p99 ~100 ms
- *   from in-region measurements. S3 Express One Zone is "single-digit millisecond" (its product page).
- * - S3 GET (small ranged read): the same order as PUT; p50 ~20 ms, p99 ~80 ms.
- * - DynamoDB single-item read or write: "single-digit millisecond" (DynamoDB product page and developer
- *   guide); p50 ~5 ms, p99 ~20 ms in-region measurements of on-demand tables.
- * - API Gateway HTTP API + warm Lambda invocation overhead: ~10 ms p50, ~30 ms p99 (API Gateway's
- *   IntegrationLatency vs Latency metrics and Lambda's warm Init-free invoke overhead).
- * - Lambda Function URL + warm Lambda: a few ms less than through API Gateway; modeled as ~7/25 ms.
+ * Published or widely measured latencies, same region, small items and objects (all stated, none measured here):
+ * - S3 Standard PUT of a small object: p50 ~30 ms, p99 ~100 ms. AWS's "Best practices design patterns:
+ *   optimizing Amazon S3 performance" (docs.aws.amazon.com/AmazonS3/latest/userguide/optimizing-performance.html)
+ *   says applications "can achieve consistent small object latencies ... of roughly 100-200 milliseconds";
+ *   100 ms is the low end of that, so a p99 of 200 ms would add ~100 ms per S3 round trip on the path.
+ *   S3 Express One Zone promises "single-digit millisecond" requests (its product page).
+ * - S3 GET (small ranged read): the same order as a PUT; p50 ~20 ms, p99 ~80 ms.
+ * - DynamoDB single-item read or write: "single-digit millisecond performance at any scale" (the
+ *   DynamoDB product page and developer guide); p50 ~5 ms, p99 ~20 ms for on-demand tables in-region.
+ * - API Gateway HTTP API + a warm Lambda invocation: ~10 ms p50, ~30 ms p99 of overhead (API Gateway's
+ *   Latency minus IntegrationLatency, plus Lambda's invoke path without Init).
+ * - Lambda Function URL + a warm Lambda: no API Gateway hop; ~7 ms p50, ~25 ms p99.
  */
 export const PUBLISHED_LATENCY_MS = {
   s3Put: { p50Ms: 30, p99Ms: 100 },
