@@ -9,6 +9,7 @@ import { checkContiguous, contentionRun, type ContentionRun } from '../../bench/
 import { PUBLISHED_LATENCY_MS, criticalPath, latencyModel } from '../../bench/latency-model.ts';
 import { recordingStores, type RecordedCall } from '../../bench/recording-stores.ts';
 import { repeatClient, repeatLocal } from '../../bench/repeats.ts';
+import { argsOf } from '../../bench/run.ts';
 import type { BenchReport } from '../../bench/report.ts';
 import { REQUIRED_RESULTS, benchResults, checkResults } from '../../bench/results.ts';
 import type { SmallRequestCase } from '../../bench/small-requests.ts';
@@ -35,6 +36,16 @@ describe('bench stats', () => {
   it('prints median (min–max), and one value when all runs agree', () => {
     assert.equal(formatSpread({ median: 2, min: 1, max: 3 }, (v) => v.toFixed(1)), '2.0 (1.0–3.0)');
     assert.equal(formatSpread({ median: 2, min: 2, max: 2 }, String), '2');
+  });
+
+  it('repeats 3 runs by default and 2 with --quick; --repeats N overrides; bad flags are refused', () => {
+    assert.deepEqual([argsOf([]).repeats, argsOf([]).profile.name], [3, 'default']);
+    assert.deepEqual([argsOf(['--quick']).repeats, argsOf(['--quick']).profile.name], [2, 'quick']);
+    assert.equal(argsOf(['--quick', '--repeats', '5']).repeats, 5);
+    assert.equal(argsOf(['--repeats', '4', '--large']).profile.name, 'large');
+    assert.throws(() => argsOf(['--repeats', '0']), /--repeats/);
+    assert.throws(() => argsOf(['--repeats', 'x']), /--repeats/);
+    assert.throws(() => argsOf(['--fast']), /usage/);
   });
 
   it('folds repeated local runs figure by figure, every ratio included', () => {
