@@ -23,8 +23,8 @@ import { runAwsBench } from './aws-requests.ts';
 import { runClientE2EBench } from './client-e2e.ts';
 import { runCodecBench } from './codec-vs-kafkajs.ts';
 import { runLocalBench } from './local-http.ts';
-import { formatPushReport, runPushBench } from './push.ts';
 import { runContentionBench } from './contention.ts';
+import { formatPushRepeated, runPushRepeated } from './push-repeats.ts';
 import { CONTENTION, PROFILES, REPEATS, SMALL_REQUESTS, type Profile } from './profiles.ts';
 import { repeatClient, repeatCodec, repeatLocal } from './repeats.ts';
 import { formatReport, type BenchReport } from './report.ts';
@@ -79,7 +79,7 @@ async function main(): Promise<void> {
   const clientSettings = { ...profile.client, repeats };
   const client = await runClientE2EBench(clientSettings);
   console.error('sluice bench: push consumers...');
-  const push = await runPushBench({ quick: profile.name === 'quick' });
+  const push = await runPushRepeated({ quick: profile.name === 'quick', repeats });
 
   const report: BenchReport = {
     profile: profile.name,
@@ -106,7 +106,7 @@ async function main(): Promise<void> {
   console.log('');
   console.log(formatSmallRequestSections(small, contention));
   console.log('');
-  console.log(formatPushReport(push));
+  console.log(formatPushRepeated(push));
   await mkdir(RESULTS_DIRECTORY, { recursive: true });
   const file = new URL('latest.json', RESULTS_DIRECTORY);
   await writeFile(file, `${JSON.stringify({ ...report, small, contention, push }, null, 2)}\n`);
