@@ -100,8 +100,6 @@ async function main(): Promise<void> {
     client: repeatClient(client),
     codec: repeatCodec(codecRuns),
   };
-  const results = benchResults(report, small, contention);
-  checkResults(results);
   console.log(formatReport(report));
   console.log('');
   console.log(formatSmallRequestSections(small, contention));
@@ -110,6 +108,8 @@ async function main(): Promise<void> {
   await mkdir(RESULTS_DIRECTORY, { recursive: true });
   const file = new URL('latest.json', RESULTS_DIRECTORY);
   await writeFile(file, `${JSON.stringify({ ...report, small, contention, push }, null, 2)}\n`);
+  const results = benchResults(report, small, contention);
+  checkResults(results);
   const resultsFile = new URL('bench-results.json', RESULTS_DIRECTORY);
   await writeFile(resultsFile, `${JSON.stringify(results, null, 2)}\n`);
   console.error(`sluice bench: wrote ${file.pathname} and ${resultsFile.pathname}`);
