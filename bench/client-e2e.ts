@@ -28,7 +28,7 @@ export interface ClientE2ESettings {
   /** send() calls not yet acknowledged before the loop waits for the oldest. */
   readonly outstandingSends: number;
   readonly lingerValues: readonly number[];
-  /** Runs per lingerMs value (alternating between the values); the fastest counts. */
+  /** Runs per lingerMs value (alternating between the values); every run is returned (repeats.ts takes medians). */
   readonly repeats: number;
 }
 
@@ -58,15 +58,11 @@ export async function runClientE2EBench(settings: ClientE2ESettings): Promise<Cl
     const events = eventRecords(settings.distinctRecords, 21).map((r) => ({ key: r.key!, value: r.value!, timestamp: r.timestamp }));
     // warm-up (JIT, file system, connection pool), not reported
     await runOnce(server.url, apiKey, { ...settings, records: Math.min(settings.records, 20_000) }, events, settings.lingerValues[0], 'warmup');
-    const best = new Map<number, ClientE2ERun>();
+    const runs: ClientE2ERun[] = [];
     for (let repeat = 0; repeat < settings.repeats; repeat++) {
-      for (const lingerMs of settings.lingerValues) {
-        const run = await runOnce(server.url, apiKey, settings, events, lingerMs, String(repeat));
-        const previous = best.get(lingerMs);
-        if (!previous || run.endToEnd.wallSeconds < previous.endToEnd.wallSeconds) best.set(lingerMs, run);
-      }
+      for (const lingerMs of settings.lingerValues) runs.push(await runOnce(server.url, apiKey, settings, events, lingerMs, String(repeat)));
     }
-    return settings.lingerValues.map((lingerMs) => best.get(lingerMs)!);
+    return runs;
   } finally {
     await server.close();
     await rm(workDir, { recursive: true, force: true });

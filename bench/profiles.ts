@@ -2,7 +2,9 @@
 import type { AwsCase, AwsSettings } from './aws-requests.ts';
 import type { ClientE2ESettings } from './client-e2e.ts';
 import type { CodecSettings } from './codec-vs-kafkajs.ts';
+import type { ContentionSettings } from './contention.ts';
 import type { LocalSettings } from './local-http.ts';
+import type { SmallRequestSettings } from './small-requests.ts';
 import { GIB, KIB, MIB } from './workload.ts';
 
 export type ProfileName = 'quick' | 'default' | 'large';
@@ -56,4 +58,21 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
   quick: { name: 'quick', local: localSettings(1 * GIB, 64), aws: awsSettings(32 * MIB, 8 * MIB), client: clientSettings(100_000, 1), codec: codecSettings(3, 200) },
   default: { name: 'default', local: localSettings(4 * GIB, 512), aws: awsSettings(128 * MIB, 32 * MIB), client: clientSettings(300_000, 2), codec: codecSettings(5, 400) },
   large: { name: 'large', local: localSettings(16 * GIB, 2048), aws: awsSettings(1 * GIB, 256 * MIB), client: clientSettings(1_000_000, 3), codec: codecSettings(7, 1000) },
+};
+
+/** Runs of each timed section per profile (`--repeats N` overrides); medians with min and max are reported. */
+export const REPEATS: Readonly<Record<ProfileName, number>> = { quick: 2, default: 3, large: 3 };
+
+/** 1-record produce requests on the AWS adapters (small-requests.ts), per case. */
+export const SMALL_REQUESTS: Readonly<Record<ProfileName, SmallRequestSettings>> = {
+  quick: { requests: 50, partitions: PARTITIONS },
+  default: { requests: 200, partitions: PARTITIONS },
+  large: { requests: 1000, partitions: PARTITIONS },
+};
+
+/** 16 producers on one partition (contention.ts), per run. */
+export const CONTENTION: Readonly<Record<ProfileName, ContentionSettings>> = {
+  quick: { producers: 16, appendsPerProducer: 5 },
+  default: { producers: 16, appendsPerProducer: 10 },
+  large: { producers: 16, appendsPerProducer: 25 },
 };

@@ -130,7 +130,7 @@ async function awsCounts(batches: number): Promise<PushBenchResult['aws']> {
   }
 }
 
-async function localDelivery(records: number): Promise<PushBenchResult['local']> {
+export async function localDelivery(records: number): Promise<PushBenchResult['local']> {
   const dir = await mkdtemp(join(tmpdir(), 'sluice-push-bench-'));
   const ackedAt = new Map<string, number>();
   const latencies: number[] = [];

@@ -1,11 +1,13 @@
 /** The printed report: plain-text tables of the summaries. */
 import type { AwsSettings } from './aws-requests.ts';
-import type { ClientE2ERun, ClientE2ESettings } from './client-e2e.ts';
-import type { CodecCase, CodecSettings } from './codec-vs-kafkajs.ts';
+import type { ClientE2ESettings } from './client-e2e.ts';
+import type { CodecSettings } from './codec-vs-kafkajs.ts';
 import type { LocalSettings } from './local-http.ts';
 import { API_GATEWAY_METERING_BYTES, LAMBDA_ASSUMPTIONS, PRICES_USD, type Cost } from './pricing.ts';
 import type { ProfileName } from './profiles.ts';
-import type { AwsCaseSummary, LocalSummary, PhaseSummary, Ratio } from './summary.ts';
+import type { ClientRepeated, CodecRepeated, LocalRepeated, RatioSpread } from './repeats.ts';
+import { formatSpread, type Spread } from './stats.ts';
+import type { AwsCaseSummary, PhaseSummary } from './summary.ts';
 import { GIB, KIB, MIB } from './workload.ts';
 
 export interface Environment {
@@ -22,12 +24,14 @@ export interface BenchReport {
   readonly profile: ProfileName;
   readonly startedAt: string;
   readonly durationSeconds: number;
+  /** Runs of each timed section (local, client, codec); figures are medians with min and max. */
+  readonly repeats: number;
   readonly environment: Environment;
   readonly settings: { readonly local: LocalSettings; readonly aws: AwsSettings; readonly client: ClientE2ESettings; readonly codec: CodecSettings };
-  readonly local: LocalSummary;
+  readonly local: LocalRepeated;
   readonly aws: readonly AwsCaseSummary[];
-  readonly client: readonly ClientE2ERun[];
-  readonly codec: readonly CodecCase[];
+  readonly client: readonly ClientRepeated[];
+  readonly codec: readonly CodecRepeated[];
 }
 
 export function formatReport(report: BenchReport): string {
@@ -53,25 +57,33 @@ function headerLines(report: BenchReport): string[] {
       `${fixed(report.local.compressionRatio, 2)}x smaller.`,
     `"raw" = uncompressed record batches (what the producer hands over); "stored" = bytes in the object store, which for`,
     `binary produce and fetch are also the bytes on the wire.`,
+    `Timed figures: median (min–max) over ${report.repeats} runs of each section, never the best run. Counted figures (AWS`,
+    `requests, dollars) are deterministic and come from one run.`,
   ];
 }
 
-function localLines(local: LocalSummary, settings: LocalSettings): string[] {
+function localLines(local: LocalRepeated, settings: LocalSettings): string[] {
   const rows = local.rows.map((row) => [
     row.label,
     int(row.calls),
     optional(row.records, int),
-    fixed(row.timing.wallSeconds, 2),
-    optional(row.rawMiBPerSecond, (v) => fixed(v, 1)),
-    fixed(row.storedMiBPerSecond, 1),
-    optional(row.httpMiBPerSecond, (v) => fixed(v, 1)),
-    optional(row.recordsPerSecond, int),
-    fixed(row.timing.cpuSeconds, 2),
+    spread(row.wallSeconds, (v) => fixed(v, 2)),
+    optional(row.rawMiBPerSecond, (v) => spread(v, (x) => fixed(x, 1))),
+    spread(row.storedMiBPerSecond, (v) => fixed(v, 1)),
+    optional(row.httpMiBPerSecond, (v) => spread(v, (x) => fixed(x, 1))),
+    optional(row.recordsPerSecond, (v) => spread(v, int)),
+    spread(row.cpuSeconds, (v) => fixed(v, 2)),
   ]);
+  const ratios = Object.entries(local.ratios).map(([name, ratio]) => `${ratioName(name)} ${ratioText(ratio)}`);
   return [
     '1. Local backend through the HTTP API (FsObjectStore + SQLite; server and client share this process)',
-    ...indent(table(['', 'calls', 'records', 'wall s', 'raw MiB/s', 'stored MiB/s', 'HTTP MiB/s', 'records/s', 'CPU s'], rows)),
-    `   Sluice / raw fs on the same bytes: produce ${ratioText(local.produceVsRawWrite)} (naive) · ${ratioText(local.produceVsDurableWrite)} (durable, fair) · fetch ${ratioText(local.fetchVsRawRead)}`,
+    ...indent(
+      table(['', 'calls', 'records', 'wall s', 'uncompressed MiB/s', 'stored MiB/s', 'HTTP body MiB/s', 'records/s', 'CPU s'], rows),
+    ),
+    `   Sluice / raw fs on the same bytes (throughput ratio, 1 = as fast as the disk):`,
+    ...ratios.map((line) => `     ${line}`),
+    `   uncompressed MiB/s counts record batches before zstd; stored MiB/s the bytes written to / read from the store (and`,
+    `   for the raw fs rows, files of the same sizes); HTTP body MiB/s the request or response bodies.`,
     `   Binary: one zstd batch of ${size(settings.requestRawBytes)} raw per request, ${settings.partitions} partitions, one request in flight per partition; ` +
       `fetch maxBytes ${size(settings.fetchMaxBytes)}.`,
     `   Raw fs: naive = write + fsync per file (no rename, no directory fsync, no metadata); durable (the fair bar) = temp file +`,
@@ -79,7 +91,7 @@ function localLines(local: LocalSummary, settings: LocalSettings): string[] {
     `   best of a run just before and just after Sluice. Reads come from the page cache on both sides.`,
     `   JSON: ${int(settings.jsonRecordsPerRequest)} keyed records per request (spread over all partitions), ${settings.partitions} requests in flight; ` +
       `fetch maxBytes ${size(settings.jsonFetchMaxBytes)}; HTTP MiB/s counts JSON bodies.`,
-    `   Binary fetch range reads: ${int(local.rangeReads.fromStore)} from the object store, ${int(local.rangeReads.fromCache)} from the cache.`,
+    `   Binary fetch range reads per run: ${local.rangeReads.map((reads) => `${int(reads.fromStore)} from the object store, ${int(reads.fromCache)} from the cache`).join('; ')}.`,
   ];
 }
 
@@ -161,71 +173,79 @@ function awsNotes(cases: readonly AwsCaseSummary[], settings: AwsSettings): stri
   ];
 }
 
-function clientLines(runs: readonly ClientE2ERun[], settings: ClientE2ESettings): string[] {
-  const rows = runs.map((run) => {
-    const seconds = run.endToEnd.wallSeconds;
-    return [
-      `lingerMs ${run.lingerMs}`,
-      int(run.records),
-      fixed(seconds, 2),
-      int(run.records / seconds),
-      fixed(run.recordBytes / MIB / seconds, 1),
-      fixed(run.produceSeconds, 2),
-      int(run.produceRequests),
-      size(run.recordBytes / run.produceRequests),
-      size(run.produceBodyBytes / run.produceRequests),
-      fixed(run.partitionsPerRequest, 1),
-      int(run.rangeGets),
-      fixed(run.endToEnd.cpuSeconds, 2),
-    ];
-  });
+function clientLines(runs: readonly ClientRepeated[], settings: ClientE2ESettings): string[] {
+  const rows = runs.map((run) => [
+    `lingerMs ${run.lingerMs}`,
+    int(run.records),
+    spread(run.wallSeconds, (v) => fixed(v, 2)),
+    spread(run.recordsPerSecond, int),
+    spread(run.recordMiBPerSecond, (v) => fixed(v, 1)),
+    spread(run.produceSeconds, (v) => fixed(v, 2)),
+    int(run.produceRequests.median),
+    size(run.recordBytesPerRequest.median),
+    size(run.bodyBytesPerRequest.median),
+    fixed(run.partitionsPerRequest.median, 1),
+    int(run.rangeGets.median),
+    spread(run.cpuSeconds, (v) => fixed(v, 2)),
+  ]);
   return [
     '3. Client SDK end to end: producer -> local server -> consumer (direct ranged reads), all in this process',
     ...indent(
       table(
-        ['', 'records', 'wall s', 'records/s', 'MiB/s', 'produce s', 'requests', 'raw/request', 'body/request', 'partitions/req', 'range GETs', 'CPU s'],
+        ['', 'records', 'wall s', 'records/s', 'key+value MiB/s', 'produce s', 'requests', 'raw/request', 'body/request', 'partitions/req', 'range GETs', 'CPU s'],
         rows,
       ),
     ),
     `   ${int(settings.records)} keyed JSON events per run (MiB/s counts keys + values), ${settings.partitions} partitions, send() of ${settings.messagesPerSend} ` +
       `messages with up to ${settings.outstandingSends} unacknowledged; default producer otherwise (zstd, maxBatchBytes 1 MiB).`,
-    `   Clock: first send() to last record consumed (the consumer was started first). Best of ${settings.repeats} run(s) per lingerMs, after a warm-up.`,
+    `   Clock: first send() to last record consumed (the consumer was started first). Median (min–max) of ${settings.repeats} runs per`,
+    `   lingerMs, after a warm-up; requests, sizes and GETs are medians.`,
   ];
 }
 
-function codecLines(cases: readonly CodecCase[], settings: CodecSettings): string[] {
+function codecLines(cases: readonly CodecRepeated[], settings: CodecSettings): string[] {
   const rows = cases.flatMap((c) =>
     (['encode', 'decode'] as const).map((phase) => [
       `${c.name} ${phase}`,
       int(c.recordBytes),
-      int(c[phase].sluice.recordsPerSecond),
-      fixed(c[phase].sluice.mibPerSecond, 0),
-      int(c[phase].kafkajs.recordsPerSecond),
-      fixed(c[phase].kafkajs.mibPerSecond, 0),
-      `${fixed(c[phase].ratio, 1)}x`,
+      spread(c[phase].sluice.recordsPerSecond, int),
+      spread(c[phase].sluice.mibPerSecond, (v) => fixed(v, 0)),
+      spread(c[phase].kafkajs.recordsPerSecond, int),
+      spread(c[phase].kafkajs.mibPerSecond, (v) => fixed(v, 0)),
+      spread(c[phase].ratio, (v) => `${fixed(v, 1)}x`),
     ]),
   );
   return [
     '4. RecordBatch v2 code: Sluice vs KafkaJS on the same records, codec none (byte-identical output)',
-    ...indent(table(['', 'B/record', 'Sluice rec/s', 'MiB/s', 'KafkaJS rec/s', 'MiB/s', 'Sluice/KafkaJS'], rows)),
+    ...indent(table(['', 'B/record', 'Sluice rec/s', 'batch MiB/s', 'KafkaJS rec/s', 'batch MiB/s', 'Sluice/KafkaJS'], rows)),
     ...cases.map((c) => `   ${c.name}: ${c.description}; batch ${size(c.batchBytes)}.`),
-    `   Best of ${settings.rounds} alternating rounds of ${settings.roundMs} ms per side. Encode includes the CRC-32C of the whole batch (pure JS,`,
+    `   batch MiB/s counts uncompressed batch bytes (codec none). Per run: the median of ${settings.rounds} alternating rounds of ${settings.roundMs} ms`,
+    `   per side; then median (min–max) over ${cases[0]?.runs ?? 0} runs. Encode includes the CRC-32C of the whole batch (pure JS,`,
     `   ~1.8 GB/s here), which bounds the ratio for large records; decode does not verify the CRC on either side.`,
   ];
 }
 
-function ratioText(ratio: Ratio): string {
-  return `${fixed(ratio.wall, 2)}x wall time, ${fixed(ratio.cpu, 2)}x CPU time`;
+function ratioText(ratio: RatioSpread): string {
+  return `${spread(ratio.wall, (v) => `${fixed(v, 2)}x`)} wall time, ${spread(ratio.cpu, (v) => `${fixed(v, 2)}x`)} CPU time`;
+}
+
+/** produceVsRawWrite → produce vs raw write */
+function ratioName(name: string): string {
+  return name.replace(/([A-Z])/g, ' $1').toLowerCase().replace(' vs ', ' / ');
+}
+
+export function spread(value: Spread, format: (value: number) => string): string {
+  return formatSpread(value, format);
 }
 
 /** Columns padded to their widest cell: the first left-aligned, the rest right-aligned. */
-function table(header: readonly string[], rows: ReadonlyArray<readonly string[]>): string[] {
+export function table(header: readonly string[], rows: ReadonlyArray<readonly string[]>): string[] {
   const all = [header, ...rows];
   const widths = header.map((_, column) => Math.max(...all.map((row) => row[column].length)));
   return all.map((row) => row.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]) : cell.padStart(widths[column]))).join('  ').trimEnd());
 }
 
-function indent(lines: readonly string[]): string[] {
+export function indent(lines: readonly string[]): string[] {
   return lines.map((line) => `   ${line}`);
 }
 
@@ -233,19 +253,19 @@ function optional<T>(value: T | undefined, format: (value: T) => string): string
   return value === undefined ? '-' : format(value);
 }
 
-function int(value: number): string {
+export function int(value: number): string {
   return Math.round(value).toLocaleString('en-US');
 }
 
-function fixed(value: number, digits: number): string {
+export function fixed(value: number, digits: number): string {
   return value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 }
 
-function trimmed(value: number): string {
+export function trimmed(value: number): string {
   return value.toLocaleString('en-US', { maximumFractionDigits: 2 });
 }
 
-function usd(value: number): string {
+export function usd(value: number): string {
   return `$${value.toFixed(5)}`;
 }
 
@@ -253,7 +273,7 @@ function ms(seconds: number): string {
   return `${Math.round(seconds * 1000)} ms`;
 }
 
-function size(bytes: number): string {
+export function size(bytes: number): string {
   if (bytes >= MIB) return `${trimmed(bytes / MIB)} MiB`;
   if (bytes >= KIB) return `${trimmed(bytes / KIB)} KiB`;
   return `${bytes} B`;

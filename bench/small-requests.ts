@@ -1,164 +1,151 @@
 /**
- * What one small produce request costs in AWS requests, counted: `npx node bench/small-requests.ts
- * [--requests N] [--records R]`. Requests of R (default 1) ~1 KiB events each (zstd, as the SDK sends it) go through the
- * engine over the real S3 and DynamoDB adapters on s3rver and dynalite, every SDK request counted
- * (request-counter.ts), in three phases per request: produce, a consumer reading it (fetch), and the
- * compaction pass that later moves it into a segment. Each is run with batches in ingest objects
- * (inlineMaxBytes 0: the storage path before inline batches) and with the default inline threshold,
- * with and without Idempotency-Key.
+ * Small requests on the AWS adapters (s3rver + dynalite): produce requests of one ~1 KiB record, with
+ * and without Idempotency-Key, one at a time (so every count is deterministic). Every SDK request is
+ * counted (request-counter.ts) and priced (pricing.ts), on the HTTP API front door ($1 per million) and
+ * on the Function URL front door (no per-request fee); every port call is recorded in order
+ * (recording-stores.ts) for the latency model (latency-model.ts).
  *
- * Requests go one at a time to one partition each (8 partitions round robin, one in flight per
- * partition), so no compare-and-set races: the counts are deterministic and the same on every run.
- * Dollars use bench/pricing.ts (list prices; API Gateway and Lambda with its stated assumptions).
+ * Then one maintenance pass compacts what they wrote: the cost that follows every small request later.
  */
 import { sha256Hex } from '../lib/hash.ts';
-import { DEFAULTS } from '../lib/defaults.ts';
 import { Engine } from '../lib/log/engine.ts';
+import type { MetadataStore, ObjectStore } from '../lib/storage/ports.ts';
 import { encodeRecordBatch } from '../lib/protocol/record-batch.ts';
-import { dealIntoLanes, runLanes } from './measure.ts';
-import { LAMBDA_ASSUMPTIONS, PRICES_USD, costOf, usageOf, type Usage } from './pricing.ts';
-import { countedEmulatorStores, type OperationCount } from './request-counter.ts';
+import { encodeSluiceBatches } from '../lib/api/sluice-batches.ts';
+import { parseSluiceBatches } from '../lib/http/sluice-batches.ts';
+import { PUBLISHED_LATENCY_MS, latencyModel, type LatencyModel } from './latency-model.ts';
+import { costOf, scaleUsage, usageOf, type Cost, type Usage } from './pricing.ts';
+import { recordingStores, type RecordedCall } from './recording-stores.ts';
+import { RequestCounter, countedEmulatorStores, type OperationCount } from './request-counter.ts';
+import { median } from './stats.ts';
 import { eventRecords } from './workload.ts';
 
-const PARTITIONS = 8;
-const TOPIC = 'small';
-
-export interface SmallRequestsCase {
-  readonly inlineMaxBytes: number;
-  readonly idempotent: boolean;
-}
-
-export interface PhaseCost {
-  readonly usage: Usage;
-  /** Per million requests. */
-  readonly s3Usd: number;
-  readonly dynamoUsd: number;
-  readonly frontDoorUsd: number;
-  readonly totalUsd: number;
-}
-
-export interface SmallRequestsResult {
-  readonly case: SmallRequestsCase;
+export interface SmallRequestSettings {
+  /** Produce requests per case. */
   readonly requests: number;
-  readonly storedBytesPerRequest: number;
-  readonly produce: PhaseCost;
-  readonly fetch: PhaseCost;
-  readonly compaction: PhaseCost;
-  /** produce + fetch + compaction, per million requests. */
-  readonly totalUsdPerMillion: number;
+  readonly partitions: number;
 }
 
-export async function runSmallRequestsBench(requests: number, cases: readonly SmallRequestsCase[], recordsPerRequest = 1): Promise<SmallRequestsResult[]> {
-  const results: SmallRequestsResult[] = [];
-  for (const smallCase of cases) results.push(await runCase(smallCase, requests, recordsPerRequest));
-  return results;
+/**
+ * What a warm produce Lambda is billed for a small request: the service time on its critical path
+ * (the latency model's p50) plus its own work (parse, validate, respond), stated, not measured.
+ */
+export const SMALL_PRODUCE_HANDLER_MS = 5;
+
+export interface SmallRequestCase {
+  readonly idempotent: boolean;
+  readonly requests: number;
+  readonly recordBytes: number;
+  readonly bodyBytes: number;
+  /** SDK requests per produce request, by `service operation target`. */
+  readonly perRequest: ReadonlyArray<{ readonly label: string; readonly requests: number; readonly failed: number }>;
+  readonly usagePerMillion: Usage;
+  /** Through the HTTP API (API Gateway's per-request fee included). */
+  readonly costPerMillion: Cost;
+  /** Through the produce function's URL: the same minus API Gateway. */
+  readonly functionUrlUsdPerMillion: number;
+  /** The median request's model (all requests of a case make the same calls in the same order). */
+  readonly latency: LatencyModel;
+  readonly latencyFunctionUrl: LatencyModel;
+  /** Sequential round trips over all requests: equal min and max mean every request did the same. */
+  readonly roundTripsMin: number;
+  readonly roundTripsMax: number;
+  /** The maintenance pass after the produce requests, per million of them. */
+  readonly compactionUsdPerMillion: number;
+  readonly compactionPerRequest: ReadonlyArray<{ readonly label: string; readonly requests: number }>;
 }
 
-async function runCase(smallCase: SmallRequestsCase, requests: number, recordsPerRequest: number): Promise<SmallRequestsResult> {
-  const stores = await countedEmulatorStores();
-  try {
-    const { counter, objects, metadata } = stores;
-    const engineAt = async (now: () => number = Date.now) => {
-      const engine = new Engine({ objects, metadata, now, topicCacheMs: Number.POSITIVE_INFINITY, inlineMaxBytes: smallCase.inlineMaxBytes });
-      await engine.topics.get(TOPIC);
-      counter.reset();
-      return engine;
-    };
-    await new Engine({ objects, metadata }).topics.create(TOPIC, PARTITIONS, { retentionMs: -1 });
-    const records = eventRecords(requests * recordsPerRequest, 11);
-    const bodies = Array.from({ length: requests }, (_, i) => {
-      const batch = records.slice(i * recordsPerRequest, (i + 1) * recordsPerRequest);
-      return { partition: i % PARTITIONS, data: encodeRecordBatch(batch, { codec: 'zstd' }), recordCount: batch.length, maxTimestamp: Math.max(...batch.map((r) => r.timestamp)) };
-    });
+const TOPIC = 'bench-small';
 
-    const producer = await engineAt();
-    let sent = 0;
-    await runLanes(dealIntoLanes(bodies, PARTITIONS), async (append) => {
-      const idempotency = smallCase.idempotent ? { key: `small-${sent++}`, fingerprint: await sha256Hex(append.data) } : undefined;
-      await producer.produce(TOPIC, [append], idempotency);
-    });
-    const produce = phaseCost(counter.snapshot(), requests, LAMBDA_ASSUMPTIONS.produceSeconds, requests);
-
-    // A consumer at the tail reads each request's records once (maxBytes 1 MiB: many requests per fetch).
-    const reader = await engineAt();
-    let fetches = 0;
-    await Promise.all(
-      Array.from({ length: PARTITIONS }, async (_, partition) => {
-        for (let offset = 0n; ; fetches++) {
-          const result = await reader.fetch(TOPIC, partition, { offset, maxBytes: 1024 * 1024 });
-          if (result.nextOffset === offset) break;
-          offset = result.nextOffset;
-        }
-      }),
-    );
-    const fetch = phaseCost(counter.snapshot(), requests, LAMBDA_ASSUMPTIONS.fetchSeconds, fetches);
-
-    const maintainer = await engineAt(() => Date.now() + 30 * 60_000);
-    const report = await maintainer.maintain();
-    const storedBytes = bodies.reduce((n, b) => n + b.data.length, 0);
-    if (report.segmentBytes !== storedBytes) throw new Error(`compaction rewrote ${report.segmentBytes} bytes, expected ${storedBytes}`);
-    const compaction = phaseCost(counter.snapshot(), requests, (LAMBDA_ASSUMPTIONS.maintenanceSecondsPerMiB * storedBytes) / 2 ** 20, 1, false);
-    return {
-      case: smallCase,
-      requests,
-      storedBytesPerRequest: storedBytes / requests,
-      produce,
-      fetch,
-      compaction,
-      totalUsdPerMillion: produce.totalUsd + fetch.totalUsd + compaction.totalUsd,
-    };
-  } finally {
-    await stores.stop();
+export async function runSmallRequestBench(settings: SmallRequestSettings): Promise<SmallRequestCase[]> {
+  const cases: SmallRequestCase[] = [];
+  for (const idempotent of [false, true]) {
+    const stores = await countedEmulatorStores();
+    try {
+      cases.push(await smallRequestCase(stores.objects, stores.metadata, stores.counter, { ...settings, idempotent }));
+    } finally {
+      await stores.stop();
+    }
   }
+  return cases;
 }
 
-/** The phase's counted requests, per million produce requests. */
-function phaseCost(counts: OperationCount[], requests: number, lambdaSeconds: number, invocations: number, viaApiGateway = true): PhaseCost {
-  const usage = usageOf(counts, { invocations, secondsEach: lambdaSeconds, payloadBytes: viaApiGateway ? Array(invocations).fill(1) : [] });
-  const perMillion = 1e6 / requests;
-  const cost = costOf(usage);
+/** One case on any pair of stores; `counter` counts the SDK requests under them. */
+export async function smallRequestCase(
+  objects: ObjectStore,
+  metadata: MetadataStore,
+  counter: RequestCounter,
+  options: SmallRequestSettings & { readonly idempotent: boolean },
+): Promise<SmallRequestCase> {
+  const recording = recordingStores(objects, metadata);
+  const engine = new Engine({ objects: recording.objects, metadata: recording.metadata, topicCacheMs: Number.POSITIVE_INFINITY });
+  await engine.topics.create(TOPIC, options.partitions, { retentionMs: -1 });
+  await engine.topics.get(TOPIC); // a warm Lambda: the topic is cached
+  const records = eventRecords(options.requests, 17);
+  const bodies = records.map((record, i) => encodeSluiceBatches([{ partition: i % options.partitions, batches: [encodeRecordBatch([record])] }]));
+
+  counter.reset();
+  const perRequestCalls: RecordedCall[][] = [];
+  for (const [i, body] of bodies.entries()) {
+    recording.recorder.reset();
+    const idempotency = options.idempotent ? { key: `small-${i}`, fingerprint: await sha256Hex(body) } : undefined;
+    await engine.produce(TOPIC, parseSluiceBatches(body), idempotency);
+    perRequestCalls.push(recording.recorder.calls);
+  }
+  const counts = counter.snapshot();
+
+  const models = perRequestCalls.map((calls) => latencyModel(calls));
+  const roundTrips = models.map((model) => model.sequentialRoundTrips);
+  const typical = models.find((model) => model.sequentialRoundTrips === median(roundTrips)) ?? models[models.length >> 1];
+  const billedSeconds = (typical.serviceP50Ms + SMALL_PRODUCE_HANDLER_MS) / 1000;
+  const api = { invocations: options.requests, secondsEach: billedSeconds, payloadBytes: bodies.map((body) => body.length) };
+  const usage = usageOf(counts, api);
+  const perMillion = 1e6 / options.requests;
+  const usagePerMillion = scaleUsage(usage, perMillion);
+  const costPerMillion = costOf(usagePerMillion);
+  const compaction = await compactionCost(objects, metadata, counter, perMillion, options.requests);
   return {
-    usage,
-    s3Usd: cost.s3Usd * perMillion,
-    dynamoUsd: cost.dynamoUsd * perMillion,
-    frontDoorUsd: (cost.apiGatewayUsd + cost.lambdaUsd) * perMillion,
-    totalUsd: cost.totalUsd * perMillion,
+    idempotent: options.idempotent,
+    requests: options.requests,
+    recordBytes: records.reduce((sum, r) => sum + (r.key?.length ?? 0) + (r.value?.length ?? 0), 0) / records.length,
+    bodyBytes: bodies.reduce((sum, body) => sum + body.length, 0) / bodies.length,
+    perRequest: perRequestOf(counts, options.requests),
+    usagePerMillion,
+    costPerMillion,
+    functionUrlUsdPerMillion: costPerMillion.totalUsd - costPerMillion.apiGatewayUsd,
+    latency: typical,
+    latencyFunctionUrl: latencyModel(perRequestCalls[models.indexOf(typical)], PUBLISHED_LATENCY_MS.functionUrlAndWarmLambda),
+    roundTripsMin: Math.min(...roundTrips),
+    roundTripsMax: Math.max(...roundTrips),
+    ...compaction,
   };
 }
 
-function line(name: string, phase: PhaseCost, requests: number): string {
-  const u = phase.usage;
-  const per = (n: number) => (n / requests).toFixed(3);
-  return (
-    `    ${name.padEnd(10)} per request: ${per(u.s3PutRequests)} PUT, ${per(u.s3GetRequests)} GET, ${per(u.dynamoWriteUnits)} WRU, ${per(u.dynamoReadUnits)} RRU` +
-    ` → per million: S3 $${phase.s3Usd.toFixed(2)}, DynamoDB $${phase.dynamoUsd.toFixed(2)}, API Gateway + Lambda $${phase.frontDoorUsd.toFixed(2)}`
-  );
-}
-
-export function formatSmallRequests(results: readonly SmallRequestsResult[], recordsPerRequest = 1): string {
-  const out = [`Small requests: ${recordsPerRequest} event(s) (~1 KiB each, zstd) per produce request; counted on s3rver + dynalite; $ per million requests (WRU $${(PRICES_USD.dynamoWriteUnit * 1e6).toFixed(3)}/M, PUT $${(PRICES_USD.s3PutRequest * 1e6).toFixed(2)}/M)`];
-  for (const r of results) {
-    const where = r.case.inlineMaxBytes > 0 ? `inline up to ${r.case.inlineMaxBytes} B` : 'every batch in an ingest object';
-    out.push(`  ${where}${r.case.idempotent ? ', with Idempotency-Key' : ''} (${r.requests} requests, ${r.storedBytesPerRequest.toFixed(0)} stored bytes each):`);
-    out.push(line('produce', r.produce, r.requests));
-    out.push(line('fetch', r.fetch, r.requests));
-    out.push(line('compaction', r.compaction, r.requests));
-    const storage = [r.produce, r.fetch, r.compaction].reduce((n, p) => n + p.s3Usd + p.dynamoUsd, 0);
-    out.push(`    total $${r.totalUsdPerMillion.toFixed(2)} per million (S3 + DynamoDB $${storage.toFixed(2)}); produce alone $${r.produce.totalUsd.toFixed(2)}`);
-  }
-  return out.join('\n');
-}
-
-if (import.meta.main) {
-  const option = (name: string, fallback: number) => {
-    const i = process.argv.indexOf(name);
-    return i >= 0 ? Number(process.argv[i + 1]) : fallback;
+async function compactionCost(
+  objects: ObjectStore,
+  metadata: MetadataStore,
+  counter: RequestCounter,
+  perMillion: number,
+  requests: number,
+): Promise<Pick<SmallRequestCase, 'compactionUsdPerMillion' | 'compactionPerRequest'>> {
+  const later = () => Date.now() + 30 * 60_000;
+  const engine = new Engine({ objects, metadata, now: later, topicCacheMs: Number.POSITIVE_INFINITY });
+  await engine.topics.get(TOPIC);
+  counter.reset();
+  await engine.maintain();
+  const counts = counter.snapshot();
+  // S3 and DynamoDB requests only: the maintenance Lambda runs on a timer, whatever the request count.
+  const cost = costOf(scaleUsage(usageOf(counts, { invocations: 0, secondsEach: 0, payloadBytes: [] }), perMillion));
+  return {
+    compactionUsdPerMillion: cost.s3Usd + cost.dynamoUsd,
+    compactionPerRequest: perRequestOf(counts, requests).map(({ label, requests: perRequest }) => ({ label, requests: perRequest })),
   };
-  const requests = option('--requests', 400);
-  const recordsPerRequest = option('--records', 1);
-  const cases: SmallRequestsCase[] = [];
-  for (const idempotent of [false, true]) for (const inlineMaxBytes of [0, DEFAULTS.inlineMaxBytes]) cases.push({ inlineMaxBytes, idempotent });
-  const results = await runSmallRequestsBench(requests, cases, recordsPerRequest);
-  console.log(formatSmallRequests(results, recordsPerRequest));
-  console.log(JSON.stringify(Object.fromEntries(results.map((r) => [`${r.case.inlineMaxBytes > 0 ? 'inline' : 'objects'}${r.case.idempotent ? 'Idempotent' : ''}`, { produceUsdPerMillion: r.produce.totalUsd, totalUsdPerMillion: r.totalUsdPerMillion }]))));
+}
+
+function perRequestOf(counts: readonly OperationCount[], requests: number): SmallRequestCase['perRequest'] {
+  return counts.map((count) => ({
+    label: `${count.service === 'S3' ? 'S3' : 'DDB'} ${count.operation} ${count.target}`,
+    requests: count.requests / requests,
+    failed: count.failed / requests,
+  }));
 }
