@@ -16,7 +16,7 @@
  * offsets inside a segment are contiguous.
  */
 import { ConditionFailedError } from '../errors.ts';
-import { iterateBatches, writeBaseOffset } from '../protocol/record-batch.ts';
+import { iterateBatches, nextBaseOffset, writeBaseOffset } from '../protocol/record-batch.ts';
 import type { MetadataStore, ObjectStore } from '../storage/ports.ts';
 import { entrySk, entryToItem, partitionPk, segmentObjectKeys, type LogEntry } from './layout.ts';
 import type { PartitionLog } from './partition-log.ts';
@@ -153,7 +153,7 @@ export class Compactor {
         segment.set(ranges[i].subarray(at, at + header.totalSize), position);
         writeBaseOffset(segment, position, base);
         index.addBatch(base, position, header.maxTimestamp);
-        base += BigInt(header.lastOffsetDelta) + 1n;
+        base = nextBaseOffset(base, header);
         position += header.totalSize;
       }
       if (base !== entry.end) throw new Error(`entry ${entry.start}-${entry.end} holds ${base - entry.start} offsets`);

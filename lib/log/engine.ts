@@ -11,7 +11,7 @@ import { Producer, type AppendResult, type IdempotencyOptions, type PartitionApp
 import { RangeCache } from './range-cache.ts';
 import type { CompactionStep } from './compaction.ts';
 import { Maintenance, type MaintenanceOptions, type MaintenanceReport } from './maintenance.ts';
-import { SegmentIndexCache, locateInEntry, offsetForTimestampIn, outOfRange, planRead, readBatches, type ReadSources, type StoredBatch } from './read.ts';
+import { SegmentIndexCache, locateInEntry, offsetForTimestampIn, outOfRange, planRead, readBatches, type ReadPlan, type ReadSources, type StoredBatch } from './read.ts';
 import { Topics, type Topic, type TopicConfig } from './topics.ts';
 
 export interface EngineOptions {
@@ -229,16 +229,10 @@ export class Engine {
 
   /** Whole batches from `offset`, up to maxBytes, waiting up to maxWaitMs at the end of the log. */
   async fetch(topicName: string, partition: number, options: FetchOptions): Promise<FetchResult> {
-    const topic = await this.topics.get(topicName);
-    checkPartition(topic, partition);
-    const maxBytes = clampMaxBytes(options.maxBytes);
-    const head = await this.#headFor(topic, partition, options);
-    const pk = partitionPk(topic.id, partition);
-    if (options.offset >= head.highWatermark) {
-      return { batches: [], nextOffset: options.offset, highWatermark: head.highWatermark, logStartOffset: head.logStartOffset };
-    }
-    const plan = await planRead(this.#log, pk, head, options.offset, maxBytes);
-    const { batches, nextOffset } = await readBatches(this.#sources, plan, options.offset, maxBytes);
+    const read = await this.#prepareRead(topicName, partition, options);
+    const { head } = read;
+    if (!read.plan) return { batches: [], nextOffset: options.offset, highWatermark: head.highWatermark, logStartOffset: head.logStartOffset };
+    const { batches, nextOffset } = await readBatches(this.#sources, read.plan, options.offset, read.maxBytes);
     return { batches, nextOffset, highWatermark: head.highWatermark, logStartOffset: head.logStartOffset };
   }
 
@@ -249,12 +243,8 @@ export class Engine {
   async locations(topicName: string, partition: number, options: FetchOptions & { expiresInSeconds?: number }): Promise<LocationsResult> {
     const presign = this.objects.presignGet?.bind(this.objects);
     if (!presign) throw new SluiceError('INVALID_REQUEST', 'this deployment cannot serve direct reads; use the records route');
-    const topic = await this.topics.get(topicName);
-    checkPartition(topic, partition);
-    const maxBytes = clampMaxBytes(options.maxBytes);
-    const head = await this.#headFor(topic, partition, options);
-    if (options.offset >= head.highWatermark) return { locations: [], nextOffset: options.offset, highWatermark: head.highWatermark };
-    const plan = await planRead(this.#log, partitionPk(topic.id, partition), head, options.offset, maxBytes);
+    const { head, plan, maxBytes } = await this.#prepareRead(topicName, partition, options);
+    if (!plan) return { locations: [], nextOffset: options.offset, highWatermark: head.highWatermark };
     const expires = options.expiresInSeconds ?? DEFAULTS.presignExpiresSeconds;
     const locations: Location[] = [];
     let bytes = 0;
@@ -301,6 +291,19 @@ export class Engine {
    * The head as readers see it, after waiting up to maxWaitMs for new data when the reader is at the
    * end of the log.
    */
+  /**
+   * What fetch and locations both do first: the topic and partition checked, maxBytes clamped, the
+   * head (after the long poll, if any), and the entries to read from `offset` — none at the end of the log.
+   */
+  async #prepareRead(topicName: string, partition: number, options: FetchOptions): Promise<{ head: PartitionHead; plan?: ReadPlan; maxBytes: number }> {
+    const topic = await this.topics.get(topicName);
+    checkPartition(topic, partition);
+    const maxBytes = clampMaxBytes(options.maxBytes);
+    const head = await this.#headFor(topic, partition, options);
+    if (options.offset >= head.highWatermark) return { head, maxBytes };
+    return { head, maxBytes, plan: await planRead(this.#log, partitionPk(topic.id, partition), head, options.offset, maxBytes) };
+  }
+
   async #headFor(topic: Topic, partition: number, options: FetchOptions): Promise<PartitionHead> {
     let head = await this.#currentHead(topic, partition);
     if (options.offset < head.logStartOffset || options.offset > head.highWatermark) throw outOfRange(options.offset, head);

@@ -7,7 +7,7 @@
  * (invariant 6).
  */
 import { SluiceError } from '../errors.ts';
-import { readBatchHeader, BATCH_HEADER_SIZE, CorruptBatchError, iterateBatches, type BatchHeader } from '../protocol/record-batch.ts';
+import { readBatchHeader, BATCH_HEADER_SIZE, CorruptBatchError, iterateBatches, lastOffsetOf, nextBaseOffset, type BatchHeader } from '../protocol/record-batch.ts';
 import type { ObjectStore } from '../storage/ports.ts';
 import type { LogEntry, PartitionHead } from './layout.ts';
 import type { PartitionLog } from './partition-log.ts';
@@ -141,9 +141,8 @@ async function readIngestRange(cache: RangeCache, entry: LogEntry): Promise<{ ba
   const batches: StoredBatch[] = [];
   let base = entry.start;
   for (const { position, header } of iterateBatches(bytes)) {
-    const count = BigInt(header.lastOffsetDelta) + 1n;
-    batches.push({ baseOffset: base, lastOffset: base + count - 1n, header, bytes: bytes.subarray(position, position + header.totalSize) });
-    base += count;
+    batches.push({ baseOffset: base, lastOffset: lastOffsetOf(base, header), header, bytes: bytes.subarray(position, position + header.totalSize) });
+    base = nextBaseOffset(base, header);
   }
   if (base !== entry.end) throw new CorruptBatchError(`log entry ${entry.start}-${entry.end} holds ${base - entry.start} offsets`);
   return { batches, complete: true };
@@ -178,8 +177,7 @@ function wholeBatches(bytes: Uint8Array): StoredBatch[] {
   while (position + BATCH_HEADER_SIZE <= bytes.length) {
     const header = readBatchHeader(bytes, position);
     if (position + header.totalSize > bytes.length) break;
-    const lastOffset = header.baseOffset + BigInt(header.lastOffsetDelta);
-    batches.push({ baseOffset: header.baseOffset, lastOffset, header, bytes: bytes.subarray(position, position + header.totalSize) });
+    batches.push({ baseOffset: header.baseOffset, lastOffset: lastOffsetOf(header.baseOffset, header), header, bytes: bytes.subarray(position, position + header.totalSize) });
     position += header.totalSize;
   }
   return batches;

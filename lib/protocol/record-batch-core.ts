@@ -471,6 +471,16 @@ function getInt64Number(view: DataView, offset: number): number {
  * CorruptBatchError when the header is truncated, the magic is not 2, BatchLength is too small or
  * the codec id is unknown.
  */
+/** The last offset of a batch that starts at `baseOffset` (a stored batch's own base offset may be 0). */
+export function lastOffsetOf(baseOffset: bigint, header: Pick<BatchHeader, 'lastOffsetDelta'>): bigint {
+  return baseOffset + BigInt(header.lastOffsetDelta);
+}
+
+/** Where the next batch starts: after every offset of this one (compaction may leave fewer records than offsets). */
+export function nextBaseOffset(baseOffset: bigint, header: Pick<BatchHeader, 'lastOffsetDelta'>): bigint {
+  return lastOffsetOf(baseOffset, header) + 1n;
+}
+
 export function readBatchHeader(buf: Uint8Array, position = 0): BatchHeader {
   if (!Number.isInteger(position) || position < 0 || position > buf.length) {
     throw new RangeError(`position ${position} is outside the buffer (length ${buf.length})`);

@@ -16,6 +16,7 @@ import {
   BATCH_HEADER_SIZE,
   CorruptBatchError,
   decodeRecordsSection,
+  lastOffsetOf,
   plainBytes,
   readBatchHeader,
   verifyBatch,
@@ -65,7 +66,7 @@ export async function decodeFetched(bytes: Uint8Array, options: DecodeOptions): 
         header = { ...header, baseOffset: next };
       }
       const baseOffset = header.baseOffset;
-      const lastOffset = baseOffset + BigInt(header.lastOffsetDelta);
+      const lastOffset = lastOffsetOf(baseOffset, header);
       if (next !== undefined) next = lastOffset + 1n;
       if (lastOffset >= options.fromOffset && !header.isControl && header.recordCount > 0) {
         let records: DecodedRecord[];
