@@ -192,6 +192,37 @@ describe('consumer (local server)', () => {
     await producer.disconnect();
   });
 
+  it('idle partitions share one long poll (the wait route) instead of one each, and wake when records come', { timeout: 60_000 }, async () => {
+    const topic = await topicWith(8, 1);
+    const requests: string[] = [];
+    const counting: FetchFunction = (input, init) => {
+      const url = new URL(input);
+      if (url.pathname.startsWith(`/v1/topics/${topic}/`)) requests.push(`${url.pathname.slice(`/v1/topics/${topic}`.length)}?${url.searchParams.get('partitions') ?? ''}`);
+      return fetch(input, init);
+    };
+    const client = new Sluice({ endpoint: server.url, apiKey: API_KEY, retry: FAST_RETRY, logger: silentLogger, fetch: counting });
+    const consumer = resources.add(client.consumer({ maxWaitMs: 300 }));
+    await consumer.subscribe({ topic, fromBeginning: true });
+    const values: string[] = [];
+    await consumer.run({ eachMessage: async ({ message }) => void values.push(text(message)) });
+    await waitFor(() => values.length === 8, 'the 8 records');
+    // every partition caught up: one shared wait for all 8, then another, and no partition reads on its own
+    await waitFor(() => requests.filter((r) => r.startsWith('/wait')).length >= 3, 'three shared waits');
+    const reads = () => requests.filter((r) => r.startsWith('/partitions/')).length;
+    const readsWhileIdle = reads();
+    await waitFor(() => requests.filter((r) => r.startsWith('/wait')).length >= 5, 'two more shared waits');
+    assert.equal(reads(), readsWhileIdle, 'idle partitions do not long-poll one by one');
+    const lastWait = requests.filter((r) => r.startsWith('/wait')).at(-1)!;
+    assert.equal(lastWait.split("?")[1].split(",").length, 8, `one wait names all 8 idle partitions: ${lastWait}`);
+    const producer = resources.add(sluice.producer({ lingerMs: 0 }));
+    await producer.send({ topic, messages: [{ value: 'woken', partition: 5 }] });
+    await waitFor(() => values.includes('woken'), 'the record produced while idle');
+    const firstWait = requests.findIndex((r) => r.startsWith('/wait') && r.split('?')[1].split(',').length === 8);
+    assert.deepEqual([...new Set(requests.slice(firstWait).filter((r) => r.startsWith('/partitions/')).map((r) => r.split('/')[2]))], ['5'], 'only the woken partition read again');
+    await consumer.disconnect();
+    await producer.disconnect();
+  });
+
   it('pauses and resumes partitions, also from inside eachMessage', { timeout: 60_000 }, async () => {
     const topic = await topicWith(2, 10);
     const consumer = resources.add(sluice.consumer({ maxWaitMs: 50 }));

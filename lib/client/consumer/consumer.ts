@@ -198,6 +198,7 @@ export class Consumer {
       events: this.#events,
       signal: this.#signal,
       maxInFlightFetches: this.#maxInFlightFetches,
+      maxWaitMs,
       host: {
         running: () => this.#running,
         streams: () => this.#streams.values(),
@@ -533,6 +534,7 @@ export class Consumer {
   /** Drops what was read ahead and continues from offset. */
   #reposition(stream: PartitionStream, offset: bigint): void {
     stream.epoch++;
+    stream.idle = false;
     stream.ready = null;
     stream.fetching?.abort();
     stream.position = offset;

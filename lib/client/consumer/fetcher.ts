@@ -1,9 +1,15 @@
 /**
  * The fetcher: keeps a read in flight for every partition stream that wants one, as far as
  * maxInFlightFetches allows, round-robin across partitions. Reading runs ahead of processing by one
- * response (a stream holds at most one chunk ready); a partition that has caught up long-polls; a
- * read retries retriable errors for ever (with backoff); an offset out of range moves the stream to
- * the nearest end of the log; a read that fails for good crashes the consumer.
+ * response (a stream holds at most one chunk ready); a read retries retriable errors for ever (with
+ * backoff); an offset out of range moves the stream to the nearest end of the log; a read that fails
+ * for good crashes the consumer.
+ *
+ * A partition that has caught up (its long poll came back empty) goes idle: the idle partitions of a
+ * topic share one long poll (GET /v1/topics/{topic}/wait, up to MAX_WAIT_PARTITIONS of them), and a
+ * partition it names as ready is read again. One request per topic instead of one per partition while
+ * nothing is produced: in AWS that is one fetch Lambda waiting instead of one per partition. A server
+ * without the wait route (404) gets per-partition long polls, as before.
  */
 import type { ClientContext } from '../context.ts';
 import { isAbort, SluiceClientError } from '../errors.ts';
@@ -33,6 +39,8 @@ export class PartitionStream {
   /** Consecutive handler failures; no reads before retryAt. */
   failures = 0;
   retryAt = 0;
+  /** Caught up at fetchOffset: waits in its topic's shared long poll, not in a read of its own. Cleared by a reposition. */
+  idle = false;
 
   constructor(topic: string, partition: number, position: bigint, committed: bigint | null) {
     this.topic = topic;
@@ -54,6 +62,19 @@ export interface FetcherHost {
   crash(error: unknown): void;
 }
 
+/** The wait route's limit on partitions per request (LIMITS in the contract). */
+const MAX_WAIT_PARTITIONS = 256;
+
+/** How long a shared wait gathers partitions going idle together before it starts. */
+const WAIT_GATHER_MS = 20;
+
+interface SharedWait {
+  /** The partitions in it (stream keys): fixed once it started; a partition idle since waits for the next one, reading on its own meanwhile. */
+  readonly members: Set<string>;
+  started: boolean;
+  readonly controller: AbortController;
+}
+
 export class Fetcher {
   readonly #context: ClientContext;
   readonly #reader: PartitionReader;
@@ -62,10 +83,23 @@ export class Fetcher {
   readonly #signal: Signal;
   readonly #host: FetcherHost;
   readonly #fetchSlots: Semaphore;
+  readonly #maxWaitMs: number;
   #fetchRotation = 0;
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Per topic: the shared long poll of its idle partitions, while one runs. */
+  readonly #waits = new Map<string, SharedWait>();
+  #waitRoute = true;
 
-  constructor(deps: { context: ClientContext; reader: PartitionReader; retry: RetryPolicy; events: ConsumerEvents; signal: Signal; maxInFlightFetches: number; host: FetcherHost }) {
+  constructor(deps: {
+    context: ClientContext;
+    reader: PartitionReader;
+    retry: RetryPolicy;
+    events: ConsumerEvents;
+    signal: Signal;
+    maxInFlightFetches: number;
+    maxWaitMs: number;
+    host: FetcherHost;
+  }) {
     this.#context = deps.context;
     this.#reader = deps.reader;
     this.#retry = deps.retry;
@@ -73,12 +107,14 @@ export class Fetcher {
     this.#signal = deps.signal;
     this.#host = deps.host;
     this.#fetchSlots = new Semaphore(deps.maxInFlightFetches);
+    this.#maxWaitMs = deps.maxWaitMs;
   }
 
   /** Ends every read in flight and the timer of streams waiting to retry. */
   stop(): void {
     clearTimeout(this.#retryTimer);
     for (const stream of this.#host.streams()) stream.fetching?.abort();
+    for (const wait of this.#waits.values()) wait.controller.abort();
   }
 
   /** Starts reads for every stream that wants one, as far as the fetch slots allow. */
@@ -88,6 +124,8 @@ export class Fetcher {
     const n = streams.length;
     const now = Date.now();
     let soonest = Infinity;
+    const idle = new Map<string, PartitionStream[]>();
+    let slotsFull = false;
     for (let i = 0; i < n; i++) {
       const stream = streams[(this.#fetchRotation + i) % n];
       if (stream.fetching || stream.ready || stream.revoked || this.#host.isPaused(stream)) continue;
@@ -95,10 +133,28 @@ export class Fetcher {
         soonest = Math.min(soonest, stream.retryAt);
         continue;
       }
-      if (!this.#fetchSlots.tryAcquire()) break;
+      if (stream.idle) {
+        const wait = this.#waits.get(stream.topic);
+        const waiting = idle.get(stream.topic) ?? [];
+        idle.set(stream.topic, waiting);
+        const joins = wait ? wait.members.has(stream.key) || (!wait.started && wait.members.size < MAX_WAIT_PARTITIONS) : waiting.length < MAX_WAIT_PARTITIONS;
+        if (joins) {
+          wait?.members.add(stream.key);
+          waiting.push(stream);
+          continue;
+        }
+        // beyond the wait route's limit, or idle since the topic's wait started: a long poll of its own
+      }
+      // no slot: keep looking for idle partitions (so the shared waits see all of them), start no read
+      if (slotsFull || !this.#fetchSlots.tryAcquire()) {
+        slotsFull = true;
+        continue;
+      }
       this.#fetchRotation = (this.#fetchRotation + i + 1) % n;
       void this.#fetch(stream);
     }
+    for (const [topic, waiting] of idle) this.#waitShared(topic, waiting);
+    for (const [topic, wait] of this.#waits) if (!idle.has(topic)) wait.controller.abort(); // nobody idle there any more
     if (soonest !== Infinity) {
       clearTimeout(this.#retryTimer);
       this.#retryTimer = setTimeout(() => this.pump(), soonest - now);
@@ -134,6 +190,8 @@ export class Fetcher {
       stream.fetchOffset = chunk.nextOffset;
       // an empty answer that moved on (past aborted offsets) still moves the position, in order
       if (chunk.batches.length > 0 || chunk.nextOffset > offset) stream.ready = chunk;
+      // caught up: the long poll found nothing; from now on it waits with the topic's other idle partitions
+      else if (this.#waitRoute && this.#maxWaitMs > 0 && chunk.highWatermark <= offset) stream.idle = true;
     } catch (error) {
       if (isAbort(error) || controller.signal.aborted || epoch !== stream.epoch || !this.#host.running()) return;
       if (error instanceof SluiceClientError && error.code === 'OFFSET_OUT_OF_RANGE') {
@@ -148,6 +206,44 @@ export class Fetcher {
       this.#host.crash(error);
     } finally {
       if (stream.fetching === controller) stream.fetching = null;
+      this.#fetchSlots.release();
+      this.#signal.notify();
+      this.pump();
+    }
+  }
+
+  /** The shared long poll of a topic's idle partitions: one at a time per topic, started after a short gathering. */
+  #waitShared(topic: string, streams: readonly PartitionStream[]): void {
+    if (this.#waits.has(topic) || streams.length === 0) return;
+    if (!this.#fetchSlots.tryAcquire()) return; // the next pump starts it
+    const wait: SharedWait = { members: new Set(streams.map((s) => s.key)), started: false, controller: new AbortController() };
+    this.#waits.set(topic, wait);
+    setTimeout(() => void this.#runWait(topic, wait), WAIT_GATHER_MS);
+  }
+
+  async #runWait(topic: string, wait: SharedWait): Promise<void> {
+    wait.started = true;
+    const streams = [...this.#host.streams()].filter((s) => wait.members.has(s.key) && s.idle && !s.revoked && !s.fetching && !s.ready && !this.#host.isPaused(s));
+    const epochs = streams.map((s) => s.epoch);
+    try {
+      if (streams.length === 0 || wait.controller.signal.aborted || !this.#host.running()) return;
+      const positions = streams.map((s) => ({ partition: s.partition, offset: s.fetchOffset }));
+      const ready = new Set((await this.#context.api.waitForRecords(topic, positions, this.#maxWaitMs, wait.controller.signal)).map((p) => p.partition));
+      streams.forEach((stream, i) => {
+        if (ready.has(stream.partition) && stream.epoch === epochs[i]) stream.idle = false;
+      });
+    } catch (error) {
+      if (isAbort(error) || wait.controller.signal.aborted || !this.#host.running()) return;
+      if (error instanceof SluiceClientError && error.code !== 'TOPIC_NOT_FOUND' && (error.status === 404 || error.status === 405)) {
+        this.#waitRoute = false;
+        this.#context.logger.info('the server has no wait route; idle partitions long-poll one by one', { topic });
+      } else {
+        this.#context.logger.warn(`the shared long poll of ${topic} failed; its partitions read on their own`, { error: String(error) });
+      }
+      // their own reads retry with backoff, and surface what fails for good
+      for (const stream of streams) stream.idle = false;
+    } finally {
+      if (this.#waits.get(topic) === wait) this.#waits.delete(topic);
       this.#fetchSlots.release();
       this.#signal.notify();
       this.pump();

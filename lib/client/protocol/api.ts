@@ -158,6 +158,19 @@ export class SluiceApi {
     return answer.partitions.map((p) => ({ partition: p.partition, baseOffset: offset(p.baseOffset, 'baseOffset'), recordCount: p.recordCount }));
   }
 
+  /**
+   * One long poll for several partitions of a topic: the partitions where a read at the given offset
+   * would answer at once (records there, or the offset out of range); empty at the deadline.
+   */
+  async waitForRecords(topic: string, positions: ReadonlyArray<{ partition: number; offset: bigint }>, maxWaitMs: number, signal?: AbortSignal): Promise<Array<{ partition: number; highWatermark: bigint }>> {
+    const answer = await this.http.json<types.WaitResponse>('GET', `${path.topic(topic)}/wait`, {
+      query: { partitions: positions.map((p) => `${p.partition}:${p.offset}`).join(','), maxWaitMs },
+      signal,
+      extraTimeoutMs: maxWaitMs,
+    });
+    return answer.partitions.map((p) => ({ partition: p.partition, highWatermark: offset(p.highWatermark, 'highWatermark') }));
+  }
+
   /** The fetch route with Accept: Kafka record batches (real base offsets stamped in by the server). */
   async fetchBatches(topic: string, partition: number, request: ReadRequest): Promise<FetchedBytes> {
     const answer = await this.http.request('GET', path.partition(topic, partition, 'records'), {
