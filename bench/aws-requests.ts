@@ -185,7 +185,9 @@ async function locationsPhase(engine: Engine, counter: RequestCounter, settings:
             dataBytes += location.batches.length; // inline in the log: came with the answer, no GET
             continue;
           }
-          dataBytes += await getRange(location.url, location.range.start, location.range.end);
+          // awaited first: `dataBytes += await …` would read dataBytes before the await and lose the other partitions' additions
+          const got = await getRange(location.url, location.range.start, location.range.end);
+          dataBytes += got;
           presignedGets++;
         }
         offset = result.nextOffset;
