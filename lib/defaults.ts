@@ -81,6 +81,14 @@ export const DEFAULTS = {
    */
   abortReservationAfterMs: 60_000,
   /**
+   * Producers do not store the high watermark on every append (readers move it over the entries
+   * written after it, PartitionLog.readableHead): every this many reservations of a partition, the
+   * producer holding that reservation advances the stored watermark with one conditional write, so a
+   * partition's head takes 1 + 1/64 writes per append and a reader walks at most about this many
+   * entries (plus those in flight) past the stored watermark: one Query page (100 entries).
+   */
+  watermarkAdvanceEveryReservations: 64,
+  /**
    * A long-polling fetch re-reads the partition head after this long when no append in its own process
    * wakes it, then backs off: each interval doubles up to longPollMaxIntervalMs. A 20 s wait reads the
    * head 10 times (250, 500, 1000, 2000, then every 4000 ms) instead of 81.

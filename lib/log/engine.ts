@@ -144,6 +144,7 @@ export class Engine {
       now: this.#now,
       reservationTimeoutMs: options.reservationTimeoutMs ?? DEFAULTS.reservationTimeoutMs,
       abortReservationAfterMs: options.abortReservationAfterMs ?? DEFAULTS.abortReservationAfterMs,
+      watermarkAdvanceEveryReservations: DEFAULTS.watermarkAdvanceEveryReservations,
     });
     this.#cache = new RangeCache(options.objects, options.objectCacheBytes ?? DEFAULTS.objectCacheBytes);
     this.#sources = { cache: this.#cache, indexes: new SegmentIndexCache(options.objects) };

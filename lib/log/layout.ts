@@ -3,7 +3,7 @@
  *
  *   topics / <name>                       topic: id, partitions, config
  *   deleted-topics / <id>                 tombstone for garbage collection of a deleted topic's data
- *   p#<topicId>#<partition> / head        nextOffset (reserved), highWatermark, logStartOffset, lastReservedAt
+ *   p#<topicId>#<partition> / head        nextOffset (reserved), highWatermark, logStartOffset, lastReservedAt, reservationCount
  *   p#<topicId>#<partition> / e#<start>   log entry for offsets [start, end): object + byte range, or the
  *                                         batches themselves when small (`batches`, binary), or aborted
  *   idem#<topicId>#<sha256(key)> / intent one idempotent produce: its object, byte ranges (or which parts
@@ -98,6 +98,8 @@ export interface PartitionHead {
   readonly highWatermark: bigint;
   readonly logStartOffset: bigint;
   readonly lastReservedAt: number;
+  /** Reservations made so far (0 on heads written before it was counted): elects the producer that advances the stored watermark. */
+  readonly reservationCount: bigint;
 }
 
 export function headFromItem(item: Item | undefined): PartitionHead {
@@ -106,6 +108,7 @@ export function headFromItem(item: Item | undefined): PartitionHead {
     highWatermark: bigintAttr(item, 'highWatermark'),
     logStartOffset: bigintAttr(item, 'logStartOffset'),
     lastReservedAt: Number(bigintAttr(item, 'lastReservedAt')),
+    reservationCount: bigintAttr(item, 'reservationCount'),
   };
 }
 

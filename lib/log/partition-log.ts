@@ -4,8 +4,16 @@
  *  reserve      one atomic add on the head: nextOffset += count. The range is ours; nobody else gets it.
  *  writeEntry   conditional put of the entry at e#<start> (must not exist). Until it lands the range is
  *               a gap, and readers stop before it.
- *  advance      the high watermark moves over the contiguous prefix of entries, by compare-and-set on
- *               the head. Every writer advances after writing, so the last writer of a run carries it.
+ *  readable     readers see the stored high watermark moved, in memory, over the contiguous entries
+ *               written after it (readableHead). An entry is readable once it and every entry before it
+ *               are written; nothing needs to be stored for that.
+ *  advance      the stored watermark is a lower bound that saves readers the walk: it moves by one
+ *               conditional write (never backwards) from the producer holding every
+ *               watermarkAdvanceEveryReservations-th reservation, from the first producer after a
+ *               partition was idle past abortReservationAfterMs (it also closes the stale gaps then), and
+ *               from maintenance on every pass. So a producer writes the head once per append (the
+ *               reservation), plus 1/watermarkAdvanceEveryReservations, and no condition on the head
+ *               fails unless two advances race (an elected producer and maintenance).
  *  closeGap     a gap whose newest possible reservation is older than abortReservationAfterMs is filled
  *               with an aborted entry, so readers move on. Writers never write an entry for a reservation
  *               older than reservationTimeoutMs (they fence it with an exact aborted entry and reserve
@@ -32,6 +40,11 @@ export interface Reservation {
   readonly previousReservedAt: number;
   /** The stored high watermark when the range was reserved: equal to `start` when no writer was ahead. */
   readonly watermarkAtReserve: bigint;
+  /**
+   * This producer advances the stored watermark after writing its entry (publish): it holds an
+   * elected reservation, or the partition was idle. Absent in intents written before it existed.
+   */
+  readonly advancesWatermark?: boolean;
 }
 
 export type WriteOutcome =
@@ -44,9 +57,13 @@ export interface PartitionLogOptions {
   readonly now: () => number;
   readonly reservationTimeoutMs: number;
   readonly abortReservationAfterMs: number;
+  /** See DEFAULTS.watermarkAdvanceEveryReservations. */
+  readonly watermarkAdvanceEveryReservations: number;
 }
 
 const ENTRY_PAGE = 100;
+/** Dead writers' gaps one producer closes before giving up to maintenance (bounds an append's writes). */
+const MAX_GAPS_CLOSED_BY_PRODUCER = 4;
 
 export class PartitionLog {
   readonly #metadata: MetadataStore;
@@ -67,39 +84,47 @@ export class PartitionLog {
       await this.#metadata.update(
         pk,
         HEAD_SK,
-        { add: { nextOffset: BigInt(count) }, set: { lastReservedAt: BigInt(reservedAt) } },
+        { add: { nextOffset: BigInt(count), reservationCount: 1n }, set: { lastReservedAt: BigInt(reservedAt) } },
         undefined,
         { returnValues: 'old' },
       ),
     );
+    const every = BigInt(this.#options.watermarkAdvanceEveryReservations);
+    const elected = before.reservationCount % every === every - 1n;
+    // After a quiet spell nobody may come by to advance the watermark or close a dead writer's gap
+    // for a while: the first producer does it (its own records must not wait for maintenance).
+    const idle = before.highWatermark < before.nextOffset && reservedAt - before.lastReservedAt > this.#options.abortReservationAfterMs;
     return {
       start: before.nextOffset,
       end: before.nextOffset + BigInt(count),
       reservedAt,
       previousReservedAt: before.lastReservedAt,
       watermarkAtReserve: before.highWatermark,
+      advancesWatermark: elected || idle,
     };
   }
 
   /**
-   * Makes a written entry readable through the stored high watermark. With no writer ahead at
-   * reservation time, one compare-and-set does it; otherwise the watermark is advanced as far as the
-   * contiguous entries go, at least to this entry unless an earlier writer is still in flight (that
-   * writer carries it when it finishes).
+   * After the reservation's entry is written (it is readable already through readableHead): advances
+   * the stored watermark when this reservation is the one elected to (see the file comment), with one
+   * conditional write that may fail silently (someone advanced it further), closing stale gaps on the
+   * way. Otherwise writes nothing.
    */
   async publish(pk: string, reservation: Reservation): Promise<void> {
-    if (reservation.watermarkAtReserve === reservation.start) {
-      try {
-        const head = headFromItem(
-          await this.#metadata.update(pk, HEAD_SK, { set: { highWatermark: reservation.end } }, watermarkIs(reservation.start)),
-        );
-        if (head.nextOffset === reservation.end) return;
-        // Others reserved after us; their entries may already be waiting for the watermark.
-      } catch (error) {
-        if (!(error instanceof ConditionFailedError)) throw error;
+    if (!reservation.advancesWatermark) return;
+    let head = await this.readHead(pk);
+    for (let gapsClosed = 0; gapsClosed <= MAX_GAPS_CLOSED_BY_PRODUCER; gapsClosed++) {
+      const next = await this.contiguousEnd(pk, head.highWatermark, head.nextOffset);
+      if (next > head.highWatermark) {
+        try {
+          head = headFromItem(await this.#metadata.update(pk, HEAD_SK, { set: { highWatermark: next } }, watermarkBelow(next)));
+        } catch (error) {
+          if (!(error instanceof ConditionFailedError)) throw error;
+          return;
+        }
       }
+      if (head.highWatermark >= reservation.end || !(await this.closeStaleGap(pk, head))) return;
     }
-    await this.repair(pk, reservation.end);
   }
 
   /**
@@ -242,4 +267,9 @@ function watermarkIs(value: bigint): Condition {
   const clauses: Clause[] = [{ attr: 'highWatermark', op: '=', value }];
   if (value === 0n) clauses.push({ attr: 'highWatermark', op: 'notExists' });
   return { where: [{ anyOf: clauses }] };
+}
+
+/** Only forwards: the stored watermark is below `value` (or was never stored). */
+function watermarkBelow(value: bigint): Condition {
+  return { where: [{ anyOf: [{ attr: 'highWatermark', op: '<', value }, { attr: 'highWatermark', op: 'notExists' }] }] };
 }

@@ -1,6 +1,8 @@
 /**
  * Appending to a topic. One produce request = one ingest object holding the batches of every partition
- * it touched, then per partition: reserve offsets, write the log entry, advance the high watermark.
+ * it touched, then per partition: reserve offsets (the one write to the partition head), write the log
+ * entry — from then on readers see it — and, for one reservation in DEFAULTS.watermarkAdvanceEveryReservations
+ * or after an idle spell, advance the stored high watermark (PartitionLog.publish).
  * A partition's batches of at most inlineMaxBytes (DEFAULTS.inlineMaxBytes: the price arithmetic) are
  * not put in the object but in the log entry item itself, so the object holds only the larger parts,
  * and a request whose every part is inline writes no object at all. The acknowledgement is sent only
@@ -54,7 +56,9 @@ export interface IdempotencyOptions {
 
 /**
  * Named points where tests inject crashes: the step that has just completed. 'object-written' also
- * passes when the request needed no object (every part inline).
+ * passes when the request needed no object (every part inline); 'watermark-advanced' passes after the
+ * watermark step, which writes only when the reservation was elected to advance it (a crash before it
+ * leaves the records readable all the same: readers walk past the stored watermark).
  */
 export type ProduceStep = 'object-written' | 'intent-written' | 'offsets-reserved' | 'reservations-recorded' | 'entry-written' | 'watermark-advanced';
 
