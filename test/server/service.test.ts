@@ -66,7 +66,7 @@ describe('local service (npm start)', { timeout: 60_000 }, () => {
       try {
         const out = lines(child);
         const url = (await out.waitFor(/listening on/)).split(' ').pop()!;
-        assert.match(await out.waitFor(/^Console: /), new RegExp(`${url}/console/$`));
+        assert.match(await out.waitFor(/^Data: /), new RegExp(`${signal}$`));
         const auth = { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' };
         assert.equal((await fetch(`${url}/v1/topics`, { method: 'POST', headers: auth, body: JSON.stringify({ name: 'logs', partitions: 1 }) })).status, 201);
         assert.equal((await fetch(`${url}/v1/topics/missing`, { headers: auth })).status, 404);
