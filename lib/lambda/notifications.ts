@@ -69,7 +69,7 @@ async function reply(deps: NotificationsDeps, connectionId: string, text: string
     await deps.connections.save({ ...connection, principal });
     return AUTHENTICATED_MESSAGE;
   }
-  const names = checkSubscription(connection.principal, message.topics, connection.topics.size);
+  const names = checkSubscription(connection.principal, message.topics, connection.topics.values());
   const resolved = await Promise.all(names.map(async (name) => [(await deps.engine.topics.get(name)).id, name] as const));
   await deps.connections.subscribe(connection, new Map(resolved));
   return subscribedMessage(names);

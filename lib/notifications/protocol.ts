@@ -45,13 +45,15 @@ export function authenticate(keys: ApiKeys, apiKey: string): Promise<Principal> 
 }
 
 /**
- * The topics a subscribe adds, checked before anything is subscribed: the connection must be
- * authenticated, stay within LIMITS.maxSubscribedTopics, and every topic must lie in the key's
- * consume scope (FORBIDDEN names the first that does not).
+ * A subscribe, checked before anything is subscribed: the connection must be authenticated, stay
+ * within LIMITS.maxSubscribedTopics (topics it already follows do not count twice, so re-sending a
+ * subscribe is harmless), and every topic must lie in the key's consume scope (FORBIDDEN names the
+ * first that does not). Returns the topics as asked (deduplicated).
  */
-export function checkSubscription(principal: Principal | undefined, topics: readonly string[], alreadySubscribed: number): readonly string[] {
+export function checkSubscription(principal: Principal | undefined, topics: readonly string[], subscribed: Iterable<string>): readonly string[] {
   if (!principal) throw new SluiceError('UNAUTHORIZED', 'authenticate first: {"action": "auth", "apiKey": "<key>"}');
-  if (alreadySubscribed + topics.length > LIMITS.maxSubscribedTopics) {
+  const after = new Set([...subscribed, ...topics]);
+  if (after.size > LIMITS.maxSubscribedTopics) {
     throw new SluiceError('INVALID_REQUEST', `topics: at most ${LIMITS.maxSubscribedTopics} per connection`, { details: { limit: LIMITS.maxSubscribedTopics } });
   }
   for (const name of topics) {

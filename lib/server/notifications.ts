@@ -130,7 +130,7 @@ export class NotificationHub {
       connection.ws.send(AUTHENTICATED_MESSAGE);
       return;
     }
-    const names = checkSubscription(connection.principal, message.topics, connection.topics.size);
+    const names = checkSubscription(connection.principal, message.topics, connection.topics.values());
     const resolved = await Promise.all(names.map(async (name) => ({ name, id: (await this.#engine.topics.get(name)).id })));
     for (const { name, id } of resolved) connection.topics.set(id, name);
     connection.ws.send(subscribedMessage(names));

@@ -8,6 +8,7 @@ import { describe, it, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { GoneException, type PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
 import { ApiKeys } from '../../lib/auth/api-keys.ts';
+import { LIMITS } from '../../lib/defaults.ts';
 import { awsAppFromEnv } from '../../lib/lambda/aws-app.ts';
 import { createChannelNotifier, createNotificationsHandler, managementApiPoster } from '../../lib/lambda/notifications.ts';
 import { createStreamHandler } from '../../lib/lambda/push.ts';
@@ -114,6 +115,20 @@ describe('notification channel in AWS (WebSocket routes, notifier)', { timeout: 
     await ws('$connect', 'c2');
     await ws('$default', 'c2', { action: 'auth', apiKey: adminKey });
     assert.equal((await ws('$default', 'c2', { action: 'subscribe', topics: ['nope'] })).code, 'TOPIC_NOT_FOUND');
+  });
+
+  it(`at most LIMITS.maxSubscribedTopics topics per connection; re-sending a subscribe does not count twice`, async () => {
+    const names = Array.from({ length: LIMITS.maxSubscribedTopics }, (_, i) => `t${i}`);
+    for (const name of names) await engine.topics.create(name, 1);
+    await ws('$connect', 'c1');
+    await ws('$default', 'c1', { action: 'auth', apiKey: adminKey });
+    assert.equal((await ws('$default', 'c1', { action: 'subscribe', topics: names })).type, 'subscribed');
+    assert.equal((await ws('$default', 'c1', { action: 'subscribe', topics: names.slice(0, 10) })).type, 'subscribed');
+    const refused = await ws('$default', 'c1', { action: 'subscribe', topics: ['orders'] });
+    assert.equal(refused.code, 'INVALID_REQUEST');
+    assert.equal(refused.limit, LIMITS.maxSubscribedTopics);
+    assert.equal((await connections.get('c1'))!.topics.size, LIMITS.maxSubscribedTopics);
+    assert.deepEqual(await connections.subscribers((await engine.topics.get('orders')).id), []);
   });
 
   it('an append reaches subscribers through the stream handler; a burst in one batch is one message per partition with the latest high watermark', async () => {
