@@ -162,6 +162,40 @@ describe('notification channel in AWS (WebSocket routes, notifier)', { timeout: 
     assert.ok(!management.posted.some((p) => p.connectionId === 'other'));
   });
 
+  it('table reads per notification do not grow with subscribers: one Query per topic, one head read per partition (whatever the subscribers)', async () => {
+    const orders = await engine.topics.get('orders');
+    const counted: string[] = [];
+    const counting = new Proxy(metadata, {
+      get: (target, name) => {
+        const value = Reflect.get(target, name);
+        return typeof value === 'function' ? (...args: unknown[]) => (counted.push(`${String(name)} ${String(args[0]).split('#')[0]}`), value.apply(target, args)) : value;
+      },
+    });
+    const countingEngine = new Engine({ objects: new MemoryObjectStore(), metadata: counting });
+    const notify = createChannelNotifier({ engine: countingEngine, connections: new ChannelConnections(counting, { now: () => now }), post: managementApiPoster(management) });
+    const readsFor = async (subscribers: number) => {
+      for (let i = 0; i < subscribers; i++) {
+        await ws('$connect', `s${subscribers}-${i}`);
+        await ws('$default', `s${subscribers}-${i}`, { action: 'auth', apiKey: ordersKey });
+        await ws('$default', `s${subscribers}-${i}`, { action: 'subscribe', topics: ['orders'] });
+      }
+      await produce('orders', 0, ['x']);
+      counted.length = 0;
+      management.posted.length = 0;
+      await notify([{ topicId: orders.id, partition: 0 }, { topicId: orders.id, partition: 1 }]);
+      return { reads: [...counted], posted: management.posted.length };
+    };
+    const one = await readsFor(1);
+    const many = await readsFor(9);
+    assert.equal(one.posted, 2);
+    assert.equal(many.posted, 20);
+    // The second round finds the topic in the engine's cache: compare the table reads that remain.
+    const withoutTopics = (reads: string[]) => reads.filter((r) => r !== 'get topics');
+    assert.deepEqual(withoutTopics(many.reads), withoutTopics(one.reads));
+    // Per partition the head (and, on the partition with records, the entries past the stored watermark: PartitionLog.readableHead).
+    assert.deepEqual(withoutTopics(one.reads).sort(), ['get p', 'get p', 'query p', 'query wst'], JSON.stringify(one.reads));
+  });
+
   it('disconnect deletes the connection and its subscriptions: nothing is posted to it', async () => {
     const orders = await engine.topics.get('orders');
     await ws('$connect', 'c1');
