@@ -218,6 +218,9 @@ export const DEPLOYMENT = {
   /** The stream handler only fans out (one async invocation of the dispatcher per batch of stream records). */
   streamHandlerMemoryMb: 256,
   streamHandlerTimeoutSeconds: 30,
+  /** The notification channel's routes: a key check and a few item writes. */
+  notificationsMemoryMb: 256,
+  notificationsTimeoutSeconds: 10,
   /** Stream records gathered before the handler runs (DynamoDB Streams' batching window). */
   streamBatchSize: 100,
   /** A push consumer's lag alarm: records behind the end of its topics, for 15 minutes. */

@@ -12,6 +12,7 @@
  *   topics, deleted-topics        topics and tombstones
  *   apikeys, apikey#<sha256>      API keys, hashed
  *   g#<group>, go#<group>#..., groups   consumer groups: heads, states, members, offsets (lib/groups/layout.ts)
+ *   ws#<connectionId>, wst#<topicId>     the notification channel's connections and subscriptions (lib/notifications/connections.ts)
  */
 
 /** DynamoDB and S3 actions, named as IAM names them. */
@@ -122,6 +123,28 @@ export const ACCESS = {
     metadataWrites: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
     writableKeys: ['push-consumers', 'push#*', 'g#*', 'go#*', 'groups'],
     objectGrants: [{ actions: ['s3:GetObject'], keys: [TOPIC_OBJECTS] }],
+    listPrefixes: [],
+  },
+  /**
+   * The notification channel's WebSocket routes: reads API keys and topics, writes and deletes only
+   * connection and subscription items. No object access, no Query (it reads items by key).
+   */
+  notifications: {
+    metadataReads: ['dynamodb:GetItem'],
+    metadataWrites: ['dynamodb:PutItem', 'dynamodb:DeleteItem'],
+    writableKeys: ['ws#*', 'wst#*'],
+    objectGrants: [],
+    listPrefixes: [],
+  },
+  /**
+   * The stream handler as the channel's notifier: finds a topic's subscribed connections and reads
+   * the partition's head; deletes the items of connections that are gone (410). No object access.
+   */
+  notifier: {
+    metadataReads: ['dynamodb:GetItem', 'dynamodb:Query'],
+    metadataWrites: ['dynamodb:DeleteItem'],
+    writableKeys: ['ws#*', 'wst#*'],
+    objectGrants: [],
     listPrefixes: [],
   },
   /** Registers the hash of the bootstrap admin key at deploy time (lib/lambda/bootstrap-key.ts). */

@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 /** The entry points (lambdas/<name>.ts), each a function of the stack. */
-export const LAMBDA_ENTRIES = ['produce', 'fetch', 'admin', 'maintenance', 'tail', 'bootstrap-key', 'dispatcher', 'stream-handler', 'push-consumer'] as const;
+export const LAMBDA_ENTRIES = ['produce', 'fetch', 'admin', 'maintenance', 'tail', 'bootstrap-key', 'dispatcher', 'stream-handler', 'push-consumer', 'notifications'] as const;
 export type LambdaEntry = (typeof LAMBDA_ENTRIES)[number];
 
 /**

@@ -33,6 +33,7 @@ export class SluiceStack extends Stack {
     new CfnOutput(this, 'ApiUrl', { value: this.streams.url, description: 'Base URL of the API (Authorization: Bearer <key>)' });
     new CfnOutput(this, 'IamApiUrl', { value: this.streams.iamUrl, description: 'Base URL of the API for SigV4-signed calls (grantProduce / grantConsume)' });
     new CfnOutput(this, 'TailUrl', { value: this.streams.tailUrl, description: 'Base URL of the live tail (GET /v1/topics/{topic}/partitions/{p}/stream, Server-Sent Events; Authorization: Bearer <key>)' });
+    new CfnOutput(this, 'NotificationsUrl', { value: this.streams.notificationsUrl, description: 'The notification channel (WebSocket; first message {"action": "auth", "apiKey": "<key>"})' });
     if (this.streams.produceUrl) {
       new CfnOutput(this, 'ProduceUrl', { value: this.streams.produceUrl, description: 'Produce through the Function URL (no per-request fee): the client option produceEndpoint' });
     }

@@ -8,9 +8,9 @@
  * they touch (./access.ts). Cheap when idle: on-demand table, no provisioned anything, logs expire.
  */
 import { ArnFormat, CustomResource, Duration, Fn, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
-import { HttpApi, HttpMethod, HttpStage, LogGroupLogDestination, type HttpRouteIntegration } from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpApi, HttpMethod, HttpStage, LogGroupLogDestination, WebSocketApi, WebSocketStage, type HttpRouteIntegration } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
-import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import { HttpLambdaIntegration, WebSocketLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { AttributeType, BillingMode, StreamViewType, Table } from 'aws-cdk-lib/aws-dynamodb';
@@ -201,10 +201,18 @@ export class SluiceStreams extends Construct {
   readonly dashboard?: cloudwatch.Dashboard;
   /** Push consumers: delivers batches to their targets (reserved concurrency 1). */
   readonly dispatcherFunction: NodejsFunction;
-  /** DynamoDB Streams on the table, filtered to new log entries: wakes the dispatcher (and, later, live tails). */
+  /** DynamoDB Streams on the table, filtered to new log entries: wakes the dispatcher and notifies the channel's subscribers. */
   readonly streamHandlerFunction: NodejsFunction;
   /** Seals push consumers' delivery secrets. */
   readonly pushSecretsKey: kms.IKey;
+  /** The notification channel: a WebSocket API ($connect, $disconnect, $default → notificationsFunction). */
+  readonly notificationsApi: WebSocketApi;
+  /** The channel's stage (its connections are the only ones the stream handler may post to). */
+  readonly notificationsStage: WebSocketStage;
+  /** The channel's wss URL, named by GET /v1/health as `notifications`. */
+  readonly notificationsUrl: string;
+  /** The channel's routes: connections and subscriptions in the table (ws#, wst#), nothing else. */
+  readonly notificationsFunction: lambda.Function;
   #pushConsumerFunction?: NodejsFunction;
 
   readonly #props: SluiceStreamsProps;
@@ -263,6 +271,8 @@ export class SluiceStreams extends Construct {
     this.#registerBootstrapKey();
     this.pushSecretsKey = props.pushSecretsKey ?? this.encryptionKey ?? new kms.Key(this, 'PushSecretsKey', { description: `Sluice push consumers' delivery secrets (${this.node.path})`, enableKeyRotation: true, removalPolicy: this.#removalPolicy });
     ({ dispatcher: this.dispatcherFunction, streamHandler: this.streamHandlerFunction } = this.#createPush());
+    ({ api: this.notificationsApi, stage: this.notificationsStage, fn: this.notificationsFunction } = this.#createNotifications());
+    this.notificationsUrl = this.notificationsStage.url;
 
     this.api = this.#createApi('Api', 'API-key endpoint', false);
     this.iamApi = this.#createApi('IamApi', 'IAM (SigV4) endpoint', true);
@@ -428,7 +438,7 @@ export class SluiceStreams extends Construct {
     const streamHandler = this.#function('StreamHandler', 'stream-handler', {
       memorySize: DEPLOYMENT.streamHandlerMemoryMb,
       timeout: Duration.seconds(DEPLOYMENT.streamHandlerTimeoutSeconds),
-      description: 'Sluice: new log entries (DynamoDB Streams, filtered) wake the push dispatcher',
+      description: 'Sluice: new log entries (DynamoDB Streams, filtered) wake the push dispatcher and notify live tails',
       environment: { SLUICE_DISPATCHER_FUNCTION: dispatcher.functionName },
     });
     dispatcher.grantInvoke(streamHandler);
@@ -451,6 +461,57 @@ export class SluiceStreams extends Construct {
       reason: 'The dispatcher function and its versions and aliases (grantInvoke): the only function the stream handler may invoke.',
     });
     return { dispatcher, streamHandler };
+  }
+
+  /**
+   * The notification channel (lib/lambda/notifications.ts): API Gateway holds the WebSockets, billed
+   * per connection-minute and per message while idle, no Lambda time. The notifications function
+   * serves the routes (answers are route responses, so it needs no Management API); the stream handler
+   * posts append messages to this stage's connections and to nothing else.
+   */
+  #createNotifications(): { api: WebSocketApi; stage: WebSocketStage; fn: lambda.Function } {
+    const fn = this.#function('Notifications', 'notifications', {
+      memorySize: DEPLOYMENT.notificationsMemoryMb,
+      timeout: Duration.seconds(DEPLOYMENT.notificationsTimeoutSeconds),
+      description: 'Sluice notification channel: WebSocket connect, auth, subscribe, disconnect',
+      environment: this.#apiEnvironment(),
+    });
+    this.#grantAccess(fn.role!, ACCESS.notifications);
+    const integration = (id: string) => new WebSocketLambdaIntegration(id, fn);
+    const api = new WebSocketApi(this, 'NotificationsApi', {
+      description: `Sluice notification channel (${this.node.path})`,
+      connectRouteOptions: { integration: integration('NotificationsConnect') },
+      disconnectRouteOptions: { integration: integration('NotificationsDisconnect') },
+      // The answer to an auth or a subscribe is the function's result, sent back on the connection.
+      defaultRouteOptions: { integration: integration('NotificationsDefault'), returnResponse: true },
+    });
+    const stage = new WebSocketStage(this, 'NotificationsStage', {
+      webSocketApi: api,
+      stageName: 'notifications',
+      autoDeploy: true,
+      throttle: this.#props.throttle ?? { rateLimit: DEPLOYMENT.throttleRateLimit, burstLimit: DEPLOYMENT.throttleBurstLimit },
+    });
+    Validations.of(api).acknowledge({
+      id: 'AwsSolutions-APIG4',
+      reason:
+        'Browsers cannot set headers on a WebSocket: the first message authenticates with an API key ({"action": "auth"}, checked by the function against the hashed keys), and every subscription is checked against its consume scope before anything is sent.',
+    });
+    Validations.of(stage).acknowledge({
+      id: 'AwsSolutions-APIG1',
+      reason:
+        'WebSocket stages log to CloudWatch only through the account-wide API Gateway CloudWatch role, which a construct should not set for a whole account (deploys fail where it is missing); connects, auth refusals and subscriptions reach the notifications function and its log group.',
+    });
+
+    const streamHandler = this.streamHandlerFunction;
+    stage.grantManagementApiAccess(streamHandler);
+    this.#grantAccess(streamHandler.role!, ACCESS.notifier);
+    for (const [name, value] of Object.entries({ ...this.#apiEnvironment(), SLUICE_NOTIFICATIONS_ENDPOINT: stage.callbackUrl })) streamHandler.addEnvironment(name, value);
+    Validations.of(streamHandler.role!).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<${this.#logicalId(api)}>/${stage.stageName}/*/@connections/*]`,
+      reason: 'Connection ids are made by API Gateway at run time: the Management API on this stage\'s connections only (grantManagementApiAccess).',
+    });
+    this.adminFunction.addEnvironment('SLUICE_NOTIFICATIONS_URL', stage.url);
+    return { api, stage, fn };
   }
 
   /**

@@ -9,6 +9,7 @@
  *                                 (optional, default DEFAULTS.retentionMs)
  *   SLUICE_STREAM_MAX_MS          live tails end after this long (below the tail function's timeout) (optional)
  *   SLUICE_STREAM_HEARTBEAT_MS    a comment on a quiet live tail at least this often (optional, default 15000)
+ *   SLUICE_NOTIFICATIONS_URL      the notification channel's wss URL, named by GET /v1/health (optional)
  *   SLUICE_S3_ENDPOINT, SLUICE_DYNAMODB_ENDPOINT   other endpoints (emulators, LocalStack) (optional)
  */
 import { DecryptCommand, EncryptCommand, KMSClient } from '@aws-sdk/client-kms';
@@ -51,7 +52,8 @@ export function awsAppFromEnv(options: AwsAppOptions = {}): { app: HttpHandler; 
   // Push consumers' secrets are sealed with KMS (SLUICE_PUSH_KEY_ARN, set on the admin function only).
   const consumers = pushConsumersFromEnv(engine, env, lazyKms);
   const streams = { maxStreamMs: optionalInteger(env, 'SLUICE_STREAM_MAX_MS', 0), heartbeatMs: optionalInteger(env, 'SLUICE_STREAM_HEARTBEAT_MS', 1) };
-  const app = createApp({ engine, keys, corsOrigins, consumers, streams, functions: options.function ? [options.function] : undefined, logError: options.logError });
+  const notifications = env.SLUICE_NOTIFICATIONS_URL || undefined;
+  const app = createApp({ engine, keys, corsOrigins, consumers, streams, notificationsUrl: () => notifications, functions: options.function ? [options.function] : undefined, logError: options.logError });
   return { app, engine };
 }
 

@@ -5,17 +5,28 @@
  * API key (browsers cannot set headers on a WebSocket), subscriptions are checked against the key's
  * consume scope per topic, and appends come from the engine's append hook (the local form of the
  * DynamoDB Streams trigger), coalesced: a burst of appends to one partition within coalesceMs reads
- * the head once and sends one message per subscriber, with the latest high watermark.
+ * the head once and sends one message per subscriber, with the latest high watermark. The protocol
+ * (messages, validation, scope checks) is lib/notifications/protocol.ts, shared with AWS.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { allows, type ApiKeys, type Principal } from '../auth/api-keys.ts';
-import { LIMITS } from '../defaults.ts';
+import type { ApiKeys, Principal } from '../auth/api-keys.ts';
 import { SluiceError } from '../errors.ts';
 import type { Engine, WaitTimers } from '../log/engine.ts';
+import {
+  appendMessage,
+  authenticate,
+  AUTHENTICATED_MESSAGE,
+  checkSubscription,
+  errorMessage,
+  MAX_CLIENT_MESSAGE_BYTES,
+  NOTIFICATIONS_PATH,
+  parseClientMessage,
+  subscribedMessage,
+} from '../notifications/protocol.ts';
 import { acceptWebSocket, CLOSE, type ServerWebSocket } from './websocket.ts';
 
-export const NOTIFICATIONS_PATH = '/v1/notifications';
+export { NOTIFICATIONS_PATH };
 
 export interface NotificationOptions {
   /** Appends to one partition within this window make one notification. @default 10 */
@@ -32,9 +43,6 @@ const GLOBAL_TIMERS: WaitTimers = {
   setTimeout: (callback, ms) => setTimeout(callback, ms),
   clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
 };
-
-/** Largest client message: an auth or a subscribe with 100 topic names fits easily. */
-const MAX_MESSAGE_BYTES = 64 * 1024;
 
 interface Connection {
   readonly ws: ServerWebSocket;
@@ -82,7 +90,7 @@ export class NotificationHub {
 
   /** The server's 'upgrade' event for NOTIFICATIONS_PATH. */
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    const ws = acceptWebSocket(req, socket, head, { maxMessageBytes: MAX_MESSAGE_BYTES, pingIntervalMs: this.#pingIntervalMs });
+    const ws = acceptWebSocket(req, socket, head, { maxMessageBytes: MAX_CLIENT_MESSAGE_BYTES, pingIntervalMs: this.#pingIntervalMs });
     if (!ws) return;
     const connection: Connection = { ws, topics: new Map() };
     this.#connections.add(connection);
@@ -107,17 +115,11 @@ export class NotificationHub {
   }
 
   async #message(connection: Connection, text: string): Promise<void> {
-    let message: { action?: unknown; apiKey?: unknown; topics?: unknown };
-    try {
-      message = JSON.parse(text);
-    } catch {
-      throw new SluiceError('INVALID_REQUEST', 'messages are JSON objects with an "action"');
-    }
-    if (message?.action === 'auth') {
-      if (typeof message.apiKey !== 'string') throw new SluiceError('INVALID_REQUEST', 'apiKey: expected a string');
+    const message = parseClientMessage(text);
+    if (message.action === 'auth') {
       let principal: Principal;
       try {
-        principal = await this.#keys.authenticate(`Bearer ${message.apiKey}`);
+        principal = await authenticate(this.#keys, message.apiKey);
       } catch (error) {
         this.#refuse(connection, error);
         connection.ws.close(CLOSE.policy, 'unauthorized');
@@ -125,37 +127,19 @@ export class NotificationHub {
       }
       clearTimeout(connection.authTimer);
       connection.principal = principal;
-      connection.ws.send(JSON.stringify({ type: 'authenticated' }));
+      connection.ws.send(AUTHENTICATED_MESSAGE);
       return;
     }
-    if (message?.action === 'subscribe') {
-      const principal = connection.principal;
-      if (!principal) throw new SluiceError('UNAUTHORIZED', 'authenticate first: {"action": "auth", "apiKey": "<key>"}');
-      const topics = message.topics;
-      if (!Array.isArray(topics) || topics.length === 0 || !topics.every((t) => typeof t === 'string')) {
-        throw new SluiceError('INVALID_REQUEST', 'topics: expected a non-empty array of topic names');
-      }
-      const names = [...new Set(topics as string[])];
-      if (connection.topics.size + names.length > LIMITS.maxSubscribedTopics) {
-        throw new SluiceError('INVALID_REQUEST', `topics: at most ${LIMITS.maxSubscribedTopics} per connection`, { details: { limit: LIMITS.maxSubscribedTopics } });
-      }
-      // All or nothing: every topic is checked before any is subscribed.
-      for (const name of names) {
-        if (!allows(principal, 'consume', { topic: name })) throw new SluiceError('FORBIDDEN', `this API key may not consume topic ${name}`, { details: { topic: name } });
-      }
-      const resolved = await Promise.all(names.map(async (name) => ({ name, id: (await this.#engine.topics.get(name)).id })));
-      for (const { name, id } of resolved) connection.topics.set(id, name);
-      connection.ws.send(JSON.stringify({ type: 'subscribed', topics: names }));
-      return;
-    }
-    throw new SluiceError('INVALID_REQUEST', 'action: expected "auth" or "subscribe"');
+    const names = checkSubscription(connection.principal, message.topics, connection.topics.values());
+    const resolved = await Promise.all(names.map(async (name) => ({ name, id: (await this.#engine.topics.get(name)).id })));
+    for (const { name, id } of resolved) connection.topics.set(id, name);
+    connection.ws.send(subscribedMessage(names));
   }
 
   #refuse(connection: Connection, error: unknown): void {
-    const refusal =
-      error instanceof SluiceError ? { code: error.code, message: error.message, ...error.details } : { code: 'INTERNAL', message: 'internal error' };
-    if (!(error instanceof SluiceError)) console.error('sluice: notification channel error', error);
-    connection.ws.send(JSON.stringify({ type: 'error', ...refusal }));
+    const { text, unexpected } = errorMessage(error);
+    if (unexpected) console.error('sluice: notification channel error', error);
+    connection.ws.send(text);
   }
 
   #appended(pk: string): void {
@@ -183,7 +167,7 @@ export class NotificationHub {
         } catch {
           return; // the topic was deleted meanwhile
         }
-        const text = JSON.stringify({ type: 'append', topic, partition, highWatermark: highWatermark.toString() });
+        const text = appendMessage(topic, partition, highWatermark);
         for (const connection of subscribers) {
           if (connection.ws.closed) continue;
           connection.ws.send(text);

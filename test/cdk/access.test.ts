@@ -17,6 +17,8 @@ import { PushConsumers } from '../../lib/push/consumers.ts';
 import { AesGcmSecretBox } from '../../lib/push/secrets.ts';
 import { Dispatcher } from '../../lib/push/dispatcher.ts';
 import { handlePushConsumerEvent } from '../../lib/lambda/push.ts';
+import { createChannelNotifier, createNotificationsHandler } from '../../lib/lambda/notifications.ts';
+import { ChannelConnections } from '../../lib/notifications/connections.ts';
 import { encodeSluiceBatches } from '../../lib/api/sluice-batches.ts';
 import { API_FUNCTION_NAMES, type ApiFunctionName } from '../../lib/lambda/functions.ts';
 import { handleBootstrapKeyEvent } from '../../lib/lambda/bootstrap-key.ts';
@@ -238,6 +240,26 @@ describe('each function stays within its IAM grant (lib/cdk/access.ts)', () => {
     await call('admin', event('DELETE', member), 204);
     await call('admin', event('POST', '/v1/groups/workers/offsets/reset', { body: JSON.stringify({ topic: 'orders', to: 'timestamp', timestamp: 0 }) }), 200);
     await call('admin', event('DELETE', '/v1/groups/workers'), 204);
+
+    // The notification channel: connect, auth, subscribe, a second client leaving; then the stream
+    // handler notifies the subscriber, which turns out to be gone (410: its items are deleted).
+    const channelEngine = new Engine({ objects: recorders.notifications.objects, metadata: recorders.notifications.metadata });
+    const channel = createNotificationsHandler({ engine: channelEngine, keys: new ApiKeys(recorders.notifications.metadata), connections: new ChannelConnections(recorders.notifications.metadata) });
+    const ws = (routeKey: string, connectionId: string, body?: object) => channel({ requestContext: { routeKey, connectionId }, body: body && JSON.stringify(body) });
+    await ws('$connect', 'c1');
+    assert.match((await ws('$default', 'c1', { action: 'auth', apiKey: ADMIN_KEY })).body!, /authenticated/);
+    assert.match((await ws('$default', 'c1', { action: 'subscribe', topics: ['orders'] })).body!, /subscribed/);
+    await ws('$connect', 'c2');
+    await ws('$disconnect', 'c2');
+    const notifierEngine = new Engine({ objects: recorders.notifier.objects, metadata: recorders.notifier.metadata });
+    const posted: string[] = [];
+    const notify = createChannelNotifier({
+      engine: notifierEngine,
+      connections: new ChannelConnections(recorders.notifier.metadata),
+      post: async (connectionId, text) => (posted.push(`${connectionId} ${text}`), 'gone'),
+    });
+    await notify([{ topicId: (await notifierEngine.topics.get('orders')).id, partition: 0 }]);
+    assert.equal(posted.length, 1);
 
     // Push consumers (served by the admin function; delivery is the dispatcher's).
     const consumer = { name: 'billing', topics: ['orders'], target: { url: 'https://203.0.113.7/hook' }, startAt: { timestamp: 0 } };

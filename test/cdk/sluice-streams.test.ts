@@ -64,7 +64,9 @@ describe('SluiceStreams, defaults', () => {
   it('passes cdk-nag AwsSolutions, every acknowledgement with a reason', () => {
     // synthesize() throws on any unacknowledged finding; here, the list a reviewer reads.
     const acks = acknowledgements(s.stack.streams);
-    assert.deepEqual([...new Set(acks.map((a) => ruleOf(a.id)))].sort(), ['AwsSolutions-APIG4', 'AwsSolutions-IAM5', 'AwsSolutions-S1', 'AwsSolutions-SMG4']);
+    assert.deepEqual([...new Set(acks.map((a) => ruleOf(a.id)))].sort(), ['AwsSolutions-APIG1', 'AwsSolutions-APIG4', 'AwsSolutions-IAM5', 'AwsSolutions-S1', 'AwsSolutions-SMG4']);
+    // Access logs are waived only on the notification channel's WebSocket stage.
+    assert.deepEqual(acks.filter((a) => ruleOf(a.id) === 'AwsSolutions-APIG1').map((a) => a.path), ['Sluice/Streams/NotificationsStage']);
     for (const ack of acks) assert.ok(ack.reason.length > 40, `${ack.id} at ${ack.path} has a reason`);
   });
 
@@ -107,7 +109,7 @@ describe('SluiceStreams, defaults', () => {
 
   it('functions: arm64, nodejs24.x, ESM handler, memory and timeout per role, own log group', () => {
     const functions = s.template.findResources('AWS::Lambda::Function');
-    assert.equal(Object.keys(functions).length, 8);
+    assert.equal(Object.keys(functions).length, 9);
     for (const fn of Object.values(functions)) {
       assert.equal(fn.Properties.Runtime, 'nodejs24.x');
       assert.deepEqual(fn.Properties.Architectures, ['arm64']);
@@ -126,7 +128,7 @@ describe('SluiceStreams, defaults', () => {
     assert.ok(DEPLOYMENT.apiTimeoutSeconds < 30, 'below the API Gateway integration timeout');
     assert.ok(DEPLOYMENT.apiTimeoutSeconds * 1000 < DEFAULTS.abortReservationAfterMs, 'a running produce never finds its reservation closed');
     assert.ok(DEPLOYMENT.apiTimeoutSeconds * 1000 > 20_000 + 1000, 'room for the longest long poll');
-    s.template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 30 }, 10);
+    s.template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 30 }, 11);
   });
 
   it('API functions get the bucket, table, retention and Powertools settings from the environment', () => {
@@ -135,7 +137,10 @@ describe('SluiceStreams, defaults', () => {
     for (const id of ['Produce', 'Fetch', 'Admin', 'Maintenance']) {
       const fn = s.json.Resources[logicalIdOf(s.json, 'AWS::Lambda::Function', `Streams${id}`)];
       // The admin function seals push consumers' secrets with their key.
-      const push = id === 'Admin' ? { SLUICE_PUSH_KEY_ARN: { 'Fn::GetAtt': [logicalIdOf(s.json, 'AWS::KMS::Key', 'StreamsPushSecretsKey'), 'Arn'] } } : {};
+      // The admin function seals push consumers' secrets with their key, and names the notification channel.
+      const channel = logicalIdOf(s.json, 'AWS::ApiGatewayV2::Api', 'StreamsNotificationsApi');
+      const wss = { 'Fn::Join': ['', ['wss://', { Ref: channel }, '.execute-api.', { Ref: 'AWS::Region' }, '.', { Ref: 'AWS::URLSuffix' }, '/notifications']] };
+      const push = id === 'Admin' ? { SLUICE_PUSH_KEY_ARN: { 'Fn::GetAtt': [logicalIdOf(s.json, 'AWS::KMS::Key', 'StreamsPushSecretsKey'), 'Arn'] }, SLUICE_NOTIFICATIONS_URL: wss } : {};
       assert.deepEqual(fn.Properties.Environment.Variables, {
         ...push,
         SLUICE_BUCKET: { Ref: bucket },
@@ -262,7 +267,7 @@ describe('SluiceStreams, defaults', () => {
   });
 
   it('routes: produce and fetch paths to their functions, everything else to admin; the IAM endpoint requires IAM', () => {
-    const apis = s.template.findResources('AWS::ApiGatewayV2::Api');
+    const apis = s.template.findResources('AWS::ApiGatewayV2::Api', { Properties: { ProtocolType: 'HTTP' } });
     assert.equal(Object.keys(apis).length, 2);
     const api = logicalIdOf(s.json, 'AWS::ApiGatewayV2::Api', 'StreamsApi');
     const iamApi = logicalIdOf(s.json, 'AWS::ApiGatewayV2::Api', 'StreamsIamApi');
@@ -302,6 +307,53 @@ describe('SluiceStreams, defaults', () => {
       },
       2,
     );
+  });
+
+  it('notification channel: a WebSocket API whose $connect, $disconnect and $default routes invoke the notifications function; a stage named by health', () => {
+    const channel = logicalIdOf(s.json, 'AWS::ApiGatewayV2::Api', 'StreamsNotificationsApi');
+    assert.equal(s.json.Resources[channel].Properties.ProtocolType, 'WEBSOCKET');
+    assert.equal(s.json.Resources[channel].Properties.RouteSelectionExpression, '$request.body.action');
+    const routes = Object.values(s.template.findResources('AWS::ApiGatewayV2::Route')).filter((r) => r.Properties.ApiId.Ref === channel);
+    assert.deepEqual(routes.map((r) => r.Properties.RouteKey).sort(), ['$connect', '$default', '$disconnect']);
+    const notifications = logicalIdOf(s.json, 'AWS::Lambda::Function', 'StreamsNotifications');
+    for (const route of routes) {
+      const integrationId = route.Properties.Target['Fn::Join'][1][1].Ref;
+      assert.ok(JSON.stringify(s.json.Resources[integrationId].Properties.IntegrationUri).includes(notifications), route.Properties.RouteKey);
+    }
+    // The answer to auth and subscribe goes back on the connection as the route response.
+    const defaultRoute = routes.find((r) => r.Properties.RouteKey === '$default')!;
+    assert.equal(defaultRoute.Properties.RouteResponseSelectionExpression, '$default');
+    s.template.hasResourceProperties('AWS::ApiGatewayV2::RouteResponse', { RouteResponseKey: '$default', ApiId: { Ref: channel } });
+    s.template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      ApiId: { Ref: channel },
+      StageName: 'notifications',
+      AutoDeploy: true,
+      DefaultRouteSettings: { ThrottlingRateLimit: DEPLOYMENT.throttleRateLimit, ThrottlingBurstLimit: DEPLOYMENT.throttleBurstLimit },
+    });
+    assert.ok(JSON.stringify(s.json.Outputs?.NotificationsUrl).includes('wss://'));
+  });
+
+  it('notification channel grants: the function only its table items (ws#, wst#), nothing on S3 or execute-api; the stream handler ManageConnections on this stage only', () => {
+    const fnStatements = statementsOfRole(s.json, 'StreamsNotificationsRole');
+    const fnActions = actionsOf(fnStatements);
+    assert.ok(!fnActions.some((a) => a.startsWith('s3:') || a.startsWith('execute-api:') || a.startsWith('kms:')), fnActions.join());
+    assert.deepEqual(fnActions.filter((a) => a.startsWith('dynamodb:')).sort(), ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem']);
+    const fnWrites = fnStatements.find((st) => actionsOf([st]).includes('dynamodb:PutItem'));
+    assert.deepEqual(fnWrites.Condition, { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['ws#*', 'wst#*'] } });
+
+    const channel = logicalIdOf(s.json, 'AWS::ApiGatewayV2::Api', 'StreamsNotificationsApi');
+    const handler = statementsOfRole(s.json, 'StreamsStreamHandlerRole');
+    const manage = handler.filter((st) => actionsOf([st]).some((a) => a.startsWith('execute-api:')));
+    assert.deepEqual(actionsOf(manage), ['execute-api:ManageConnections']);
+    const resource = JSON.stringify(manage[0].Resource);
+    assert.ok(resource.includes(channel) && resource.includes('/notifications/*/@connections/*'), resource);
+    for (const other of ['StreamsApi', 'StreamsIamApi']) assert.ok(!resource.includes(logicalIdOf(s.json, 'AWS::ApiGatewayV2::Api', other)), other);
+    const handlerActions = actionsOf(handler);
+    assert.ok(!handlerActions.some((a) => a.startsWith('s3:') || a === 'dynamodb:PutItem' || a === 'dynamodb:UpdateItem'), handlerActions.join());
+    const deletes = handler.find((st) => actionsOf([st]).includes('dynamodb:DeleteItem'));
+    assert.deepEqual(deletes.Condition, { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['ws#*', 'wst#*'] } });
+    const streamHandler = s.json.Resources[logicalIdOf(s.json, 'AWS::Lambda::Function', 'StreamsStreamHandler')];
+    assert.ok(JSON.stringify(streamHandler.Properties.Environment.Variables.SLUICE_NOTIFICATIONS_ENDPOINT).includes('https://'));
   });
 
   it('grantProduce and grantConsume allow execute-api:Invoke on the IAM endpoint routes only', () => {
@@ -380,7 +432,7 @@ describe('SluiceStreams, every option', () => {
 
   it('passes cdk-nag with the same acknowledgements', () => {
     const ids = [...new Set(acknowledgements(s.stack.streams).map((a) => ruleOf(a.id)))].sort();
-    assert.deepEqual(ids, ['AwsSolutions-APIG4', 'AwsSolutions-IAM5', 'AwsSolutions-S1', 'AwsSolutions-SMG4']);
+    assert.deepEqual(ids, ['AwsSolutions-APIG1', 'AwsSolutions-APIG4', 'AwsSolutions-IAM5', 'AwsSolutions-S1', 'AwsSolutions-SMG4']);
   });
 
   it('KMS: a rotating key, a bucket key, and only the KMS actions each function needs', () => {
@@ -444,7 +496,7 @@ describe('SluiceStreams, every option', () => {
     assert.equal(fn('Produce').Environment.Variables.SLUICE_DEFAULT_RETENTION_MS, String(24 * 3600 * 1000));
     assert.equal(fn('Produce').Environment.Variables.POWERTOOLS_METRICS_NAMESPACE, 'Acme/Sluice');
     assert.equal(fn('Produce').Environment.Variables.POWERTOOLS_SERVICE_NAME, 'orders-stream');
-    s.template.resourcePropertiesCountIs('AWS::ApiGatewayV2::Stage', { DefaultRouteSettings: { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 } }, 2);
+    s.template.resourcePropertiesCountIs('AWS::ApiGatewayV2::Stage', { DefaultRouteSettings: { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 } }, 3);
     s.template.resourceCountIs('AWS::CloudWatch::Dashboard', 0);
     const latency = Object.values(s.template.findResources('AWS::CloudWatch::Alarm')).find((a) => a.Properties.MetricName === 'Latency');
     assert.equal(latency?.Properties.Namespace, 'Acme/Sluice');

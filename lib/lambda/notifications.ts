@@ -1,0 +1,142 @@
+/**
+ * The notification channel in AWS (docs/api-v1.md "Live tail"): an API Gateway WebSocket API whose
+ * $connect, $disconnect and $default routes invoke the notifications function (this handler), and a
+ * notifier that the stream handler runs for the partitions new log entries advanced. API Gateway
+ * holds idle connections (billed per connection-minute, no Lambda time); the function runs only when
+ * a client connects, sends a message or leaves. The protocol is lib/notifications/protocol.ts, shared
+ * with the local server; connections and subscriptions are table items (lib/notifications/connections.ts).
+ *
+ *   $connect      records the connection (not yet authenticated; a browser cannot send headers)
+ *   $default      an auth or subscribe message; the answer is the route response (sent to the client)
+ *   $disconnect   deletes the connection's items
+ */
+import { GoneException, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
+import type { ApiKeys } from '../auth/api-keys.ts';
+import type { Engine } from '../log/engine.ts';
+import { ChannelConnections } from '../notifications/connections.ts';
+import { appendMessage, authenticate, AUTHENTICATED_MESSAGE, checkSubscription, errorMessage, parseClientMessage, subscribedMessage } from '../notifications/protocol.ts';
+import { SluiceError } from '../errors.ts';
+import type { AdvancedPartition } from '../trigger/append-trigger.ts';
+
+/** The fields of API Gateway's WebSocket proxy event that are read here. */
+export interface WebSocketEvent {
+  readonly requestContext: { readonly routeKey: string; readonly connectionId: string };
+  readonly body?: string | null;
+  readonly isBase64Encoded?: boolean;
+}
+
+export interface WebSocketResult {
+  readonly statusCode: number;
+  readonly body?: string;
+}
+
+export interface NotificationsDeps {
+  readonly engine: Engine;
+  readonly keys: ApiKeys;
+  readonly connections: ChannelConnections;
+  readonly logError?: (message: string, error: unknown) => void;
+}
+
+export function createNotificationsHandler(deps: NotificationsDeps) {
+  const logError = deps.logError ?? ((message, error) => console.error(message, error));
+  return async (event: WebSocketEvent): Promise<WebSocketResult> => {
+    const { routeKey, connectionId } = event.requestContext;
+    if (routeKey === '$connect') {
+      await deps.connections.save({ connectionId, topics: new Map() });
+      return { statusCode: 200 };
+    }
+    if (routeKey === '$disconnect') {
+      await deps.connections.remove(connectionId);
+      return { statusCode: 200 };
+    }
+    try {
+      const text = event.isBase64Encoded ? Buffer.from(event.body ?? '', 'base64').toString('utf8') : (event.body ?? '');
+      return { statusCode: 200, body: await reply(deps, connectionId, text) };
+    } catch (error) {
+      const refusal = errorMessage(error);
+      if (refusal.unexpected) logError('sluice: notification channel error', error);
+      return { statusCode: 200, body: refusal.text };
+    }
+  };
+}
+
+async function reply(deps: NotificationsDeps, connectionId: string, text: string): Promise<string> {
+  const message = parseClientMessage(text);
+  // A connection whose items expired (or whose $connect never ran) starts over.
+  const connection = (await deps.connections.get(connectionId)) ?? { connectionId, topics: new Map<string, string>() };
+  if (message.action === 'auth') {
+    const principal = await authenticate(deps.keys, message.apiKey);
+    await deps.connections.save({ ...connection, principal });
+    return AUTHENTICATED_MESSAGE;
+  }
+  const names = checkSubscription(connection.principal, message.topics, connection.topics.values());
+  const resolved = await Promise.all(names.map(async (name) => [(await deps.engine.topics.get(name)).id, name] as const));
+  await deps.connections.subscribe(connection, new Map(resolved));
+  return subscribedMessage(names);
+}
+
+/** Sends one text frame to a connection; 'gone' when API Gateway answers 410 (the client left). */
+export type PostToConnection = (connectionId: string, text: string) => Promise<'sent' | 'gone'>;
+
+/** PostToConnection through the API Gateway Management API client (or a fake with its `send`). */
+export function managementApiPoster(client: { send(command: PostToConnectionCommand): Promise<unknown> }): PostToConnection {
+  return async (connectionId, text) => {
+    try {
+      await client.send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: Buffer.from(text) }));
+      return 'sent';
+    } catch (error) {
+      if (error instanceof GoneException || (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 410) return 'gone';
+      throw error;
+    }
+  };
+}
+
+export interface ChannelNotifierDeps {
+  readonly engine: Engine;
+  readonly connections: ChannelConnections;
+  readonly post: PostToConnection;
+  readonly logError?: (message: string, error: unknown) => void;
+}
+
+/**
+ * The stream handler's second subscriber: for the partitions one batch of stream records advanced
+ * (each once, however many entries the burst wrote: that is the coalescing), one head read and one
+ * append message per subscribed connection. A connection that is gone loses its items; a failed send
+ * is logged, not retried (the message is a wake-up; clients keep a slow safety poll), so it does not
+ * make the event source mapping replay the batch to the dispatcher too.
+ */
+export function createChannelNotifier(deps: ChannelNotifierDeps): (advanced: readonly AdvancedPartition[]) => Promise<void> {
+  const logError = deps.logError ?? ((message, error) => console.error(message, error));
+  return async (advanced) => {
+    const byTopic = new Map<string, number[]>();
+    for (const { topicId, partition } of advanced) byTopic.set(topicId, [...(byTopic.get(topicId) ?? []), partition]);
+    await Promise.all(
+      [...byTopic].map(async ([topicId, partitions]) => {
+        const subscribers = await deps.connections.subscribers(topicId);
+        if (subscribers.length === 0) return;
+        const topic = subscribers[0].topic;
+        for (const partition of partitions) {
+          let highWatermark: bigint;
+          try {
+            // A topic deleted (or deleted and created again under its name) meanwhile: nothing to tell.
+            if ((await deps.engine.topics.get(topic)).id !== topicId) return;
+            highWatermark = (await deps.engine.partitionState(topic, partition)).endOffset;
+          } catch (error) {
+            if (error instanceof SluiceError && error.code === 'TOPIC_NOT_FOUND') return;
+            throw error;
+          }
+          const text = appendMessage(topic, partition, highWatermark);
+          await Promise.all(
+            subscribers.map(async ({ connectionId }) => {
+              try {
+                if ((await deps.post(connectionId, text)) === 'gone') await deps.connections.remove(connectionId);
+              } catch (error) {
+                logError('sluice: a notification was not sent', error);
+              }
+            }),
+          );
+        }
+      }),
+    );
+  };
+}
