@@ -217,8 +217,9 @@ export class Engine {
     return { logStartOffset: head.logStartOffset, highWatermark: head.highWatermark };
   }
 
-  async produce(topicName: string, appends: readonly PartitionAppend[], idempotency?: IdempotencyOptions): Promise<AppendResult[]> {
-    const topic = await this.topics.get(topicName);
+  /** Appends to a topic, by name or as the caller already resolved it (the produce route does, to parse JSON records against it: one lookup, one topic version). */
+  async produce(topicOrName: string | Topic, appends: readonly PartitionAppend[], idempotency?: IdempotencyOptions): Promise<AppendResult[]> {
+    const topic = typeof topicOrName === 'string' ? await this.topics.get(topicOrName) : topicOrName;
     const seen = new Set<number>();
     for (const append of appends) {
       checkPartition(topic, append.partition);

@@ -17,7 +17,7 @@ export function produceHandlers(engine: Engine, now: () => number): Pick<Handler
         ? { key: idempotencyKey, fingerprint: await sha256Hex(Buffer.concat([Buffer.from(`${mediaType}\n`), request.body])) }
         : undefined;
       if (binary) {
-        const results = await engine.produce(topic.name, parseSluiceBatches(binary.bytes), idempotency);
+        const results = await engine.produce(topic, parseSluiceBatches(binary.bytes), idempotency);
         return json(200, {
           partitions: results.map((r) => ({ partition: r.partition, baseOffset: r.baseOffset.toString(), recordCount: r.recordCount })),
         });
@@ -28,7 +28,7 @@ export function produceHandlers(engine: Engine, now: () => number): Pick<Handler
         ? Number.parseInt(idempotency.fingerprint.slice(0, 8), 16) % topic.partitions
         : Math.floor(Math.random() * topic.partitions);
       const { appends, placement } = parseJsonProduce(body!, topic, { now: now(), unkeyedPartition });
-      const results = await engine.produce(topic.name, appends, idempotency);
+      const results = await engine.produce(topic, appends, idempotency);
       const bases = new Map(results.map((r) => [r.partition, r.baseOffset]));
       return json(200, {
         records: placement.map((p) => ({ partition: p.partition, offset: (bases.get(p.partition)! + BigInt(p.index)).toString() })),
