@@ -47,8 +47,8 @@ const MINUTE_MS = 60_000;
 export class ScheduledWakeUps {
   readonly #o: WakeUpOptions;
   readonly #now: () => number;
-  /** Schedules asked for by this execution environment ("consumer\nminute"), so each is sent once. */
-  readonly #asked = new Set<string>();
+  /** Schedules asked for by this execution environment ("consumer\nminute" → minute), so each is sent once. */
+  readonly #asked = new Map<string, number>();
   readonly #pending = new Set<Promise<void>>();
 
   constructor(options: WakeUpOptions) {
@@ -62,7 +62,8 @@ export class ScheduledWakeUps {
     const minute = Math.max(Math.ceil(at / MINUTE_MS), Math.floor(this.#now() / MINUTE_MS) + 1);
     const key = `${consumer}\n${minute}`;
     if (this.#asked.has(key)) return;
-    this.#asked.add(key);
+    this.#forgetPast();
+    this.#asked.set(key, minute);
     const input = this.#input(consumer, minute);
     const sent = this.#o
       .createSchedule(input)
@@ -76,6 +77,12 @@ export class ScheduledWakeUps {
       )
       .finally(() => this.#pending.delete(sent));
     this.#pending.add(sent);
+  }
+
+  /** A warm environment lives for hours: minutes that have begun need no memory (their schedule ran or runs now). */
+  #forgetPast(): void {
+    const current = Math.floor(this.#now() / MINUTE_MS);
+    for (const [key, minute] of this.#asked) if (minute <= current) this.#asked.delete(key);
   }
 
   /** Waits for the schedules asked for so far (before the invocation returns and the environment freezes). */

@@ -202,8 +202,8 @@ export class Engine {
   async partitionState(topicName: string, partition: number): Promise<PartitionState> {
     const topic = await this.topics.get(topicName);
     checkPartition(topic, partition);
-    const head = await this.#currentHead(topic, partition);
-    return { partition, startOffset: head.logStartOffset, endOffset: head.highWatermark };
+    const bounds = await this.partitionBounds(topic, partition);
+    return { partition, startOffset: bounds.logStartOffset, endOffset: bounds.highWatermark };
   }
 
   /** Range reads served from the object store and from the in-memory cache, for benchmarks. */

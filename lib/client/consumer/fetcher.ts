@@ -11,6 +11,7 @@
  * nothing is produced: in AWS that is one fetch Lambda waiting instead of one per partition. A server
  * without the wait route (404) gets per-partition long polls, as before.
  */
+import { LIMITS } from '../../api/limits.ts';
 import type { ClientContext } from '../context.ts';
 import { isAbort, SluiceClientError } from '../errors.ts';
 import { withRetry, type RetryPolicy } from '../retry/retry.ts';
@@ -62,8 +63,8 @@ export interface FetcherHost {
   crash(error: unknown): void;
 }
 
-/** The wait route's limit on partitions per request (LIMITS in the contract). */
-const MAX_WAIT_PARTITIONS = 256;
+/** The wait route's limit on partitions per request. */
+const MAX_WAIT_PARTITIONS = LIMITS.maxWaitPartitions;
 
 /** How long a shared wait gathers partitions going idle together before it starts. */
 const WAIT_GATHER_MS = 20;
