@@ -107,6 +107,11 @@ export class NotificationHub {
     };
   }
 
+  /** Closes every connection but keeps accepting new ones (clients reconnect): for a restart drill, or after revoking keys. */
+  dropConnections(): void {
+    for (const connection of [...this.#connections]) connection.ws.close(CLOSE.goingAway, 'connections dropped');
+  }
+
   /** Closes every connection and stops listening to appends. */
   close(): void {
     this.#unsubscribe();

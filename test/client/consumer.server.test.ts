@@ -201,7 +201,7 @@ describe('consumer (local server)', () => {
       return fetch(input, init);
     };
     const client = new Sluice({ endpoint: server.url, apiKey: API_KEY, retry: FAST_RETRY, logger: silentLogger, fetch: counting });
-    const consumer = resources.add(client.consumer({ maxWaitMs: 300 }));
+    const consumer = resources.add(client.consumer({ maxWaitMs: 300, notifications: false }));
     await consumer.subscribe({ topic, fromBeginning: true });
     const values: string[] = [];
     await consumer.run({ eachMessage: async ({ message }) => void values.push(text(message)) });

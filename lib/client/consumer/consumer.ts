@@ -37,6 +37,7 @@ import {
   type CrashEvent,
   type InstrumentationEvent,
 } from './events.ts';
+import type { ChannelOptions } from './channel.ts';
 import { Fetcher, PartitionStream } from './fetcher.ts';
 import { GroupAssignment, type GroupMembershipOptions } from './group.ts';
 import { parseOffset, type Batch } from './message.ts';
@@ -70,6 +71,16 @@ export interface ConsumerOptions extends GroupMembershipOptions {
   readonly directReadsRetryMs?: number;
   /** Overrides the client's retry settings (reads, and re-delivery after a handler error). */
   readonly retry?: RetryOptions;
+  /**
+   * Wait at the end of the log on the notification channel that `GET /v1/health` names, instead of
+   * long polls: an idle partition sends no request until records come. Without a channel (or when it
+   * is lost) the consumer long-polls. @default true
+   */
+  readonly notifications?: boolean;
+  /** While the channel is up, check idle partitions this often anyway (one request per topic), in ms. @default 30000 */
+  readonly safetyPollMs?: number;
+  /** Reconnect, keep-alive and connect timings of the channel (channel.ts). */
+  readonly notificationChannel?: ChannelOptions;
 }
 
 export interface SubscribeOptions {
@@ -131,6 +142,8 @@ export type ConsumerEvent = ConsumerEventType | 'crash';
 export const CONSUMER_DEFAULTS = {
   maxBytesPerPartition: 1024 * 1024,
   maxWaitMs: 5000,
+  notifications: true,
+  safetyPollMs: 30_000,
   directReads: true,
   checkCrcs: true,
   rangeConcurrency: 8,
@@ -181,6 +194,8 @@ export class Consumer {
     const maxWaitMs = options.maxWaitMs ?? CONSUMER_DEFAULTS.maxWaitMs;
     if (!Number.isInteger(maxBytes) || maxBytes < 1) throw invalidArgument(`maxBytesPerPartition must be a positive integer, got ${maxBytes}`);
     if (!Number.isInteger(maxWaitMs) || maxWaitMs < 0 || maxWaitMs > LIMITS.maxWaitMs) throw invalidArgument(`maxWaitMs must be an integer from 0 to ${LIMITS.maxWaitMs}, got ${maxWaitMs}`);
+    const safetyPollMs = options.safetyPollMs ?? CONSUMER_DEFAULTS.safetyPollMs;
+    if (!Number.isInteger(safetyPollMs) || safetyPollMs < 10) throw invalidArgument(`safetyPollMs must be an integer of at least 10, got ${safetyPollMs}`);
     this.#maxInFlightFetches = options.maxInFlightFetches ?? context.runtime.maxInFlightFetches;
     if (!Number.isInteger(this.#maxInFlightFetches) || this.#maxInFlightFetches < 1) throw invalidArgument('maxInFlightFetches must be a positive integer');
     this.#reader = new PartitionReader(context, {
@@ -199,6 +214,7 @@ export class Consumer {
       signal: this.#signal,
       maxInFlightFetches: this.#maxInFlightFetches,
       maxWaitMs,
+      notifications: (options.notifications ?? CONSUMER_DEFAULTS.notifications) && { ...options.notificationChannel, safetyPollMs },
       host: {
         running: () => this.#running,
         streams: () => this.#streams.values(),
@@ -288,6 +304,7 @@ export class Consumer {
     if (this.#run.autoCommit && this.#run.autoCommitIntervalMs > 0) {
       this.#commitTimer = setInterval(() => void this.#commitPositions().catch(() => {}), this.#run.autoCommitIntervalMs); // surfaced there
     }
+    this.#fetcher.start();
     this.#pump();
   }
 
@@ -425,6 +442,11 @@ export class Consumer {
   /** How reads went: through presigned URLs (direct) or the API, ranged GETs, fallbacks. */
   get readStats(): Readonly<ReaderStats> & { directReads: 'unknown' | 'works' | 'unsupported' } {
     return { ...this.#reader.stats, directReads: this.#reader.directReads };
+  }
+
+  /** The notification channel's counters (connects, appends told, losses) and the partitions parked on it now; undefined with notifications: false. */
+  get channelStats(): Readonly<{ connects: number; appends: number; losses: number; parked: number }> | undefined {
+    return this.#fetcher.channelStats;
   }
 
   // ------------------------------------------------------------------------------------------------

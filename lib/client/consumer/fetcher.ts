@@ -10,6 +10,12 @@
  * partition it names as ready is read again. One request per topic instead of one per partition while
  * nothing is produced: in AWS that is one fetch Lambda waiting instead of one per partition. A server
  * without the wait route (404) gets per-partition long polls, as before.
+ *
+ * Better still, where the server names a notification channel (channel.ts): while a topic is
+ * followed there, its idle partitions are parked — no request at all — until an append message says
+ * their high watermark passed them. What the channel may have missed is caught by a check (a shared
+ * wait with maxWaitMs 0) after every subscribe and every safetyPollMs; a lost channel sends the
+ * parked partitions back to the shared long poll until it is back.
  */
 import { LIMITS } from '../../api/limits.ts';
 import type { ClientContext } from '../context.ts';
@@ -17,6 +23,7 @@ import { isAbort, SluiceClientError } from '../errors.ts';
 import { withRetry, type RetryPolicy } from '../retry/retry.ts';
 import { Semaphore, type Signal } from '../util/async.ts';
 import { partitionKey } from './assignment.ts';
+import { NotificationChannel, type ChannelOptions } from './channel.ts';
 import { CONSUMER_EVENTS, type ConsumerEvents } from './events.ts';
 import type { Chunk, PartitionReader } from './reader.ts';
 
@@ -42,6 +49,8 @@ export class PartitionStream {
   retryAt = 0;
   /** Caught up at fetchOffset: waits in its topic's shared long poll, not in a read of its own. Cleared by a reposition. */
   idle = false;
+  /** Idle on a followed topic, but to be checked by the next pump (after a subscribe, or the safety poll). */
+  checkDue = false;
 
   constructor(topic: string, partition: number, position: bigint, committed: bigint | null) {
     this.topic = topic;
@@ -73,8 +82,13 @@ interface SharedWait {
   /** The partitions in it (stream keys): fixed once it started; a partition idle since waits for the next one, reading on its own meanwhile. */
   readonly members: Set<string>;
   started: boolean;
+  /** The wait's maxWaitMs: 0 for a check of parked partitions. */
+  readonly waitMs: number;
   readonly controller: AbortController;
 }
+
+/** How the fetcher uses the notification channel; false: it does not (long polls only). */
+export type FetcherNotifications = false | (ChannelOptions & { readonly safetyPollMs: number });
 
 export class Fetcher {
   readonly #context: ClientContext;
@@ -90,6 +104,11 @@ export class Fetcher {
   /** Per topic: the shared long poll of its idle partitions, while one runs. */
   readonly #waits = new Map<string, SharedWait>();
   #waitRoute = true;
+  readonly #channel: NotificationChannel | undefined;
+  readonly #safetyPollMs: number;
+  #safetyTimer: ReturnType<typeof setInterval> | undefined;
+  /** Per partition (stream key): the highest high watermark the channel told of. */
+  readonly #notified = new Map<string, bigint>();
 
   constructor(deps: {
     context: ClientContext;
@@ -100,6 +119,7 @@ export class Fetcher {
     maxInFlightFetches: number;
     maxWaitMs: number;
     host: FetcherHost;
+    notifications: FetcherNotifications;
   }) {
     this.#context = deps.context;
     this.#reader = deps.reader;
@@ -109,11 +129,73 @@ export class Fetcher {
     this.#host = deps.host;
     this.#fetchSlots = new Semaphore(deps.maxInFlightFetches);
     this.#maxWaitMs = deps.maxWaitMs;
+    this.#safetyPollMs = deps.notifications ? deps.notifications.safetyPollMs : 0;
+    this.#channel = deps.notifications
+      ? new NotificationChannel(deps.context, { onAppend: (t, p, hw) => this.#appended(t, p, hw), onSubscribed: (topics) => this.#subscribed(topics), onLost: () => this.pump() }, deps.notifications)
+      : undefined;
+  }
+
+  /** The channel's counters (connects, appends, losses), where there is a channel. */
+  get channelStats(): (NotificationChannel['stats'] & { parked: number }) | undefined {
+    if (!this.#channel) return undefined;
+    let parked = 0;
+    for (const stream of this.#host.streams()) if (this.#parked(stream)) parked++;
+    return { ...this.#channel.stats, parked };
+  }
+
+  /** Waiting on the channel: no request until it tells of an append (or a check is due). */
+  #parked(stream: PartitionStream): boolean {
+    return stream.idle && !stream.checkDue && this.#channel?.follows(stream.topic) === true;
+  }
+
+  /** Opens the notification channel (in the background) and starts the safety poll. */
+  start(): void {
+    if (!this.#channel) return;
+    this.#channel.start();
+    clearInterval(this.#safetyTimer);
+    this.#safetyTimer = setInterval(() => {
+      let due = 0;
+      for (const stream of this.#host.streams()) {
+        if (this.#parked(stream)) {
+          stream.checkDue = true;
+          due++;
+        }
+      }
+      if (due > 0) this.pump();
+    }, this.#safetyPollMs);
+  }
+
+  #appended(topic: string, partition: number, highWatermark: bigint): void {
+    const key = partitionKey(topic, partition);
+    if ((this.#notified.get(key) ?? -1n) < highWatermark) this.#notified.set(key, highWatermark);
+    for (const stream of this.#host.streams()) {
+      if (stream.key === key && stream.idle && highWatermark > stream.fetchOffset) {
+        stream.idle = false;
+        this.pump();
+      }
+    }
+  }
+
+  /**
+   * Newly followed topics: what was appended before the subscribe is found by one check of every
+   * partition there (also those whose read is in flight: its answer may predate the subscribe); a long
+   * poll running for them ends.
+   */
+  #subscribed(topics: readonly string[]): void {
+    const followed = new Set(topics);
+    for (const stream of this.#host.streams()) if (followed.has(stream.topic)) stream.checkDue = true;
+    for (const topic of topics) {
+      const wait = this.#waits.get(topic);
+      if (wait && wait.waitMs > 0) wait.controller.abort();
+    }
+    this.pump();
   }
 
   /** Ends every read in flight and the timer of streams waiting to retry. */
   stop(): void {
     clearTimeout(this.#retryTimer);
+    clearInterval(this.#safetyTimer);
+    this.#channel?.stop();
     for (const stream of this.#host.streams()) stream.fetching?.abort();
     for (const wait of this.#waits.values()) wait.controller.abort();
   }
@@ -127,6 +209,7 @@ export class Fetcher {
     let soonest = Infinity;
     const idle = new Map<string, PartitionStream[]>();
     let slotsFull = false;
+    if (this.#channel) this.#channel.want(new Set(streams.map((s) => s.topic)));
     for (let i = 0; i < n; i++) {
       const stream = streams[(this.#fetchRotation + i) % n];
       if (stream.fetching || stream.ready || stream.revoked || this.#host.isPaused(stream)) continue;
@@ -135,6 +218,8 @@ export class Fetcher {
         continue;
       }
       if (stream.idle) {
+        // parked: the channel tells when records come (or the next check finds them)
+        if (this.#parked(stream)) continue;
         const wait = this.#waits.get(stream.topic);
         const waiting = idle.get(stream.topic) ?? [];
         idle.set(stream.topic, waiting);
@@ -155,7 +240,8 @@ export class Fetcher {
       void this.#fetch(stream);
     }
     for (const [topic, waiting] of idle) this.#waitShared(topic, waiting);
-    for (const [topic, wait] of this.#waits) if (!idle.has(topic)) wait.controller.abort(); // nobody idle there any more
+    // nobody idle there any more (a check answers at once: parked partitions leave it be)
+    for (const [topic, wait] of this.#waits) if (!idle.has(topic) && wait.waitMs > 0) wait.controller.abort();
     if (soonest !== Infinity) {
       clearTimeout(this.#retryTimer);
       this.#retryTimer = setTimeout(() => this.pump(), soonest - now);
@@ -192,7 +278,9 @@ export class Fetcher {
       // an empty answer that moved on (past aborted offsets) still moves the position, in order
       if (chunk.batches.length > 0 || chunk.nextOffset > offset) stream.ready = chunk;
       // caught up: the long poll found nothing; from now on it waits with the topic's other idle partitions
-      else if (this.#waitRoute && this.#maxWaitMs > 0 && chunk.highWatermark <= offset) stream.idle = true;
+      else if (this.#waitRoute && (this.#maxWaitMs > 0 || this.#channel?.follows(stream.topic)) && chunk.highWatermark <= offset && (this.#notified.get(stream.key) ?? -1n) <= offset) {
+        stream.idle = true;
+      }
     } catch (error) {
       if (isAbort(error) || controller.signal.aborted || epoch !== stream.epoch || !this.#host.running()) return;
       if (error instanceof SluiceClientError && error.code === 'OFFSET_OUT_OF_RANGE') {
@@ -217,7 +305,9 @@ export class Fetcher {
   #waitShared(topic: string, streams: readonly PartitionStream[]): void {
     if (this.#waits.has(topic) || streams.length === 0) return;
     if (!this.#fetchSlots.tryAcquire()) return; // the next pump starts it
-    const wait: SharedWait = { members: new Set(streams.map((s) => s.key)), started: false, controller: new AbortController() };
+    // a followed topic's wait is a check of partitions due one: it answers at once (the channel does the waiting)
+    const check = this.#channel?.follows(topic) === true;
+    const wait: SharedWait = { members: new Set(streams.map((s) => s.key)), started: false, controller: new AbortController(), waitMs: check ? 0 : this.#maxWaitMs };
     this.#waits.set(topic, wait);
     setTimeout(() => void this.#runWait(topic, wait), WAIT_GATHER_MS);
   }
@@ -229,7 +319,7 @@ export class Fetcher {
     try {
       if (streams.length === 0 || wait.controller.signal.aborted || !this.#host.running()) return;
       const positions = streams.map((s) => ({ partition: s.partition, offset: s.fetchOffset }));
-      const ready = new Set((await this.#context.api.waitForRecords(topic, positions, this.#maxWaitMs, wait.controller.signal)).map((p) => p.partition));
+      const ready = new Set((await this.#context.api.waitForRecords(topic, positions, wait.waitMs, wait.controller.signal)).map((p) => p.partition));
       streams.forEach((stream, i) => {
         if (ready.has(stream.partition) && stream.epoch === epochs[i]) stream.idle = false;
       });
@@ -244,6 +334,7 @@ export class Fetcher {
       // their own reads retry with backoff, and surface what fails for good
       for (const stream of streams) stream.idle = false;
     } finally {
+      if (wait.waitMs === 0) for (const stream of streams) stream.checkDue = false; // checked (or, failed, reading on its own)
       if (this.#waits.get(topic) === wait) this.#waits.delete(topic);
       this.#fetchSlots.release();
       this.#signal.notify();

@@ -51,6 +51,8 @@ export class HttpTransport {
   readonly endpoint: string;
   readonly tailEndpoint: string;
   readonly #authorization: string | undefined;
+  /** The API key, for the notification channel's first message (a browser WebSocket cannot send headers). */
+  readonly apiKey: string | undefined;
   readonly #fetch: FetchFunction;
   readonly #timeoutMs: number;
 
@@ -59,6 +61,7 @@ export class HttpTransport {
     this.endpoint = endpoint;
     this.tailEndpoint = options.tailEndpoint ? baseUrl(options.tailEndpoint, 'tailEndpoint') : endpoint;
     this.#authorization = options.apiKey ? `Bearer ${options.apiKey}` : undefined;
+    this.apiKey = options.apiKey || undefined;
     this.#fetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
     this.#timeoutMs = options.requestTimeoutMs;
   }

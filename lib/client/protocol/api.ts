@@ -158,6 +158,11 @@ export class SluiceApi {
     return answer.partitions.map((p) => ({ partition: p.partition, baseOffset: offset(p.baseOffset, 'baseOffset'), recordCount: p.recordCount }));
   }
 
+  /** GET /v1/health (public): the version, and the notification channel's URL where there is one. */
+  health(signal?: AbortSignal): Promise<types.HealthResponse> {
+    return this.http.json<types.HealthResponse>('GET', '/v1/health', { signal });
+  }
+
   /**
    * One long poll for several partitions of a topic: the partitions where a read at the given offset
    * would answer at once (records there, or the offset out of range); empty at the deadline.

@@ -8,6 +8,7 @@ import { createApp } from '../../../lib/http/app.ts';
 import { Engine } from '../../../lib/log/engine.ts';
 import { createNodeServer } from '../../../lib/server/node-http.ts';
 import { startLocalServer, type LocalServer } from '../../../lib/server/local.ts';
+import type { NotificationOptions } from '../../../lib/server/notifications.ts';
 import { MemoryMetadataStore, MemoryObjectStore } from '../../../lib/storage/memory.ts';
 
 export const API_KEY = 'test-admin-key-0123456789';
@@ -19,9 +20,9 @@ export interface TestServer {
 }
 
 /** startLocalServer in a fresh temporary folder; close() removes it. */
-export async function localServer(options: { corsOrigins?: string[] } = {}): Promise<TestServer & { local: LocalServer }> {
+export async function localServer(options: { corsOrigins?: string[]; notifications?: NotificationOptions } = {}): Promise<TestServer & { local: LocalServer }> {
   const dir = await mkdtemp(join(tmpdir(), 'sluice-client-'));
-  const local = await startLocalServer({ dataDir: dir, port: 0, apiKey: API_KEY, corsOrigins: options.corsOrigins });
+  const local = await startLocalServer({ dataDir: dir, port: 0, apiKey: API_KEY, corsOrigins: options.corsOrigins, notifications: options.notifications });
   return {
     url: local.url,
     engine: local.engine,
