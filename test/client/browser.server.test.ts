@@ -168,6 +168,44 @@ describe('browser client (headless Chromium)', () => {
     assert.deepEqual(pageErrors, []);
   });
 
+  it('a consumer in the page waits on the notification channel (WebSocket) and is told of a record produced from Node', { timeout: 120_000 }, async () => {
+    const node = new Sluice({ endpoint: api.url, apiKey: API_KEY, logger: silentLogger });
+    await node.admin().createTopics({ topics: [{ topic: 'told', numPartitions: 2 }] });
+    const sockets: string[] = [];
+    const onSocket = (socket: { url(): string }) => sockets.push(socket.url());
+    page.on('websocket', onSocket);
+    try {
+      await page.evaluate(
+        async ({ endpoint, apiKey }) => {
+          const { Sluice } = (window as any).sluice;
+          const consumer = new Sluice({ endpoint, apiKey }).consumer({ maxWaitMs: 500, safetyPollMs: 120_000 });
+          (window as any).toldConsumer = consumer;
+          (window as any).toldValues = [];
+          await consumer.subscribe({ topic: 'told', fromBeginning: true });
+          await consumer.run({ eachMessage: async ({ message }: any) => void (window as any).toldValues.push(new TextDecoder().decode(message.value)) });
+        },
+        { endpoint: api.url, apiKey: API_KEY },
+      );
+      // both partitions parked on the channel before anything is produced
+      await page.waitForFunction(() => (window as any).toldConsumer.channelStats?.parked === 2, undefined, { timeout: 30_000 });
+      const producer = node.producer({ lingerMs: 0 });
+      await producer.send({ topic: 'told', messages: [{ value: 'over-the-channel', partition: 1 }] });
+      await producer.disconnect();
+      await page.waitForFunction(() => (window as any).toldValues.includes('over-the-channel'), undefined, { timeout: 30_000 });
+      const stats = await page.evaluate(async () => {
+        const consumer = (window as any).toldConsumer;
+        const stats = consumer.channelStats;
+        await consumer.disconnect();
+        return stats;
+      });
+      assert.ok(stats.appends >= 1, `told over the channel: ${JSON.stringify(stats)}`);
+    } finally {
+      page.off('websocket', onSocket);
+    }
+    assert.ok(sockets.some((url) => url.endsWith('/v1/notifications')), `the page opened the channel: ${sockets.join(', ')}`);
+    assert.deepEqual(pageErrors, []);
+  });
+
   it('reads zstd batches written by a Node producer', { timeout: 120_000 }, async (t) => {
     const node = new Sluice({ endpoint: api.url, apiKey: API_KEY, logger: silentLogger });
     await node.admin().createTopics({ topics: [{ topic: 'from-node', numPartitions: 2 }] });
