@@ -7,7 +7,11 @@
  * 2. Modeled: an idle consumer of 8 partitions in AWS for a month, by way of consuming.
  * 3. Measured on this machine, same run: produce-to-consume latency through the local server for the
  *    SSE live tail, the long-poll fallback and the notification channel (one record at a time;
- *    median, p99, min, max).
+ *    median, p99, min, max), and for the SDK consumer on the channel vs on long polls.
+ * 4. Counted: the requests an idle SDK consumer of 8 partitions sends on the channel and on the
+ *    shared long poll over the same window (scaled timings), and the month those counts imply in AWS
+ *    at the defaults, with a group member's heartbeats; the modeled produce-ack → consumer p50/p99
+ *    in AWS with the channel.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -15,6 +19,10 @@ import { join } from 'node:path';
 import { Sluice } from '../lib/client/index.ts';
 import { silentLogger } from '../lib/client/context.ts';
 import { DEFAULTS, DEPLOYMENT } from '../lib/defaults.ts';
+import { API_DEFAULTS } from '../lib/api/limits.ts';
+import { CONSUMER_DEFAULTS } from '../lib/client/consumer/consumer.ts';
+import { CHANNEL_DEFAULTS } from '../lib/client/consumer/channel.ts';
+import type { FetchFunction } from '../lib/client/network/http.ts';
 import { Engine, type WaitTimers } from '../lib/log/engine.ts';
 import { startLocalServer } from '../lib/server/local.ts';
 import { MemoryMetadataStore, MemoryObjectStore } from '../lib/storage/memory.ts';
@@ -154,6 +162,35 @@ async function latency(): Promise<void> {
     }
     ws.close();
     results.push(['notification channel (append message)', samples]);
+    await sluice.admin().createTopics({ topics: ['sdk-channel', 'sdk-poll'].map((topic) => ({ topic, numPartitions: 1 })) });
+    for (const notifications of [true, false]) {
+      const topic = notifications ? 'sdk-channel' : 'sdk-poll';
+      const consumer = sluice.consumer({ notifications, safetyPollMs: 600_000 });
+      let arrived: (() => void) | undefined;
+      const sdk: number[] = [];
+      try {
+        await consumer.subscribe({ topic });
+        await consumer.run({ eachMessage: async () => arrived?.() });
+        const settled = Date.now() + 30_000;
+        while (notifications ? consumer.channelStats?.parked !== 1 : consumer.assignment().length !== 1) {
+          if (Date.now() > settled) throw new Error('the consumer did not settle');
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        for (let i = 0; i < WARMUP + SAMPLES; i++) {
+          const got = new Promise<void>((resolve) => (arrived = resolve));
+          const started = performance.now();
+          await producer.send({ topic, messages: [{ value: String(i) }] });
+          await got;
+          if (i >= WARMUP) sdk.push(performance.now() - started);
+          // let it go idle again (parked, or back in its long poll) before the next record
+          await new Promise((resolve) => setTimeout(resolve, 30));
+        }
+      } finally {
+        await consumer.disconnect();
+      }
+      results.push([notifications ? 'SDK consumer on the notification channel' : 'SDK consumer on long polls (notifications: false)', sdk]);
+    }
     console.log(`\n## Produce-to-consume latency, local server, this machine (${SAMPLES} records each after ${WARMUP} not counted, one at a time)\n`);
     console.log('| path | median | p99 | min | max |');
     console.log('|---|---|---|---|---|');
@@ -169,6 +206,92 @@ async function latency(): Promise<void> {
   }
 }
 
+/** Requests an idle consumer of 8 partitions sends in windowMs, on the channel or on the shared long poll (scaled: both periods are periodMs). */
+async function idleRequests(notifications: boolean, periodMs: number, windowMs: number): Promise<{ checks: number; longWaits: number; reads: number; other: number }> {
+  const dir = await mkdtemp(join(tmpdir(), 'sluice-bench-idle-'));
+  const server = await startLocalServer({ dataDir: dir, port: 0, apiKey: API_KEY, maintenanceIntervalMs: 0 });
+  const counts = { checks: 0, longWaits: 0, reads: 0, other: 0 };
+  let counting = false;
+  const fetchCounted: FetchFunction = (input, init) => {
+    if (counting) {
+      const url = new URL(input);
+      if (url.pathname.endsWith('/wait')) counts[url.searchParams.get('maxWaitMs') === '0' ? 'checks' : 'longWaits']++;
+      else if (url.pathname.includes('/partitions/')) counts.reads++;
+      else counts.other++;
+    }
+    return fetch(input, init);
+  };
+  const sluice = new Sluice({ endpoint: server.url, apiKey: API_KEY, logger: silentLogger, fetch: fetchCounted });
+  const consumer = sluice.consumer({ maxWaitMs: periodMs, safetyPollMs: periodMs, notifications });
+  try {
+    await sluice.admin().createTopics({ topics: [{ topic: 'idle', numPartitions: 8 }] });
+    await consumer.subscribe({ topic: 'idle' });
+    await consumer.run({ eachMessage: async () => {} });
+    // settled: caught up and, on the channel, parked
+    const deadline = Date.now() + 30_000;
+    while (notifications ? consumer.channelStats?.parked !== 8 : consumer.assignment().length !== 8) {
+      if (Date.now() > deadline) throw new Error('the idle consumer did not settle');
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    await new Promise((resolve) => setTimeout(resolve, periodMs));
+    counting = true;
+    await new Promise((resolve) => setTimeout(resolve, windowMs));
+    counting = false;
+    return counts;
+  } finally {
+    await consumer.disconnect();
+    await server.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Modeled: per-request prices of what an idle consumer sends, at the defaults, for a month in AWS. */
+async function idleConsumerMonth(): Promise<void> {
+  const periodMs = 500;
+  const windowMs = QUICK ? 5_000 : 10_000;
+  const channel = await idleRequests(true, periodMs, windowMs);
+  const polls = await idleRequests(false, periodMs, windowMs);
+  const periods = windowMs / periodMs;
+  console.log(`\n## An idle SDK consumer of 8 partitions: requests counted over ${windowMs / 1000} s (wait and safety poll both ${periodMs} ms, ${periods} periods)\n`);
+  console.log('| how | checks (maxWaitMs 0) | long polls | partition reads | other |');
+  console.log('|---|---|---|---|---|');
+  console.log(`| notification channel | ${channel.checks} | ${channel.longWaits} | ${channel.reads} | ${channel.other} |`);
+  console.log(`| shared long poll (notifications: false) | ${polls.checks} | ${polls.longWaits} | ${polls.reads} | ${polls.other} |`);
+  const checksPerPeriod = channel.checks / periods;
+  const waitsPerPeriod = polls.longWaits / periods;
+
+  const reads5x8 = await headReadsPerIdleWait(CONSUMER_DEFAULTS.maxWaitMs, 8, { first: DEFAULTS.longPollIntervalMs, max: DEFAULTS.longPollMaxIntervalMs });
+  const reads0x8 = 8; // a check reads each named partition's head once
+  const checkCost = waitCost(20, reads0x8); // a wait that answers at once: ~20 ms of the fetch function
+  const safetyPolls = MONTH_SECONDS / (CONSUMER_DEFAULTS.safetyPollMs / 1000);
+  const keepAlives = MONTH_SECONDS / (CHANNEL_DEFAULTS.keepAliveMs / 1000);
+  // API Gateway WebSocket: $0.25 per million connection-minutes, $1 per million messages (a keep-alive
+  // subscribe in, its answer out); each message in invokes the notifications function (~10 ms at its memory).
+  const notificationsInvoke = PRICES_USD.lambdaRequest + (DEPLOYMENT.notificationsMemoryMb / 1024) * 0.01 * PRICES_USD.lambdaGbSecond;
+  const channelFixed = (MONTH_SECONDS / 60) * (0.25 / 1e6) + keepAlives * (2 * (1 / 1e6) + notificationsInvoke);
+  const channelMonth = safetyPolls * checksPerPeriod * checkCost + channelFixed;
+  const pollsMonth = (MONTH_SECONDS / (CONSUMER_DEFAULTS.maxWaitMs / 1000)) * waitsPerPeriod * waitCost(CONSUMER_DEFAULTS.maxWaitMs, reads5x8);
+  // a group member heartbeats every sessionTimeoutMs / 3: API Gateway, the admin function (~15 ms), one lease read and one write
+  const heartbeatsMonth = MONTH_SECONDS / (API_DEFAULTS.groupSessionTimeoutMs / 3 / 1000);
+  const heartbeatCost = PRICES_USD.apiGatewayRequest + PRICES_USD.lambdaRequest + (DEPLOYMENT.adminMemoryMb / 1024) * 0.015 * PRICES_USD.lambdaGbSecond + PRICES_USD.dynamoReadUnit + PRICES_USD.dynamoWriteUnit;
+  console.log(`\n## …and the month those counts imply in AWS, at the defaults (safetyPollMs ${CONSUMER_DEFAULTS.safetyPollMs}, keep-alive ${CHANNEL_DEFAULTS.keepAliveMs} ms, maxWaitMs ${CONSUMER_DEFAULTS.maxWaitMs}, session ${API_DEFAULTS.groupSessionTimeoutMs} ms)\n`);
+  console.log('| idle consumer of 8 partitions | requests per month | $ per month |');
+  console.log('|---|---|---|');
+  console.log(`| notification channel: checks + connection-minutes + keep-alives | ${Math.round(safetyPolls * checksPerPeriod)} + ${Math.round(keepAlives)} messages | ${usd(channelMonth)} |`);
+  console.log(`| shared long poll | ${Math.round((MONTH_SECONDS / (CONSUMER_DEFAULTS.maxWaitMs / 1000)) * waitsPerPeriod)} | ${usd(pollsMonth)} |`);
+  console.log(`| a group member's heartbeats (add to either) | ${Math.round(heartbeatsMonth)} | ${usd(heartbeatsMonth * heartbeatCost)} |`);
+  console.log(`| group member on the channel, in all | | ${usd(channelMonth + heartbeatsMonth * heartbeatCost)} |`);
+  console.log(`| group member on the channel, sessionTimeoutMs 60000 | | ${usd(channelMonth + (heartbeatsMonth / 2) * heartbeatCost)} |`);
+  // produce-ack → the consumer has the record, with the channel: the stream record appears (assumed
+  // 200 ms p50, 500 ms p99), Lambda's poll of the shard (125 ms average, 250 ms at worst), the notifier
+  // (one head read and PostToConnection: ~15 ms p50, 60 ms p99), then the consumer's read (API Gateway +
+  // Lambda, two DynamoDB reads; an inline small batch needs no GET).
+  const p50 = 200 + 125 + 15 + (10 + 2 * 5);
+  const p99 = 500 + 250 + 60 + (30 + 2 * 20);
+  console.log(`\nModeled in AWS, produce-ack → record at the consumer over the channel: p50 ≈ ${p50} ms, p99 ≈ ${p99} ms (stream record 200/500, shard poll 125/250, notifier 15/60, read 20/70).`);
+}
+
 if (!process.argv.includes("--latency-only")) await counted();
 if (!process.argv.includes("--latency-only")) await modeled();
+if (!process.argv.includes("--latency-only")) await idleConsumerMonth();
 await latency();

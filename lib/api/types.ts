@@ -467,7 +467,7 @@ export type InlineLocation = {
 
 export type JoinGroupRequest = {
   readonly topics: readonly string[];
-  /** @default 30000 */
+  /** @default 45000 */
   readonly sessionTimeoutMs?: number;
   readonly rebalanceTimeoutMs?: number;
   readonly memberId?: string;

@@ -72,7 +72,7 @@ describe('consumer group routes over HTTP', () => {
     const second = await worker('POST', '/v1/groups/workers.a/members', { topics: ['orders'] });
     assert.equal(second.body.generation, 2);
     assert.deepEqual((await worker('POST', `${member}/heartbeat`, { generation: 1 })).body, { generation: 2, rebalance: true });
-    const rejoined = await worker('POST', '/v1/groups/workers.a/members', { topics: ['orders'], memberId });
+    const rejoined = await worker('POST', '/v1/groups/workers.a/members', { topics: ['orders'], memberId, sessionTimeoutMs: 30000 });
     assert.equal(rejoined.body.generation, 2);
     assert.equal(rejoined.body.assignments.length + rejoined.body.revoking.length, 2);
 

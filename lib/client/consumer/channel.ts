@@ -9,7 +9,8 @@
  *                → {"type":"authenticated"} → {"action":"subscribe","topics":[…]} → {"type":"subscribed"}
  *   notified     {"type":"append","topic","partition","highWatermark"} → onAppend
  *   keep-alive   the subscribe is sent again every keepAliveMs (API Gateway closes a connection idle
- *                for 10 minutes; a repeated subscribe is harmless by the protocol)
+ *                for 10 minutes; a repeated subscribe is harmless by the protocol; a browser cannot
+ *                send WebSocket pings)
  *   lost         close or error → every topic is unfollowed at once (the fetcher falls back to its
  *                shared long polls) → reconnect after a backoff (reconnectMinMs doubling to
  *                reconnectMaxMs, with jitter), reset by a subscribe that worked
@@ -25,7 +26,7 @@
 import type { ClientContext } from '../context.ts';
 
 export interface ChannelOptions {
-  /** Re-send the subscribe this often so that an idle connection is not closed. @default 300000 */
+  /** Re-send the subscribe this often so that an idle connection is not closed (API Gateway: after 10 minutes). @default 540000 */
   readonly keepAliveMs?: number;
   /** First reconnect delay after a lost connection. @default 500 */
   readonly reconnectMinMs?: number;
@@ -37,7 +38,8 @@ export interface ChannelOptions {
   readonly WebSocket?: typeof WebSocket;
 }
 
-export const CHANNEL_DEFAULTS = { keepAliveMs: 300_000, reconnectMinMs: 500, reconnectMaxMs: 30_000, connectTimeoutMs: 10_000 } as const;
+/** keepAliveMs: under API Gateway's 10-minute idle timeout for WebSocket connections. */
+export const CHANNEL_DEFAULTS = { keepAliveMs: 540_000, reconnectMinMs: 500, reconnectMaxMs: 30_000, connectTimeoutMs: 10_000 } as const;
 
 export interface ChannelHandlers {
   /** A partition's high watermark moved. */

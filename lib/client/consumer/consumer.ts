@@ -77,7 +77,12 @@ export interface ConsumerOptions extends GroupMembershipOptions {
    * is lost) the consumer long-polls. @default true
    */
   readonly notifications?: boolean;
-  /** While the channel is up, check idle partitions this often anyway (one request per topic), in ms. @default 30000 */
+  /**
+   * While the channel is up, check idle partitions this often anyway (one request per topic), in ms:
+   * it bounds how late a record is seen if a notification is lost while the connection stays up (a
+   * lost connection is noticed at once and checked on re-subscribing). Each check costs about $2.7
+   * per million in AWS: every 5 minutes ≈ $0.02 a month per topic, every 30 s ≈ $0.20. @default 300000
+   */
   readonly safetyPollMs?: number;
   /** Reconnect, keep-alive and connect timings of the channel (channel.ts). */
   readonly notificationChannel?: ChannelOptions;
@@ -143,7 +148,7 @@ export const CONSUMER_DEFAULTS = {
   maxBytesPerPartition: 1024 * 1024,
   maxWaitMs: 5000,
   notifications: true,
-  safetyPollMs: 30_000,
+  safetyPollMs: 300_000,
   directReads: true,
   checkCrcs: true,
   rangeConcurrency: 8,
