@@ -13,7 +13,7 @@ function smallLines(cases: readonly SmallRequestCase[]): string[] {
   const label = (c: SmallRequestCase) => (c.idempotent ? 'with Idempotency-Key' : 'without key');
   const dollars = (value: number) => `$${value.toFixed(2)}`;
   return [
-    '5. Small produce requests on the AWS adapters (s3rver + dynalite): one ~1 KiB record per request, counted',
+    '5. Small produce requests on the AWS adapters (s3rver + dynalite): one ~1 KiB JSON event per request, zstd-compressed as the SDK producer sends it, counted',
     ...cases.map(
       (c) =>
         `   ${label(c).padEnd(20)} ${int(c.requests)} requests of ${size(c.bodyBytes)} · per request: ` +

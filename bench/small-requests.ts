@@ -1,5 +1,6 @@
 /**
- * Small requests on the AWS adapters (s3rver + dynalite): produce requests of one ~1 KiB record, with
+ * Small requests on the AWS adapters (s3rver + dynalite): produce requests of one ~1 KiB JSON event
+ * (compressed with the SDK producer's default codec, zstd on Node: ~700 B stored), with
  * and without Idempotency-Key, one at a time (so every count is deterministic). Every SDK request is
  * counted (request-counter.ts) and priced (pricing.ts), on the HTTP API front door ($1 per million) and
  * on the Function URL front door (no per-request fee); every port call is recorded in order
@@ -11,6 +12,7 @@ import { sha256Hex } from '../lib/hash.ts';
 import { Engine } from '../lib/log/engine.ts';
 import type { MetadataStore, ObjectStore } from '../lib/storage/ports.ts';
 import { encodeRecordBatch } from '../lib/protocol/record-batch.ts';
+import { defaultCodec } from '../lib/protocol/compression.ts';
 import { encodeSluiceBatches } from '../lib/api/sluice-batches.ts';
 import { parseSluiceBatches } from '../lib/http/sluice-batches.ts';
 import { PUBLISHED_LATENCY_MS, latencyModel, type LatencyModel } from './latency-model.ts';
@@ -82,7 +84,8 @@ export async function smallRequestCase(
   await engine.topics.create(TOPIC, options.partitions, { retentionMs: -1 });
   await engine.topics.get(TOPIC); // a warm Lambda: the topic is cached
   const records = eventRecords(options.requests, 17);
-  const bodies = records.map((record, i) => encodeSluiceBatches([{ partition: i % options.partitions, batches: [encodeRecordBatch([record])] }]));
+  // as the SDK producer sends them: compressed with its default codec (zstd on Node), one batch per request
+  const bodies = records.map((record, i) => encodeSluiceBatches([{ partition: i % options.partitions, batches: [encodeRecordBatch([record], { codec: defaultCodec() })] }]));
 
   counter.reset();
   const perRequestCalls: RecordedCall[][] = [];

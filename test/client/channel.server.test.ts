@@ -103,6 +103,7 @@ describe('consumer on the notification channel (local server)', () => {
     const since = requests.slice(before);
     assert.deepEqual([...new Set(reads(since).map((r) => r.path.split('/')[2]))], ['5'], 'only the told partition read');
     assert.deepEqual(longWaits(since), [], 'no long poll');
+    assert.ok(reads(since).every((r) => r.maxWaitMs === 0), 'reads on a followed topic do not wait: the partition parks instead');
     assert.ok(consumer.channelStats!.appends >= 1);
   });
 

@@ -254,8 +254,11 @@ export class Fetcher {
     const epoch = stream.epoch;
     const offset = stream.fetchOffset;
     const started = Date.now();
+    // on a followed topic a read does not wait at the end of the log: the partition parks instead (in
+    // AWS a long poll bills the fetch function for its whole wait)
+    const maxWaitMs = this.#channel?.follows(stream.topic) ? 0 : this.#maxWaitMs;
     try {
-      const chunk = await withRetry(this.#retry, () => this.#reader.read(stream.topic, stream.partition, offset, controller.signal), {
+      const chunk = await withRetry(this.#retry, () => this.#reader.read(stream.topic, stream.partition, offset, controller.signal, maxWaitMs), {
         signal: controller.signal,
         forever: true,
         onRetry: (error, retry, delayMs) =>

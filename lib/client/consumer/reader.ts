@@ -66,17 +66,18 @@ export class PartitionReader {
     return this.#direct;
   }
 
-  async read(topic: string, partition: number, offset: bigint, signal?: AbortSignal): Promise<Chunk> {
-    if (this.#direct === 'unsupported' || Date.now() < this.#directPausedUntil) return this.#viaApi(topic, partition, offset, signal);
+  /** maxWaitMs: this read's long poll, instead of the consumer's (0 where the notification channel does the waiting). */
+  async read(topic: string, partition: number, offset: bigint, signal?: AbortSignal, maxWaitMs = this.#options.maxWaitMs): Promise<Chunk> {
+    if (this.#direct === 'unsupported' || Date.now() < this.#directPausedUntil) return this.#viaApi(topic, partition, offset, signal, maxWaitMs);
     const { api } = this.#context;
-    const request = { offset, maxBytes: this.#options.maxBytes, maxWaitMs: this.#options.maxWaitMs, signal };
+    const request = { offset, maxBytes: this.#options.maxBytes, maxWaitMs, signal };
     let answer;
     try {
       answer = await api.locations(topic, partition, request);
     } catch (error) {
       if (error instanceof SluiceClientError && error.code === 'INVALID_REQUEST' && this.#direct === 'unknown') {
         // Either this deployment cannot presign, or the request itself is bad: the fetch route tells.
-        const chunk = await this.#viaApi(topic, partition, offset, signal);
+        const chunk = await this.#viaApi(topic, partition, offset, signal, maxWaitMs);
         this.#direct = 'unsupported';
         this.#context.logger.info('the object store cannot presign reads; reading through the API', { topic, partition });
         return chunk;
@@ -120,15 +121,15 @@ export class PartitionReader {
         error: String(error),
         retryDirectInMs: this.#options.directReadsRetryMs,
       });
-      return this.#viaApi(topic, partition, offset, signal);
+      return this.#viaApi(topic, partition, offset, signal, maxWaitMs);
     }
   }
 
-  async #viaApi(topic: string, partition: number, offset: bigint, signal?: AbortSignal): Promise<Chunk> {
+  async #viaApi(topic: string, partition: number, offset: bigint, signal: AbortSignal | undefined, maxWaitMs: number): Promise<Chunk> {
     const fetched = await this.#context.api.fetchBatches(topic, partition, {
       offset,
       maxBytes: this.#options.maxBytes,
-      maxWaitMs: this.#options.maxWaitMs,
+      maxWaitMs,
       signal,
     });
     const batches = await decodeFetched(fetched.bytes, {
