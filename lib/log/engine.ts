@@ -267,6 +267,51 @@ export class Engine {
     return { locations, nextOffset: plan.endOffset, highWatermark: head.highWatermark };
   }
 
+  /**
+   * Records and bytes per time bucket, from the log's own entries (no metrics store): each entry
+   * counts in the bucket of its newest timestamp, so a compacted segment counts where it ends.
+   * The walk reads at most `maxEntries` entries per call (`truncated` says it stopped early).
+   */
+  async throughput(
+    topicName: string,
+    options: { partition?: number; bucketMs: number; from: number; to: number; maxEntries: number },
+  ): Promise<{ buckets: { startMs: number; records: number; bytes: number }[]; truncated: boolean }> {
+    const topic = await this.topics.get(topicName);
+    if (options.partition !== undefined) checkPartition(topic, options.partition);
+    const partitions = options.partition === undefined ? Array.from({ length: topic.partitions }, (_, p) => p) : [options.partition];
+    const first = Math.floor(options.from / options.bucketMs) * options.bucketMs;
+    const count = Math.max(1, Math.ceil((options.to - first) / options.bucketMs));
+    const buckets = Array.from({ length: count }, (_, i) => ({ startMs: first + i * options.bucketMs, records: 0, bytes: 0 }));
+    let walked = 0;
+    let truncated = false;
+    for (const partition of partitions) {
+      const pk = partitionPk(topic.id, partition);
+      const head = await this.#currentHead(topic, partition);
+      let from = head.logStartOffset;
+      walk: while (from < head.highWatermark) {
+        const entries = await this.#log.entriesFrom(pk, from);
+        if (entries.length === 0) break;
+        for (const entry of entries) {
+          if (entry.start >= head.highWatermark) break walk;
+          if (entry.end <= from) continue;
+          from = entry.end;
+          if (++walked > options.maxEntries) {
+            truncated = true;
+            break walk;
+          }
+          if (entry.aborted || entry.maxTimestamp < first || entry.maxTimestamp >= options.to) continue;
+          const bucket = buckets[Math.floor((entry.maxTimestamp - first) / options.bucketMs)];
+          if (!bucket) continue;
+          const start = entry.start > head.logStartOffset ? entry.start : head.logStartOffset;
+          bucket.records += Number(entry.end - start);
+          bucket.bytes += entry.length;
+        }
+      }
+      if (truncated) break;
+    }
+    return { buckets, truncated };
+  }
+
   /** The first offset whose timestamp is at or after `timestamp`, or the high watermark. */
   async offsetForTimestamp(topicName: string, partition: number, timestamp: number): Promise<bigint> {
     const topic = await this.topics.get(topicName);
