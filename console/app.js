@@ -168,7 +168,7 @@ async function topicPage(topic) {
     {},
     el('h3', {}, 'Live tail'),
     el('fieldset', {}, 'partition', tailPartition, el('button', { id: 'tail-start', type: 'button', onclick: () => startTail().catch((e) => e.name !== 'AbortError' && showError(e)) }, 'Follow'), el('button', { type: 'button', onclick: () => { tailAbort?.abort(); tailState.textContent = 'stopped'; } }, 'Stop'), tailState),
-    el('div', { class: 'tail' }, table(['offset', 'timestamp', 'key', 'value'], [tailOut])),
+    el('div', { class: 'tail' }, el('table', {}, el('thead', {}, el('tr', {}, ['offset', 'timestamp', 'key', 'value'].map((h) => el('th', {}, h)))), tailOut)),
   );
 
   return [
