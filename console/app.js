@@ -215,6 +215,15 @@ async function groupPage(group) {
 }
 
 async function consumersPage() {
+  const container = el('div', { id: 'consumers' });
+  const render = async () => container.replaceChildren(await consumersTable());
+  await render();
+  const timer = setInterval(() => render().catch(showError), REFRESH_MS);
+  pageCleanups.push(() => clearInterval(timer));
+  return [el('h2', {}, 'Push consumers'), container];
+}
+
+async function consumersTable() {
   const { consumers } = await api('/v1/consumers');
   const rows = [];
   for (const c of consumers) {
@@ -230,12 +239,12 @@ async function consumersPage() {
         el('td', { class: 'state' }, d.state),
         num(lag),
         num(d.delivered),
-        el('td', {}, d.lastError ? `${new Date(d.lastError.at).toISOString()} ${d.lastError.message}` : '—'),
-        el('td', {}, d.state === 'paused' ? el('button', { onclick: act('resume') }, 'Resume') : el('button', { onclick: act('pause') }, 'Pause')),
+        el('td', { class: 'last-error' }, d.lastError ? `${new Date(d.lastError.at).toISOString()} ${d.lastError.message}` : '—'),
+        el('td', {}, d.state === 'paused' ? el('button', { class: 'resume', onclick: act('resume') }, 'Resume') : el('button', { class: 'pause', onclick: act('pause') }, 'Pause')),
       ),
     );
   }
-  return [el('h2', {}, 'Push consumers'), table(['name', 'topics', 'state', 'lag', 'delivered', 'last error', ''], rows)];
+  return table(['name', 'topics', 'state', 'lag', 'delivered', 'last error', ''], rows);
 }
 
 /** `action:topicPattern[:groupPattern]`, one a line. */

@@ -3,7 +3,8 @@
  * as test/client/browser.server.test.ts does) opens /console/ on a real local server, types the key,
  * and visits every page: topics (names, record counts, a throughput chart with data), a topic
  * (partition offsets, the record browser by offset and by time, the live tail receiving a record
- * produced during the test), groups (members, lag numbers, the lag chart), push consumers and keys
+ * produced during the test), groups (members, lag numbers, the lag chart), push consumers (the last
+ * error of a refused delivery, pause and resume) and keys
  * (a key created, its secret shown once, then revoked). Screenshots go to docs/console/.
  */
 import assert from 'node:assert/strict';
@@ -66,6 +67,9 @@ describe('web console (headless Chromium)', () => {
     generation = joined.generation;
     // Committed: partition 0 at 1 (lag 3), partition 1 at 3 (lag 0); partition 2 left uncommitted.
     await call('POST', '/v1/groups/billing/offsets', { memberId, generation, offsets: [{ topic: 'orders', partition: 0, offset: '1' }, { topic: 'orders', partition: 1, offset: '3' }] });
+
+    // A push consumer whose target refuses connections (port 9, discard): it fails and says why.
+    await call('POST', '/v1/consumers', { name: 'payments-hook', topics: ['payments'], target: { url: 'http://127.0.0.1:9/hook' }, startAt: 'earliest', retry: { maxAttempts: 1000, minBackoffMs: 200, maxBackoffMs: 200 } });
 
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
     page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
@@ -168,10 +172,21 @@ describe('web console (headless Chromium)', () => {
     await page.screenshot({ path: `${SCREENSHOTS}group.png`, fullPage: true });
   });
 
-  it('shows the push consumers page', { timeout: 30_000 }, async () => {
+  it('shows push consumers: state, the last error, and pause/resume that work', { timeout: 60_000 }, async () => {
     await page.goto(`${server.url}/console/#/consumers`);
     await page.getByRole('heading', { name: 'Push consumers' }).waitFor();
-    assert.deepEqual(await page.locator('main th').allInnerTexts(), ['name', 'topics', 'state', 'lag', 'delivered', 'last error', '']);
+    const row = page.locator('tr[data-consumer=payments-hook]');
+    await row.waitFor();
+    assert.deepEqual(await row.locator('td').allInnerTexts().then((t) => t.slice(0, 2)), ['payments-hook', 'payments']);
+    // The page refreshes itself: the refused delivery shows up as the last error.
+    await row.locator('td.last-error', { hasText: /\d{4}-\d\d-\d\dT/ }).waitFor({ timeout: 30_000 });
+    await page.screenshot({ path: `${SCREENSHOTS}consumers.png`, fullPage: true });
+    await row.locator('button.pause').click();
+    await row.locator('td.state', { hasText: 'paused' }).waitFor();
+    assert.equal((await call('GET', '/v1/consumers/payments-hook')).state, 'paused');
+    await page.locator('tr[data-consumer=payments-hook] button.resume').click();
+    await page.locator('tr[data-consumer=payments-hook] button.pause').waitFor();
+    assert.notEqual((await call('GET', '/v1/consumers/payments-hook')).state, 'paused');
   });
 
   it('creates a key with scopes (its secret shown once), lists it and revokes it', { timeout: 30_000 }, async () => {
