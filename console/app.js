@@ -44,15 +44,17 @@ function num(value) {
 }
 
 /** A uPlot chart; `data-points` and `data-total` tell tests (and curious people) what it draws. */
-function chart(title, xs, series, { time = true, width = 520, height = 180 } = {}) {
+function chart(title, xs, series, { time = true, bars = false, width = 520, height = 180 } = {}) {
   const container = el('div', { class: 'chart', 'data-points': String(xs.length), 'data-total': String(series.reduce((sum, s) => sum + s.values.reduce((a, b) => a + b, 0), 0)) });
   const options = {
     title,
     width,
     height,
     scales: { x: { time } },
-    series: [{ label: time ? 'time' : 'partition' }, ...series.map((s) => ({ label: s.label, stroke: s.color, fill: `${s.color}33`, width: 2, points: { show: xs.length < 40 } }))],
-    axes: [{}, {}],
+    series: [{ label: time ? 'time' : 'partition' }, ...series.map((s) => ({ label: s.label, stroke: s.color, fill: `${s.color}55`, width: 2, points: { show: !bars && xs.length < 40 }, ...(bars ? { paths: uPlot.paths.bars({ size: [0.6, 60] }) } : {}) }))],
+    // Category axes (partitions) tick at whole numbers only.
+    axes: time ? [{}, {}] : [{ incrs: [1], values: (_, ticks) => ticks.map(String) }, {}],
+    ...(time ? {} : { scales: { x: { time: false, range: (_, min, max) => [min - 0.5, max + 0.5] } } }),
   };
   // uPlot draws when the container is in the document; build after insertion.
   queueMicrotask(() => {
@@ -205,7 +207,8 @@ async function groupPage(group) {
       d.offsets.map((o) => el('tr', { 'data-lag': `${o.topic}/${o.partition}` }, el('td', {}, o.topic), num(o.partition), num(o.committedOffset), num(o.endOffset), num(o.lag))),
     );
     const xs = d.offsets.map((_, i) => i);
-    const lagChart = chart('lag per partition (index in the table)', xs, [{ label: 'lag', color: '#d9534f', values: d.offsets.map((o) => Number(o.lag ?? o.endOffset)) }], { time: false });
+    // Uncommitted partitions chart their whole log (what a consumer from the start has to read).
+    const lagChart = chart('lag per partition (row of the table)', xs, [{ label: 'lag', color: '#d9534f', values: d.offsets.map((o) => Number(o.lag ?? o.endOffset)) }], { time: false, bars: true });
     container.replaceChildren(el('p', {}, `generation ${d.generation}, strategy ${d.strategy}, refreshed ${new Date().toISOString()}`), el('h3', {}, 'Members'), members, el('h3', {}, 'Offsets and lag'), offsets, lagChart);
   };
   await render();

@@ -1,12 +1,12 @@
 /**
  * The web console's static files at /console/ (public: they hold no data; every data call the page
  * makes goes through the API with the key its user types). Files come from console/ at the package
- * root and the charting library (uPlot) from node_modules, under /console/vendor/. No build step.
+ * root; the charting library (uPlot) is vendored in console/vendor/ (a development dependency that
+ * test/console/vendor.unit.test.ts keeps it equal to), so the package installs nothing for it. No build step.
  */
 import { readFile } from 'node:fs/promises';
 import { dirname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createRequire } from 'node:module';
 import type { HttpHandler, HttpResponse } from '../http/types.ts';
 
 export const CONSOLE_PREFIX = '/console/';
@@ -14,14 +14,7 @@ export const CONSOLE_PREFIX = '/console/';
 /** Every page is same-origin only, no inline script or style, never framed. */
 export const CONSOLE_CSP = "default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; frame-ancestors 'none'";
 
-const CONSOLE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'console');
-const UPLOT_DIST = dirname(createRequire(import.meta.url).resolve('uplot/dist/uPlot.esm.js'));
-
-/** The vendored files, by the name the console asks for: nothing else under vendor/ is served. */
-const VENDOR_FILES: Readonly<Record<string, string>> = {
-  'uPlot.esm.js': join(UPLOT_DIST, 'uPlot.esm.js'),
-  'uPlot.min.css': join(UPLOT_DIST, 'uPlot.min.css'),
-};
+export const CONSOLE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'console');
 
 const CONTENT_TYPES: Readonly<Record<string, string>> = {
   '.html': 'text/html; charset=utf-8',
@@ -49,7 +42,6 @@ export function consoleFile(path: string): string | undefined {
   }
   if (relative === '') relative = 'index.html';
   if (relative.includes('\0') || relative.includes('\\') || relative.split('/').some((part) => part === '..' || part.startsWith('.'))) return undefined;
-  if (relative.startsWith('vendor/')) return VENDOR_FILES[relative.slice('vendor/'.length)];
   const file = normalize(join(CONSOLE_ROOT, relative));
   return file.startsWith(CONSOLE_ROOT + sep) ? file : undefined;
 }

@@ -166,10 +166,11 @@ describe('web console (headless Chromium)', () => {
     assert.deepEqual(await page.locator('tr[data-lag="orders/1"] td').allInnerTexts(), ['orders', '1', '3', '3', '0']);
     assert.match(await page.locator('#group-detail').innerText(), new RegExp(memberId));
     await page.waitForFunction(() => ((document.querySelector('#group-detail .chart') as any)?.uplot?.data[0]?.length ?? 0) === 3);
+    assert.deepEqual(await page.evaluate(() => (document.querySelector('#group-detail .chart') as any).uplot.data[1]), [4, 0, 2]);
+    await page.screenshot({ path: `${SCREENSHOTS}group.png`, fullPage: true });
     // A commit made now shows up on the next refresh.
     await call('POST', '/v1/groups/billing/offsets', { memberId, generation, offsets: [{ topic: 'orders', partition: 0, offset: '5' }] });
     await page.locator('tr[data-lag="orders/0"] td:nth-child(5)', { hasText: /^0$/ }).waitFor({ timeout: 15_000 });
-    await page.screenshot({ path: `${SCREENSHOTS}group.png`, fullPage: true });
   });
 
   it('shows push consumers: state, the last error, and pause/resume that work', { timeout: 60_000 }, async () => {
