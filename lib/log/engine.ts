@@ -12,6 +12,7 @@ import { RangeCache } from './range-cache.ts';
 import type { CompactionStep } from './compaction.ts';
 import { Maintenance, type MaintenanceOptions, type MaintenanceReport } from './maintenance.ts';
 import { SegmentIndexCache, locateInEntry, offsetForTimestampIn, outOfRange, planRead, readBatches, type ReadPlan, type ReadSources, type StoredBatch } from './read.ts';
+import { entrySpan } from './segment-index.ts';
 import { Topics, type Topic, type TopicConfig } from './topics.ts';
 
 export interface EngineOptions {
@@ -269,7 +270,7 @@ export class Engine {
 
   /**
    * Records and bytes per time bucket, from the log's own entries (no metrics store): each entry
-   * counts in the bucket of its newest timestamp, so a compacted segment counts where it ends.
+   * counts in the bucket of its newest timestamp, a compacted segment span by span of its index.
    * The walk reads at most `maxEntries` entries per call (`truncated` says it stopped early).
    */
   async throughput(
@@ -299,12 +300,27 @@ export class Engine {
             truncated = true;
             break walk;
           }
-          if (entry.aborted || entry.maxTimestamp < first || entry.maxTimestamp >= options.to) continue;
-          const bucket = buckets[Math.floor((entry.maxTimestamp - first) / options.bucketMs)];
-          if (!bucket) continue;
-          const start = entry.start > head.logStartOffset ? entry.start : head.logStartOffset;
-          bucket.records += Number(entry.end - start);
-          bucket.bytes += entry.length;
+          if (entry.aborted) continue;
+          const count = (timestamp: number, start: bigint, end: bigint, bytes: number) => {
+            if (timestamp < first || timestamp >= options.to) return;
+            const bucket = buckets[Math.floor((timestamp - first) / options.bucketMs)];
+            const from = start > head.logStartOffset ? start : head.logStartOffset;
+            if (!bucket || end <= from) return;
+            bucket.records += Number(end - from);
+            bucket.bytes += bytes;
+          };
+          if (!entry.indexKey) {
+            count(entry.maxTimestamp, entry.start, entry.end, entry.length);
+            continue;
+          }
+          // A compacted segment spreads over its index's spans (one every indexIntervalBytes), each
+          // counted at its own newest timestamp, so old data does not pile up where the segment ends.
+          const index = await this.#sources.indexes.get(entry.indexKey);
+          index.entries.forEach((span, i) => {
+            const next = index.entries[i + 1];
+            const { start, end } = entrySpan(index, i);
+            count(span.maxTimestamp, index.baseOffset + BigInt(span.relativeOffset), next ? index.baseOffset + BigInt(next.relativeOffset) : entry.end, end - start);
+          });
         }
       }
       if (truncated) break;

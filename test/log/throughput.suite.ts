@@ -55,6 +55,36 @@ export function throughputSuite(name: string, factory: BackendFactory): void {
       assert.deepEqual(result.buckets.map((b) => b.records), [3, 0, 0, 0]);
     });
 
+    it('spreads a compacted segment over time, span by span of its segment index', async () => {
+      const clock = new ManualClock(Date.now());
+      const compacting = new Engine({
+        objects: backend.objects,
+        metadata: backend.metadata,
+        now: clock.now,
+        topicCacheMs: 0,
+        objectCacheBytes: 0,
+        inlineMaxBytes: 0,
+        maintenance: { segmentBytes: 32 * 1024, indexIntervalBytes: 2 * 1024, tailQuietMs: 5 * 60_000, maxTailEntries: 16 },
+      });
+      const name = `tc-${Math.random().toString(36).slice(2, 8)}`;
+      await compacting.topics.create(name, 1, { retentionMs: -1 });
+      // 60 requests of 5 records (about 1 kB each request), one a second.
+      for (let i = 0; i < 60; i++) {
+        await compacting.produce(name, [append(0, Array.from({ length: 5 }, (_, j) => `r${i}-${j}-${'x'.repeat(180)}`), T0 + i * SECOND, 'none')]);
+        clock.advance(1000);
+      }
+      const window = { bucketMs: 10 * SECOND, from: T0, to: T0 + 60 * SECOND, maxEntries: 1000 };
+      const before = await compacting.throughput(name, window);
+      assert.deepEqual(before.buckets.map((b) => b.records), [50, 50, 50, 50, 50, 50]);
+      clock.advance(6 * 60_000);
+      assert.ok((await compacting.maintain()).segmentsWritten > 0, 'compacted');
+      const after = await compacting.throughput(name, window);
+      const records = after.buckets.map((b) => b.records);
+      assert.equal(records.reduce((a, b) => a + b, 0), 300, 'every record counted once');
+      assert.ok(records.filter((r) => r > 0).length >= 5, `spread over the window, not piled at its end: ${records}`);
+      for (const r of records) assert.ok(r <= 70, `each bucket close to its 50 (one index span off at most): ${records}`);
+    });
+
     it('answers TOPIC_NOT_FOUND for an unknown topic', async () => {
       await assert.rejects(engine.throughput('no-such-topic', { bucketMs: SECOND, from: T0, to: T0 + SECOND, maxEntries: 10 }), { code: 'TOPIC_NOT_FOUND' });
     });
