@@ -18,6 +18,9 @@ export const LIMITS = {
   /** Latest record timestamp accepted (ms since the epoch; the largest ECMAScript date). */
   maxTimestampMs: 8.64e15,
   maxPartitions: 10_000,
+  /** Throughput route: buckets per answer, and log entries walked per call (the walk's bound). */
+  maxThroughputBuckets: 1_000,
+  maxThroughputEntries: 20_000,
   maxTopicNameLength: 249,
   /** Largest fetch response; keeps a base64-encoded Lambda response under 6 MB. */
   maxFetchBytes: 4 * 1024 * 1024,

@@ -293,6 +293,19 @@ export const ROUTES = [
     errors: ['TOPIC_NOT_FOUND', 'CORRUPT_DATA'],
   },
 
+  {
+    method: 'GET',
+    path: '/v1/topics/{topic}/throughput',
+    operationId: 'topicThroughput',
+    summary: 'Records and bytes per time bucket (at most 1,000; the walk bounded), for a topic or one partition, from the log’s own entries.',
+    tag: 'records',
+    scope: { checks: [{ action: 'consume', topic: '{topic}' }] },
+    function: 'fetch',
+    request: { params: s.TopicParams, query: s.ThroughputQuery },
+    responses: { 200: { description: 'The buckets, oldest first.', body: s.ThroughputResponse } },
+    errors: ['TOPIC_NOT_FOUND'],
+  },
+
   // Consumer groups
   {
     method: 'GET',

@@ -180,6 +180,28 @@ export const FetchQuery = z.object(FetchQueryBase);
 export const LocationsQuery = z.object(FetchQueryBase);
 export const OffsetsQuery = z.object({ timestamp: z.string().regex(/^\d{1,16}$/, 'milliseconds since the epoch') });
 
+/** Throughput buckets: `bucketMs` wide, from `from` (default: `to` minus 60 buckets) to `to` (default: now). */
+export const ThroughputQuery = z.object({
+  partition: z.string().regex(/^\d{1,9}$/, 'a partition number').optional(),
+  bucketMs: z.string().regex(/^\d{1,12}$/, 'milliseconds').optional(),
+  from: z.string().regex(/^\d{1,16}$/, 'milliseconds since the epoch').optional(),
+  to: z.string().regex(/^\d{1,16}$/, 'milliseconds since the epoch').optional(),
+});
+
+export const ThroughputResponse = z.object({
+  topic: TopicName,
+  partition: PartitionNumber.optional().meta({ description: 'Absent when the buckets sum every partition.' }),
+  bucketMs: z.number().int(),
+  buckets: z.array(
+    z.object({
+      startMs: z.number().int().meta({ description: 'The bucket’s start, ms since the epoch.' }),
+      records: z.number().int().meta({ description: 'Records whose log entry’s newest timestamp falls in the bucket.' }),
+      bytes: z.number().int().meta({ description: 'Stored bytes of those entries.' }),
+    }),
+  ),
+  truncated: z.boolean().meta({ description: 'True when the walk stopped at its bound (maxThroughputEntries) before the end of the log.' }),
+});
+
 /** `partition:offset` pairs, comma-separated: where the waiting reader stands in each partition. */
 const WAIT_PARTITIONS = /^\d{1,9}:\d{1,19}(,\d{1,9}:\d{1,19})*$/;
 

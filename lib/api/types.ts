@@ -723,6 +723,23 @@ export type StartAt = "earliest" | "latest" | {
 /** Header key → UTF-8 value, null, or the array of its values when the key repeats. */
 export type TextHeaders = { readonly [key: string]: string | null | readonly (string | null)[] };
 
+export type ThroughputResponse = {
+  readonly topic: string;
+  /** Absent when the buckets sum every partition. */
+  readonly partition?: number;
+  readonly bucketMs: number;
+  readonly buckets: readonly {
+    /** The bucket’s start, ms since the epoch. */
+    readonly startMs: number;
+    /** Records whose log entry’s newest timestamp falls in the bucket. */
+    readonly records: number;
+    /** Stored bytes of those entries. */
+    readonly bytes: number;
+  }[];
+  /** True when the walk stopped at its bound (maxThroughputEntries) before the end of the log. */
+  readonly truncated: boolean;
+};
+
 export type TopicConfig = {
   /**
    * Records older than this may be deleted; -1 keeps them forever.

@@ -12,6 +12,7 @@ import { RangeCache } from './range-cache.ts';
 import type { CompactionStep } from './compaction.ts';
 import { Maintenance, type MaintenanceOptions, type MaintenanceReport } from './maintenance.ts';
 import { SegmentIndexCache, locateInEntry, offsetForTimestampIn, outOfRange, planRead, readBatches, type ReadPlan, type ReadSources, type StoredBatch } from './read.ts';
+import { entrySpan } from './segment-index.ts';
 import { Topics, type Topic, type TopicConfig } from './topics.ts';
 
 export interface EngineOptions {
@@ -265,6 +266,66 @@ export class Engine {
       if (lastOffset < entry.end - 1n || bytes >= maxBytes) return { locations, nextOffset: lastOffset + 1n, highWatermark: head.highWatermark };
     }
     return { locations, nextOffset: plan.endOffset, highWatermark: head.highWatermark };
+  }
+
+  /**
+   * Records and bytes per time bucket, from the log's own entries (no metrics store): each entry
+   * counts in the bucket of its newest timestamp, a compacted segment span by span of its index.
+   * The walk reads at most `maxEntries` entries per call (`truncated` says it stopped early).
+   */
+  async throughput(
+    topicName: string,
+    options: { partition?: number; bucketMs: number; from: number; to: number; maxEntries: number },
+  ): Promise<{ buckets: { startMs: number; records: number; bytes: number }[]; truncated: boolean }> {
+    const topic = await this.topics.get(topicName);
+    if (options.partition !== undefined) checkPartition(topic, options.partition);
+    const partitions = options.partition === undefined ? Array.from({ length: topic.partitions }, (_, p) => p) : [options.partition];
+    const first = Math.floor(options.from / options.bucketMs) * options.bucketMs;
+    const count = Math.max(1, Math.ceil((options.to - first) / options.bucketMs));
+    const buckets = Array.from({ length: count }, (_, i) => ({ startMs: first + i * options.bucketMs, records: 0, bytes: 0 }));
+    let walked = 0;
+    let truncated = false;
+    for (const partition of partitions) {
+      const pk = partitionPk(topic.id, partition);
+      const head = await this.#currentHead(topic, partition);
+      let from = head.logStartOffset;
+      walk: while (from < head.highWatermark) {
+        const entries = await this.#log.entriesFrom(pk, from);
+        if (entries.length === 0) break;
+        for (const entry of entries) {
+          if (entry.start >= head.highWatermark) break walk;
+          if (entry.end <= from) continue;
+          from = entry.end;
+          if (++walked > options.maxEntries) {
+            truncated = true;
+            break walk;
+          }
+          if (entry.aborted) continue;
+          const count = (timestamp: number, start: bigint, end: bigint, bytes: number) => {
+            if (timestamp < first || timestamp >= options.to) return;
+            const bucket = buckets[Math.floor((timestamp - first) / options.bucketMs)];
+            const from = start > head.logStartOffset ? start : head.logStartOffset;
+            if (!bucket || end <= from) return;
+            bucket.records += Number(end - from);
+            bucket.bytes += bytes;
+          };
+          if (!entry.indexKey) {
+            count(entry.maxTimestamp, entry.start, entry.end, entry.length);
+            continue;
+          }
+          // A compacted segment spreads over its index's spans (one every indexIntervalBytes), each
+          // counted at its own newest timestamp, so old data does not pile up where the segment ends.
+          const index = await this.#sources.indexes.get(entry.indexKey);
+          index.entries.forEach((span, i) => {
+            const next = index.entries[i + 1];
+            const { start, end } = entrySpan(index, i);
+            count(span.maxTimestamp, index.baseOffset + BigInt(span.relativeOffset), next ? index.baseOffset + BigInt(next.relativeOffset) : entry.end, end - start);
+          });
+        }
+      }
+      if (truncated) break;
+    }
+    return { buckets, truncated };
   }
 
   /** The first offset whose timestamp is at or after `timestamp`, or the high watermark. */

@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { ApiKeys } from '../auth/api-keys.ts';
 import { createApp } from '../http/app.ts';
+import { withConsole } from './console-files.ts';
 import type { StreamOptions } from '../http/routes/stream.ts';
 import { NOTIFICATIONS_PATH, NotificationHub, type NotificationOptions } from './notifications.ts';
 import { ObjectUrlSigner } from '../http/object-urls.ts';
@@ -96,7 +97,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   const notifications = new NotificationHub(engine, keys, options.notifications);
   const notificationsUrl = () => `${url.replace(/^http/, 'ws')}${NOTIFICATIONS_PATH}`;
   const app = createApp({ engine, keys, groups, consumers, objectUrls: signer, corsOrigins: options.corsOrigins, streams: options.streams, notificationsUrl });
-  const server = createNodeServer(app, { onResponse: log ? (entry) => log(requestLine(entry)) : undefined });
+  const server = createNodeServer(withConsole(app), { onResponse: log ? (entry) => log(requestLine(entry)) : undefined });
   server.on('upgrade', (req, socket, head) => {
     if (new URL(req.url ?? '/', 'http://localhost').pathname === NOTIFICATIONS_PATH) return notifications.upgrade(req, socket, head);
     socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');

@@ -210,6 +210,7 @@ describe('each function stays within its IAM grant (lib/cdk/access.ts)', () => {
     await call('fetch', event('GET', '/v1/topics/orders/partitions/1/records', { query: 'offset=1', headers: { accept: 'application/vnd.kafka.record-batches' } }), 200);
     await call('fetch', event('GET', '/v1/topics/orders/partitions/0/locations', { query: 'offset=0' }), 200);
     await call('fetch', event('GET', '/v1/topics/orders/partitions/0/offsets', { query: 'timestamp=0' }), 200);
+    await call('fetch', event('GET', '/v1/topics/orders/throughput', { query: 'bucketMs=60000' }), 200);
     await call('fetch', event('GET', '/v1/topics/orders/wait', { query: 'partitions=0:0,1:0' }), 200);
     // The live tail, through its streaming transport: the client leaves after the first records event.
     served.push({ fn: 'tail', method: 'GET', path: '/v1/topics/orders/partitions/0/stream' });

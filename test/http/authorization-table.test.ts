@@ -64,6 +64,7 @@ const TABLE: Record<OperationId, readonly Shape[]> = {
   waitForRecords: ON_A_CONSUME,
   streamRecords: ON_A_CONSUME,
   offsetForTimestamp: ON_A_CONSUME,
+  topicThroughput: ON_A_CONSUME,
   listGroups: KEYS,
   joinGroup: ON_AG_CONSUME,
   heartbeat: ON_G_CONSUME,

@@ -6,6 +6,7 @@ import { jsonRecordsWithin } from '../json-records.ts';
 import { API_DEFAULTS, LIMITS } from '../../api/limits.ts';
 import { json, type Handlers } from '../router.ts';
 import type { HttpRequest } from '../types.ts';
+import { SluiceError } from '../../errors.ts';
 
 function readOptions(query: { offset: string; maxBytes?: string; maxWaitMs?: string }, request: HttpRequest) {
   return {
@@ -27,7 +28,7 @@ function lagOf(result: { nextOffset: bigint; highWatermark: bigint }): number {
   return Number(result.highWatermark - result.nextOffset);
 }
 
-export function fetchHandlers(engine: Engine): Pick<Handlers, 'fetchRecords' | 'fetchLocations' | 'offsetForTimestamp' | 'waitForRecords'> {
+export function fetchHandlers(engine: Engine): Pick<Handlers, 'fetchRecords' | 'fetchLocations' | 'offsetForTimestamp' | 'waitForRecords' | 'topicThroughput'> {
   return {
     async fetchRecords({ request, params, query }) {
       const options = readOptions(query, request);
@@ -65,6 +66,19 @@ export function fetchHandlers(engine: Engine): Pick<Handlers, 'fetchRecords' | '
       return json(200, {
         partitions: ready.map((p) => ({ partition: p.partition, highWatermark: p.highWatermark.toString(), logStartOffset: p.logStartOffset.toString() })),
       });
+    },
+    async topicThroughput({ params, query }) {
+      const bucketMs = query.bucketMs === undefined ? 60_000 : Number(query.bucketMs);
+      if (bucketMs < 1) throw new SluiceError('INVALID_REQUEST', 'bucketMs must be at least 1');
+      const to = query.to === undefined ? Date.now() : Number(query.to);
+      const from = query.from === undefined ? to - 60 * bucketMs : Number(query.from);
+      if (from >= to) throw new SluiceError('INVALID_REQUEST', 'from must be before to');
+      if (Math.ceil((to - from) / bucketMs) > LIMITS.maxThroughputBuckets) {
+        throw new SluiceError('INVALID_REQUEST', `at most ${LIMITS.maxThroughputBuckets} buckets: widen bucketMs or narrow from..to`);
+      }
+      const partition = query.partition === undefined ? undefined : Number(query.partition);
+      const result = await engine.throughput(params.topic, { partition, bucketMs, from, to, maxEntries: LIMITS.maxThroughputEntries });
+      return json(200, { topic: params.topic, ...(partition === undefined ? {} : { partition }), bucketMs, buckets: result.buckets, truncated: result.truncated });
     },
     async offsetForTimestamp({ params, query }) {
       const offset = await engine.offsetForTimestamp(params.topic, Number(params.partition), Number(query.timestamp));

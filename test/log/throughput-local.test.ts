@@ -1,0 +1,4 @@
+import { throughputSuite } from './throughput.suite.ts';
+import { localBackend } from '../support/backends.ts';
+
+throughputSuite('local filesystem + SQLite', localBackend);
