@@ -5,10 +5,12 @@
  * (partition offsets, the record browser by offset and by time, the live tail receiving a record
  * produced during the test), groups (members, lag numbers, the lag chart), push consumers (the last
  * error of a refused delivery, pause and resume) and keys
- * (a key created, its secret shown once, then revoked). Screenshots go to docs/console/.
+ * (a key created, its secret shown once, then revoked). Screenshots go to docs/console/ with UPDATE_SCREENSHOTS=1.
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -18,7 +20,8 @@ import { API_KEY, localServer, type TestServer } from '../client/support/servers
 
 const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-const SCREENSHOTS = fileURLToPath(new URL('../../docs/console/', import.meta.url));
+/** The README's screenshots are refreshed with UPDATE_SCREENSHOTS=1; otherwise a run writes them to a temporary folder (a test run leaves the tree clean). */
+const SCREENSHOTS = process.env.UPDATE_SCREENSHOTS === '1' ? fileURLToPath(new URL('../../docs/console/', import.meta.url)) : `${mkdtempSync(join(tmpdir(), 'sluice-console-'))}/`;
 
 /** A raw GET, the path sent exactly as written (fetch would normalize `..` away). */
 function rawGet(url: string, path: string): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
@@ -83,6 +86,7 @@ describe('web console (headless Chromium)', () => {
     await browser?.close();
     if (server && memberId) await fetch(`${server.url}/v1/groups/billing/members/${memberId}`, { method: 'DELETE', headers: { authorization: `Bearer ${API_KEY}` } }).catch(() => undefined);
     await server?.close();
+    if (process.env.UPDATE_SCREENSHOTS !== '1') rmSync(SCREENSHOTS, { recursive: true, force: true });
   });
 
   it('serves the console publicly with a strict CSP and refuses paths outside it', { timeout: 30_000 }, async () => {
