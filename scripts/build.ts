@@ -18,7 +18,7 @@
  * Bundling the server side is what keeps the AWS SDK, Powertools and zod out of a client's install.
  */
 import { execFile } from 'node:child_process';
-import { rm } from 'node:fs/promises';
+import { cp, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -82,6 +82,8 @@ export async function buildPackage(outDir = 'dist'): Promise<void> {
     })),
   ];
   await Promise.all(bundles.map((options) => build(options)));
+  // the admin function serves the web console (lambdas/admin.ts looks for console/ next to its bundle)
+  await cp(join(ROOT, 'console'), join(out, 'cdk/lambda/admin/console'), { recursive: true });
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) await buildPackage();

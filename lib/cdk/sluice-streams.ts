@@ -655,7 +655,15 @@ export class SluiceStreams extends Construct {
       handler: 'handler',
       projectRoot: SOURCE_ROOT,
       depsLockFilePath: `${SOURCE_ROOT}package-lock.json`,
-      bundling: { ...bundling, format: OutputFormat.ESM, externalModules: [...external], mainFields: [...LAMBDA_BUNDLING.mainFields], sourceMap: sourcemap },
+      bundling: {
+        ...bundling,
+        format: OutputFormat.ESM,
+        externalModules: [...external],
+        mainFields: [...LAMBDA_BUNDLING.mainFields],
+        sourceMap: sourcemap,
+        // the admin function serves the web console's static files (lambdas/admin.ts)
+        ...(entry === 'admin' ? { commandHooks: { beforeBundling: () => [], beforeInstall: () => [], afterBundling: (_input: string, output: string) => [`cp -R "${SOURCE_ROOT}console" "${output}/console"`] } } : {}),
+      },
     });
   }
 

@@ -33,7 +33,7 @@ function notFound(): HttpResponse {
 }
 
 /** The file a console path names, or undefined for anything outside console/ (traversal, encoded or not). */
-export function consoleFile(path: string): string | undefined {
+export function consoleFile(path: string, root: string = CONSOLE_ROOT): string | undefined {
   let relative: string;
   try {
     relative = decodeURIComponent(path.slice(CONSOLE_PREFIX.length));
@@ -42,17 +42,20 @@ export function consoleFile(path: string): string | undefined {
   }
   if (relative === '') relative = 'index.html';
   if (relative.includes('\0') || relative.includes('\\') || relative.split('/').some((part) => part === '..' || part.startsWith('.'))) return undefined;
-  const file = normalize(join(CONSOLE_ROOT, relative));
-  return file.startsWith(CONSOLE_ROOT + sep) ? file : undefined;
+  const file = normalize(join(root, relative));
+  return file.startsWith(root + sep) ? file : undefined;
 }
 
-/** The API handler, with GET /console/… answered from the console's files first. */
-export function withConsole(api: HttpHandler): HttpHandler {
+/**
+ * The API handler, with GET /console/… answered from the console's files first (root: where they are;
+ * the admin function's bundle carries a copy next to its code).
+ */
+export function withConsole(api: HttpHandler, root: string = CONSOLE_ROOT): HttpHandler {
   return async (request) => {
     if (request.path === '/console') return { status: 308, headers: { location: CONSOLE_PREFIX }, body: new Uint8Array() };
     if (!request.path.startsWith(CONSOLE_PREFIX)) return api(request);
     if (request.method !== 'GET' && request.method !== 'HEAD') return notFound();
-    const file = consoleFile(request.path);
+    const file = consoleFile(request.path, root);
     const type = file && CONTENT_TYPES[file.slice(file.lastIndexOf('.'))];
     if (!file || !type) return notFound();
     try {

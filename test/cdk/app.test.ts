@@ -8,7 +8,9 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { CONSOLE_CSP } from '../../lib/server/console-files.ts';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
@@ -73,6 +75,19 @@ describe('the CDK app (cdk.json → bin/cdk-app.ts)', () => {
       assert.ok(external.length > 0 && external.every((s) => s.startsWith('@aws-sdk/')), `${bundle.name} imports ${external.join(', ')}`);
       assert.ok(!code.includes('node_modules/@aws-sdk'), `${bundle.name} does not bundle the SDK`);
     }
+  });
+
+  it('the admin function carries the web console and serves it through the $default route', async () => {
+    const withConsole = bundles.filter((bundle) => existsSync(join(dirname(bundle.file), 'console', 'index.html')));
+    assert.deepEqual(withConsole.map((b) => b.name).filter((name) => /Admin/i.test(name)).length, 1, `console files in: ${withConsole.map((b) => b.name).join(', ')}`);
+    assert.equal(withConsole.length, 1, 'only the admin function carries them');
+    const event = { version: '2.0', routeKey: '$default', rawPath: '/console/', rawQueryString: '', headers: {}, isBase64Encoded: false, requestContext: { http: { method: 'GET', path: '/console/' } } };
+    const { stdout } = await run(
+      process.execPath,
+      ['--input-type=module', '-e', `const m = await import(${JSON.stringify(withConsole[0].file)}); const r = await m.handler(${JSON.stringify(event)}); console.log(JSON.stringify({ status: r.statusCode, type: r.headers['content-type'], csp: r.headers['content-security-policy'], html: (r.isBase64Encoded ? Buffer.from(r.body, 'base64').toString() : r.body).includes('<html') }));`],
+      { env: { ...process.env, SLUICE_BUCKET: 'bucket', SLUICE_TABLE: 'table', AWS_REGION: 'us-east-1', POWERTOOLS_METRICS_DISABLED: 'true' } },
+    );
+    assert.deepEqual(JSON.parse(stdout.trim().split('\n').at(-1)!), { status: 200, type: 'text/html; charset=utf-8', csp: CONSOLE_CSP, html: true });
   });
 
   /** What the Node.js runtime defines for response streaming (the live tail's function uses it at load). */

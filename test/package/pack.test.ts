@@ -190,10 +190,18 @@ describe('the npm package, installed', { timeout: 900_000 }, () => {
       (r) => r.Type === 'AWS::Lambda::Function' && r.Properties.Runtime === 'nodejs24.x',
     );
     assert.ok(functions.length >= 5, `${functions.length} functions`);
+    let consoles = 0;
     for (const fn of functions) {
       assert.equal(fn.Properties.Handler, 'index.handler');
       const staged = join(outdir, assets.files[String(fn.Properties.Code.S3Key).replace(/\.zip$/, '')].source.path);
-      assert.deepEqual(await readdir(staged), ['index.mjs'], 'the prebuilt bundle, nothing else');
+      const files = await readdir(staged);
+      // the admin function also carries the web console's static files (lambdas/admin.ts)
+      if (files.includes('console')) {
+        consoles++;
+        assert.ok((await readdir(join(staged, 'console'))).includes('index.html'));
+      }
+      assert.deepEqual(files.filter((f) => f !== 'console'), ['index.mjs'], 'the prebuilt bundle, nothing else');
     }
+    assert.equal(consoles, 1, 'one function serves the console');
   });
 });
