@@ -103,7 +103,10 @@ describe('consumer on the notification channel (local server)', () => {
     const since = requests.slice(before);
     assert.deepEqual([...new Set(reads(since).map((r) => r.path.split('/')[2]))], ['5'], 'only the told partition read');
     assert.deepEqual(longWaits(since), [], 'no long poll');
-    assert.ok(reads(since).every((r) => r.maxWaitMs === 0), 'reads on a followed topic do not wait: the partition parks instead');
+    // the read a hint starts may wait (it answers at once: the record is there); caught up again, the
+    // next read does not wait and the partition parks
+    await waitFor(() => consumer.channelStats?.parked === 8, 'parked again');
+    assert.equal(reads(requests.slice(before)).at(-1)!.maxWaitMs, 0, 'the read at the end of the log does not wait on a followed topic');
     assert.ok(consumer.channelStats!.appends >= 1);
   });
 
@@ -143,6 +146,52 @@ describe('consumer on the notification channel (local server)', () => {
     await produce(sluice, topic, 0, 'after-reconnect');
     await waitFor(() => values.includes('after-reconnect'), 'the record after the reconnect');
     assert.ok(consumer.channelStats!.appends > appendsBefore, 'told over the new connection');
+  });
+
+  it('a hint beyond what the log holds costs one long poll, then is forgotten: no loop of empty reads', { timeout: 60_000 }, async () => {
+    // the channel's side played by a stand-in socket, so the test can send a hint the log does not bear out
+    const sockets: FakeSocket[] = [];
+    class FakeSocket {
+      readyState = 0;
+      onopen: (() => void) | null = null;
+      onmessage: ((event: { data: string }) => void) | null = null;
+      onclose: ((event: { code: number; reason: string }) => void) | null = null;
+      onerror: (() => void) | null = null;
+      constructor() {
+        sockets.push(this);
+        setTimeout(() => {
+          this.readyState = 1;
+          this.onopen?.();
+        }, 0);
+      }
+      send(text: string): void {
+        const message = JSON.parse(text);
+        const answer = message.action === 'auth' ? { type: 'authenticated' } : { type: 'subscribed', topics: message.topics };
+        setTimeout(() => this.onmessage?.({ data: JSON.stringify(answer) }), 0);
+      }
+      close(): void {
+        this.readyState = 3;
+      }
+      hint(topic: string, partition: number, highWatermark: number): void {
+        this.onmessage?.({ data: JSON.stringify({ type: 'append', topic, partition, highWatermark: String(highWatermark) }) });
+      }
+    }
+    let topic = '';
+    const requests: Seen[] = [];
+    const client = new Sluice({ endpoint: server.url, apiKey: API_KEY, retry: FAST_RETRY, logger: silentLogger, fetch: counting(() => topic, requests) });
+    topic = await topicWith(sluice, 2);
+    const { consumer, values } = await consuming(client, topic, { safetyPollMs: 120_000, notificationChannel: { WebSocket: FakeSocket as unknown as typeof WebSocket } });
+    await waitFor(() => values.length === 2 && consumer.channelStats?.parked === 2, 'parked on the stand-in channel');
+    const before = requests.length;
+    sockets[0].hint(topic, 1, 100); // partition 1 holds 1 record
+    await waitFor(() => reads(requests.slice(before)).length >= 1, 'the hinted read');
+    await waitFor(() => consumer.channelStats?.parked === 2, 'parked again');
+    const settled = requests.length;
+    await sleep(1000);
+    assert.equal(requests.length, settled, 'no more requests after the hint was forgotten');
+    const hinted = reads(requests.slice(before));
+    assert.ok(hinted.length <= 2, `one long poll (and one read that parks), not a loop: ${hinted.length}`);
+    assert.equal(hinted[0].maxWaitMs, 300, 'the hinted read long-polls');
   });
 
   it('a notification the channel never sent is found by the safety poll', { timeout: 60_000 }, async () => {

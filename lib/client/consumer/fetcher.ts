@@ -254,9 +254,12 @@ export class Fetcher {
     const epoch = stream.epoch;
     const offset = stream.fetchOffset;
     const started = Date.now();
-    // on a followed topic a read does not wait at the end of the log: the partition parks instead (in
-    // AWS a long poll bills the fetch function for its whole wait)
-    const maxWaitMs = this.#channel?.follows(stream.topic) ? 0 : this.#maxWaitMs;
+    // On a followed topic a read does not wait at the end of the log: the partition parks instead (in
+    // AWS a long poll bills the fetch function for its whole wait). Unless a hint promised more than
+    // the log has shown: then it long-polls (no loop of empty reads), and a hint a whole long poll did
+    // not bear out is forgotten.
+    const hinted = this.#notified.get(stream.key);
+    const maxWaitMs = this.#channel?.follows(stream.topic) && !(hinted !== undefined && hinted > offset) ? 0 : this.#maxWaitMs;
     try {
       const chunk = await withRetry(this.#retry, () => this.#reader.read(stream.topic, stream.partition, offset, controller.signal, maxWaitMs), {
         signal: controller.signal,
@@ -281,8 +284,11 @@ export class Fetcher {
       // an empty answer that moved on (past aborted offsets) still moves the position, in order
       if (chunk.batches.length > 0 || chunk.nextOffset > offset) stream.ready = chunk;
       // caught up: the long poll found nothing; from now on it waits with the topic's other idle partitions
-      else if (this.#waitRoute && (this.#maxWaitMs > 0 || this.#channel?.follows(stream.topic)) && chunk.highWatermark <= offset && (this.#notified.get(stream.key) ?? -1n) <= offset) {
-        stream.idle = true;
+      else {
+        if (hinted !== undefined && this.#notified.get(stream.key) === hinted) this.#notified.delete(stream.key);
+        if (this.#waitRoute && (this.#maxWaitMs > 0 || this.#channel?.follows(stream.topic)) && chunk.highWatermark <= offset && (this.#notified.get(stream.key) ?? -1n) <= offset) {
+          stream.idle = true;
+        }
       }
     } catch (error) {
       if (isAbort(error) || controller.signal.aborted || epoch !== stream.epoch || !this.#host.running()) return;
