@@ -33,6 +33,7 @@ export async function runLocalService(settings: LocalServiceSettings, output: Se
     log: settings.quiet ? undefined : output.out,
   });
   output.out(`Sluice is listening on ${server.url}`);
+  output.out(`Console: ${server.url}/console/`);
   output.out(`Data: ${settings.dataDir}`);
   if (server.generatedApiKey) {
     output.out(`Admin API key (shown once, only its hash is stored): ${server.generatedApiKey}`);

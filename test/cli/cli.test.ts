@@ -398,6 +398,8 @@ describe('sluice CLI', { timeout: 600_000 }, () => {
         child.once('exit', (code) => reject(new Error(`dev exited (${code}): ${out}`)));
       });
       assert.match(out, new RegExp(`^Data: ${dataDir.replace(/[.]/g, '\\.')}$`, 'm'));
+      assert.match(out, new RegExp(`^Console: ${url.replace(/[.]/g, '\\.')}/console/$`, 'm'), 'the banner names the web console');
+      assert.equal((await fetch(`${url}/console/`)).status, 200, 'and it is there');
       // the CLI against the server it started
       ok(await sluice(['topics', 'create', 'on-dev', '--partitions', '1'], { env: { SLUICE_URL: url } }));
       assert.match(ok(await sluice(['topics', 'list'], { env: { SLUICE_URL: url } })).stdout, /^on-dev\s+1\s+0$/m);
