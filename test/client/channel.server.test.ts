@@ -129,6 +129,18 @@ describe('consumer on the notification channel (local server)', () => {
     assert.ok(consumer.channelStats!.appends >= 1);
   });
 
+  it('a group member with no partitions keeps one quiet connection (no reconnect loop)', { timeout: 60_000 }, async () => {
+    const topic = await topicWith(sluice, 1);
+    const group = `g-${topic}`;
+    const first = await consuming(sluice, topic, { groupId: group, safetyPollMs: 120_000 });
+    await waitFor(() => first.consumer.channelStats?.parked === 1, 'the first member parked');
+    const second = await consuming(sluice, topic, { groupId: group, safetyPollMs: 120_000, notificationChannel: { connectTimeoutMs: 200, reconnectMinMs: 50, reconnectMaxMs: 100 } });
+    await waitFor(() => (second.consumer.channelStats?.connects ?? 0) >= 1 && second.consumer.assignment().length === 0, 'the second member connected, with nothing assigned');
+    await sleep(1500); // with the connect timeout counted to a subscribe, this would be ~5 reconnects
+    assert.equal(second.consumer.channelStats!.connects, 1);
+    assert.equal(second.consumer.channelStats!.losses, 0);
+  });
+
   it('a lost channel falls back to the shared long poll, reconnects and re-subscribes', { timeout: 60_000 }, async () => {
     let topic = '';
     const requests: Seen[] = [];

@@ -32,7 +32,7 @@ export interface ChannelOptions {
   readonly reconnectMinMs?: number;
   /** Longest reconnect delay. @default 30000 */
   readonly reconnectMaxMs?: number;
-  /** A connection that is not subscribed within this time is dropped and tried again. @default 10000 */
+  /** A connection that is not authenticated within this time is dropped and tried again. @default 10000 */
   readonly connectTimeoutMs?: number;
   /** The WebSocket constructor. @default globalThis.WebSocket */
   readonly WebSocket?: typeof WebSocket;
@@ -143,7 +143,7 @@ export class NotificationChannel {
       const socket = new this.#WebSocket!(this.#url);
       this.#socket = socket;
       this.stats.connects++;
-      this.#connectTimer = setTimeout(() => this.#lost(socket, 'no subscription within the connect timeout'), this.#options.connectTimeoutMs);
+      this.#connectTimer = setTimeout(() => this.#lost(socket, 'not authenticated within the connect timeout'), this.#options.connectTimeoutMs);
       socket.onopen = () => socket.send(JSON.stringify({ action: 'auth', apiKey: this.#context.api.http.apiKey ?? '' }));
       socket.onmessage = (event) => this.#received(socket, event.data);
       socket.onclose = (event) => this.#lost(socket, `closed (${event.code}${event.reason ? `: ${event.reason}` : ''})`);
@@ -164,6 +164,8 @@ export class NotificationChannel {
     }
     switch (message.type) {
       case 'authenticated':
+        // the connection answers: no more connect timeout (a member with no partitions yet subscribes to nothing)
+        clearTimeout(this.#connectTimer);
         this.#authenticated = true;
         if (this.#wanted.size > 0) this.#subscribe([...this.#wanted]);
         clearInterval(this.#keepAliveTimer);
@@ -172,8 +174,7 @@ export class NotificationChannel {
         }, this.#options.keepAliveMs);
         return;
       case 'subscribed': {
-        clearTimeout(this.#connectTimer);
-        this.#failures = 0;
+        this.#failures = 0; // the backoff starts over only once the channel works end to end
         const fresh = message.topics.filter((topic) => !this.#followed.has(topic));
         for (const topic of fresh) this.#followed.add(topic);
         if (fresh.length > 0) this.#handlers.onSubscribed(fresh);
