@@ -13,6 +13,9 @@ export const API_DEFAULTS = {
   fetchMaxBytes: DEFAULTS.fetchMaxBytes,
   /** Fetch and locations: `maxWaitMs` (no long poll). */
   fetchMaxWaitMs: DEFAULTS.fetchMaxWaitMs,
+  /** Throughput: `bucketMs`, and how many buckets before `to` when `from` is left out. */
+  throughputBucketMs: 60_000,
+  throughputBuckets: 60,
   /** Join: `sessionTimeoutMs`. */
   groupSessionTimeoutMs: DEFAULTS.groupSessionTimeoutMs,
   /** Join: `strategy`, chosen by a group's first member. */

@@ -180,12 +180,16 @@ export const FetchQuery = z.object(FetchQueryBase);
 export const LocationsQuery = z.object(FetchQueryBase);
 export const OffsetsQuery = z.object({ timestamp: z.string().regex(/^\d{1,16}$/, 'milliseconds since the epoch') });
 
-/** Throughput buckets: `bucketMs` wide, from `from` (default: `to` minus 60 buckets) to `to` (default: now). */
+/** Throughput buckets: `bucketMs` wide, from `from` to `to`, at most LIMITS.maxThroughputBuckets of them. */
 export const ThroughputQuery = z.object({
-  partition: z.string().regex(/^\d{1,9}$/, 'a partition number').optional(),
-  bucketMs: z.string().regex(/^\d{1,12}$/, 'milliseconds').optional(),
-  from: z.string().regex(/^\d{1,16}$/, 'milliseconds since the epoch').optional(),
-  to: z.string().regex(/^\d{1,16}$/, 'milliseconds since the epoch').optional(),
+  partition: z.string().regex(/^\d{1,9}$/, 'a partition number').optional().meta({ description: 'One partition; all of them summed when left out.' }),
+  bucketMs: z.string().regex(/^\d{1,12}$/, 'milliseconds').optional().meta({ description: `Bucket width. Default ${API_DEFAULTS.throughputBucketMs}.` }),
+  from: z
+    .string()
+    .regex(/^\d{1,16}$/, 'milliseconds since the epoch')
+    .optional()
+    .meta({ description: `Start, ms since the epoch. Default: \`to\` minus ${API_DEFAULTS.throughputBuckets} buckets.` }),
+  to: z.string().regex(/^\d{1,16}$/, 'milliseconds since the epoch').optional().meta({ description: 'End (exclusive), ms since the epoch. Default: now.' }),
 });
 
 export const ThroughputResponse = z.object({

@@ -304,9 +304,9 @@ export class Engine {
           const count = (timestamp: number, start: bigint, end: bigint, bytes: number) => {
             if (timestamp < first || timestamp >= options.to) return;
             const bucket = buckets[Math.floor((timestamp - first) / options.bucketMs)];
-            const from = start > head.logStartOffset ? start : head.logStartOffset;
-            if (!bucket || end <= from) return;
-            bucket.records += Number(end - from);
+            const retained = start > head.logStartOffset ? start : head.logStartOffset;
+            if (!bucket || end <= retained) return;
+            bucket.records += Number(end - retained);
             bucket.bytes += bytes;
           };
           if (!entry.indexKey) {

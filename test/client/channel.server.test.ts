@@ -13,18 +13,10 @@ import type { FetchFunction } from '../../lib/client/network/http.ts';
 import { API_KEY, localServer, serverWithoutPresign, type TestServer } from './support/servers.ts';
 import type { LocalServer } from '../../lib/server/local.ts';
 import { Resources } from '../support/resources.ts';
+import { sleep, waitFor } from './support/wait.ts';
 
 const FAST_RETRY = { retries: 3, initialRetryMs: 1, maxRetryMs: 10 };
 
-async function waitFor(condition: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A request to a topic's routes, as the test reads it: `/wait 300 0:1,1:1` or `/partitions/5/locations`. */
 interface Seen {

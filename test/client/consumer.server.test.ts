@@ -10,16 +10,10 @@ import { silentLogger } from '../../lib/client/context.ts';
 import type { FetchFunction } from '../../lib/client/network/http.ts';
 import { API_KEY, localServer, serverWithoutPresign, type TestServer } from './support/servers.ts';
 import { Resources } from '../support/resources.ts';
+import { waitFor } from './support/wait.ts';
 
 const FAST_RETRY = { retries: 3, initialRetryMs: 1, maxRetryMs: 10 };
 
-async function waitFor(condition: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 const text = (m: KafkaMessage) => m.value!.toString();
 

@@ -22,16 +22,11 @@ import { pendingHeartbeatMs } from '../../lib/client/consumer/group.ts';
 import { API_KEY, localServer, type TestServer } from './support/servers.ts';
 import { NetworkGates } from './support/network-gates.ts';
 import { Resources } from '../support/resources.ts';
+import { waitFor as waitForCondition } from './support/wait.ts';
 
 const FAST_RETRY = { retries: 3, initialRetryMs: 1, maxRetryMs: 20 };
 
-async function waitFor(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
+const waitFor = (condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000) => waitForCondition(condition, what, timeoutMs, 10);
 
 /** Offsets processed per partition, by every member together. */
 class Processed {

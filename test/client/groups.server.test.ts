@@ -12,16 +12,12 @@ import type { FetchFunction } from '../../lib/client/network/http.ts';
 import { API_KEY, localServer, type TestServer } from './support/servers.ts';
 import { randomFaults, startChaosProxy } from './support/chaos-proxy.ts';
 import { Resources } from '../support/resources.ts';
+import { waitFor as waitForCondition } from './support/wait.ts';
 
 const FAST_RETRY = { retries: 3, initialRetryMs: 1, maxRetryMs: 20 };
 
-async function waitFor(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+/** Group changes take a session or two: a longer wait, polled less often. */
+const waitFor = (condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 60_000) => waitForCondition(condition, what, timeoutMs, 20);
 
 /** What the members of one group processed: per partition, offset → how many times. */
 class Ledger {

@@ -68,10 +68,10 @@ export function fetchHandlers(engine: Engine): Pick<Handlers, 'fetchRecords' | '
       });
     },
     async topicThroughput({ params, query }) {
-      const bucketMs = query.bucketMs === undefined ? 60_000 : Number(query.bucketMs);
+      const bucketMs = query.bucketMs === undefined ? API_DEFAULTS.throughputBucketMs : Number(query.bucketMs);
       if (bucketMs < 1) throw new SluiceError('INVALID_REQUEST', 'bucketMs must be at least 1');
       const to = query.to === undefined ? Date.now() : Number(query.to);
-      const from = query.from === undefined ? to - 60 * bucketMs : Number(query.from);
+      const from = query.from === undefined ? to - API_DEFAULTS.throughputBuckets * bucketMs : Number(query.from);
       if (from >= to) throw new SluiceError('INVALID_REQUEST', 'from must be before to');
       if (Math.ceil((to - from) / bucketMs) > LIMITS.maxThroughputBuckets) {
         throw new SluiceError('INVALID_REQUEST', `at most ${LIMITS.maxThroughputBuckets} buckets: widen bucketMs or narrow from..to`);
