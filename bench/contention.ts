@@ -2,8 +2,11 @@
  * A hot partition: N producers append 1-record batches to ONE partition at once, each with one request
  * in flight, and every call the engine makes to the stores is recorded (recording-stores.ts). Reported
  * per append: writes to the partition head item (`p#<topicId>#<partition>` / `head`, layout.ts),
- * those refused by their condition (billed all the same), reads, and the ceiling that DynamoDB's
- * 1,000 writes/s per item puts on one partition: 1000 / head writes per append.
+ * those refused by their condition (billed all the same), writes to the watermark item beside it
+ * (`head#watermark`, every 64th append), reads, and the ceiling that DynamoDB's 1,000 writes/s per
+ * item puts on one partition: 1000 / head writes per append. The two items share a partition key, so
+ * until DynamoDB splits the hot item collection its per-partition 1,000 write units/s bind their sum:
+ * that ceiling is reported too.
  *
  * These are counts, not timings; how many conditions fail depends on how the calls interleave, so the
  * bench repeats the case and reports the spread. On the memory backend the interleaving is fixed.
@@ -30,6 +33,9 @@ export interface ContentionRun {
   readonly headWrites: number;
   readonly headConditionsFailed: number;
   readonly headReads: number;
+  /** Writes to the watermark item (layout.ts WATERMARK_SK), failed conditions included. */
+  readonly watermarkWrites: number;
+  readonly watermarkConditionsFailed: number;
   /** Every metadata read (gets and queries, head and log entries). */
   readonly metadataReads: number;
   readonly metadataWrites: number;
@@ -38,8 +44,11 @@ export interface ContentionRun {
   readonly failedConditionsPerAppend: number;
   readonly headReadsPerAppend: number;
   readonly readsPerAppend: number;
+  readonly watermarkWritesPerAppend: number;
   /** 1000 / headWritesPerAppend. */
   readonly ceilingAppendsPerSecond: number;
+  /** 1000 / (head + watermark writes per append): both items in one DynamoDB partition. */
+  readonly ceilingSharedPartitionAppendsPerSecond: number;
   /** On the AWS adapters: head writes as SDK requests (retries included), to cross-check the port count. */
   readonly sdkHeadWrites?: number;
   readonly sdkHeadWritesFailed?: number;
@@ -84,12 +93,15 @@ export async function contentionRun(
   const metadataCalls = calls.filter((call) => call.store === 'metadata');
   const metadataReads = metadataCalls.filter((call) => !WRITE_OPERATIONS.has(call.operation)).length;
   const headReads = head.length - headWrites.length;
+  const watermarkWrites = calls.filter((call) => call.target === 'partition watermark' && WRITE_OPERATIONS.has(call.operation));
   return {
     producers: settings.producers,
     appends,
     headWrites: headWrites.length,
     headConditionsFailed: headWrites.filter((call) => call.conditionFailed).length,
     headReads,
+    watermarkWrites: watermarkWrites.length,
+    watermarkConditionsFailed: watermarkWrites.filter((call) => call.conditionFailed).length,
     metadataReads,
     metadataWrites: metadataCalls.length - metadataReads,
     objectPuts: calls.filter((call) => call.store === 'object' && call.operation === 'put').length,
@@ -97,7 +109,9 @@ export async function contentionRun(
     failedConditionsPerAppend: headWrites.filter((call) => call.conditionFailed).length / appends,
     headReadsPerAppend: headReads / appends,
     readsPerAppend: metadataReads / appends,
+    watermarkWritesPerAppend: watermarkWrites.length / appends,
     ceilingAppendsPerSecond: DYNAMODB_WRITES_PER_ITEM_PER_SECOND / (headWrites.length / appends),
+    ceilingSharedPartitionAppendsPerSecond: DYNAMODB_WRITES_PER_ITEM_PER_SECOND / ((headWrites.length + watermarkWrites.length) / appends),
   };
 }
 
@@ -108,7 +122,7 @@ export async function runContentionBench(settings: ContentionSettings & { readon
     const stores = await countedEmulatorStores();
     try {
       const run = await contentionRun(stores.objects, stores.metadata, settings, () => stores.counter.reset());
-      const sdkHead = stores.counter.snapshot().filter((count) => count.target === 'partition head' && count.operation !== 'GetItem');
+      const sdkHead = stores.counter.snapshot().filter((count) => count.target === 'partition head' && (count.operation === 'UpdateItem' || count.operation === 'PutItem'));
       runs.push({
         ...run,
         sdkHeadWrites: sdkHead.reduce((sum, count) => sum + count.requests, 0),

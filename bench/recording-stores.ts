@@ -9,7 +9,7 @@
  * one SDK request for everything the produce path does (single-item writes and reads, one PUT).
  */
 import { ConditionFailedError } from '../lib/errors.ts';
-import { ENTRY_SK_PREFIX, HEAD_SK, INTENT_SK, PARTITION_PK_PREFIX, TOPICS_PK } from '../lib/log/layout.ts';
+import { ENTRY_SK_PREFIX, HEAD_SK, INTENT_SK, PARTITION_PK_PREFIX, TOPICS_PK, WATERMARK_SK } from '../lib/log/layout.ts';
 import type { ByteRange, Condition, Item, MetadataStore, ObjectInfo, ObjectStore, QueryOptions, UpdateChanges, UpdateOptions } from '../lib/storage/ports.ts';
 
 export type StoreKind = 'object' | 'metadata';
@@ -67,6 +67,7 @@ export function itemTarget(pk: string, sk: string | undefined): string {
   if (pk.startsWith(PARTITION_PK_PREFIX)) {
     if (sk === undefined) return 'log entries';
     if (sk === HEAD_SK) return 'partition head';
+    if (sk === WATERMARK_SK) return 'partition watermark';
     if (sk.startsWith(ENTRY_SK_PREFIX)) return 'log entry';
   }
   if (pk.startsWith('idem#') && (sk === undefined || sk === INTENT_SK)) return 'idempotency intent';
@@ -103,7 +104,9 @@ export class RecordingMetadataStore implements MetadataStore {
     return this.#recorder.record('metadata', 'delete', itemTarget(pk, sk), () => this.#inner.delete(pk, sk, condition));
   }
   query(pk: string, options?: QueryOptions): Promise<Item[]> {
-    return this.#recorder.record('metadata', 'query', itemTarget(pk, undefined), () => this.#inner.query(pk, options));
+    // PartitionLog.readHead reads the head and its watermark item with one query starting at the head.
+    const target = options?.gte === HEAD_SK && pk.startsWith(PARTITION_PK_PREFIX) ? 'partition head' : itemTarget(pk, undefined);
+    return this.#recorder.record('metadata', 'query', target, () => this.#inner.query(pk, options));
   }
 }
 

@@ -14,7 +14,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { DeserializeMiddleware, InitializeMiddleware, MetadataBearer, MiddlewareStack } from '@smithy/types';
-import { HEAD_SK, INTENT_SK, TOPICS_PK } from '../lib/log/layout.ts';
+import { HEAD_SK, INTENT_SK, TOPICS_PK, WATERMARK_SK } from '../lib/log/layout.ts';
 import { DynamoDbMetadataStore } from '../lib/storage/dynamodb-metadata-store.ts';
 import { S3ObjectStore } from '../lib/storage/s3-object-store.ts';
 import { startDynalite, startS3rver } from '../test/support/emulators.ts';
@@ -129,8 +129,10 @@ function targetOfItem(operation: string, input: Record<string, unknown>): string
   const { pk, sk } = operation === 'Query' ? { pk: queryPartitionKey(input), sk: undefined } : itemKey(input);
   if (pk === TOPICS_PK) return 'topic';
   if (pk.startsWith('p#')) {
-    if (operation === 'Query') return 'log entries';
+    // PartitionLog.readHead: one Query for the head and its watermark item (BETWEEN head AND head#watermark).
+    if (operation === 'Query') return queryValues(input).includes(HEAD_SK) ? 'partition head' : 'log entries';
     if (sk === HEAD_SK) return 'partition head';
+    if (sk === WATERMARK_SK) return 'partition watermark';
     if (sk?.startsWith(ENTRY_SK_PREFIX)) return 'log entry';
   }
   if (pk.startsWith('idem#') && (sk === undefined || sk === INTENT_SK)) return 'idempotency intent';
@@ -154,6 +156,11 @@ type AttributeMap = Record<string, { S?: string } | undefined>;
 function itemKey(input: Record<string, unknown>): { pk: string; sk: string | undefined } {
   const key = (input.Key ?? input.Item) as AttributeMap | undefined;
   return { pk: key?.pk?.S ?? '', sk: key?.sk?.S };
+}
+
+/** The string values a request's expressions compare with. */
+function queryValues(input: Record<string, unknown>): string[] {
+  return Object.values((input.ExpressionAttributeValues ?? {}) as AttributeMap).flatMap((value) => (value?.S === undefined ? [] : [value.S]));
 }
 
 /** The value compared with `pk` in a KeyConditionExpression such as `#n0 = :v0 AND ...`. */

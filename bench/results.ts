@@ -29,6 +29,8 @@ export interface BenchResults {
   readonly failedConditionsPerAppendHot: number;
   readonly readsPerAppendHot: number;
   readonly partitionCeilingAppendsPerSecHot: number;
+  readonly watermarkWritesPerAppendHot: number;
+  readonly partitionCeilingSharedAppendsPerSecHot: number;
   readonly localProduceToRawFs: Spread;
   /** Against the fair baseline: temp file + fsync, rename, directory fsync per file. */
   readonly localProduceToDurableFs: Spread;
@@ -84,6 +86,9 @@ const UNITS: Record<string, string> = {
   failedConditionsPerAppendHot: 'head writes refused by their condition per append (billed), same run',
   readsPerAppendHot: 'DynamoDB reads (gets and queries) per append, same run',
   partitionCeilingAppendsPerSecHot: "1000 / headWritesPerAppendHot: DynamoDB's 1,000 writes/s per item",
+  watermarkWritesPerAppendHot: 'writes to the watermark item beside the head (head#watermark) per append, same run (failed conditions included)',
+  partitionCeilingSharedAppendsPerSecHot:
+    "1000 / (head + watermark writes per append): the two items share a partition key, so until DynamoDB splits the item collection its 1,000 write units/s per partition bind their sum",
   localProduceToRawFs: 'local produce throughput / raw fs write+fsync throughput on the same bytes, wall time, same run',
   localProduceToDurableFs: 'local produce throughput / raw fs throughput writing the same files durably (temp file + fsync, rename, directory fsync), wall time, same run',
   localFetchToRawFs: 'local fetch throughput / raw fs read throughput on the same bytes, wall time, same run',
@@ -102,6 +107,7 @@ export function benchResults(report: BenchReport, small: readonly SmallRequestCa
   const total = (value: (run: ContentionRun) => number) => contention.reduce((sum, run) => sum + value(run), 0);
   const appends = total((run) => run.appends);
   const headWritesPerAppend = total((run) => run.headWrites) / appends;
+  const watermarkWritesPerAppend = total((run) => run.watermarkWrites) / appends;
   const latency = (c: SmallRequestCase): LatencyDetail => ({
     sequentialRoundTrips: c.latency.sequentialRoundTrips,
     p50Ms: c.latency.p50Ms,
@@ -134,6 +140,8 @@ export function benchResults(report: BenchReport, small: readonly SmallRequestCa
     failedConditionsPerAppendHot: total((run) => run.headConditionsFailed) / appends,
     readsPerAppendHot: total((run) => run.metadataReads) / appends,
     partitionCeilingAppendsPerSecHot: 1000 / headWritesPerAppend,
+    watermarkWritesPerAppendHot: watermarkWritesPerAppend,
+    partitionCeilingSharedAppendsPerSecHot: 1000 / (headWritesPerAppend + watermarkWritesPerAppend),
     localProduceToRawFs: localRatios.produceVsRawWrite,
     localProduceToDurableFs: localRatios.produceVsDurableWrite,
     localFetchToRawFs: localRatios.fetchVsRawRead,

@@ -49,12 +49,13 @@ function contentionLines(runs: readonly ContentionRun[]): string[] {
     `6. Hot partition: ${runs[0].producers} producers append 1-record batches to ONE partition, one request in flight each (dynalite)`,
     ...indent(
       table(
-        ['run', 'appends', 'head writes', 'failed conditions', 'head reads', 'all reads', 'ceiling appends/s'],
+        ['run', 'appends', 'head writes', 'failed conditions', 'watermark writes', 'head reads', 'all reads', 'ceiling appends/s'],
         runs.map((run, i) => [
           String(i + 1),
           int(run.appends),
           `${int(run.headWrites)} (${fixed(run.headWritesPerAppend, 2)}/append)`,
           `${int(run.headConditionsFailed)} (${fixed(run.failedConditionsPerAppend, 2)}/append)`,
+          `${int(run.watermarkWrites)} (${fixed(run.watermarkWritesPerAppend, 4)}/append)`,
           `${int(run.headReads)} (${fixed(run.headReadsPerAppend, 2)}/append)`,
           `${int(run.metadataReads)} (${fixed(run.readsPerAppend, 2)}/append)`,
           int(run.ceilingAppendsPerSecond),
@@ -62,8 +63,9 @@ function contentionLines(runs: readonly ContentionRun[]): string[] {
       ),
     ),
     `   Per append, median (min–max) over ${runs.length} runs: head writes ${per((run) => run.headWritesPerAppend)}, of them failed conditions ` +
-      `${per((run) => run.failedConditionsPerAppend)} (billed), reads ${per((run) => run.readsPerAppend)}.`,
-    `   Ceiling on one partition from DynamoDB's 1,000 writes/s per item: ${per((run) => run.ceilingAppendsPerSecond, 0)} appends/s.`,
+      `${per((run) => run.failedConditionsPerAppend)} (billed), watermark item writes ${per((run) => run.watermarkWritesPerAppend, 4)}, reads ${per((run) => run.readsPerAppend)}.`,
+    `   Ceiling on one partition from DynamoDB's 1,000 writes/s per item: ${per((run) => run.ceilingAppendsPerSecond, 0)} appends/s; ` +
+      `${per((run) => run.ceilingSharedPartitionAppendsPerSecond, 0)} while head and watermark item share one DynamoDB partition's 1,000 write units/s.`,
     `   Counted port calls (head = p#<topicId>#<partition> / head); the SDK's own count of head writes agreed: ` +
       `${runs.every((run) => run.sdkHeadWrites === undefined || run.sdkHeadWrites === run.headWrites) ? 'yes' : 'NO'}. Offsets checked 0..n-1, each once.`,
   ];

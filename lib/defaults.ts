@@ -86,8 +86,9 @@ export const DEFAULTS = {
   /**
    * Producers do not store the high watermark on every append (readers move it over the entries
    * written after it, PartitionLog.readableHead): every this many reservations of a partition, the
-   * producer holding that reservation advances the stored watermark with one conditional write, so a
-   * partition's head takes 1 + 1/64 writes per append and a reader walks at most about this many
+   * producer holding that reservation advances the stored watermark (an item beside the head) with one
+   * conditional write, so a partition's head takes 1 write per append, its watermark item 1/64, and a
+   * reader walks at most about this many
    * entries (plus those in flight) past the stored watermark: one Query page (100 entries).
    */
   watermarkAdvanceEveryReservations: 64,

@@ -3,7 +3,12 @@
  *
  *   topics / <name>                       topic: id, partitions, config
  *   deleted-topics / <id>                 tombstone for garbage collection of a deleted topic's data
- *   p#<topicId>#<partition> / head        nextOffset (reserved), highWatermark, logStartOffset, lastReservedAt, reservationCount
+ *   p#<topicId>#<partition> / head        nextOffset (reserved), logStartOffset, lastReservedAt, reservationCount
+ *                                         (and highWatermark on heads written before the watermark item existed)
+ *   p#<topicId>#<partition> / head#watermark  highWatermark: the stored lower bound of what is readable, an
+ *                                         item of its own so that the head takes exactly one write per
+ *                                         append (DynamoDB throttles each item at 1,000 writes/s); its sort
+ *                                         key follows the head's, so one Query reads both
  *   p#<topicId>#<partition> / e#<start>   log entry for offsets [start, end): object + byte range, or the
  *                                         batches themselves when small (`batches`, binary), or aborted
  *   idem#<topicId>#<sha256(key)> / intent one idempotent produce: its object, byte ranges (or which parts
@@ -28,6 +33,8 @@ import type { Item } from '../storage/ports.ts';
 export const TOPICS_PK = 'topics';
 export const DELETED_TOPICS_PK = 'deleted-topics';
 export const HEAD_SK = 'head';
+/** Sorts right after HEAD_SK and before nothing else of the partition (entries sort before both). */
+export const WATERMARK_SK = 'head#watermark';
 const OFFSET_DIGITS = 20;
 
 /** Every partition key of a partition's items (head and log entries) starts with this. */
@@ -102,13 +109,20 @@ export interface PartitionHead {
   readonly reservationCount: bigint;
 }
 
-export function headFromItem(item: Item | undefined): PartitionHead {
+/**
+ * The head as stored: the head item and the watermark item (either may be absent). The watermark is
+ * the larger of the two places it has been kept, so a partition whose watermark still sits on its head
+ * (written by an earlier version) reads the same, and nothing has to migrate.
+ */
+export function headFromItems(head: Item | undefined, watermark: Item | undefined): PartitionHead {
+  const onHead = bigintAttr(head, 'highWatermark');
+  const stored = bigintAttr(watermark, 'highWatermark');
   return {
-    nextOffset: bigintAttr(item, 'nextOffset'),
-    highWatermark: bigintAttr(item, 'highWatermark'),
-    logStartOffset: bigintAttr(item, 'logStartOffset'),
-    lastReservedAt: Number(bigintAttr(item, 'lastReservedAt')),
-    reservationCount: bigintAttr(item, 'reservationCount'),
+    nextOffset: bigintAttr(head, 'nextOffset'),
+    highWatermark: stored > onHead ? stored : onHead,
+    logStartOffset: bigintAttr(head, 'logStartOffset'),
+    lastReservedAt: Number(bigintAttr(head, 'lastReservedAt')),
+    reservationCount: bigintAttr(head, 'reservationCount'),
   };
 }
 

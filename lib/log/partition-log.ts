@@ -7,29 +7,32 @@
  *  readable     readers see the stored high watermark moved, in memory, over the contiguous entries
  *               written after it (readableHead). An entry is readable once it and every entry before it
  *               are written; nothing needs to be stored for that.
- *  advance      the stored watermark is a lower bound that saves readers the walk: it moves by one
- *               conditional write (never backwards) from the producer holding every
+ *  advance      the stored watermark is a lower bound that saves readers the walk, kept in an item of
+ *               its own beside the head (layout.ts WATERMARK_SK): it moves by one conditional write
+ *               (never backwards) from the producer holding every
  *               watermarkAdvanceEveryReservations-th reservation, from the first producer after a
  *               partition was idle past abortReservationAfterMs (it also closes the stale gaps then), and
- *               from maintenance on every pass. So a producer writes the head once per append (the
- *               reservation), plus 1/watermarkAdvanceEveryReservations, and no condition on the head
- *               fails unless two advances race (an elected producer and maintenance).
+ *               from maintenance on every pass. So the head takes exactly one write per append (the
+ *               reservation, an unconditional add: it cannot fail), and the watermark item
+ *               1/watermarkAdvanceEveryReservations, whose condition fails only when two advances race
+ *               (an elected producer and maintenance). Readers get both items with one Query.
  *  closeGap     a gap whose newest possible reservation is older than abortReservationAfterMs is filled
  *               with an aborted entry, so readers move on. Writers never write an entry for a reservation
  *               older than reservationTimeoutMs (they fence it with an exact aborted entry and reserve
  *               again), and abortReservationAfterMs leaves a wide margin over that.
  */
 import { ConditionFailedError } from '../errors.ts';
-import type { Clause, Condition, MetadataStore } from '../storage/ports.ts';
+import type { Condition, MetadataStore } from '../storage/ports.ts';
 import {
   ENTRY_SK_END,
   HEAD_SK,
+  WATERMARK_SK,
   type LogEntry,
   type PartitionHead,
   entryFromItem,
   entrySk,
   entryToItem,
-  headFromItem,
+  headFromItems,
 } from './layout.ts';
 
 export interface Reservation {
@@ -38,8 +41,6 @@ export interface Reservation {
   readonly reservedAt: number;
   /** The head's lastReservedAt before this reservation (see LogEntry.previousReservedAt). */
   readonly previousReservedAt: number;
-  /** The stored high watermark when the range was reserved: equal to `start` when no writer was ahead. */
-  readonly watermarkAtReserve: bigint;
   /**
    * This producer advances the stored watermark after writing its entry (publish): it holds an
    * elected reservation, or the partition was idle. Absent in intents written before it existed.
@@ -74,13 +75,18 @@ export class PartitionLog {
     this.#options = options;
   }
 
+  /** The head and the stored watermark, with one Query (one read unit, like a get of the head alone). */
   async readHead(pk: string): Promise<PartitionHead> {
-    return headFromItem(await this.#metadata.get(pk, HEAD_SK));
+    const items = await this.#metadata.query(pk, { gte: HEAD_SK, lte: WATERMARK_SK });
+    return headFromItems(
+      items.find((item) => item.sk === HEAD_SK),
+      items.find((item) => item.sk === WATERMARK_SK),
+    );
   }
 
   async reserve(pk: string, count: number): Promise<Reservation> {
     const reservedAt = this.#options.now();
-    const before = headFromItem(
+    const before = headFromItems(
       await this.#metadata.update(
         pk,
         HEAD_SK,
@@ -88,18 +94,20 @@ export class PartitionLog {
         undefined,
         { returnValues: 'old' },
       ),
+      undefined,
     );
     const every = BigInt(this.#options.watermarkAdvanceEveryReservations);
     const elected = before.reservationCount % every === every - 1n;
     // After a quiet spell nobody may come by to advance the watermark or close a dead writer's gap
-    // for a while: the first producer does it (its own records must not wait for maintenance).
-    const idle = before.highWatermark < before.nextOffset && reservedAt - before.lastReservedAt > this.#options.abortReservationAfterMs;
+    // for a while: the first producer does it (its own records must not wait for maintenance). The
+    // head does not hold the watermark, so this costs the first append after every quiet spell one
+    // watermark write, whether or not the watermark lagged. A fresh partition has nothing to catch up.
+    const idle = before.nextOffset > 0n && reservedAt - before.lastReservedAt > this.#options.abortReservationAfterMs;
     return {
       start: before.nextOffset,
       end: before.nextOffset + BigInt(count),
       reservedAt,
       previousReservedAt: before.lastReservedAt,
-      watermarkAtReserve: before.highWatermark,
       advancesWatermark: elected || idle,
     };
   }
@@ -117,7 +125,8 @@ export class PartitionLog {
       const next = await this.contiguousEnd(pk, head.highWatermark, head.nextOffset);
       if (next > head.highWatermark) {
         try {
-          head = headFromItem(await this.#metadata.update(pk, HEAD_SK, { set: { highWatermark: next } }, watermarkBelow(next)));
+          await this.#storeWatermark(pk, next);
+          head = { ...head, highWatermark: next };
         } catch (error) {
           if (!(error instanceof ConditionFailedError)) throw error;
           return;
@@ -125,6 +134,15 @@ export class PartitionLog {
       }
       if (head.highWatermark >= reservation.end || !(await this.closeStaleGap(pk, head))) return;
     }
+  }
+
+  /**
+   * Stores `next` as the watermark, only forwards (ConditionFailedError when it already is at or past
+   * `next`). Every caller computed `next` as the end of contiguous written entries, so any such value
+   * is a correct lower bound whichever caller wins.
+   */
+  async #storeWatermark(pk: string, next: bigint): Promise<void> {
+    await this.#metadata.update(pk, WATERMARK_SK, { set: { highWatermark: next } }, watermarkBelow(next));
   }
 
   /**
@@ -189,7 +207,7 @@ export class PartitionLog {
   }
 
   /**
-   * Moves the stored high watermark over every contiguous entry after it (compare-and-set), stopping
+   * Moves the stored high watermark over every contiguous entry after it (forward-only write), stopping
    * early once it reaches `until`. Returns the head as it stands afterwards. Safe to call from any
    * number of writers at once.
    */
@@ -200,7 +218,8 @@ export class PartitionLog {
       const next = await this.contiguousEnd(pk, current.highWatermark, current.nextOffset);
       if (next === current.highWatermark) return current;
       try {
-        current = headFromItem(await this.#metadata.update(pk, HEAD_SK, { set: { highWatermark: next } }, watermarkIs(current.highWatermark)));
+        await this.#storeWatermark(pk, next);
+        current = { ...current, highWatermark: next };
       } catch (error) {
         if (!(error instanceof ConditionFailedError)) throw error;
         current = await this.readHead(pk);
@@ -261,12 +280,6 @@ export class PartitionLog {
 function abortedRange(entry: LogEntry): LogEntry {
   const { start, end, maxTimestamp, reservedAt, previousReservedAt } = entry;
   return { start, end, aborted: true, objectKey: '', position: 0, length: 0, maxTimestamp, reservedAt, previousReservedAt };
-}
-
-function watermarkIs(value: bigint): Condition {
-  const clauses: Clause[] = [{ attr: 'highWatermark', op: '=', value }];
-  if (value === 0n) clauses.push({ attr: 'highWatermark', op: 'notExists' });
-  return { where: [{ anyOf: clauses }] };
 }
 
 /** Only forwards: the stored watermark is below `value` (or was never stored). */
