@@ -65,7 +65,7 @@ function contentionLines(runs: readonly ContentionRun[]): string[] {
     `   Per append, median (min–max) over ${runs.length} runs: head writes ${per((run) => run.headWritesPerAppend)}, of them failed conditions ` +
       `${per((run) => run.failedConditionsPerAppend)} (billed), watermark item writes ${per((run) => run.watermarkWritesPerAppend, 4)}, reads ${per((run) => run.readsPerAppend)}.`,
     `   Ceiling on one partition from DynamoDB's 1,000 writes/s per item: ${per((run) => run.ceilingAppendsPerSecond, 0)} appends/s; ` +
-      `${per((run) => run.ceilingSharedPartitionAppendsPerSecond, 0)} while head and watermark item share one DynamoDB partition's 1,000 write units/s.`,
+      `${per((run) => run.ceilingPartitionKeyAppendsPerSecond, 0)} while head, watermark and log entries (${per((run) => run.partitionKeyWritesPerAppend, 4)} writes per append) share one DynamoDB partition's 1,000 write units/s.`,
     `   Counted port calls (head = p#<topicId>#<partition> / head); the SDK's own count of head writes agreed: ` +
       `${runs.every((run) => run.sdkHeadWrites === undefined || run.sdkHeadWrites === run.headWrites) ? 'yes' : 'NO'}. Offsets checked 0..n-1, each once.`,
   ];

@@ -174,7 +174,9 @@ describe('bench hot partition', () => {
     assert.ok(run.metadataWrites >= run.headWrites + run.watermarkWrites);
     // 20 appends on a fresh partition: none of them is the 64th reservation, and the partition was not idle.
     assert.equal(run.watermarkWrites, 0);
-    assert.equal(run.ceilingSharedPartitionAppendsPerSecond, 1000 / ((run.headWrites + run.watermarkWrites) / 20));
+    // Each 1-record append also puts its log entry under the partition's key.
+    assert.ok(run.partitionKeyWritesPerAppend >= 2, `${run.partitionKeyWritesPerAppend} writes per append to the partition's key`);
+    assert.equal(run.ceilingPartitionKeyAppendsPerSecond, 1000 / run.partitionKeyWritesPerAppend);
   });
 
   it('refuses gaps and duplicates in the offsets', () => {
@@ -223,8 +225,8 @@ describe('bench-results.json', () => {
       latencyFunctionUrl: { p50Ms: 52, p99Ms: 185 },
     }) as unknown as SmallRequestCase;
   const contention = [
-    { producers: 16, appends: 80, headWrites: 200, headConditionsFailed: 100, watermarkWrites: 2, metadataReads: 320, headWritesPerAppend: 2.5, failedConditionsPerAppend: 1.25 },
-    { producers: 16, appends: 80, headWrites: 220, headConditionsFailed: 120, watermarkWrites: 1, metadataReads: 330, headWritesPerAppend: 2.75, failedConditionsPerAppend: 1.5 },
+    { producers: 16, appends: 80, headWrites: 200, headConditionsFailed: 100, watermarkWrites: 2, partitionKeyWritesPerAppend: 3, metadataReads: 320, headWritesPerAppend: 2.5, failedConditionsPerAppend: 1.25 },
+    { producers: 16, appends: 80, headWrites: 220, headConditionsFailed: 120, watermarkWrites: 1, partitionKeyWritesPerAppend: 4, metadataReads: 330, headWritesPerAppend: 2.75, failedConditionsPerAppend: 1.5 },
   ] as unknown as ContentionRun[];
 
   it('has every required key in its shape, taken from the right figure', () => {
@@ -242,7 +244,7 @@ describe('bench-results.json', () => {
     assert.equal(results.failedConditionsPerAppendHot, 220 / 160);
     assert.equal(results.partitionCeilingAppendsPerSecHot, 1000 / (420 / 160));
     assert.equal(results.watermarkWritesPerAppendHot, 3 / 160);
-    assert.equal(results.partitionCeilingSharedAppendsPerSecHot, 1000 / (423 / 160));
+    assert.equal(results.partitionKeyCeilingAppendsPerSecHot, 1000 / 3.5);
     assert.deepEqual(results.localProduceToRawFs, spread(0.1));
     assert.deepEqual(results.localFetchToRawFs, spread(0.5));
     assert.deepEqual(results.encodeVsKafkajs1KiB, spread(6));
