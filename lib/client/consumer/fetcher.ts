@@ -229,7 +229,16 @@ export class Fetcher {
           waiting.push(stream);
           continue;
         }
-        // beyond the wait route's limit, or idle since the topic's wait started: a long poll of its own
+        if (wait && wait.waitMs > 0 && wait.members.size < MAX_WAIT_PARTITIONS) {
+          // Idle since the topic's wait started: end that wait and start one with this partition in it.
+          // A long poll of its own would end about when the shared one does, and under load the two
+          // can stay out of step for good, one extra long poll per round; the wait given up costs one
+          // request, once per partition that goes idle.
+          wait.controller.abort();
+          waiting.push(stream);
+          continue;
+        }
+        // beyond the wait route's limit: a long poll of its own
       }
       // no slot: keep looking for idle partitions (so the shared waits see all of them), start no read
       if (slotsFull || !this.#fetchSlots.tryAcquire()) {
