@@ -29,6 +29,7 @@ import type { Topic } from '../log/topics.ts';
 import type { AppendHints } from '../http/routes/produce.ts';
 import type { ChannelConnections, TopicSubscriber } from '../notifications/connections.ts';
 import { appendMessage } from '../notifications/protocol.ts';
+import { optionalInteger } from './aws-app.ts';
 import { managementApiPoster, postToSubscribers, type PostToConnection } from './notifications.ts';
 
 export const APPEND_HINT_DEFAULTS = {
@@ -171,7 +172,8 @@ export class ProduceAppendHints implements AppendHints {
 
 /**
  * The produce function's hints where the stack names the channel's Management API endpoint
- * (SLUICE_NOTIFICATIONS_ENDPOINT, the stage's https callback URL); none without it.
+ * (SLUICE_NOTIFICATIONS_ENDPOINT, the stage's https callback URL); none without it. The bounds may be
+ * set with SLUICE_HINT_DEADLINE_MS and SLUICE_HINT_SUBSCRIBER_CACHE_MS.
  */
 export function appendHintsFromEnv(
   env: Readonly<Record<string, string | undefined>>,
@@ -181,5 +183,11 @@ export function appendHintsFromEnv(
 ): ProduceAppendHints | undefined {
   const endpoint = env.SLUICE_NOTIFICATIONS_ENDPOINT;
   if (!endpoint) return undefined;
-  return new ProduceAppendHints({ connections, post: poster(endpoint), logError });
+  return new ProduceAppendHints({
+    connections,
+    post: poster(endpoint),
+    deadlineMs: optionalInteger(env, 'SLUICE_HINT_DEADLINE_MS', 1),
+    subscriberCacheMs: optionalInteger(env, 'SLUICE_HINT_SUBSCRIBER_CACHE_MS', 0),
+    logError,
+  });
 }

@@ -12,6 +12,7 @@
  *   SLUICE_NOTIFICATIONS_URL      the notification channel's wss URL, named by GET /v1/health (optional)
  *   SLUICE_NOTIFICATIONS_ENDPOINT the channel's Management API (https) URL: the produce function posts append
  *                                 hints there (lambdas/produce.ts, lib/lambda/append-hints.ts) (optional)
+ *   SLUICE_HINT_DEADLINE_MS, SLUICE_HINT_SUBSCRIBER_CACHE_MS   the hints' bounds (optional, APPEND_HINT_DEFAULTS)
  *   SLUICE_S3_ENDPOINT, SLUICE_DYNAMODB_ENDPOINT   other endpoints (emulators, LocalStack) (optional)
  */
 import { DecryptCommand, EncryptCommand, KMSClient } from '@aws-sdk/client-kms';
@@ -76,7 +77,8 @@ function required(env: Readonly<Record<string, string | undefined>>, name: strin
   return value;
 }
 
-function optionalInteger(env: Readonly<Record<string, string | undefined>>, name: string, min: number): number | undefined {
+/** An integer setting ≥ min from the environment; undefined when unset. */
+export function optionalInteger(env: Readonly<Record<string, string | undefined>>, name: string, min: number): number | undefined {
   const text = env[name];
   if (text === undefined || text === '') return undefined;
   const value = Number(text);
