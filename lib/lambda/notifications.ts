@@ -3,7 +3,8 @@
  * $connect, $disconnect and $default routes invoke the notifications function (this handler), and a
  * notifier that the stream handler runs for the partitions new log entries advanced. API Gateway
  * holds idle connections (billed per connection-minute, no Lambda time); the function runs only when
- * a client connects, sends a message or leaves. The protocol is lib/notifications/protocol.ts, shared
+ * a client connects, sends a message or leaves. The produce function posts the same append messages
+ * first, before it answers (lib/lambda/append-hints.ts). The protocol is lib/notifications/protocol.ts, shared
  * with the local server; connections and subscriptions are table items (lib/notifications/connections.ts).
  *
  *   $connect      records the connection (not yet authenticated; a browser cannot send headers)
@@ -129,7 +130,9 @@ export interface ChannelNotifierDeps {
 }
 
 /**
- * The stream handler's second subscriber: for the partitions one batch of stream records advanced
+ * The stream handler's second subscriber, and the fallback of the produce function's append hints
+ * (lib/lambda/append-hints.ts: those arrive first; this repeats them ≈ 300 ms later, which a consumer
+ * ignores, and tells what a hint missed). For the partitions one batch of stream records advanced
  * (each once, however many entries the burst wrote: that is the coalescing), one head read and one
  * append message per subscribed connection. A connection that is gone loses its items; a failed send
  * is logged, not retried (the message is a wake-up; clients keep a slow safety poll), so it does not
