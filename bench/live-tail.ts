@@ -31,7 +31,7 @@ import { CountingStore } from '../test/groups/counting-store.ts';
 import { ManualClock } from '../test/support/clock.ts';
 import { APPEND_HINT_DEFAULTS } from '../lib/lambda/append-hints.ts';
 import { PRICES_USD } from './pricing.ts';
-import { ackWithAppendHints, chain, CHANNEL_LATENCY_MS, exceedance, latencyModel, mixtureQuantile, type ServiceLatency } from './latency-model.ts';
+import { ackWithAppendHints, chain, CHANNEL_LATENCY_MS, exceedance, latencyModel, mixtureQuantile, PUBLISHED_LATENCY_MS, type ServiceLatency } from './latency-model.ts';
 import { recordingStores } from './recording-stores.ts';
 
 const QUICK = process.argv.includes('--quick');
@@ -303,6 +303,9 @@ async function modeledAwsLatency(): Promise<void> {
   console.log('|---|---|---|');
   console.log(`| append hint from the produce function: PostToConnection ${hops.postToConnection.p50Ms}/${hops.postToConnection.p99Ms} + WebSocket delivery ${hops.webSocketDelivery.p50Ms}/${hops.webSocketDelivery.p99Ms} + read ${hops.consumerRead.p50Ms}/${hops.consumerRead.p99Ms} | ${hint.p50Ms} ms | ${hint.p99Ms} ms |`);
   console.log(`| stream fallback: stream record ${hops.streamRecord.p50Ms}/${hops.streamRecord.p99Ms} + shard poll ${hops.shardPoll.p50Ms}/${hops.shardPoll.p99Ms} + notifier ${hops.notifier.p50Ms}/${hops.notifier.p99Ms} + read ${hops.consumerRead.p50Ms}/${hops.consumerRead.p99Ms} | ${fallback.p50Ms} ms | ${fallback.p99Ms} ms |`);
+  const hintS3 = chain(hint, PUBLISHED_LATENCY_MS.s3Get);
+  const fallbackS3 = chain(fallback, PUBLISHED_LATENCY_MS.s3Get);
+  console.log(`| either, batches above the inline threshold (the read adds an S3 Standard GET ${PUBLISHED_LATENCY_MS.s3Get.p50Ms}/${PUBLISHED_LATENCY_MS.s3Get.p99Ms}) | ${hintS3.p50Ms} / ${fallbackS3.p50Ms} ms | ${hintS3.p99Ms} / ${fallbackS3.p99Ms} ms |`);
   console.log('\nThe hint is posted before the produce answers, so the record is at the consumer about when the producer has its ack; the fallback follows ≈ 300 ms later.');
   console.log(`\n## …by the hints' deadline (posts slower than it are abandoned: those consumers get the fallback; share from a log-normal fit of PostToConnection ${hops.postToConnection.p50Ms}/${hops.postToConnection.p99Ms})\n`);
   console.log('| deadline | posts cut off | record at the consumer p50 / p99 (log-normal mixture of the two paths) | produce ack with subscribers, no key: p50 / p99 | with Idempotency-Key |');
