@@ -111,6 +111,19 @@ describe('append hints through the produce entry point (lambdas/produce.ts, s3rv
     assert.deepEqual(await ws('$default', connectionId, { action: 'subscribe', topics }), { type: 'subscribed', topics });
   }
 
+  /** A new topic of one partition and its subscribed connections. */
+  async function followed(name: string, connectionIds: string[]) {
+    await engine.topics.create(name, 1);
+    for (const connectionId of connectionIds) await subscribe(connectionId, [name]);
+    return engine.topics.get(name);
+  }
+
+  /** The stream handler, as deployed, with its notifier posting through the (mocked) Management API. */
+  function streamFallback() {
+    const post = managementApiPoster(new ApiGatewayManagementApiClient({ endpoint: process.env.SLUICE_NOTIFICATIONS_ENDPOINT }));
+    return createStreamHandler([createChannelNotifier({ engine, connections, post })]);
+  }
+
   async function produce(topic: string, body: string | Uint8Array): Promise<unknown> {
     const result = await handler(produceEvent(topic, body));
     assert.equal(result.statusCode, 200, result.body);
@@ -157,10 +170,7 @@ describe('append hints through the produce entry point (lambdas/produce.ts, s3rv
   });
 
   it('410 Gone: the produce answers 200 and this container stops posting to it (it deletes nothing); the notifier\'s own 410 deletes its items', async () => {
-    await engine.topics.create('leaving', 1);
-    const topic = await engine.topics.get('leaving');
-    await subscribe('gone', ['leaving']);
-    await subscribe('staying', ['leaving']);
+    const topic = await followed('leaving', ['gone', 'staying']);
     answers.set('gone', 'gone');
     await produce('leaving', records([0, 'a']));
     assert.deepEqual(management.commandCalls(PostToConnectionCommand).map((c) => c.args[0].input.ConnectionId).sort(), ['gone', 'staying']);
@@ -172,18 +182,14 @@ describe('append hints through the produce entry point (lambdas/produce.ts, s3rv
     assert.deepEqual(posted.map((p) => p.message.highWatermark), ['1', '2']);
 
     // The stream handler's notifier posts the same appends a moment later, gets its own 410, and cleans up.
-    const notifier = createChannelNotifier({ engine, connections, post: managementApiPoster(new ApiGatewayManagementApiClient({ endpoint: process.env.SLUICE_NOTIFICATIONS_ENDPOINT })) });
-    await createStreamHandler([notifier])({ Records: [inserted(topic.id, 0, 0n), inserted(topic.id, 0, 1n)] });
+    await streamFallback()({ Records: [inserted(topic.id, 0, 0n), inserted(topic.id, 0, 1n)] });
     assert.equal(await engine.metadata.get(connectionPk('gone'), 'connection'), undefined);
     assert.deepEqual((await connections.subscribers(topic.id)).map((s) => s.connectionId), ['staying']);
     assert.deepEqual(posted.at(-1), { connectionId: 'staying', message: JSON.parse(appendMessage('leaving', 0, 2n)) }, 'the fallback repeats what the hint said');
   });
 
   it('another failure: the produce still answers 200, the records are there, and the notifier still tells that subscriber', async () => {
-    await engine.topics.create('flaky', 1);
-    const topic = await engine.topics.get('flaky');
-    await subscribe('unlucky', ['flaky']);
-    await subscribe('lucky', ['flaky']);
+    const topic = await followed('flaky', ['unlucky', 'lucky']);
     answers.set('unlucky', 'fail');
     assert.deepEqual(await produce('flaky', records([0, 'kept'])), { records: [{ partition: 0, offset: '0' }] });
     assert.deepEqual(posted.map((p) => p.connectionId), ['lucky']);
@@ -191,8 +197,7 @@ describe('append hints through the produce entry point (lambdas/produce.ts, s3rv
     assert.equal(fetched.highWatermark, 1n);
     assert.equal(fetched.batches.length, 1);
 
-    const notifier = createChannelNotifier({ engine, connections, post: managementApiPoster(new ApiGatewayManagementApiClient({ endpoint: process.env.SLUICE_NOTIFICATIONS_ENDPOINT })) });
-    await createStreamHandler([notifier])({ Records: [inserted(topic.id, 0, 0n)] });
+    await streamFallback()({ Records: [inserted(topic.id, 0, 0n)] });
     assert.deepEqual(
       posted.filter((p) => p.connectionId === 'unlucky').map((p) => p.message),
       [JSON.parse(appendMessage('flaky', 0, 1n))],
