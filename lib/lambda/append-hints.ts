@@ -37,7 +37,7 @@ export const APPEND_HINT_DEFAULTS = {
    * A topic's subscriber list is reused this long per container. A new subscriber is told by this path
    * at most 1 s after it subscribed (until then by the notifier, and its post-subscribe check finds
    * what came before); a busy container queries at most once a second per topic, whatever the produce
-   * rate (≤ 2.6 million Queries a month per container and topic, 1 read unit each: ≤ $0.33).
+   * rate (≤ 2.6 million Queries a month per container and topic, 1 read unit each: ≤ $0.32).
    */
   subscriberCacheMs: 1_000,
   /**
