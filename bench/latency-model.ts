@@ -98,3 +98,73 @@ export function latencyModel(calls: readonly RecordedCall[], frontDoor: ServiceL
     path: p50.chain.map((call) => `${call.store} ${call.operation} ${call.target}`),
   };
 }
+
+/**
+ * The notification channel's hops in AWS, assumed (AWS publishes no latency figures for DynamoDB Streams
+ * delivery, Lambda's shard polling or PostToConnection):
+ * - streamRecord: a new item's stream record becomes readable, 200 ms p50 / 500 ms p99 (DynamoDB Streams
+ *   is "near-real time"); shardPoll: Lambda polls each shard about 4 times a second (125 average, 250 worst);
+ *   notifier: one head read and PostToConnection in the stream handler.
+ * - postToConnection: one Management API call from a warm Lambda in the region: taken as the notifier's
+ *   figure whole (15 / 60, which also covered a head read: the conservative side), the same order as
+ *   an API Gateway request's own overhead above.
+ * - webSocketDelivery: the frame from API Gateway to a consumer in the region, 5 / 20 (a consumer
+ *   across the internet adds half its round trip here, and to its read).
+ * - consumerRead: the consumer's read that the hint starts: API Gateway + a warm Lambda (10 / 30) and
+ *   two DynamoDB reads (head, entry: 2 × 5 / 20); small batches are inline, so no S3 GET.
+ */
+export const CHANNEL_LATENCY_MS = {
+  streamRecord: { p50Ms: 200, p99Ms: 500 },
+  shardPoll: { p50Ms: 125, p99Ms: 250 },
+  notifier: { p50Ms: 15, p99Ms: 60 },
+  postToConnection: { p50Ms: 15, p99Ms: 60 },
+  webSocketDelivery: { p50Ms: 5, p99Ms: 20 },
+  consumerRead: { p50Ms: 20, p99Ms: 70 },
+} as const satisfies Record<string, ServiceLatency>;
+
+/** Sums of hops (every p99 charged: an upper bound, as for the produce ack). */
+export function chain(...hops: readonly ServiceLatency[]): ServiceLatency {
+  return { p50Ms: hops.reduce((sum, hop) => sum + hop.p50Ms, 0), p99Ms: hops.reduce((sum, hop) => sum + hop.p99Ms, 0) };
+}
+
+/**
+ * The produce ack when the topic has subscribers: the append hints wait after the commit for the posts
+ * (all in parallel, so one post's time), at most deadlineMs (lib/lambda/append-hints.ts). The
+ * subscriber lookup runs alongside the append (one Query against its two or more sequential round
+ * trips) or comes from the container's cache, so it is off the path.
+ */
+export function ackWithAppendHints(ack: ServiceLatency, deadlineMs: number, post: ServiceLatency = CHANNEL_LATENCY_MS.postToConnection): ServiceLatency {
+  return { p50Ms: ack.p50Ms + Math.min(post.p50Ms, deadlineMs), p99Ms: ack.p99Ms + Math.min(post.p99Ms, deadlineMs) };
+}
+
+/** P(X > x) for a log-normal X fitted to a p50 and a p99. */
+export function exceedance(latency: ServiceLatency, x: number): number {
+  const sigma = Math.log(latency.p99Ms / latency.p50Ms) / Z99;
+  return 1 - normalCdf(Math.log(x / latency.p50Ms) / sigma);
+}
+
+/**
+ * The q-quantile of a mixture of log-normals (each fitted to a p50 and a p99), e.g. consumers told by
+ * the hint and, for the posts the deadline cut off, by the fallback.
+ */
+export function mixtureQuantile(parts: ReadonlyArray<{ readonly share: number; readonly latency: ServiceLatency }>, q: number): number {
+  let low = 0.01;
+  let high = 100_000;
+  for (let i = 0; i < 100; i++) {
+    const mid = Math.sqrt(low * high);
+    const above = parts.reduce((sum, part) => sum + part.share * exceedance(part.latency, mid), 0);
+    if (above > 1 - q) low = mid;
+    else high = mid;
+  }
+  return high;
+}
+
+const Z99 = 2.3263;
+
+function normalCdf(z: number): number {
+  // Abramowitz & Stegun 26.2.17 (error below 1e-7)
+  const t = 1 / (1 + 0.2316419 * Math.abs(z));
+  const d = 0.3989423 * Math.exp((-z * z) / 2);
+  const tail = d * t * (0.3193815 + t * (-0.3565638 + t * (1.781478 + t * (-1.821256 + t * 1.330274))));
+  return z >= 0 ? 1 - tail : tail;
+}

@@ -10,8 +10,9 @@
  *    median, p99, min, max), and for the SDK consumer on the channel vs on long polls.
  * 4. Counted: the requests an idle SDK consumer of 8 partitions sends on the channel and on the
  *    shared long poll over the same window (scaled timings), and the month those counts imply in AWS
- *    at the defaults, with a group member's heartbeats; the modeled produce-ack → consumer p50/p99
- *    in AWS with the channel.
+ *    at the defaults, with a group member's heartbeats.
+ * 5. Modeled: log entries written → record at a parked consumer in AWS, by the produce function's
+ *    append hint and by the stream fallback; what the hints add to the produce ack, by deadline.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -28,7 +29,10 @@ import { startLocalServer } from '../lib/server/local.ts';
 import { MemoryMetadataStore, MemoryObjectStore } from '../lib/storage/memory.ts';
 import { CountingStore } from '../test/groups/counting-store.ts';
 import { ManualClock } from '../test/support/clock.ts';
+import { APPEND_HINT_DEFAULTS } from '../lib/lambda/append-hints.ts';
 import { PRICES_USD } from './pricing.ts';
+import { ackWithAppendHints, chain, CHANNEL_LATENCY_MS, exceedance, latencyModel, mixtureQuantile, PUBLISHED_LATENCY_MS, type ServiceLatency } from './latency-model.ts';
+import { recordingStores } from './recording-stores.ts';
 
 const QUICK = process.argv.includes('--quick');
 const SAMPLES = QUICK ? 40 : 200;
@@ -282,16 +286,66 @@ async function idleConsumerMonth(): Promise<void> {
   console.log(`| a group member's heartbeats (add to either) | ${Math.round(heartbeatsMonth)} | ${usd(heartbeatsMonth * heartbeatCost)} |`);
   console.log(`| group member on the channel, in all | | ${usd(channelMonth + heartbeatsMonth * heartbeatCost)} |`);
   console.log(`| group member on the channel, sessionTimeoutMs 60000 | | ${usd(channelMonth + (heartbeatsMonth / 2) * heartbeatCost)} |`);
-  // produce-ack → the consumer has the record, with the channel: the stream record appears (assumed
-  // 200 ms p50, 500 ms p99), Lambda's poll of the shard (125 ms average, 250 ms at worst), the notifier
-  // (one head read and PostToConnection: ~15 ms p50, 60 ms p99), then the consumer's read (API Gateway +
-  // Lambda, two DynamoDB reads; an inline small batch needs no GET).
-  const p50 = 200 + 125 + 15 + (10 + 2 * 5);
-  const p99 = 500 + 250 + 60 + (30 + 2 * 20);
-  console.log(`\nModeled in AWS, produce-ack → record at the consumer over the channel: p50 ≈ ${p50} ms, p99 ≈ ${p99} ms (stream record 200/500, shard poll 125/250, notifier 15/60, read 20/70).`);
+}
+
+/**
+ * Modeled in AWS: how soon after its log entries are written a record is at a consumer parked on the
+ * channel, by the produce function's append hint and by the stream fallback, and what the hint adds to
+ * the produce ack (the ack model of latency-model.ts on a recorded 1-record produce).
+ */
+async function modeledAwsLatency(): Promise<void> {
+  const hops = CHANNEL_LATENCY_MS;
+  const hint = chain(hops.postToConnection, hops.webSocketDelivery, hops.consumerRead);
+  const fallback = chain(hops.streamRecord, hops.shardPoll, hops.notifier, hops.consumerRead);
+  const acks = await recordedAcks();
+  console.log('\n## Modeled in AWS: log entries written → record at a parked consumer (assumed hop latencies, bench/latency-model.ts CHANNEL_LATENCY_MS)\n');
+  console.log('| path | p50 | p99 |');
+  console.log('|---|---|---|');
+  console.log(`| append hint from the produce function: PostToConnection ${hops.postToConnection.p50Ms}/${hops.postToConnection.p99Ms} + WebSocket delivery ${hops.webSocketDelivery.p50Ms}/${hops.webSocketDelivery.p99Ms} + read ${hops.consumerRead.p50Ms}/${hops.consumerRead.p99Ms} | ${hint.p50Ms} ms | ${hint.p99Ms} ms |`);
+  console.log(`| stream fallback: stream record ${hops.streamRecord.p50Ms}/${hops.streamRecord.p99Ms} + shard poll ${hops.shardPoll.p50Ms}/${hops.shardPoll.p99Ms} + notifier ${hops.notifier.p50Ms}/${hops.notifier.p99Ms} + read ${hops.consumerRead.p50Ms}/${hops.consumerRead.p99Ms} | ${fallback.p50Ms} ms | ${fallback.p99Ms} ms |`);
+  const hintS3 = chain(hint, PUBLISHED_LATENCY_MS.s3Get);
+  const fallbackS3 = chain(fallback, PUBLISHED_LATENCY_MS.s3Get);
+  console.log(`| either, batches above the inline threshold (the read adds an S3 Standard GET ${PUBLISHED_LATENCY_MS.s3Get.p50Ms}/${PUBLISHED_LATENCY_MS.s3Get.p99Ms}) | ${hintS3.p50Ms} / ${fallbackS3.p50Ms} ms | ${hintS3.p99Ms} / ${fallbackS3.p99Ms} ms |`);
+  console.log('\nThe hint is posted before the produce answers, so the record is at the consumer about when the producer has its ack; the fallback follows ≈ 300 ms later.');
+  console.log(`\n## …by the hints' deadline (posts slower than it are abandoned: those consumers get the fallback; share from a log-normal fit of PostToConnection ${hops.postToConnection.p50Ms}/${hops.postToConnection.p99Ms})\n`);
+  console.log('| deadline | posts cut off | record at the consumer p50 / p99 (log-normal mixture of the two paths) | produce ack with subscribers, no key: p50 / p99 | with Idempotency-Key |');
+  console.log('|---|---|---|---|---|');
+  for (const deadlineMs of [APPEND_HINT_DEFAULTS.deadlineMs, hops.postToConnection.p99Ms]) {
+    const cutOff = exceedance(hops.postToConnection, deadlineMs);
+    // consumers told by the hint, and (the posts cut off) by the fallback
+    const told = [{ share: 1 - cutOff, latency: hint }, { share: cutOff, latency: fallback }];
+    const [p50, p99] = [mixtureQuantile(told, 0.5), mixtureQuantile(told, 0.99)];
+    const plain = ackWithAppendHints(acks.plain, deadlineMs);
+    const keyed = ackWithAppendHints(acks.idempotent, deadlineMs);
+    const mark = deadlineMs === APPEND_HINT_DEFAULTS.deadlineMs ? ' (default)' : '';
+    console.log(`| ${deadlineMs} ms${mark} | ${(cutOff * 100).toFixed(1)} % | ${Math.round(p50)} / ${Math.round(p99)} ms | ${plain.p50Ms} / ${plain.p99Ms} ms | ${keyed.p50Ms} / ${keyed.p99Ms} ms |`);
+  }
+  console.log(`| no subscribers (a cached Query at most) | | | ${acks.plain.p50Ms} / ${acks.plain.p99Ms} ms | ${acks.idempotent.p50Ms} / ${acks.idempotent.p99Ms} ms |`);
+  // per million 1-partition produces with S subscribers: S hint messages (the fallback's S were paid
+  // already) and the produce function's wait for the post (its p50), at its memory
+  const waitUsd = (DEPLOYMENT.produceMemoryMb / 1024) * (hops.postToConnection.p50Ms / 1000) * PRICES_USD.lambdaGbSecond * 1e6;
+  const queryMonthUsd = (MONTH_SECONDS / (APPEND_HINT_DEFAULTS.subscriberCacheMs / 1000)) * PRICES_USD.dynamoReadUnit;
+  console.log(`\nWhat the hints cost, per million produces of one partition with S subscribers: S × $1.00 of WebSocket messages (the fallback's S × $1.00 are paid either way) + ${usd(waitUsd)} of produce Lambda time (${hops.postToConnection.p50Ms} ms at ${DEPLOYMENT.produceMemoryMb} MB). The subscriber Query: at most one per ${APPEND_HINT_DEFAULTS.subscriberCacheMs} ms per warm container and topic, ≤ ${usd(queryMonthUsd)} a month each, whatever the produce rate.`);
+}
+
+/** The modeled ack of a 1-record produce (inline: no S3 request), without and with an Idempotency-Key. */
+async function recordedAcks(): Promise<{ plain: ServiceLatency; idempotent: ServiceLatency }> {
+  const recording = recordingStores(new MemoryObjectStore(), new MemoryMetadataStore());
+  const engine = new Engine({ objects: recording.objects, metadata: recording.metadata, topicCacheMs: Number.POSITIVE_INFINITY });
+  await engine.topics.create('acks', 1);
+  await engine.topics.get('acks'); // a warm Lambda: the topic is cached
+  const model = async (idempotency?: { key: string; fingerprint: string }) => {
+    await engine.produce('acks', [{ partition: 0, data: new Uint8Array(200), recordCount: 1, maxTimestamp: 0 }], idempotency); // not the first: the head exists
+    recording.recorder.reset();
+    await engine.produce('acks', [{ partition: 0, data: new Uint8Array(200), recordCount: 1, maxTimestamp: 0 }], idempotency && { ...idempotency, key: `${idempotency.key}-2` });
+    const { p50Ms, p99Ms } = latencyModel(recording.recorder.calls);
+    return { p50Ms, p99Ms };
+  };
+  return { plain: await model(), idempotent: await model({ key: 'ack', fingerprint: 'f' }) };
 }
 
 if (!process.argv.includes("--latency-only")) await counted();
 if (!process.argv.includes("--latency-only")) await modeled();
 if (!process.argv.includes("--latency-only")) await idleConsumerMonth();
+if (!process.argv.includes("--latency-only")) await modeledAwsLatency();
 await latency();

@@ -35,7 +35,16 @@ export interface FunctionAccess {
   readonly objectGrants: readonly ObjectGrant[];
   /** Key prefixes the function may list (IAM s3:prefix patterns); none: no ListBucket. */
   readonly listPrefixes: readonly string[];
+  /**
+   * Posts to the notification channel's connections: execute-api:ManageConnections on the channel
+   * stage's `POST /@connections/*` only (not GET, which reads a connection's details, nor DELETE, which
+   * closes it). @default false
+   */
+  readonly postsToConnections?: boolean;
 }
+
+/** The IAM action of PostToConnection (on the stage's POST @connections resources only). */
+export const POST_TO_CONNECTION_ACTION = 'execute-api:ManageConnections';
 
 /** Object keys of every topic (ingest objects now, segments later). */
 export const TOPIC_OBJECTS = 't/*';
@@ -44,9 +53,12 @@ export const INGEST_OBJECTS = 't/*/ingest/*';
 
 export const ACCESS = {
   /**
-   * Appends. Reads topics, keys, heads, entries and intents; writes only partition heads, log entries
-   * and intents; PUTs only ingest objects. No delete of any kind: an orphaned object (a produce that
-   * lost an idempotency race) is swept by maintenance.
+   * Appends. Reads topics, keys, heads, entries and intents, and a topic's channel subscribers (the
+   * Query of wst#<topicId> that its reads of log entries already need: no grant of its own); writes
+   * only partition heads, log entries and intents; PUTs only ingest objects; posts append hints to
+   * the channel's connections (lib/lambda/append-hints.ts). No delete of any kind: an orphaned object
+   * (a produce that lost an idempotency race) is swept by maintenance, and a connection that is gone
+   * is deleted by the notifier.
    */
   produce: {
     metadataReads: ['dynamodb:GetItem', 'dynamodb:Query'],
@@ -54,6 +66,7 @@ export const ACCESS = {
     writableKeys: ['p#*', 'idem#*'],
     objectGrants: [{ actions: ['s3:PutObject'], keys: [INGEST_OBJECTS] }],
     listPrefixes: [],
+    postsToConnections: true,
   },
   /** Reads only, on both stores (PartitionLog.readableHead moves the watermark in memory, never in the table). */
   fetch: {
@@ -137,8 +150,9 @@ export const ACCESS = {
     listPrefixes: [],
   },
   /**
-   * The stream handler as the channel's notifier: finds a topic's subscribed connections and reads
-   * the partition's head; deletes the items of connections that are gone (410). No object access.
+   * The stream handler as the channel's notifier (the fallback of the produce function's hints):
+   * finds a topic's subscribed connections, reads the partition's head and posts; deletes the items
+   * of connections that are gone (410). No object access.
    */
   notifier: {
     metadataReads: ['dynamodb:GetItem', 'dynamodb:Query'],
@@ -146,6 +160,7 @@ export const ACCESS = {
     writableKeys: ['ws#*', 'wst#*'],
     objectGrants: [],
     listPrefixes: [],
+    postsToConnections: true,
   },
   /** Registers the hash of the bootstrap admin key at deploy time (lib/lambda/bootstrap-key.ts). */
   bootstrapKey: {

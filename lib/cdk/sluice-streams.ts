@@ -35,7 +35,7 @@ import { API_METRICS, MAINTENANCE_METRICS, OPERATION_DIMENSION, PUSH_METRICS } f
 import { LOG_ENTRY_STREAM_FILTER } from '../trigger/append-trigger.ts';
 import type { ApiFunctionName } from '../api/functions.ts';
 import { EXPIRES_AT } from '../storage/ports.ts';
-import { ACCESS, type FunctionAccess } from './access.ts';
+import { ACCESS, POST_TO_CONNECTION_ACTION, type FunctionAccess } from './access.ts';
 import { LAMBDA_BUNDLING, prebuiltBundle, type LambdaEntry } from './lambda-bundles.ts';
 import { API_ROUTES, DEFAULT_ROUTE_FUNCTION, IAM_GRANTS, type GatewayFunctionName } from './api-routes.ts';
 
@@ -466,8 +466,9 @@ export class SluiceStreams extends Construct {
   /**
    * The notification channel (lib/lambda/notifications.ts): API Gateway holds the WebSockets, billed
    * per connection-minute and per message while idle, no Lambda time. The notifications function
-   * serves the routes (answers are route responses, so it needs no Management API); the stream handler
-   * posts append messages to this stage's connections and to nothing else.
+   * serves the routes (answers are route responses, so it needs no Management API); the produce
+   * function (append hints, before it answers) and the stream handler (the fallback) post append
+   * messages to this stage's connections and to nothing else.
    */
   #createNotifications(): { api: WebSocketApi; stage: WebSocketStage; fn: lambda.Function } {
     const fn = this.#function('Notifications', 'notifications', {
@@ -503,15 +504,29 @@ export class SluiceStreams extends Construct {
     });
 
     const streamHandler = this.streamHandlerFunction;
-    stage.grantManagementApiAccess(streamHandler);
     this.#grantAccess(streamHandler.role!, ACCESS.notifier);
-    for (const [name, value] of Object.entries({ ...this.#apiEnvironment(), SLUICE_NOTIFICATIONS_ENDPOINT: stage.callbackUrl })) streamHandler.addEnvironment(name, value);
-    Validations.of(streamHandler.role!).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<${this.#logicalId(api)}>/${stage.stageName}/*/@connections/*]`,
-      reason: 'Connection ids are made by API Gateway at run time: the Management API on this stage\'s connections only (grantManagementApiAccess).',
-    });
+    for (const [name, value] of Object.entries(this.#apiEnvironment())) streamHandler.addEnvironment(name, value);
+    // Who posts append messages: the produce function first (its hints), the stream handler as the fallback.
+    for (const [poster, access] of [[this.produceFunction, ACCESS.produce], [streamHandler, ACCESS.notifier]] as const) {
+      if (access.postsToConnections) this.#grantPostToConnections(poster, api, stage);
+    }
     this.adminFunction.addEnvironment('SLUICE_NOTIFICATIONS_URL', stage.url);
     return { api, stage, fn };
+  }
+
+  /**
+   * PostToConnection on this stage's connections and nothing else: POST only (the Management API's GET
+   * reads a connection's details, DELETE closes it; neither is used), and the function learns the
+   * stage's callback URL.
+   */
+  #grantPostToConnections(fn: lambda.Function, api: WebSocketApi, stage: WebSocketStage): void {
+    const connections = `${Stack.of(this).formatArn({ service: 'execute-api', resource: api.apiId })}/${stage.stageName}/POST/@connections/*`;
+    fn.role!.addToPrincipalPolicy(new iam.PolicyStatement({ actions: [POST_TO_CONNECTION_ACTION], resources: [connections] }));
+    fn.addEnvironment('SLUICE_NOTIFICATIONS_ENDPOINT', stage.callbackUrl);
+    Validations.of(fn.role!).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<${this.#logicalId(api)}>/${stage.stageName}/POST/@connections/*]`,
+      reason: "Connection ids are made by API Gateway at run time: PostToConnection (POST) on this stage's connections only.",
+    });
   }
 
   /**

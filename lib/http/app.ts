@@ -20,7 +20,7 @@ import { consumerHandlers } from './routes/consumers.ts';
 import { groupHandlers } from './routes/groups.ts';
 import { keyHandlers } from './routes/keys.ts';
 import { maintenanceHandlers } from './routes/maintenance.ts';
-import { produceHandlers } from './routes/produce.ts';
+import { produceHandlers, type AppendHints } from './routes/produce.ts';
 import { serviceHandlers } from './routes/service.ts';
 import { streamHandlers, type StreamOptions } from './routes/stream.ts';
 import { topicHandlers } from './routes/topics.ts';
@@ -46,6 +46,8 @@ export interface AppOptions {
   readonly notificationsUrl?: () => string | undefined;
   /** Live tails (Server-Sent Events): heartbeat and longest stream. */
   readonly streams?: StreamOptions;
+  /** Append hints posted by the produce route before it answers (AWS: lib/lambda/append-hints.ts). @default none */
+  readonly appendHints?: AppendHints;
   /** Where unexpected errors are reported (never with request bodies or keys). @default console.error */
   readonly logError?: (error: unknown, request: HttpRequest) => void;
 }
@@ -59,12 +61,13 @@ export function createHandlers(deps: {
   now: () => number;
   streams?: StreamOptions;
   notificationsUrl?: () => string | undefined;
+  appendHints?: AppendHints;
 }): Handlers {
   return {
     ...serviceHandlers({ notificationsUrl: deps.notificationsUrl }),
     ...topicHandlers(deps.engine),
     ...keyHandlers(deps.keys),
-    ...produceHandlers(deps.engine, deps.now),
+    ...produceHandlers(deps.engine, deps.now, deps.appendHints),
     ...fetchHandlers(deps.engine),
     ...streamHandlers(deps.engine, deps.streams),
     ...groupHandlers(deps.groups),
@@ -81,7 +84,7 @@ export function createApp(options: AppOptions): HttpHandler {
   const served = options.functions ? ROUTES.filter((route) => options.functions!.includes(route.function)) : ROUTES;
   const logError = options.logError ?? ((error: unknown) => console.error('sluice: unexpected error', error));
   const streams = { logError, ...options.streams };
-  const handlers = createHandlers({ engine, keys, now, groups, consumers, streams, notificationsUrl: options.notificationsUrl });
+  const handlers = createHandlers({ engine, keys, now, groups, consumers, streams, notificationsUrl: options.notificationsUrl, appendHints: options.appendHints });
   const authenticate = (request: HttpRequest) => (request.principal ? Promise.resolve(request.principal) : keys.authenticate(request.headers.authorization));
   const router = createRouter(compileRoutes(served, handlers), { authenticate, logError });
 

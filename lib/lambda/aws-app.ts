@@ -10,6 +10,9 @@
  *   SLUICE_STREAM_MAX_MS          live tails end after this long (below the tail function's timeout) (optional)
  *   SLUICE_STREAM_HEARTBEAT_MS    a comment on a quiet live tail at least this often (optional, default 15000)
  *   SLUICE_NOTIFICATIONS_URL      the notification channel's wss URL, named by GET /v1/health (optional)
+ *   SLUICE_NOTIFICATIONS_ENDPOINT the channel's Management API (https) URL: the produce function posts append
+ *                                 hints there (lambdas/produce.ts, lib/lambda/append-hints.ts) (optional)
+ *   SLUICE_HINT_DEADLINE_MS, SLUICE_HINT_SUBSCRIBER_CACHE_MS   the hints' bounds (optional, APPEND_HINT_DEFAULTS)
  *   SLUICE_S3_ENDPOINT, SLUICE_DYNAMODB_ENDPOINT   other endpoints (emulators, LocalStack) (optional)
  */
 import { DecryptCommand, EncryptCommand, KMSClient } from '@aws-sdk/client-kms';
@@ -19,6 +22,7 @@ import { pushConsumersFromEnv } from './push.ts';
 import type { ApiFunctionName } from '../api/routes.ts';
 import { createApp, type AppOptions } from '../http/app.ts';
 import type { HttpHandler } from '../http/types.ts';
+import type { AppendHints } from '../http/routes/produce.ts';
 import { Engine } from '../log/engine.ts';
 import { DynamoDbMetadataStore, createDynamoDbClient } from '../storage/dynamodb-metadata-store.ts';
 import { S3ObjectStore, createS3Client } from '../storage/s3-object-store.ts';
@@ -30,6 +34,8 @@ export interface AwsAppOptions {
   readonly logError?: AppOptions['logError'];
   /** @default process.env */
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /** The produce route's append hints, built on the engine (the produce function's entry point brings the Management API client). @default none */
+  readonly appendHints?: (engine: Engine) => AppendHints | undefined;
 }
 
 /** The engine on S3 and DynamoDB (for handlers without HTTP, such as maintenance). */
@@ -53,7 +59,7 @@ export function awsAppFromEnv(options: AwsAppOptions = {}): { app: HttpHandler; 
   const consumers = pushConsumersFromEnv(engine, env, lazyKms);
   const streams = { maxStreamMs: optionalInteger(env, 'SLUICE_STREAM_MAX_MS', 0), heartbeatMs: optionalInteger(env, 'SLUICE_STREAM_HEARTBEAT_MS', 1) };
   const notifications = env.SLUICE_NOTIFICATIONS_URL || undefined;
-  const app = createApp({ engine, keys, corsOrigins, consumers, streams, notificationsUrl: () => notifications, functions: options.function ? [options.function] : undefined, logError: options.logError });
+  const app = createApp({ engine, keys, corsOrigins, consumers, streams, notificationsUrl: () => notifications, appendHints: options.appendHints?.(engine), functions: options.function ? [options.function] : undefined, logError: options.logError });
   return { app, engine };
 }
 
@@ -71,7 +77,8 @@ function required(env: Readonly<Record<string, string | undefined>>, name: strin
   return value;
 }
 
-function optionalInteger(env: Readonly<Record<string, string | undefined>>, name: string, min: number): number | undefined {
+/** An integer setting ≥ min from the environment; undefined when unset. */
+export function optionalInteger(env: Readonly<Record<string, string | undefined>>, name: string, min: number): number | undefined {
   const text = env[name];
   if (text === undefined || text === '') return undefined;
   const value = Number(text);

@@ -3,7 +3,8 @@
  * $connect, $disconnect and $default routes invoke the notifications function (this handler), and a
  * notifier that the stream handler runs for the partitions new log entries advanced. API Gateway
  * holds idle connections (billed per connection-minute, no Lambda time); the function runs only when
- * a client connects, sends a message or leaves. The protocol is lib/notifications/protocol.ts, shared
+ * a client connects, sends a message or leaves. The produce function posts the same append messages
+ * first, before it answers (lib/lambda/append-hints.ts). The protocol is lib/notifications/protocol.ts, shared
  * with the local server; connections and subscriptions are table items (lib/notifications/connections.ts).
  *
  *   $connect      records the connection (not yet authenticated; a browser cannot send headers)
@@ -13,7 +14,7 @@
 import { GoneException, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
 import type { ApiKeys } from '../auth/api-keys.ts';
 import type { Engine } from '../log/engine.ts';
-import { ChannelConnections } from '../notifications/connections.ts';
+import { ChannelConnections, type TopicSubscriber } from '../notifications/connections.ts';
 import { appendMessage, authenticate, AUTHENTICATED_MESSAGE, checkSubscription, errorMessage, parseClientMessage, subscribedMessage } from '../notifications/protocol.ts';
 import { SluiceError } from '../errors.ts';
 import type { AdvancedPartition } from '../trigger/append-trigger.ts';
@@ -75,20 +76,50 @@ async function reply(deps: NotificationsDeps, connectionId: string, text: string
   return subscribedMessage(names);
 }
 
-/** Sends one text frame to a connection; 'gone' when API Gateway answers 410 (the client left). */
-export type PostToConnection = (connectionId: string, text: string) => Promise<'sent' | 'gone'>;
+/**
+ * Sends one text frame to a connection; 'gone' when API Gateway answers 410 (the client left). The
+ * signal aborts a send its caller stopped waiting for (the produce path's deadline).
+ */
+export type PostToConnection = (connectionId: string, text: string, signal?: AbortSignal) => Promise<'sent' | 'gone'>;
+
+/** The Management API client's `send`, as far as it is used here (the real client, or a fake in tests). */
+export interface ManagementApiClient {
+  send(command: PostToConnectionCommand, options?: { abortSignal?: AbortSignal }): Promise<unknown>;
+}
 
 /** PostToConnection through the API Gateway Management API client (or a fake with its `send`). */
-export function managementApiPoster(client: { send(command: PostToConnectionCommand): Promise<unknown> }): PostToConnection {
-  return async (connectionId, text) => {
+export function managementApiPoster(client: ManagementApiClient): PostToConnection {
+  return async (connectionId, text, signal) => {
     try {
-      await client.send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: Buffer.from(text) }));
+      await client.send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: Buffer.from(text) }), signal ? { abortSignal: signal } : undefined);
       return 'sent';
     } catch (error) {
       if (error instanceof GoneException || (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 410) return 'gone';
       throw error;
     }
   };
+}
+
+/**
+ * One text frame to each of a topic's subscribers, all at once. A connection that answers 410 is
+ * handed to `onGone`; any other failure is logged and not retried (a message is a wake-up: clients
+ * keep a slow safety poll). Never throws. Shared by the stream handler's notifier and the produce
+ * function's append hints (lib/lambda/append-hints.ts).
+ */
+export async function postToSubscribers(
+  subscribers: readonly TopicSubscriber[],
+  text: string,
+  deps: { readonly post: PostToConnection; readonly onGone: (connectionId: string) => Promise<void> | void; readonly logError: (message: string, error: unknown) => void; readonly signal?: AbortSignal },
+): Promise<void> {
+  await Promise.all(
+    subscribers.map(async ({ connectionId }) => {
+      try {
+        if ((await deps.post(connectionId, text, deps.signal)) === 'gone') await deps.onGone(connectionId);
+      } catch (error) {
+        if (!deps.signal?.aborted) deps.logError('sluice: a notification was not sent', error);
+      }
+    }),
+  );
 }
 
 export interface ChannelNotifierDeps {
@@ -99,7 +130,9 @@ export interface ChannelNotifierDeps {
 }
 
 /**
- * The stream handler's second subscriber: for the partitions one batch of stream records advanced
+ * The stream handler's second subscriber, and the fallback of the produce function's append hints
+ * (lib/lambda/append-hints.ts: those arrive first; this repeats them ≈ 300 ms later, which a consumer
+ * ignores, and tells what a hint missed). For the partitions one batch of stream records advanced
  * (each once, however many entries the burst wrote: that is the coalescing), one head read and one
  * append message per subscribed connection. A connection that is gone loses its items; a failed send
  * is logged, not retried (the message is a wake-up; clients keep a slow safety poll), so it does not
@@ -125,16 +158,7 @@ export function createChannelNotifier(deps: ChannelNotifierDeps): (advanced: rea
             if (error instanceof SluiceError && error.code === 'TOPIC_NOT_FOUND') return;
             throw error;
           }
-          const text = appendMessage(topic, partition, highWatermark);
-          await Promise.all(
-            subscribers.map(async ({ connectionId }) => {
-              try {
-                if ((await deps.post(connectionId, text)) === 'gone') await deps.connections.remove(connectionId);
-              } catch (error) {
-                logError('sluice: a notification was not sent', error);
-              }
-            }),
-          );
+          await postToSubscribers(subscribers, appendMessage(topic, partition, highWatermark), { post: deps.post, onGone: (connectionId) => deps.connections.remove(connectionId), logError });
         }
       }),
     );

@@ -7,7 +7,7 @@
 import { describe, it, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { ApiKeys } from '../../lib/auth/api-keys.ts';
-import { ACCESS, type AccessName, type FunctionAccess } from '../../lib/cdk/access.ts';
+import { ACCESS, POST_TO_CONNECTION_ACTION, type AccessName, type FunctionAccess } from '../../lib/cdk/access.ts';
 import { ROUTES, pathPattern } from '../../lib/api/routes.ts';
 import { randomBytes } from 'node:crypto';
 import { createApp } from '../../lib/http/app.ts';
@@ -17,7 +17,8 @@ import { PushConsumers } from '../../lib/push/consumers.ts';
 import { AesGcmSecretBox } from '../../lib/push/secrets.ts';
 import { Dispatcher } from '../../lib/push/dispatcher.ts';
 import { handlePushConsumerEvent } from '../../lib/lambda/push.ts';
-import { createChannelNotifier, createNotificationsHandler } from '../../lib/lambda/notifications.ts';
+import { createChannelNotifier, createNotificationsHandler, type PostToConnection } from '../../lib/lambda/notifications.ts';
+import { ProduceAppendHints } from '../../lib/lambda/append-hints.ts';
 import { ChannelConnections } from '../../lib/notifications/connections.ts';
 import { encodeSluiceBatches } from '../../lib/api/sluice-batches.ts';
 import { API_FUNCTION_NAMES, type ApiFunctionName } from '../../lib/lambda/functions.ts';
@@ -117,12 +118,19 @@ const sealing = new AesGcmSecretBox(randomBytes(32));
 describe('each function stays within its IAM grant (lib/cdk/access.ts)', () => {
   const objects = new MemoryObjectStore();
   const metadata = new MemoryMetadataStore();
-  const recorders = {} as Record<AccessName, { metadata: RecordingMetadataStore; objects: RecordingObjectStore }>;
+  const recorders = {} as Record<AccessName, { metadata: RecordingMetadataStore; objects: RecordingObjectStore; connections: Call[] }>;
+  /** PostToConnection as the function's role would call it: execute-api:ManageConnections on POST @connections/<id>. */
+  const recordingPoster = (name: AccessName, answer: 'sent' | 'gone', posted: string[]): PostToConnection => async (connectionId, text) => {
+    recorders[name].connections.push({ action: POST_TO_CONNECTION_ACTION, key: `POST/@connections/${connectionId}` });
+    posted.push(`${connectionId} ${text}`);
+    return answer;
+  };
+  const hinted: string[] = [];
   const handlers = {} as Record<ApiFunctionName, (event: HttpEventV2) => Promise<HttpResultV2>>;
   const engines = {} as Record<ApiFunctionName, Engine>;
   const apps = {} as Record<ApiFunctionName, HttpHandler>;
   for (const name of Object.keys(ACCESS) as AccessName[]) {
-    recorders[name] = { metadata: new RecordingMetadataStore(metadata), objects: new RecordingObjectStore(objects) };
+    recorders[name] = { metadata: new RecordingMetadataStore(metadata), objects: new RecordingObjectStore(objects), connections: [] };
   }
   for (const name of API_FUNCTION_NAMES) {
     // Every function is its own execution environment: own engine, caches and key cache.
@@ -138,7 +146,9 @@ describe('each function stays within its IAM grant (lib/cdk/access.ts)', () => {
     // Push consumers' secrets are sealed with KMS in AWS (a grant outside the stores, checked in sluice-streams.test.ts).
     const groups = new Groups({ engine });
     const consumers = new PushConsumers({ engine, groups, secrets: new AesGcmSecretBox(randomBytes(32)), urlPolicy: AWS_URL_POLICY, functionTargets: true });
-    apps[name] = createApp({ engine, keys: new ApiKeys(recorders[name].metadata), groups, consumers, functions: [name] });
+    // The produce function posts append hints (lib/lambda/append-hints.ts); no subscriber cache, so the scenario's later subscriber is seen at once.
+    const appendHints = name === 'produce' ? new ProduceAppendHints({ connections: new ChannelConnections(recorders.produce.metadata), post: recordingPoster('produce', 'sent', hinted), subscriberCacheMs: 0 }) : undefined;
+    apps[name] = createApp({ engine, keys: new ApiKeys(recorders[name].metadata), groups, consumers, functions: [name], appendHints });
     handlers[name] = lambdaHttpHandler(apps[name]);
   }
   const streamingApp = apps.tail;
@@ -252,12 +262,17 @@ describe('each function stays within its IAM grant (lib/cdk/access.ts)', () => {
     assert.match((await ws('$default', 'c1', { action: 'subscribe', topics: ['orders'] })).body!, /subscribed/);
     await ws('$connect', 'c2');
     await ws('$disconnect', 'c2');
+    // A produce to the subscribed topic posts the append hint itself, before it answers: one message per partition.
+    assert.deepEqual(hinted, []);
+    await call('produce', event('POST', '/v1/topics/orders/records', { body: JSON.stringify({ records: [{ value: 'hinted', partition: 1 }] }) }), 200);
+    assert.equal(hinted.length, 1);
+    assert.match(hinted[0], /^c1 \{"type":"append","topic":"orders","partition":1,/);
     const notifierEngine = new Engine({ objects: recorders.notifier.objects, metadata: recorders.notifier.metadata });
     const posted: string[] = [];
     const notify = createChannelNotifier({
       engine: notifierEngine,
       connections: new ChannelConnections(recorders.notifier.metadata),
-      post: async (connectionId, text) => (posted.push(`${connectionId} ${text}`), 'gone'),
+      post: recordingPoster('notifier', 'gone', posted),
     });
     await notify([{ topicId: (await notifierEngine.topics.get('orders')).id, partition: 0 }]);
     assert.equal(posted.length, 1);
@@ -303,7 +318,7 @@ describe('each function stays within its IAM grant (lib/cdk/access.ts)', () => {
   for (const name of Object.keys(ACCESS) as AccessName[]) {
     it(`${name}: only granted actions, on granted keys, and every grant used`, () => {
       const access: FunctionAccess = ACCESS[name];
-      const calls = [...recorders[name].metadata.calls, ...recorders[name].objects.calls];
+      const calls = [...recorders[name].metadata.calls, ...recorders[name].objects.calls, ...recorders[name].connections];
       assert.ok(calls.length > 0, `the scenario exercises ${name}`);
       const used = new Set<string>();
       for (const { action, key } of calls) {
@@ -313,6 +328,9 @@ describe('each function stays within its IAM grant (lib/cdk/access.ts)', () => {
           const isWrite = (access.metadataWrites as readonly string[]).includes(action);
           assert.ok(isRead || isWrite, `${name} calls ${action}, which it is not granted`);
           if (!isRead) assert.ok(access.writableKeys.some((pattern) => matchesIamPattern(pattern, key)), `${name} ${action} on ${key} is outside ${access.writableKeys.join(', ')}`);
+        } else if (action === POST_TO_CONNECTION_ACTION) {
+          assert.ok(access.postsToConnections === true, `${name} posts to the channel's connections, which it is not granted`);
+          assert.match(key, /^POST\/@connections\//, `${name}: only POST on @connections`);
         } else if (action === 's3:ListBucket') {
           assert.ok(access.listPrefixes.some((pattern) => matchesIamPattern(pattern, key)), `${name} lists ${key}, outside ${access.listPrefixes.join(', ') || 'nothing'}`);
         } else {
@@ -322,7 +340,7 @@ describe('each function stays within its IAM grant (lib/cdk/access.ts)', () => {
           assert.ok(keys.some((pattern) => matchesIamPattern(pattern, key)), `${name} ${action} on ${key} is outside ${keys.join(', ')}`);
         }
       }
-      const granted = [...access.metadataReads, ...access.metadataWrites, ...new Set(access.objectGrants.flatMap((grant) => grant.actions)), ...(access.listPrefixes.length > 0 ? ['s3:ListBucket'] : [])];
+      const granted = [...access.metadataReads, ...access.metadataWrites, ...new Set(access.objectGrants.flatMap((grant) => grant.actions)), ...(access.listPrefixes.length > 0 ? ['s3:ListBucket'] : []), ...(access.postsToConnections ? [POST_TO_CONNECTION_ACTION] : [])];
       assert.deepEqual(granted.filter((action) => !used.has(action)), [], `${name} is granted actions it never uses`);
       const writtenKeys = calls.filter((c) => (access.metadataWrites as readonly string[]).includes(c.action)).map((c) => c.key);
       const unusedKeyPatterns = access.writableKeys.filter((pattern) => pattern !== '*' && !writtenKeys.some((key) => matchesIamPattern(pattern, key)));

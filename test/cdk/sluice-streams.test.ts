@@ -31,6 +31,17 @@ const FUNCTION_ROLE = {
 /** `Annotation::AwsSolutions-IAM5[Resource::…]` → `AwsSolutions-IAM5` (CDK stores ids with a namespace). */
 const ruleOf = (id: string) => id.replace(/^\w+::/, '').replace(/\[.*\]$/, '');
 
+/** One execute-api statement: ManageConnections on the notification channel stage's POST @connections, no other API, method or stage. */
+function assertPostsOnlyToChannelConnections(json: Synthesized<SluiceStack>['json'], statements: any[]): void {
+  const manage = statements.filter((st) => actionsOf([st]).some((a: string) => a.startsWith('execute-api:')));
+  assert.equal(manage.length, 1);
+  assert.deepEqual(actionsOf(manage), ['execute-api:ManageConnections']);
+  const channel = logicalIdOf(json, 'AWS::ApiGatewayV2::Api', 'StreamsNotificationsApi');
+  assert.deepEqual(manage[0].Resource, {
+    'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':execute-api:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':', { Ref: channel }, '/notifications/POST/@connections/*']],
+  });
+}
+
 function logicalIdOf(json: Synthesized<SluiceStack>['json'], type: string, prefix: string): string {
   const id = Object.keys(json.Resources).find((key) => key.startsWith(prefix) && json.Resources[key].Type === type);
   assert.ok(id, `${type} ${prefix}*`);
@@ -141,8 +152,12 @@ describe('SluiceStreams, defaults', () => {
       const channel = logicalIdOf(s.json, 'AWS::ApiGatewayV2::Api', 'StreamsNotificationsApi');
       const wss = { 'Fn::Join': ['', ['wss://', { Ref: channel }, '.execute-api.', { Ref: 'AWS::Region' }, '.', { Ref: 'AWS::URLSuffix' }, '/notifications']] };
       const push = id === 'Admin' ? { SLUICE_PUSH_KEY_ARN: { 'Fn::GetAtt': [logicalIdOf(s.json, 'AWS::KMS::Key', 'StreamsPushSecretsKey'), 'Arn'] }, SLUICE_NOTIFICATIONS_URL: wss } : {};
+      // The produce function posts append hints to the channel's Management API (its https callback URL).
+      const callback = { 'Fn::Join': ['', ['https://', { Ref: channel }, '.execute-api.', { Ref: 'AWS::Region' }, '.', { Ref: 'AWS::URLSuffix' }, '/notifications']] };
+      const hints = id === 'Produce' ? { SLUICE_NOTIFICATIONS_ENDPOINT: callback } : {};
       assert.deepEqual(fn.Properties.Environment.Variables, {
         ...push,
+        ...hints,
         SLUICE_BUCKET: { Ref: bucket },
         SLUICE_TABLE: { Ref: table },
         SLUICE_DEFAULT_RETENTION_MS: String(DEFAULTS.retentionMs),
@@ -166,9 +181,19 @@ describe('SluiceStreams, defaults', () => {
     }
   });
 
-  it('produce: PutObject on ingest objects, writes to partition and intent items only, no delete', () => {
+  it('produce: PutObject on ingest objects, writes to partition and intent items only, no delete; PostToConnection on the channel stage only', () => {
     const statements = statementsOfRole(s.json, FUNCTION_ROLE.produce);
-    assert.deepEqual(actionsOf(statements).sort(), ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem', 'logs:CreateLogStream', 'logs:PutLogEvents', 's3:PutObject']);
+    assert.deepEqual(actionsOf(statements).sort(), [
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:Query',
+      'dynamodb:UpdateItem',
+      'execute-api:ManageConnections',
+      'logs:CreateLogStream',
+      'logs:PutLogEvents',
+      's3:PutObject',
+    ]);
+    assertPostsOnlyToChannelConnections(s.json, statements);
     const writes = statements.find((st) => actionsOf([st]).includes('dynamodb:PutItem'));
     assert.deepEqual(writes.Condition, { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['p#*', 'idem#*'] } });
     const put = statements.find((st) => actionsOf([st]).includes('s3:PutObject'));
@@ -333,7 +358,7 @@ describe('SluiceStreams, defaults', () => {
     assert.ok(JSON.stringify(s.json.Outputs?.NotificationsUrl).includes('wss://'));
   });
 
-  it('notification channel grants: the function only its table items (ws#, wst#), nothing on S3 or execute-api; the stream handler ManageConnections on this stage only', () => {
+  it('notification channel grants: the function only its table items (ws#, wst#), nothing on S3 or execute-api; the stream handler PostToConnection on this stage only', () => {
     const fnStatements = statementsOfRole(s.json, 'StreamsNotificationsRole');
     const fnActions = actionsOf(fnStatements);
     assert.ok(!fnActions.some((a) => a.startsWith('s3:') || a.startsWith('execute-api:') || a.startsWith('kms:')), fnActions.join());
@@ -341,13 +366,8 @@ describe('SluiceStreams, defaults', () => {
     const fnWrites = fnStatements.find((st) => actionsOf([st]).includes('dynamodb:PutItem'));
     assert.deepEqual(fnWrites.Condition, { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['ws#*', 'wst#*'] } });
 
-    const channel = logicalIdOf(s.json, 'AWS::ApiGatewayV2::Api', 'StreamsNotificationsApi');
     const handler = statementsOfRole(s.json, 'StreamsStreamHandlerRole');
-    const manage = handler.filter((st) => actionsOf([st]).some((a) => a.startsWith('execute-api:')));
-    assert.deepEqual(actionsOf(manage), ['execute-api:ManageConnections']);
-    const resource = JSON.stringify(manage[0].Resource);
-    assert.ok(resource.includes(channel) && resource.includes('/notifications/*/@connections/*'), resource);
-    for (const other of ['StreamsApi', 'StreamsIamApi']) assert.ok(!resource.includes(logicalIdOf(s.json, 'AWS::ApiGatewayV2::Api', other)), other);
+    assertPostsOnlyToChannelConnections(s.json, handler);
     const handlerActions = actionsOf(handler);
     assert.ok(!handlerActions.some((a) => a.startsWith('s3:') || a === 'dynamodb:PutItem' || a === 'dynamodb:UpdateItem'), handlerActions.join());
     const deletes = handler.find((st) => actionsOf([st]).includes('dynamodb:DeleteItem'));

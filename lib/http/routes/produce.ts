@@ -1,15 +1,28 @@
 /** POST /v1/topics/{topic}/records, JSON and binary. */
 import { sha256Hex } from '../../hash.ts';
 import type { Engine } from '../../log/engine.ts';
+import type { AppendResult } from '../../log/produce.ts';
+import type { Topic } from '../../log/topics.ts';
 import { MEDIA_JSON } from '../../api/media-types.ts';
 import { parseJsonProduce } from '../json-records.ts';
 import { json, type Handlers } from '../router.ts';
 import { parseSluiceBatches } from '../sluice-batches.ts';
 
-export function produceHandlers(engine: Engine, now: () => number): Pick<Handlers, 'produce'> {
+/**
+ * Told of every produce before it is answered: in AWS the produce function posts the notification
+ * channel's append hints (lib/lambda/append-hints.ts). Locally the server's channel hears the engine's
+ * append hook instead.
+ */
+export interface AppendHints {
+  /** The topic is known, the append not yet done: work that does not depend on it (a lookup) starts here. The answer waits for the returned function, called with the committed results. */
+  begin(topic: Topic): (results: readonly AppendResult[]) => Promise<void>;
+}
+
+export function produceHandlers(engine: Engine, now: () => number, hints?: AppendHints): Pick<Handlers, 'produce'> {
   return {
     async produce({ request, params, body, binary }) {
       const topic = await engine.topics.get(params.topic);
+      const hint = hints?.begin(topic);
       // Checked by the router: 1 to LIMITS.maxIdempotencyKeyLength characters (the route table's headers).
       const idempotencyKey = request.headers['idempotency-key'];
       const mediaType = binary?.mediaType ?? MEDIA_JSON;
@@ -18,6 +31,7 @@ export function produceHandlers(engine: Engine, now: () => number): Pick<Handler
         : undefined;
       if (binary) {
         const results = await engine.produce(topic, parseSluiceBatches(binary.bytes), idempotency);
+        await hint?.(results);
         return json(200, {
           partitions: results.map((r) => ({ partition: r.partition, baseOffset: r.baseOffset.toString(), recordCount: r.recordCount })),
         });
@@ -29,6 +43,7 @@ export function produceHandlers(engine: Engine, now: () => number): Pick<Handler
         : Math.floor(Math.random() * topic.partitions);
       const { appends, placement } = parseJsonProduce(body!, topic, { now: now(), unkeyedPartition });
       const results = await engine.produce(topic, appends, idempotency);
+      await hint?.(results);
       const bases = new Map(results.map((r) => [r.partition, r.baseOffset]));
       return json(200, {
         records: placement.map((p) => ({ partition: p.partition, offset: (bases.get(p.partition)! + BigInt(p.index)).toString() })),
