@@ -10,6 +10,8 @@
  * store with its offsets (invariant 1).
  *
  * Idempotent produce (Idempotency-Key) keeps an intent item per key:
+ *   0. read the intent, and resume from it if an earlier attempt created one (skipped when every part
+ *      is inline: step 2 finds it then, and no object was written in vain)
  *   1. PUT the object (a fresh key per attempt; skipped when every part is inline)
  *   2. create the intent {object, byte ranges, which parts are inline} if absent; if present, adopt its
  *      object and its split into inline and object parts (our object is an orphan)
@@ -109,39 +111,42 @@ export class Producer {
 
   async append(topic: Topic, appends: readonly PartitionAppend[], idempotency?: IdempotencyOptions): Promise<AppendResult[]> {
     if (appends.length === 0) return [];
-    let intent = idempotency ? await this.#readIntent(topic, idempotency) : undefined;
-    if (intent?.state === 'committed') return resultsOf(intent);
+    const byPartition = new Map(appends.map((append) => [append.partition, append]));
+    const inlineMaxBytes = this.#deps.inlineMaxBytes ?? DEFAULTS.inlineMaxBytes;
+    const isInline = (append: PartitionAppend) => append.data.length <= inlineMaxBytes;
+    // A request with an object to write looks for an earlier attempt's intent first, so that a retry of
+    // a committed request writes no orphan object. A request whose batches all go inline writes no
+    // object, so it skips that read: creating its intent finds an earlier attempt's all the same, and
+    // the SDK's default request (small, with a key) makes one sequential round trip less.
+    const earlier = idempotency && !appends.every(isInline) ? await this.#readIntent(topic, idempotency) : undefined;
+    if (earlier) return this.#resume(topic, byPartition, earlier);
 
-    let objectKey: string;
-    let parts: readonly Part[];
-    if (intent) {
-      ({ objectKey, parts } = intent);
-      checkSameRequest(parts, appends);
-      if (this.#stale(objectKey)) {
-        // A retry long after the first attempt: that object may already be collected as an orphan, so
-        // this attempt writes its own (identical request, so identical records) and points the intent at
-        // it. The split into inline and object parts stays the intent's.
-        const inlineInIntent = new Set(parts.filter((part) => part.inline).map((part) => part.partition));
-        const fresh = await this.#writeObject(topic, appends, (append) => inlineInIntent.has(append.partition));
-        intent = await this.#update(intent, { objectKey: fresh.objectKey, parts: JSON.stringify(fresh.parts) }, { ...intent, ...fresh });
-        if (intent.state === 'committed') return resultsOf(intent);
-        ({ objectKey, parts } = intent);
-      }
-    } else {
-      const inlineMaxBytes = this.#deps.inlineMaxBytes ?? DEFAULTS.inlineMaxBytes;
-      ({ objectKey, parts } = await this.#writeObject(topic, appends, (append) => append.data.length <= inlineMaxBytes));
-      await this.#step('object-written');
-      if (idempotency) {
-        intent = await this.#createIntent(topic, idempotency, objectKey, parts);
-        if (intent.state === 'committed') return resultsOf(intent);
-        // When another attempt got there first, its object and its split are used. Ours is then an
-        // orphan that nothing references; maintenance sweeps it (the produce path has no delete permission).
-        ({ objectKey, parts } = intent);
-        checkSameRequest(parts, appends);
-        await this.#step('intent-written');
-      }
+    const { objectKey, parts } = await this.#writeObject(topic, appends, isInline);
+    await this.#step('object-written');
+    if (!idempotency) return this.#commit(topic, objectKey, parts, byPartition, undefined);
+    const { intent, adopted } = await this.#createIntent(topic, idempotency, objectKey, parts);
+    await this.#step('intent-written');
+    // Another attempt got there first: its object and its split are used. Ours is then an orphan that
+    // nothing references; maintenance sweeps it (the produce path has no delete permission).
+    if (adopted) return this.#resume(topic, byPartition, intent);
+    return this.#commit(topic, objectKey, parts, byPartition, intent);
+  }
+
+  /** Goes on from an earlier attempt's intent: its object (rewritten when stale), its split, its reservations. */
+  async #resume(topic: Topic, appends: ReadonlyMap<number, PartitionAppend>, intent: Intent): Promise<AppendResult[]> {
+    if (intent.state === 'committed') return resultsOf(intent);
+    checkSameRequest(intent.parts, [...appends.values()]);
+    if (this.#stale(intent.objectKey)) {
+      // A retry long after the first attempt: that object may already be collected as an orphan, so
+      // this attempt writes its own (identical request, so identical records) and points the intent at
+      // it. The split into inline and object parts stays the intent's.
+      const inlineInIntent = new Set(intent.parts.filter((part) => part.inline).map((part) => part.partition));
+      const fresh = await this.#writeObject(topic, [...appends.values()], (append) => inlineInIntent.has(append.partition));
+      intent = await this.#update(intent, { objectKey: fresh.objectKey, parts: JSON.stringify(fresh.parts) }, { ...intent, ...fresh });
+      if (intent.state === 'committed') return resultsOf(intent);
+      checkSameRequest(intent.parts, [...appends.values()]);
     }
-    return this.#commit(topic, objectKey, parts, new Map(appends.map((append) => [append.partition, append])), intent);
+    return this.#commit(topic, intent.objectKey, intent.parts, appends, intent);
   }
 
   /**
@@ -271,7 +276,8 @@ export class Producer {
     return intent;
   }
 
-  async #createIntent(topic: Topic, idempotency: IdempotencyOptions, objectKey: string, parts: readonly Part[]): Promise<Intent> {
+  /** Creates the intent, or finds the one an earlier attempt created (`adopted`). */
+  async #createIntent(topic: Topic, idempotency: IdempotencyOptions, objectKey: string, parts: readonly Part[]): Promise<{ intent: Intent; adopted: boolean }> {
     const pk = intentPk(topic.id, await sha256Hex(idempotency.key));
     const now = this.#deps.now();
     const ttlMs = this.#deps.idempotencyTtlMs ?? DEFAULTS.idempotencyTtlMs;
@@ -292,12 +298,12 @@ export class Producer {
         },
         { itemExists: false },
       );
-      return { pk, version: 0n, state: 'pending', fingerprint: idempotency.fingerprint, objectKey, parts, reservations: {} };
+      return { intent: { pk, version: 0n, state: 'pending', fingerprint: idempotency.fingerprint, objectKey, parts, reservations: {} }, adopted: false };
     } catch (error) {
       if (!(error instanceof ConditionFailedError)) throw error;
       const existing = await this.#readIntent(topic, idempotency);
       if (!existing) throw new SluiceError('UNAVAILABLE', 'idempotency intent vanished; retry', { cause: error });
-      return existing;
+      return { intent: existing, adopted: true };
     }
   }
 

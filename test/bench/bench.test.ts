@@ -134,6 +134,28 @@ describe('bench latency model', () => {
     assert.ok(model.sequentialRoundTrips <= recording.recorder.calls.length);
     assert.equal(model.sequentialRoundTrips, model.sequentialObjectCalls + model.sequentialMetadataCalls);
   });
+
+  it('a small produce with an Idempotency-Key creates its intent without reading it first; its retry still appends nothing new', async () => {
+    const recording = recordingStores(new MemoryObjectStore(), new MemoryMetadataStore());
+    const engine = new Engine({ objects: recording.objects, metadata: recording.metadata });
+    await engine.topics.create('t', 1);
+    await engine.topics.get('t');
+    const data = encodeRecordBatch([{ key: null, value: new Uint8Array(200), headers: [], timestamp: Date.now() }]);
+    const append = [{ partition: 0, data, recordCount: 1, maxTimestamp: Date.now() }];
+    const idempotency = { key: 'k-1', fingerprint: 'f-1' };
+    recording.recorder.reset();
+    const [first] = await engine.produce('t', append, idempotency);
+    const steps = recording.recorder.calls.map((c) => `${c.operation} ${c.target}`);
+    assert.deepEqual(
+      steps,
+      ['put idempotency intent', 'update partition head', 'update idempotency intent', 'put log entry', 'update idempotency intent'],
+      'create the intent, reserve, record the reservation, write the entry, commit: no read, no object',
+    );
+    assert.equal(latencyModel(recording.recorder.calls).sequentialRoundTrips, 5);
+    const [retried] = await engine.produce('t', append, idempotency);
+    assert.equal(retried.baseOffset, first.baseOffset);
+    assert.equal((await engine.describeTopic('t')).partitions[0].endOffset, 1n);
+  });
 });
 
 describe('bench hot partition', () => {
