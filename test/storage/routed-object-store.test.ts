@@ -226,7 +226,7 @@ describe('the log over RoutedObjectStore (ingest bucket listing like a directory
     clock.advance(DEFAULTS.gcGraceMs + MINUTE);
     const collected = await engine.maintain();
     assert.equal(collected.errors, 0, collected.firstError);
-    assert.equal(collected.objectsDeleted, 30, 'every ingest object');
+    assert.ok(collected.objectsDeleted >= 30, `every ingest object of this topic (and the earlier tests' topics): ${collected.objectsDeleted}`);
     assert.deepEqual(await keysOf(ingest, `t/${id}/`), []);
     assert.deepEqual(sorted(await keysOf(standard, `t/${id}/`)), sorted(segments));
     assert.deepEqual([await readAll(engine, topic, 0), await readAll(engine, topic, 1)], before);
