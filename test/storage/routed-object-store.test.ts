@@ -16,7 +16,8 @@ import { Engine, type EngineOptions } from '../../lib/log/engine.ts';
 import { ingestObjectKey, segmentObjectKeys, timeOrderedId } from '../../lib/log/layout.ts';
 import type { ObjectInfo, ObjectStore } from '../../lib/storage/ports.ts';
 import { RoutedObjectStore, isIngestObjectKey } from '../../lib/storage/routed-object-store.ts';
-import { S3ObjectStore } from '../../lib/storage/s3-object-store.ts';
+import { S3ObjectStore, createS3Client } from '../../lib/storage/s3-object-store.ts';
+import { Readable } from 'node:stream';
 import { expressIngestBackend, type Backend } from '../support/backends.ts';
 import { ManualClock } from '../support/clock.ts';
 import { CountingObjectStore } from '../support/counting-store.ts';
@@ -55,6 +56,41 @@ describe('the directory-bucket emulation (test/support/emulators.ts)', () => {
     assert.equal(listed.length, keys.length, 'two pages, nothing twice, nothing lost');
     assert.deepEqual(sorted(listed), keys);
     assert.notDeepEqual(listed, keys, 'not in key order');
+  });
+});
+
+describe('the AWS SDK with a directory bucket name (recorded requests, no network)', () => {
+  it('makes one CreateSession, then sends data requests with the session token to the zonal endpoint; presigns with the session credentials', async () => {
+    const seen: Array<{ method: string; hostname: string; path: string; query: Record<string, unknown>; headers: Record<string, string> }> = [];
+    const requestHandler = {
+      async handle(request: (typeof seen)[number]) {
+        seen.push(request);
+        const body = 'session' in (request.query ?? {})
+          ? '<?xml version="1.0" encoding="UTF-8"?><CreateSessionResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Credentials>' +
+            '<SessionToken>session-token</SessionToken><SecretAccessKey>session-secret</SecretAccessKey><AccessKeyId>session-key</AccessKeyId>' +
+            `<Expiration>${new Date(Date.now() + 5 * MINUTE).toISOString()}</Expiration></Credentials></CreateSessionResult>`
+          : '';
+        return { response: { statusCode: 200, headers: { 'content-type': 'application/xml', etag: '"e"' }, body: Readable.from([Buffer.from(body)]) } };
+      },
+      updateHttpClientConfig() {},
+      httpHandlerConfigs: () => ({}),
+    };
+    const client = createS3Client({ region: 'us-east-1', credentials: { accessKeyId: 'AKIAIAMUSER', secretAccessKey: 'iam-secret' }, requestHandler: requestHandler as never });
+    try {
+      const bucket = 'sluice-ingest--use1-az4--x-s3';
+      const store = new S3ObjectStore({ client, bucket });
+      await store.put('t/a/ingest/00/one', new Uint8Array([1]));
+      await store.put('t/a/ingest/00/two', new Uint8Array([2]));
+      assert.deepEqual(seen.map((r) => `${r.method} ${'session' in (r.query ?? {}) ? '?session' : r.path}`), ['GET ?session', 'PUT /t/a/ingest/00/one', 'PUT /t/a/ingest/00/two']);
+      assert.ok(seen.every((r) => r.hostname === `${bucket}.s3express-use1-az4.us-east-1.amazonaws.com`), 'the zonal endpoint');
+      assert.equal(seen[1].headers['x-amz-s3session-token'], 'session-token');
+      assert.match(seen[1].headers.authorization, /Credential=session-key\//, 'data requests are signed with the session');
+      const url = new URL((await store.presignGet('t/a/ingest/00/one', { start: 0, end: 0 }, 300))!);
+      assert.equal(url.searchParams.get('X-Amz-S3session-Token'), 'session-token', 'a presigned URL lives no longer than its session');
+      assert.match(url.searchParams.get('X-Amz-Credential')!, /^session-key\//);
+    } finally {
+      client.destroy();
+    }
   });
 });
 
