@@ -23,6 +23,7 @@ import type { ApiFunctionName } from '../api/routes.ts';
 import { createApp, type AppOptions } from '../http/app.ts';
 import type { HttpHandler } from '../http/types.ts';
 import { Engine } from '../log/engine.ts';
+import type { MaintenanceOptions } from '../log/maintenance.ts';
 import { DynamoDbMetadataStore, createDynamoDbClient } from '../storage/dynamodb-metadata-store.ts';
 import { RoutedObjectStore } from '../storage/routed-object-store.ts';
 import { S3ObjectStore, createS3Client } from '../storage/s3-object-store.ts';
@@ -36,6 +37,16 @@ export interface AwsAppOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
+/**
+ * Maintenance with ingest objects in a directory bucket: every pass compacts the whole tail of each
+ * partition (entries older than the 60 s reservation timeout), instead of waiting for the tail to be
+ * quiet for 5 minutes or to hold 64 entries, which a steady trickle could put off for hours. That bounds
+ * how long acknowledged records live in one Availability Zone: one maintenance interval plus 60 s. The
+ * cost: a partition's open segment (under segmentBytes / 2) is rewritten on every pass that has new
+ * records for it (one more segment and index PUT, and a GET, per such partition and pass).
+ */
+export const EXPRESS_INGEST_MAINTENANCE = { tailQuietMs: 0 } as const satisfies Partial<MaintenanceOptions>;
+
 /** The engine on S3 and DynamoDB (for handlers without HTTP, such as maintenance). */
 export function awsEngineFromEnv(env: Readonly<Record<string, string | undefined>> = process.env): Engine {
   const bucket = required(env, 'SLUICE_BUCKET');
@@ -48,7 +59,12 @@ export function awsEngineFromEnv(env: Readonly<Record<string, string | undefined
   const objects = ingestBucket ? new RoutedObjectStore({ standard, ingest: new S3ObjectStore({ client: s3, bucket: ingestBucket }) }) : standard;
   const metadata = new DynamoDbMetadataStore({ client: createDynamoDbClient(dynamoEndpoint ? { endpoint: dynamoEndpoint } : {}), tableName });
   const retentionMs = optionalInteger(env, 'SLUICE_DEFAULT_RETENTION_MS', -1);
-  return new Engine({ objects, metadata, topicDefaults: retentionMs === undefined ? {} : { retentionMs } });
+  return new Engine({
+    objects,
+    metadata,
+    topicDefaults: retentionMs === undefined ? {} : { retentionMs },
+    ...(ingestBucket ? { maintenance: EXPRESS_INGEST_MAINTENANCE } : {}),
+  });
 }
 
 export function awsAppFromEnv(options: AwsAppOptions = {}): { app: HttpHandler; engine: Engine } {

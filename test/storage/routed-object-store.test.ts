@@ -13,10 +13,11 @@ import { after, before, describe, it } from 'node:test';
 import { DEFAULTS } from '../../lib/defaults.ts';
 import { ObjectNotFoundError, StorageError } from '../../lib/errors.ts';
 import { Engine, type EngineOptions } from '../../lib/log/engine.ts';
-import { ingestObjectKey, segmentObjectKeys, timeOrderedId } from '../../lib/log/layout.ts';
+import { ingestObjectKey, partitionPk, segmentObjectKeys, timeOrderedId } from '../../lib/log/layout.ts';
 import type { ObjectInfo, ObjectStore } from '../../lib/storage/ports.ts';
 import { RoutedObjectStore, isIngestObjectKey } from '../../lib/storage/routed-object-store.ts';
 import { S3ObjectStore, createS3Client } from '../../lib/storage/s3-object-store.ts';
+import { EXPRESS_INGEST_MAINTENANCE } from '../../lib/lambda/aws-app.ts';
 import { Readable } from 'node:stream';
 import { expressIngestBackend, type Backend } from '../support/backends.ts';
 import { ManualClock } from '../support/clock.ts';
@@ -269,6 +270,22 @@ describe('the log over RoutedObjectStore (ingest bucket listing like a directory
 
     const located = await engine.locations(topic, 0, { offset: 0n });
     assert.ok(located.locations.length > 0 && located.locations.every((location) => 'url' in location), 'segments are presigned');
+  });
+
+  it('with the Lambda settings for a directory bucket, one pass moves every record older than the reservation timeout out of it', async () => {
+    const engine = engineOf({ maintenance: { segmentBytes: 32 * 1024, indexIntervalBytes: 2 * 1024, ...EXPRESS_INGEST_MAINTENANCE } });
+    const { topic, id } = await newTopic(engine, 1);
+    // A steady trickle: never quiet for 5 minutes, far from 64 entries.
+    for (let i = 0; i < 5; i++) {
+      await engine.produce(topic, [append(0, [`t-${i}`], clock.now(), 'none')]);
+      clock.advance(30_000);
+    }
+    clock.advance(DEFAULTS.abortReservationAfterMs);
+    await engine.maintain();
+    const entries = await backend.metadata.query(partitionPk(id, 0), { gte: 'e#', lt: 'e#~' });
+    assert.equal(entries.length, 1, 'one segment entry');
+    assert.equal(typeof entries[0].indexKey, 'string');
+    assert.deepEqual((await readAll(engine, topic, 0)).map(([, v]) => v), ['t-0', 't-1', 't-2', 't-3', 't-4']);
   });
 
   it('a deleted topic is purged from both buckets', async () => {
