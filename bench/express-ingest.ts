@@ -98,7 +98,7 @@ export function formatExpressIngest(result: ExpressIngestResult, standard: reado
         `${stdProduce ? `${usd(stdProduce.totalUsd)} / ${usd(stdProduce.totalUsd - stdProduce.apiGatewayUsd)}` : 'n/a'}`.padEnd(41) +
         `${usd(figure.usdPerGiB)} / ${usd(figure.functionUrlUsdPerGiB)}`.padEnd(39) +
         `${usd(figure.s3ExpressUsdPerGiB)}`.padEnd(28) +
-        `${usd(figure.storageUsdPerGiB)}`.padEnd(12) +
+        `$${figure.storageUsdPerGiB.toFixed(6)}`.padEnd(12) +
         `${stdCompaction === undefined ? 'n/a' : usd(stdCompaction)} → ${usd(figure.compactionUsdPerGiB)}`,
     );
   }
