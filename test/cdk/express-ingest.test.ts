@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { App, Stack } from 'aws-cdk-lib';
 import { ACCESS, INGEST_OBJECTS, TOPIC_OBJECTS, placeObjectAccess, type AccessName } from '../../lib/cdk/access.ts';
 import { SluiceStack } from '../../lib/cdk/sluice-stack.ts';
+import { buildApp } from '../../lib/cdk/app.ts';
 import { SluiceStreams, StreamsEncryption } from '../../lib/cdk/sluice-streams.ts';
 import { acknowledgements, actionsOf, statementsOfRole, synthesize, type Synthesized } from './synth.ts';
 
@@ -123,6 +124,13 @@ describe("SluiceStreams with ingestObjects: { storage: 'express' }", () => {
     assert.deepEqual(s3Actions(ROLES.dispatcher), ['s3:GetObject']);
     assert.deepEqual(s3Actions(ROLES.fetch), ['s3:GetObject']);
     assert.deepEqual(s3Actions(ROLES.maintenance), ['s3:DeleteObject', 's3:GetObject', 's3:ListBucket', 's3:PutObject']);
+  });
+
+  it('cdk deploy -c sluice:expressIngestZoneId=use1-az4 turns it on', () => {
+    const app = buildApp({ context: { 'sluice:expressIngestZoneId': 'usw2-az1', 'aws:cdk:bundling-stacks': [] } });
+    const template = app.synth().getStackByName('Sluice').template as { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> };
+    const buckets = Object.values(template.Resources).filter((r) => r.Type === 'AWS::S3Express::DirectoryBucket');
+    assert.deepEqual(buckets.map((b) => b.Properties.LocationName), ['usw2-az1']);
   });
 
   it('refuses KMS encryption (the directory bucket would be SSE-S3) and an Availability Zone name for an ID', () => {
