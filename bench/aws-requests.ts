@@ -15,8 +15,7 @@
 import { sha256Hex } from '../lib/hash.ts';
 import { Engine } from '../lib/log/engine.ts';
 import { parseSluiceBatches } from '../lib/http/sluice-batches.ts';
-import { DynamoDbMetadataStore } from '../lib/storage/dynamodb-metadata-store.ts';
-import { S3ObjectStore } from '../lib/storage/s3-object-store.ts';
+import type { MetadataStore, ObjectStore } from '../lib/storage/ports.ts';
 import { dealIntoLanes, runLanes } from './measure.ts';
 import { LAMBDA_ASSUMPTIONS, usageOf, type Usage } from './pricing.ts';
 import { RequestCounter, countedEmulatorStores, type OperationCount } from './request-counter.ts';
@@ -68,12 +67,19 @@ const SEED = 3;
 
 export async function runAwsBench(settings: AwsSettings): Promise<AwsCaseResult[]> {
   const results: AwsCaseResult[] = [];
-  for (const awsCase of settings.cases) results.push(await runCase(awsCase, settings));
+  for (const awsCase of settings.cases) results.push(await runAwsCase(awsCase, settings));
   return results;
 }
 
-async function runCase(awsCase: AwsCase, settings: AwsSettings): Promise<AwsCaseResult> {
-  const stores = await countedEmulatorStores();
+/** Counted stores on fresh emulators (request-counter.ts). */
+export type CountedStores = { counter: RequestCounter; objects: ObjectStore; metadata: MetadataStore; stop(): Promise<void> };
+
+/** One case on stores from `stores` (default: one bucket; express-ingest.ts passes two). */
+export async function runAwsCase(awsCase: AwsCase, settings: AwsSettings, stores: () => Promise<CountedStores> = countedEmulatorStores): Promise<AwsCaseResult> {
+  return runCase(awsCase, settings, await stores());
+}
+
+async function runCase(awsCase: AwsCase, settings: AwsSettings, stores: CountedStores): Promise<AwsCaseResult> {
   try {
     const { counter, objects, metadata } = stores;
     const warmEngine = async () => {
@@ -138,7 +144,7 @@ async function producePhase(
 }
 
 /** One maintenance pass, run as if the ingest objects were old enough to compact. */
-async function compactionPhase(objects: S3ObjectStore, metadata: DynamoDbMetadataStore, counter: RequestCounter, storedBytes: number): Promise<Phase> {
+async function compactionPhase(objects: ObjectStore, metadata: MetadataStore, counter: RequestCounter, storedBytes: number): Promise<Phase> {
   const later = () => Date.now() + 30 * 60_000;
   const engine = new Engine({ objects, metadata, now: later, topicCacheMs: Number.POSITIVE_INFINITY });
   await engine.topics.get(TOPIC);

@@ -113,7 +113,7 @@ export class RecordingMetadataStore implements MetadataStore {
 export class RecordingObjectStore implements ObjectStore {
   readonly #inner: ObjectStore;
   readonly #recorder: CallRecorder;
-  readonly presignGet?: (key: string, range: ByteRange, expiresInSeconds: number) => Promise<string>;
+  readonly presignGet?: (key: string, range: ByteRange, expiresInSeconds: number) => Promise<string | undefined>;
 
   constructor(inner: ObjectStore, recorder: CallRecorder) {
     this.#inner = inner;

@@ -16,10 +16,12 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { DeserializeMiddleware, InitializeMiddleware, MetadataBearer, MiddlewareStack } from '@smithy/types';
 import { HEAD_SK, INTENT_SK, TOPICS_PK, WATERMARK_SK } from '../lib/log/layout.ts';
 import { DynamoDbMetadataStore } from '../lib/storage/dynamodb-metadata-store.ts';
+import { RoutedObjectStore } from '../lib/storage/routed-object-store.ts';
 import { S3ObjectStore } from '../lib/storage/s3-object-store.ts';
 import { startDynalite, startS3rver } from '../test/support/emulators.ts';
 
-export type Service = 'S3' | 'DynamoDB';
+/** S3Express: a second S3 endpoint standing in for a directory bucket (priced at S3 Express One Zone rates). */
+export type Service = 'S3' | 'S3Express' | 'DynamoDB';
 
 export interface OperationCount {
   readonly service: Service;
@@ -42,8 +44,8 @@ const CONDITION_FAILED = 'ConditionalCheckFailedException';
 export class RequestCounter {
   readonly #counts = new Map<string, OperationCount>();
 
-  countS3(client: S3Client): void {
-    this.#countSends(client.middlewareStack, 'S3');
+  countS3(client: S3Client, service: 'S3' | 'S3Express' = 'S3'): void {
+    this.#countSends(client.middlewareStack, service);
   }
 
   countDynamoDb(client: DynamoDBClient): void {
@@ -61,7 +63,7 @@ export class RequestCounter {
   }
 
   #tally(service: Service, operation: string, input: Record<string, unknown>): OperationCount {
-    const target = service === 'S3' ? targetOfObject(input) : targetOfItem(operation, input);
+    const target = service === 'DynamoDB' ? targetOfItem(operation, input) : targetOfObject(input);
     const id = `${service} ${operation} ${target}`;
     let count = this.#counts.get(id);
     if (!count) {
@@ -184,5 +186,28 @@ export async function countedEmulatorStores(): Promise<{ counter: RequestCounter
     objects: new S3ObjectStore({ client: s3.client, bucket: s3.bucket }),
     metadata: new DynamoDbMetadataStore({ client: dynamo.client, tableName: dynamo.tableName }),
     stop: async () => void (await Promise.all([s3.stop(), dynamo.stop()])),
+  };
+}
+
+/**
+ * The same with ingest objects in a second bucket (RoutedObjectStore), as with `ingestObjects:
+ * { storage: 'express' }`: its s3rver lists like a directory bucket, and its requests are counted as
+ * S3Express. The emulator counts requests the same way as S3; only the prices differ. Not counted:
+ * CreateSession (one per execution environment and bucket about every 5 minutes; s3rver has none).
+ */
+export async function countedExpressEmulatorStores(): Promise<{ counter: RequestCounter; objects: RoutedObjectStore; metadata: DynamoDbMetadataStore; stop(): Promise<void> }> {
+  const [s3, express, dynamo] = await Promise.all([startS3rver(), startS3rver({ directoryBucket: true }), startDynalite()]);
+  const counter = new RequestCounter();
+  counter.countS3(s3.client);
+  counter.countS3(express.client, 'S3Express');
+  counter.countDynamoDb(dynamo.client);
+  return {
+    counter,
+    objects: new RoutedObjectStore({
+      standard: new S3ObjectStore({ client: s3.client, bucket: s3.bucket }),
+      ingest: new S3ObjectStore({ client: express.client, bucket: express.bucket }),
+    }),
+    metadata: new DynamoDbMetadataStore({ client: dynamo.client, tableName: dynamo.tableName }),
+    stop: async () => void (await Promise.all([s3.stop(), express.stop(), dynamo.stop()])),
   };
 }

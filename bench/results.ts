@@ -9,6 +9,7 @@ import type { AwsCase } from './aws-requests.ts';
 import type { ContentionRun } from './contention.ts';
 import type { BenchReport } from './report.ts';
 import type { SmallRequestCase } from './small-requests.ts';
+import type { ExpressIngestResult } from './express-ingest.ts';
 import { spreadOf, type Spread } from './stats.ts';
 import { KIB, MIB } from './workload.ts';
 
@@ -25,6 +26,21 @@ export interface BenchResults {
     readonly functionUrlWithIdempotencyKey: number;
   };
   readonly produceUsdPerGiB: { readonly '1MiB': number; readonly '64KiB': number };
+  /** The same produce requests with ingest objects in S3 Express One Zone (bench/express-ingest.ts). */
+  readonly produceUsdPerGiBExpressIngest?: {
+    readonly '1MiB': number;
+    readonly '64KiB': number;
+    readonly functionUrl1MiB: number;
+    readonly functionUrl64KiB: number;
+    /** Directory-bucket storage until GC, per GiB raw (not in the figures above). */
+    readonly storage64KiB: number;
+  };
+  readonly produceSmallUsdPerMillionExpressIngest?: {
+    readonly withoutIdempotencyKey: number;
+    readonly withIdempotencyKey: number;
+    readonly functionUrlWithoutIdempotencyKey: number;
+    readonly functionUrlWithIdempotencyKey: number;
+  };
   readonly headWritesPerAppendHot: number;
   readonly failedConditionsPerAppendHot: number;
   readonly readsPerAppendHot: number;
@@ -82,6 +98,9 @@ const UNITS: Record<string, string> = {
   produceSmallUsdPerMillion:
     'USD per million produce requests of one ~1 KiB record, list prices us-east-1: S3, DynamoDB, Lambda (billed for the modeled p50 service time + 5 ms) and, except functionUrl*, the HTTP API ($1/M)',
   produceUsdPerGiB: 'USD per GiB of uncompressed record batches produced, 1 partition per request, no Idempotency-Key, HTTP API front door',
+  produceUsdPerGiBExpressIngest:
+    "USD per GiB of uncompressed record batches produced with ingest objects in S3 Express One Zone (ingestObjects: { storage: 'express' }): the same requests as produceUsdPerGiB, directory-bucket requests at $0.00113/1,000 PUT plus $0.0032/GiB upload; functionUrl*: without API Gateway; storage64KiB: directory-bucket storage for GC's 25 min + one 5-min maintenance interval at $0.11/GB-month, not included in the others",
+  produceSmallUsdPerMillionExpressIngest: 'as produceSmallUsdPerMillion, with ingest objects in S3 Express One Zone (1-record batches are inline in their log entries: no object either way)',
   headWritesPerAppendHot: 'writes to the partition head item per append, 16 producers on one partition, counted (failed conditions included)',
   failedConditionsPerAppendHot: 'head writes refused by their condition per append (billed), same run',
   readsPerAppendHot: 'DynamoDB reads (gets and queries) per append, same run',
@@ -99,7 +118,7 @@ const UNITS: Record<string, string> = {
   produceLatencyModelP99Ms: 'ms, the same with p99 latencies on every round trip (an upper bound)',
 };
 
-export function benchResults(report: BenchReport, small: readonly SmallRequestCase[], contention: readonly ContentionRun[]): BenchResults {
+export function benchResults(report: BenchReport, small: readonly SmallRequestCase[], contention: readonly ContentionRun[], express?: ExpressIngestResult): BenchResults {
   const plain = small.find((c) => !c.idempotent);
   const keyed = small.find((c) => c.idempotent);
   if (!plain || !keyed) throw new Error('the small-request cases with and without Idempotency-Key are both needed');
@@ -136,6 +155,7 @@ export function benchResults(report: BenchReport, small: readonly SmallRequestCa
       functionUrlWithIdempotencyKey: keyed.functionUrlUsdPerMillion,
     },
     produceUsdPerGiB: { '1MiB': produceUsdPerGiB(report, MIB), '64KiB': produceUsdPerGiB(report, 64 * KIB) },
+    ...(express ? expressResults(express) : {}),
     headWritesPerAppendHot: headWritesPerAppend,
     failedConditionsPerAppendHot: total((run) => run.headConditionsFailed) / appends,
     readsPerAppendHot: total((run) => run.metadataReads) / appends,
@@ -159,6 +179,32 @@ export function benchResults(report: BenchReport, small: readonly SmallRequestCa
       runs: contention.length,
       headWritesPerAppend: spreadOf(contention.map((run) => run.headWritesPerAppend)),
       failedConditionsPerAppend: spreadOf(contention.map((run) => run.failedConditionsPerAppend)),
+    },
+  };
+}
+
+function expressResults(express: ExpressIngestResult): Pick<BenchResults, 'produceUsdPerGiBExpressIngest' | 'produceSmallUsdPerMillionExpressIngest'> {
+  const figure = (bytes: number) => {
+    const found = express.produce.find((f) => f.requestRawBytes === bytes);
+    if (!found) throw new Error(`no S3 Express figure for ${bytes}-byte requests`);
+    return found;
+  };
+  const plain = express.small.find((c) => !c.idempotent);
+  const keyed = express.small.find((c) => c.idempotent);
+  if (!plain || !keyed) throw new Error('the S3 Express small-request cases with and without Idempotency-Key are both needed');
+  return {
+    produceUsdPerGiBExpressIngest: {
+      '1MiB': figure(MIB).usdPerGiB,
+      '64KiB': figure(64 * KIB).usdPerGiB,
+      functionUrl1MiB: figure(MIB).functionUrlUsdPerGiB,
+      functionUrl64KiB: figure(64 * KIB).functionUrlUsdPerGiB,
+      storage64KiB: figure(64 * KIB).storageUsdPerGiB,
+    },
+    produceSmallUsdPerMillionExpressIngest: {
+      withoutIdempotencyKey: plain.costPerMillion.totalUsd,
+      withIdempotencyKey: keyed.costPerMillion.totalUsd,
+      functionUrlWithoutIdempotencyKey: plain.functionUrlUsdPerMillion,
+      functionUrlWithIdempotencyKey: keyed.functionUrlUsdPerMillion,
     },
   };
 }

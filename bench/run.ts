@@ -13,6 +13,7 @@
  * 5. 1-record produce requests on the AWS adapters, counted and priced (HTTP API and Function URL).
  * 6. 16 producers on one partition: writes to the partition head per append, failed conditions.
  * 7. A latency model of a small produce: counted sequential round trips × published latencies.
+ * 8. Sections 2 and 5's produce requests with ingest objects in S3 Express One Zone (express-ingest.ts).
  *
  * Prints the report, writes it as JSON to bench/results/latest.json and the headline figures to
  * bench/results/bench-results.json (results.ts).
@@ -24,6 +25,7 @@ import { runClientE2EBench } from './client-e2e.ts';
 import { runCodecBench } from './codec-vs-kafkajs.ts';
 import { runLocalBench } from './local-http.ts';
 import { runContentionBench } from './contention.ts';
+import { formatExpressIngest, runExpressIngestBench } from './express-ingest.ts';
 import { formatPushRepeated, runPushRepeated } from './push-repeats.ts';
 import { CONTENTION, PROFILES, REPEATS, SMALL_REQUESTS, type Profile } from './profiles.ts';
 import { repeatClient, repeatCodec, repeatLocal } from './repeats.ts';
@@ -75,6 +77,8 @@ async function main(): Promise<void> {
   console.error('sluice bench: small requests and a hot partition on emulators...');
   const small = await runSmallRequestBench(SMALL_REQUESTS[profile.name]);
   const contention = await runContentionBench({ ...CONTENTION[profile.name], repeats });
+  console.error('sluice bench: ingest objects in S3 Express One Zone, on emulators...');
+  const express = await runExpressIngestBench(profile.aws, SMALL_REQUESTS[profile.name]);
   console.error('sluice bench: client SDK end to end...');
   const clientSettings = { ...profile.client, repeats };
   const client = await runClientE2EBench(clientSettings);
@@ -105,10 +109,12 @@ async function main(): Promise<void> {
   console.log(formatSmallRequestSections(small, contention));
   console.log('');
   console.log(formatPushRepeated(push));
+  console.log('');
+  console.log(formatExpressIngest(express, report.aws));
   await mkdir(RESULTS_DIRECTORY, { recursive: true });
   const file = new URL('latest.json', RESULTS_DIRECTORY);
-  await writeFile(file, `${JSON.stringify({ ...report, small, contention, push }, null, 2)}\n`);
-  const results = benchResults(report, small, contention);
+  await writeFile(file, `${JSON.stringify({ ...report, small, contention, push, express }, null, 2)}\n`);
+  const results = benchResults(report, small, contention, express);
   checkResults(results);
   const resultsFile = new URL('bench-results.json', RESULTS_DIRECTORY);
   await writeFile(resultsFile, `${JSON.stringify(results, null, 2)}\n`);

@@ -147,7 +147,7 @@ async function compactionCost(
 
 function perRequestOf(counts: readonly OperationCount[], requests: number): SmallRequestCase['perRequest'] {
   return counts.map((count) => ({
-    label: `${count.service === 'S3' ? 'S3' : 'DDB'} ${count.operation} ${count.target}`,
+    label: `${count.service === 'DynamoDB' ? 'DDB' : count.service} ${count.operation} ${count.target}`,
     requests: count.requests / requests,
     failed: count.failed / requests,
   }));

@@ -81,7 +81,7 @@ export function summarizeAws(result: AwsCaseResult): AwsCaseSummary {
 
 function summarizePhase(name: PhaseSummary['name'], phase: Phase, result: AwsCaseResult): PhaseSummary {
   const perApiCall = phase.counts.map((count) => ({
-    label: `${count.service === 'S3' ? 'S3' : 'DDB'} ${count.operation} ${count.target}`,
+    label: `${count.service === 'DynamoDB' ? 'DDB' : count.service} ${count.operation} ${count.target}`,
     requests: count.requests / phase.apiCalls,
   }));
   if (phase.presignedGets > 0) perApiCall.push({ label: 'presigned S3 GET by the client', requests: phase.presignedGets / phase.apiCalls });

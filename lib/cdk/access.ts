@@ -13,6 +13,11 @@
  *   apikeys, apikey#<sha256>      API keys, hashed
  *   g#<group>, go#<group>#..., groups   consumer groups: heads, states, members, offsets (lib/groups/layout.ts)
  *   ws#<connectionId>, wst#<topicId>     the notification channel's connections and subscriptions (lib/notifications/connections.ts)
+ *
+ * The grants below are written against keys, whichever bucket holds them. With ingest objects in an
+ * S3 Express One Zone directory bucket (`ingestObjects: { storage: 'express' }`), placeObjectAccess
+ * decides what each function gets on each bucket: directory buckets authorize per bucket and session
+ * (s3express:CreateSession, ReadOnly or ReadWrite), not per key or action.
  */
 
 /** DynamoDB and S3 actions, named as IAM names them. */
@@ -173,3 +178,43 @@ export const ACCESS = {
 } as const satisfies Record<string, FunctionAccess>;
 
 export type AccessName = keyof typeof ACCESS;
+
+/** Where ingest objects live (SluiceStreamsProps.ingestObjects). */
+export type IngestStorage = 'standard' | 'express';
+
+/** A directory bucket's session modes (the s3express:SessionMode condition of s3express:CreateSession). */
+export type ExpressSessionMode = 'ReadOnly' | 'ReadWrite';
+
+export interface PlacedObjectAccess {
+  /** Object grants on the standard bucket. */
+  readonly standard: readonly ObjectGrant[];
+  /** s3:ListBucket prefixes on the standard bucket. */
+  readonly standardListPrefixes: readonly string[];
+  /** The session the function may create on the directory bucket; absent: none. */
+  readonly expressSession?: ExpressSessionMode;
+}
+
+/**
+ * The grants of a function on each bucket. On S3 Standard alone, the table as written. With ingest
+ * objects in a directory bucket: grants on ingest objects only (INGEST_OBJECTS) move there; grants on
+ * every topic object (TOPIC_OBJECTS) stay on the standard bucket, which keeps segments and any ingest
+ * object written before the switch (RoutedObjectStore reads and deletes those there), and also reach
+ * the directory bucket. There, anything beyond GetObject (a PUT, a delete, a list) needs a ReadWrite
+ * session; GetObject alone, a ReadOnly one.
+ */
+export function placeObjectAccess(access: FunctionAccess, ingest: IngestStorage): PlacedObjectAccess {
+  if (ingest === 'standard') return { standard: access.objectGrants, standardListPrefixes: access.listPrefixes };
+  const standard: ObjectGrant[] = [];
+  let expressSession: ExpressSessionMode | undefined;
+  const need = (mode: ExpressSessionMode) => {
+    if (expressSession !== 'ReadWrite') expressSession = mode;
+  };
+  for (const grant of access.objectGrants) {
+    const kept = grant.keys.filter((key) => key !== INGEST_OBJECTS);
+    if (kept.length > 0) standard.push({ actions: grant.actions, keys: kept });
+    if (grant.keys.some((key) => key === INGEST_OBJECTS || key === TOPIC_OBJECTS)) need(grant.actions.every((action) => action === 's3:GetObject') ? 'ReadOnly' : 'ReadWrite');
+  }
+  // Listing a topic's objects lists both buckets (only maintenance lists, and it also deletes there).
+  if (access.listPrefixes.includes(TOPIC_OBJECTS)) need('ReadWrite');
+  return { standard, standardListPrefixes: access.listPrefixes, ...(expressSession ? { expressSession } : {}) };
+}

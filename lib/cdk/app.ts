@@ -23,6 +23,7 @@ export function buildApp(props: AppProps = {}): App {
       corsOrigins: context('corsOrigins')?.split(',').map((origin) => origin.trim()).filter(Boolean),
       produceFunctionUrl: context('produceFunctionUrl') === 'true',
       ...(context('produceReservedConcurrency') ? { produceReservedConcurrency: Number(context('produceReservedConcurrency')) } : {}),
+      ...(context('expressIngestZoneId') ? { ingestObjects: { storage: 'express' as const, availabilityZoneId: context('expressIngestZoneId')! } } : {}),
     },
   });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

@@ -42,6 +42,7 @@ export class SluiceStack extends Stack {
       description: 'The bootstrap admin key: aws secretsmanager get-secret-value --secret-id <this> --query SecretString --output text',
     });
     new CfnOutput(this, 'BucketName', { value: this.streams.bucket.bucketName });
+    if (this.streams.ingestBucket) new CfnOutput(this, 'IngestBucketName', { value: this.streams.ingestBucket.ref, description: 'Ingest objects (S3 Express One Zone directory bucket)' });
     new CfnOutput(this, 'TableName', { value: this.streams.table.tableName });
     if (this.streams.dashboard) new CfnOutput(this, 'DashboardName', { value: this.streams.dashboard.dashboardName });
   }

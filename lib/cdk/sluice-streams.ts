@@ -7,7 +7,7 @@
  * endpoint); TLS-only bucket; each function holds only the actions its routes use, on only the keys
  * they touch (./access.ts). Cheap when idle: on-demand table, no provisioned anything, logs expire.
  */
-import { ArnFormat, CustomResource, Duration, Fn, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, CustomResource, Duration, Fn, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import { HttpApi, HttpMethod, HttpStage, LogGroupLogDestination, WebSocketApi, WebSocketStage, type HttpRouteIntegration } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration, WebSocketLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
@@ -26,6 +26,7 @@ import { RuleTargetInput } from 'aws-cdk-lib/aws-events';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { BlockPublicAccess, Bucket, BucketEncryption, HttpMethods, ObjectOwnership, type IBucket } from 'aws-cdk-lib/aws-s3';
+import { CfnDirectoryBucket } from 'aws-cdk-lib/aws-s3express';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
@@ -35,7 +36,7 @@ import { API_METRICS, MAINTENANCE_METRICS, OPERATION_DIMENSION, PUSH_METRICS } f
 import { LOG_ENTRY_STREAM_FILTER } from '../trigger/append-trigger.ts';
 import type { ApiFunctionName } from '../api/functions.ts';
 import { EXPIRES_AT } from '../storage/ports.ts';
-import { ACCESS, POST_TO_CONNECTION_ACTION, type FunctionAccess } from './access.ts';
+import { ACCESS, POST_TO_CONNECTION_ACTION, placeObjectAccess, type FunctionAccess, type IngestStorage } from './access.ts';
 import { LAMBDA_BUNDLING, prebuiltBundle, type LambdaEntry } from './lambda-bundles.ts';
 import { API_ROUTES, DEFAULT_ROUTE_FUNCTION, IAM_GRANTS, type GatewayFunctionName } from './api-routes.ts';
 
@@ -47,6 +48,28 @@ export const StreamsEncryption = {
   KMS: 'KMS',
 } as const;
 export type StreamsEncryption = (typeof StreamsEncryption)[keyof typeof StreamsEncryption];
+
+/**
+ * Where ingest objects (one per produce request, until compaction moves their batches into segments)
+ * are kept.
+ */
+export type IngestObjectsStorage =
+  /** In the bucket, like everything else: S3 Standard, three or more Availability Zones. */
+  | { readonly storage: 'standard' }
+  /**
+   * In an S3 Express One Zone directory bucket in one Availability Zone; segments stay in the bucket.
+   * A PUT costs $0.00113 per 1,000 instead of $0.005, which is most of the cost of a 64 KiB produce.
+   * The trade-off: records are stored in one Availability Zone until compaction moves them to S3
+   * Standard (within a maintenance interval, 5 minutes by default, once the partition's tail is quiet
+   * or long enough), so losing that zone in that window loses acknowledged records. Storage is $0.11
+   * per GB-month, for as long as an ingest object lives: until garbage collection deletes it, at least
+   * DEFAULTS.gcMinObjectAgeMs + gcGraceMs (25 minutes) after it was written.
+   */
+  | {
+      readonly storage: 'express';
+      /** The zone's ID, not its name (`use1-az4`, not `us-east-1a`): names differ per account, IDs do not. */
+      readonly availabilityZoneId: string;
+    };
 
 export interface StreamsThrottle {
   /** Steady-state requests per second, per route. */
@@ -132,6 +155,14 @@ export interface SluiceStreamsProps {
    * (a request beyond it gets 429 and the client retries). @default none (the account's unreserved pool)
    */
   readonly produceReservedConcurrency?: number;
+  /**
+   * Where ingest objects are kept. `{ storage: 'express', availabilityZoneId }` keeps them in an S3
+   * Express One Zone directory bucket (see IngestObjectsStorage for the durability trade-off); not
+   * with `encryption: KMS` (the directory bucket would be SSE-S3). With `removalPolicy: DESTROY` the
+   * directory bucket is deleted only when empty (auto-delete covers the standard bucket only).
+   * @default { storage: 'standard' }
+   */
+  readonly ingestObjects?: IngestObjectsStorage;
 }
 
 /** A push consumer that delivers to a Lambda function, created with the stack (SluiceStreams.addFunctionConsumer). */
@@ -166,6 +197,8 @@ const FUNCTION_IDS: Record<ApiFunctionName, string> = { produce: 'Produce', fetc
 export class SluiceStreams extends Construct {
   /** Record batches: immutable objects, one per produce request. */
   readonly bucket: Bucket;
+  /** Ingest objects, with `ingestObjects: { storage: 'express' }`: an S3 Express One Zone directory bucket. */
+  readonly ingestBucket?: CfnDirectoryBucket;
   /** Topics, offsets, consumer groups and API keys (hashed). */
   readonly table: Table;
   /** The key of the bucket when encryption is KMS. */
@@ -217,6 +250,7 @@ export class SluiceStreams extends Construct {
 
   readonly #props: SluiceStreamsProps;
   readonly #removalPolicy: RemovalPolicy;
+  readonly #ingestStorage: IngestStorage;
   readonly #serviceName: string;
   readonly #namespace: string;
 
@@ -235,7 +269,12 @@ export class SluiceStreams extends Construct {
         props.encryptionKey ??
         new kms.Key(this, 'Key', { description: `Sluice bucket key (${this.node.path})`, enableKeyRotation: true, removalPolicy: this.#removalPolicy });
     }
+    this.#ingestStorage = props.ingestObjects?.storage ?? 'standard';
+    if (this.#ingestStorage === 'express' && props.encryption === StreamsEncryption.KMS) {
+      throw new Error("ingestObjects: { storage: 'express' } is not available with encryption: StreamsEncryption.KMS (the directory bucket is SSE-S3)");
+    }
     this.bucket = this.#createBucket();
+    if (props.ingestObjects?.storage === 'express') this.ingestBucket = this.#createIngestBucket(props.ingestObjects.availabilityZoneId);
     this.table = this.#createTable();
     this.adminKeySecret = new Secret(this, 'AdminKey', {
       description: 'Sluice bootstrap admin API key; the service stores only its SHA-256',
@@ -623,6 +662,27 @@ export class SluiceStreams extends Construct {
     return bucket;
   }
 
+  /**
+   * The directory bucket for ingest objects: one Availability Zone, SSE-S3, incomplete multipart
+   * uploads aborted like the bucket's. No expiration rule: an ingest object is referenced until
+   * compaction, however late that runs, and garbage collection deletes it after.
+   */
+  #createIngestBucket(availabilityZoneId: string): CfnDirectoryBucket {
+    if (!Token.isUnresolved(availabilityZoneId) && !/^[a-z]{2,}[0-9]*-az[0-9]+$/.test(availabilityZoneId)) {
+      throw new Error(`ingestObjects.availabilityZoneId must be an Availability Zone ID such as use1-az4, got ${availabilityZoneId}`);
+    }
+    const bucket = new CfnDirectoryBucket(this, 'IngestBucket', {
+      dataRedundancy: 'SingleAvailabilityZone',
+      locationName: availabilityZoneId,
+      bucketEncryption: { serverSideEncryptionConfiguration: [{ serverSideEncryptionByDefault: { sseAlgorithm: 'AES256' } }] },
+      lifecycleConfiguration: {
+        rules: [{ id: 'abort-incomplete-multipart-uploads', status: 'Enabled', abortIncompleteMultipartUpload: { daysAfterInitiation: 1 } }],
+      },
+    });
+    bucket.applyRemovalPolicy(this.#removalPolicy);
+    return bucket;
+  }
+
   #createTable(): Table {
     return new Table(this, 'Table', {
       tableName: this.#props.tableName,
@@ -701,6 +761,7 @@ export class SluiceStreams extends Construct {
     const retention = this.#props.defaultRetention?.toMilliseconds() ?? DEFAULTS.retentionMs;
     return {
       SLUICE_BUCKET: this.bucket.bucketName,
+      ...(this.ingestBucket ? { SLUICE_INGEST_BUCKET: this.ingestBucket.ref } : {}),
       SLUICE_TABLE: this.table.tableName,
       SLUICE_DEFAULT_RETENTION_MS: String(retention),
       ...(this.#props.corsOrigins?.length ? { SLUICE_CORS_ORIGINS: this.#props.corsOrigins.join(',') } : {}),
@@ -726,28 +787,40 @@ export class SluiceStreams extends Construct {
         }),
       );
     }
-    for (const grant of access.objectGrants) {
+    const placed = placeObjectAccess(access, this.#ingestStorage);
+    for (const grant of placed.standard) {
       statements.push(new iam.PolicyStatement({ actions: [...grant.actions], resources: grant.keys.map((key) => this.bucket.arnForObjects(key)) }));
     }
-    if (access.listPrefixes.length > 0) {
+    if (placed.standardListPrefixes.length > 0) {
       statements.push(
         new iam.PolicyStatement({
           actions: ['s3:ListBucket'],
           resources: [this.bucket.bucketArn],
-          conditions: { StringLike: { 's3:prefix': [...access.listPrefixes] } },
+          conditions: { StringLike: { 's3:prefix': [...placed.standardListPrefixes] } },
+        }),
+      );
+    }
+    if (placed.expressSession && this.ingestBucket) {
+      // A directory bucket authorizes per bucket: a session, read-only unless the function writes there
+      // (the SDK asks for no mode, and gets the most this allows).
+      statements.push(
+        new iam.PolicyStatement({
+          actions: ['s3express:CreateSession'],
+          resources: [this.ingestBucket.attrArn],
+          conditions: placed.expressSession === 'ReadOnly' ? { StringEquals: { 's3express:SessionMode': 'ReadOnly' } } : undefined,
         }),
       );
     }
     if (this.encryptionKey) {
       const kmsActions = new Set<string>();
-      for (const action of access.objectGrants.flatMap((grant) => grant.actions)) {
+      for (const action of placed.standard.flatMap((grant) => grant.actions)) {
         if (action === 's3:GetObject') kmsActions.add('kms:Decrypt');
         if (action === 's3:PutObject') kmsActions.add('kms:GenerateDataKey');
       }
       if (kmsActions.size > 0) statements.push(new iam.PolicyStatement({ actions: [...kmsActions], resources: [this.encryptionKey.keyArn] }));
     }
     for (const statement of statements) role.addToPrincipalPolicy(statement);
-    for (const key of new Set(access.objectGrants.flatMap((grant) => grant.keys))) {
+    for (const key of new Set(placed.standard.flatMap((grant) => grant.keys))) {
       Validations.of(role).acknowledge({
         id: `AwsSolutions-IAM5[Resource::<${this.#logicalId(this.bucket)}.Arn>/${key}]`,
         reason: 'Objects are created at run time under generated keys; the grant is limited to the key prefix this function reads or writes (lib/cdk/access.ts).',

@@ -3,6 +3,9 @@
  * execution environment (outside the handler), so warm invocations reuse clients and caches.
  *
  *   SLUICE_BUCKET                 S3 bucket for objects (required)
+ *   SLUICE_INGEST_BUCKET          a second bucket for ingest objects only, an S3 Express One Zone directory
+ *                                 bucket (`…--<az-id>--x-s3`; the SDK makes its CreateSession calls) (optional;
+ *                                 default: ingest objects in SLUICE_BUCKET). See RoutedObjectStore.
  *   SLUICE_TABLE                  DynamoDB table for metadata (required)
  *   SLUICE_CORS_ORIGINS           comma-separated browser origins allowed to call the API (optional)
  *   SLUICE_DEFAULT_RETENTION_MS   retentionMs of topics created without one; -1 keeps records forever
@@ -24,7 +27,9 @@ import { createApp, type AppOptions } from '../http/app.ts';
 import type { HttpHandler } from '../http/types.ts';
 import type { AppendHints } from '../http/routes/produce.ts';
 import { Engine } from '../log/engine.ts';
+import type { MaintenanceOptions } from '../log/maintenance.ts';
 import { DynamoDbMetadataStore, createDynamoDbClient } from '../storage/dynamodb-metadata-store.ts';
+import { RoutedObjectStore } from '../storage/routed-object-store.ts';
 import { S3ObjectStore, createS3Client } from '../storage/s3-object-store.ts';
 
 export interface AwsAppOptions {
@@ -38,16 +43,34 @@ export interface AwsAppOptions {
   readonly appendHints?: (engine: Engine) => AppendHints | undefined;
 }
 
+/**
+ * Maintenance with ingest objects in a directory bucket: every pass compacts the whole tail of each
+ * partition (entries older than the 60 s reservation timeout), instead of waiting for the tail to be
+ * quiet for 5 minutes or to hold 64 entries, which a steady trickle could put off for hours. That bounds
+ * how long acknowledged records live in one Availability Zone: one maintenance interval plus 60 s. The
+ * cost: a partition's open segment (under segmentBytes / 2) is rewritten on every pass that has new
+ * records for it (one more segment and index PUT, and a GET, per such partition and pass).
+ */
+export const EXPRESS_INGEST_MAINTENANCE = { tailQuietMs: 0 } as const satisfies Partial<MaintenanceOptions>;
+
 /** The engine on S3 and DynamoDB (for handlers without HTTP, such as maintenance). */
 export function awsEngineFromEnv(env: Readonly<Record<string, string | undefined>> = process.env): Engine {
   const bucket = required(env, 'SLUICE_BUCKET');
   const tableName = required(env, 'SLUICE_TABLE');
   const s3Endpoint = env.SLUICE_S3_ENDPOINT || undefined;
   const dynamoEndpoint = env.SLUICE_DYNAMODB_ENDPOINT || undefined;
-  const objects = new S3ObjectStore({ client: createS3Client(s3Endpoint ? { endpoint: s3Endpoint } : {}), bucket });
+  const s3 = createS3Client(s3Endpoint ? { endpoint: s3Endpoint } : {});
+  const standard = new S3ObjectStore({ client: s3, bucket });
+  const ingestBucket = env.SLUICE_INGEST_BUCKET || undefined;
+  const objects = ingestBucket ? new RoutedObjectStore({ standard, ingest: new S3ObjectStore({ client: s3, bucket: ingestBucket }) }) : standard;
   const metadata = new DynamoDbMetadataStore({ client: createDynamoDbClient(dynamoEndpoint ? { endpoint: dynamoEndpoint } : {}), tableName });
   const retentionMs = optionalInteger(env, 'SLUICE_DEFAULT_RETENTION_MS', -1);
-  return new Engine({ objects, metadata, topicDefaults: retentionMs === undefined ? {} : { retentionMs } });
+  return new Engine({
+    objects,
+    metadata,
+    topicDefaults: retentionMs === undefined ? {} : { retentionMs },
+    ...(ingestBucket ? { maintenance: EXPRESS_INGEST_MAINTENANCE } : {}),
+  });
 }
 
 export function awsAppFromEnv(options: AwsAppOptions = {}): { app: HttpHandler; engine: Engine } {

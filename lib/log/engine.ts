@@ -260,7 +260,15 @@ export class Engine {
       }
       const { start, end, baseOffset, lastOffset } = await locateInEntry(this.#sources, entry, options.offset, maxBytes - bytes);
       const range = { start, end };
-      locations.push({ url: await presign(entry.objectKey, range, expires), range, baseOffset, lastOffset });
+      const url = await presign(entry.objectKey, range, expires);
+      if (url === undefined) {
+        // A range the store cannot presign (an ingest object in an S3 Express directory bucket, whose
+        // URLs die with its 5-minute session): its batches by value, like an inline entry. Only whole
+        // ingest ranges are unsignable, so these are the entry's batches as stored (base offsets 0).
+        locations.push({ batches: await this.#sources.cache.get(entry.objectKey, range), baseOffset, lastOffset });
+      } else {
+        locations.push({ url, range, baseOffset, lastOffset });
+      }
       bytes += end - start + 1;
       // A segment read only in part ends the answer there; the client continues after it.
       if (lastOffset < entry.end - 1n || bytes >= maxBytes) return { locations, nextOffset: lastOffset + 1n, highWatermark: head.highWatermark };

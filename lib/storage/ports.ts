@@ -26,13 +26,17 @@ export interface ObjectStore {
   get(key: string, range?: ByteRange): Promise<Uint8Array>;
   /** Deleting a missing key is not an error. */
   delete(keys: readonly string[]): Promise<void>;
-  /** Objects whose key starts with prefix, in key order. */
+  /**
+   * Objects whose key starts with prefix. In key order on every single-bucket adapter, but callers must
+   * not depend on it: a store over an S3 Express directory bucket (RoutedObjectStore) lists in no order.
+   */
   list(prefix: string): AsyncIterable<ObjectInfo>;
   /**
    * A short-lived URL that allows exactly one ranged GET of `key` (the caller sends `Range: bytes=start-end`).
-   * Absent where the store cannot be read directly by clients.
+   * Absent where the store cannot be read directly by clients; undefined for a key that cannot be
+   * (RoutedObjectStore's ingest objects in a directory bucket): the caller then serves the bytes itself.
    */
-  presignGet?(key: string, range: ByteRange, expiresInSeconds: number): Promise<string>;
+  presignGet?(key: string, range: ByteRange, expiresInSeconds: number): Promise<string | undefined>;
 }
 
 /**

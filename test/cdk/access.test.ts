@@ -7,7 +7,7 @@
 import { describe, it, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { ApiKeys } from '../../lib/auth/api-keys.ts';
-import { ACCESS, POST_TO_CONNECTION_ACTION, type AccessName, type FunctionAccess } from '../../lib/cdk/access.ts';
+import { ACCESS, POST_TO_CONNECTION_ACTION, TOPIC_OBJECTS, placeObjectAccess, type AccessName, type ExpressSessionMode, type FunctionAccess, type IngestStorage } from '../../lib/cdk/access.ts';
 import { ROUTES, pathPattern } from '../../lib/api/routes.ts';
 import { randomBytes } from 'node:crypto';
 import { createApp } from '../../lib/http/app.ts';
@@ -34,6 +34,7 @@ import { encodeRecordBatch } from '../../lib/protocol/record-batch.ts';
 import { MemoryMetadataStore, MemoryObjectStore } from '../../lib/storage/memory.ts';
 import type { ByteRange, Condition, Item, MetadataStore, ObjectStore, QueryOptions, UpdateChanges, UpdateOptions } from '../../lib/storage/ports.ts';
 import { matchesIamPattern } from './iam-patterns.ts';
+import { RoutedObjectStore } from '../../lib/storage/routed-object-store.ts';
 
 const ADMIN_KEY = 'bootstrap-admin-key-from-secrets-manager-0123456789';
 
@@ -42,6 +43,8 @@ interface Call {
   /** Partition key, or object key. */
   readonly key: string;
   readonly item?: Item;
+  /** Which bucket an object call reached. */
+  readonly bucket?: 'standard' | 'express';
 }
 
 class RecordingMetadataStore implements MetadataStore {
@@ -73,32 +76,46 @@ class RecordingMetadataStore implements MetadataStore {
 }
 
 class RecordingObjectStore implements ObjectStore {
-  readonly calls: Call[] = [];
+  readonly calls: Call[];
   readonly #inner: ObjectStore;
-  constructor(inner: ObjectStore) {
+  readonly #bucket: 'standard' | 'express';
+  constructor(inner: ObjectStore, calls: Call[] = [], bucket: 'standard' | 'express' = 'standard') {
     this.#inner = inner;
+    this.calls = calls;
+    this.#bucket = bucket;
+  }
+  #record(action: string, key: string) {
+    this.calls.push({ action, key, bucket: this.#bucket });
   }
   put(key: string, body: Uint8Array) {
-    this.calls.push({ action: 's3:PutObject', key });
+    this.#record('s3:PutObject', key);
     return this.#inner.put(key, body);
   }
   get(key: string, range?: ByteRange) {
-    this.calls.push({ action: 's3:GetObject', key });
+    this.#record('s3:GetObject', key);
     return this.#inner.get(key, range);
   }
   delete(keys: readonly string[]) {
-    for (const key of keys) this.calls.push({ action: 's3:DeleteObject', key });
+    for (const key of keys) this.#record('s3:DeleteObject', key);
     return this.#inner.delete(keys);
   }
   list(prefix: string) {
-    this.calls.push({ action: 's3:ListBucket', key: prefix });
+    this.#record('s3:ListBucket', prefix);
     return this.#inner.list(prefix);
   }
   /** A presigned URL is signed with the function's credentials: it needs s3:GetObject on the key. */
   async presignGet(key: string, range: ByteRange) {
-    this.calls.push({ action: 's3:GetObject', key });
+    this.#record('s3:GetObject', key);
     return `https://bucket.s3.example/${key}?range=${range.start}-${range.end}`;
   }
+}
+
+/** The object stores of one function: the bucket alone, or the bucket and the directory bucket behind a RoutedObjectStore. */
+function recordedObjects(storage: IngestStorage, standard: ObjectStore, express: ObjectStore): { store: ObjectStore; calls: Call[] } {
+  const calls: Call[] = [];
+  const recordedStandard = new RecordingObjectStore(standard, calls, 'standard');
+  if (storage === 'standard') return { store: recordedStandard, calls };
+  return { store: new RoutedObjectStore({ standard: recordedStandard, ingest: new RecordingObjectStore(express, calls, 'express') }), calls };
 }
 
 function event(method: string, path: string, options: { body?: string | Uint8Array; query?: string; headers?: Record<string, string> } = {}): HttpEventV2 {
@@ -115,10 +132,12 @@ function event(method: string, path: string, options: { body?: string | Uint8Arr
 
 const sealing = new AesGcmSecretBox(randomBytes(32));
 
-describe('each function stays within its IAM grant (lib/cdk/access.ts)', () => {
-  const objects = new MemoryObjectStore();
+for (const storage of ['standard', 'express'] as const satisfies readonly IngestStorage[]) describe(`each function stays within its IAM grant (lib/cdk/access.ts), ingest objects on ${storage === 'standard' ? 'S3 Standard' : 'S3 Express (a second bucket)'}`, () => {
+  const standardObjects = new MemoryObjectStore();
+  const expressObjects = new MemoryObjectStore();
+  const objects: ObjectStore = storage === 'standard' ? standardObjects : new RoutedObjectStore({ standard: standardObjects, ingest: expressObjects });
   const metadata = new MemoryMetadataStore();
-  const recorders = {} as Record<AccessName, { metadata: RecordingMetadataStore; objects: RecordingObjectStore; connections: Call[] }>;
+  const recorders = {} as Record<AccessName, { metadata: RecordingMetadataStore; objects: ObjectStore; objectCalls: Call[]; connections: Call[] }>;
   /** PostToConnection as the function's role would call it: execute-api:ManageConnections on POST @connections/<id>. */
   const recordingPoster = (name: AccessName, answer: 'sent' | 'gone', posted: string[]): PostToConnection => async (connectionId, text) => {
     recorders[name].connections.push({ action: POST_TO_CONNECTION_ACTION, key: `POST/@connections/${connectionId}` });
@@ -130,7 +149,8 @@ describe('each function stays within its IAM grant (lib/cdk/access.ts)', () => {
   const engines = {} as Record<ApiFunctionName, Engine>;
   const apps = {} as Record<ApiFunctionName, HttpHandler>;
   for (const name of Object.keys(ACCESS) as AccessName[]) {
-    recorders[name] = { metadata: new RecordingMetadataStore(metadata), objects: new RecordingObjectStore(objects), connections: [] };
+    const recorded = recordedObjects(storage, standardObjects, expressObjects);
+    recorders[name] = { metadata: new RecordingMetadataStore(metadata), objects: recorded.store, objectCalls: recorded.calls, connections: [] };
   }
   for (const name of API_FUNCTION_NAMES) {
     // Every function is its own execution environment: own engine, caches and key cache.
@@ -200,6 +220,8 @@ describe('each function stays within its IAM grant (lib/cdk/access.ts)', () => {
     // Batches above the inline threshold (compressed) go to an ingest object; the small ones above stay in their log entries.
     const large = JSON.stringify({ records: [{ value: randomBytes(2 * DEFAULTS.inlineMaxBytes).toString('base64'), partition: 0 }] });
     await call('produce', event('POST', '/v1/topics/orders/records', { body: large }), 200);
+    // Read before compaction: from the ingest object (in the directory bucket with express storage).
+    await call('fetch', event('GET', '/v1/topics/orders/partitions/0/records', { query: 'offset=0' }), 200);
     // A reservation whose writer died: the next produce finds the gap and, since it is stale, closes it.
     await metadata.update(`p#${(await new Engine({ objects, metadata }).topics.get('orders')).id}#1`, 'head', { add: { nextOffset: 2n } });
     await call('produce', event('POST', '/v1/topics/orders/records', { body: JSON.stringify({ records: [{ value: 'after the gap', partition: 1 }] }) }), 200);
@@ -313,12 +335,16 @@ describe('each function stays within its IAM grant (lib/cdk/access.ts)', () => {
     await call('produce', event('POST', '/v1/topics/orders/records', { body: JSON.stringify({ records: [{ value: 'later', partition: 0 }] }) }), 200);
     await new Dispatcher({ engine: dispatchEngine, groups: dispatchGroups, consumers: dispatchConsumers, targets: () => failing }).runAll();
     await handlePushConsumerEvent(consumerEvent('Delete'), resourceConsumers, cloudformation);
+
+    // A last pass: compaction merges the open (small) segment with what came after it, reading it back.
+    const last = await engines.maintenance.maintain();
+    assert.ok(last.segmentsWritten > 0 && last.errors === 0, JSON.stringify(last));
   });
 
   for (const name of Object.keys(ACCESS) as AccessName[]) {
     it(`${name}: only granted actions, on granted keys, and every grant used`, () => {
       const access: FunctionAccess = ACCESS[name];
-      const calls = [...recorders[name].metadata.calls, ...recorders[name].objects.calls, ...recorders[name].connections];
+      const calls = [...recorders[name].metadata.calls, ...recorders[name].objectCalls, ...recorders[name].connections];
       assert.ok(calls.length > 0, `the scenario exercises ${name}`);
       const used = new Set<string>();
       for (const { action, key } of calls) {
@@ -352,6 +378,51 @@ describe('each function stays within its IAM grant (lib/cdk/access.ts)', () => {
     });
   }
 
+  if (storage === 'express') {
+    for (const name of Object.keys(ACCESS) as AccessName[]) {
+      it(`${name}: on each bucket only what placeObjectAccess grants there, and every placed grant used`, () => {
+        const placed = placeObjectAccess(ACCESS[name], 'express');
+        const calls = recorders[name].objectCalls;
+        const onStandard = calls.filter((c) => c.bucket === 'standard');
+        const onExpress = calls.filter((c) => c.bucket === 'express');
+        for (const { action, key } of onStandard) {
+          if (action === 's3:ListBucket') {
+            assert.ok(placed.standardListPrefixes.some((pattern) => matchesIamPattern(pattern, key)), `${name} lists ${key} in the bucket`);
+            continue;
+          }
+          const keys = placed.standard.filter((grant) => (grant.actions as readonly string[]).includes(action)).flatMap((grant) => grant.keys);
+          assert.ok(keys.some((pattern) => matchesIamPattern(pattern, key)), `${name} ${action} on ${key} in the bucket is outside ${keys.join(', ') || 'nothing'}`);
+        }
+        const needed = (action: string): ExpressSessionMode => (action === 's3:GetObject' ? 'ReadOnly' : 'ReadWrite');
+        for (const { action, key } of onExpress) {
+          const mode = needed(action);
+          assert.ok(placed.expressSession === 'ReadWrite' || placed.expressSession === mode, `${name} ${action} on ${key} in the directory bucket needs a ${mode} session, has ${placed.expressSession ?? 'none'}`);
+        }
+        const unused = placed.standard.flatMap((grant) =>
+          grant.actions.flatMap((action) => grant.keys.filter((pattern) => !onStandard.some((c) => c.action === action && matchesIamPattern(pattern, c.key))).map((pattern) => `${action} ${pattern}`)),
+        );
+        if (placed.standardListPrefixes.length > 0 && !onStandard.some((c) => c.action === 's3:ListBucket')) unused.push('s3:ListBucket');
+        assert.deepEqual(unused, [], `${name} is granted on the bucket what it never uses there`);
+        if (placed.expressSession === 'ReadWrite') {
+          assert.ok(onExpress.some((c) => needed(c.action) === 'ReadWrite'), `${name}: a ReadWrite session that never writes`);
+        } else if (placed.expressSession === 'ReadOnly') {
+          // Whether a read meets the ingest object or its segment depends only on whether compaction
+          // ran yet, so reading topic objects at all is what a ReadOnly session is for.
+          assert.ok(calls.some((c) => c.action === 's3:GetObject' && matchesIamPattern(TOPIC_OBJECTS, c.key)), `${name}: a ReadOnly session and no read of topic objects`);
+        } else {
+          assert.deepEqual(onExpress, [], `${name}: no session, no call`);
+        }
+      });
+    }
+
+    it('the scenario reads records from the directory bucket (before compaction) and from segments in the bucket (after)', () => {
+      const reads = recorders.fetch.objectCalls.filter((c) => c.action === 's3:GetObject');
+      assert.ok(reads.some((c) => c.bucket === 'express' && c.key.includes('/ingest/')));
+      assert.ok(reads.some((c) => c.bucket === 'standard' && c.key.includes('/segments/')));
+      assert.ok(!recorders.produce.objectCalls.some((c) => c.bucket === 'standard'), 'produce never reaches the bucket');
+    });
+  }
+
   it('the scenario calls every route of the application, in the function that serves it', () => {
     // A new route (consumer groups, say) fails here until the scenario calls it, and then the grant
     // checks above show whether its function's IAM policy allows what it does.
@@ -368,9 +439,9 @@ describe('each function stays within its IAM grant (lib/cdk/access.ts)', () => {
   });
 
   it('fetch never writes and produce never deletes', () => {
-    const fetchActions = new Set([...recorders.fetch.metadata.calls, ...recorders.fetch.objects.calls].map((c) => c.action));
+    const fetchActions = new Set([...recorders.fetch.metadata.calls, ...recorders.fetch.objectCalls].map((c) => c.action));
     assert.deepEqual([...fetchActions].sort(), ['dynamodb:GetItem', 'dynamodb:Query', 's3:GetObject']);
-    const produceActions = [...recorders.produce.metadata.calls, ...recorders.produce.objects.calls].map((c) => c.action);
+    const produceActions = [...recorders.produce.metadata.calls, ...recorders.produce.objectCalls].map((c) => c.action);
     assert.ok(!produceActions.some((action) => /Delete/.test(action)));
   });
 

@@ -273,6 +273,7 @@ export function objectStoreContract(name: string, setup: () => Promise<ObjectSto
         const body = testBytes(300, 5);
         await store.put(key, body);
         const url = await store.presignGet(key, { start: 10, end: 109 }, 60);
+        assert.ok(url, 'a URL for a key of this store');
         const response = await fetch(url, { headers: { Range: 'bytes=10-109' } });
         assert.ok(response.status === 206 || response.status === 200, `status ${response.status}`);
         const received = new Uint8Array(await response.arrayBuffer());

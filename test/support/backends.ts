@@ -51,3 +51,32 @@ export const awsEmulatorBackend: BackendFactory = async () => {
     },
   };
 };
+
+/**
+ * The AWS adapters with ingest objects in a second bucket (RoutedObjectStore), as with
+ * `ingestObjects: { storage: 'express' }`: two s3rver buckets, the ingest one listing like an S3
+ * Express directory bucket (prefixes ending in `/`, no key order; see emulators.ts), and dynalite.
+ * `buckets` exposes both stores so tests can see where each object went.
+ */
+export const awsEmulatorExpressIngestBackend: BackendFactory = async () => (await expressIngestBackend()).backend;
+
+export async function expressIngestBackend(): Promise<{ backend: Backend; standard: ObjectStore; ingest: ObjectStore }> {
+  const { startS3rver, startDynalite } = await import('./emulators.ts');
+  const { S3ObjectStore } = await import('../../lib/storage/s3-object-store.ts');
+  const { RoutedObjectStore } = await import('../../lib/storage/routed-object-store.ts');
+  const { DynamoDbMetadataStore } = await import('../../lib/storage/dynamodb-metadata-store.ts');
+  const [s3, express, dynamo] = await Promise.all([startS3rver(), startS3rver({ directoryBucket: true }), startDynalite()]);
+  const standard = new S3ObjectStore({ client: s3.client, bucket: s3.bucket });
+  const ingest = new S3ObjectStore({ client: express.client, bucket: express.bucket });
+  return {
+    standard,
+    ingest,
+    backend: {
+      objects: new RoutedObjectStore({ standard, ingest }),
+      metadata: new DynamoDbMetadataStore({ client: dynamo.client, tableName: dynamo.tableName }),
+      async teardown() {
+        await Promise.all([s3.stop(), express.stop(), dynamo.stop()]);
+      },
+    },
+  };
+}

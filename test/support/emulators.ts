@@ -17,6 +17,10 @@
  * - s3rver sends a broken response for a range of an empty object: rewritten here into S3's 416.
  * - s3rver's ListObjectsV2 lists in directory order and fails past 1,000 keys on Node 17+ (DES
  *   continuation tokens): answered here, sorted and paginated, from s3rver's store.
+ * - `directoryBucket: true` makes the bucket list like an S3 Express One Zone directory bucket, as
+ *   far as Sluice relies on it: ListObjectsV2 refuses a prefix that does not end in `/` and returns
+ *   keys in no lexicographic order (a fixed pseudo-random order here). Nothing else of a directory
+ *   bucket is emulated (no CreateSession, no zonal endpoint, no `--x-s3` name).
  * - dynalite has no TransactWriteItems, no TTL and no ReturnValuesOnConditionCheckFailure.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -24,7 +28,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { CreateTableCommand, DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import S3rver from 's3rver';
@@ -61,7 +65,7 @@ function uniqueName(prefix: string): string {
   return `${prefix}-${randomBytes(6).toString('hex')}`;
 }
 
-export async function startS3rver(options: { bucket?: string } = {}): Promise<S3rverHandle> {
+export async function startS3rver(options: { bucket?: string; directoryBucket?: boolean } = {}): Promise<S3rverHandle> {
   const directory = await mkdtemp(path.join(tmpdir(), 'sluice-s3rver-'));
   const bucket = options.bucket ?? uniqueName('sluice-test');
   const server = new S3rver({
@@ -74,7 +78,7 @@ export async function startS3rver(options: { bucket?: string } = {}): Promise<S3
   // Koa composes middleware when the server starts listening, so this runs first for every request.
   (server as unknown as { middleware: KoaMiddleware[] }).middleware.unshift(
     enforcePresignedSignatures,
-    listObjectsV2InKeyOrder,
+    options.directoryBucket ? listObjectsV2LikeADirectoryBucket : listObjectsV2InKeyOrder,
     answerRangeOnEmptyObjectLikeS3,
   );
   let address;
@@ -199,6 +203,20 @@ const LIST_PAGE_SIZE = 1000;
  * page, resumable with an opaque continuation token. Delimiters and URL encoding are left to s3rver.
  */
 async function listObjectsV2InKeyOrder(ctx: KoaContext, next: () => Promise<void>): Promise<void> {
+  return listObjectsV2(ctx, next, 'key');
+}
+
+/** ListObjectsV2 as a directory bucket answers it: prefixes must end in `/`, keys come in no lexicographic order. */
+async function listObjectsV2LikeADirectoryBucket(ctx: KoaContext, next: () => Promise<void>): Promise<void> {
+  return listObjectsV2(ctx, next, 'directory');
+}
+
+/** A fixed order unrelated to key order: by a hash of the key, then the key. */
+function scrambledSortKey(key: string): Buffer {
+  return Buffer.concat([createHash('sha256').update(key).digest().subarray(0, 8), Buffer.from(key, 'utf8')]);
+}
+
+async function listObjectsV2(ctx: KoaContext, next: () => Promise<void>, order: 'key' | 'directory'): Promise<void> {
   const bucket = /^\/([^/]+)\/?$/.exec(ctx.path)?.[1];
   const query = (name: string) => {
     const value = ctx.query[name];
@@ -215,14 +233,24 @@ async function listObjectsV2InKeyOrder(ctx: KoaContext, next: () => Promise<void
     return next();
   }
   const prefix = query('prefix') ?? '';
+  if (order === 'directory' && prefix !== '' && !prefix.endsWith('/')) {
+    ctx.status = 400;
+    ctx.type = 'application/xml';
+    ctx.body =
+      '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>InvalidArgument</Code>' +
+      '<Message>Prefixes of directory buckets must end in the delimiter /</Message></Error>';
+    return;
+  }
   const token = query('continuation-token');
-  const startAfter = token ? Buffer.from(token, 'base64url').toString('utf8') : (query('start-after') ?? '');
   const maxKeys = Math.min(LIST_PAGE_SIZE, Number(query('max-keys') ?? LIST_PAGE_SIZE));
-  const utf8 = (key: string) => Buffer.from(key, 'utf8');
+  const sortKey = order === 'key' ? (key: string) => Buffer.from(key, 'utf8') : scrambledSortKey;
+  // The token is the sort key of the last key sent (start-after is a key, in key order only).
+  const startAfter = query('start-after');
+  const after = token ? Buffer.from(token, 'base64url') : startAfter ? sortKey(startAfter) : Buffer.alloc(0);
   const { objects } = await ctx.store.listObjects(bucket, { prefix });
   const remaining = objects
-    .filter((object) => object.key.startsWith(prefix) && Buffer.compare(utf8(object.key), utf8(startAfter)) > 0)
-    .sort((a, b) => Buffer.compare(utf8(a.key), utf8(b.key)));
+    .filter((object) => object.key.startsWith(prefix) && Buffer.compare(sortKey(object.key), after) > 0)
+    .sort((a, b) => Buffer.compare(sortKey(a.key), sortKey(b.key)));
   const page = remaining.slice(0, maxKeys);
   const truncated = remaining.length > page.length;
   const element = (name: string, value: string | number) => `<${name}>${escapeXml(String(value))}</${name}>`;
@@ -235,7 +263,7 @@ async function listObjectsV2InKeyOrder(ctx: KoaContext, next: () => Promise<void
     element('MaxKeys', maxKeys),
     element('IsTruncated', String(truncated)),
     token ? element('ContinuationToken', token) : '',
-    truncated ? element('NextContinuationToken', Buffer.from(page[page.length - 1].key, 'utf8').toString('base64url')) : '',
+    truncated ? element('NextContinuationToken', sortKey(page[page.length - 1].key).toString('base64url')) : '',
     ...page.map(
       (object) =>
         `<Contents>${element('Key', object.key)}${element('LastModified', object.lastModifiedDate.toISOString())}` +

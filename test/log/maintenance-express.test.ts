@@ -1,0 +1,4 @@
+import { maintenanceSuite } from './maintenance.suite.ts';
+import { awsEmulatorExpressIngestBackend } from '../support/backends.ts';
+
+maintenanceSuite('S3 + DynamoDB adapters, ingest objects in a second bucket listing like a directory bucket (RoutedObjectStore, 2 × s3rver + dynalite)', awsEmulatorExpressIngestBackend);
