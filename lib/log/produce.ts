@@ -1,6 +1,7 @@
 /**
  * Appending to a topic. One produce request = one ingest object holding the batches of every partition
- * it touched, then per partition: reserve offsets (the one write to the partition head), write the log
+ * it touched (shared with the requests of the topic that arrived while the previous object was being
+ * written: ingest-writer.ts; the request's parts are then its byte ranges in that object), then per partition: reserve offsets (the one write to the partition head), write the log
  * entry — from then on readers see it — and, for one reservation in DEFAULTS.watermarkAdvanceEveryReservations
  * or after an idle spell, advance the stored high watermark (PartitionLog.publish).
  * A partition's batches of at most inlineMaxBytes (DEFAULTS.inlineMaxBytes: the price arithmetic) are
