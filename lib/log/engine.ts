@@ -44,11 +44,11 @@ export interface EngineOptions {
   readonly inlineMaxBytes?: number;
   /** Compaction, retention and garbage collection; see DEFAULTS for each. */
   readonly maintenance?: Partial<MaintenanceOptions>;
-  /** Test hook: runs after each produce step; throwing simulates a crash at that point. */
   /** Concurrent produce requests of a topic share one ingest object (lib/log/ingest-writer.ts). @default true */
   readonly coalesceIngestObjects?: boolean;
   /** Test hook: awaited before each ingest object put with the number of requests sharing it; throwing fails that put. */
   readonly beforeIngestPut?: (requests: number) => void | Promise<void>;
+  /** Test hook: runs after each produce step; throwing simulates a crash at that point. */
   readonly afterProduceStep?: (step: ProduceStep) => void | Promise<void>;
   /** Test hook: runs after each compaction step. */
   readonly afterCompactionStep?: (step: CompactionStep) => void | Promise<void>;

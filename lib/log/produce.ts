@@ -1,7 +1,8 @@
 /**
  * Appending to a topic. One produce request = one ingest object holding the batches of every partition
  * it touched (shared with the requests of the topic that arrived while the previous object was being
- * written: ingest-writer.ts; the request's parts are then its byte ranges in that object), then per partition: reserve offsets (the one write to the partition head), write the log
+ * written: ingest-writer.ts; the request's parts are then its byte ranges in that object), then per
+ * partition: reserve offsets (the one write to the partition head), write the log
  * entry — from then on readers see it — and, for one reservation in DEFAULTS.watermarkAdvanceEveryReservations
  * or after an idle spell, advance the stored high watermark (PartitionLog.publish).
  * A partition's batches of at most inlineMaxBytes (DEFAULTS.inlineMaxBytes: the price arithmetic) are
@@ -176,11 +177,7 @@ export class Producer {
     }
     if (inObject.length === 0) return { objectKey: '', parts };
     // The object may be shared with concurrent requests (ingest-writer.ts): this request's bytes start at `base`.
-    const { objectKey, base } = await this.#ingest.write(
-      topic.id,
-      inObject.map((append) => append.data),
-      position,
-    );
+    const { objectKey, base } = await this.#ingest.write(topic.id, inObject.map((append) => append.data), position);
     if (base !== 0) return { objectKey, parts: parts.map((part) => (part.inline ? part : { ...part, position: part.position + base })) };
     return { objectKey, parts };
   }
