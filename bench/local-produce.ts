@@ -14,7 +14,9 @@
  * file and directory fsyncs).
  *
  * Options: --quick (fewer requests), --producers N (16), --partitions N (= producers),
- * --request-kib N (16: raw bytes per request), --requests N, --runs N (3).
+ * --request-kib N (16: raw bytes per request), --requests N, --runs N (3), --client node:http|fetch
+ * (node:http: the HTTP client the bench drives the server with; it shares the server's thread, see
+ * api-client.ts).
  */
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -22,7 +24,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ApiKeys } from '../lib/auth/api-keys.ts';
 import { startLocalServer } from '../lib/server/local.ts';
-import { ApiClient } from './api-client.ts';
+import { ApiClient, type ApiTransport } from './api-client.ts';
 import { writeFiles, writeFilesDurably, type FileRun } from './fs-baseline.ts';
 import { dealIntoLanes, runLanes, timed, type Timing } from './measure.ts';
 import { KIB, planProduce, requestBody, sum } from './workload.ts';
@@ -35,6 +37,7 @@ const { values: args } = parseArgs({
     'request-kib': { type: 'string', default: '16' },
     requests: { type: 'string' },
     runs: { type: 'string', default: '3' },
+    client: { type: 'string', default: 'node:http' },
   },
 });
 
@@ -43,6 +46,8 @@ const partitions = positive('partitions', args.partitions ?? String(producers));
 const requestRawBytes = positive('request-kib', args['request-kib']) * KIB;
 const requestCount = positive('requests', args.requests ?? (args.quick ? '800' : '3000'));
 const runs = positive('runs', args.runs);
+if (args.client !== 'node:http' && args.client !== 'fetch') throw new Error(`--client must be node:http or fetch, got ${args.client}`);
+const transport: ApiTransport = args.client;
 const TOPIC = 'bench-local-produce';
 const ENGINE_TOPIC = 'bench-local-produce-engine';
 
@@ -68,7 +73,7 @@ async function runOnce(seed: number): Promise<RunResult> {
   const apiKey = ApiKeys.generate();
   const server = await startLocalServer({ dataDir: join(workDir, 'sluice'), port: 0, apiKey });
   try {
-    const client = new ApiClient(server.url, apiKey);
+    const client = new ApiClient(server.url, apiKey, transport);
     await client.createTopic(TOPIC, partitions);
     await client.createTopic(ENGINE_TOPIC, partitions);
     const requests = planProduce({
@@ -145,7 +150,7 @@ function spread(values: readonly number[], digits = 2): string {
 
 async function main(): Promise<void> {
   console.error(
-    `local produce: ${runs} runs of ${requestCount} requests of ${requestRawBytes / KIB} KiB raw, ${producers} producers, ${partitions} partitions; load ${os.loadavg()[0].toFixed(2)}`,
+    `local produce: ${runs} runs of ${requestCount} requests of ${requestRawBytes / KIB} KiB raw, ${producers} producers, ${partitions} partitions, client ${transport}; load ${os.loadavg()[0].toFixed(2)}`,
   );
   const results: RunResult[] = [];
   for (let run = 0; run < runs; run++) {
@@ -157,7 +162,7 @@ async function main(): Promise<void> {
   }
   const rate = (timing: Timing) => requestCount / timing.wallSeconds;
   const lines = [
-    `Local produce, ${producers} concurrent producers, ${partitions} partitions, ${requestCount} requests of ${requestRawBytes / KIB} KiB raw (${(sum(results.map((r) => r.naive.bytes)) / results.length / requestCount / KIB).toFixed(1)} KiB stored) per run, ${runs} runs: median (min, max)`,
+    `Local produce (client ${transport}), ${producers} concurrent producers, ${partitions} partitions, ${requestCount} requests of ${requestRawBytes / KIB} KiB raw (${(sum(results.map((r) => r.naive.bytes)) / results.length / requestCount / KIB).toFixed(1)} KiB stored) per run, ${runs} runs: median (min, max)`,
     `  Sluice produce (HTTP)                 ${spread(results.map((r) => rate(r.sluice)), 0)} requests/s`,
     `  Sluice engine.produce (no HTTP)       ${spread(results.map((r) => rate(r.engine)), 0)} requests/s`,
     `  raw fs naive: write + fsync           ${spread(results.map((r) => rate(r.naive.timing)), 0)} files/s`,

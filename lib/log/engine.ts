@@ -44,6 +44,10 @@ export interface EngineOptions {
   readonly inlineMaxBytes?: number;
   /** Compaction, retention and garbage collection; see DEFAULTS for each. */
   readonly maintenance?: Partial<MaintenanceOptions>;
+  /** Concurrent produce requests of a topic share one ingest object (lib/log/ingest-writer.ts). @default true */
+  readonly coalesceIngestObjects?: boolean;
+  /** Test hook: awaited before each ingest object put with the number of requests sharing it; throwing fails that put. */
+  readonly beforeIngestPut?: (requests: number) => void | Promise<void>;
   /** Test hook: runs after each produce step; throwing simulates a crash at that point. */
   readonly afterProduceStep?: (step: ProduceStep) => void | Promise<void>;
   /** Test hook: runs after each compaction step. */
@@ -161,6 +165,8 @@ export class Engine {
       idempotencyTtlMs: options.idempotencyTtlMs,
       objectCommitWindowMs: options.objectCommitWindowMs,
       inlineMaxBytes,
+      coalesceIngestObjects: options.coalesceIngestObjects,
+      beforeIngestPut: options.beforeIngestPut,
       afterStep: options.afterProduceStep,
       onAppend: (pk) => this.#wake(pk),
     });

@@ -1,6 +1,8 @@
 /**
  * Appending to a topic. One produce request = one ingest object holding the batches of every partition
- * it touched, then per partition: reserve offsets (the one write to the partition head), write the log
+ * it touched (shared with the requests of the topic that arrived while the previous object was being
+ * written: ingest-writer.ts; the request's parts are then its byte ranges in that object), then per
+ * partition: reserve offsets (the one write to the partition head), write the log
  * entry — from then on readers see it — and, for one reservation in DEFAULTS.watermarkAdvanceEveryReservations
  * or after an idle spell, advance the stored high watermark (PartitionLog.publish).
  * A partition's batches of at most inlineMaxBytes (DEFAULTS.inlineMaxBytes: the price arithmetic) are
@@ -31,7 +33,8 @@ import { SluiceError, ConditionFailedError } from '../errors.ts';
 import { DEFAULTS } from '../defaults.ts';
 import { sha256Hex } from '../hash.ts';
 import { EXPIRES_AT, type MetadataStore, type ObjectStore } from '../storage/ports.ts';
-import { INTENT_SK, ingestObjectKey, ingestObjectTime, intentPk, partitionPk, stringAttr, bigintAttr, timeOrderedId } from './layout.ts';
+import { IngestWriter } from './ingest-writer.ts';
+import { INTENT_SK, ingestObjectTime, intentPk, partitionPk, stringAttr, bigintAttr } from './layout.ts';
 import type { PartitionLog, Reservation } from './partition-log.ts';
 import type { Topic } from './topics.ts';
 
@@ -73,6 +76,13 @@ export interface ProducerDeps {
   readonly objectCommitWindowMs?: number;
   /** A partition's batches up to this size go in its log entry, not the object. @default DEFAULTS.inlineMaxBytes */
   readonly inlineMaxBytes?: number;
+  /**
+   * Concurrent requests of a topic share one ingest object (ingest-writer.ts: one put per group
+   * instead of one per request). @default true
+   */
+  readonly coalesceIngestObjects?: boolean;
+  /** Test hook: awaited just before each ingest object put, with the number of requests sharing it (throws: a failed put). */
+  readonly beforeIngestPut?: (requests: number) => void | Promise<void>;
   /** Called after each step; a test hook that throws here simulates a crash. */
   readonly afterStep?: (step: ProduceStep) => void | Promise<void>;
   /** Called when a partition's high watermark may have moved (wakes long polls in this process). */
@@ -104,9 +114,11 @@ const MAX_ATTEMPTS = 6;
 
 export class Producer {
   readonly #deps: ProducerDeps;
+  readonly #ingest: IngestWriter;
 
   constructor(deps: ProducerDeps) {
     this.#deps = deps;
+    this.#ingest = new IngestWriter({ objects: deps.objects, now: deps.now, coalesce: deps.coalesceIngestObjects, beforeGroupPut: deps.beforeIngestPut });
   }
 
   async append(topic: Topic, appends: readonly PartitionAppend[], idempotency?: IdempotencyOptions): Promise<AppendResult[]> {
@@ -169,17 +181,9 @@ export class Producer {
       position += append.data.length;
     }
     if (inObject.length === 0) return { objectKey: '', parts };
-    // One partition (the common case for a batching client): its bytes are the object, no copy.
-    const body = inObject.length === 1 ? inObject[0].data : new Uint8Array(position);
-    if (body !== inObject[0].data) {
-      let at = 0;
-      for (const append of inObject) {
-        body.set(append.data, at);
-        at += append.data.length;
-      }
-    }
-    const objectKey = ingestObjectKey(topic.id, timeOrderedId(this.#deps.now()));
-    await this.#deps.objects.put(objectKey, body);
+    // The object may be shared with concurrent requests (ingest-writer.ts): this request's bytes start at `base`.
+    const { objectKey, base } = await this.#ingest.write(topic.id, inObject.map((append) => append.data), position);
+    if (base !== 0) return { objectKey, parts: parts.map((part) => (part.inline ? part : { ...part, position: part.position + base })) };
     return { objectKey, parts };
   }
 

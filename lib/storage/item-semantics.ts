@@ -2,7 +2,7 @@
  * The port's condition and update semantics, evaluated in process. Used by the memory and SQLite
  * adapters (DynamoDB evaluates the same semantics server side) so both behave exactly alike.
  */
-import { parseWithBigints, stringifyWithBigints } from '../json-bigint.ts';
+// Tagged as lib/json-bigint.ts tags bigints ({"$n": "<decimal>"}), so stored text reads the same either way.
 import { ConditionFailedError } from '../errors.ts';
 import type { Clause, Condition, Item, QueryOptions, Scalar, UpdateChanges } from './ports.ts';
 
@@ -95,17 +95,30 @@ export function inRange(sk: string, options: QueryOptions): boolean {
  * as {"$b": "<base64>"} (only top-level attributes hold bytes).
  */
 export function itemToJson(item: Item): string {
+  // Items are flat (Scalar attributes only), so tagging the top level is all stringifyWithBigints'
+  // replacer would do, without a callback per key.
   const tagged: Record<string, unknown> = {};
-  for (const [attr, value] of Object.entries(item)) tagged[attr] = value instanceof Uint8Array ? { $b: Buffer.from(value.buffer, value.byteOffset, value.length).toString('base64') } : value;
-  return stringifyWithBigints(tagged);
+  for (const [attr, value] of Object.entries(item)) {
+    if (typeof value === 'bigint') tagged[attr] = { $n: value.toString() };
+    else if (value instanceof Uint8Array) tagged[attr] = { $b: Buffer.from(value.buffer, value.byteOffset, value.length).toString('base64') };
+    else tagged[attr] = value;
+  }
+  return JSON.stringify(tagged);
 }
 
+/**
+ * Inverse of itemToJson. A plain JSON.parse and one pass over the top level: a reviver (parseWithBigints)
+ * is called for every value and made reading a partition's entries (the readable head walks them on
+ * every fetch and locations call) one of the local server's largest costs.
+ */
 export function itemFromJson(text: string): Item {
-  const item = parseWithBigints(text) as Record<string, unknown>;
-  for (const [attr, value] of Object.entries(item)) {
-    if (value !== null && typeof value === 'object' && typeof (value as { $b?: unknown }).$b === 'string') {
-      item[attr] = new Uint8Array(Buffer.from((value as { $b: string }).$b, 'base64'));
-    }
+  const item = JSON.parse(text) as Record<string, unknown>;
+  for (const attr of Object.keys(item)) {
+    const value = item[attr];
+    if (value === null || typeof value !== 'object') continue;
+    const tagged = value as { $n?: unknown; $b?: unknown };
+    if (typeof tagged.$n === 'string') item[attr] = BigInt(tagged.$n);
+    else if (typeof tagged.$b === 'string') item[attr] = new Uint8Array(Buffer.from(tagged.$b, 'base64'));
   }
   return item as Item;
 }

@@ -10,6 +10,7 @@ import {
   defaultCodec,
   isCodec,
   UnsupportedCodecError,
+  zstdContentSize,
 } from '../../lib/protocol/compression.ts';
 import { CorruptBatchError } from '../../lib/protocol/errors.ts';
 import { prng, randomBytes, utf8 } from './helpers.ts';
@@ -79,5 +80,43 @@ describe('compression', () => {
       assert.throws(() => decompress(codec, sample), UnsupportedCodecError);
     }
     assert.throws(() => compress('brotli' as never, sample), UnsupportedCodecError);
+  });
+
+  it('reads the content size a zstd frame declares, for every field width, and nothing from other data', () => {
+    for (const size of [0, 1, 200, 300, 70_000, 1 << 20]) {
+      const data = randomBytes(prng(size + 1), size);
+      const frame = compress('zstd', data);
+      assert.equal(zstdContentSize(frame), size, `a frame of ${size} bytes`);
+      assert.deepEqual(new Uint8Array(decompress('zstd', frame, { maxOutputLength: Math.max(1, size) })), new Uint8Array(data));
+    }
+    // A frame written without its size: no hint, still decompressed.
+    const streamed = zlib.zstdCompressSync(sample, { params: { [zlib.constants.ZSTD_c_contentSizeFlag]: 0 } });
+    assert.equal(zstdContentSize(streamed), undefined);
+    assert.deepEqual(new Uint8Array(decompress('zstd', streamed)), new Uint8Array(sample));
+    assert.equal(zstdContentSize(compress('gzip', sample)), undefined);
+    assert.equal(zstdContentSize(new Uint8Array([0x28, 0xb5, 0x2f])), undefined);
+  });
+
+  it('a zstd frame that declares a wrong size still decompresses right, and the limit still holds', () => {
+    const frame = compress('zstd', sample) as Uint8Array;
+    const declared = zstdContentSize(frame)!;
+    const descriptor = frame[4];
+    const at = 5 + ((descriptor >> 5) & 1 ? 0 : 1) + [0, 1, 2, 4][descriptor & 3];
+    assert.equal(declared, sample.length);
+    for (const lie of [1, sample.length * 1000]) {
+      // Rewrite the 2-byte field (this frame's width for 9,000 bytes) and expect zstd to reject or
+      // ignore the lie exactly as without the hint: either way no wrong bytes come out.
+      const tampered = Uint8Array.from(frame);
+      new DataView(tampered.buffer).setUint16(at, Math.min(lie, 0xffff + 256) - 256, true);
+      let hinted: unknown;
+      try {
+        hinted = decompress('zstd', tampered);
+      } catch (error) {
+        hinted = error;
+      }
+      if (hinted instanceof Uint8Array) assert.deepEqual(new Uint8Array(hinted), new Uint8Array(sample));
+      else assert.ok(hinted instanceof CorruptBatchError, `lie ${lie}: ${String(hinted)}`);
+    }
+    assert.throws(() => decompress('zstd', frame, { maxOutputLength: sample.length - 1 }));
   });
 });

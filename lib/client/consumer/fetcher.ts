@@ -291,7 +291,21 @@ export class Fetcher {
       if (chunk.nextOffset < offset) throw new SluiceClientError('BAD_RESPONSE', `read at ${offset} answered nextOffset ${chunk.nextOffset}`);
       stream.fetchOffset = chunk.nextOffset;
       // an empty answer that moved on (past aborted offsets) still moves the position, in order
-      if (chunk.batches.length > 0 || chunk.nextOffset > offset) stream.ready = chunk;
+      if (chunk.batches.length > 0 || chunk.nextOffset > offset) {
+        stream.ready = chunk;
+        // Caught up with records in hand, on a followed topic: park now rather than after one more read
+        // that would answer empty (it was one request in three). Appends the answer did not include are
+        // told by the channel, before this point (then notified is past nextOffset: no parking) or after
+        // (then it wakes the stream) — the same reasoning as for an empty answer below.
+        if (
+          this.#waitRoute &&
+          this.#channel?.follows(stream.topic) &&
+          chunk.highWatermark <= chunk.nextOffset &&
+          (this.#notified.get(stream.key) ?? -1n) <= chunk.nextOffset
+        ) {
+          stream.idle = true;
+        }
+      }
       // caught up: the long poll found nothing; from now on it waits with the topic's other idle partitions
       else {
         if (hinted !== undefined && this.#notified.get(stream.key) === hinted) this.#notified.delete(stream.key);

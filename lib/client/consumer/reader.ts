@@ -75,11 +75,13 @@ export class PartitionReader {
     try {
       answer = await api.locations(topic, partition, request);
     } catch (error) {
-      if (error instanceof SluiceClientError && error.code === 'INVALID_REQUEST' && this.#direct === 'unknown') {
+      // 'unsupported' too: a concurrent read of another partition may have learnt it first, while this
+      // request was on its way (before, this read rethrew and crashed the consumer).
+      if (error instanceof SluiceClientError && error.code === 'INVALID_REQUEST' && this.#direct !== 'works') {
         // Either this deployment cannot presign, or the request itself is bad: the fetch route tells.
         const chunk = await this.#viaApi(topic, partition, offset, signal, maxWaitMs);
+        if (this.directReads !== 'unsupported') this.#context.logger.info('the object store cannot presign reads; reading through the API', { topic, partition });
         this.#direct = 'unsupported';
-        this.#context.logger.info('the object store cannot presign reads; reading through the API', { topic, partition });
         return chunk;
       }
       throw error;
