@@ -13,6 +13,7 @@ import { DEFAULTS } from '../../lib/defaults.ts';
 import { RoutedObjectStore } from '../../lib/storage/routed-object-store.ts';
 import { S3ObjectStore } from '../../lib/storage/s3-object-store.ts';
 import { startDynalite, startS3rver, type DynaliteHandle, type S3rverHandle } from '../support/emulators.ts';
+import { emulatorEnv } from '../support/lambda-env.ts';
 import { append, readAll } from '../log/engine.suite.ts';
 
 describe('the Lambda engine with SLUICE_INGEST_BUCKET', () => {
@@ -23,15 +24,7 @@ describe('the Lambda engine with SLUICE_INGEST_BUCKET', () => {
   before(async () => {
     [s3, dynamo] = await Promise.all([startS3rver(), startDynalite()]);
     await s3.client.send(new CreateBucketCommand({ Bucket: ingestBucket }));
-    env = {
-      SLUICE_BUCKET: s3.bucket,
-      SLUICE_TABLE: dynamo.tableName,
-      SLUICE_S3_ENDPOINT: s3.endpoint,
-      SLUICE_DYNAMODB_ENDPOINT: dynamo.endpoint,
-      AWS_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: 'S3RVER',
-      AWS_SECRET_ACCESS_KEY: 'S3RVER',
-    };
+    env = emulatorEnv(s3, dynamo);
   });
   after(async () => {
     await Promise.all([s3?.stop(), dynamo?.stop()]);
