@@ -59,7 +59,8 @@ async function runCase(smallCase: SmallRequestsCase, requests: number, recordsPe
   try {
     const { counter, objects, metadata } = stores;
     const engineAt = async (now: () => number = Date.now) => {
-      const engine = new Engine({ objects, metadata, now, topicCacheMs: Number.POSITIVE_INFINITY, inlineMaxBytes: smallCase.inlineMaxBytes });
+      // One invocation per request in AWS: no shared ingest objects (see aws-requests.ts).
+      const engine = new Engine({ objects, metadata, now, topicCacheMs: Number.POSITIVE_INFINITY, inlineMaxBytes: smallCase.inlineMaxBytes, coalesceIngestObjects: false });
       await engine.topics.get(TOPIC);
       counter.reset();
       return engine;

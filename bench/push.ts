@@ -68,7 +68,8 @@ async function awsCounts(batches: number): Promise<PushBenchResult['aws']> {
   const stores = await countedEmulatorStores();
   try {
     const { counter, objects, metadata } = stores;
-    const engine = new Engine({ objects, metadata, topicCacheMs: Number.POSITIVE_INFINITY });
+    // One invocation per produce request in AWS: no shared ingest objects (see aws-requests.ts).
+    const engine = new Engine({ objects, metadata, topicCacheMs: Number.POSITIVE_INFINITY, coalesceIngestObjects: false });
     const groups = new Groups({ engine });
     const consumers = new PushConsumers({ engine, groups, secrets: new AesGcmSecretBox(randomBytes(32)), urlPolicy: LOCAL_URL_POLICY, functionTargets: true });
     await engine.topics.create('bench', 1);

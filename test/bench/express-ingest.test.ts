@@ -108,6 +108,14 @@ describe('bench section 8 on the emulators (small run)', () => {
       assert.ok(compaction.counts.some((c) => c.service === 'S3' && c.operation === 'PutObject' && c.target === 'segments'), 'segments in the bucket');
       assert.ok(compaction.counts.some((c) => c.service === 'S3Express' && c.operation === 'GetObject'), 'compaction reads the directory bucket');
     }
+    // Priced as Lambda runs produce, one request per invocation: one ingest object each, never shared
+    // (lib/log/ingest-writer.ts), although the bench sends to 8 partitions at once from one process.
+    const wide = { ...settings, partitions: 8 };
+    for (const summary of [summarizeAws(await runAwsCase(settings.cases[1], wide))]) {
+      const produce = summary.phases.find((p) => p.name === 'produce')!;
+      const puts = produce.counts.filter((count) => count.service === 'S3' && count.operation === 'PutObject').reduce((n, count) => n + count.requests, 0);
+      assert.equal(puts, produce.apiCalls, `${summary.name}: one PUT per produce request`);
+    }
     const c = express.produce.find((f) => f.requestRawBytes === 64 * KIB)!;
     const onStandard = standard.find((s) => s.name === 'C')!.phases.find((p) => p.name === 'produce')!.costPerGiBRaw;
     assert.ok(c.usdPerGiB < onStandard.totalUsd, `64 KiB: ${c.usdPerGiB} on S3 Express vs ${onStandard.totalUsd}`);
