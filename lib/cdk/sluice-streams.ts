@@ -382,6 +382,16 @@ export class SluiceStreams extends Construct {
     return this.metric(API_METRICS.consumerLag, 'fetch', { statistic: 'Maximum', ...props });
   }
 
+  /** Notification-channel messages the produce function posted itself before answering (append hints). Sum by default. */
+  metricAppendHintsPosted(props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return this.metric(API_METRICS.appendHintsPosted, 'produce', { statistic: 'Sum', ...props });
+  }
+
+  /** Produces whose append hints the deadline cut off (their subscribers hear from the stream notifier, ≈ 300 ms later). Sum by default; divide by metricRequests('produce') for the share. */
+  metricAppendHintsLate(props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return this.metric(API_METRICS.appendHintsLate, 'produce', { statistic: 'Sum', ...props });
+  }
+
   /** Partitions or topics a maintenance pass failed on (retried by the next). Sum by default. */
   metricMaintenanceErrors(props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
     return this.metric(MAINTENANCE_METRICS.errors, 'maintenance', { statistic: 'Sum', ...props });
@@ -1048,12 +1058,18 @@ export class SluiceStreams extends Construct {
           this.metric(MAINTENANCE_METRICS.gapsClosed, 'maintenance', { statistic: 'Sum', label: 'gaps closed' }),
         ],
         right: [this.metricMaintenanceErrors({ label: 'errors' })],
-        width: 12,
+        width: 8,
       }),
       new cloudwatch.GraphWidget({
         title: 'Maintenance pass duration (ms)',
         left: [this.metric(API_METRICS.latency, 'maintenance', { statistic: 'Maximum', label: 'longest pass' })],
-        width: 12,
+        width: 8,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Live tail: append hints posted by produce (late ones reach consumers through the stream notifier)',
+        left: [this.metricAppendHintsPosted({ period: minute, label: 'messages posted / minute' })],
+        right: [this.metricAppendHintsLate({ period: minute, label: 'produces cut off by the deadline / minute' })],
+        width: 8,
       }),
     );
     return dashboard;

@@ -35,6 +35,10 @@ export interface ObservedRequest {
   lag?: number;
   /** The request asked to wait for records (maxWaitMs > 0): its time is the producers' pace. */
   longPoll?: boolean;
+  /** Produce in AWS: channel messages the produce function posted before answering (lib/lambda/append-hints.ts). */
+  appendHintsPosted?: number;
+  /** 1 when the hint deadline cut those posts off (their subscribers hear from the stream notifier), else 0. */
+  appendHintsLate?: number;
 }
 
 /**

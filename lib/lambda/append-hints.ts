@@ -26,7 +26,7 @@ import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagem
 import type { WaitTimers } from '../log/engine.ts';
 import type { AppendResult } from '../log/produce.ts';
 import type { Topic } from '../log/topics.ts';
-import type { AppendHints } from '../http/routes/produce.ts';
+import type { AppendHintOutcome, AppendHints } from '../http/routes/produce.ts';
 import type { ChannelConnections, TopicSubscriber } from '../notifications/connections.ts';
 import { appendMessage } from '../notifications/protocol.ts';
 import { optionalInteger } from './aws-app.ts';
@@ -101,13 +101,14 @@ export class ProduceAppendHints implements AppendHints {
     this.#logError = options.logError ?? ((message, error) => console.error(message, error));
   }
 
-  begin(topic: Topic): (results: readonly AppendResult[]) => Promise<void> {
+  begin(topic: Topic): (results: readonly AppendResult[]) => Promise<AppendHintOutcome> {
     const subscribers = this.#subscribers(topic.id);
     return (results) => this.#hint(topic, subscribers, results);
   }
 
-  async #hint(topic: Topic, lookup: CachedSubscribers, results: readonly AppendResult[]): Promise<void> {
+  async #hint(topic: Topic, lookup: CachedSubscribers, results: readonly AppendResult[]): Promise<AppendHintOutcome> {
     const controller = new AbortController();
+    let posted = 0;
     let timer: unknown;
     const deadline = new Promise<'late'>((resolve) => {
       timer = this.#timers.setTimeout(() => resolve('late'), this.#deadlineMs);
@@ -121,7 +122,10 @@ export class ProduceAppendHints implements AppendHints {
           postToSubscribers(subscribers, appendMessage(topic.name, result.partition, result.baseOffset + BigInt(result.recordCount)), {
             post: async (connectionId, text, signal) => {
               const outcome = await this.#options.post(connectionId, text, signal);
-              if (outcome === 'sent') this.stats.posted++;
+              if (outcome === 'sent') {
+                this.stats.posted++;
+                posted++;
+              }
               return outcome;
             },
             onGone: (connectionId) => this.#forget(lookup, connectionId),
@@ -136,7 +140,9 @@ export class ProduceAppendHints implements AppendHints {
       if ((await Promise.race([posting, deadline])) === 'late') {
         this.stats.late++;
         controller.abort();
+        return { posted, late: true };
       }
+      return { posted, late: false };
     } finally {
       this.#timers.clearTimeout(timer);
     }

@@ -12,6 +12,9 @@ export const API_METRICS = {
   requestBytes: 'RequestBytes',
   responseBytes: 'ResponseBytes',
   consumerLag: 'ConsumerLag',
+  /** Produce: notification-channel messages posted by the produce function itself, and produces whose posts the deadline cut off. */
+  appendHintsPosted: 'AppendHintsPosted',
+  appendHintsLate: 'AppendHintsLate',
 } as const;
 
 /** What a maintenance pass that did something reports (Operation `maintenance`), in one EMF line. */

@@ -115,6 +115,8 @@ function record(metrics: Metrics, request: HttpRequest, response: HttpResponse |
   metrics.addMetric(API_METRICS.requestBytes, MetricUnit.Bytes, request.body.length);
   if (response) metrics.addMetric(API_METRICS.responseBytes, MetricUnit.Bytes, bodyBytes(response.body));
   if (observed.lag !== undefined) metrics.addMetric(API_METRICS.consumerLag, MetricUnit.Count, observed.lag);
+  if (observed.appendHintsPosted !== undefined) metrics.addMetric(API_METRICS.appendHintsPosted, MetricUnit.Count, observed.appendHintsPosted);
+  if (observed.appendHintsLate !== undefined) metrics.addMetric(API_METRICS.appendHintsLate, MetricUnit.Count, observed.appendHintsLate);
   metrics.addMetadata('route', route);
   metrics.addMetadata('status', String(status));
   if (observed.topic) metrics.addMetadata('topic', observed.topic);

@@ -17,7 +17,7 @@ import { ApiKeys } from '../../lib/auth/api-keys.ts';
 import { createApp } from '../../lib/http/app.ts';
 import { APPEND_HINT_DEFAULTS, ProduceAppendHints } from '../../lib/lambda/append-hints.ts';
 import { awsEngineFromEnv } from '../../lib/lambda/aws-app.ts';
-import { lambdaHttpHandler, type HttpEventV2, type HttpResultV2 } from '../../lib/lambda/http-adapter.ts';
+import { lambdaHttpHandler, requestFromEvent, type HttpEventV2, type HttpResultV2 } from '../../lib/lambda/http-adapter.ts';
 import { createChannelNotifier, createNotificationsHandler, managementApiPoster, type PostToConnection } from '../../lib/lambda/notifications.ts';
 import { createStreamHandler } from '../../lib/lambda/push.ts';
 import type { Engine, WaitTimers } from '../../lib/log/engine.ts';
@@ -285,8 +285,8 @@ describe('append hints: what they cost and how long they may take (Lambda HTTP a
 
   function lambdaApp(post: PostToConnection, appendHints = true) {
     const hints = new ProduceAppendHints({ connections: new ChannelConnections(counter, { now: clock.now }), post, now: clock.now, timers, logError: (_m, e) => errors.push(e) });
-    const handler = lambdaHttpHandler(createApp({ engine, keys: new ApiKeys(counter, { now: clock.now }), functions: ['produce'], now: clock.now, appendHints: appendHints ? hints : undefined }));
-    return { hints, handler };
+    const app = createApp({ engine, keys: new ApiKeys(counter, { now: clock.now }), functions: ['produce'], now: clock.now, appendHints: appendHints ? hints : undefined });
+    return { hints, handler: lambdaHttpHandler(app), app };
   }
 
   async function subscribe(connectionId: string) {
@@ -364,6 +364,24 @@ describe('append hints: what they cost and how long they may take (Lambda HTTP a
     assert.deepEqual(errors, [], 'an abandoned post is not an error to log');
     // The records are there, whatever happened to the hint.
     assert.equal((await engine.partitionState('orders', 0)).endOffset, 1n);
+  });
+
+  it('the produce answer tells observability what its hints did (AppendHintsPosted, AppendHintsLate metrics)', async () => {
+    await subscribe('c1');
+    await subscribe('c2');
+    const answering = lambdaApp(async () => 'sent').app;
+    const told = await answering(requestFromEvent(produceEvent('orders', records([0, 'a'], [1, 'b']))));
+    assert.equal(told.status, 200);
+    assert.deepEqual([told.observed?.appendHintsPosted, told.observed?.appendHintsLate], [4, 0], '2 partitions × 2 subscribers, in time');
+    const { app: hanging } = lambdaApp(() => new Promise(() => {}));
+    const late = hanging(requestFromEvent(produceEvent('orders', records([0, 'c']))));
+    for (let i = 0; i < 100 && timers.pending.size === 0; i++) await settle(1);
+    timers.fireAll();
+    const cutOff = await late;
+    assert.deepEqual([cutOff.observed?.appendHintsPosted, cutOff.observed?.appendHintsLate], [0, 1], 'cut off by the deadline');
+    const { app: withoutHints } = lambdaApp(async () => 'sent', false);
+    const plain = await withoutHints(requestFromEvent(produceEvent('orders', records([0, 'd']))));
+    assert.equal(plain.observed?.appendHintsPosted, undefined, 'no hints, no hint metrics');
   });
 
   it('the deadline also bounds a subscriber lookup that hangs', async () => {

@@ -6,6 +6,7 @@ import type { Topic } from '../../log/topics.ts';
 import { MEDIA_JSON } from '../../api/media-types.ts';
 import { parseJsonProduce } from '../json-records.ts';
 import { json, type Handlers } from '../router.ts';
+import type { ObservedRequest } from '../types.ts';
 import { parseSluiceBatches } from '../sluice-batches.ts';
 
 /**
@@ -15,7 +16,17 @@ import { parseSluiceBatches } from '../sluice-batches.ts';
  */
 export interface AppendHints {
   /** The topic is known, the append not yet done: work that does not depend on it (a lookup) starts here. The answer waits for the returned function, called with the committed results. */
-  begin(topic: Topic): (results: readonly AppendResult[]) => Promise<void>;
+  begin(topic: Topic): (results: readonly AppendResult[]) => Promise<AppendHintOutcome>;
+}
+
+/** What one produce's hints did: messages posted before the answer, and whether the deadline cut them off (metrics: observability.ts). */
+export interface AppendHintOutcome {
+  readonly posted: number;
+  readonly late: boolean;
+}
+
+function hintObservations(outcome: AppendHintOutcome | undefined): ObservedRequest | undefined {
+  return outcome && { appendHintsPosted: outcome.posted, appendHintsLate: outcome.late ? 1 : 0 };
 }
 
 export function produceHandlers(engine: Engine, now: () => number, hints?: AppendHints): Pick<Handlers, 'produce'> {
@@ -31,10 +42,11 @@ export function produceHandlers(engine: Engine, now: () => number, hints?: Appen
         : undefined;
       if (binary) {
         const results = await engine.produce(topic, parseSluiceBatches(binary.bytes), idempotency);
-        await hint?.(results);
-        return json(200, {
-          partitions: results.map((r) => ({ partition: r.partition, baseOffset: r.baseOffset.toString(), recordCount: r.recordCount })),
-        });
+        const observed = hintObservations(await hint?.(results));
+        return {
+          ...json(200, { partitions: results.map((r) => ({ partition: r.partition, baseOffset: r.baseOffset.toString(), recordCount: r.recordCount })) }),
+          observed,
+        };
       }
       // Unkeyed records of one request go to one partition (Kafka's sticky partitioning); the choice
       // is derived from the Idempotency-Key when there is one, so a retry maps records identically.
@@ -43,11 +55,12 @@ export function produceHandlers(engine: Engine, now: () => number, hints?: Appen
         : Math.floor(Math.random() * topic.partitions);
       const { appends, placement } = parseJsonProduce(body!, topic, { now: now(), unkeyedPartition });
       const results = await engine.produce(topic, appends, idempotency);
-      await hint?.(results);
+      const observed = hintObservations(await hint?.(results));
       const bases = new Map(results.map((r) => [r.partition, r.baseOffset]));
-      return json(200, {
-        records: placement.map((p) => ({ partition: p.partition, offset: (bases.get(p.partition)! + BigInt(p.index)).toString() })),
-      });
+      return {
+        ...json(200, { records: placement.map((p) => ({ partition: p.partition, offset: (bases.get(p.partition)! + BigInt(p.index)).toString() })) }),
+        observed,
+      };
     },
   };
 }
