@@ -232,8 +232,10 @@ export class Fetcher {
         if (wait && wait.waitMs > 0 && wait.members.size < MAX_WAIT_PARTITIONS) {
           // Idle since the topic's wait started: end that wait and start one with this partition in it.
           // A long poll of its own would end about when the shared one does, and under load the two
-          // can stay out of step for good, one extra long poll per round; the wait given up costs one
-          // request, once per partition that goes idle.
+          // can stay out of step for good, one extra long poll per round. The wait given up costs one
+          // request (in AWS its function still runs to the server's bound, as the long poll of its own
+          // would have), once per partition that goes idle, not once per round. On a topic the channel
+          // follows there is no such wait: its checks answer at once and are never ended early.
           wait.controller.abort();
           waiting.push(stream);
           continue;
