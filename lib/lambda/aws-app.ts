@@ -45,7 +45,7 @@ export interface AwsAppOptions {
 
 /**
  * Maintenance with ingest objects in a directory bucket: every pass compacts the whole tail of each
- * partition (entries older than the 60 s reservation timeout), instead of waiting for the tail to be
+ * partition (entries older than compaction's minimum entry age, abortReservationAfterMs: 60 s), instead of waiting for the tail to be
  * quiet for 5 minutes or to hold 64 entries, which a steady trickle could put off for hours. That bounds
  * how long acknowledged records live in one Availability Zone: one maintenance interval plus 60 s. The
  * cost: a partition's open segment (under segmentBytes / 2) is rewritten on every pass that has new
