@@ -169,6 +169,36 @@ export class PartitionLog {
     return existing && existing.aborted !== true ? 'written' : 'lost';
   }
 
+  /**
+   * What became of a reservation an earlier attempt made (a retry asks before it writes): an entry
+   * that is not aborted holds the whole range ('written': a data entry at a range only its reserver
+   * writes, or a segment, which never spans an aborted range); the log start has passed it ('dropped':
+   * retention deleted what held it, written or aborted — an open range stops the high watermark, and
+   * retention works below it, so an open range is never dropped); or neither ('open': not written,
+   * or aborted; writeEntry settles it).
+   */
+  async fate(pk: string, reservation: Pick<Reservation, 'start' | 'end'>): Promise<'written' | 'dropped' | 'open'> {
+    const covering = await this.entryAt(pk, reservation.start);
+    if (covering) return !covering.aborted && covering.end >= reservation.end ? 'written' : 'open';
+    const head = await this.readHead(pk);
+    return reservation.end <= head.logStartOffset ? 'dropped' : 'open';
+  }
+
+  /**
+   * Fences a reservation its producer will not write (it lost a race to another attempt of the same
+   * request, or its object could not be written): an aborted entry of exactly its range, so readers
+   * move on now instead of after abortReservationAfterMs. Only the reserver calls this, before it
+   * wrote an entry, so nothing else can be at that key but an aborted entry of a reader's.
+   */
+  async abandon(pk: string, reservation: Reservation): Promise<void> {
+    const { start, end, reservedAt, previousReservedAt } = reservation;
+    try {
+      await this.#metadata.put(entryToItem(pk, abortedRange({ start, end, reservedAt, previousReservedAt, maxTimestamp: 0 })), { itemExists: false });
+    } catch (error) {
+      if (!(error instanceof ConditionFailedError)) throw error;
+    }
+  }
+
   /** Entries starting at or after `from`, in offset order. */
   async entriesFrom(pk: string, from: bigint, limit = ENTRY_PAGE): Promise<LogEntry[]> {
     const items = await this.#metadata.query(pk, { gte: entrySk(from), lt: ENTRY_SK_END, limit });
@@ -277,7 +307,7 @@ export class PartitionLog {
 }
 
 /** An aborted entry of exactly `entry`'s range: no object, no bytes. */
-function abortedRange(entry: LogEntry): LogEntry {
+function abortedRange(entry: Pick<LogEntry, 'start' | 'end' | 'maxTimestamp' | 'reservedAt' | 'previousReservedAt'>): LogEntry {
   const { start, end, maxTimestamp, reservedAt, previousReservedAt } = entry;
   return { start, end, aborted: true, objectKey: '', position: 0, length: 0, maxTimestamp, reservedAt, previousReservedAt };
 }

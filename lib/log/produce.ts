@@ -14,19 +14,24 @@
  * Idempotent produce (Idempotency-Key) keeps an intent item per key:
  *   0. read the intent, and resume from it if an earlier attempt created one (skipped when every part
  *      is inline: step 2 finds it then, and no object was written in vain)
- *   1. PUT the object (a fresh key per attempt; skipped when every part is inline)
- *   2. create the intent {object, byte ranges, which parts are inline} if absent; if present, adopt its
- *      object and its split into inline and object parts (our object is an orphan)
- *   3. reserve offsets and record the reservations in the intent by compare-and-set; a racing attempt
- *      that loses adopts the winner's reservations (its own become gaps, closed later as aborted)
- *   4. write the entries; an entry already written by another attempt of this intent counts as written
- *   5. mark the intent committed with the offsets
- * A crash after any step leaves either nothing visible or an intent that the retry resumes, so the
- * records become visible exactly once (invariants 3 and 4). The intent records which parts are inline
- * but not their bytes: every update of the intent would bill those bytes again (DynamoDB bills an
- * update by the item's size), and the retry carries them anyway — the request fingerprint guarantees
- * the same request, so each inline part is written from the attempt that writes its entry, and an
- * entry already written by an earlier attempt is kept (only one attempt's entry exists per range).
+ *   1. PUT the object (a fresh key per attempt; skipped when every part is inline), then reserve
+ *      offsets (one write to each partition head; after the PUT, so that a failed PUT leaves no gap)
+ *   2. create the intent {object, byte ranges, which parts are inline, the reservations} if absent; if
+ *      present, adopt its object, its split and its reservations, and fence our own (our object is an
+ *      orphan)
+ *   3. write the entries; an entry already written by another attempt of this intent counts as written;
+ *      a range lost to a reader's fence is reserved again and recorded in the intent by compare-and-set
+ *      (a racing attempt that loses adopts the winner's reservations and fences its own)
+ * and answers. No commit mark: a retry asks the log what became of the recorded ranges (#settle), so
+ * the acknowledgement of a small keyed request waits for three sequential round trips (reserve, intent,
+ * entry), not five. A crash after any step leaves either nothing visible or an intent that the retry
+ * resumes, so the records become visible exactly once (invariants 3 and 4); a retry that comes after
+ * retention may have deleted the records is refused rather than guessed at. The intent records which
+ * parts are inline but not their bytes: every update of the intent would bill those bytes again
+ * (DynamoDB bills an update by the item's size), and the retry carries them anyway — the request
+ * fingerprint guarantees the same request, so each inline part is written from the attempt that writes
+ * its entry, and an entry already written by an earlier attempt is kept (only one attempt's entry exists
+ * per range).
  */
 import { parseWithBigints, stringifyWithBigints } from '../json-bigint.ts';
 import { SluiceError, ConditionFailedError } from '../errors.ts';
@@ -127,27 +132,41 @@ export class Producer {
     const inlineMaxBytes = this.#deps.inlineMaxBytes ?? DEFAULTS.inlineMaxBytes;
     const isInline = (append: PartitionAppend) => append.data.length <= inlineMaxBytes;
     // A request with an object to write looks for an earlier attempt's intent first, so that a retry of
-    // a committed request writes no orphan object. A request whose batches all go inline writes no
-    // object, so it skips that read: creating its intent finds an earlier attempt's all the same, and
-    // the SDK's default request (small, with a key) makes one sequential round trip less.
+    // a committed request writes no orphan object (and reserves nothing). A request whose batches all go
+    // inline writes no object, so it skips that read: creating its intent finds an earlier attempt's all
+    // the same, and the SDK's default request (small, with a key) makes one sequential round trip less.
     const earlier = idempotency && !appends.every(isInline) ? await this.#readIntent(topic, idempotency) : undefined;
-    if (earlier) return this.#resume(topic, byPartition, earlier);
+    if (earlier) return this.#resume(topic, byPartition, earlier, idempotency!.key);
 
+    // Offsets are reserved once the object is in, so that a failed PUT leaves no gap in the offsets.
     const { objectKey, parts } = await this.#writeObject(topic, appends, isInline);
     await this.#step('object-written');
-    if (!idempotency) return this.#commit(topic, objectKey, parts, byPartition, undefined);
-    const { intent, adopted } = await this.#createIntent(topic, idempotency, objectKey, parts);
+    const reservations = await this.#reserve(topic, parts);
+    await this.#step('offsets-reserved');
+    if (!idempotency) return this.#commit(topic, objectKey, parts, byPartition, undefined, reservations);
+    const { intent, adopted } = await this.#createIntent(topic, idempotency, objectKey, parts, reservations);
     await this.#step('intent-written');
-    // Another attempt got there first: its object and its split are used. Ours is then an orphan that
-    // nothing references; maintenance sweeps it (the produce path has no delete permission).
-    if (adopted) return this.#resume(topic, byPartition, intent);
-    return this.#commit(topic, objectKey, parts, byPartition, intent);
+    if (adopted) {
+      // Another attempt got there first: its object, split and reservations are used. Our ranges are
+      // fenced at once (readers would otherwise wait for them to time out), and our object, if any, is
+      // an orphan that maintenance sweeps (the produce path has no delete permission).
+      await this.#abandon(topic, reservations);
+      return this.#resume(topic, byPartition, intent, idempotency.key);
+    }
+    await this.#step('reservations-recorded');
+    return this.#commit(topic, objectKey, parts, byPartition, intent, intent.reservations);
   }
 
-  /** Goes on from an earlier attempt's intent: its object (rewritten when stale), its split, its reservations. */
-  async #resume(topic: Topic, appends: ReadonlyMap<number, PartitionAppend>, intent: Intent): Promise<AppendResult[]> {
-    if (intent.state === 'committed') return resultsOf(intent);
+  /**
+   * Goes on from an earlier attempt's intent: its split and its reservations — already written
+   * (answered as they are), or still to be written (from its object, rewritten when stale).
+   */
+  async #resume(topic: Topic, appends: ReadonlyMap<number, PartitionAppend>, intent: Intent, key: string): Promise<AppendResult[]> {
+    if (intent.state === 'committed') return resultsOf(intent); // marked by versions that wrote a commit mark
     checkSameRequest(intent.parts, [...appends.values()]);
+    const settled = await this.#settle(topic, intent, key);
+    if (settled.written) return resultsOf(settled.intent);
+    intent = settled.intent;
     if (this.#stale(intent.objectKey)) {
       // A retry long after the first attempt: that object may already be collected as an orphan, so
       // this attempt writes its own (identical request, so identical records) and points the intent at
@@ -158,7 +177,50 @@ export class Producer {
       if (intent.state === 'committed') return resultsOf(intent);
       checkSameRequest(intent.parts, [...appends.values()]);
     }
-    return this.#commit(topic, intent.objectKey, intent.parts, appends, intent);
+    return this.#commit(topic, intent.objectKey, intent.parts, appends, intent, intent.reservations);
+  }
+
+  /**
+   * What became of the reservations an earlier attempt recorded. Nothing marks an intent done (that
+   * write would be one more round trip before every acknowledgement), so a retry asks the log
+   * (PartitionLog.fate): when an entry holds every range, that attempt's records are in and are
+   * answered as they are (`written`). A range the log start has passed was decided and then deleted
+   * by retention: if only aborted ranges can have gone that way (no size bound, and the records are
+   * younger than the time bound) it is let go and reserved afresh; otherwise the outcome can no longer
+   * be told, and the key is refused rather than risk appending twice. Open or aborted ranges are left
+   * to #commit. Only retries pay these reads.
+   */
+  async #settle(topic: Topic, intent: Intent, key: string): Promise<{ intent: Intent; written: boolean }> {
+    const recorded = intent.parts.filter((part) => intent.reservations[part.partition]);
+    if (recorded.length === 0) return { intent, written: false };
+    const fates = await Promise.all(recorded.map((part) => this.#deps.log.fate(partitionPk(topic.id, part.partition), intent.reservations[part.partition])));
+    if (recorded.length === intent.parts.length && fates.every((fate) => fate === 'written')) return { intent, written: true };
+    const dropped = recorded.filter((_, i) => fates[i] === 'dropped');
+    if (dropped.length === 0) return { intent, written: false };
+    const { retentionBytes, retentionMs } = topic.config;
+    const couldDeleteRecords = (part: Part) => retentionBytes >= 0 || (retentionMs >= 0 && part.maxTimestamp < this.#deps.now() - retentionMs);
+    if (dropped.some(couldDeleteRecords)) {
+      throw new SluiceError(
+        'IDEMPOTENCY_KEY_REUSED',
+        'the request with this Idempotency-Key is older than the records the topic keeps: whether it was appended can no longer be told; send it with a new key if it must be appended',
+        { details: { idempotencyKey: key, partitions: dropped.map((part) => part.partition) } },
+      );
+    }
+    const kept = { ...intent.reservations };
+    for (const part of dropped) delete kept[part.partition];
+    return { intent: await this.#recordReservations(intent, kept), written: false };
+  }
+
+  async #reserve(topic: Topic, parts: readonly Pick<Part, 'partition' | 'count'>[]): Promise<Record<number, Reservation>> {
+    const fresh = await Promise.all(parts.map((part) => this.#deps.log.reserve(partitionPk(topic.id, part.partition), part.count)));
+    return Object.fromEntries(parts.map((part, i) => [part.partition, fresh[i]]));
+  }
+
+  /** Fences reservations this attempt will not write, so readers move past them now. Best effort: a range left open is closed as stale later. */
+  async #abandon(topic: Topic, reservations: Readonly<Record<number, Reservation>>): Promise<void> {
+    await Promise.all(
+      Object.entries(reservations).map(([partition, reservation]) => this.#deps.log.abandon(partitionPk(topic.id, Number(partition)), reservation).catch(() => undefined)),
+    );
   }
 
   /**
@@ -193,8 +255,9 @@ export class Producer {
     parts: readonly Part[],
     appends: ReadonlyMap<number, PartitionAppend>,
     intent: Intent | undefined,
+    reserved: Readonly<Record<number, Reservation>>,
   ): Promise<AppendResult[]> {
-    let reservations: Record<number, Reservation> = { ...(intent?.reservations ?? {}) };
+    let reservations: Record<number, Reservation> = { ...reserved };
     for (let attempt = 0; ; attempt++) {
       if (attempt >= MAX_ATTEMPTS) {
         throw new SluiceError('UNAVAILABLE', 'could not commit the produce; retry with the same Idempotency-Key');
@@ -208,6 +271,8 @@ export class Producer {
         missing.forEach((part, i) => (wanted[part.partition] = fresh[i]));
         if (intent) {
           intent = await this.#recordReservations(intent, wanted);
+          const unused = Object.fromEntries(missing.map((part, i) => [part.partition, fresh[i]]).filter(([partition, r]) => intent!.reservations[partition as number]?.start !== (r as Reservation).start));
+          if (Object.keys(unused).length > 0) await this.#abandon(topic, unused); // a racing attempt's reservations won
           if (intent.state === 'committed') return resultsOf(intent);
           reservations = { ...intent.reservations };
           await this.#step('reservations-recorded');
@@ -251,11 +316,8 @@ export class Producer {
       }),
     );
     await this.#step('watermark-advanced');
-    const results = parts.map((part) => ({ partition: part.partition, baseOffset: reservations[part.partition].start, recordCount: part.count }));
-    if (intent) {
-      await this.#deps.metadata.update(intent.pk, INTENT_SK, { set: { state: 'committed' } });
-    }
-    return results;
+    // No commit mark: a retry learns from the log that the entries are in (#settle).
+    return parts.map((part) => ({ partition: part.partition, baseOffset: reservations[part.partition].start, recordCount: part.count }));
   }
 
   /** An ingest object too old to be referenced by a new entry (see DEFAULTS.objectCommitWindowMs). No object is never stale. */
@@ -281,7 +343,13 @@ export class Producer {
   }
 
   /** Creates the intent, or finds the one an earlier attempt created (`adopted`). */
-  async #createIntent(topic: Topic, idempotency: IdempotencyOptions, objectKey: string, parts: readonly Part[]): Promise<{ intent: Intent; adopted: boolean }> {
+  async #createIntent(
+    topic: Topic,
+    idempotency: IdempotencyOptions,
+    objectKey: string,
+    parts: readonly Part[],
+    reservations: Readonly<Record<number, Reservation>>,
+  ): Promise<{ intent: Intent; adopted: boolean }> {
     const pk = intentPk(topic.id, await sha256Hex(idempotency.key));
     const now = this.#deps.now();
     const ttlMs = this.#deps.idempotencyTtlMs ?? DEFAULTS.idempotencyTtlMs;
@@ -295,14 +363,14 @@ export class Producer {
           fingerprint: idempotency.fingerprint,
           objectKey,
           parts: JSON.stringify(parts),
-          reservations: '{}',
+          reservations: stringifyReservations(reservations),
           createdAt: BigInt(now),
           // DynamoDB's TTL deletes the intent after this (seconds); local stores do it in maintenance.
           [EXPIRES_AT]: BigInt(Math.ceil((now + ttlMs) / 1000)),
         },
         { itemExists: false },
       );
-      return { intent: { pk, version: 0n, state: 'pending', fingerprint: idempotency.fingerprint, objectKey, parts, reservations: {} }, adopted: false };
+      return { intent: { pk, version: 0n, state: 'pending', fingerprint: idempotency.fingerprint, objectKey, parts, reservations }, adopted: false };
     } catch (error) {
       if (!(error instanceof ConditionFailedError)) throw error;
       const existing = await this.#readIntent(topic, idempotency);
@@ -345,7 +413,7 @@ function resultsOf(intent: Intent): AppendResult[] {
   return intent.parts.map((part) => ({ partition: part.partition, baseOffset: intent.reservations[part.partition].start, recordCount: part.count }));
 }
 
-function stringifyReservations(reservations: Record<number, Reservation>): string {
+function stringifyReservations(reservations: Readonly<Record<number, Reservation>>): string {
   return stringifyWithBigints(reservations);
 }
 

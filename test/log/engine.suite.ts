@@ -172,6 +172,18 @@ export function engineSuite(name: string, factory: BackendFactory): void {
         }
       });
 
+      it('a retry of an acknowledged keyed request holds no reader back (what it reserved before finding the intent is fenced at once)', async () => {
+        const engine = engineOf();
+        const topic = await newTopic(engine);
+        const batch = [append(0, ['once'])];
+        const idem = { key: 'acked-retry', fingerprint: 'fp' };
+        const first = await engine.produce(topic, batch, idem);
+        assert.deepEqual(await engine.produce(topic, batch, idem), first);
+        await engine.produce(topic, [append(0, ['next'])]);
+        // no maintenance and no clock change: a range left open would hold `next` back for abortReservationAfterMs
+        assert.deepEqual((await readAll(engine, topic, 0)).map(([, v]) => v), ['once', 'next']);
+      });
+
       it('deduplicates by Idempotency-Key and refuses a key reused for another request', async () => {
         const engine = engineOf();
         const topic = await newTopic(engine, 2);

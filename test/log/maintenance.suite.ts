@@ -311,6 +311,37 @@ export function maintenanceSuite(name: string, factory: BackendFactory): void {
         else assert.equal(report.expiredItemsDeleted, 0, 'DynamoDB expires items itself');
       });
 
+      it('a keyed retry of an acknowledged request answers its offsets after compaction merged its entry into a segment', async () => {
+        const engine = engineOf();
+        const topic = await newTopic(engine);
+        const batch = [append(0, ['acked'], clock.now())];
+        const idem = { key: 'acked-then-compacted', fingerprint: 'fp' };
+        const first = await engine.produce(topic, batch, idem);
+        await engine.produce(topic, [append(0, ['later'], clock.now())]);
+        clock.advance(6 * MINUTE); // a quiet tail: compaction merges both entries into a segment
+        await engine.maintain();
+        const items = await backend.metadata.query(partitionPk((await engine.topics.get(topic)).id, 0), { gte: 'e#', lt: 'e$' });
+        assert.ok(items.every((item) => item.indexKey !== undefined), 'only segment entries are left');
+        assert.deepEqual(await engine.produce(topic, batch, idem), first);
+        assert.deepEqual((await readAll(engine, topic, 0)).map(([, v]) => v), ['acked', 'later']);
+      });
+
+      it('a keyed retry after retention deleted its records is refused, never appended twice', async () => {
+        const engine = engineOf();
+        const topic = await newTopic(engine, { retentionMs: 10 * MINUTE });
+        const batch = [append(0, ['gone'], clock.now())];
+        const idem = { key: 'past-retention', fingerprint: 'fp' };
+        await engine.produce(topic, batch, idem);
+        clock.advance(11 * MINUTE);
+        await engine.maintain();
+        const [{ startOffset }] = (await engine.describeTopic(topic)).partitions;
+        assert.equal(startOffset, 1n, 'retention deleted the record');
+        await assert.rejects(engine.produce(topic, batch, idem), (e: SluiceError) => e.code === 'IDEMPOTENCY_KEY_REUSED' && /can no longer be told/.test(e.message));
+        assert.deepEqual(await readAll(engine, topic, 0, startOffset), [], 'nothing appended');
+        const [fresh] = await engine.produce(topic, batch, { key: 'a-new-key', fingerprint: 'fp' });
+        assert.deepEqual(await readAll(engine, topic, 0, startOffset), [[fresh.baseOffset, 'gone']]);
+      });
+
       it('an idempotent retry after the commit window writes its own object and appends once', async () => {
         const engine = engineOf();
         const topic = await newTopic(engine);
@@ -327,7 +358,11 @@ export function maintenanceSuite(name: string, factory: BackendFactory): void {
         clock.advance(11 * MINUTE);
         await engine.maintain(); // the first attempt's object is gone now
         const [result] = await engine.produce(topic, batch, idem);
-        assert.deepEqual(await readAll(engine, topic, 0), [[result.baseOffset, 'late']]);
+        // The dead attempt's reservation (recorded in its intent) was closed as aborted and dropped by
+        // retention from the front of the log: the log starts after it, and the retry appended afresh.
+        const [{ startOffset }] = (await engine.describeTopic(topic)).partitions;
+        assert.ok(startOffset > 0n);
+        assert.deepEqual(await readAll(engine, topic, 0, startOffset), [[result.baseOffset, 'late']]);
         assert.deepEqual(await engine.produce(topic, batch, idem), [result]);
       });
     });
