@@ -115,11 +115,19 @@ interface Intent {
   readonly reservations: Readonly<Record<number, Reservation>>;
 }
 
+/** A range this attempt reserved. */
+interface Owned {
+  readonly partition: number;
+  readonly reservation: Reservation;
+}
+
 const MAX_ATTEMPTS = 6;
 
 export class Producer {
   readonly #deps: ProducerDeps;
   readonly #ingest: IngestWriter;
+  /** Errors thrown by the afterStep hook: simulated crashes, after which nothing may run. */
+  readonly #crashes = new WeakSet<object>();
 
   constructor(deps: ProducerDeps) {
     this.#deps = deps;
@@ -128,6 +136,21 @@ export class Producer {
 
   async append(topic: Topic, appends: readonly PartitionAppend[], idempotency?: IdempotencyOptions): Promise<AppendResult[]> {
     if (appends.length === 0) return [];
+    // Every range this attempt reserves. When the attempt fails before it settles them (an error from
+    // the store, not a crash), they are fenced on the way out, so that readers need not wait for them to
+    // time out. That is safe whatever happened: fencing is a conditional put at the entry's own key, so
+    // an entry already written there stays, and an attempt that later finds its range fenced reserves
+    // again (writeEntry: 'lost').
+    const owned: Owned[] = [];
+    try {
+      return await this.#append(topic, appends, idempotency, owned);
+    } catch (error) {
+      if (owned.length > 0 && !this.#crashes.has(error as object)) await this.#abandon(topic, owned);
+      throw error;
+    }
+  }
+
+  async #append(topic: Topic, appends: readonly PartitionAppend[], idempotency: IdempotencyOptions | undefined, owned: Owned[]): Promise<AppendResult[]> {
     const byPartition = new Map(appends.map((append) => [append.partition, append]));
     const inlineMaxBytes = this.#deps.inlineMaxBytes ?? DEFAULTS.inlineMaxBytes;
     const isInline = (append: PartitionAppend) => append.data.length <= inlineMaxBytes;
@@ -136,32 +159,32 @@ export class Producer {
     // inline writes no object, so it skips that read: creating its intent finds an earlier attempt's all
     // the same, and the SDK's default request (small, with a key) makes one sequential round trip less.
     const earlier = idempotency && !appends.every(isInline) ? await this.#readIntent(topic, idempotency) : undefined;
-    if (earlier) return this.#resume(topic, byPartition, earlier, idempotency!.key);
+    if (earlier) return this.#resume(topic, byPartition, earlier, idempotency!.key, owned);
 
     // Offsets are reserved once the object is in, so that a failed PUT leaves no gap in the offsets.
     const { objectKey, parts } = await this.#writeObject(topic, appends, isInline);
     await this.#step('object-written');
-    const reservations = await this.#reserve(topic, parts);
+    const reservations = await this.#reserve(topic, parts, owned);
     await this.#step('offsets-reserved');
-    if (!idempotency) return this.#commit(topic, objectKey, parts, byPartition, undefined, reservations);
+    if (!idempotency) return this.#commit(topic, objectKey, parts, byPartition, undefined, reservations, owned);
     const { intent, adopted } = await this.#createIntent(topic, idempotency, objectKey, parts, reservations);
     await this.#step('intent-written');
     if (adopted) {
       // Another attempt got there first: its object, split and reservations are used. Our ranges are
       // fenced at once (readers would otherwise wait for them to time out), and our object, if any, is
       // an orphan that maintenance sweeps (the produce path has no delete permission).
-      await this.#abandon(topic, reservations);
-      return this.#resume(topic, byPartition, intent, idempotency.key);
+      await this.#abandon(topic, owned.splice(0));
+      return this.#resume(topic, byPartition, intent, idempotency.key, owned);
     }
     await this.#step('reservations-recorded');
-    return this.#commit(topic, objectKey, parts, byPartition, intent, intent.reservations);
+    return this.#commit(topic, objectKey, parts, byPartition, intent, intent.reservations, owned);
   }
 
   /**
    * Goes on from an earlier attempt's intent: its split and its reservations — already written
    * (answered as they are), or still to be written (from its object, rewritten when stale).
    */
-  async #resume(topic: Topic, appends: ReadonlyMap<number, PartitionAppend>, intent: Intent, key: string): Promise<AppendResult[]> {
+  async #resume(topic: Topic, appends: ReadonlyMap<number, PartitionAppend>, intent: Intent, key: string, owned: Owned[]): Promise<AppendResult[]> {
     if (intent.state === 'committed') return resultsOf(intent); // marked by versions that wrote a commit mark
     checkSameRequest(intent.parts, [...appends.values()]);
     const settled = await this.#settle(topic, intent, key);
@@ -177,7 +200,7 @@ export class Producer {
       if (intent.state === 'committed') return resultsOf(intent);
       checkSameRequest(intent.parts, [...appends.values()]);
     }
-    return this.#commit(topic, intent.objectKey, intent.parts, appends, intent, intent.reservations);
+    return this.#commit(topic, intent.objectKey, intent.parts, appends, intent, intent.reservations, owned);
   }
 
   /**
@@ -211,16 +234,15 @@ export class Producer {
     return { intent: await this.#recordReservations(intent, kept), written: false };
   }
 
-  async #reserve(topic: Topic, parts: readonly Pick<Part, 'partition' | 'count'>[]): Promise<Record<number, Reservation>> {
+  async #reserve(topic: Topic, parts: readonly Pick<Part, 'partition' | 'count'>[], owned: Owned[]): Promise<Record<number, Reservation>> {
     const fresh = await Promise.all(parts.map((part) => this.#deps.log.reserve(partitionPk(topic.id, part.partition), part.count)));
+    parts.forEach((part, i) => owned.push({ partition: part.partition, reservation: fresh[i] }));
     return Object.fromEntries(parts.map((part, i) => [part.partition, fresh[i]]));
   }
 
   /** Fences reservations this attempt will not write, so readers move past them now. Best effort: a range left open is closed as stale later. */
-  async #abandon(topic: Topic, reservations: Readonly<Record<number, Reservation>>): Promise<void> {
-    await Promise.all(
-      Object.entries(reservations).map(([partition, reservation]) => this.#deps.log.abandon(partitionPk(topic.id, Number(partition)), reservation).catch(() => undefined)),
-    );
+  async #abandon(topic: Topic, ranges: readonly Owned[]): Promise<void> {
+    await Promise.all(ranges.map(({ partition, reservation }) => this.#deps.log.abandon(partitionPk(topic.id, partition), reservation).catch(() => undefined)));
   }
 
   /**
@@ -255,9 +277,10 @@ export class Producer {
     parts: readonly Part[],
     appends: ReadonlyMap<number, PartitionAppend>,
     intent: Intent | undefined,
-    reserved: Readonly<Record<number, Reservation>>,
+    initial: Readonly<Record<number, Reservation>>,
+    owned: Owned[],
   ): Promise<AppendResult[]> {
-    let reservations: Record<number, Reservation> = { ...reserved };
+    let reservations: Record<number, Reservation> = { ...initial };
     for (let attempt = 0; ; attempt++) {
       if (attempt >= MAX_ATTEMPTS) {
         throw new SluiceError('UNAVAILABLE', 'could not commit the produce; retry with the same Idempotency-Key');
@@ -265,14 +288,14 @@ export class Producer {
       const missing = parts.filter((part) => !reservations[part.partition]);
       if (missing.length > 0) {
         if (missing.some((part) => !part.inline) && this.#stale(objectKey)) throw new SluiceError('UNAVAILABLE', 'the produce took too long to commit; retry with the same Idempotency-Key');
-        const fresh = await Promise.all(missing.map((part) => this.#deps.log.reserve(partitionPk(topic.id, part.partition), part.count)));
+        const fresh = await this.#reserve(topic, missing, owned);
         await this.#step('offsets-reserved');
-        const wanted = { ...reservations };
-        missing.forEach((part, i) => (wanted[part.partition] = fresh[i]));
+        const wanted = { ...reservations, ...fresh };
         if (intent) {
           intent = await this.#recordReservations(intent, wanted);
-          const unused = Object.fromEntries(missing.map((part, i) => [part.partition, fresh[i]]).filter(([partition, r]) => intent!.reservations[partition as number]?.start !== (r as Reservation).start));
-          if (Object.keys(unused).length > 0) await this.#abandon(topic, unused); // a racing attempt's reservations won
+          // A racing attempt's reservations won: ours are fenced now.
+          const unused = missing.filter((part) => intent!.reservations[part.partition]?.start !== fresh[part.partition].start);
+          if (unused.length > 0) await this.#abandon(topic, unused.map((part) => ({ partition: part.partition, reservation: fresh[part.partition] })));
           if (intent.state === 'committed') return resultsOf(intent);
           reservations = { ...intent.reservations };
           await this.#step('reservations-recorded');
@@ -328,7 +351,13 @@ export class Producer {
   }
 
   async #step(step: ProduceStep): Promise<void> {
-    await this.#deps.afterStep?.(step);
+    try {
+      await this.#deps.afterStep?.(step);
+    } catch (error) {
+      // A test's crash: the attempt stops dead, with no cleanup on the way out.
+      if (typeof error === 'object' && error !== null) this.#crashes.add(error);
+      throw error;
+    }
   }
 
   async #readIntent(topic: Topic, idempotency: IdempotencyOptions): Promise<Intent | undefined> {

@@ -184,6 +184,25 @@ export function engineSuite(name: string, factory: BackendFactory): void {
         assert.deepEqual((await readAll(engine, topic, 0)).map(([, v]) => v), ['once', 'next']);
       });
 
+      it('a produce the store fails after it reserved (its intent refused) fences its range: later records are readable at once', async () => {
+        const engine = engineOf();
+        const topic = await newTopic(engine);
+        const refusingIntents = new Proxy(backend.metadata, {
+          get(target, property) {
+            if (property === 'put') {
+              return (item: { pk: string }, condition?: unknown) =>
+                item.pk.startsWith('idem#') ? Promise.reject(new Error('intent refused')) : (target.put as (...a: unknown[]) => Promise<void>)(item, condition);
+            }
+            const value = Reflect.get(target, property);
+            return typeof value === 'function' ? value.bind(target) : value;
+          },
+        });
+        await assert.rejects(engineOf({ metadata: refusingIntents }).produce(topic, [append(0, ['refused'])], { key: 'refused', fingerprint: 'fp' }), /intent refused/);
+        await engine.produce(topic, [append(0, ['next'])]);
+        // no maintenance and no clock change: a range left open would hold `next` back
+        assert.deepEqual((await readAll(engine, topic, 0)).map(([, v]) => v), ['next']);
+      });
+
       it('deduplicates by Idempotency-Key and refuses a key reused for another request', async () => {
         const engine = engineOf();
         const topic = await newTopic(engine, 2);
