@@ -15,9 +15,10 @@
  *      fit `maxRecordBytes`; at most `maxHeadersPerRecord` headers
  *
  * Errors: CorruptBatchError for 1, 3, 4 and 5's structural checks; IngestLimitError for 2 and 5's limits.
- * Runs on Node (decompression through compression.ts).
+ * Runs on Node (decompression through compression.ts); validateIngestBatchesAsync inflates large
+ * sections on the threadpool.
  */
-import { decompress } from './compression.ts';
+import { decompress, decompressAsync } from './compression.ts';
 import { CorruptBatchError, InflatedTooLargeError, IngestLimitError } from './errors.ts';
 import { BATCH_HEADER_SIZE, decodeRecordsSection, iterateBatches, plainBytes, utf8ByteLength, type BatchHeader } from './record-batch-core.ts';
 
@@ -58,7 +59,46 @@ export function ingestBudget(limits: IngestLimits): IngestBudget {
  */
 export function validateIngestBatches(data: Uint8Array, limits: IngestLimits, budget: IngestBudget): ValidatedBatches {
   const bytes = plainBytes(data);
-  const headers: Array<{ position: number; header: BatchHeader }> = [];
+  const totals = { recordCount: 0, maxTimestamp: 0 };
+  for (const batch of checkHeaders(bytes, limits, budget)) {
+    const { header, position } = batch;
+    const inflated = header.codec === 'none' ? undefined : inflateNow(() => decompress(header.codec, recordsOf(bytes, batch), { maxOutputLength: budget.decompressedBytes }), position, limits);
+    addTo(totals, checkRecords(bytes, batch, inflated, limits, budget));
+  }
+  return totals;
+}
+
+/**
+ * validateIngestBatches with large records sections inflated on the threadpool (decompressAsync), so
+ * that the event loop serves other requests meanwhile. The batches of one part are still inflated one
+ * after another, each bounded by what is left of the budget, so a bomb costs no more than the limit.
+ */
+export async function validateIngestBatchesAsync(data: Uint8Array, limits: IngestLimits, budget: IngestBudget): Promise<ValidatedBatches> {
+  const bytes = plainBytes(data);
+  const totals = { recordCount: 0, maxTimestamp: 0 };
+  for (const batch of checkHeaders(bytes, limits, budget)) {
+    const { header, position } = batch;
+    let inflated: Uint8Array | undefined;
+    if (header.codec !== 'none') {
+      try {
+        inflated = plainBytes(await decompressAsync(header.codec, recordsOf(bytes, batch), { maxOutputLength: budget.decompressedBytes }));
+      } catch (error) {
+        inflationFailed(error, position, limits);
+      }
+    }
+    addTo(totals, checkRecords(bytes, batch, inflated, limits, budget));
+  }
+  return totals;
+}
+
+interface BatchAt {
+  readonly position: number;
+  readonly header: BatchHeader;
+}
+
+/** Steps 1 and 2 for every batch, before anything is inflated. */
+function checkHeaders(bytes: Uint8Array, limits: IngestLimits, budget: IngestBudget): BatchAt[] {
+  const headers: BatchAt[] = [];
   for (const batch of iterateBatches(bytes, { verify: true })) {
     const { header, position } = batch;
     if (header.isControl || header.isTransactional) corrupt(position, 'transactional and control batches are not accepted');
@@ -70,64 +110,75 @@ export function validateIngestBatches(data: Uint8Array, limits: IngestLimits, bu
     if (budget.records < 0) throw new IngestLimitError('records', `a request holds at most ${limits.maxRecords} records`, limits.maxRecords);
     headers.push(batch);
   }
+  return headers;
+}
 
-  let recordCount = 0;
-  let maxTimestamp = 0;
-  for (const { header, position } of headers) {
-    const end = position + header.totalSize;
-    let section = bytes;
-    let start = position + BATCH_HEADER_SIZE;
-    let sectionEnd = end;
-    if (header.codec !== 'none') {
-      try {
-        section = plainBytes(decompress(header.codec, bytes.subarray(start, end), { maxOutputLength: budget.decompressedBytes }));
-      } catch (error) {
-        if (error instanceof InflatedTooLargeError) corrupt(position, `the records inflate past ${limits.maxDecompressedBytes} bytes, the limit for a request`);
-        if (error instanceof CorruptBatchError) corrupt(position, error.message);
-        throw error;
-      }
-      start = 0;
-      sectionEnd = section.length;
-    }
-    budget.decompressedBytes -= sectionEnd - start;
-    if (budget.decompressedBytes < 0) {
-      corrupt(position, `the records inflate past ${limits.maxDecompressedBytes} bytes for the request`);
-    }
-    let records;
-    try {
-      records = decodeRecordsSection(section, start, sectionEnd, header);
-    } catch (error) {
-      if (error instanceof CorruptBatchError) corrupt(position, error.message);
-      throw error;
-    }
-    let batchMax = -1;
-    for (let i = 0; i < records.length; i++) {
-      const record = records[i];
-      if (record.offset - header.baseOffset !== BigInt(i)) corrupt(position, `record ${i} has offset delta ${record.offset - header.baseOffset} (expected ${i})`);
-      const timestamp = record.timestamp;
-      if (!Number.isSafeInteger(timestamp) || timestamp < 0 || timestamp > limits.maxTimestamp) {
-        corrupt(position, `record ${i} has timestamp ${timestamp} (expected 0 to ${limits.maxTimestamp} ms)`);
-      }
-      if (timestamp > batchMax) batchMax = timestamp;
-      if (record.headers.length > limits.maxHeadersPerRecord) {
-        throw new IngestLimitError('headers', `record ${i} of the batch at byte ${position} has ${record.headers.length} headers; at most ${limits.maxHeadersPerRecord}`, limits.maxHeadersPerRecord);
-      }
-      let size = (record.key?.length ?? 0) + (record.value?.length ?? 0);
-      for (const h of record.headers) size += utf8ByteLength(h.key) + (h.value?.length ?? 0);
-      if (size > limits.maxRecordBytes) {
-        throw new IngestLimitError('recordBytes', `record ${i} of the batch at byte ${position} is ${size} bytes; at most ${limits.maxRecordBytes}`, limits.maxRecordBytes);
-      }
-    }
-    if (header.timestampType === 'create' && header.maxTimestamp !== batchMax) {
-      corrupt(position, `maxTimestamp ${header.maxTimestamp} is not the largest record timestamp ${batchMax}`);
-    }
-    if (header.timestampType === 'logAppend' && !(header.maxTimestamp >= 0 && header.maxTimestamp <= limits.maxTimestamp)) {
-      corrupt(position, `maxTimestamp ${header.maxTimestamp} is out of range`);
-    }
-    recordCount += records.length;
-    maxTimestamp = Math.max(maxTimestamp, header.maxTimestamp);
+/** The batch's records section as stored (compressed unless the codec is none). */
+function recordsOf(bytes: Uint8Array, { position, header }: BatchAt): Uint8Array {
+  return bytes.subarray(position + BATCH_HEADER_SIZE, position + header.totalSize);
+}
+
+function inflateNow(inflate: () => Uint8Array, position: number, limits: IngestLimits): Uint8Array {
+  try {
+    return plainBytes(inflate());
+  } catch (error) {
+    inflationFailed(error, position, limits);
   }
-  return { recordCount, maxTimestamp };
+}
+
+function inflationFailed(error: unknown, position: number, limits: IngestLimits): never {
+  if (error instanceof InflatedTooLargeError) corrupt(position, `the records inflate past ${limits.maxDecompressedBytes} bytes, the limit for a request`);
+  if (error instanceof CorruptBatchError) corrupt(position, error.message);
+  throw error;
+}
+
+function addTo(totals: { recordCount: number; maxTimestamp: number }, batch: ValidatedBatches): void {
+  totals.recordCount += batch.recordCount;
+  totals.maxTimestamp = Math.max(totals.maxTimestamp, batch.maxTimestamp);
+}
+
+/** Steps 3 (the budget) to 5 for one batch; `inflated` is its records section inflated, undefined for codec none. */
+function checkRecords(bytes: Uint8Array, batch: BatchAt, inflated: Uint8Array | undefined, limits: IngestLimits, budget: IngestBudget): ValidatedBatches {
+  const { header, position } = batch;
+  const section = inflated ?? bytes;
+  const start = inflated ? 0 : position + BATCH_HEADER_SIZE;
+  const sectionEnd = inflated ? inflated.length : position + header.totalSize;
+  budget.decompressedBytes -= sectionEnd - start;
+  if (budget.decompressedBytes < 0) {
+    corrupt(position, `the records inflate past ${limits.maxDecompressedBytes} bytes for the request`);
+  }
+  let records;
+  try {
+    records = decodeRecordsSection(section, start, sectionEnd, header);
+  } catch (error) {
+    if (error instanceof CorruptBatchError) corrupt(position, error.message);
+    throw error;
+  }
+  let batchMax = -1;
+  for (let i = 0; i < records.length; i++) {
+    const record = records[i];
+    if (record.offset - header.baseOffset !== BigInt(i)) corrupt(position, `record ${i} has offset delta ${record.offset - header.baseOffset} (expected ${i})`);
+    const timestamp = record.timestamp;
+    if (!Number.isSafeInteger(timestamp) || timestamp < 0 || timestamp > limits.maxTimestamp) {
+      corrupt(position, `record ${i} has timestamp ${timestamp} (expected 0 to ${limits.maxTimestamp} ms)`);
+    }
+    if (timestamp > batchMax) batchMax = timestamp;
+    if (record.headers.length > limits.maxHeadersPerRecord) {
+      throw new IngestLimitError('headers', `record ${i} of the batch at byte ${position} has ${record.headers.length} headers; at most ${limits.maxHeadersPerRecord}`, limits.maxHeadersPerRecord);
+    }
+    let size = (record.key?.length ?? 0) + (record.value?.length ?? 0);
+    for (const h of record.headers) size += utf8ByteLength(h.key) + (h.value?.length ?? 0);
+    if (size > limits.maxRecordBytes) {
+      throw new IngestLimitError('recordBytes', `record ${i} of the batch at byte ${position} is ${size} bytes; at most ${limits.maxRecordBytes}`, limits.maxRecordBytes);
+    }
+  }
+  if (header.timestampType === 'create' && header.maxTimestamp !== batchMax) {
+    corrupt(position, `maxTimestamp ${header.maxTimestamp} is not the largest record timestamp ${batchMax}`);
+  }
+  if (header.timestampType === 'logAppend' && !(header.maxTimestamp >= 0 && header.maxTimestamp <= limits.maxTimestamp)) {
+    corrupt(position, `maxTimestamp ${header.maxTimestamp} is out of range`);
+  }
+  return { recordCount: records.length, maxTimestamp: header.maxTimestamp };
 }
 
 function corrupt(position: number, message: string): never {

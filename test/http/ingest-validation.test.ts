@@ -9,8 +9,10 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { LIMITS } from '../../lib/defaults.ts';
 import { encodeSluiceBatches as frameSections } from '../../lib/api/sluice-batches.ts';
-import { encodeRecordBatch, readBatchHeader, type ProducerRecord } from '../../lib/protocol/record-batch.ts';
-import { corruptBatches, zstdBomb } from '../support/bad-batches.ts';
+import { encodeRecordBatch, encodeRecordsSection, readBatchHeader, type ProducerRecord } from '../../lib/protocol/record-batch.ts';
+import { batchAround, corruptBatches, zstdBomb } from '../support/bad-batches.ts';
+import { compress } from '../../lib/protocol/compression.ts';
+import { prng, randomBytes } from '../protocol/helpers.ts';
 import { inProcessApp, storeDigest, type InProcessApp } from '../support/in-process-app.ts';
 
 const BINARY = { 'content-type': 'application/vnd.sluice.batches' };
@@ -61,6 +63,41 @@ describe('binary produce validation', { timeout: 120_000 }, () => {
     const pair = await t.call('POST', '/v1/topics/events/records', { body: frameSections([{ partition: 0, batches: [half] }, { partition: 1, batches: [half] }]), headers: BINARY });
     assert.equal(pair.body.error.code, 'CORRUPT_BATCH');
     assert.equal(await storeDigest(t), before);
+  });
+
+  it('validates large batches (inflated on the threadpool) as strictly: a large bomb, corrupt records, a wrong count, all refused, nothing written', async () => {
+    const t = await withTopic();
+    const before = await storeDigest(t);
+    // ~100 KiB of incompressible bytes then 16 MiB of zeros: well above ASYNC_MIN_BYTES compressed, past the limit inflated
+    const noise = new Uint8Array(randomBytes(prng(7), 100 * 1024));
+    const bomb = encodeRecordBatch([{ key: null, value: noise, headers: [], timestamp: 1 }, ...Array.from({ length: 16 }, () => ({ key: null, value: new Uint8Array(1024 * 1024), headers: [], timestamp: 1 }))], { codec: 'zstd' });
+    assert.ok(bomb.length > 64 * 1024, `bomb is ${bomb.length} bytes`);
+    const refused = await t.call('POST', '/v1/topics/events/records', { body: frameSections([{ partition: 0, batches: [bomb] }]), headers: BINARY });
+    assert.equal(refused.body.error.code, 'CORRUPT_BATCH');
+    assert.match(refused.body.error.message, new RegExp(`inflate past ${LIMITS.maxDecompressedBytes} bytes`));
+    // large sections (zstd, above ASYNC_MIN_BYTES compressed) that are not what their header says
+    const TS = 1_764_000_000_000;
+    const records = Array.from({ length: 200 }, (_, i) => ({ key: null, value: noise.subarray(i * 500, i * 500 + 500), headers: [], timestamp: TS }));
+    const section = encodeRecordsSection(records, TS);
+    const packed = compress('zstd', section);
+    assert.ok(packed.length > 64 * 1024);
+    const large: Array<[string, Uint8Array]> = [
+      ['a count of 201 holding 200 records', batchAround(packed, { count: 201, codec: 'zstd' })],
+      ['a count of 199 holding 200 records', batchAround(packed, { count: 199, codec: 'zstd' })],
+      ['zstd data that is not a records section', batchAround(compress('zstd', noise), { count: 1, codec: 'zstd' })],
+      ['a truncated zstd frame', batchAround(packed.subarray(0, packed.length - 50), { count: 200, codec: 'zstd' })],
+      ['gzip bit on zstd data', batchAround(packed, { count: 200, codec: 'gzip' })],
+    ];
+    for (const [what, batch] of large) {
+      const res = await t.call('POST', '/v1/topics/events/records', { body: frameSections([{ partition: 1, batches: [batch] }]), headers: BINARY });
+      assert.equal(res.status, 400, what);
+      assert.equal(res.body.error.code, 'CORRUPT_BATCH', what);
+    }
+    const valid = batchAround(packed, { count: 200, codec: 'zstd' });
+    assert.equal(await storeDigest(t), before);
+    const ok = await t.call('POST', '/v1/topics/events/records', { body: frameSections([{ partition: 0, batches: [valid] }]), headers: BINARY });
+    assert.equal(ok.status, 200, JSON.stringify(ok.body));
+    assert.equal(ok.body.partitions[0].recordCount, 200);
   });
 
   it('applies the JSON limits to binary records: records per request, bytes per record, headers', async () => {
