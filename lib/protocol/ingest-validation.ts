@@ -9,7 +9,8 @@
  *   2. the request's record count stays within `maxRecords` (before anything is decompressed)
  *   3. the records section inflates to at most what is left of `maxDecompressedBytes` for the request
  *      (decompression stops there: a bomb costs no more than the limit)
- *   4. every record decodes (lengths inside the record, exactly recordCount records, no trailing bytes)
+ *   4. every record decodes (lengths inside the record, exactly recordCount records, no trailing bytes;
+ *      scanRecordsSection walks them without building them)
  *   5. offset deltas are 0..recordCount-1; timestamps are in [0, maxTimestamp]; the header's
  *      maxTimestamp is the largest record timestamp (create time); key + value + headers of a record
  *      fit `maxRecordBytes`; at most `maxHeadersPerRecord` headers
@@ -20,7 +21,7 @@
  */
 import { decompress, decompressAsync } from './compression.ts';
 import { CorruptBatchError, InflatedTooLargeError, IngestLimitError } from './errors.ts';
-import { BATCH_HEADER_SIZE, decodeRecordsSection, iterateBatches, plainBytes, utf8ByteLength, type BatchHeader } from './record-batch-core.ts';
+import { BATCH_HEADER_SIZE, iterateBatches, plainBytes, scanRecordsSection, type BatchHeader } from './record-batch-core.ts';
 
 export { IngestLimitError };
 
@@ -147,30 +148,28 @@ function checkRecords(bytes: Uint8Array, batch: BatchAt, inflated: Uint8Array | 
   if (budget.decompressedBytes < 0) {
     corrupt(position, `the records inflate past ${limits.maxDecompressedBytes} bytes for the request`);
   }
-  let records;
-  try {
-    records = decodeRecordsSection(section, start, sectionEnd, header);
-  } catch (error) {
-    if (error instanceof CorruptBatchError) corrupt(position, error.message);
-    throw error;
-  }
   let batchMax = -1;
-  for (let i = 0; i < records.length; i++) {
-    const record = records[i];
-    if (record.offset - header.baseOffset !== BigInt(i)) corrupt(position, `record ${i} has offset delta ${record.offset - header.baseOffset} (expected ${i})`);
-    const timestamp = record.timestamp;
-    if (!Number.isSafeInteger(timestamp) || timestamp < 0 || timestamp > limits.maxTimestamp) {
-      corrupt(position, `record ${i} has timestamp ${timestamp} (expected 0 to ${limits.maxTimestamp} ms)`);
-    }
-    if (timestamp > batchMax) batchMax = timestamp;
-    if (record.headers.length > limits.maxHeadersPerRecord) {
-      throw new IngestLimitError('headers', `record ${i} of the batch at byte ${position} has ${record.headers.length} headers; at most ${limits.maxHeadersPerRecord}`, limits.maxHeadersPerRecord);
-    }
-    let size = (record.key?.length ?? 0) + (record.value?.length ?? 0);
-    for (const h of record.headers) size += utf8ByteLength(h.key) + (h.value?.length ?? 0);
-    if (size > limits.maxRecordBytes) {
-      throw new IngestLimitError('recordBytes', `record ${i} of the batch at byte ${position} is ${size} bytes; at most ${limits.maxRecordBytes}`, limits.maxRecordBytes);
-    }
+  let refusal: Error | undefined; // thrown by the checks below, as opposed to the scan's own structural errors
+  const refuse = (error: Error): never => {
+    throw (refusal = error);
+  };
+  try {
+    scanRecordsSection(section, start, sectionEnd, header, (i, offsetDelta, timestamp, headerCount, bytes) => {
+      if (offsetDelta !== i) refuse(corruption(position, `record ${i} has offset delta ${offsetDelta} (expected ${i})`));
+      if (!Number.isSafeInteger(timestamp) || timestamp < 0 || timestamp > limits.maxTimestamp) {
+        refuse(corruption(position, `record ${i} has timestamp ${timestamp} (expected 0 to ${limits.maxTimestamp} ms)`));
+      }
+      if (timestamp > batchMax) batchMax = timestamp;
+      if (headerCount > limits.maxHeadersPerRecord) {
+        refuse(new IngestLimitError('headers', `record ${i} of the batch at byte ${position} has ${headerCount} headers; at most ${limits.maxHeadersPerRecord}`, limits.maxHeadersPerRecord));
+      }
+      if (bytes > limits.maxRecordBytes) {
+        refuse(new IngestLimitError('recordBytes', `record ${i} of the batch at byte ${position} is ${bytes} bytes; at most ${limits.maxRecordBytes}`, limits.maxRecordBytes));
+      }
+    });
+  } catch (error) {
+    if (error !== refusal && error instanceof CorruptBatchError) corrupt(position, error.message);
+    throw error;
   }
   if (header.timestampType === 'create' && header.maxTimestamp !== batchMax) {
     corrupt(position, `maxTimestamp ${header.maxTimestamp} is not the largest record timestamp ${batchMax}`);
@@ -178,9 +177,13 @@ function checkRecords(bytes: Uint8Array, batch: BatchAt, inflated: Uint8Array | 
   if (header.timestampType === 'logAppend' && !(header.maxTimestamp >= 0 && header.maxTimestamp <= limits.maxTimestamp)) {
     corrupt(position, `maxTimestamp ${header.maxTimestamp} is out of range`);
   }
-  return { recordCount: records.length, maxTimestamp: header.maxTimestamp };
+  return { recordCount: header.recordCount, maxTimestamp: header.maxTimestamp };
 }
 
 function corrupt(position: number, message: string): never {
-  throw new CorruptBatchError(`batch at byte ${position}: ${message}`);
+  throw corruption(position, message);
+}
+
+function corruption(position: number, message: string): CorruptBatchError {
+  return new CorruptBatchError(`batch at byte ${position}: ${message}`);
 }
