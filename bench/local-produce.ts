@@ -8,7 +8,10 @@
  *   durable  temp file + fsync, rename, directory fsync per file: what a crash-safe store needs (the fair bar)
  * each just before and just after Sluice (the faster of the pair is the bar). The same requests also go
  * straight into the server's engine (same stores, no HTTP client or server), which tells the storage
- * path's cost apart from the HTTP stack's (client and server share this process). Repeated `--runs` times
+ * path's cost apart from the HTTP stack's (client and server share this process), and once more to a
+ * server in a process of its own, started as `npm start` starts it (lib/server/main.ts), which is how
+ * an application uses the local service: the client's work then runs beside the server's, not on its
+ * thread (on a 2-core machine, the client has the second core). Repeated `--runs` times
  * on a fresh data directory; prints medians with min and max of Sluice ÷ each baseline, and the
  * counted storage work per produce request (SQLite writes, write transactions and WAL fsyncs; object
  * file and directory fsyncs).
@@ -18,6 +21,8 @@
  * (node:http: the HTTP client the bench drives the server with; it shares the server's thread, see
  * api-client.ts).
  */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -53,6 +58,8 @@ const ENGINE_TOPIC = 'bench-local-produce-engine';
 
 interface RunResult {
   readonly sluice: Timing;
+  /** The same requests to a server in a process of its own (its CPU is not in this timing). */
+  readonly ownProcess: Timing;
   readonly engine: Timing;
   readonly naive: FileRun;
   readonly durable: FileRun;
@@ -99,6 +106,7 @@ async function runOnce(seed: number): Promise<RunResult> {
       request.sections.map((section) => ({ partition: section.partition, data: section.batch.bytes, recordCount: section.batch.recordCount, maxTimestamp: Date.now() })),
     );
     const engineProduced = await timed(() => runLanes(dealIntoLanes(appends, producers), async (append) => void (await server.engine.produce(ENGINE_TOPIC, append))));
+    const ownProcess = await produceToOwnProcess(join(workDir, 'own-process'), bodies);
     const naiveAfter = await writeFiles(dirs[1], sizes, producers);
     const durableAfter = await writeFilesDurably(dirs[3], sizes, producers);
 
@@ -108,6 +116,7 @@ async function runOnce(seed: number): Promise<RunResult> {
     return {
       sluice: produced.timing,
       engine: engineProduced.timing,
+      ownProcess,
       naive: faster(naiveBefore, naiveAfter),
       durable: faster(durableBefore, durableAfter),
       counts: perRequest(countsBefore, countsAfter, requests.length),
@@ -115,6 +124,36 @@ async function runOnce(seed: number): Promise<RunResult> {
   } finally {
     await server.close();
     await rm(workDir, { recursive: true, force: true });
+  }
+}
+
+/** The requests, to `npm start`'s server (lib/server/main.ts) in a child process on a fresh data directory; stopped in `finally`. */
+async function produceToOwnProcess(dataDir: string, bodies: readonly Uint8Array[]): Promise<Timing> {
+  const apiKey = ApiKeys.generate();
+  const child: ChildProcess = spawn(process.execPath, [new URL('../lib/server/main.ts', import.meta.url).pathname], {
+    env: { ...process.env, PORT: '0', SLUICE_DATA_DIR: dataDir, SLUICE_API_KEY: apiKey, SLUICE_QUIET: '1' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      let output = '';
+      const timer = setTimeout(() => reject(new Error(`the server did not start in 30 s: ${output}`)), 30_000);
+      child.stdout!.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+        const match = /listening on (\S+)/.exec(output);
+        if (match) clearTimeout(timer), resolve(match[1]);
+      });
+      child.once('exit', (code) => (clearTimeout(timer), reject(new Error(`the server exited with ${code}: ${output}`))));
+    });
+    const client = new ApiClient(url, apiKey, transport);
+    await client.createTopic(TOPIC, partitions);
+    const produced = await timed(() => runLanes(dealIntoLanes([...bodies], producers), (body) => client.produceBatches(TOPIC, body)));
+    return produced.timing;
+  } finally {
+    if (child.exitCode === null) {
+      child.kill('SIGKILL');
+      await once(child, 'exit');
+    }
   }
 }
 
@@ -157,7 +196,7 @@ async function main(): Promise<void> {
     const result = await runOnce(run + 1);
     results.push(result);
     console.error(
-      `  run ${run + 1}: sluice ${(requestCount / result.sluice.wallSeconds).toFixed(0)} req/s, engine ${(requestCount / result.engine.wallSeconds).toFixed(0)} req/s, naive ${(requestCount / result.naive.timing.wallSeconds).toFixed(0)} files/s, durable ${(requestCount / result.durable.timing.wallSeconds).toFixed(0)} files/s`,
+      `  run ${run + 1}: sluice ${(requestCount / result.sluice.wallSeconds).toFixed(0)} req/s, own process ${(requestCount / result.ownProcess.wallSeconds).toFixed(0)} req/s, engine ${(requestCount / result.engine.wallSeconds).toFixed(0)} req/s, naive ${(requestCount / result.naive.timing.wallSeconds).toFixed(0)} files/s, durable ${(requestCount / result.durable.timing.wallSeconds).toFixed(0)} files/s`,
     );
   }
   const rate = (timing: Timing) => requestCount / timing.wallSeconds;
@@ -165,11 +204,13 @@ async function main(): Promise<void> {
     `Local produce (client ${transport}), ${producers} concurrent producers, ${partitions} partitions, ${requestCount} requests of ${requestRawBytes / KIB} KiB raw (${(sum(results.map((r) => r.naive.bytes)) / results.length / requestCount / KIB).toFixed(1)} KiB stored) per run, ${runs} runs: median (min, max)`,
     `  Sluice produce (HTTP)                 ${spread(results.map((r) => rate(r.sluice)), 0)} requests/s`,
     `  Sluice engine.produce (no HTTP)       ${spread(results.map((r) => rate(r.engine)), 0)} requests/s`,
+    `  Sluice produce, server in own process ${spread(results.map((r) => rate(r.ownProcess)), 0)} requests/s`,
     `  raw fs naive: write + fsync           ${spread(results.map((r) => rate(r.naive.timing)), 0)} files/s`,
     `  raw fs durable: + rename + dir fsync  ${spread(results.map((r) => rate(r.durable.timing)), 0)} files/s`,
     `  Sluice ÷ naive baseline               ${spread(results.map((r) => r.naive.timing.wallSeconds / r.sluice.wallSeconds))}`,
     `  Sluice ÷ durable baseline (fair)      ${spread(results.map((r) => r.durable.timing.wallSeconds / r.sluice.wallSeconds))}`,
     `  engine ÷ durable baseline (fair)      ${spread(results.map((r) => r.durable.timing.wallSeconds / r.engine.wallSeconds))}`,
+    `  own process ÷ naive / durable         ${spread(results.map((r) => r.naive.timing.wallSeconds / r.ownProcess.wallSeconds))} / ${spread(results.map((r) => r.durable.timing.wallSeconds / r.ownProcess.wallSeconds))}`,
     `  CPU per request (all threads): Sluice ${spread(results.map((r) => (r.sluice.cpuSeconds / requestCount) * 1e3))} ms, ` +
       `engine ${spread(results.map((r) => (r.engine.cpuSeconds / requestCount) * 1e3))} ms, durable baseline ${spread(results.map((r) => (r.durable.timing.cpuSeconds / requestCount) * 1e3))} ms`,
   ];
