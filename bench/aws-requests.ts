@@ -137,7 +137,7 @@ async function producePhase(
     const body = requestBody(request);
     const idempotency = options.idempotent ? { key: `bench-${sent++}`, fingerprint: await sha256Hex(body) } : undefined;
     payloadBytes.push(body.length);
-    await engine.produce(TOPIC, await parseSluiceBatches(body), idempotency);
+    await engine.produce(TOPIC, parseSluiceBatches(body), idempotency);
   });
   const counts = counter.snapshot();
   const api = { invocations: requests.length, secondsEach: LAMBDA_ASSUMPTIONS.produceSeconds, payloadBytes };

@@ -92,7 +92,7 @@ export async function smallRequestCase(
   for (const [i, body] of bodies.entries()) {
     recording.recorder.reset();
     const idempotency = options.idempotent ? { key: `small-${i}`, fingerprint: await sha256Hex(body) } : undefined;
-    await engine.produce(TOPIC, await parseSluiceBatches(body), idempotency);
+    await engine.produce(TOPIC, parseSluiceBatches(body), idempotency);
     perRequestCalls.push(recording.recorder.calls);
   }
   const counts = counter.snapshot();

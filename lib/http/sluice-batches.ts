@@ -9,7 +9,7 @@ import { SluiceError } from '../errors.ts';
 import { LIMITS } from '../api/limits.ts';
 import { decodeSluiceBatches, SluiceBatchesFramingError } from '../api/sluice-batches.ts';
 import { CorruptBatchError } from '../protocol/record-batch.ts';
-import { IngestLimitError, ingestBudget, validateIngestBatchesAsync, type IngestBudget, type IngestLimits } from '../protocol/ingest-validation.ts';
+import { IngestLimitError, ingestBudget, validateIngestBatches, type IngestBudget, type IngestLimits } from '../protocol/ingest-validation.ts';
 import type { PartitionAppend } from '../log/produce.ts';
 
 /** What a produced batch is checked against. */
@@ -21,8 +21,7 @@ export const INGEST_LIMITS: IngestLimits = {
   maxTimestamp: LIMITS.maxTimestampMs,
 };
 
-/** Large records sections inflate on the threadpool (validateIngestBatchesAsync): other requests go on meanwhile. */
-export async function parseSluiceBatches(body: Uint8Array): Promise<PartitionAppend[]> {
+export function parseSluiceBatches(body: Uint8Array): PartitionAppend[] {
   let sections;
   try {
     sections = decodeSluiceBatches(body);
@@ -31,16 +30,13 @@ export async function parseSluiceBatches(body: Uint8Array): Promise<PartitionApp
     throw error;
   }
   const budget = ingestBudget(INGEST_LIMITS);
-  const appends: PartitionAppend[] = [];
-  // one section after another: the budget of decompressed bytes is the request's
-  for (const { partition, batches: data } of sections) appends.push({ partition, data, ...(await validated(partition, data, budget)) });
-  return appends;
+  return sections.map(({ partition, batches: data }) => ({ partition, data, ...validated(partition, data, budget) }));
 }
 
 /** Every record of the section decodes and fits the limits, or the request is refused before anything is written. */
-async function validated(partition: number, data: Uint8Array, budget: IngestBudget) {
+function validated(partition: number, data: Uint8Array, budget: IngestBudget) {
   try {
-    return await validateIngestBatchesAsync(data, INGEST_LIMITS, budget);
+    return validateIngestBatches(data, INGEST_LIMITS, budget);
   } catch (error) {
     if (error instanceof CorruptBatchError) {
       throw new SluiceError('CORRUPT_BATCH', `partition ${partition}: ${error.message}`, { cause: error, details: { partition } });

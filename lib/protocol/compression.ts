@@ -11,18 +11,13 @@
  *   zstd -1: ratio 4.7, ~730 MB/s    zstd -3: ratio 4.6, ~610 MB/s    zstd -6: ratio 4.8, ~155 MB/s
  * i.e. on batch-sized inputs zstd 1 is as small as zstd 3 and faster; both beat every gzip level.
  *
- * Sync for small sections, where the threadpool round trip of the async zlib API (tens of µs) costs
- * more than it saves. From ASYNC_MIN_BYTES on (a 64 KiB section takes ~0.1 ms to inflate, a 1 MiB one
- * ~1 ms), callers that can wait (compressAsync, decompressAsync, nodeCompressor, the server's ingest
- * validation) run it on libuv's threadpool instead, so the event loop serves other requests meanwhile
- * and a second core does the zstd work: in one process that produces, serves and consumes, that is
- * the largest block of CPU that can leave the JavaScript thread. This module is separate from batch
+ * Sync on purpose: the record section of one batch is small (KBs to a few MB) and the threadpool round
+ * trip of the async zlib API costs more than it saves on that size. This module is separate from batch
  * assembly (see record-batch-core.ts: encodeRecordsSection -> compress -> assembleRecordBatch) so that
  * a browser build can swap in the async CompressionStream without touching the framing code.
  */
 
 import * as zlib from 'node:zlib';
-import { promisify } from 'node:util';
 import { CODEC_BY_ID, CODEC_IDS, CODEC_MASK, GZIP_LEVEL, ZSTD_LEVEL, codecFromId, isCodec } from './codecs.ts';
 import type { Codec, CompressOptions, Compressor, DecompressOptions } from './codecs.ts';
 import { CorruptBatchError, InflatedTooLargeError, UnsupportedCodecError } from './errors.ts';
@@ -84,45 +79,13 @@ export function decompress(codec: Codec, data: Uint8Array, options?: DecompressO
     }
   } catch (error) {
     if (error instanceof UnsupportedCodecError) throw error;
-    throw decompressionError(codec, error, maxOutputLength);
+    if ((error as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE') {
+      throw new InflatedTooLargeError(codec, maxOutputLength!, { cause: error });
+    }
+    throw new CorruptBatchError(`cannot ${codec}-decompress the records section: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
-}
-
-/** Sections from this size on (input bytes) are compressed and inflated on the threadpool by the async functions. */
-export const ASYNC_MIN_BYTES = 64 * 1024;
-
-const zlibAsync = {
-  gzip: promisify(zlib.gzip),
-  gunzip: promisify(zlib.gunzip),
-  zstdCompress: hasZstd ? promisify(zlib.zstdCompress) : undefined,
-  zstdDecompress: hasZstd ? promisify(zlib.zstdDecompress) : undefined,
-};
-
-/** compress, on the threadpool from ASYNC_MIN_BYTES on. */
-export async function compressAsync(codec: Codec, data: Uint8Array, options?: CompressOptions): Promise<Uint8Array> {
-  if (data.length < ASYNC_MIN_BYTES || (codec !== 'gzip' && codec !== 'zstd') || (codec === 'zstd' && !hasZstd)) return compress(codec, data, options);
-  if (codec === 'gzip') return zlibAsync.gzip(data, { level: options?.level ?? GZIP_LEVEL });
-  return zlibAsync.zstdCompress!(data, {
-    params: { [zlib.constants.ZSTD_c_compressionLevel]: options?.level ?? ZSTD_LEVEL, [zlib.constants.ZSTD_c_checksumFlag]: 0 },
-    pledgedSrcSize: data.length,
-  });
-}
-
-/** decompress, on the threadpool from ASYNC_MIN_BYTES on; the same bound and the same errors. */
-export async function decompressAsync(codec: Codec, data: Uint8Array, options?: DecompressOptions): Promise<Uint8Array> {
-  if (data.length < ASYNC_MIN_BYTES || (codec !== 'gzip' && codec !== 'zstd') || (codec === 'zstd' && !hasZstd)) return decompress(codec, data, options);
-  const maxOutputLength = options?.maxOutputLength;
-  try {
-    if (codec === 'gzip') return await zlibAsync.gunzip(data, maxOutputLength === undefined ? {} : { maxOutputLength });
-    return await zlibAsync.zstdDecompress!(data, { maxOutputLength, chunkSize: outputChunkSize(zstdContentSize(data), data.length, maxOutputLength) });
-  } catch (error) {
-    throw decompressionError(codec, error, maxOutputLength);
-  }
-}
-
-function decompressionError(codec: Codec, error: unknown, maxOutputLength: number | undefined): Error {
-  if ((error as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE') return new InflatedTooLargeError(codec, maxOutputLength!, { cause: error });
-  return new CorruptBatchError(`cannot ${codec}-decompress the records section: ${(error as Error).message}`, { cause: error });
 }
 
 /** zlib's smallest output chunk, and the largest one taken from a size a frame declares (a hint only). */
@@ -172,6 +135,6 @@ export const nodeCompressor: Compressor = {
   defaultCodec: hasZstd ? 'zstd' : 'gzip',
   canCompress: (codec) => codec === 'none' || codec === 'gzip' || (codec === 'zstd' && hasZstd),
   canDecompress: (codec) => codec === 'none' || codec === 'gzip' || (codec === 'zstd' && hasZstd),
-  compress: compressAsync,
-  decompress: decompressAsync,
+  compress: async (codec, data, options) => compress(codec, data, options),
+  decompress: async (codec, data, options) => decompress(codec, data, options),
 };

@@ -16,10 +16,9 @@
  *      fit `maxRecordBytes`; at most `maxHeadersPerRecord` headers
  *
  * Errors: CorruptBatchError for 1, 3, 4 and 5's structural checks; IngestLimitError for 2 and 5's limits.
- * Runs on Node (decompression through compression.ts); validateIngestBatchesAsync inflates large
- * sections on the threadpool.
+ * Runs on Node (decompression through compression.ts).
  */
-import { decompress, decompressAsync } from './compression.ts';
+import { decompress } from './compression.ts';
 import { CorruptBatchError, InflatedTooLargeError, IngestLimitError } from './errors.ts';
 import { BATCH_HEADER_SIZE, iterateBatches, plainBytes, scanRecordsSection, type BatchHeader } from './record-batch-core.ts';
 
@@ -62,31 +61,7 @@ export function validateIngestBatches(data: Uint8Array, limits: IngestLimits, bu
   const bytes = plainBytes(data);
   const totals = { recordCount: 0, maxTimestamp: 0 };
   for (const batch of checkHeaders(bytes, limits, budget)) {
-    const { header, position } = batch;
-    const inflated = header.codec === 'none' ? undefined : inflateNow(() => decompress(header.codec, recordsOf(bytes, batch), { maxOutputLength: budget.decompressedBytes }), position, limits);
-    addTo(totals, checkRecords(bytes, batch, inflated, limits, budget));
-  }
-  return totals;
-}
-
-/**
- * validateIngestBatches with large records sections inflated on the threadpool (decompressAsync), so
- * that the event loop serves other requests meanwhile. The batches of one part are still inflated one
- * after another, each bounded by what is left of the budget, so a bomb costs no more than the limit.
- */
-export async function validateIngestBatchesAsync(data: Uint8Array, limits: IngestLimits, budget: IngestBudget): Promise<ValidatedBatches> {
-  const bytes = plainBytes(data);
-  const totals = { recordCount: 0, maxTimestamp: 0 };
-  for (const batch of checkHeaders(bytes, limits, budget)) {
-    const { header, position } = batch;
-    let inflated: Uint8Array | undefined;
-    if (header.codec !== 'none') {
-      try {
-        inflated = plainBytes(await decompressAsync(header.codec, recordsOf(bytes, batch), { maxOutputLength: budget.decompressedBytes }));
-      } catch (error) {
-        inflationFailed(error, position, limits);
-      }
-    }
+    const inflated = batch.header.codec === 'none' ? undefined : inflate(bytes, batch, budget, limits);
     addTo(totals, checkRecords(bytes, batch, inflated, limits, budget));
   }
   return totals;
@@ -119,18 +94,15 @@ function recordsOf(bytes: Uint8Array, { position, header }: BatchAt): Uint8Array
   return bytes.subarray(position + BATCH_HEADER_SIZE, position + header.totalSize);
 }
 
-function inflateNow(inflate: () => Uint8Array, position: number, limits: IngestLimits): Uint8Array {
+/** Step 3: the batch's records section inflated, bounded by what is left of the request's budget. */
+function inflate(bytes: Uint8Array, batch: BatchAt, budget: IngestBudget, limits: IngestLimits): Uint8Array {
   try {
-    return plainBytes(inflate());
+    return plainBytes(decompress(batch.header.codec, recordsOf(bytes, batch), { maxOutputLength: budget.decompressedBytes }));
   } catch (error) {
-    inflationFailed(error, position, limits);
+    if (error instanceof InflatedTooLargeError) corrupt(batch.position, `the records inflate past ${limits.maxDecompressedBytes} bytes, the limit for a request`);
+    if (error instanceof CorruptBatchError) corrupt(batch.position, error.message);
+    throw error;
   }
-}
-
-function inflationFailed(error: unknown, position: number, limits: IngestLimits): never {
-  if (error instanceof InflatedTooLargeError) corrupt(position, `the records inflate past ${limits.maxDecompressedBytes} bytes, the limit for a request`);
-  if (error instanceof CorruptBatchError) corrupt(position, error.message);
-  throw error;
 }
 
 function addTo(totals: { recordCount: number; maxTimestamp: number }, batch: ValidatedBatches): void {

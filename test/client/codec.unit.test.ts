@@ -51,7 +51,7 @@ describe('produce request encoding', () => {
     const firstLength = view.getInt32(4);
     assert.equal(view.getInt32(8 + firstLength), 0, 'second section: partition');
     assert.equal(8 + firstLength + 8 + view.getInt32(8 + firstLength + 4), body.length, 'lengths cover the body exactly');
-    const parsed = await parseSluiceBatches(body);
+    const parsed = parseSluiceBatches(body);
     assert.deepEqual(parsed.map((p) => [p.partition, p.recordCount]), [[3, 7], [0, 1]]);
     assert.deepEqual(encodeSluiceBatches([]), new Uint8Array(0));
   });

@@ -42,7 +42,7 @@ describe('producer and admin (local server)', () => {
     await producer.flush();
     await sending;
     assert.equal(bodies.length, 1);
-    const sent = await parseSluiceBatches(bodies[0]);
+    const sent = parseSluiceBatches(bodies[0]);
     for (const section of sent) {
       const answer = await fetch(`${server.url}/v1/topics/bytes/partitions/${section.partition}/records?offset=0`, {
         headers: { authorization: `Bearer ${API_KEY}`, accept: 'application/vnd.kafka.record-batches' },

@@ -65,17 +65,17 @@ describe('binary produce validation', { timeout: 120_000 }, () => {
     assert.equal(await storeDigest(t), before);
   });
 
-  it('validates large batches (inflated on the threadpool) as strictly: a large bomb, corrupt records, a wrong count, all refused, nothing written', async () => {
+  it('validates large batches as strictly: a large bomb, corrupt records, a wrong count, all refused, nothing written', async () => {
     const t = await withTopic();
     const before = await storeDigest(t);
-    // ~100 KiB of incompressible bytes then 16 MiB of zeros: well above ASYNC_MIN_BYTES compressed, past the limit inflated
+    // ~100 KiB of incompressible bytes then 16 MiB of zeros: a large compressed section, past the limit inflated
     const noise = new Uint8Array(randomBytes(prng(7), 100 * 1024));
     const bomb = encodeRecordBatch([{ key: null, value: noise, headers: [], timestamp: 1 }, ...Array.from({ length: 16 }, () => ({ key: null, value: new Uint8Array(1024 * 1024), headers: [], timestamp: 1 }))], { codec: 'zstd' });
     assert.ok(bomb.length > 64 * 1024, `bomb is ${bomb.length} bytes`);
     const refused = await t.call('POST', '/v1/topics/events/records', { body: frameSections([{ partition: 0, batches: [bomb] }]), headers: BINARY });
     assert.equal(refused.body.error.code, 'CORRUPT_BATCH');
     assert.match(refused.body.error.message, new RegExp(`inflate past ${LIMITS.maxDecompressedBytes} bytes`));
-    // large sections (zstd, above ASYNC_MIN_BYTES compressed) that are not what their header says
+    // large sections (zstd, > 64 KiB compressed) that are not what their header says
     const TS = 1_764_000_000_000;
     const records = Array.from({ length: 200 }, (_, i) => ({ key: null, value: noise.subarray(i * 500, i * 500 + 500), headers: [], timestamp: TS }));
     const section = encodeRecordsSection(records, TS);

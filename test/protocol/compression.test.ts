@@ -1,16 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import * as zlib from 'node:zlib';
-import { createRequire, syncBuiltinESMExports } from 'node:module';
 import {
-  ASYNC_MIN_BYTES,
   CODEC_BY_ID,
   CODEC_IDS,
   codecFromId,
   compress,
-  compressAsync,
   decompress,
-  decompressAsync,
   defaultCodec,
   isCodec,
   UnsupportedCodecError,
@@ -72,48 +68,6 @@ describe('compression', () => {
       assert.equal(decompress(codec, packed, { maxOutputLength: sample.length }).length, sample.length);
     });
   }
-
-  for (const codec of ['gzip', 'zstd'] as const) {
-    it(`${codec} on the threadpool from ASYNC_MIN_BYTES: the same bytes, the same bound, the same errors`, async () => {
-      const large = new Uint8Array(randomBytes(prng(2), 4 * ASYNC_MIN_BYTES)); // incompressible: the packed form is large too
-      for (const data of [large, utf8('x'.repeat(100)), new Uint8Array(0)]) {
-        const packed = await compressAsync(codec, data);
-        assert.deepEqual(new Uint8Array(decompress(codec, packed)), data, 'the sync path reads it');
-        assert.deepEqual(new Uint8Array(await decompressAsync(codec, packed)), data);
-        if (codec === 'zstd') assert.equal(zstdContentSize(packed), data.length, 'the frame declares its size, as the sync output does');
-      }
-      const packed = compress(codec, large);
-      assert.ok(packed.length >= ASYNC_MIN_BYTES);
-      await assert.rejects(decompressAsync(codec, packed, { maxOutputLength: large.length - 1 }), CorruptBatchError);
-      await assert.rejects(decompressAsync(codec, packed.subarray(0, packed.length - 100)), CorruptBatchError);
-      const garbage = new Uint8Array(randomBytes(prng(3), ASYNC_MIN_BYTES));
-      await assert.rejects(decompressAsync(codec, garbage), CorruptBatchError);
-      assert.equal((await decompressAsync(codec, packed, { maxOutputLength: large.length })).length, large.length);
-    });
-  }
-
-  it('large sections go to the threadpool, small ones stay synchronous (the sync zlib calls are counted)', async () => {
-    const zlibModule = createRequire(import.meta.url)('node:zlib') as typeof zlib;
-    const originals = { zstdCompressSync: zlibModule.zstdCompressSync, zstdDecompressSync: zlibModule.zstdDecompressSync };
-    const calls = { zstdCompressSync: 0, zstdDecompressSync: 0 };
-    const large = new Uint8Array(randomBytes(prng(4), 2 * ASYNC_MIN_BYTES));
-    const packedLarge = compress('zstd', large);
-    const packedSmall = compress('zstd', sample);
-    try {
-      zlibModule.zstdCompressSync = ((...args: Parameters<typeof zlib.zstdCompressSync>) => (calls.zstdCompressSync++, originals.zstdCompressSync(...args))) as typeof zlib.zstdCompressSync;
-      zlibModule.zstdDecompressSync = ((...args: Parameters<typeof zlib.zstdDecompressSync>) => (calls.zstdDecompressSync++, originals.zstdDecompressSync(...args))) as typeof zlib.zstdDecompressSync;
-      syncBuiltinESMExports();
-      await compressAsync('zstd', large);
-      await decompressAsync('zstd', packedLarge);
-      assert.deepEqual(calls, { zstdCompressSync: 0, zstdDecompressSync: 0 }, 'large: the async API');
-      await compressAsync('zstd', sample);
-      await decompressAsync('zstd', packedSmall);
-      assert.deepEqual(calls, { zstdCompressSync: 1, zstdDecompressSync: 1 }, 'small: the sync API');
-    } finally {
-      Object.assign(zlibModule, originals);
-      syncBuiltinESMExports();
-    }
-  });
 
   it('accepts an explicit level', () => {
     assert.deepEqual(new Uint8Array(decompress('gzip', compress('gzip', sample, { level: 9 }))), sample);

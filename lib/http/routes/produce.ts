@@ -41,7 +41,7 @@ export function produceHandlers(engine: Engine, now: () => number, hints?: Appen
         ? { key: idempotencyKey, fingerprint: await sha256Hex(Buffer.concat([Buffer.from(`${mediaType}\n`), request.body])) }
         : undefined;
       if (binary) {
-        const results = await engine.produce(topic, await parseSluiceBatches(binary.bytes), idempotency);
+        const results = await engine.produce(topic, parseSluiceBatches(binary.bytes), idempotency);
         const observed = hintObservations(await hint?.(results));
         return {
           ...json(200, { partitions: results.map((r) => ({ partition: r.partition, baseOffset: r.baseOffset.toString(), recordCount: r.recordCount })) }),

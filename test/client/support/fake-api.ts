@@ -64,7 +64,7 @@ export class FakeApi {
   async #produce(name: string, headers: Headers, body: Uint8Array): Promise<Response> {
     const topic = this.topics.get(name);
     if (!topic) return json(404, { error: { code: 'TOPIC_NOT_FOUND', message: 'no such topic' } });
-    const appends = await parseSluiceBatches(body);
+    const appends = parseSluiceBatches(body);
     const call: ProduceCall = {
       topic: name,
       body: body.slice(),
