@@ -41,6 +41,7 @@ export function compress(codec: Codec, data: Uint8Array, options?: CompressOptio
     case 'zstd':
       if (!hasZstd) throw new UnsupportedCodecError('zstd', 'zstd needs a Node.js with zlib.zstdCompressSync');
       return zlib.zstdCompressSync(data, {
+        chunkSize: zstdOutputChunk(data.length),
         params: {
           [zlib.constants.ZSTD_c_compressionLevel]: options?.level ?? ZSTD_LEVEL,
           [zlib.constants.ZSTD_c_checksumFlag]: 0,
@@ -53,6 +54,18 @@ export function compress(codec: Codec, data: Uint8Array, options?: CompressOptio
     default:
       throw new UnsupportedCodecError(String(codec), `unknown compression codec '${String(codec)}'`);
   }
+}
+
+/**
+ * The output buffer for compressing `length` bytes: ZSTD_compressBound(length), so the frame is
+ * written in one pass into one buffer instead of 16 KiB chunks concatenated at the end (10-20 % of
+ * the compression time on 300 KiB-1 MiB sections of the bench's events). The result is a view of
+ * that buffer (about the input's size) until the caller copies it; both callers copy it into the
+ * batch at once (assembleRecordBatch).
+ */
+function zstdOutputChunk(length: number): number {
+  const bound = length + (length >>> 8) + (length < 128 * 1024 ? (128 * 1024 - length) >>> 11 : 0);
+  return Math.max(MIN_CHUNK, Math.min(bound + MIN_CHUNK, MAX_HINTED_CHUNK));
 }
 
 /**

@@ -69,6 +69,16 @@ describe('compression', () => {
     });
   }
 
+  it('zstd round-trips at the sizes where its one output buffer is sized (0 to past 128 KiB, incompressible too), as a standard frame', () => {
+    for (const size of [0, 1, 63, 64, 65, 4095, 128 * 1024 - 1, 128 * 1024, 128 * 1024 + 1, 700_000]) {
+      for (const data of [randomBytes(prng(size + 1), size), new Uint8Array(size).fill(42)]) {
+        const packed = compress('zstd', data);
+        assert.deepEqual(new Uint8Array(zlib.zstdDecompressSync(packed)), data, `${size} bytes`);
+        assert.deepEqual(decompress('zstd', packed), Buffer.from(data), `${size} bytes`);
+      }
+    }
+  });
+
   it('accepts an explicit level', () => {
     assert.deepEqual(new Uint8Array(decompress('gzip', compress('gzip', sample, { level: 9 }))), sample);
     assert.deepEqual(new Uint8Array(decompress('zstd', compress('zstd', sample, { level: 1 }))), sample);
