@@ -10,6 +10,7 @@ import {
   defaultCodec,
   isCodec,
   UnsupportedCodecError,
+  ZSTD_WINDOW_LOG,
   zstdContentSize,
 } from '../../lib/protocol/compression.ts';
 import { CorruptBatchError } from '../../lib/protocol/errors.ts';
@@ -77,6 +78,19 @@ describe('compression', () => {
         assert.deepEqual(decompress('zstd', packed), Buffer.from(data), `${size} bytes`);
       }
     }
+  });
+
+  it('zstd frames of large sections use a 256 KiB window (ZSTD_WINDOW_LOG), small ones no larger', () => {
+    // Frame header (RFC 8878 3.1.1.1): descriptor byte, then Window_Descriptor unless Single_Segment.
+    const windowOf = (frame: Uint8Array) => {
+      const descriptor = frame[4];
+      if ((descriptor >> 5) & 1) return zstdContentSize(frame)!; // single segment: the window is the content
+      const exponent = (frame[5] >> 3) + 10;
+      return 2 ** exponent + (2 ** exponent / 8) * (frame[5] & 7);
+    };
+    const large = randomBytes(prng(7), 1024 * 1024).map((b) => b & 0x0f); // compressible, 1 MiB
+    assert.equal(windowOf(compress('zstd', large)), 2 ** ZSTD_WINDOW_LOG);
+    assert.ok(windowOf(compress('zstd', large.subarray(0, 50_000))) <= 2 ** ZSTD_WINDOW_LOG);
   });
 
   it('accepts an explicit level', () => {
