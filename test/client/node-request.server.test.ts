@@ -130,6 +130,13 @@ describe('node:http exchange', () => {
     const pending = slow.request('GET', '/v1/hang', { signal: controller.signal });
     setImmediate(() => controller.abort());
     await assert.rejects(pending, { name: 'AbortError' });
+    // headers and part of the body, then nothing: the timeout still ends the wait for the rest
+    handler = (_req, _body, res) => {
+      held.push(res);
+      res.writeHead(200, { 'content-length': '100000' });
+      res.write(Buffer.alloc(10));
+    };
+    await assert.rejects(fast.request('GET', '/v1/half'), { code: 'REQUEST_TIMEOUT', retriable: true });
     for (const res of held) res.destroy();
   });
 
