@@ -5,15 +5,17 @@
  * Repeated for several lingerMs values, each on a fresh topic. Server, producer and consumer share this
  * process (and its one JavaScript thread), so the rates are lower bounds of what separate machines do.
  *
- * Also counted, through the client's fetch: produce requests (body bytes, raw record bytes and
+ * Also counted, through the client's own HTTP exchange (the Node runtime's node:http one, which a
+ * client without a `fetch` option uses): produce requests (body bytes, raw record bytes and
  * partitions per request), locations calls and ranged GETs.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApiKeys } from '../lib/auth/api-keys.ts';
-import { Sluice } from '../lib/client/index.ts';
-import type { FetchFunction } from '../lib/client/network/http.ts';
+import { nodeRuntime } from '../lib/client/node-runtime.ts';
+import type { RequestFunction } from '../lib/client/network/http.ts';
+import { SluiceClient } from '../lib/client/sluice.ts';
 import { decodeSluiceBatches } from '../lib/api/sluice-batches.ts';
 import { startLocalServer } from '../lib/server/local.ts';
 import { timed, type Timing } from './measure.ts';
@@ -78,8 +80,9 @@ async function runOnce(
   tag: string,
 ): Promise<ClientE2ERun> {
   const counts = { produceRequests: 0, produceBodyBytes: 0, partitions: 0, locationsCalls: 0, rangeGets: 0 };
-  const counting: FetchFunction = (input, init) => {
-    const headers = (init.headers ?? {}) as Record<string, string>;
+  const request = nodeRuntime.request!;
+  const counting: RequestFunction = (input, init) => {
+    const headers = init.headers;
     if (init.method === 'POST' && headers['content-type'] === MEDIA_BATCHES) {
       const body = init.body as Uint8Array;
       counts.produceRequests++;
@@ -92,9 +95,10 @@ async function runOnce(
     } else if (headers.range) {
       counts.rangeGets++;
     }
-    return fetch(input, init);
+    return request(input, init);
   };
-  const sluice = new Sluice({ endpoint: url, apiKey, fetch: counting });
+  // The Node entry point's client (index.ts's Sluice) with its exchange wrapped to count requests.
+  const sluice = new SluiceClient({ endpoint: url, apiKey }, { ...nodeRuntime, request: counting });
   const topic = `client-e2e-linger-${lingerMs}-${tag}`;
   // Retention off: the events carry fixed, old timestamps, and the server runs maintenance on a timer.
   await sluice.admin().createTopics({ topics: [{ topic, numPartitions: settings.partitions, config: { retentionMs: -1 } }] });

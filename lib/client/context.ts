@@ -1,5 +1,6 @@
 /** What the Sluice object hands to the producers, consumers and admin clients it creates. */
 import type { Compressor } from '../protocol/codecs.ts';
+import type { RequestFunction } from './network/http.ts';
 import type { SluiceApi } from './protocol/api.ts';
 import type { RetryPolicy } from './retry/retry.ts';
 import type { Logger } from './types.ts';
@@ -12,6 +13,8 @@ export interface ClientRuntime {
   readonly bytes: (view: Uint8Array) => Uint8Array;
   /** Default for consumer maxInFlightFetches (browsers allow ~6 HTTP/1.1 connections per origin). */
   readonly maxInFlightFetches: number;
+  /** API calls and ranged GETs when the user passes no `fetch` (node:http on Node). @default globalThis.fetch */
+  readonly request?: RequestFunction;
 }
 
 export interface ClientContext {

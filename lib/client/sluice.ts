@@ -29,7 +29,10 @@ export interface SluiceOptions {
   readonly retry?: RetryOptions;
   /** Where the client reports retries (warn) and crashes (error). @default errors to console.error, nothing else */
   readonly logger?: Logger;
-  /** The fetch implementation. @default globalThis.fetch */
+  /**
+   * A fetch implementation for every request. @default on Node, node:http / node:https with
+   * keep-alive agents (globalThis.fetch for the live tail's stream); in browsers globalThis.fetch
+   */
   readonly fetch?: FetchFunction;
   /**
    * Base URL of the live tail (Server-Sent Events) when it is not `endpoint`: in AWS the stack's
@@ -50,8 +53,8 @@ export class SluiceClient {
     }
     const requestTimeoutMs = options.requestTimeoutMs ?? CLIENT_DEFAULTS.requestTimeoutMs;
     if (!(requestTimeoutMs > 0)) throw new RangeError(`requestTimeoutMs must be > 0, got ${requestTimeoutMs}`);
-    const http = new HttpTransport({ endpoint: options.endpoint, tailEndpoint: options.tailEndpoint, apiKey: options.apiKey, fetch: options.fetch, requestTimeoutMs });
-    const produceHttp = options.produceEndpoint === undefined ? http : new HttpTransport({ endpoint: options.produceEndpoint, apiKey: options.apiKey, fetch: options.fetch, requestTimeoutMs });
+    const http = new HttpTransport({ endpoint: options.endpoint, tailEndpoint: options.tailEndpoint, apiKey: options.apiKey, fetch: options.fetch, request: runtime.request, requestTimeoutMs });
+    const produceHttp = options.produceEndpoint === undefined ? http : new HttpTransport({ endpoint: options.produceEndpoint, apiKey: options.apiKey, fetch: options.fetch, request: runtime.request, requestTimeoutMs });
     this.#context = { api: new SluiceApi(http, produceHttp), runtime, retry: retryPolicy(options.retry), logger: options.logger ?? defaultLogger };
   }
 

@@ -136,6 +136,15 @@ export class Engine {
   readonly #timers: WaitTimers;
   readonly #waiters = new Map<string, Set<() => void>>();
   readonly #appendListeners = new Set<(pk: string) => void>();
+  /**
+   * Per partition, the furthest readable end this process has found past the stored watermark. A
+   * readable head only moves forward (written entries stay; compaction and retention touch entries
+   * below the stored watermark only, which is below this), so a later read walks the entries from
+   * here instead of from the stored watermark again: with the watermark stored every 64th
+   * reservation, that walk re-read up to ~64 entries on every fetch, locations call and wait. Safe
+   * with other processes writing too: anything they add lies past this point and is walked as before.
+   */
+  readonly #readableEnds = new Map<string, bigint>();
 
   constructor(options: EngineOptions) {
     this.objects = options.objects;
@@ -436,8 +445,26 @@ export class Engine {
     }
   }
 
+  /**
+   * PartitionLog.readableHead's answer (the stored watermark moved, in memory, over the contiguous
+   * entries written after it), starting the walk at #readableEnds' point when that is further.
+   */
   async #currentHead(topic: Topic, partition: number): Promise<PartitionHead> {
-    return this.#log.readableHead(partitionPk(topic.id, partition));
+    const pk = partitionPk(topic.id, partition);
+    const head = await this.#log.readHead(pk);
+    const known = this.#readableEnds.get(pk);
+    const from = known !== undefined && known > head.highWatermark && known <= head.nextOffset ? known : head.highWatermark;
+    const end = from < head.nextOffset ? await this.#log.contiguousEnd(pk, from, head.nextOffset) : from;
+    if (end > head.highWatermark) {
+      if (end !== known) {
+        // One entry per partition read; a process that reads very many partitions starts over rather than grow without bound.
+        if (known === undefined && this.#readableEnds.size >= MAX_READABLE_ENDS) this.#readableEnds.clear();
+        this.#readableEnds.set(pk, end);
+      }
+      return { ...head, highWatermark: end };
+    }
+    if (known !== undefined) this.#readableEnds.delete(pk); // the stored watermark has caught up
+    return head;
   }
 
   /** Moves the partition's high watermark and closes gaps left by dead writers once they are stale. */
@@ -501,6 +528,8 @@ export class Engine {
     }
   }
 }
+
+const MAX_READABLE_ENDS = 100_000;
 
 function checkPartition(topic: Topic, partition: number): void {
   if (!Number.isInteger(partition) || partition < 0 || partition >= topic.partitions) {

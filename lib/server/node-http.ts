@@ -66,7 +66,13 @@ async function serve(
   onResponse: NodeServerOptions['onResponse'],
 ): Promise<void> {
   const started = performance.now();
-  res.on('close', () => abort.abort());
+  let answered = false;
+  // The client left before the answer was sent: end a long poll or a stream at once. After the answer
+  // nothing listens any more, and aborting would only build an AbortError (a DOMException with its
+  // stack) per request, ~0.6 % of the local server's thread on the SDK's end-to-end bench.
+  res.on('close', () => {
+    if (!answered) abort.abort();
+  });
   const url = new URL(req.url ?? '/', 'http://localhost');
   let response: HttpResponse;
   try {
@@ -89,6 +95,7 @@ async function serve(
   res.writeHead(response.status, response.headers);
   if (response.stream) await writeStream(response.stream, res);
   else res.end(response.body);
+  answered = true;
   onResponse?.({ method: req.method ?? 'GET', path: url.pathname, status: response.status, durationMs: performance.now() - started });
 }
 

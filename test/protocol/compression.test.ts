@@ -10,6 +10,7 @@ import {
   defaultCodec,
   isCodec,
   UnsupportedCodecError,
+  ZSTD_WINDOW_LOG,
   zstdContentSize,
 } from '../../lib/protocol/compression.ts';
 import { CorruptBatchError } from '../../lib/protocol/errors.ts';
@@ -68,6 +69,29 @@ describe('compression', () => {
       assert.equal(decompress(codec, packed, { maxOutputLength: sample.length }).length, sample.length);
     });
   }
+
+  it('zstd round-trips at the sizes where its one output buffer is sized (0 to past 128 KiB, incompressible too), as a standard frame', () => {
+    for (const size of [0, 1, 63, 64, 65, 4095, 128 * 1024 - 1, 128 * 1024, 128 * 1024 + 1, 700_000]) {
+      for (const data of [randomBytes(prng(size + 1), size), new Uint8Array(size).fill(42)]) {
+        const packed = compress('zstd', data);
+        assert.deepEqual(new Uint8Array(zlib.zstdDecompressSync(packed)), data, `${size} bytes`);
+        assert.deepEqual(decompress('zstd', packed), Buffer.from(data), `${size} bytes`);
+      }
+    }
+  });
+
+  it('zstd frames of large sections use a 256 KiB window (ZSTD_WINDOW_LOG), small ones no larger', () => {
+    // Frame header (RFC 8878 3.1.1.1): descriptor byte, then Window_Descriptor unless Single_Segment.
+    const windowOf = (frame: Uint8Array) => {
+      const descriptor = frame[4];
+      if ((descriptor >> 5) & 1) return zstdContentSize(frame)!; // single segment: the window is the content
+      const exponent = (frame[5] >> 3) + 10;
+      return 2 ** exponent + (2 ** exponent / 8) * (frame[5] & 7);
+    };
+    const large = randomBytes(prng(7), 1024 * 1024).map((b) => b & 0x0f); // compressible, 1 MiB
+    assert.equal(windowOf(compress('zstd', large)), 2 ** ZSTD_WINDOW_LOG);
+    assert.ok(windowOf(compress('zstd', large.subarray(0, 50_000))) <= 2 ** ZSTD_WINDOW_LOG);
+  });
 
   it('accepts an explicit level', () => {
     assert.deepEqual(new Uint8Array(decompress('gzip', compress('gzip', sample, { level: 9 }))), sample);

@@ -1,6 +1,8 @@
 /**
- * HTTP with the platform's fetch (Node's undici, keep-alive; the browser's): authentication, timeouts,
- * and every failure turned into a SluiceClientError whose `retriable` says whether to try again.
+ * HTTP through one exchange function (RequestFunction): the runtime's (node:http on Node, see
+ * node-request.ts), or fetch (the browser's, or the user's `fetch` option, which always wins).
+ * Here: authentication, timeouts, and every failure turned into a SluiceClientError whose
+ * `retriable` says whether to try again. The live tail's stream (openStream) always uses fetch.
  * Retrying is the caller's decision (retry/retry.ts): a produce retry must resend the same bytes with
  * the same Idempotency-Key, which only the producer knows.
  */
@@ -9,13 +11,49 @@ import { SluiceClientError, type ErrorCode } from '../errors.ts';
 
 export type FetchFunction = (input: string, init: RequestInit) => Promise<Response>;
 
+/** Response headers, read by name (case-insensitive). */
+export interface AnswerHeaders {
+  get(name: string): string | null;
+}
+
+/** One whole HTTP exchange: the answer with its body read to the end. */
+export interface RawAnswer {
+  readonly status: number;
+  readonly statusText: string;
+  readonly headers: AnswerHeaders;
+  readonly bytes: Uint8Array;
+}
+
+export interface RequestInitLite {
+  readonly method: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body?: Uint8Array | string;
+  /** Aborting rejects the exchange (the transport's timeout and the caller's signal use it). */
+  readonly signal: AbortSignal;
+}
+
+/** Sends one request and reads the whole answer; rejects on network failure or abort. */
+export type RequestFunction = (url: string, init: RequestInitLite) => Promise<RawAnswer>;
+
+/** A RequestFunction over a fetch implementation. */
+export function fetchRequest(fetch: FetchFunction): RequestFunction {
+  return async (url, init) => {
+    const response = await fetch(url, { method: init.method, headers: init.headers, body: init.body as BodyInit | undefined, signal: init.signal });
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    return { status: response.status, statusText: response.statusText, headers: response.headers, bytes };
+  };
+}
+
 export interface HttpOptions {
   /** Base URL of the API, e.g. https://abc.execute-api.eu-west-1.amazonaws.com */
   readonly endpoint: string;
   readonly apiKey?: string;
   /** Base URL of streamed routes (the live tail) when not `endpoint`. @default endpoint */
   readonly tailEndpoint?: string;
+  /** The user's fetch: used for everything when given. */
   readonly fetch?: FetchFunction;
+  /** The runtime's exchange when there is no `fetch` (node:http on Node). @default fetchRequest(globalThis.fetch) */
+  readonly request?: RequestFunction;
   /** Per request; a long poll gets its maxWaitMs on top. */
   readonly requestTimeoutMs: number;
 }
@@ -33,7 +71,7 @@ export interface RequestOptions {
 
 export interface HttpAnswer {
   readonly status: number;
-  readonly headers: Headers;
+  readonly headers: AnswerHeaders;
   readonly bytes: Uint8Array;
 }
 
@@ -53,7 +91,10 @@ export class HttpTransport {
   readonly #authorization: string | undefined;
   /** The API key, for the notification channel's first message (a browser WebSocket cannot send headers). */
   readonly apiKey: string | undefined;
+  /** For the live tail's stream. */
   readonly #fetch: FetchFunction;
+  /** For every other request. */
+  readonly #request: RequestFunction;
   readonly #timeoutMs: number;
 
   constructor(options: HttpOptions) {
@@ -63,6 +104,7 @@ export class HttpTransport {
     this.#authorization = options.apiKey ? `Bearer ${options.apiKey}` : undefined;
     this.apiKey = options.apiKey || undefined;
     this.#fetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+    this.#request = options.fetch ? fetchRequest(options.fetch) : (options.request ?? fetchRequest(this.#fetch));
     this.#timeoutMs = options.requestTimeoutMs;
   }
 
@@ -72,7 +114,7 @@ export class HttpTransport {
     if (this.#authorization) headers.authorization = this.#authorization;
     if (options.contentType) headers['content-type'] = options.contentType;
     if (options.accept) headers.accept = options.accept;
-    return this.#send(this.endpoint + path + queryString(options.query), { method, headers, body: options.body as BodyInit | undefined }, options);
+    return this.#send(this.endpoint + path + queryString(options.query), method, headers, options.body, options);
   }
 
   async json<T>(method: string, path: string, options: RequestOptions & { json?: unknown } = {}): Promise<T> {
@@ -93,7 +135,7 @@ export class HttpTransport {
    * second one). Checks that exactly the requested bytes came back.
    */
   async getRange(url: string, range: { start: number; end: number }, signal?: AbortSignal): Promise<Uint8Array> {
-    const answer = await this.#send(url, { method: 'GET', headers: { range: `bytes=${range.start}-${range.end}` } }, { signal });
+    const answer = await this.#send(url, 'GET', { range: `bytes=${range.start}-${range.end}` }, undefined, { signal });
     const expected = range.end - range.start + 1;
     if (answer.bytes.length !== expected) {
       throw new SluiceClientError('BAD_RESPONSE', `ranged GET returned ${answer.bytes.length} bytes, expected ${expected} (status ${answer.status})`, {
@@ -146,12 +188,12 @@ export class HttpTransport {
       } finally {
         close();
       }
-      throw response.body ? errorFromAnswer('GET', url, response, bytes) : new SluiceClientError('BAD_RESPONSE', `GET ${redact(url)}: an answer without a body`, { status: response.status });
+      throw response.body ? errorFromAnswer('GET', url, { status: response.status, statusText: response.statusText, headers: response.headers, bytes }) : new SluiceClientError('BAD_RESPONSE', `GET ${redact(url)}: an answer without a body`, { status: response.status });
     }
     return { status: response.status, headers: response.headers, body: response.body, close };
   }
 
-  async #send(url: string, init: RequestInit, options: RequestOptions): Promise<HttpAnswer> {
+  async #send(url: string, method: string, headers: Record<string, string>, body: Uint8Array | string | undefined, options: RequestOptions): Promise<HttpAnswer> {
     const controller = new AbortController();
     const outer = options.signal;
     if (outer?.aborted) throw outer.reason ?? abortError();
@@ -164,18 +206,16 @@ export class HttpTransport {
       controller.abort();
     }, timeoutMs);
     try {
-      let response: Response;
-      let bytes: Uint8Array;
+      let answer: RawAnswer;
       try {
-        response = await this.#fetch(url, { ...init, signal: controller.signal });
-        bytes = new Uint8Array(await response.arrayBuffer());
+        answer = await this.#request(url, { method, headers, body, signal: controller.signal });
       } catch (error) {
-        if (timedOut) throw new SluiceClientError('REQUEST_TIMEOUT', `${init.method} ${redact(url)}: no answer within ${timeoutMs} ms`, { cause: error });
+        if (timedOut) throw new SluiceClientError('REQUEST_TIMEOUT', `${method} ${redact(url)}: no answer within ${timeoutMs} ms`, { cause: error });
         if (outer?.aborted) throw outer.reason ?? error;
-        throw new SluiceClientError('NETWORK_ERROR', `${init.method} ${redact(url)}: ${describeNetworkError(error)}`, { cause: error });
+        throw new SluiceClientError('NETWORK_ERROR', `${method} ${redact(url)}: ${describeNetworkError(error)}`, { cause: error });
       }
-      if (response.status >= 200 && response.status < 300) return { status: response.status, headers: response.headers, bytes };
-      throw errorFromAnswer(init.method ?? 'GET', url, response, bytes);
+      if (answer.status >= 200 && answer.status < 300) return { status: answer.status, headers: answer.headers, bytes: answer.bytes };
+      throw errorFromAnswer(method, url, answer);
     } finally {
       clearTimeout(timer);
       outer?.removeEventListener('abort', onAbort);
@@ -215,7 +255,8 @@ function queryString(query: RequestOptions['query']): string {
   return parts.length === 0 ? '' : `?${parts.join('&')}`;
 }
 
-function errorFromAnswer(method: string, url: string, response: Response, bytes: Uint8Array): SluiceClientError {
+function errorFromAnswer(method: string, url: string, response: RawAnswer): SluiceClientError {
+  const bytes = response.bytes;
   const retryAfter = Number(response.headers.get('retry-after') ?? Number.NaN);
   const retryAfterSeconds = Number.isFinite(retryAfter) && retryAfter >= 0 ? retryAfter : undefined;
   let body: { error?: { code?: unknown; message?: unknown } & Record<string, unknown> } | undefined;

@@ -12,6 +12,8 @@
  * - One request in flight per partition (so a partition's records land in the order they were sent,
  *   retries included). While a partition's request is in flight, its next batch fills up: under load,
  *   batches grow towards maxBatchBytes by themselves.
+ * - Partitions ready by lingerMs alone wait (bounded) for the topic's requests in flight, so that the
+ *   topic's partitions keep travelling together (#holdUntil).
  */
 import { LIMITS } from '../../api/limits.ts';
 import type { ProducerRecord as BatchRecord, RecordHeader } from '../../protocol/record-batch-core.ts';
@@ -23,6 +25,9 @@ import { keyPartition, StickyPartition, type Partitioner } from './partitioner.t
 const RECORD_OVERHEAD = 12;
 
 const textEncoder = new TextEncoder();
+
+/** The longest a partition ready by lingerMs waits for its topic's requests in flight (#holdUntil). */
+export const MAX_HOLD_MS = 1000;
 
 /** One send() call: its records' results, in message order. */
 export class Delivery {
@@ -84,6 +89,10 @@ export class TopicState {
   /** Queues holding records, in no particular order. */
   readonly active = new Set<PartitionQueue>();
   readonly sticky = new StickyPartition();
+  /** When each of the topic's requests in flight was sent (one element per request). */
+  readonly inFlightSince: number[] = [];
+  /** How long the topic's last completed request took (send to answer, retries included); undefined before the first. */
+  lastRoundTripMs: number | undefined;
 
   constructor(name: string, partitionCount: number) {
     this.name = name;
@@ -160,6 +169,8 @@ export interface ReadyRequest {
   readonly sections: Section[];
   /** Record bytes, released from the buffer when the request completes. */
   readonly bytes: number;
+  /** When ready() cut it (Date.now()). */
+  readonly sentAt: number;
 }
 
 export class RecordAccumulator {
@@ -175,10 +186,10 @@ export class RecordAccumulator {
   }
 
   /** Queues a record; true when its partition is now full and idle (worth draining at once). */
-  append(topic: TopicState, partition: number, pending: Pending): boolean {
+  append(topic: TopicState, partition: number, pending: Pending, now = Date.now()): boolean {
     const queue = topic.queues[partition];
     if (queue.records.length === 0) {
-      queue.firstAt = Date.now();
+      queue.firstAt = now;
       topic.active.add(queue);
     }
     queue.records.push(pending);
@@ -208,13 +219,20 @@ export class RecordAccumulator {
       if (topic.active.size === 0) continue;
       const sendable: PartitionQueue[] = [];
       let ready = false;
+      let full = urgent;
       for (const queue of topic.active) {
         if (queue.inFlight) continue;
         sendable.push(queue);
+        if (queue.bytes >= this.#maxBatchBytes) full = true;
         if (urgent || queue.bytes >= this.#maxBatchBytes || now - queue.firstAt >= this.#lingerMs) ready = true;
         else wakeAt = Math.min(wakeAt, queue.firstAt + this.#lingerMs);
       }
       if (!ready) continue;
+      const holdUntil = full ? 0 : this.#holdUntil(topic);
+      if (now < holdUntil) {
+        wakeAt = Math.min(wakeAt, holdUntil);
+        continue;
+      }
       sendable.sort((a, b) => a.firstAt - b.firstAt);
       let next = 0;
       while (next < sendable.length && requests.length < slots) {
@@ -229,15 +247,37 @@ export class RecordAccumulator {
           bytes += taken.bytes;
           next++;
         }
-        requests.push({ topic, sections, bytes });
+        requests.push({ topic, sections, bytes, sentAt: now });
+        topic.inFlightSince.push(now);
       }
     }
     return { requests, wakeAt };
   }
 
   /** The request's partitions may send again. */
-  sent(request: ReadyRequest): void {
+  sent(request: ReadyRequest, now = Date.now()): void {
     for (const section of request.sections) section.queue.inFlight = false;
+    const since = request.topic.inFlightSince;
+    const at = since.indexOf(request.sentAt);
+    if (at >= 0) since.splice(at, 1);
+    request.topic.lastRoundTripMs = now - request.sentAt;
+  }
+
+  /**
+   * Partitions that are ready by lingerMs only (none full, nothing urgent) wait while the topic has a
+   * request in flight, so that its partitions join them in the next request instead of going
+   * separately: once a topic's partitions fall into two alternating requests (one in flight while
+   * the others fill), they stay that way, and every record then pays for twice the requests (an
+   * object, metadata writes and the HTTP exchange each; in AWS a PUT and DynamoDB writes). The wait
+   * ends when the requests in flight are answered, or after twice the last round trip since the
+   * newest of them was sent (a request that is retrying does not hold the others back for long), and
+   * never later than MAX_HOLD_MS after it (a last round trip stretched by retries sets no long wait).
+   */
+  #holdUntil(topic: TopicState): number {
+    if (topic.inFlightSince.length === 0 || topic.lastRoundTripMs === undefined) return 0;
+    let newest = 0;
+    for (const at of topic.inFlightSince) newest = Math.max(newest, at);
+    return newest + Math.min(2 * topic.lastRoundTripMs, MAX_HOLD_MS);
   }
 
   /** Takes records from the front of a queue: up to `room` bytes (at least one record), cut into batches. */
