@@ -109,6 +109,11 @@ const IDEMPOTENCY_KEY = {
     description: 'A retry with the same key and the same body appends nothing and answers with the first attempt’s offsets (kept 24 hours).',
     maxLength: LIMITS.maxIdempotencyKeyLength,
   },
+  'sluice-attempt': {
+    description:
+      'With Idempotency-Key: the attempt number, 1 for the first. From 2 on the server looks for the earlier attempt before it reserves offsets, so a retry of a request that was appended leaves no fenced range behind (optional; a retry without it is still appended once).',
+    maxLength: 4,
+  },
 };
 const READ_HEADERS = {
   'sluice-next-offset': 'nextOffset, also for the binary form',

@@ -878,7 +878,7 @@ export class SluiceStreams extends Construct {
         ? {
             allowedOrigins: origins,
             allowedMethods: [lambda.HttpMethod.POST],
-            allowedHeaders: ['authorization', 'content-type', 'idempotency-key'],
+            allowedHeaders: ['authorization', 'content-type', 'idempotency-key', 'sluice-attempt'],
             maxAge: Duration.minutes(10),
           }
         : undefined,

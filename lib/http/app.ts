@@ -133,7 +133,7 @@ function corsHeaders(allowed: readonly string[] | undefined, origin: string | un
   return {
     'access-control-allow-origin': origin,
     'access-control-allow-methods': 'GET, POST, DELETE, OPTIONS',
-    'access-control-allow-headers': 'authorization, content-type, idempotency-key, accept, last-event-id',
+    'access-control-allow-headers': 'authorization, content-type, idempotency-key, sluice-attempt, accept, last-event-id',
     'access-control-expose-headers': 'sluice-next-offset, sluice-high-watermark, retry-after',
     vary: 'Origin',
   };

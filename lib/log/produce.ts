@@ -62,6 +62,12 @@ export interface IdempotencyOptions {
   readonly key: string;
   /** Digest of the request, so a key reused for a different request is refused rather than confused. */
   readonly fingerprint: string;
+  /**
+   * The client says an earlier attempt may have reached the server (Sluice-Attempt ≥ 2): the intent
+   * is looked for before anything is reserved, as for requests with an object, so a retry of a request
+   * that was appended reserves (and fences) nothing.
+   */
+  readonly retry?: boolean;
 }
 
 /**
@@ -157,8 +163,9 @@ export class Producer {
     // A request with an object to write looks for an earlier attempt's intent first, so that a retry of
     // a committed request writes no orphan object (and reserves nothing). A request whose batches all go
     // inline writes no object, so it skips that read: creating its intent finds an earlier attempt's all
-    // the same, and the SDK's default request (small, with a key) makes one sequential round trip less.
-    const earlier = idempotency && !appends.every(isInline) ? await this.#readIntent(topic, idempotency) : undefined;
+    // the same, and the SDK's default request (small, with a key) makes one sequential round trip less;
+    // a retry that says so reads first, so that it reserves nothing when it finds the earlier attempt.
+    const earlier = idempotency && (idempotency.retry || !appends.every(isInline)) ? await this.#readIntent(topic, idempotency) : undefined;
     if (earlier) return this.#resume(topic, byPartition, earlier, idempotency!.key, owned);
 
     // Offsets are reserved once the object is in, so that a failed PUT leaves no gap in the offsets.

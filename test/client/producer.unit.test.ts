@@ -177,12 +177,14 @@ describe('producer', () => {
     assert.deepEqual(results.map((r) => r.offset), ['0', '0']);
     assert.equal(api.calls.length, 6);
     assert.equal(new Set(api.calls.map((c) => c.idempotencyKey)).size, 1, 'one key for all attempts');
+    assert.deepEqual(api.calls.map((c) => c.attempt), ['1', '2', '3', '4', '5', '6'], 'each attempt numbered, so the server reads the intent before it reserves for a retry');
     assert.ok(api.calls.every((c) => Buffer.from(c.body).equals(Buffer.from(api.calls[0].body))), 'identical bytes on every attempt');
     assert.equal(api.calls.filter((c) => c.applied).length, 1, 'appended once');
     assert.deepEqual([api.values('t', 0), api.values('t', 1)], [['a'], ['b']]);
     // the next request has a new key
     await producer.send({ topic: 't', messages: [{ value: 'c', partition: 0 }] });
     assert.notEqual(api.calls.at(-1)!.idempotencyKey, api.calls[0].idempotencyKey);
+    assert.equal(api.calls.at(-1)!.attempt, '1');
   });
 
   it('does not retry errors the error table marks as not retriable', async () => {

@@ -184,6 +184,20 @@ export function engineSuite(name: string, factory: BackendFactory): void {
         assert.deepEqual((await readAll(engine, topic, 0)).map(([, v]) => v), ['once', 'next']);
       });
 
+      it('a retry that says so (Sluice-Attempt 2) finds the acknowledged attempt before it reserves: no range is fenced, endOffset stays', async () => {
+        const engine = engineOf();
+        const topic = await newTopic(engine);
+        const batch = [append(0, ['once'])];
+        const first = await engine.produce(topic, batch, { key: 'told-retry', fingerprint: 'fp' });
+        const [{ endOffset }] = (await engine.describeTopic(topic)).partitions;
+        assert.deepEqual(await engine.produce(topic, batch, { key: 'told-retry', fingerprint: 'fp', retry: true }), first);
+        assert.equal((await engine.describeTopic(topic)).partitions[0].endOffset, endOffset);
+        // and a retry flag on a first attempt costs a read, nothing else
+        const [fresh] = await engine.produce(topic, [append(0, ['new'])], { key: 'told-but-new', fingerprint: 'fp', retry: true });
+        assert.equal(fresh.baseOffset, endOffset);
+        assert.deepEqual((await readAll(engine, topic, 0)).map(([, v]) => v), ['once', 'new']);
+      });
+
       it('a produce the store fails after it reserved (its intent refused) fences its range: later records are readable at once', async () => {
         const engine = engineOf();
         const topic = await newTopic(engine);

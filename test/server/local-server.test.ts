@@ -165,6 +165,16 @@ describe('local server HTTP API', () => {
     const first = await api('POST', '/v1/topics/idem/records', body, { 'idempotency-key': 'order-42' });
     const second = await api('POST', '/v1/topics/idem/records', body, { 'idempotency-key': 'order-42' });
     assert.deepEqual(second.body, first.body);
+    const endsNow = async () => (await api('GET', '/v1/topics/idem')).body.partitions.map((p: { endOffset: string }) => p.endOffset);
+    const before = await endsNow();
+    const told = await api('POST', '/v1/topics/idem/records', body, { 'idempotency-key': 'order-42', 'sluice-attempt': '3' });
+    assert.deepEqual(told.body, first.body);
+    assert.deepEqual(await endsNow(), before, 'a retry that says so reserves nothing');
+    for (const bad of ['0', 'two', '10000', '-1']) {
+      const refused = await api('POST', '/v1/topics/idem/records', body, { 'idempotency-key': 'order-42', 'sluice-attempt': bad });
+      assert.equal(refused.status, 400, bad);
+      assert.equal(refused.body.error.code, 'INVALID_REQUEST', bad);
+    }
     const reused = await api('POST', '/v1/topics/idem/records', { records: [{ value: 'other' }] }, { 'idempotency-key': 'order-42' });
     assert.equal(reused.status, 422);
     assert.equal(reused.body.error.code, 'IDEMPOTENCY_KEY_REUSED');

@@ -40,7 +40,8 @@ export class Sender {
         { codec: options.codec, compressor: runtime.compressor, level: options.compressionLevel },
       );
       const idempotencyKey = options.idempotent ? `${this.#producerId}.${this.#sequence++}` : undefined;
-      const results = await withRetry(options.retry, () => api.produceBatches(topic.name, body, idempotencyKey), {
+      let attempt = 0;
+      const results = await withRetry(options.retry, () => api.produceBatches(topic.name, body, idempotencyKey, undefined, ++attempt), {
         onRetry: (error, retry, delayMs) =>
           logger.warn(`produce to ${topic.name} failed, retrying`, { error: String(error), retry: retry + 1, delayMs: Math.round(delayMs), idempotencyKey }),
       });

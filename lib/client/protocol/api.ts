@@ -147,12 +147,16 @@ export class SluiceApi {
     await this.http.request('DELETE', path.topic(name));
   }
 
-  /** POST the binary produce body; the same bytes and key on a retry return the first attempt's offsets. */
-  async produceBatches(topic: string, body: Uint8Array, idempotencyKey: string | undefined, signal?: AbortSignal): Promise<ProducedPartition[]> {
+  /**
+   * POST the binary produce body; the same bytes and key on a retry return the first attempt's offsets.
+   * `attempt` (1 for the first) goes with the key as Sluice-Attempt, so the server looks for an earlier
+   * attempt before it reserves offsets for a retry.
+   */
+  async produceBatches(topic: string, body: Uint8Array, idempotencyKey: string | undefined, signal?: AbortSignal, attempt = 1): Promise<ProducedPartition[]> {
     const answer = await this.#produceHttp.json<types.ProduceBatchesResponse>('POST', path.records(topic), {
       body,
       contentType: MEDIA_SLUICE_BATCHES,
-      headers: idempotencyKey === undefined ? undefined : { 'idempotency-key': idempotencyKey },
+      headers: idempotencyKey === undefined ? undefined : { 'idempotency-key': idempotencyKey, 'sluice-attempt': String(attempt) },
       signal,
     });
     return answer.partitions.map((p) => ({ partition: p.partition, baseOffset: offset(p.baseOffset, 'baseOffset'), recordCount: p.recordCount }));

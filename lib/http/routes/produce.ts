@@ -1,4 +1,5 @@
 /** POST /v1/topics/{topic}/records, JSON and binary. */
+import { SluiceError } from '../../errors.ts';
 import { sha256Hex } from '../../hash.ts';
 import type { Engine } from '../../log/engine.ts';
 import type { AppendResult } from '../../log/produce.ts';
@@ -29,6 +30,13 @@ function hintObservations(outcome: AppendHintOutcome | undefined): ObservedReque
   return outcome && { appendHintsPosted: outcome.posted, appendHintsLate: outcome.late ? 1 : 0 };
 }
 
+/** `Sluice-Attempt` from 2 on: the client says an earlier attempt of this request may have been appended. */
+function isRetry(attempt: string | undefined): boolean {
+  if (attempt === undefined) return false;
+  if (!/^[1-9][0-9]{0,3}$/.test(attempt)) throw new SluiceError('INVALID_REQUEST', `sluice-attempt: expected an attempt number from 1 to 9999, got ${JSON.stringify(attempt)}`, { details: { field: 'sluice-attempt' } });
+  return attempt !== '1';
+}
+
 export function produceHandlers(engine: Engine, now: () => number, hints?: AppendHints): Pick<Handlers, 'produce'> {
   return {
     async produce({ request, params, body, binary }) {
@@ -38,7 +46,7 @@ export function produceHandlers(engine: Engine, now: () => number, hints?: Appen
       const idempotencyKey = request.headers['idempotency-key'];
       const mediaType = binary?.mediaType ?? MEDIA_JSON;
       const idempotency = idempotencyKey
-        ? { key: idempotencyKey, fingerprint: await sha256Hex(Buffer.concat([Buffer.from(`${mediaType}\n`), request.body])) }
+        ? { key: idempotencyKey, fingerprint: await sha256Hex(Buffer.concat([Buffer.from(`${mediaType}\n`), request.body])), retry: isRetry(request.headers['sluice-attempt']) }
         : undefined;
       if (binary) {
         const results = await engine.produce(topic, parseSluiceBatches(binary.bytes), idempotency);

@@ -12,6 +12,8 @@ export interface ProduceCall {
   readonly topic: string;
   readonly body: Uint8Array;
   readonly idempotencyKey: string | undefined;
+  /** The Sluice-Attempt header: 1 for the first attempt. */
+  readonly attempt: string | undefined;
   /** Partitions in the request, with their batch headers. */
   readonly sections: ReadonlyArray<{ partition: number; headers: BatchHeader[]; recordCount: number }>;
   /** True when this call appended (not a dedupe hit and not failed before applying). */
@@ -69,6 +71,7 @@ export class FakeApi {
       topic: name,
       body: body.slice(),
       idempotencyKey: headers.get('idempotency-key') ?? undefined,
+      attempt: headers.get('sluice-attempt') ?? undefined,
       sections: appends.map((a) => ({ partition: a.partition, headers: [...iterateBatches(a.data, { verify: true })].map((b) => b.header), recordCount: a.recordCount })),
       applied: false,
     };
