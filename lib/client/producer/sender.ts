@@ -41,7 +41,7 @@ export class Sender {
       );
       const idempotencyKey = options.idempotent ? `${this.#producerId}.${this.#sequence++}` : undefined;
       let attempt = 0;
-      const results = await withRetry(options.retry, () => api.produceBatches(topic.name, body, idempotencyKey, undefined, ++attempt), {
+      const results = await withRetry(options.retry, () => api.produceBatches(topic.name, body, { idempotencyKey, attempt: ++attempt }), {
         onRetry: (error, retry, delayMs) =>
           logger.warn(`produce to ${topic.name} failed, retrying`, { error: String(error), retry: retry + 1, delayMs: Math.round(delayMs), idempotencyKey }),
       });

@@ -149,10 +149,15 @@ export class SluiceApi {
 
   /**
    * POST the binary produce body; the same bytes and key on a retry return the first attempt's offsets.
-   * `attempt` (1 for the first) goes with the key as Sluice-Attempt, so the server looks for an earlier
-   * attempt before it reserves offsets for a retry.
+   * `attempt` (1 for the first, the default) goes with the key as Sluice-Attempt, so the server looks
+   * for an earlier attempt before it reserves offsets for a retry.
    */
-  async produceBatches(topic: string, body: Uint8Array, idempotencyKey: string | undefined, signal?: AbortSignal, attempt = 1): Promise<ProducedPartition[]> {
+  async produceBatches(
+    topic: string,
+    body: Uint8Array,
+    options: { readonly idempotencyKey?: string; readonly attempt?: number; readonly signal?: AbortSignal } = {},
+  ): Promise<ProducedPartition[]> {
+    const { idempotencyKey, attempt = 1, signal } = options;
     const answer = await this.#produceHttp.json<types.ProduceBatchesResponse>('POST', path.records(topic), {
       body,
       contentType: MEDIA_SLUICE_BATCHES,
