@@ -92,7 +92,9 @@ export class PartitionLog {
         HEAD_SK,
         { add: { nextOffset: BigInt(count), reservationCount: 1n }, set: { lastReservedAt: BigInt(reservedAt) } },
         undefined,
-        { returnValues: 'old' },
+        // The reservation need not be durable by itself: nothing is acknowledged before the entry
+        // written for it is, and on a store with one log that entry cannot be durable without it.
+        { returnValues: 'old', durability: 'ordered' },
       ),
       undefined,
     );

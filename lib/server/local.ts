@@ -77,7 +77,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   const signer = new ObjectUrlSigner({ baseUrl: () => url });
   const fsObjects = new FsObjectStore({ directory: join(options.dataDir, 'objects') });
   const objects = signer.wrap(fsObjects);
-  const engine = new Engine({ ...options.engine, objects, metadata });
+  const engine = new Engine({ inlineMaxBytes: DEFAULTS.localInlineMaxBytes, ...options.engine, objects, metadata });
   const keys = new ApiKeys(metadata);
   const groups = new Groups({ engine });
   const secrets = new AesGcmSecretBox(await localSecretKey(options.secretKeyFile ?? join(options.dataDir, 'secret.key')));

@@ -83,6 +83,15 @@ export interface UpdateOptions {
    * exist comes back as just its keys). The old image tells an atomic add where it started.
    */
   readonly returnValues?: 'new' | 'old';
+  /**
+   * When the returned promise resolves. 'own' (default): once the write is durable. 'ordered': once it
+   * is applied, when a write that the caller issues after that and waits for cannot be durable without
+   * it (a store that keeps one log, such as SQLite's WAL, makes a later write durable with everything
+   * before it). For a write whose loss in a crash is harmless while nothing that depends on it is
+   * durable: a reservation is worth nothing until the entry written for it is in. Reads still see the
+   * write only once it is durable. Stores whose writes are durable when applied treat both alike.
+   */
+  readonly durability?: 'own' | 'ordered';
 }
 
 export interface SortKeyRange {

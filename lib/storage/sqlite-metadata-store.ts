@@ -32,7 +32,7 @@
  * the pages): their callers get UnavailableError, and so does every later call until the store is
  * reopened, which replays the WAL as far as it reached the disk.
  */
-import { closeSync, fsync, fsyncSync, openSync } from 'node:fs';
+import { closeSync, fdatasync, fdatasyncSync, openSync } from 'node:fs';
 import path from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { StorageError, ThrottledError, UnavailableError } from '../errors.ts';
@@ -75,6 +75,8 @@ type Touches = { readonly pk: string; readonly sk: string } | 'everything';
 
 interface QueuedWrite {
   readonly touches: Touches;
+  /** Settled at COMMIT instead of after the fsync (UpdateOptions.durability 'ordered'). */
+  readonly ordered: boolean;
   readonly apply: () => unknown;
   readonly resolve: (value: unknown) => void;
   readonly reject: (error: unknown) => void;
@@ -155,7 +157,7 @@ export class SqliteMetadataStore implements MetadataStore {
     if (!this.#broken && this.#durable < this.#committed) {
       try {
         const fd = this.#openWal();
-        fsyncSync(fd);
+        fdatasyncSync(fd);
         this.#stats.logSyncs++;
         this.#markDurable(this.#committed);
       } catch (error) {
@@ -187,14 +189,14 @@ export class SqliteMetadataStore implements MetadataStore {
 
   async put(item: Item, condition?: Condition): Promise<void> {
     const json = itemToJson(item);
-    return this.#enqueue(item, () => {
+    return this.#enqueue(item, false, () => {
       if (condition) checkCondition(this.#read(item.pk, item.sk), condition);
       this.#upsert.run(item.pk, item.sk, json);
     });
   }
 
   async update(pk: string, sk: string, changes: UpdateChanges, condition?: Condition, options?: UpdateOptions): Promise<Item> {
-    return this.#enqueue({ pk, sk }, () => {
+    return this.#enqueue({ pk, sk }, options?.durability === 'ordered', () => {
       const current = this.#read(pk, sk);
       checkCondition(current, condition);
       const next = applyUpdate(pk, sk, current, changes);
@@ -204,14 +206,14 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async delete(pk: string, sk: string, condition?: Condition): Promise<void> {
-    return this.#enqueue({ pk, sk }, () => {
+    return this.#enqueue({ pk, sk }, false, () => {
       if (condition) checkCondition(this.#read(pk, sk), condition);
       this.#remove.run(pk, sk);
     });
   }
 
   async deleteExpired(nowSeconds: number): Promise<number> {
-    return this.#enqueue('everything', () => {
+    return this.#enqueue('everything', false, () => {
       // Attributes are JSON with bigints tagged as {"$n": "…"} (item-semantics.ts).
       const result = this.#db
         .prepare(`DELETE FROM items WHERE CAST(json_extract(attrs, '$.${EXPIRES_AT}."$n"') AS INTEGER) <= ?`)
@@ -255,9 +257,9 @@ export class SqliteMetadataStore implements MetadataStore {
     if (this.#closed) throw new UnavailableError(`sqlite ${what}: the store is closed`);
   }
 
-  #enqueue<T>(touches: Touches, apply: () => T): Promise<T> {
+  #enqueue<T>(touches: Touches, ordered: boolean, apply: () => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.#queue.push({ touches, apply, resolve: resolve as (value: unknown) => void, reject });
+      this.#queue.push({ touches, ordered, apply, resolve: resolve as (value: unknown) => void, reject });
       if (!this.#flushScheduled) {
         this.#flushScheduled = true;
         // After this turn's I/O callbacks: every write issued in this turn joins the group.
@@ -312,15 +314,14 @@ export class SqliteMetadataStore implements MetadataStore {
     } catch (error) {
       durable = Promise.reject(translateSqliteError(error, `group commit of ${group.length} writes`));
     }
+    // An ordered write settles now: any write its caller issues next joins a later transaction, which
+    // no fsync makes durable without this one (the WAL is replayed in order, up to its first bad frame).
+    const settle = (write: QueuedWrite, outcome: Outcome) => (outcome.ok ? write.resolve(outcome.value) : write.reject(outcome.error));
+    group.forEach((write, i) => write.ordered && settle(write, outcomes[i]));
     durable.then(
-      () =>
-        group.forEach((write, i) => {
-          const outcome = outcomes[i];
-          if (outcome.ok) write.resolve(outcome.value);
-          else write.reject(outcome.error);
-        }),
+      () => group.forEach((write, i) => !write.ordered && settle(write, outcomes[i])),
       (error: unknown) => {
-        for (const write of group) write.reject(error);
+        for (const write of group) if (!write.ordered) write.reject(error);
       },
     );
   }
@@ -352,7 +353,7 @@ export class SqliteMetadataStore implements MetadataStore {
     try {
       this.#onGroupCommit?.('before-sync', through - this.#durable);
       const fd = this.#openWal();
-      await new Promise<void>((resolve, reject) => fsync(fd, (error) => (error ? reject(error) : resolve())));
+      await new Promise<void>((resolve, reject) => fdatasync(fd, (error) => (error ? reject(error) : resolve())));
       this.#stats.logSyncs++;
       this.#markDurable(through);
     } catch (error) {

@@ -177,6 +177,36 @@ describe('SqliteMetadataStore group commit', { timeout: 60_000 }, () => {
     });
   }
 
+  it("settles an update with durability 'ordered' at its COMMIT, before the fsync, and still holds back reads of it", async () => {
+    await withTempDirectory(async (directory) => {
+      const { store } = openStore(directory);
+      try {
+        await store.put({ pk: 'p', sk: 'head', n: 1n });
+        const syncs = () => store.stats().logSyncs;
+        const before = syncs();
+        const seen: Record<string, number> = {};
+        const ordered = store.update('p', 'head', { add: { n: 1n } }, undefined, { durability: 'ordered' }).then((item) => ((seen.ordered = syncs()), item));
+        const own = store.update('q', 'head', { add: { n: 1n } }).then(() => (seen.own = syncs()));
+        const refused = settle(store.update('p', 'head', { add: { n: 1n } }, { where: [{ attr: 'n', op: '=', value: 7n }] }, { durability: 'ordered' }));
+        assert.deepEqual(await ordered, { pk: 'p', sk: 'head', n: 2n });
+        assert.equal(seen.ordered, before, 'the ordered update settled before any fsync');
+        const failed = await refused;
+        assert.equal(failed.ok, false);
+        assert.ok(!failed.ok && failed.error instanceof ConditionFailedError, 'a failed condition of an ordered update settles the same way');
+        assert.equal(syncs(), before, 'and so did its refusal');
+        const read = store.get('p', 'head').then((item) => ((seen.read = syncs()), item));
+        // The write its caller makes next joins a later transaction: once it is durable, so is the update.
+        await store.put({ pk: 'p', sk: 'entry', v: 1n });
+        await own;
+        assert.ok(seen.own > before, 'a write in the same group without the option waited for the fsync');
+        assert.deepEqual(await read, { pk: 'p', sk: 'head', n: 2n });
+        assert.ok(seen.read > before, 'a read of the ordered update waited for the fsync');
+      } finally {
+        store.close();
+      }
+    });
+  });
+
   it('acknowledges a write only after the WAL fsync that covers it, and holds back reads of it until then', async () => {
     await withTempDirectory(async (directory) => {
       const { store, points } = openStore(directory);
