@@ -216,17 +216,19 @@ describe('local server HTTP API', () => {
 
   it('returns presigned, range-scoped, expiring locations that the server serves, and small inline batches as bytes', async () => {
     await api('POST', '/v1/topics', { name: 'direct', partitions: 1 });
-    // incompressible and over 4 KiB together: stored in an ingest object, not inline
-    const [one, two] = ['one', 'two'].map((v) => `${v}-${randomBytes(3000).toString('base64')}`);
+    // incompressible and over 64 KiB together (the local server's inline bound): stored in an ingest object
+    const [one, two] = ['one', 'two'].map((v) => `${v}-${randomBytes(40_000).toString('base64')}`);
     await api('POST', '/v1/topics/direct/records', { records: [{ value: one }, { value: two }] });
-    await api('POST', '/v1/topics/direct/records', { records: [{ value: 'three' }] });
+    // ~10 KiB stored: above the AWS default of 4 KiB, inline on the local server (DEFAULTS.localInlineMaxBytes)
+    const three = `three-${randomBytes(7500).toString('base64')}`;
+    await api('POST', '/v1/topics/direct/records', { records: [{ value: three }] });
     const located = await api('GET', '/v1/topics/direct/partitions/0/locations?offset=0');
     assert.equal(located.status, 200);
     assert.equal(located.body.locations.length, 2);
     assert.equal(located.body.nextOffset, '3');
     const [loc, inline] = located.body.locations;
     assert.deepEqual([inline.baseOffset, inline.lastOffset, inline.url], ['2', '2', undefined]);
-    assert.deepEqual(decodeRecordBatch(Buffer.from(inline.batchesBase64, 'base64')).records.map((r) => new TextDecoder().decode(r.value!)), ['three']);
+    assert.deepEqual(decodeRecordBatch(Buffer.from(inline.batchesBase64, 'base64')).records.map((r) => new TextDecoder().decode(r.value!)), [three]);
     assert.deepEqual([loc.baseOffset, loc.lastOffset], ['0', '1']);
     const ranged = await fetch(loc.url, { headers: { range: `bytes=${loc.range.start}-${loc.range.end}` } });
     assert.equal(ranged.status, 206);

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApiKeys } from '../../../lib/auth/api-keys.ts';
 import { createApp } from '../../../lib/http/app.ts';
+import { DEFAULTS } from '../../../lib/defaults.ts';
 import { Engine } from '../../../lib/log/engine.ts';
 import { createNodeServer } from '../../../lib/server/node-http.ts';
 import { startLocalServer, type LocalServer } from '../../../lib/server/local.ts';
@@ -22,7 +23,16 @@ export interface TestServer {
 /** startLocalServer in a fresh temporary folder; close() removes it. */
 export async function localServer(options: { corsOrigins?: string[]; notifications?: NotificationOptions } = {}): Promise<TestServer & { local: LocalServer }> {
   const dir = await mkdtemp(join(tmpdir(), 'sluice-client-'));
-  const local = await startLocalServer({ dataDir: dir, port: 0, apiKey: API_KEY, corsOrigins: options.corsOrigins, notifications: options.notifications });
+  // The AWS inline bound (4 KiB), not the local server's 64 KiB: these tests read batches of a few KiB
+  // through presigned GETs of objects as well as inline, as clients of a deployment do.
+  const local = await startLocalServer({
+    dataDir: dir,
+    port: 0,
+    apiKey: API_KEY,
+    corsOrigins: options.corsOrigins,
+    notifications: options.notifications,
+    engine: { inlineMaxBytes: DEFAULTS.inlineMaxBytes },
+  });
   return {
     url: local.url,
     engine: local.engine,
