@@ -21,6 +21,11 @@
  * runs inside a COMMIT, sync the WAL and the database themselves.) Without a WAL (':memory:', or a file
  * system where SQLite cannot use one) the store falls back to synchronous=FULL: COMMIT itself syncs.
  *
+ * An update with durability 'ordered' (UpdateOptions) settles at COMMIT instead: the WAL is replayed
+ * in order up to its first bad frame, so no later transaction, whose fsync its caller waits for next,
+ * can be durable without it. The WAL is synced with fdatasync (as SQLite does on Linux): its data and
+ * its size, which is all a replay needs.
+ *
  * Reads run at once, outside any transaction (none is open between turns), and see every committed
  * write. So that nothing is ever seen before it is durable (a crash must not take back what a reader
  * saw), a read that touches an item (get) or a partition key (query) written by a transaction not yet
