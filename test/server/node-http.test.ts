@@ -1,12 +1,18 @@
 /**
+ * createNodeServer's request bodies: the same bytes whether the length is declared (read into one
+ * buffer as chunks arrive) or the body comes chunked, however the client splits its writes; over the
+ * limit, 413 either way.
+ *
  * createNodeServer's request signal: aborted when the client leaves before its answer (a long poll
  * ends at once), left alone once the answer is sent (nothing listens; aborting only cost an
  * AbortError per request).
  */
 import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
 import { request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
+import { LIMITS } from '../../lib/defaults.ts';
 import { closeNodeServer, createNodeServer } from '../../lib/server/node-http.ts';
 import { waitFor } from '../client/support/wait.ts';
 
@@ -44,6 +50,56 @@ describe('node-http request signal', () => {
       await waitFor(() => signals.length === 4, 'the held request reaches the handler');
       held.destroy();
       await waitFor(() => signals[3].aborted, 'the signal of a request whose client left aborts');
+    } finally {
+      await closeNodeServer(server, { graceMs: 1000 });
+    }
+  });
+});
+
+describe('node-http request bodies', () => {
+  const digest = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+
+  async function post(port: number, pieces: readonly Uint8Array[], declare: boolean): Promise<{ status: number; text: string }> {
+    const length = pieces.reduce((n, p) => n + p.length, 0);
+    return new Promise((resolve, reject) => {
+      const req = request(
+        { port, host: '127.0.0.1', path: '/echo', method: 'POST', headers: declare ? { 'content-length': String(length) } : { 'transfer-encoding': 'chunked' } },
+        (res) => {
+          let text = '';
+          res.on('data', (chunk) => (text += chunk));
+          res.on('end', () => resolve({ status: res.statusCode!, text }));
+        },
+      );
+      req.on('error', reject);
+      // written piece by piece, each on its own turn, so the server sees them as separate chunks
+      const write = (i: number): void => {
+        if (i === pieces.length) return void req.end();
+        req.write(pieces[i], () => setImmediate(() => write(i + 1)));
+      };
+      write(0);
+    });
+  }
+
+  it('reads declared and chunked bodies to the same bytes, and refuses one over the limit', async () => {
+    const server = createNodeServer(async (req) => ({ status: 200, headers: { 'content-type': 'text/plain' }, body: `${req.body.length} ${digest(req.body)}` }));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    try {
+      const whole = randomBytes(300_000);
+      const pieces = [whole.subarray(0, 1), whole.subarray(1, 70_000), whole.subarray(70_000, 70_001), whole.subarray(70_001)];
+      const expected = `${whole.length} ${digest(whole)}`;
+      assert.deepEqual(await post(port, pieces, true), { status: 200, text: expected });
+      assert.deepEqual(await post(port, pieces, false), { status: 200, text: expected });
+      assert.deepEqual(await post(port, [whole], true), { status: 200, text: expected });
+      assert.deepEqual(await post(port, [], true), { status: 200, text: `0 ${digest(new Uint8Array(0))}` });
+
+      const over = new Uint8Array(LIMITS.maxRequestBytes + 1);
+      for (const declare of [true, false]) {
+        // answered before the rest is read: the response ends the exchange while the client still writes
+        const answer = await post(port, [over.subarray(0, LIMITS.maxRequestBytes), over.subarray(LIMITS.maxRequestBytes)], declare);
+        assert.equal(answer.status, 413, `over the limit (${declare ? 'declared' : 'chunked'}): ${answer.text}`);
+        assert.match(answer.text, /PAYLOAD_TOO_LARGE/);
+      }
     } finally {
       await closeNodeServer(server, { graceMs: 1000 });
     }

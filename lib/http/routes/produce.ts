@@ -46,7 +46,7 @@ export function produceHandlers(engine: Engine, now: () => number, hints?: Appen
       const idempotencyKey = request.headers['idempotency-key'];
       const mediaType = binary?.mediaType ?? MEDIA_JSON;
       const idempotency = idempotencyKey
-        ? { key: idempotencyKey, fingerprint: await sha256Hex(Buffer.concat([Buffer.from(`${mediaType}\n`), request.body])), retry: isRetry(request.headers['sluice-attempt']) }
+        ? { key: idempotencyKey, fingerprint: await sha256Hex(`${mediaType}\n`, request.body), retry: isRetry(request.headers['sluice-attempt']) }
         : undefined;
       if (binary) {
         const results = await engine.produce(topic, parseSluiceBatches(binary.bytes), idempotency);
