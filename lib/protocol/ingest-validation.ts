@@ -62,7 +62,11 @@ export function validateIngestBatches(data: Uint8Array, limits: IngestLimits, bu
   const totals = { recordCount: 0, maxTimestamp: 0 };
   for (const batch of checkHeaders(bytes, limits, budget)) {
     const inflated = batch.header.codec === 'none' ? undefined : inflate(bytes, batch, budget, limits);
-    addTo(totals, checkRecords(bytes, batch, inflated, limits, budget));
+    try {
+      addTo(totals, checkRecords(bytes, batch, inflated, limits, budget));
+    } finally {
+      if (inflated) release(inflated);
+    }
   }
   return totals;
 }
@@ -70,6 +74,20 @@ export function validateIngestBatches(data: Uint8Array, limits: IngestLimits, bu
 interface BatchAt {
   readonly position: number;
   readonly header: BatchHeader;
+}
+
+/**
+ * Frees an inflated section now instead of at some later garbage collection. Validation only reads it
+ * (nothing keeps a view of it), and its memory lives outside the JavaScript heap: left to the
+ * collector, a server validating 1 MiB requests allocated ~1 MiB of such memory per request, which
+ * made V8 run a full mark-compact every ~10 requests (a fifth of the server's CPU at 1 MiB requests).
+ * Detaching the ArrayBuffer (transfer to length 0) returns its memory at once. Only a buffer that is
+ * wholly this section's is detached: never Node's shared pool (small buffers are slices of one
+ * Buffer.poolSize slab) nor a view into anything larger.
+ */
+function release(inflated: Uint8Array): void {
+  const buffer = inflated.buffer;
+  if (buffer instanceof ArrayBuffer && buffer.byteLength > Buffer.poolSize && inflated.byteOffset === 0 && !buffer.detached) buffer.transfer(0);
 }
 
 /** Steps 1 and 2 for every batch, before anything is inflated. */

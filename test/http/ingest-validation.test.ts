@@ -12,6 +12,8 @@ import { encodeSluiceBatches as frameSections } from '../../lib/api/sluice-batch
 import { encodeRecordBatch, encodeRecordsSection, readBatchHeader, type ProducerRecord } from '../../lib/protocol/record-batch.ts';
 import { batchAround, corruptBatches, zstdBomb } from '../support/bad-batches.ts';
 import { compress } from '../../lib/protocol/compression.ts';
+import { ingestBudget, validateIngestBatches } from '../../lib/protocol/ingest-validation.ts';
+import { INGEST_LIMITS } from '../../lib/http/sluice-batches.ts';
 import { prng, randomBytes } from '../protocol/helpers.ts';
 import { inProcessApp, storeDigest, type InProcessApp } from '../support/in-process-app.ts';
 
@@ -173,5 +175,42 @@ describe('stored batches that do not decode', { timeout: 120_000 }, () => {
     assert.equal(res.headers['sluice-next-offset'], '3');
     const one = await t.call('GET', '/v1/topics/events/partitions/0/records?offset=5&maxBytes=1');
     assert.deepEqual([one.body.records.length, one.body.nextOffset], [1, '6']);
+  });
+});
+
+describe('validation frees what it inflated, and nothing else', () => {
+  it('leaves the request bytes, Node pool slices and other views intact, on every codec and size', async () => {
+    const limits = INGEST_LIMITS;
+    const random = prng(7);
+    // counts the sections validation detaches, to show the large ones really are freed
+    const transfer = ArrayBuffer.prototype.transfer;
+    let detached = 0;
+    ArrayBuffer.prototype.transfer = function (this: ArrayBuffer, length?: number) {
+      detached += 1;
+      return transfer.call(this, length);
+    };
+    try {
+      for (const codec of ['gzip', 'zstd', 'none'] as const) {
+        for (const count of [1, 30, 3_000]) {
+          const records = Array.from({ length: count }, (_, i) => record(`{"n":${i},"pad":"${'x'.repeat((random() >>> 0) % 300)}"}`, 1_764_000_000_000 + i));
+          const batch = encodeRecordBatch(records, { codec });
+          // the batch inside a larger buffer (as a request body holds it), and a small pooled Buffer beside it
+          const body = new Uint8Array(batch.length + 32);
+          body.set(batch, 16);
+          const view = body.subarray(16, 16 + batch.length);
+          const pooled = Buffer.from('still here');
+          const copy = Uint8Array.from(view);
+          const before = detached;
+          const result = validateIngestBatches(view, limits, ingestBudget(limits));
+          assert.equal(detached - before, codec !== 'none' && count === 3_000 ? 1 : 0, `${codec} × ${count}: only a large inflated section is freed`);
+          assert.equal(result.recordCount, count, `${codec} × ${count}`);
+          assert.equal(body.buffer.detached, false, `${codec} × ${count}: the request body stays attached`);
+          assert.deepEqual(Uint8Array.from(view), copy, `${codec} × ${count}: the request bytes are unchanged`);
+          assert.equal(pooled.toString(), 'still here', `${codec} × ${count}: pooled buffers are untouched`);
+        }
+      }
+    } finally {
+      ArrayBuffer.prototype.transfer = transfer;
+    }
   });
 });
