@@ -9,7 +9,7 @@
  */
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { request } from 'node:http';
+import { request, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import { LIMITS } from '../../lib/defaults.ts';
@@ -91,6 +91,11 @@ describe('node-http request bodies', () => {
       assert.deepEqual(await post(port, pieces, true), { status: 200, text: expected });
       assert.deepEqual(await post(port, pieces, false), { status: 200, text: expected });
       assert.deepEqual(await post(port, [whole], true), { status: 200, text: expected });
+      // a first chunk past a quarter of the body, then more; and a quarter reached only at the last chunk
+      const halves = [whole.subarray(0, 100_000), whole.subarray(100_000, 200_000), whole.subarray(200_000)];
+      assert.deepEqual(await post(port, halves, true), { status: 200, text: expected });
+      const late = [whole.subarray(0, 10), whole.subarray(10, 20), whole.subarray(20)];
+      assert.deepEqual(await post(port, late, true), { status: 200, text: expected });
       assert.deepEqual(await post(port, [], true), { status: 200, text: `0 ${digest(new Uint8Array(0))}` });
 
       const over = new Uint8Array(LIMITS.maxRequestBytes + 1);
@@ -101,6 +106,48 @@ describe('node-http request bodies', () => {
         assert.match(answer.text, /PAYLOAD_TOO_LARGE/);
       }
     } finally {
+      await closeNodeServer(server, { graceMs: 1000 });
+    }
+  });
+
+  it('allocates nothing for a declared length until a quarter of the body has arrived', async () => {
+    // The body is read before the request is authenticated: headers alone must not cost memory.
+    const server = createNodeServer(async (req) => ({ status: 200, headers: { 'content-type': 'text/plain' }, body: `${req.body.length} ${digest(req.body)}` }));
+    let received = 0;
+    server.prependListener('request', (req: IncomingMessage) => req.on('data', (chunk: Buffer) => (received += chunk.length)));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    const declared = LIMITS.maxRequestBytes;
+    const allocations: number[] = [];
+    const allocUnsafe = Buffer.allocUnsafe;
+    Buffer.allocUnsafe = (size: number) => {
+      if (size >= declared) allocations.push(size);
+      return allocUnsafe(size);
+    };
+    const body = randomBytes(declared);
+    const req = request({ port, host: '127.0.0.1', path: '/echo', method: 'POST', headers: { 'content-length': String(declared) } });
+    try {
+      const answered = new Promise<{ status: number; text: string }>((resolve, reject) => {
+        req.on('response', (res) => {
+          let text = '';
+          res.on('data', (chunk) => (text += chunk));
+          res.on('end', () => resolve({ status: res.statusCode!, text }));
+        });
+        req.on('error', reject);
+      });
+      req.write(body.subarray(0, 1024));
+      await waitFor(() => received >= 1024, 'the server has the first KiB', 10_000);
+      assert.deepEqual(allocations, [], 'headers and 1 KiB of a 5 MiB body: no body buffer yet');
+      const quarter = declared / 4;
+      req.write(body.subarray(1024, quarter));
+      await waitFor(() => received >= quarter, 'the server has a quarter', 10_000);
+      assert.deepEqual(allocations, [declared], 'one buffer of the declared length once a quarter is in');
+      req.end(body.subarray(quarter));
+      assert.deepEqual(await answered, { status: 200, text: `${declared} ${digest(body)}` });
+      assert.deepEqual(allocations, [declared], 'and no other');
+    } finally {
+      Buffer.allocUnsafe = allocUnsafe;
+      req.destroy();
       await closeNodeServer(server, { graceMs: 1000 });
     }
   });
