@@ -24,7 +24,7 @@ import { produceHandlers, type AppendHints } from './routes/produce.ts';
 import { serviceHandlers } from './routes/service.ts';
 import { streamHandlers, type StreamOptions } from './routes/stream.ts';
 import { topicHandlers } from './routes/topics.ts';
-import type { HttpHandler, HttpRequest, HttpResponse } from './types.ts';
+import type { HttpHandler, HttpRequest, HttpRequestHead, HttpResponse } from './types.ts';
 
 export { errorResponse };
 
@@ -85,7 +85,7 @@ export function createApp(options: AppOptions): HttpHandler {
   const logError = options.logError ?? ((error: unknown) => console.error('sluice: unexpected error', error));
   const streams = { logError, ...options.streams };
   const handlers = createHandlers({ engine, keys, now, groups, consumers, streams, notificationsUrl: options.notificationsUrl, appendHints: options.appendHints });
-  const authenticate = (request: HttpRequest) => (request.principal ? Promise.resolve(request.principal) : keys.authenticate(request.headers.authorization));
+  const authenticate = (request: HttpRequestHead) => (request.principal ? Promise.resolve(request.principal) : keys.authenticate(request.headers.authorization));
   const router = createRouter(compileRoutes(served, handlers), { authenticate, logError });
 
   async function serveObject(request: HttpRequest): Promise<HttpResponse> {
@@ -115,17 +115,40 @@ export function createApp(options: AppOptions): HttpHandler {
     throw new SluiceError('NOT_FOUND', 'no such route');
   }
 
-  return async (request) => {
+  const withCors = (request: HttpRequestHead, response: HttpResponse): HttpResponse => {
     const cors = corsHeaders(options.corsOrigins, request.headers.origin);
-    if (request.method === 'OPTIONS') return { status: 204, headers: { ...cors, 'access-control-max-age': '600' } };
+    return Object.keys(cors).length === 0 ? response : { ...response, headers: { ...response.headers, ...cors } };
+  };
+
+  const handle = async (request: HttpRequest): Promise<HttpResponse> => {
+    if (request.method === 'OPTIONS') return withCors(request, { status: 204, headers: { 'access-control-max-age': '600' } });
     let response: HttpResponse;
     try {
       response = await serve(request);
     } catch (error) {
       response = errorResponse(error, (e) => logError(e, request));
     }
-    return Object.keys(cors).length === 0 ? response : { ...response, headers: { ...response.headers, ...cors } };
+    return withCors(request, response);
   };
+
+  /** serve()'s refusals that need no body, in the same order (see HttpHandler.admit). */
+  const admit = async (head: HttpRequestHead): Promise<HttpResponse | undefined> => {
+    if (head.method === 'OPTIONS') return undefined;
+    try {
+      if (head.path.startsWith(OBJECT_ROUTE_PREFIX)) {
+        if (!options.objectUrls || head.method !== 'GET') throw new SluiceError('NOT_FOUND', 'no such route');
+        options.objectUrls.verify(head.path, head.query, head.headers.range);
+        return undefined;
+      }
+      if ((await router.admit(head)) === 'routed') return undefined;
+      await authenticate(head);
+      throw new SluiceError('NOT_FOUND', 'no such route');
+    } catch (error) {
+      return withCors(head, errorResponse(error, (e) => logError(e, { ...head, body: new Uint8Array() })));
+    }
+  };
+
+  return Object.assign(handle, { admit });
 }
 
 function corsHeaders(allowed: readonly string[] | undefined, origin: string | undefined): Record<string, string> {

@@ -5,8 +5,9 @@
  * handler. Handlers (./routes/*.ts) hold no routing, parsing or authorization of their own.
  *
  * Order of the checks, each before more expensive work: body size (app.ts), route, key, parameters,
- * the scope checks on path resources, the query, media type and body (array limits first), the scope
- * checks on body resources.
+ * the scope checks on path resources, headers, the query, media type and body (array limits first),
+ * the scope checks on body resources. Those up to the query need no body: `admit` runs them for
+ * transports that can refuse a request before reading its body (lib/server/node-http.ts).
  */
 import * as z from 'zod';
 import { allows, authorize, authorizeAdminOverEverything, type Action, type Principal } from '../auth/api-keys.ts';
@@ -15,7 +16,7 @@ import { MEDIA_JSON, baseMediaType } from '../api/media-types.ts';
 import { LIMITS } from '../api/limits.ts';
 import { parseInput } from '../validation.ts';
 import { pathPattern, type OperationId, type ResourceRef, type Route, type RouteSpec } from '../api/routes.ts';
-import type { HttpRequest, HttpResponse, ObservedRequest } from './types.ts';
+import type { HttpRequest, HttpRequestHead, HttpResponse, ObservedRequest } from './types.ts';
 
 type Output<S> = S extends z.ZodType ? z.output<S> : undefined;
 type RequestOf<R> = R extends { readonly request: infer Q } ? Q : {};
@@ -60,16 +61,25 @@ export function compileRoutes(routes: readonly RouteSpec[], handlers: Partial<Re
 
 export interface RouterOptions {
   /** The caller of a route that needs a key (API key, or the transport's IAM principal). */
-  readonly authenticate: (request: HttpRequest) => Promise<Principal>;
+  readonly authenticate: (request: HttpRequestHead) => Promise<Principal>;
   /** Where unexpected errors (bugs) are reported. */
   readonly logError: (error: unknown, request: HttpRequest) => void;
 }
 
 /** Serves a request, or answers undefined when no route has its path (the caller answers 404). */
-export type Router = (request: HttpRequest) => Promise<HttpResponse | undefined>;
+export interface Router {
+  (request: HttpRequest): Promise<HttpResponse | undefined>;
+  /**
+   * The checks that need no body (route, key, path parameters, the scope checks on path resources,
+   * headers, query), for a transport that can refuse a request before reading its body: throws what
+   * serving the request would answer, or says whether a route has its path.
+   */
+  admit(head: HttpRequestHead): Promise<'routed' | 'unrouted'>;
+}
 
 export function createRouter(routes: readonly CompiledRoute[], options: RouterOptions): Router {
-  return async (request) => {
+  /** The route of a request, or whether another method has its path. */
+  const find = (request: HttpRequestHead): { route: CompiledRoute; params: Record<string, string> } | 'wrong method' | undefined => {
     let methodMismatch = false;
     for (const route of routes) {
       const match = route.pattern.exec(request.path);
@@ -78,14 +88,45 @@ export function createRouter(routes: readonly CompiledRoute[], options: RouterOp
         methodMismatch = true;
         continue;
       }
-      return serveRoute(route, request, match.groups ?? {}, options);
+      return { route, params: match.groups ?? {} };
     }
-    if (methodMismatch) {
-      await options.authenticate(request);
-      throw new SluiceError('METHOD_NOT_ALLOWED', `${request.method} is not allowed here`);
-    }
-    return undefined;
+    return methodMismatch ? 'wrong method' : undefined;
   };
+  const refuseMethod = async (request: HttpRequestHead): Promise<never> => {
+    await options.authenticate(request);
+    throw new SluiceError('METHOD_NOT_ALLOWED', `${request.method} is not allowed here`);
+  };
+  const router = async (request: HttpRequest) => {
+    const found = find(request);
+    if (found === 'wrong method') return refuseMethod(request);
+    return found && serveRoute(found.route, request, found.params, options);
+  };
+  const admit = async (head: HttpRequestHead) => {
+    const found = find(head);
+    if (found === 'wrong method') return refuseMethod(head);
+    if (!found) return 'unrouted';
+    await checkHead(found.route.spec, head, found.params, options);
+    return 'routed';
+  };
+  return Object.assign(router, { admit });
+}
+
+/** What a request's head says once checked: the caller, path parameters and query, validated. */
+interface CheckedHead {
+  readonly principal: Principal;
+  readonly params: Record<string, unknown>;
+  readonly query: Record<string, unknown>;
+}
+
+async function checkHead(spec: RouteSpec, request: HttpRequestHead, rawParams: Record<string, string>, options: RouterOptions, observed?: ObservedRequest): Promise<CheckedHead> {
+  const principal = spec.scope === 'public' ? ANONYMOUS : await options.authenticate(request);
+  const decoded = Object.fromEntries(Object.entries(rawParams).map(([name, value]) => [name, decodeSegment(value)]));
+  if (observed && typeof decoded.topic === 'string') observed.topic = decoded.topic;
+  const params = (spec.request?.params ? validate(spec.request.params, decoded, 'path') : {}) as Record<string, unknown>;
+  checkScope(spec, principal, params, undefined);
+  checkHeaders(spec, request);
+  const query = (spec.request?.query ? validate(spec.request.query, firstValues(request.query), 'query') : {}) as Record<string, unknown>;
+  return { principal, params, query };
 }
 
 async function serveRoute(route: CompiledRoute, request: HttpRequest, rawParams: Record<string, string>, options: RouterOptions): Promise<HttpResponse> {
@@ -93,16 +134,10 @@ async function serveRoute(route: CompiledRoute, request: HttpRequest, rawParams:
   const observed: ObservedRequest = { route: `${spec.method} ${spec.path}`, operationId: spec.operationId };
   let response: HttpResponse;
   try {
-    const principal = spec.scope === 'public' ? ANONYMOUS : await options.authenticate(request);
-    const decoded = Object.fromEntries(Object.entries(rawParams).map(([name, value]) => [name, decodeSegment(value)]));
-    if (typeof decoded.topic === 'string') observed.topic = decoded.topic;
-    const params = spec.request?.params ? validate(spec.request.params, decoded, 'path') : {};
-    checkScope(spec, principal, params as Record<string, unknown>, undefined);
-    checkHeaders(spec, request);
-    const query = spec.request?.query ? validate(spec.request.query, firstValues(request.query), 'query') : {};
+    const { principal, params, query } = await checkHead(spec, request, rawParams, options, observed);
     if (spec.longPoll) observed.longPoll = Number((query as { maxWaitMs?: string }).maxWaitMs ?? 0) > 0;
     const { body, binary } = readBody(spec, request);
-    if (body !== undefined) checkScope(spec, principal, params as Record<string, unknown>, body);
+    if (body !== undefined) checkScope(spec, principal, params, body);
     const filter = spec.scope === 'public' ? undefined : spec.scope.filter;
     const visible = (name: string) =>
       filter === undefined || filter.action.some((action) => allows(principal, action, filter.on === 'topic' ? { topic: name } : { group: name }));
@@ -114,7 +149,7 @@ async function serveRoute(route: CompiledRoute, request: HttpRequest, rawParams:
   return { ...response, observed: { ...observed, ...response.observed } };
 }
 
-function checkHeaders(spec: RouteSpec, request: HttpRequest): void {
+function checkHeaders(spec: RouteSpec, request: HttpRequestHead): void {
   for (const [name, { maxLength }] of Object.entries(spec.request?.headers ?? {})) {
     const value = request.headers[name];
     if (value !== undefined && (value.length === 0 || (maxLength !== undefined && value.length > maxLength))) {

@@ -60,4 +60,17 @@ export interface HttpResponse {
   readonly observed?: ObservedRequest;
 }
 
-export type HttpHandler = (request: HttpRequest) => Promise<HttpResponse>;
+/** A request before its body is read: what a transport knows once the headers have arrived. */
+export type HttpRequestHead = Omit<HttpRequest, 'body'>;
+
+export interface HttpHandler {
+  (request: HttpRequest): Promise<HttpResponse>;
+  /**
+   * The answer to a request that is refused whatever its body would be (no key or an unknown one,
+   * a key without any right the route needs, bad path or query), or undefined when its body must
+   * be read. Transports that read bodies themselves (the local server) ask this first, so that an
+   * anonymous caller cannot make the server buffer megabytes; the handler checks everything again
+   * when the whole request comes. Transports that get whole requests (Lambda) need not ask.
+   */
+  readonly admit?: (head: HttpRequestHead) => Promise<HttpResponse | undefined>;
+}

@@ -7,7 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { HttpHandler, HttpResponse } from '../http/types.ts';
+import type { HttpHandler, HttpRequest, HttpRequestHead, HttpResponse } from '../http/types.ts';
 
 export const CONSOLE_PREFIX = '/console/';
 
@@ -46,12 +46,14 @@ export function consoleFile(path: string, root: string = CONSOLE_ROOT): string |
   return file.startsWith(root + sep) ? file : undefined;
 }
 
+const isConsole = (path: string) => path === '/console' || path.startsWith(CONSOLE_PREFIX);
+
 /**
  * The API handler, with GET /console/… answered from the console's files first (root: where they are;
  * the admin function's bundle carries a copy next to its code).
  */
 export function withConsole(api: HttpHandler, root: string = CONSOLE_ROOT): HttpHandler {
-  return async (request) => {
+  const handle = async (request: HttpRequest): Promise<HttpResponse> => {
     if (request.path === '/console') return { status: 308, headers: { location: CONSOLE_PREFIX }, body: new Uint8Array() };
     if (!request.path.startsWith(CONSOLE_PREFIX)) return api(request);
     if (request.method !== 'GET' && request.method !== 'HEAD') return notFound();
@@ -65,4 +67,10 @@ export function withConsole(api: HttpHandler, root: string = CONSOLE_ROOT): Http
       return notFound();
     }
   };
+  // The console's files are public and take no body: what handle() would refuse with 404 is refused before one.
+  const admit = async (head: HttpRequestHead): Promise<HttpResponse | undefined> => {
+    if (!isConsole(head.path)) return api.admit?.(head);
+    return head.path !== '/console' && head.method !== 'GET' && head.method !== 'HEAD' ? notFound() : undefined;
+  };
+  return Object.assign(handle, { admit });
 }

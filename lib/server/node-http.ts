@@ -1,5 +1,6 @@
 /**
- * Serves an HttpHandler with node:http, reading bodies only up to the request size limit. Reports
+ * Serves an HttpHandler with node:http, reading bodies only up to the request size limit and only
+ * for requests the handler does not refuse on their headers (HttpHandler.admit). Reports
  * each answered request (the local server's request log) and closes gracefully: stop accepting, end
  * long polls at once (their fetches answer with what they have), let running requests finish.
  */
@@ -7,7 +8,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { SluiceError } from '../errors.ts';
 import { LIMITS } from '../defaults.ts';
 import { errorResponse } from '../http/router.ts';
-import type { HttpHandler, HttpResponse, StreamingBody } from '../http/types.ts';
+import type { HttpHandler, HttpRequestHead, HttpResponse, StreamingBody } from '../http/types.ts';
 
 /** One answered request, for the request log. `path` has no query string (presigned URLs carry credentials there). */
 export interface RequestLogEntry {
@@ -76,12 +77,26 @@ async function serve(
   const url = new URL(req.url ?? '/', 'http://localhost');
   let response: HttpResponse;
   try {
-    const body = await readBody(req);
+    if (Number(req.headers['content-length'] ?? 0) > LIMITS.maxRequestBytes) throw tooLarge();
     const headers: Record<string, string> = {};
     for (const [name, value] of Object.entries(req.headers)) {
       if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
     }
-    response = await handler({ method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers, body, signal: abort.signal });
+    const head: HttpRequestHead = { method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers, signal: abort.signal };
+    // Refused on its headers (no key, an unknown one, a key without the route's rights): the body is
+    // dropped as it comes instead of being held, so no anonymous caller makes the server buffer it.
+    // Paused meanwhile: nothing may flow past readBody's listener (another 'data' listener, say a test's, would start the flow).
+    let refused: HttpResponse | undefined;
+    if (handler.admit) {
+      req.pause();
+      refused = await handler.admit(head);
+    }
+    if (refused) {
+      discardBody(req);
+      response = refused;
+    } else {
+      response = await handler({ ...head, body: await readBody(req) });
+    }
   } catch (error) {
     response = errorResponse(error);
     // The rest of an oversized body is not read; close the connection instead of draining it.
@@ -132,17 +147,18 @@ function drained(res: ServerResponse): Promise<void> {
   });
 }
 
+/** The body, which serve() has checked the declared length of. */
 function readBody(req: IncomingMessage): Promise<Uint8Array> {
   const declared = Number(req.headers['content-length'] ?? 0);
-  if (declared > LIMITS.maxRequestBytes) return Promise.reject(tooLarge());
   const expected = Number.isSafeInteger(declared) && declared > 0 ? declared : 0;
   return new Promise((resolve, reject) => {
     // With a declared length, the chunks are copied into one buffer of that length once a quarter of
     // it has arrived, and the rest as it arrives: a 1 MiB body comes in ~16 chunks, and concatenating
     // them at the end was a second full copy of every produce body (and a second MiB live at once);
-    // this way only the first quarter is copied twice. Not sooner: the body is read before the request
-    // is authenticated, and a declared length alone (headers, no body) must not make the server
-    // allocate — what it holds for a request stays within 4× what the client has sent.
+    // this way only the first quarter is copied twice. Not sooner: the key is checked again once the
+    // body is in (it may have been revoked meanwhile), a route may refuse the body itself, and a
+    // declared length alone (headers, no body) must not make the server allocate — what it holds
+    // for a request stays within 4× what the client has sent.
     let whole: Buffer | undefined;
     const chunks: Buffer[] = [];
     let size = 0;
@@ -172,7 +188,22 @@ function readBody(req: IncomingMessage): Promise<Uint8Array> {
       else resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size));
     });
     req.on('error', reject);
+    req.resume();
   });
+}
+
+/**
+ * Reads a refused request's body and drops it, so that a client still sending reads the answer
+ * (closing at once would reset the connection under it) and the connection stays usable; one that
+ * sends more than any request may carry is cut off.
+ */
+function discardBody(req: IncomingMessage): void {
+  let received = 0;
+  req.on('data', (chunk: Buffer) => {
+    received += chunk.length;
+    if (received > LIMITS.maxRequestBytes) req.destroy();
+  });
+  req.resume();
 }
 
 function tooLarge(): SluiceError {

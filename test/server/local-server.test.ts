@@ -61,6 +61,40 @@ describe('local server HTTP API', () => {
     assert.equal((await producer('GET', '/v1/topics')).status, 401);
   });
 
+  it('refuses a request on its headers before reading its body: no key, an unknown key, a key without the right', async () => {
+    await api('POST', '/v1/topics', { name: 'guarded', partitions: 1 });
+    const consumerKey = (await api('POST', '/v1/keys', { name: 'guarded-reader', scopes: [{ action: 'consume', topics: ['guarded'] }] })).body.key as string;
+    const declared = LIMITS.maxRequestBytes;
+    const body = new Uint8Array(declared);
+    const bodyBuffers: number[] = [];
+    const allocUnsafe = Buffer.allocUnsafe;
+    Buffer.allocUnsafe = (size: number) => {
+      if (size === declared) bodyBuffers.push(size);
+      return allocUnsafe(size);
+    };
+    try {
+      for (const [authorization, status, code] of [
+        [undefined, 401, 'UNAUTHORIZED'],
+        ['Bearer sluice_not-a-real-key', 401, 'UNAUTHORIZED'],
+        [`Bearer ${consumerKey}`, 403, 'FORBIDDEN'],
+      ] as const) {
+        const headers: Record<string, string> = { 'content-type': 'application/json', origin: 'https://app.example', ...(authorization ? { authorization } : {}) };
+        const res = await fetch(`${server.url}/v1/topics/guarded/records`, { method: 'POST', headers, body });
+        assert.equal(res.status, status, `${authorization ?? 'no key'}`);
+        assert.equal(((await res.json()) as { error: { code: string } }).error.code, code);
+        assert.equal(res.headers.get('access-control-allow-origin'), 'https://app.example', 'a browser can read the refusal');
+      }
+      assert.deepEqual(bodyBuffers, [], 'none of the refused bodies was buffered');
+      // the same body with the admin key is read (and refused for what it is: not JSON records)
+      const read = await fetch(`${server.url}/v1/topics/guarded/records`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_KEY}` }, body });
+      assert.equal(read.status, 400);
+      assert.deepEqual(bodyBuffers, [declared], 'an admitted body is read');
+    } finally {
+      Buffer.allocUnsafe = allocUnsafe;
+    }
+    assert.deepEqual((await api('GET', '/v1/topics/guarded/partitions/0/records?offset=0')).body.records, [], 'nothing was written');
+  });
+
   it('stores keys hashed, never in plain text', async () => {
     const created = await api('POST', '/v1/keys', { name: 'hash-check', scopes: [{ action: 'consume' }] });
     const items = await server.engine.metadata.query('apikeys');

@@ -3,16 +3,21 @@
  * buffer as chunks arrive) or the body comes chunked, however the client splits its writes; over the
  * limit, 413 either way.
  *
+ * createNodeServer's refusals on the head (HttpHandler.admit): the body is dropped as it comes, never
+ * held, the client (still sending) reads the answer, the connection stays usable, and one that
+ * sends more than any request may carry is cut off.
+ *
  * createNodeServer's request signal: aborted when the client leaves before its answer (a long poll
  * ends at once), left alone once the answer is sent (nothing listens; aborting only cost an
  * AbortError per request).
  */
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { request, type IncomingMessage } from 'node:http';
+import { Agent, request, type ClientRequest, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import { LIMITS } from '../../lib/defaults.ts';
+import type { HttpHandler, HttpRequest } from '../../lib/http/types.ts';
 import { closeNodeServer, createNodeServer } from '../../lib/server/node-http.ts';
 import { waitFor } from '../client/support/wait.ts';
 
@@ -148,6 +153,102 @@ describe('node-http request bodies', () => {
       assert.deepEqual(allocations, [declared], 'and no other');
     } finally {
       Buffer.allocUnsafe = allocUnsafe;
+      req.destroy();
+      await closeNodeServer(server, { graceMs: 1000 });
+    }
+  });
+});
+
+describe('node-http refusals before the body', () => {
+  /** Serves bodies back as their digest, and refuses on the head any request without `authorization: good`. */
+  function guarded(served: HttpRequest[]): HttpHandler {
+    const handle = async (req: HttpRequest) => {
+      served.push(req);
+      return { status: 200, headers: { 'content-type': 'text/plain' }, body: `${req.body.length}` };
+    };
+    const admit = async (head: Omit<HttpRequest, 'body'>) =>
+      head.headers.authorization === 'good' ? undefined : { status: 401, headers: { 'content-type': 'text/plain' }, body: 'refused' };
+    return Object.assign(handle, { admit });
+  }
+
+  function answer(req: ClientRequest): Promise<{ status: number; text: string; reused: boolean }> {
+    return new Promise((resolve, reject) => {
+      req.on('response', (res) => {
+        let text = '';
+        res.on('data', (chunk) => (text += chunk));
+        res.on('end', () => resolve({ status: res.statusCode!, text, reused: req.reusedSocket }));
+      });
+      req.on('error', reject);
+    });
+  }
+
+  it('drops a refused body as it comes, answers the client that is still sending, and keeps the connection', async () => {
+    const served: HttpRequest[] = [];
+    const server = createNodeServer(guarded(served));
+    let received = 0;
+    server.prependListener('request', (req: IncomingMessage) => req.on('data', (chunk: Buffer) => (received += chunk.length)));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const declared = LIMITS.maxRequestBytes;
+    const allocations: number[] = [];
+    const allocUnsafe = Buffer.allocUnsafe;
+    Buffer.allocUnsafe = (size: number) => {
+      if (size >= 64 * 1024) allocations.push(size);
+      return allocUnsafe(size);
+    };
+    const body = randomBytes(declared);
+    try {
+      const refusedReq = request({ agent, port, host: '127.0.0.1', path: '/x', method: 'POST', headers: { 'content-length': String(declared), authorization: 'bad' } });
+      const refused = answer(refusedReq);
+      refused.catch(() => {}); // awaited below; an earlier failure must not leave it unhandled
+      // in pieces, so that most of the body reaches the server after its answer has gone out
+      for (let at = 0; at < declared; at += 256 * 1024) {
+        await new Promise<void>((resolve) => refusedReq.write(body.subarray(at, at + 256 * 1024), () => resolve()));
+      }
+      refusedReq.end();
+      assert.deepEqual({ ...(await refused), reused: false }, { status: 401, text: 'refused', reused: false });
+      await waitFor(() => received === declared, 'the server read (and dropped) the whole refused body', 10_000);
+      assert.deepEqual(allocations, [], 'no buffer for the refused body');
+      assert.equal(served.length, 0, 'the handler never saw the refused request');
+
+      const accepted = request({ agent, port, host: '127.0.0.1', path: '/x', method: 'POST', headers: { 'content-length': '3', authorization: 'good' } });
+      const answered = answer(accepted);
+      accepted.end('abc');
+      assert.deepEqual(await answered, { status: 200, text: '3', reused: true }, 'the next request on the same connection is served');
+    } finally {
+      Buffer.allocUnsafe = allocUnsafe;
+      agent.destroy();
+      await closeNodeServer(server, { graceMs: 1000 });
+    }
+  });
+
+  it('cuts off a refused body past the request limit', async () => {
+    const server = createNodeServer(guarded([]));
+    let received = 0;
+    let closed = false;
+    server.prependListener('request', (req: IncomingMessage) => {
+      req.on('data', (chunk: Buffer) => (received += chunk.length));
+      req.socket.on('close', () => (closed = true));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    // chunked: no declared length to refuse up front, and it would never end
+    const req = request({ port, host: '127.0.0.1', path: '/x', method: 'POST', headers: { 'transfer-encoding': 'chunked' } });
+    req.on('error', () => {}); // the server drops the connection under it
+    const piece = new Uint8Array(64 * 1024);
+    let stopped = false;
+    const pump = (): void => {
+      if (stopped || req.destroyed) return;
+      req.write(piece, () => setImmediate(pump));
+    };
+    try {
+      pump();
+      await waitFor(() => closed, 'the server closes the connection', 20_000);
+      assert.ok(received > LIMITS.maxRequestBytes, `read ${received} bytes, past the limit`);
+      assert.ok(received <= LIMITS.maxRequestBytes + 1024 * 1024, `and not much further: ${received}`);
+    } finally {
+      stopped = true;
       req.destroy();
       await closeNodeServer(server, { graceMs: 1000 });
     }

@@ -1,7 +1,10 @@
 /**
  * The HTTP application in process, on the memory stores: no sockets, so tests can send thousands of
- * requests cheaply (the fuzz suite, the authorization table) and look at the stores directly.
+ * requests cheaply (the fuzz suite, the authorization table) and look at the stores directly. Each
+ * call also checks the app's admit() (the refusals the local server answers before reading a body):
+ * it refuses nothing that the whole request would not get the same answer for.
  */
+import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { ApiKeys, type Scope } from '../../lib/auth/api-keys.ts';
 import { createApp } from '../../lib/http/app.ts';
@@ -11,7 +14,8 @@ import { LOCAL_URL_POLICY } from '../../lib/push/config.ts';
 import { PushConsumers } from '../../lib/push/consumers.ts';
 import { AesGcmSecretBox } from '../../lib/push/secrets.ts';
 import { randomBytes } from 'node:crypto';
-import type { HttpRequest, HttpResponse } from '../../lib/http/types.ts';
+import type { HttpHandler, HttpRequest, HttpResponse } from '../../lib/http/types.ts';
+import { LIMITS } from '../../lib/api/limits.ts';
 import { Engine } from '../../lib/log/engine.ts';
 import { MemoryMetadataStore, MemoryObjectStore } from '../../lib/storage/memory.ts';
 
@@ -38,7 +42,7 @@ export interface InProcessApp {
   readonly keys: ApiKeys;
   readonly objects: MemoryObjectStore;
   readonly metadata: MemoryMetadataStore;
-  readonly app: (request: HttpRequest) => Promise<HttpResponse>;
+  readonly app: HttpHandler;
   /** `path` may carry a query string. `key` defaults to the admin key; null sends none. */
   call(method: string, path: string, options?: CallOptions): Promise<CallResult>;
   /** A new key with these scopes. */
@@ -81,7 +85,21 @@ export async function inProcessApp(options: { now?: () => number } = {}): Promis
         body = new TextEncoder().encode(typeof callOptions.body === 'string' ? callOptions.body : JSON.stringify(callOptions.body));
         headers['content-type'] ??= 'application/json';
       }
-      const response = await app({ method, path: url.pathname, query: url.searchParams, headers, body, principal: callOptions.principal, signal: callOptions.signal });
+      const head = { method, path: url.pathname, query: url.searchParams, headers, principal: callOptions.principal, signal: callOptions.signal };
+      // As the local server does (lib/server/node-http.ts): a body within the limit is read only when
+      // admit() does not refuse the request on its head. Whatever admit() refuses, the whole request
+      // is served too (as Lambda serves it, with no admit step), and the two answers must be the same.
+      const refused = body.length <= LIMITS.maxRequestBytes ? await app.admit!(head) : undefined;
+      const served = await app({ ...head, body });
+      if (refused) {
+        const text = (r: HttpResponse) => (typeof r.body === 'string' ? r.body : new TextDecoder().decode(r.body ?? new Uint8Array(0)));
+        assert.deepEqual(
+          { status: refused.status, body: text(refused) },
+          { status: served.status, body: text(served) },
+          `${method} ${path}: refused before its body with another answer than the whole request gets`,
+        );
+      }
+      const response = refused ?? served;
       const bytes = typeof response.body === 'string' ? new TextEncoder().encode(response.body) : (response.body ?? new Uint8Array(0));
       const type = response.headers['content-type'] ?? '';
       const parsed = type.includes('json') && bytes.length > 0 ? JSON.parse(new TextDecoder().decode(bytes)) : undefined;
