@@ -14,15 +14,25 @@
  * --linger N (5), --runs-per-child N (1: measured runs in each child after its warm-up; with more than
  * one, the last run of every child is also reported as the steady state: the first measured run of
  * a fresh process still pays for JIT and allocation warm-up, and whether a run falls into the
- * producer's 31- or 41-request rhythm swings it by a third), --json (one JSON line on stdout instead
- * of the table).
+ * producer's 31- or 41-request rhythm swings it by a third), --server-process (the server of each
+ * side in a process of its own, as `npm start` runs it beside an application, instead of sharing
+ * the SDK's one thread; the workload is then this file's, through each side's public `Sluice` entry
+ * point without a counting wrapper, and CPU per record adds both processes), --json (one JSON line
+ * on stdout instead of the table).
+ *
+ * Without --server-process the old side's own bench/client-e2e.ts runs, whose request counter parses
+ * every produce body a second time on the shared thread (header and CRC-32C of each batch); that
+ * line is taken out of the temporary checkout (the count it fed is not reported here), so neither
+ * side pays for its instrument.
  */
-import { execFileSync, spawn } from 'node:child_process';
-import { mkdtemp, rm, symlink } from 'node:fs/promises';
+import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { timed } from './measure.ts';
+import { eventRecords } from './workload.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
@@ -34,6 +44,7 @@ const { values: args } = parseArgs({
     records: { type: 'string', default: '100000' },
     linger: { type: 'string', default: '5' },
     'runs-per-child': { type: 'string', default: '1' },
+    'server-process': { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
     /** Internal: run one measurement of the checkout at this directory and print its JSON. */
     child: { type: 'string' },
@@ -51,7 +62,84 @@ interface ChildResult {
   readonly runs: readonly RunResult[];
 }
 
+/** One measured run of --server-process: the checkout's server in a process of its own, the SDK here. */
+async function runSeparate(checkout: string, tag: string, records: number, events: readonly BenchEvent[]): Promise<RunResult & { readonly wallSeconds: number }> {
+  const load = <T>(file: string) => import(pathToFileURL(path.join(checkout, 'lib', ...file.split('/'))).href) as Promise<T>;
+  const { ApiKeys } = await load<typeof import('../lib/auth/api-keys.ts')>('auth/api-keys.ts');
+  const { Sluice } = await load<typeof import('../lib/client/index.ts')>('client/index.ts');
+  const apiKey = ApiKeys.generate();
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'sluice-e2e-server-'));
+  const server = fork(path.join(here, 'e2e-server.ts'), [checkout, dataDir], { cwd: checkout, env: { ...process.env, SLUICE_BENCH_API_KEY: apiKey }, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  try {
+    const url = (await ask(server, undefined, 'url')) as string;
+    const sluice = new Sluice({ endpoint: url, apiKey });
+    const workload = async (count: number, topicTag: string) => {
+      const topic = `client-e2e-separate-${topicTag}`;
+      await sluice.admin().createTopics({ topics: [{ topic, numPartitions: 8, config: { retentionMs: -1 } }] });
+      const consumer = sluice.consumer({ maxWaitMs: 1000 });
+      await consumer.subscribe({ topic, fromBeginning: true });
+      let consumed = 0;
+      let allConsumed!: () => void;
+      const done = new Promise<void>((resolve) => (allConsumed = resolve));
+      await consumer.run({
+        partitionsConsumedConcurrently: 8,
+        eachBatch: async ({ batch }) => {
+          consumed += batch.messages.length;
+          if (consumed >= count) allConsumed();
+        },
+      });
+      const producer = sluice.producer({ lingerMs: Number(args.linger) });
+      const outstanding: Promise<unknown>[] = [];
+      for (let sent = 0; sent < count; sent += 100) {
+        const messages = [];
+        for (let i = sent; i < Math.min(sent + 100, count); i++) messages.push(events[i % events.length]);
+        outstanding.push(producer.send({ topic, messages }));
+        if (outstanding.length >= 64) await outstanding.shift();
+      }
+      await Promise.all(outstanding);
+      await done;
+      await producer.disconnect();
+      await consumer.disconnect();
+      if (consumed !== count) throw new Error(`consumed ${consumed} records, produced ${count}`);
+    };
+    await workload(Math.min(records, 20_000), `warmup-${tag}`);
+    const serverBefore = (await ask(server, 'cpu', 'cpuSeconds')) as number;
+    const { timing } = await timed(() => workload(records, tag));
+    const serverSeconds = ((await ask(server, 'cpu', 'cpuSeconds')) as number) - serverBefore;
+    return { recordsPerSec: records / timing.wallSeconds, cpuSecondsPerRecord: (timing.cpuSeconds + serverSeconds) / records, produceRequests: Number.NaN, wallSeconds: timing.wallSeconds };
+  } finally {
+    server.send('close');
+    await new Promise((resolve) => (server.exitCode === null ? server.once('exit', resolve) : resolve(undefined)));
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** Sends `message` (unless undefined) and resolves with the field `field` of the next answer that has it. */
+function ask(child: ChildProcess, message: string | undefined, field: string): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (answer: Record<string, unknown>) => {
+      if (!(field in answer)) return;
+      child.off('message', onMessage);
+      child.off('exit', onExit);
+      resolve(answer[field]);
+    };
+    const onExit = (code: number | null) => reject(new Error(`bench server exited with ${code} before answering`));
+    child.on('message', onMessage);
+    child.once('exit', onExit);
+    if (message !== undefined) child.send(message);
+  });
+}
+
+type BenchEvent = { key: Uint8Array; value: Uint8Array; timestamp: number };
+
 async function runChild(checkout: string): Promise<void> {
+  if (args['server-process']) {
+    const events = eventRecords(20_000, 21).map((r) => ({ key: r.key!, value: r.value!, timestamp: r.timestamp }));
+    const runs: RunResult[] = [];
+    for (let i = 0; i < Number(args['runs-per-child']); i++) runs.push(await runSeparate(checkout, String(i), Number(args.records), events));
+    process.stdout.write(`${JSON.stringify({ runs } satisfies ChildResult)}\n`);
+    return;
+  }
   // Same settings as bench/profiles.ts's client section; the old commit's module has the same signature.
   const module = (await import(pathToFileURL(path.join(checkout, 'bench', 'client-e2e.ts')).href)) as typeof import('./client-e2e.ts');
   const records = Number(args.records);
@@ -84,7 +172,11 @@ function measure(checkout: string): Promise<ChildResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      [fileURLToPath(import.meta.url), '--child', checkout, '--records', String(args.records), '--linger', String(args.linger), '--runs-per-child', String(args['runs-per-child'])],
+      [
+        fileURLToPath(import.meta.url),
+        ...['--child', checkout, '--records', String(args.records), '--linger', String(args.linger), '--runs-per-child', String(args['runs-per-child'])],
+        ...(args['server-process'] ? ['--server-process'] : []),
+      ],
       { cwd: checkout, stdio: ['ignore', 'pipe', 'inherit'] },
     );
     let out = '';
@@ -115,6 +207,16 @@ function spread(values: readonly number[], digits: number): string {
   return `${median(values).toFixed(digits)} (${Math.min(...values).toFixed(digits)}–${Math.max(...values).toFixed(digits)})`;
 }
 
+/** The first wave's request counter validated every produce body (header and CRC-32C) on the shared thread. */
+const INSTRUMENT_PARSE = 'counts.partitions += parseSluiceBatches(body).length;';
+
+async function dropInstrumentParse(file: string): Promise<void> {
+  const text = await readFile(file, 'utf8').catch(() => '');
+  if (!text.includes(INSTRUMENT_PARSE)) return;
+  await writeFile(file, text.replace(INSTRUMENT_PARSE, '/* request parsing taken out by bench/e2e-baseline.ts */'));
+  console.error(`e2e baseline: took the old bench's per-request parse out of its request counter`);
+}
+
 async function main(): Promise<void> {
   const rounds = Number(args.rounds);
   if (!Number.isSafeInteger(rounds) || rounds <= 0) throw new Error(`--rounds must be a positive integer, got ${args.rounds}`);
@@ -138,11 +240,12 @@ async function main(): Promise<void> {
   try {
     execFileSync('git', ['worktree', 'add', '--detach', oldCheckout, commit], { cwd: root, stdio: 'ignore' });
     await symlink(path.join(root, 'node_modules'), path.join(oldCheckout, 'node_modules'), 'dir');
+    if (!args['server-process']) await dropInstrumentParse(path.join(oldCheckout, 'bench', 'client-e2e.ts'));
     const runsPerChild = Number(args['runs-per-child']);
     if (!Number.isSafeInteger(runsPerChild) || runsPerChild <= 0) throw new Error(`--runs-per-child must be a positive integer, got ${args['runs-per-child']}`);
     const sides = { old: [] as ChildResult[], current: [] as ChildResult[] };
     const ratios = { first: [] as number[], steady: [] as number[] };
-    console.error(`e2e baseline: ${commit.slice(0, 7)} vs current, ${rounds} rounds (ABBA), ${args.records} records, lingerMs ${args.linger}, ${runsPerChild} measured run(s) per child`);
+    console.error(`e2e baseline: ${commit.slice(0, 7)} vs current, ${rounds} rounds (ABBA), ${args.records} records, lingerMs ${args.linger}, ${runsPerChild} measured run(s) per child, ${args['server-process'] ? 'server in a process of its own' : 'server, producer and consumer on one thread'}`);
     for (let round = 0; round < rounds; round++) {
       // old, current, current, old: a drift in the machine's load hits both sides alike
       const order: ('old' | 'current')[] = round % 2 === 0 ? ['old', 'current', 'current', 'old'] : ['current', 'old', 'old', 'current'];
@@ -151,7 +254,9 @@ async function main(): Promise<void> {
         const result = await measure(side === 'old' ? oldCheckout : root);
         sides[side].push(result);
         roundResults[side].push(result);
-        const runs = result.runs.map((r) => `${Math.round(r.recordsPerSec)} records/s, ${(r.cpuSecondsPerRecord * 1e6).toFixed(1)} µs CPU/record, ${r.produceRequests} requests`);
+        const runs = result.runs.map(
+          (r) => `${Math.round(r.recordsPerSec)} records/s, ${(r.cpuSecondsPerRecord * 1e6).toFixed(1)} µs CPU/record${Number.isFinite(r.produceRequests) ? `, ${r.produceRequests} requests` : ''}`,
+        );
         console.error(`  round ${round + 1} ${side.padEnd(7)} ${runs.join(' | ')}`);
       }
       ratios.first.push(median(rate(roundResults.current, 'first')) / median(rate(roundResults.old, 'first')));
@@ -162,6 +267,7 @@ async function main(): Promise<void> {
       lingerMs: Number(args.linger),
       records: Number(args.records),
       runsPerChild,
+      serverProcess: args['server-process'],
       oldRecordsPerSec: median(rate(sides.old, 'first')),
       currentRecordsPerSec: median(rate(sides.current, 'first')),
       ratio: median(rate(sides.current, 'first')) / median(rate(sides.old, 'first')),
@@ -185,7 +291,7 @@ async function main(): Promise<void> {
       ];
       console.log(
         [
-          `SDK end to end, lingerMs ${args.linger}, ${args.records} records of ~1 KiB, ${2 * rounds} children per side (ABBA): median (min–max)`,
+          `SDK end to end, lingerMs ${args.linger}, ${args.records} records of ~1 KiB, ${2 * rounds} children per side (ABBA), ${args['server-process'] ? 'server in a process of its own (CPU: both processes)' : 'all on one thread'}: median (min–max)`,
           `first measured run of each child (after its warm-up):`,
           ...lines('first'),
           ...(runsPerChild > 1 ? [`steady state (run ${runsPerChild} of each child):`, ...lines('steady')] : []),
