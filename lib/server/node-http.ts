@@ -31,11 +31,15 @@ const inFlightByServer = new WeakMap<Server, InFlight>();
 
 export function createNodeServer(handler: HttpHandler, options: NodeServerOptions = {}): Server {
   const inFlight: InFlight = { requests: new Map() };
-  const server = createServer((req, res) => {
+  const onRequest = (expectsContinue: boolean) => (req: IncomingMessage, res: ServerResponse) => {
     const abort = new AbortController();
-    const served = serve(handler, req, res, abort, options.onResponse).finally(() => inFlight.requests.delete(abort));
+    const served = serve(handler, req, res, abort, options.onResponse, expectsContinue).finally(() => inFlight.requests.delete(abort));
     inFlight.requests.set(abort, served);
-  });
+  };
+  const server = createServer(onRequest(false));
+  // `Expect: 100-continue` (curl sends it with large bodies): "100 Continue" goes only to requests that
+  // admit() lets through, so a client refused on its headers never sends the body at all.
+  server.on('checkContinue', onRequest(true));
   inFlightByServer.set(server, inFlight);
   return server;
 }
@@ -65,6 +69,7 @@ async function serve(
   res: ServerResponse,
   abort: AbortController,
   onResponse: NodeServerOptions['onResponse'],
+  expectsContinue: boolean,
 ): Promise<void> {
   const started = performance.now();
   let answered = false;
@@ -92,9 +97,12 @@ async function serve(
       refused = await handler.admit(head);
     }
     if (refused) {
-      discardBody(req);
+      // A client told to wait for "100 Continue" may send its body later or never: do not wait for it.
+      if (expectsContinue) res.setHeader('connection', 'close');
+      else discardBody(req);
       response = refused;
     } else {
+      if (expectsContinue) res.writeContinue();
       response = await handler({ ...head, body: await readBody(req) });
     }
   } catch (error) {
