@@ -306,12 +306,19 @@ describe('SqliteMetadataStore group commit', { timeout: 60_000 }, () => {
           '-e',
           `
           import { writeSync } from 'node:fs';
+          // stdout is a non-blocking pipe: a parent slow to read (a loaded machine) makes writeSync throw EAGAIN
+          const say = (text) => {
+            const bytes = Buffer.from(text);
+            for (let at = 0; at < bytes.length; ) {
+              try { at += writeSync(1, bytes, at); } catch (error) { if (error.code !== 'EAGAIN') throw error; }
+            }
+          };
           import { SqliteMetadataStore } from ${JSON.stringify(new URL('../../lib/storage/sqlite-metadata-store.ts', import.meta.url).href)};
           const store = new SqliteMetadataStore({ path: ${JSON.stringify(file)} });
           let acknowledged = 0;
           for (let i = 0; i < 400; i++) {
             store.put({ pk: 'acked', sk: String(i).padStart(4, '0'), v: BigInt(i) }).then(() => {
-              writeSync(1, i + '\\n'); // synchronous: written before the kill below
+              say(i + '\\n'); // synchronous: written before the kill below
               if (++acknowledged === 200) process.kill(process.pid, 'SIGKILL');
             });
             if (i % 16 === 15) await new Promise((resolve) => setImmediate(resolve));
