@@ -71,9 +71,6 @@ interface StorageCounts {
   readonly writeTransactions: number;
   readonly writes: number;
   readonly logSyncs: number;
-  /** WAL checkpoints (on the store's worker thread, and on its own thread when the worker fell behind). */
-  readonly checkpoints: number;
-  readonly checkpointsHere: number;
   readonly fileSyncs: number;
   readonly directorySyncs: number;
 }
@@ -169,8 +166,6 @@ function perRequest(before: StorageCounts, after: StorageCounts, requests: numbe
     writeTransactions: (after.writeTransactions - before.writeTransactions) / requests,
     writes: (after.writes - before.writes) / requests,
     logSyncs: (after.logSyncs - before.logSyncs) / requests,
-    checkpoints: (after.checkpoints - before.checkpoints) / requests,
-    checkpointsHere: (after.checkpointsHere - before.checkpointsHere) / requests,
     fileSyncs: (after.fileSyncs - before.fileSyncs) / requests,
     directorySyncs: (after.directorySyncs - before.directorySyncs) / requests,
   };
@@ -221,7 +216,7 @@ async function main(): Promise<void> {
   ];
   const counted = results.map((r) => r.counts);
   lines.push(
-    `  per produce request: SQLite writes ${spread(counted.map((c) => c.writes))}, write transactions ${spread(counted.map((c) => c.writeTransactions))}, WAL fsyncs ${spread(counted.map((c) => c.logSyncs))}, WAL checkpoints ${spread(counted.map((c) => c.checkpoints), 3)} (on the store's thread ${spread(counted.map((c) => c.checkpointsHere), 3)})`,
+    `  per produce request: SQLite writes ${spread(counted.map((c) => c.writes))}, write transactions ${spread(counted.map((c) => c.writeTransactions))}, WAL fsyncs ${spread(counted.map((c) => c.logSyncs))}`,
     `                       object file fsyncs ${spread(counted.map((c) => c.fileSyncs))}, directory fsyncs ${spread(counted.map((c) => c.directorySyncs))}`,
   );
   console.log(lines.join('\n'));

@@ -17,11 +17,9 @@
  * an fsync that started after their COMMIT: a write is durable (survives power loss) when its promise
  * resolves, which the produce acknowledgement relies on. One fsync is shared by every transaction that
  * committed while the previous one ran (SharedSync), so concurrent writers share transactions and
- * fsyncs, and the event loop keeps serving requests while the disk works. Checkpoints (copying the
- * WAL into the database file, which SQLite would do inside a COMMIT, on this thread) run on a worker
- * thread (sqlite-checkpointer.ts) once about SQLite's own threshold of 1,000 pages has been written.
- * Without a WAL (':memory:', or a file system where SQLite cannot use one) the store falls back to
- * synchronous=FULL: COMMIT itself syncs.
+ * fsyncs, and the event loop keeps serving requests while the disk works. (Checkpoints, which SQLite
+ * runs inside a COMMIT, sync the WAL and the database themselves.) Without a WAL (':memory:', or a file
+ * system where SQLite cannot use one) the store falls back to synchronous=FULL: COMMIT itself syncs.
  *
  * An update with durability 'ordered' (UpdateOptions) settles at COMMIT instead: the WAL is replayed
  * in order up to its first bad frame, so no later transaction, whose fsync its caller waits for next,
@@ -46,7 +44,6 @@ import { StorageError, ThrottledError, UnavailableError } from '../errors.ts';
 import { applyUpdate, checkCondition, itemFromJson, itemToJson } from './item-semantics.ts';
 import { EXPIRES_AT, type Condition, type Item, type MetadataStore, type QueryOptions, type UpdateChanges, type UpdateOptions } from './ports.ts';
 import { SharedSync } from './shared-sync.ts';
-import { WalCheckpointer, type CheckpointResult } from './sqlite-checkpointer.ts';
 
 export interface SqliteMetadataStoreOptions {
   /** Database file, or ':memory:'. */
@@ -59,16 +56,6 @@ export interface SqliteMetadataStoreOptions {
    * simulates a failure at that point (tests).
    */
   readonly onGroupCommit?: (point: GroupCommitPoint, count: number) => void;
-  /**
-   * Item bytes written after which the worker checkpoints the WAL. @default 4 MiB (SQLite's own
-   * threshold is 1,000 pages of 4 KiB)
-   */
-  readonly checkpointAfterBytes?: number;
-  /**
-   * WAL frames left uncopied after the worker's checkpoint (it fell behind a steady stream of writes)
-   * past which the store checkpoints on its own thread, between two transactions. @default 16,384 (64 MiB)
-   */
-  readonly maxPendingWalFrames?: number;
 }
 
 /**
@@ -86,10 +73,6 @@ export interface SqliteWriteStats {
   readonly writes: number;
   /** fsyncs of the WAL by this store (without a WAL: one per COMMIT, done by SQLite). */
   readonly logSyncs: number;
-  /** WAL checkpoints by the worker thread. */
-  readonly checkpoints: number;
-  /** WAL checkpoints on the store's own thread, after the worker fell behind. */
-  readonly checkpointsHere: number;
 }
 
 /** What a write touches, so reads know whether they may see it before it is durable. */
@@ -138,18 +121,10 @@ export class SqliteMetadataStore implements MetadataStore {
   /** Set by a failed fsync: the store can no longer tell what is durable. */
   #broken: StorageError | undefined;
   #closed = false;
-  #stats = { writeTransactions: 0, writes: 0, logSyncs: 0, checkpoints: 0, checkpointsHere: 0 };
-  /** Undefined without a WAL, and after the worker failed (SQLite checkpoints by itself again). */
-  #checkpointer: WalCheckpointer | undefined;
-  readonly #checkpointAfterBytes: number;
-  readonly #maxPendingWalFrames: number;
-  /** Item bytes written since the last checkpoint was asked for. */
-  #writtenSinceCheckpoint = 0;
+  #stats = { writeTransactions: 0, writes: 0, logSyncs: 0 };
 
   constructor(options: SqliteMetadataStoreOptions) {
     this.#onGroupCommit = options.onGroupCommit;
-    this.#checkpointAfterBytes = options.checkpointAfterBytes ?? 4 * 1024 * 1024;
-    this.#maxPendingWalFrames = options.maxPendingWalFrames ?? 16_384;
     try {
       this.#db = new DatabaseSync(options.path);
       this.#db.exec(`PRAGMA busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))}`);
@@ -157,14 +132,6 @@ export class SqliteMetadataStore implements MetadataStore {
       const wal = mode === 'wal';
       this.#walPath = wal ? `${path.resolve(options.path)}-wal` : undefined;
       this.#db.exec(`PRAGMA synchronous = ${wal ? 'NORMAL' : 'FULL'}`);
-      if (wal) {
-        this.#db.exec('PRAGMA wal_autocheckpoint = 0');
-        this.#checkpointer = new WalCheckpointer({
-          path: path.resolve(options.path),
-          onResult: (result) => this.#checkpointed(result),
-          onFailure: () => this.#checkpointsBackToSqlite(),
-        });
-      }
       this.#db.exec(`CREATE TABLE IF NOT EXISTS items (
         pk TEXT NOT NULL,
         sk TEXT NOT NULL,
@@ -204,7 +171,6 @@ export class SqliteMetadataStore implements MetadataStore {
     }
     // An fsync still running keeps the descriptor until it ends (#syncWal closes it then).
     if (this.#walFd !== undefined && !this.#walSync.busy) this.#closeWal();
-    this.#checkpointer?.stop();
     this.#db.close();
   }
 
@@ -230,7 +196,7 @@ export class SqliteMetadataStore implements MetadataStore {
     const json = itemToJson(item);
     return this.#enqueue(item, false, () => {
       if (condition) checkCondition(this.#read(item.pk, item.sk), condition);
-      this.#write(item.pk, item.sk, json);
+      this.#upsert.run(item.pk, item.sk, json);
     });
   }
 
@@ -239,7 +205,7 @@ export class SqliteMetadataStore implements MetadataStore {
       const current = this.#read(pk, sk);
       checkCondition(current, condition);
       const next = applyUpdate(pk, sk, current, changes);
-      this.#write(pk, sk, itemToJson(next));
+      this.#upsert.run(pk, sk, itemToJson(next));
       return options?.returnValues === 'old' ? (current ?? { pk, sk }) : next;
     });
   }
@@ -284,11 +250,6 @@ export class SqliteMetadataStore implements MetadataStore {
     }
     await this.#durableThrough(Math.max(this.#undurablePartitions.get(pk) ?? 0, this.#undurableEverything));
     return items;
-  }
-
-  #write(pk: string, sk: string, json: string): void {
-    this.#upsert.run(pk, sk, json);
-    this.#writtenSinceCheckpoint += pk.length + sk.length + json.length;
   }
 
   #read(pk: string, sk: string): Item | undefined {
@@ -343,10 +304,6 @@ export class SqliteMetadataStore implements MetadataStore {
     }
     const transaction = ++this.#committed;
     this.#stats.writeTransactions++;
-    if (this.#checkpointer && this.#writtenSinceCheckpoint >= this.#checkpointAfterBytes) {
-      this.#writtenSinceCheckpoint = 0;
-      this.#checkpointer.request();
-    }
     this.#stats.writes += group.length;
     group.forEach((write, i) => {
       if (outcomes[i].ok) this.#noteUndurable(write.touches, transaction);
@@ -432,28 +389,6 @@ export class SqliteMetadataStore implements MetadataStore {
     this.#durable = through;
     for (const [key, transaction] of this.#undurableItems) if (transaction <= through) this.#undurableItems.delete(key);
     for (const [key, transaction] of this.#undurablePartitions) if (transaction <= through) this.#undurablePartitions.delete(key);
-  }
-
-  #checkpointed(result: CheckpointResult): void {
-    this.#stats.checkpoints++;
-    if (this.#closed || result.walFrames - result.checkpointedFrames <= this.#maxPendingWalFrames) return;
-    // Between two transactions of this (the only writing) thread, nothing can overtake this one.
-    try {
-      this.#db.prepare('PRAGMA wal_checkpoint(PASSIVE)').get();
-      this.#stats.checkpointsHere++;
-    } catch {
-      // Not fatal: the WAL stays long until a later checkpoint gets through.
-    }
-  }
-
-  #checkpointsBackToSqlite(): void {
-    this.#checkpointer = undefined;
-    if (this.#closed) return;
-    try {
-      this.#db.exec('PRAGMA wal_autocheckpoint = 1000');
-    } catch {
-      // The connection is unusable: the next write reports it.
-    }
   }
 
   #rollbackQuietly(): void {
