@@ -100,9 +100,36 @@ async function runOnce(
   // The Node entry point's client (index.ts's Sluice) with its exchange wrapped to count requests.
   const sluice = new SluiceClient({ endpoint: url, apiKey }, { ...nodeRuntime, request: counting });
   const topic = `client-e2e-linger-${lingerMs}-${tag}`;
+  const { recordBytes, produceSeconds, timing } = await produceAndConsume(sluice, topic, settings, events, lingerMs);
+  return {
+    lingerMs,
+    records: settings.records,
+    recordBytes,
+    endToEnd: timing,
+    produceSeconds,
+    produceRequests: counts.produceRequests,
+    produceBodyBytes: counts.produceBodyBytes,
+    partitionsPerRequest: counts.partitions / counts.produceRequests,
+    locationsCalls: counts.locationsCalls,
+    rangeGets: counts.rangeGets,
+  };
+}
+
+/**
+ * The workload on a fresh topic: a consumer (started first) reads every record the producer sends,
+ * `messagesPerSend` at a time with `outstandingSends` unacknowledged; timed from the first send() to
+ * the last record consumed (topic and consumer set up before); resolves once both are stopped.
+ * Only the client's public calls, so bench/e2e-baseline.ts drives an older commit's client with it too.
+ */
+export async function produceAndConsume(
+  sluice: Pick<SluiceClient, 'admin' | 'consumer' | 'producer'>,
+  topic: string,
+  settings: Pick<ClientE2ESettings, 'partitions' | 'records' | 'messagesPerSend' | 'outstandingSends'>,
+  events: ReadonlyArray<{ key: Uint8Array; value: Uint8Array; timestamp: number }>,
+  lingerMs: number,
+): Promise<{ recordBytes: number; produceSeconds: number; timing: Timing }> {
   // Retention off: the events carry fixed, old timestamps, and the server runs maintenance on a timer.
   await sluice.admin().createTopics({ topics: [{ topic, numPartitions: settings.partitions, config: { retentionMs: -1 } }] });
-
   const consumer = sluice.consumer({ maxWaitMs: 1000 });
   await consumer.subscribe({ topic, fromBeginning: true });
   let consumed = 0;
@@ -115,7 +142,6 @@ async function runOnce(
       if (consumed >= settings.records) allConsumed();
     },
   });
-
   const producer = sluice.producer({ lingerMs });
   let recordBytes = 0;
   let produceSeconds = 0;
@@ -139,18 +165,7 @@ async function runOnce(
   await producer.disconnect();
   await consumer.disconnect();
   if (consumed !== settings.records) throw new Error(`consumed ${consumed} records, produced ${settings.records}`);
-  return {
-    lingerMs,
-    records: settings.records,
-    recordBytes,
-    endToEnd: timing,
-    produceSeconds,
-    produceRequests: counts.produceRequests,
-    produceBodyBytes: counts.produceBodyBytes,
-    partitionsPerRequest: counts.partitions / counts.produceRequests,
-    locationsCalls: counts.locationsCalls,
-    rangeGets: counts.rangeGets,
-  };
+  return { recordBytes, produceSeconds, timing };
 }
 
 if (import.meta.main) {

@@ -31,7 +31,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { timed } from './measure.ts';
+import { produceAndConsume } from './client-e2e.ts';
 import { eventRecords } from './workload.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -73,38 +73,12 @@ async function runSeparate(checkout: string, tag: string, records: number, event
   try {
     const url = (await ask(server, undefined, 'url')) as string;
     const sluice = new Sluice({ endpoint: url, apiKey });
-    const workload = async (count: number, topicTag: string) => {
-      const topic = `client-e2e-separate-${topicTag}`;
-      await sluice.admin().createTopics({ topics: [{ topic, numPartitions: 8, config: { retentionMs: -1 } }] });
-      const consumer = sluice.consumer({ maxWaitMs: 1000 });
-      await consumer.subscribe({ topic, fromBeginning: true });
-      let consumed = 0;
-      let allConsumed!: () => void;
-      const done = new Promise<void>((resolve) => (allConsumed = resolve));
-      await consumer.run({
-        partitionsConsumedConcurrently: 8,
-        eachBatch: async ({ batch }) => {
-          consumed += batch.messages.length;
-          if (consumed >= count) allConsumed();
-        },
-      });
-      const producer = sluice.producer({ lingerMs: Number(args.linger) });
-      const outstanding: Promise<unknown>[] = [];
-      for (let sent = 0; sent < count; sent += 100) {
-        const messages = [];
-        for (let i = sent; i < Math.min(sent + 100, count); i++) messages.push(events[i % events.length]);
-        outstanding.push(producer.send({ topic, messages }));
-        if (outstanding.length >= 64) await outstanding.shift();
-      }
-      await Promise.all(outstanding);
-      await done;
-      await producer.disconnect();
-      await consumer.disconnect();
-      if (consumed !== count) throw new Error(`consumed ${consumed} records, produced ${count}`);
-    };
+    const settings = { partitions: 8, messagesPerSend: 100, outstandingSends: 64 };
+    const workload = (count: number, topicTag: string) =>
+      produceAndConsume(sluice as unknown as Parameters<typeof produceAndConsume>[0], `client-e2e-separate-${topicTag}`, { ...settings, records: count }, events, Number(args.linger));
     await workload(Math.min(records, 20_000), `warmup-${tag}`);
     const serverBefore = (await ask(server, 'cpu', 'cpuSeconds')) as number;
-    const { timing } = await timed(() => workload(records, tag));
+    const { timing } = await workload(records, tag);
     const serverSeconds = ((await ask(server, 'cpu', 'cpuSeconds')) as number) - serverBefore;
     return { recordsPerSec: records / timing.wallSeconds, cpuSecondsPerRecord: (timing.cpuSeconds + serverSeconds) / records, produceRequests: Number.NaN, wallSeconds: timing.wallSeconds };
   } finally {
