@@ -24,7 +24,7 @@ import { produceHandlers, type AppendHints } from './routes/produce.ts';
 import { serviceHandlers } from './routes/service.ts';
 import { streamHandlers, type StreamOptions } from './routes/stream.ts';
 import { topicHandlers } from './routes/topics.ts';
-import type { HttpHandler, HttpRequest, HttpRequestHead, HttpResponse } from './types.ts';
+import type { Admission, HttpHandler, HttpRequest, HttpRequestHead, HttpResponse } from './types.ts';
 
 export { errorResponse };
 
@@ -131,20 +131,21 @@ export function createApp(options: AppOptions): HttpHandler {
     return withCors(request, response);
   };
 
-  /** serve()'s refusals that need no body, in the same order (see HttpHandler.admit). */
-  const admit = async (head: HttpRequestHead): Promise<HttpResponse | undefined> => {
-    if (head.method === 'OPTIONS') return undefined;
+  /** serve()'s refusals that need no body, in the same order, and whether the body is used (see HttpHandler.admit). */
+  const admit = async (head: HttpRequestHead): Promise<Admission> => {
+    if (head.method === 'OPTIONS') return { body: 'drop' };
     try {
       if (head.path.startsWith(OBJECT_ROUTE_PREFIX)) {
         if (!options.objectUrls || head.method !== 'GET') throw new SluiceError('NOT_FOUND', 'no such route');
         options.objectUrls.verify(head.path, head.query, head.headers.range);
-        return undefined;
+        return { body: 'drop' };
       }
-      if ((await router.admit(head)) === 'routed') return undefined;
+      const routed = await router.admit(head);
+      if (routed !== 'unrouted') return { body: routed === 'takes a body' ? 'read' : 'drop' };
       await authenticate(head);
       throw new SluiceError('NOT_FOUND', 'no such route');
     } catch (error) {
-      return withCors(head, errorResponse(error, (e) => logError(e, { ...head, body: new Uint8Array() })));
+      return { refusal: withCors(head, errorResponse(error, (e) => logError(e, { ...head, body: new Uint8Array() }))) };
     }
   };
 

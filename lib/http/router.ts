@@ -72,9 +72,9 @@ export interface Router {
   /**
    * The checks that need no body (route, key, path parameters, the scope checks on path resources,
    * headers, query), for a transport that can refuse a request before reading its body: throws what
-   * serving the request would answer, or says whether a route has its path.
+   * serving the request would answer, or says whether a route has its path and takes a body.
    */
-  admit(head: HttpRequestHead): Promise<'routed' | 'unrouted'>;
+  admit(head: HttpRequestHead): Promise<'takes a body' | 'takes no body' | 'unrouted'>;
 }
 
 export function createRouter(routes: readonly CompiledRoute[], options: RouterOptions): Router {
@@ -106,7 +106,7 @@ export function createRouter(routes: readonly CompiledRoute[], options: RouterOp
     if (found === 'wrong method') return refuseMethod(head);
     if (!found) return 'unrouted';
     await checkHead(found.route.spec, head, found.params, options);
-    return 'routed';
+    return takesBody(found.route.spec) ? 'takes a body' : 'takes no body';
   };
   return Object.assign(router, { admit });
 }
@@ -158,9 +158,12 @@ function checkHeaders(spec: RouteSpec, request: HttpRequestHead): void {
   }
 }
 
+function takesBody(spec: RouteSpec): boolean {
+  return spec.request?.body !== undefined || (spec.request?.binaryBodies?.length ?? 0) > 0;
+}
+
 function readBody(spec: RouteSpec, request: HttpRequest): { body?: unknown; binary?: Context['binary'] } {
-  const accepted = spec.request?.body !== undefined || (spec.request?.binaryBodies?.length ?? 0) > 0;
-  if (!accepted) return {};
+  if (!takesBody(spec)) return {};
   const mediaType = baseMediaType(request.headers['content-type'] ?? MEDIA_JSON);
   if (spec.request?.binaryBodies?.includes(mediaType)) return { binary: { mediaType, bytes: request.body } };
   if (mediaType !== MEDIA_JSON || spec.request?.body === undefined) {

@@ -63,14 +63,21 @@ export interface HttpResponse {
 /** A request before its body is read: what a transport knows once the headers have arrived. */
 export type HttpRequestHead = Omit<HttpRequest, 'body'>;
 
+/**
+ * What a request's head decides: refused whatever its body would be (`refusal`: no key or an unknown
+ * one, a key without any right the route needs, bad path, headers or query), or served, reading the
+ * body (`body: 'read'`) or not, because the route takes none (`'drop'`: public routes, presigned
+ * reads, the console's files; the handler then gets an empty body and answers as it would with any).
+ */
+export type Admission = { readonly refusal: HttpResponse } | { readonly body: 'read' | 'drop' };
+
 export interface HttpHandler {
   (request: HttpRequest): Promise<HttpResponse>;
   /**
-   * The answer to a request that is refused whatever its body would be (no key or an unknown one,
-   * a key without any right the route needs, bad path or query), or undefined when its body must
-   * be read. Transports that read bodies themselves (the local server) ask this first, so that an
-   * anonymous caller cannot make the server buffer megabytes; the handler checks everything again
-   * when the whole request comes. Transports that get whole requests (Lambda) need not ask.
+   * Transports that read bodies themselves (the local server) ask this first, so that no caller can
+   * make the server buffer a body it will not use — no anonymous caller any body at all; the
+   * handler checks everything again when the request comes. Transports that get whole requests
+   * (Lambda) need not ask.
    */
-  readonly admit?: (head: HttpRequestHead) => Promise<HttpResponse | undefined>;
+  readonly admit?: (head: HttpRequestHead) => Promise<Admission>;
 }

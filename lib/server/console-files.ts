@@ -7,7 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { HttpHandler, HttpRequest, HttpRequestHead, HttpResponse } from '../http/types.ts';
+import type { Admission, HttpHandler, HttpRequest, HttpRequestHead, HttpResponse } from '../http/types.ts';
 
 export const CONSOLE_PREFIX = '/console/';
 
@@ -68,9 +68,9 @@ export function withConsole(api: HttpHandler, root: string = CONSOLE_ROOT): Http
     }
   };
   // The console's files are public and take no body: what handle() would refuse with 404 is refused before one.
-  const admit = async (head: HttpRequestHead): Promise<HttpResponse | undefined> => {
-    if (!isConsole(head.path)) return api.admit?.(head);
-    return head.path !== '/console' && head.method !== 'GET' && head.method !== 'HEAD' ? notFound() : undefined;
+  const admit = async (head: HttpRequestHead): Promise<Admission> => {
+    if (!isConsole(head.path)) return api.admit ? api.admit(head) : { body: 'read' };
+    return head.path !== '/console' && head.method !== 'GET' && head.method !== 'HEAD' ? { refusal: notFound() } : { body: 'drop' };
   };
   return Object.assign(handle, { admit });
 }

@@ -8,7 +8,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { SluiceError } from '../errors.ts';
 import { LIMITS } from '../defaults.ts';
 import { errorResponse } from '../http/router.ts';
-import type { HttpHandler, HttpRequestHead, HttpResponse, StreamingBody } from '../http/types.ts';
+import type { Admission, HttpHandler, HttpRequestHead, HttpResponse, StreamingBody } from '../http/types.ts';
 
 /** One answered request, for the request log. `path` has no query string (presigned URLs carry credentials there). */
 export interface RequestLogEntry {
@@ -88,19 +88,25 @@ async function serve(
       if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
     }
     const head: HttpRequestHead = { method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers, signal: abort.signal };
-    // Refused on its headers (no key, an unknown one, a key without the route's rights): the body is
-    // dropped as it comes instead of being held, so no anonymous caller makes the server buffer it.
-    // Paused meanwhile: nothing may flow past readBody's listener (another 'data' listener, say a test's, would start the flow).
-    let refused: HttpResponse | undefined;
+    // Refused on its headers (no key, an unknown one, a key without the route's rights), or for a
+    // route that takes no body: the body is dropped as it comes instead of being held, so no
+    // anonymous caller makes the server buffer any. Paused meanwhile: nothing may flow past
+    // readBody's listener (another 'data' listener, say a test's, would start the flow).
+    let admission: Admission = { body: 'read' };
     if (handler.admit) {
       req.pause();
-      refused = await handler.admit(head);
+      admission = await handler.admit(head);
     }
-    if (refused) {
+    if ('refusal' in admission) {
       // A client told to wait for "100 Continue" may send its body later or never: do not wait for it.
       if (expectsContinue) res.setHeader('connection', 'close');
       else discardBody(req);
-      response = refused;
+      response = admission.refusal;
+    } else if (admission.body === 'drop') {
+      // No "100 Continue" either: a client that waits for it sends no body, which is all this route wants.
+      if (expectsContinue) res.setHeader('connection', 'close');
+      else discardBody(req);
+      response = await handler({ ...head, body: new Uint8Array(0) });
     } else {
       if (expectsContinue) res.writeContinue();
       response = await handler({ ...head, body: await readBody(req) });
@@ -201,7 +207,7 @@ function readBody(req: IncomingMessage): Promise<Uint8Array> {
 }
 
 /**
- * Reads a refused request's body and drops it, so that a client still sending reads the answer
+ * Reads a body that will not be used and drops it, so that a client still sending reads the answer
  * (closing at once would reset the connection under it) and the connection stays usable; one that
  * sends more than any request may carry is cut off.
  */

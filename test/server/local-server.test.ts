@@ -5,6 +5,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { request } from 'node:http';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -85,6 +86,17 @@ describe('local server HTTP API', () => {
         assert.equal(res.headers.get('access-control-allow-origin'), 'https://app.example', 'a browser can read the refusal');
       }
       assert.deepEqual(bodyBuffers, [], 'none of the refused bodies was buffered');
+      // a public route takes no body: an anonymous caller's is dropped too, and the route answers
+      const health = await new Promise<number>((resolve, reject) => {
+        const req = request(`${server.url}/v1/health`, { method: 'GET', headers: { 'content-length': String(declared) } }, (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode!));
+        });
+        req.on('error', reject);
+        req.end(body);
+      });
+      assert.equal(health, 200);
+      assert.deepEqual(bodyBuffers, [], 'nor the body sent to a public route');
       // the same body with the admin key is read (and refused for what it is: not JSON records)
       const read = await fetch(`${server.url}/v1/topics/guarded/records`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_KEY}` }, body });
       assert.equal(read.status, 400);

@@ -18,7 +18,7 @@ import { Agent, request, type ClientRequest, type IncomingMessage } from 'node:h
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import { LIMITS } from '../../lib/defaults.ts';
-import type { HttpHandler, HttpRequest } from '../../lib/http/types.ts';
+import type { Admission, HttpHandler, HttpRequest } from '../../lib/http/types.ts';
 import { closeNodeServer, createNodeServer } from '../../lib/server/node-http.ts';
 import { waitFor } from '../client/support/wait.ts';
 
@@ -167,8 +167,10 @@ describe('node-http refusals before the body', () => {
       served.push(req);
       return { status: 200, headers: { 'content-type': 'text/plain' }, body: `${req.body.length}` };
     };
-    const admit = async (head: Omit<HttpRequest, 'body'>) =>
-      head.headers.authorization === 'good' ? undefined : { status: 401, headers: { 'content-type': 'text/plain' }, body: 'refused' };
+    const admit = async (head: Omit<HttpRequest, 'body'>): Promise<Admission> => {
+      if (head.path === '/no-body') return { body: 'drop' };
+      return head.headers.authorization === 'good' ? { body: 'read' } : { refusal: { status: 401, headers: { 'content-type': 'text/plain' }, body: 'refused' } };
+    };
     return Object.assign(handle, { admit });
   }
 
@@ -246,6 +248,34 @@ describe('node-http refusals before the body', () => {
       assert.deepEqual(await send('good'), { status: 200, text: String(body.length), continued: true });
       assert.equal(served.length, 1);
     } finally {
+      await closeNodeServer(server, { graceMs: 1000 });
+    }
+  });
+
+  it('drops the body of a request to a route that takes none, and serves it with an empty one', async () => {
+    const served: HttpRequest[] = [];
+    const server = createNodeServer(guarded(served));
+    let received = 0;
+    server.prependListener('request', (req: IncomingMessage) => req.on('data', (chunk: Buffer) => (received += chunk.length)));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    const allocations: number[] = [];
+    const allocUnsafe = Buffer.allocUnsafe;
+    Buffer.allocUnsafe = (size: number) => {
+      if (size >= 64 * 1024) allocations.push(size);
+      return allocUnsafe(size);
+    };
+    const body = randomBytes(2 * 1024 * 1024);
+    try {
+      const req = request({ port, host: '127.0.0.1', path: '/no-body', method: 'POST', headers: { 'content-length': String(body.length) } });
+      const answered = answer(req);
+      req.end(body);
+      assert.deepEqual((await answered).status, 200);
+      assert.deepEqual(served.map((r) => r.body.length), [0], 'served with an empty body');
+      await waitFor(() => received === body.length, 'the server read (and dropped) the body', 10_000);
+      assert.deepEqual(allocations, [], 'no buffer for it');
+    } finally {
+      Buffer.allocUnsafe = allocUnsafe;
       await closeNodeServer(server, { graceMs: 1000 });
     }
   });

@@ -89,7 +89,9 @@ export async function inProcessApp(options: { now?: () => number } = {}): Promis
       // As the local server does (lib/server/node-http.ts): a body within the limit is read only when
       // admit() does not refuse the request on its head. Whatever admit() refuses, the whole request
       // is served too (as Lambda serves it, with no admit step), and the two answers must be the same.
-      const refused = body.length <= LIMITS.maxRequestBytes ? await app.admit!(head) : undefined;
+      // (A body admit() would drop is served here all the same: Lambda gets it too.)
+      const admission = body.length <= LIMITS.maxRequestBytes ? await app.admit!(head) : undefined;
+      const refused = admission && 'refusal' in admission ? admission.refusal : undefined;
       const served = await app({ ...head, body });
       if (refused) {
         const text = (r: HttpResponse) => (typeof r.body === 'string' ? r.body : new TextDecoder().decode(r.body ?? new Uint8Array(0)));
