@@ -82,8 +82,9 @@ async function runSeparate(checkout: string, tag: string, records: number, event
     const serverSeconds = ((await ask(server, 'cpu', 'cpuSeconds')) as number) - serverBefore;
     return { recordsPerSec: records / timing.wallSeconds, cpuSecondsPerRecord: (timing.cpuSeconds + serverSeconds) / records, produceRequests: Number.NaN, wallSeconds: timing.wallSeconds };
   } finally {
-    server.send('close');
-    await new Promise((resolve) => (server.exitCode === null ? server.once('exit', resolve) : resolve(undefined)));
+    // a server that died (its error already on stderr) has no channel left to be told
+    if (server.connected) server.send('close');
+    await new Promise((resolve) => (server.exitCode === null && server.signalCode === null ? server.once('exit', resolve) : resolve(undefined)));
     await rm(dataDir, { recursive: true, force: true });
   }
 }
