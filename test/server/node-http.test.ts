@@ -22,6 +22,29 @@ import type { Admission, HttpHandler, HttpRequest } from '../../lib/http/types.t
 import { closeNodeServer, createNodeServer } from '../../lib/server/node-http.ts';
 import { waitFor } from '../client/support/wait.ts';
 
+/** A server of `handler` on a free loopback port, counting the body bytes it reads and noting closed sockets. */
+async function listening(handler: HttpHandler) {
+  const server = createNodeServer(handler);
+  const seen = { received: 0, socketClosed: false };
+  server.prependListener('request', (req: IncomingMessage) => {
+    req.on('data', (chunk: Buffer) => (seen.received += chunk.length));
+    req.socket.on('close', () => (seen.socketClosed = true));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, port: (server.address() as AddressInfo).port, seen };
+}
+
+/** The sizes of Buffer.allocUnsafe calls of at least `minBytes`, until restore(). */
+function spyAllocations(minBytes: number): { allocations: number[]; restore: () => void } {
+  const allocations: number[] = [];
+  const allocUnsafe = Buffer.allocUnsafe;
+  Buffer.allocUnsafe = (size: number) => {
+    if (size >= minBytes) allocations.push(size);
+    return allocUnsafe(size);
+  };
+  return { allocations, restore: () => void (Buffer.allocUnsafe = allocUnsafe) };
+}
+
 describe('node-http request signal', () => {
   it('aborts when the client leaves mid-request, not after an answer', async () => {
     const signals: AbortSignal[] = [];
@@ -117,19 +140,10 @@ describe('node-http request bodies', () => {
   });
 
   it('allocates nothing for a declared length until a quarter of the body has arrived', async () => {
-    // The body is read before the request is authenticated: headers alone must not cost memory.
-    const server = createNodeServer(async (req) => ({ status: 200, headers: { 'content-type': 'text/plain' }, body: `${req.body.length} ${digest(req.body)}` }));
-    let received = 0;
-    server.prependListener('request', (req: IncomingMessage) => req.on('data', (chunk: Buffer) => (received += chunk.length)));
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const port = (server.address() as AddressInfo).port;
+    // A body is read before the key is checked again, and some routes refuse the body itself: headers alone must not cost memory.
+    const { server, port, seen } = await listening(async (req) => ({ status: 200, headers: { 'content-type': 'text/plain' }, body: `${req.body.length} ${digest(req.body)}` }));
     const declared = LIMITS.maxRequestBytes;
-    const allocations: number[] = [];
-    const allocUnsafe = Buffer.allocUnsafe;
-    Buffer.allocUnsafe = (size: number) => {
-      if (size >= declared) allocations.push(size);
-      return allocUnsafe(size);
-    };
+    const { allocations, restore } = spyAllocations(declared);
     const body = randomBytes(declared);
     const req = request({ port, host: '127.0.0.1', path: '/echo', method: 'POST', headers: { 'content-length': String(declared) } });
     try {
@@ -143,17 +157,17 @@ describe('node-http request bodies', () => {
       });
       answered.catch(() => {}); // when an assertion below fails first, the finally's destroy() rejects it unawaited
       req.write(body.subarray(0, 1024));
-      await waitFor(() => received >= 1024, 'the server has the first KiB', 10_000);
+      await waitFor(() => seen.received >= 1024, 'the server has the first KiB', 10_000);
       assert.deepEqual(allocations, [], 'headers and 1 KiB of a 5 MiB body: no body buffer yet');
       const quarter = declared / 4;
       req.write(body.subarray(1024, quarter));
-      await waitFor(() => received >= quarter, 'the server has a quarter', 10_000);
+      await waitFor(() => seen.received >= quarter, 'the server has a quarter', 10_000);
       assert.deepEqual(allocations, [declared], 'one buffer of the declared length once a quarter is in');
       req.end(body.subarray(quarter));
       assert.deepEqual(await answered, { status: 200, text: `${declared} ${digest(body)}` });
       assert.deepEqual(allocations, [declared], 'and no other');
     } finally {
-      Buffer.allocUnsafe = allocUnsafe;
+      restore();
       req.destroy();
       await closeNodeServer(server, { graceMs: 1000 });
     }
@@ -187,19 +201,10 @@ describe('node-http refusals before the body', () => {
 
   it('drops a refused body as it comes, answers the client that is still sending, and keeps the connection', async () => {
     const served: HttpRequest[] = [];
-    const server = createNodeServer(guarded(served));
-    let received = 0;
-    server.prependListener('request', (req: IncomingMessage) => req.on('data', (chunk: Buffer) => (received += chunk.length)));
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const port = (server.address() as AddressInfo).port;
+    const { server, port, seen } = await listening(guarded(served));
     const agent = new Agent({ keepAlive: true, maxSockets: 1 });
     const declared = LIMITS.maxRequestBytes;
-    const allocations: number[] = [];
-    const allocUnsafe = Buffer.allocUnsafe;
-    Buffer.allocUnsafe = (size: number) => {
-      if (size >= 64 * 1024) allocations.push(size);
-      return allocUnsafe(size);
-    };
+    const { allocations, restore } = spyAllocations(64 * 1024);
     const body = randomBytes(declared);
     try {
       const refusedReq = request({ agent, port, host: '127.0.0.1', path: '/x', method: 'POST', headers: { 'content-length': String(declared), authorization: 'bad' } });
@@ -211,7 +216,7 @@ describe('node-http refusals before the body', () => {
       }
       refusedReq.end();
       assert.deepEqual({ ...(await refused), reused: false }, { status: 401, text: 'refused', reused: false });
-      await waitFor(() => received === declared, 'the server read (and dropped) the whole refused body', 10_000);
+      await waitFor(() => seen.received === declared, 'the server read (and dropped) the whole refused body', 10_000);
       assert.deepEqual(allocations, [], 'no buffer for the refused body');
       assert.equal(served.length, 0, 'the handler never saw the refused request');
 
@@ -220,7 +225,7 @@ describe('node-http refusals before the body', () => {
       accepted.end('abc');
       assert.deepEqual(await answered, { status: 200, text: '3', reused: true }, 'the next request on the same connection is served');
     } finally {
-      Buffer.allocUnsafe = allocUnsafe;
+      restore();
       agent.destroy();
       await closeNodeServer(server, { graceMs: 1000 });
     }
@@ -228,9 +233,7 @@ describe('node-http refusals before the body', () => {
 
   it('sends "100 Continue" only to a request it lets through, so a refused client never sends its body', async () => {
     const served: HttpRequest[] = [];
-    const server = createNodeServer(guarded(served));
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const port = (server.address() as AddressInfo).port;
+    const { server, port } = await listening(guarded(served));
     const body = randomBytes(1024 * 1024);
     const send = (authorization: string) => {
       const req = request({ port, host: '127.0.0.1', path: '/x', method: 'POST', headers: { 'content-length': String(body.length), expect: '100-continue', authorization } });
@@ -254,17 +257,8 @@ describe('node-http refusals before the body', () => {
 
   it('drops the body of a request to a route that takes none, and serves it with an empty one', async () => {
     const served: HttpRequest[] = [];
-    const server = createNodeServer(guarded(served));
-    let received = 0;
-    server.prependListener('request', (req: IncomingMessage) => req.on('data', (chunk: Buffer) => (received += chunk.length)));
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const port = (server.address() as AddressInfo).port;
-    const allocations: number[] = [];
-    const allocUnsafe = Buffer.allocUnsafe;
-    Buffer.allocUnsafe = (size: number) => {
-      if (size >= 64 * 1024) allocations.push(size);
-      return allocUnsafe(size);
-    };
+    const { server, port, seen } = await listening(guarded(served));
+    const { allocations, restore } = spyAllocations(64 * 1024);
     const body = randomBytes(2 * 1024 * 1024);
     try {
       const req = request({ port, host: '127.0.0.1', path: '/no-body', method: 'POST', headers: { 'content-length': String(body.length) } });
@@ -272,24 +266,16 @@ describe('node-http refusals before the body', () => {
       req.end(body);
       assert.deepEqual((await answered).status, 200);
       assert.deepEqual(served.map((r) => r.body.length), [0], 'served with an empty body');
-      await waitFor(() => received === body.length, 'the server read (and dropped) the body', 10_000);
+      await waitFor(() => seen.received === body.length, 'the server read (and dropped) the body', 10_000);
       assert.deepEqual(allocations, [], 'no buffer for it');
     } finally {
-      Buffer.allocUnsafe = allocUnsafe;
+      restore();
       await closeNodeServer(server, { graceMs: 1000 });
     }
   });
 
   it('cuts off a refused body past the request limit', async () => {
-    const server = createNodeServer(guarded([]));
-    let received = 0;
-    let closed = false;
-    server.prependListener('request', (req: IncomingMessage) => {
-      req.on('data', (chunk: Buffer) => (received += chunk.length));
-      req.socket.on('close', () => (closed = true));
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const port = (server.address() as AddressInfo).port;
+    const { server, port, seen } = await listening(guarded([]));
     // chunked: no declared length to refuse up front, and it would never end
     const req = request({ port, host: '127.0.0.1', path: '/x', method: 'POST', headers: { 'transfer-encoding': 'chunked' } });
     req.on('error', () => {}); // the server drops the connection under it
@@ -301,9 +287,9 @@ describe('node-http refusals before the body', () => {
     };
     try {
       pump();
-      await waitFor(() => closed, 'the server closes the connection', 20_000);
-      assert.ok(received > LIMITS.maxRequestBytes, `read ${received} bytes, past the limit`);
-      assert.ok(received <= LIMITS.maxRequestBytes + 1024 * 1024, `and not much further: ${received}`);
+      await waitFor(() => seen.socketClosed, 'the server closes the connection', 20_000);
+      assert.ok(seen.received > LIMITS.maxRequestBytes, `read ${seen.received} bytes, past the limit`);
+      assert.ok(seen.received <= LIMITS.maxRequestBytes + 1024 * 1024, `and not much further: ${seen.received}`);
     } finally {
       stopped = true;
       req.destroy();
