@@ -160,6 +160,12 @@ export const DEFAULTS = {
   gcMinObjectAgeMs: 15 * 60 * 1000,
   /** An object unreferenced for this long is deleted (longer than presigned URLs live). */
   gcGraceMs: 10 * 60 * 1000,
+  /**
+   * A partition that nothing has changed since a pass left it with nothing to do is skipped by
+   * scheduled passes (only its head is read), but walked again at least this often: the safety net
+   * for orphans that leave the head as it was (lib/log/maintenance.ts). Twelve 5-minute passes.
+   */
+  maintenanceFullPassIntervalMs: 60 * 60 * 1000,
   /** How often the local server runs a maintenance pass. */
   maintenanceIntervalMs: 60 * 1000,
   /** On SIGINT/SIGTERM the local server lets running requests finish this long (long polls end at once). */

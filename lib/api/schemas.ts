@@ -398,6 +398,10 @@ export const MaintenanceResponse = z.object({
   objectsDeleted: z.number().int(),
   deletedTopicsPurged: z.number().int(),
   expiredItemsDeleted: z.number().int(),
+  /** Quiet partitions the pass did not walk (0 on a full pass: this route). */
+  partitionsSkipped: z.number().int(),
+  /** Topics the pass did not collect garbage in (every partition skipped, nothing pending). */
+  collectionsSkipped: z.number().int(),
   errors: z.number().int(),
   firstError: z.string().optional(),
 });

@@ -612,6 +612,8 @@ export type MaintenanceResponse = {
   readonly objectsDeleted: number;
   readonly deletedTopicsPurged: number;
   readonly expiredItemsDeleted: number;
+  readonly partitionsSkipped: number;
+  readonly collectionsSkipped: number;
   readonly errors: number;
   readonly firstError?: string;
 };

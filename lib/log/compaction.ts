@@ -51,6 +51,11 @@ export interface CompactionResult {
   segmentBytes: number;
   entriesCompacted: number;
   leftoversDeleted: number;
+  /**
+   * Nothing here for a later pass either, unless more is produced: no leftovers, no group merged or
+   * tried, and no entry left only because it was young or its tail not yet quiet.
+   */
+  settled: boolean;
 }
 
 export class Compactor {
@@ -64,13 +69,20 @@ export class Compactor {
 
   async compactPartition(topic: Topic, partition: number): Promise<CompactionResult> {
     const pk = partitionPk(topic.id, partition);
-    const result: CompactionResult = { segmentsWritten: 0, segmentBytes: 0, entriesCompacted: 0, leftoversDeleted: 0 };
     const head = await this.#deps.log.readHead(pk);
     const { live, leftovers } = await this.#liveEntries(pk, head.logStartOffset, head.highWatermark);
+    const { groups, deferred } = this.#plan(live);
+    const result: CompactionResult = {
+      segmentsWritten: 0,
+      segmentBytes: 0,
+      entriesCompacted: 0,
+      leftoversDeleted: 0,
+      settled: leftovers.length === 0 && groups.length === 0 && !deferred,
+    };
     for (const leftover of leftovers) {
       if (await this.#deleteIfUnchanged(pk, leftover)) result.leftoversDeleted++;
     }
-    for (const group of this.#plan(live)) {
+    for (const group of groups) {
       const bytes = await this.#compact(topic, partition, pk, group);
       if (bytes === undefined) continue;
       result.segmentsWritten++;
@@ -101,12 +113,16 @@ export class Compactor {
     }
   }
 
-  /** Groups of contiguous entries worth merging, each about segmentBytes. */
-  #plan(entries: readonly LogEntry[]): LogEntry[][] {
+  /**
+   * Groups of contiguous entries worth merging, each about segmentBytes; `deferred` when some entries
+   * were left for a later pass (too young, or a tail not yet quiet or long enough).
+   */
+  #plan(entries: readonly LogEntry[]): { groups: LogEntry[][]; deferred: boolean } {
     const { segmentBytes, minEntryAgeMs, tailQuietMs, maxTailEntries } = this.#options;
     const now = this.#deps.now();
     const sealed = (e: LogEntry) => e.indexKey !== undefined && e.length >= segmentBytes / 2;
     const groups: LogEntry[][] = [];
+    let deferred = false;
     let run: LogEntry[] = [];
     const closeRun = (atTail: boolean) => {
       let group: LogEntry[] = [];
@@ -122,20 +138,23 @@ export class Compactor {
       }
       const newest = group[group.length - 1];
       const settled = !atTail || now - newest?.reservedAt >= tailQuietMs || group.length >= maxTailEntries;
-      if (group.length > 0 && settled && worthMerging(group)) groups.push(group);
+      if (group.length > 0 && worthMerging(group)) {
+        if (settled) groups.push(group);
+        else deferred = true;
+      }
       run = [];
     };
     for (const entry of entries) {
       const young = now - entry.reservedAt < minEntryAgeMs;
       if (young) {
         closeRun(true);
-        return groups;
+        return { groups, deferred: true };
       }
       if (entry.aborted || sealed(entry) || (run.length > 0 && run[run.length - 1].end !== entry.start)) closeRun(false);
       if (!entry.aborted && !sealed(entry)) run.push(entry);
     }
     closeRun(true);
-    return groups;
+    return { groups, deferred };
   }
 
   /** Builds, writes and swaps in one segment. Returns its size, or undefined when another pass won. */

@@ -10,7 +10,7 @@ import { PartitionLog } from './partition-log.ts';
 import { Producer, type AppendResult, type IdempotencyOptions, type PartitionAppend, type ProduceStep } from './produce.ts';
 import { RangeCache } from './range-cache.ts';
 import type { CompactionStep } from './compaction.ts';
-import { Maintenance, type MaintenanceOptions, type MaintenanceReport } from './maintenance.ts';
+import { Maintenance, type MaintenanceOptions, type MaintenanceReport, type MaintenanceRunOptions } from './maintenance.ts';
 import { SegmentIndexCache, locateInEntry, offsetForTimestampIn, outOfRange, planRead, readBatches, type ReadPlan, type ReadSources, type StoredBatch } from './read.ts';
 import { entrySpan } from './segment-index.ts';
 import { Topics, type Topic, type TopicConfig } from './topics.ts';
@@ -190,6 +190,7 @@ export class Engine {
         maxTailEntries: DEFAULTS.compactionMaxTailEntries,
         gcGraceMs: DEFAULTS.gcGraceMs,
         minObjectAgeMs: DEFAULTS.gcMinObjectAgeMs,
+        fullPassIntervalMs: DEFAULTS.maintenanceFullPassIntervalMs,
         ...options.maintenance,
       },
     );
@@ -197,10 +198,11 @@ export class Engine {
 
   /**
    * One maintenance pass over every topic: close stale gaps, apply retention, compact, collect
-   * unreferenced objects, purge deleted topics. Safe to run at any time, also concurrently.
+   * unreferenced objects, purge deleted topics. Safe to run at any time, also concurrently. Quiet
+   * partitions are skipped unless `full` (maintenance.ts).
    */
-  maintain(): Promise<MaintenanceReport> {
-    return this.#maintenance.run();
+  maintain(options?: MaintenanceRunOptions): Promise<MaintenanceReport> {
+    return this.#maintenance.run(options);
   }
 
   async describeTopic(name: string): Promise<{ topic: Topic; partitions: PartitionState[] }> {

@@ -9,12 +9,18 @@
  *                                         item of its own so that the head takes exactly one write per
  *                                         append (DynamoDB throttles each item at 1,000 writes/s); its sort
  *                                         key follows the head's, so one Query reads both
+ *   p#<topicId>#<partition> / head#~maintained  what the last maintenance pass that left the partition
+ *                                         with nothing to do saw (MaintainedMark): while the head still
+ *                                         says the same, scheduled passes skip the partition; its sort
+ *                                         key follows the watermark item's, so one Query reads all three
  *   p#<topicId>#<partition> / e#<start>   log entry for offsets [start, end): object + byte range, or the
  *                                         batches themselves when small (`batches`, binary), or aborted
  *   idem#<topicId>#<sha256(key)> / intent one idempotent produce: its object, byte ranges (or which parts
  *                                         are inline) and reservations
  *
  *   gc#<topicId> / <object key>           an object seen unreferenced: deleted once it stays so for a grace period
+ *   gc#<topicId> / ~young                 unreferenced objects too young to judge were seen: the topic is
+ *                                         collected on its next pass even when all its partitions are quiet
  *
  * Objects:  t/<topicId>/ingest/<spread>/<time-ordered id>         one per produce request (batches of every
  *                                                                 partition it touched that were too large
@@ -36,6 +42,8 @@ export const HEAD_SK = 'head';
 /** Sorts right after HEAD_SK and before nothing else of the partition (entries sort before both). */
 export const WATERMARK_SK = 'head#watermark';
 const OFFSET_DIGITS = 20;
+/** Sorts right after WATERMARK_SK ('~' follows every letter): a Query from HEAD_SK to it reads head, watermark and mark. */
+export const MAINTAINED_SK = 'head#~maintained';
 
 /** Every partition key of a partition's items (head and log entries) starts with this. */
 export const PARTITION_PK_PREFIX = 'p#';
@@ -92,6 +100,9 @@ export function gcPk(topicId: string): string {
   return `gc#${topicId}`;
 }
 
+/** In gcPk, beside the marks (object keys start with 't/', which sorts before '~'). */
+export const GC_YOUNG_SK = '~young';
+
 /** When an ingest object was created, from its time-ordered id; undefined for other keys. */
 export function ingestObjectTime(key: string): number | undefined {
   const match = /\/ingest\/(?:[0-9a-f]{2}\/)?([0-9a-z]+)-[0-9a-f]+$/.exec(key);
@@ -123,6 +134,48 @@ export function headFromItems(head: Item | undefined, watermark: Item | undefine
     logStartOffset: bigintAttr(head, 'logStartOffset'),
     lastReservedAt: Number(bigintAttr(head, 'lastReservedAt')),
     reservationCount: bigintAttr(head, 'reservationCount'),
+  };
+}
+
+/**
+ * What a maintenance pass saw when it left a partition with nothing to do (no gap, nothing retention
+ * may drop before `dueAt`, nothing compaction would merge): while the head still holds the same
+ * nextOffset and logStartOffset, the topic's settings are the same, `dueAt` has not come and the last
+ * full pass is recent, nothing can have changed that a pass would act on, so scheduled passes skip the
+ * partition's walks (maintenance.ts).
+ */
+export interface MaintainedMark {
+  readonly nextOffset: bigint;
+  readonly logStartOffset: bigint;
+  /** The retention and compaction settings the pass ran with (maintenance.ts settingsKey). */
+  readonly settings: string;
+  /** When retention by time next has something to drop; 0: not before more is produced. */
+  readonly dueAt: number;
+  /** When a pass last did every step on the partition (the safety net: fullPassIntervalMs). */
+  readonly fullAt: number;
+}
+
+export function maintainedToItem(pk: string, mark: MaintainedMark): Item {
+  return {
+    pk,
+    sk: MAINTAINED_SK,
+    nextOffset: mark.nextOffset,
+    logStartOffset: mark.logStartOffset,
+    settings: mark.settings,
+    dueAt: BigInt(mark.dueAt),
+    fullAt: BigInt(mark.fullAt),
+  };
+}
+
+export function maintainedFromItem(item: Item | undefined): MaintainedMark | undefined {
+  const settings = stringAttr(item, 'settings');
+  if (!item || settings === undefined) return undefined;
+  return {
+    nextOffset: bigintAttr(item, 'nextOffset'),
+    logStartOffset: bigintAttr(item, 'logStartOffset'),
+    settings,
+    dueAt: Number(bigintAttr(item, 'dueAt')),
+    fullAt: Number(bigintAttr(item, 'fullAt')),
   };
 }
 

@@ -11,12 +11,39 @@
  * Objects younger than `minObjectAgeMs` are never touched: their produce may not have written its
  * entry yet (producers refuse to reference an ingest object older than the commit window, which is
  * shorter).
+ *
+ * Quiet partitions are skipped. Every step above walks the partition's entries (and collection lists
+ * the topic's objects), so a pass over a retained log that nobody writes to would cost reads in
+ * proportion to what it retains, every pass, forever. A pass that leaves a partition with nothing to do
+ * stores what it saw (layout.ts MaintainedMark); a later scheduled pass that finds the same head
+ * (no reservation since, same log start, no gap), the same settings, retention not yet due and a full
+ * pass younger than `fullPassIntervalMs` reads that one Query and moves on. A topic whose partitions
+ * were all skipped is not collected either, unless marks or young unreferenced objects are pending.
+ * What only the safety net finds: an orphan left by a produce that died between its object PUT and
+ * its reservation (the head did not move), or by a pass that crashed beside another one; both are
+ * found by the next full pass (at most fullPassIntervalMs later). `run({ full: true })` skips nothing.
  */
 import { mapConcurrent } from '../concurrency.ts';
 import { ConditionFailedError } from '../errors.ts';
 import type { MetadataStore, ObjectStore } from '../storage/ports.ts';
 import { Compactor, type CompactionOptions, type CompactionStep } from './compaction.ts';
-import { DELETED_TOPICS_PK, HEAD_SK, entrySk, gcPk, partitionPk, topicObjectPrefix, type LogEntry } from './layout.ts';
+import {
+  DELETED_TOPICS_PK,
+  GC_YOUNG_SK,
+  HEAD_SK,
+  MAINTAINED_SK,
+  WATERMARK_SK,
+  entrySk,
+  gcPk,
+  headFromItems,
+  maintainedFromItem,
+  maintainedToItem,
+  partitionPk,
+  topicObjectPrefix,
+  type LogEntry,
+  type MaintainedMark,
+  type PartitionHead,
+} from './layout.ts';
 import type { PartitionLog } from './partition-log.ts';
 import type { Topic, Topics } from './topics.ts';
 
@@ -25,6 +52,13 @@ export interface MaintenanceOptions extends CompactionOptions {
   readonly gcGraceMs: number;
   /** Objects younger than this are never collected (their produce may still be committing). */
   readonly minObjectAgeMs: number;
+  /** A quiet partition is skipped by scheduled passes for at most this long (see the top of this file). */
+  readonly fullPassIntervalMs: number;
+}
+
+export interface MaintenanceRunOptions {
+  /** Walk every partition and collect every topic, quiet or not. @default false */
+  readonly full?: boolean;
 }
 
 export interface MaintenanceReport {
@@ -41,6 +75,10 @@ export interface MaintenanceReport {
   objectsDeleted: number;
   deletedTopicsPurged: number;
   expiredItemsDeleted: number;
+  /** Quiet partitions this pass did not walk (their mark says nothing can have changed). */
+  partitionsSkipped: number;
+  /** Topics this pass did not collect (every partition skipped, nothing pending). */
+  collectionsSkipped: number;
   /** Partitions or topics whose work failed this pass (retried by the next); the first error's message. */
   errors: number;
   firstError?: string;
@@ -57,6 +95,20 @@ export interface MaintenanceDeps {
 
 const PARTITION_CONCURRENCY = 4;
 
+interface RetentionResult {
+  readonly offsetsTrimmed: bigint;
+  readonly entriesExpired: number;
+  /** Nothing was dropped: the partition is as the walk found it. */
+  readonly settled: boolean;
+  /** See MaintainedMark.dueAt. */
+  readonly dueAt: number;
+}
+
+interface MarkedHead {
+  readonly head: PartitionHead;
+  readonly mark: MaintainedMark | undefined;
+}
+
 export class Maintenance {
   readonly #deps: MaintenanceDeps;
   readonly #options: MaintenanceOptions;
@@ -68,7 +120,7 @@ export class Maintenance {
     this.#compactor = new Compactor({ ...deps, afterStep: deps.afterCompactionStep }, options);
   }
 
-  async run(): Promise<MaintenanceReport> {
+  async run(options: MaintenanceRunOptions = {}): Promise<MaintenanceReport> {
     const report: MaintenanceReport = {
       topics: 0,
       partitions: 0,
@@ -82,6 +134,8 @@ export class Maintenance {
       objectsDeleted: 0,
       deletedTopicsPurged: 0,
       expiredItemsDeleted: 0,
+      partitionsSkipped: 0,
+      collectionsSkipped: 0,
       errors: 0,
     };
     // One failing partition (or topic) must not hold up the others: note it and go on.
@@ -96,10 +150,20 @@ export class Maintenance {
     let trimmed = 0n;
     for (const topic of await this.#deps.topics.list()) {
       report.topics++;
+      const settings = this.#settingsKey(topic);
+      let skipped = 0;
       await mapConcurrent(range(topic.partitions), PARTITION_CONCURRENCY, (partition) => guarded(async () => {
         report.partitions++;
         const pk = partitionPk(topic.id, partition);
-        report.gapsClosed += (await this.#deps.log.repair(pk)).gapsClosed;
+        const startedAt = this.#deps.now();
+        const mark = await this.#mark(pk);
+        if (!options.full && this.#quiet(mark, settings, startedAt)) {
+          skipped++;
+          report.partitionsSkipped++;
+          return;
+        }
+        const repaired = await this.#deps.log.repair(pk);
+        report.gapsClosed += repaired.gapsClosed;
         const retained = await this.#applyRetention(topic, pk);
         trimmed += retained.offsetsTrimmed;
         report.entriesExpired += retained.entriesExpired;
@@ -108,9 +172,18 @@ export class Maintenance {
         report.segmentBytes += compacted.segmentBytes;
         report.entriesCompacted += compacted.entriesCompacted;
         report.leftoversDeleted += compacted.leftoversDeleted;
+        const { head } = repaired;
+        const settled = repaired.gapsClosed === 0 && head.highWatermark >= head.nextOffset && retained.settled && compacted.settled;
+        if (!settled) return;
+        // The head as repair read it, before this pass's walks: a reservation made since then is
+        // newer than the mark, so the next pass looks.
+        const next: MaintainedMark = { nextOffset: head.nextOffset, logStartOffset: head.logStartOffset, settings, dueAt: retained.dueAt, fullAt: startedAt };
+        await this.#deps.metadata.put(maintainedToItem(pk, next));
       }));
       await guarded(async () => {
-        report.objectsDeleted += await this.#collectGarbage(topic);
+        const collected = await this.#collectGarbage(topic, !options.full && skipped === topic.partitions);
+        if (collected === undefined) report.collectionsSkipped++;
+        else report.objectsDeleted += collected;
       });
     }
     await guarded(async () => {
@@ -121,14 +194,41 @@ export class Maintenance {
     return report;
   }
 
+  /** The partition's head, stored watermark and mark, with one Query (the head item's read unit). */
+  async #mark(pk: string): Promise<MarkedHead> {
+    const items = await this.#deps.metadata.query(pk, { gte: HEAD_SK, lte: MAINTAINED_SK });
+    const find = (sk: string) => items.find((item) => item.sk === sk);
+    return { head: headFromItems(find(HEAD_SK), find(WATERMARK_SK)), mark: maintainedFromItem(find(MAINTAINED_SK)) };
+  }
+
+  /** Nothing a pass acts on can have changed since the mark was stored (see the top of this file). */
+  #quiet({ head, mark }: MarkedHead, settings: string, now: number): boolean {
+    return (
+      mark !== undefined &&
+      head.nextOffset === mark.nextOffset &&
+      head.highWatermark >= head.nextOffset &&
+      head.logStartOffset === mark.logStartOffset &&
+      mark.settings === settings &&
+      (mark.dueAt === 0 || now < mark.dueAt) &&
+      now - mark.fullAt < this.#options.fullPassIntervalMs
+    );
+  }
+
+  /** What a pass's decisions on a partition depend on besides its entries: a change makes every partition due. */
+  #settingsKey(topic: Topic): string {
+    const { retentionMs, retentionBytes } = topic.config;
+    const { segmentBytes, minEntryAgeMs, tailQuietMs, maxTailEntries } = this.#options;
+    return [retentionMs, retentionBytes, segmentBytes, minEntryAgeMs, tailQuietMs, maxTailEntries].join('/');
+  }
+
   /**
    * Moves the log start past entries beyond retention (by time: every record older than retentionMs;
    * by size: the oldest entries while the partition holds more than retentionBytes), then deletes those
    * entries. The start moves first, so no reader is ever sent to a deleted entry.
    */
-  async #applyRetention(topic: Topic, pk: string): Promise<{ offsetsTrimmed: bigint; entriesExpired: number }> {
+  async #applyRetention(topic: Topic, pk: string): Promise<RetentionResult> {
     const { retentionMs, retentionBytes } = topic.config;
-    if (retentionMs < 0 && retentionBytes < 0) return { offsetsTrimmed: 0n, entriesExpired: 0 };
+    if (retentionMs < 0 && retentionBytes < 0) return { offsetsTrimmed: 0n, entriesExpired: 0, settled: true, dueAt: 0 };
     const head = await this.#deps.log.readHead(pk);
     const entries = await this.#entriesBelow(pk, head.logStartOffset, head.highWatermark);
     const cutoff = this.#deps.now() - retentionMs;
@@ -138,7 +238,11 @@ export class Maintenance {
       let bytes = entries.slice(drop).reduce((n, e) => n + e.length, 0);
       while (drop < entries.length && bytes > retentionBytes) bytes -= entries[drop++].length;
     }
-    if (drop === 0) return { offsetsTrimmed: 0n, entriesExpired: 0 };
+    if (drop === 0) {
+      // Entries expire oldest first: the next drop is due when the oldest one kept passes the bound.
+      const dueAt = retentionMs >= 0 && entries.length > 0 ? entries[0].maxTimestamp + retentionMs + 1 : 0;
+      return { offsetsTrimmed: 0n, entriesExpired: 0, settled: true, dueAt };
+    }
     const newStart = entries[drop - 1].end;
     try {
       await this.#deps.metadata.update(pk, HEAD_SK, { set: { logStartOffset: newStart } }, {
@@ -156,7 +260,7 @@ export class Maintenance {
         if (!(error instanceof ConditionFailedError)) throw error;
       }
     }
-    return { offsetsTrimmed: newStart - head.logStartOffset, entriesExpired: deleted };
+    return { offsetsTrimmed: newStart - head.logStartOffset, entriesExpired: deleted, settled: false, dueAt: 0 };
   }
 
   /** Live entries (not inside an earlier one) from `from` below `below`. */
@@ -174,26 +278,35 @@ export class Maintenance {
     }
   }
 
-  async #collectGarbage(topic: Topic): Promise<number> {
+  /**
+   * Mark and sweep of the topic's objects; undefined when `quiet` (every partition skipped) and
+   * nothing is pending (no mark, no young unreferenced object seen last time): then nothing new can
+   * be unreferenced but the safety net's cases (see the top of this file).
+   */
+  async #collectGarbage(topic: Topic, quiet: boolean): Promise<number | undefined> {
     const { objects, metadata, now } = this.#deps;
+    const pk = gcPk(topic.id);
+    const items = await metadata.query(pk);
+    const sawYoung = items.some((item) => item.sk === GC_YOUNG_SK);
+    const marks = new Map(items.filter((item) => item.sk !== GC_YOUNG_SK).map((item) => [item.sk, Number(item.firstSeenAt)]));
+    if (quiet && items.length === 0) return undefined;
     const referenced = new Set<string>();
     for (const partition of range(topic.partitions)) {
-      const pk = partitionPk(topic.id, partition);
+      const partitionKey = partitionPk(topic.id, partition);
       let after = 'e#';
       for (;;) {
-        const items = await metadata.query(pk, { gt: after, lt: 'e#~', limit: 500 });
-        for (const item of items) {
+        const page = await metadata.query(partitionKey, { gt: after, lt: 'e#~', limit: 500 });
+        for (const item of page) {
           if (typeof item.objectKey === 'string' && item.objectKey) referenced.add(item.objectKey);
           if (typeof item.indexKey === 'string') referenced.add(item.indexKey);
         }
-        if (items.length < 500) break;
-        after = items[items.length - 1].sk;
+        if (page.length < 500) break;
+        after = page[page.length - 1].sk;
       }
     }
-    const pk = gcPk(topic.id);
-    const marks = new Map((await metadata.query(pk)).map((item) => [item.sk, Number(item.firstSeenAt)]));
     const doomed: string[] = [];
     const time = now();
+    let young = false;
     for await (const object of objects.list(topicObjectPrefix(topic.id))) {
       const seenAt = marks.get(object.key);
       marks.delete(object.key);
@@ -201,12 +314,17 @@ export class Maintenance {
         if (seenAt !== undefined) await metadata.delete(pk, object.key);
         continue;
       }
-      if (time - object.lastModified < this.#options.minObjectAgeMs) continue;
+      if (time - object.lastModified < this.#options.minObjectAgeMs) {
+        young = true;
+        continue;
+      }
       if (seenAt === undefined) await metadata.put({ pk, sk: object.key, firstSeenAt: BigInt(time) });
       else if (time - seenAt >= this.#options.gcGraceMs) doomed.push(object.key);
     }
     await objects.delete(doomed);
     for (const key of [...doomed, ...marks.keys()]) await metadata.delete(pk, key);
+    if (young && !sawYoung) await metadata.put({ pk, sk: GC_YOUNG_SK, seenAt: BigInt(time) });
+    if (!young && sawYoung) await metadata.delete(pk, GC_YOUNG_SK);
     return doomed.length;
   }
 

@@ -10,7 +10,8 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Engine, type EngineOptions } from '../../lib/log/engine.ts';
 import { SluiceError } from '../../lib/errors.ts';
-import { partitionPk } from '../../lib/log/layout.ts';
+import { gcPk, partitionPk } from '../../lib/log/layout.ts';
+import type { MetadataStore } from '../../lib/storage/ports.ts';
 import type { Backend, BackendFactory } from '../support/backends.ts';
 import { ManualClock } from '../support/clock.ts';
 import { CountingObjectStore } from '../support/counting-store.ts';
@@ -340,6 +341,166 @@ export function maintenanceSuite(name: string, factory: BackendFactory): void {
         assert.deepEqual(await readAll(engine, topic, 0, startOffset), [], 'nothing appended');
         const [fresh] = await engine.produce(topic, batch, { key: 'a-new-key', fingerprint: 'fp' });
         assert.deepEqual(await readAll(engine, topic, 0, startOffset), [[fresh.baseOffset, 'gone']]);
+      });
+
+      describe('quiet partitions', () => {
+        /** The metadata store with every query counted by partition key (what a pass reads, and where). */
+        const countingQueries = () => {
+          const queries = new Map<string, number>();
+          const metadata = new Proxy(backend.metadata, {
+            get(target, property, receiver) {
+              const value = Reflect.get(target, property, receiver);
+              if (property !== 'query' || typeof value !== 'function') return typeof value === 'function' ? value.bind(target) : value;
+              return (pk: string, ...rest: unknown[]) => {
+                queries.set(pk, (queries.get(pk) ?? 0) + 1);
+                return (value as (...args: unknown[]) => unknown).call(target, pk, ...rest);
+              };
+            },
+          }) as MetadataStore;
+          return { metadata, queries };
+        };
+        /** Lists of this topic's objects made by `work`. */
+        const listsOf = async (id: string, work: () => Promise<unknown>) => {
+          let lists = 0;
+          const list = objects.list.bind(objects);
+          objects.list = (prefix: string) => {
+            if (prefix.startsWith(`t/${id}/`)) lists++;
+            return list(prefix);
+          };
+          try {
+            await work();
+          } finally {
+            objects.list = list;
+          }
+          return lists;
+        };
+        /** A topic produced to, compacted and left alone until passes find nothing to do (its superseded objects collected). */
+        const settledTopic = async (engine: Engine, config: Record<string, unknown> = {}) => {
+          const topic = await newTopic(engine, config);
+          await fill(engine, topic, 40);
+          clock.advance(6 * MINUTE);
+          await engine.maintain(); // compacts
+          clock.advance(16 * MINUTE);
+          await engine.maintain(); // marks the superseded ingest objects
+          clock.advance(11 * MINUTE);
+          await engine.maintain(); // collects them; nothing left to do
+          return topic;
+        };
+
+        it('a scheduled pass reads a quiet partition with one Query and does not list its objects; reads are unchanged', async () => {
+          const { metadata, queries } = countingQueries();
+          const engine = engineOf({ metadata });
+          const topic = await settledTopic(engine);
+          const { id } = await engine.topics.get(topic);
+          const before = await readAll(engine, topic, 0);
+          queries.clear();
+          let report!: Awaited<ReturnType<Engine['maintain']>>;
+          const lists = await listsOf(id, async () => (report = await engine.maintain()));
+          assert.equal(queries.get(partitionPk(id, 0)), 1, 'head, watermark and mark in one Query: no entry walk');
+          assert.equal(queries.get(gcPk(id)), 1, 'nothing pending in collection');
+          assert.equal(lists, 0, 'no listing of the topic');
+          assert.ok(report.partitionsSkipped >= 1 && report.collectionsSkipped >= 1, JSON.stringify(report));
+          assert.equal(report.segmentsWritten + report.entriesCompacted + report.objectsDeleted, 0);
+          assert.deepEqual(await readAll(engine, topic, 0), before);
+
+          queries.clear();
+          const full = await listsOf(id, () => engine.maintain({ full: true }));
+          assert.ok(queries.get(partitionPk(id, 0))! > 2, 'a full pass walks the entries');
+          assert.equal(full, 1, 'and lists the topic');
+        });
+
+        it('a produce makes the partition due again: the next passes compact what it added', async () => {
+          const { metadata, queries } = countingQueries();
+          const engine = engineOf({ metadata });
+          const topic = await settledTopic(engine);
+          const { id } = await engine.topics.get(topic);
+          await fill(engine, topic, 40);
+          const expected = await readAll(engine, topic, 0);
+          clock.advance(6 * MINUTE);
+          queries.clear();
+          const report = await engine.maintain();
+          assert.ok(queries.get(partitionPk(id, 0))! > 2, 'walked');
+          assert.ok(report.entriesCompacted >= 40, `compacted ${report.entriesCompacted}`);
+          assert.deepEqual(await readAll(engine, topic, 0), expected);
+          assert.ok((await entryCount(engine, topic)) <= 4);
+        });
+
+        it('retention by time comes due with nothing produced: the mark says when', async () => {
+          const engine = engineOf();
+          // Settled 33 minutes after its records were written (the last full pass); the safety net
+          // would look again an hour after that, so what drops them 48 minutes in is the mark's dueAt.
+          const topic = await settledTopic(engine, { retentionMs: 45 * MINUTE });
+          clock.advance(5 * MINUTE);
+          assert.equal((await engine.maintain()).offsetsTrimmed, '0');
+          assert.equal((await engine.describeTopic(topic)).partitions[0].startOffset, 0n, 'not yet due');
+          clock.advance(10 * MINUTE); // every record is now older than 45 minutes
+          await engine.maintain();
+          const state = (await engine.describeTopic(topic)).partitions[0];
+          assert.equal(state.startOffset, state.endOffset, 'retention dropped the whole log');
+          assert.equal(state.endOffset, 200n);
+        });
+
+        it('different maintenance settings make every partition due', async () => {
+          const { metadata, queries } = countingQueries();
+          const engine = engineOf({ metadata });
+          const topic = await settledTopic(engine);
+          const { id } = await engine.topics.get(topic);
+          const redeployed = engineOf({ metadata, maintenance: { segmentBytes: SEGMENT_BYTES, indexIntervalBytes: INTERVAL_BYTES, tailQuietMs: 5 * MINUTE, maxTailEntries: 8 } });
+          queries.clear();
+          await redeployed.maintain();
+          assert.ok(queries.get(partitionPk(id, 0))! > 2, 'walked under the new settings');
+        });
+
+        it('a gap makes the partition due: a reservation nobody wrote is closed by a later pass', async () => {
+          const engine = engineOf();
+          const topic = await settledTopic(engine);
+          const dying = engineOf({
+            afterProduceStep: (step) => {
+              if (step === 'offsets-reserved') throw new Crash('died after reserving');
+            },
+          });
+          await assert.rejects(dying.produce(topic, [append(0, ['lost'], clock.now())]), Crash);
+          clock.advance(2 * MINUTE);
+          const report = await engine.maintain();
+          assert.ok(report.gapsClosed >= 1, `gaps closed: ${report.gapsClosed}`);
+          const [result] = await engine.produce(topic, [append(0, ['after'], clock.now())]);
+          assert.equal(result.baseOffset, 201n, 'offset 200 was the dead reservation');
+          assert.deepEqual((await readAll(engine, topic, 0, 199n)).map(([offset]) => offset), [199n, 201n]);
+        });
+
+        it('an orphan that leaves the head as it was is collected by the safety net: the next full pass', async () => {
+          const engine = engineOf();
+          const topic = await settledTopic(engine);
+          const { id } = await engine.topics.get(topic);
+          // What a produce that died between its object PUT and its reservation leaves behind.
+          const orphan = `t/${id}/ingest/00/${'0'.repeat(9)}-orphan`;
+          await objects.put(orphan, new Uint8Array(100));
+          clock.advance(20 * MINUTE);
+          await engine.maintain();
+          assert.ok((await objectKeys(engine, topic)).includes(orphan), 'quiet: not looked at');
+          clock.advance(45 * MINUTE); // past the hour since the last full pass
+          await engine.maintain(); // full: marks the orphan
+          clock.advance(11 * MINUTE);
+          const report = await engine.maintain(); // partitions quiet again, but a mark is pending
+          assert.ok(!(await objectKeys(engine, topic)).includes(orphan), `collected (${JSON.stringify(report)})`);
+        });
+
+        it('an unreferenced object too young to judge keeps collection going until it is judged', async () => {
+          const engine = engineOf();
+          const topic = await settledTopic(engine);
+          const { id } = await engine.topics.get(topic);
+          const orphan = `t/${id}/ingest/00/${'0'.repeat(9)}-young-orphan`;
+          await objects.put(orphan, new Uint8Array(100));
+          await engine.maintain({ full: true }); // sees the orphan, too young to mark
+          assert.ok(await backend.metadata.get(gcPk(id), '~young'), 'remembered');
+          clock.advance(16 * MINUTE);
+          const marking = await engine.maintain(); // the partition is quiet, but the young object is due
+          assert.ok(await backend.metadata.get(gcPk(id), orphan), `marked (${JSON.stringify(marking)})`);
+          assert.equal(await backend.metadata.get(gcPk(id), '~young'), undefined, 'nothing young left');
+          clock.advance(11 * MINUTE);
+          await engine.maintain();
+          assert.ok(!(await objectKeys(engine, topic)).includes(orphan), 'collected while every partition was quiet');
+        });
       });
 
       it('an idempotent retry after the commit window writes its own object and appends once', async () => {

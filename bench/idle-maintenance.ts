@@ -1,0 +1,141 @@
+/**
+ * What maintenance costs while nobody writes: `npm run bench:idle-maintenance [-- --quick]`.
+ *
+ * A topic's partitions are filled and compacted into segments, then left alone until passes find
+ * nothing to do. Then one full pass (what every scheduled pass did before quiet partitions were
+ * skipped: each partition's entries walked three times and once more for garbage collection, and the
+ * topic's objects listed) and one scheduled pass (quiet partitions skipped: one Query each) are
+ * counted on DynamoDB (dynalite, ConsumedCapacity: a Query pays 1 read unit per 4 KB of items it reads,
+ * strongly consistent) and on the object store (LIST requests: one per 1,000 keys). Deterministic
+ * counts, not timings; priced per month at the default schedule (a pass every 5 minutes, a full pass
+ * at least every DEFAULTS.maintenanceFullPassIntervalMs), and per GiB retained, since a deployment's
+ * segments are DEFAULTS.segmentBytes each (the bench's are smaller so that it has many; an entry item
+ * costs the same whatever its segment's size).
+ */
+import { DEFAULTS } from '../lib/defaults.ts';
+import { Engine } from '../lib/log/engine.ts';
+import { MemoryObjectStore } from '../lib/storage/memory.ts';
+import { DynamoDbMetadataStore } from '../lib/storage/dynamodb-metadata-store.ts';
+import type { ObjectStore } from '../lib/storage/ports.ts';
+import { append } from '../test/log/engine.suite.ts';
+import { ManualClock } from '../test/support/clock.ts';
+import { startDynalite } from '../test/support/emulators.ts';
+import { PRICES_USD } from './pricing.ts';
+import { RequestCounter, type OperationCount } from './request-counter.ts';
+
+const quick = process.argv.includes('--quick');
+const PARTITIONS = 4;
+const SEGMENTS_PER_PARTITION = quick ? 40 : 200;
+const SEGMENT_BYTES = 32 * 1024;
+/** Two requests of ~16 KiB per segment. */
+const REQUESTS_PER_PARTITION = SEGMENTS_PER_PARTITION * 2;
+const RECORDS_PER_REQUEST = 16;
+const MINUTE = 60_000;
+const PASSES_PER_MONTH = (30 * 24 * 60) / DEFAULTS.maintenanceIntervalMinutes;
+const FULL_PASSES_PER_MONTH = (30 * 24 * 60 * MINUTE) / DEFAULTS.maintenanceFullPassIntervalMs;
+
+/** Counts list calls and the keys they return (S3 answers at most 1,000 keys per LIST request). */
+class ListCounter implements ObjectStore {
+  readonly inner: ObjectStore;
+  listRequests = 0;
+  constructor(inner: ObjectStore) {
+    this.inner = inner;
+  }
+  put(key: string, body: Uint8Array) {
+    return this.inner.put(key, body);
+  }
+  get(...args: Parameters<ObjectStore['get']>) {
+    return this.inner.get(...args);
+  }
+  delete(keys: readonly string[]) {
+    return this.inner.delete(keys);
+  }
+  async *list(prefix: string) {
+    let keys = 0;
+    for await (const info of this.inner.list(prefix)) {
+      if (keys++ % 1000 === 0) this.listRequests++;
+      yield info;
+    }
+    if (keys === 0) this.listRequests++;
+  }
+}
+
+interface PassCount {
+  readonly queries: number;
+  readonly readUnits: number;
+  readonly writeUnits: number;
+  readonly listRequests: number;
+}
+
+function countOf(counts: readonly OperationCount[], listRequests: number): PassCount {
+  const dynamo = counts.filter((c) => c.service === 'DynamoDB');
+  const writes = new Set(['PutItem', 'UpdateItem', 'DeleteItem']);
+  return {
+    queries: dynamo.filter((c) => c.operation === 'Query').reduce((n, c) => n + c.requests, 0),
+    readUnits: dynamo.filter((c) => !writes.has(c.operation)).reduce((n, c) => n + c.capacityUnits, 0),
+    writeUnits: dynamo.filter((c) => writes.has(c.operation)).reduce((n, c) => n + c.capacityUnits, 0),
+    listRequests,
+  };
+}
+
+function dollars(pass: PassCount): number {
+  return (pass.readUnits * PRICES_USD.dynamoReadUnit + pass.writeUnits * PRICES_USD.dynamoWriteUnit + pass.listRequests * PRICES_USD.s3PutRequest /* LIST is priced as a PUT */);
+}
+
+async function main(): Promise<void> {
+  const dynamo = await startDynalite();
+  try {
+    const counter = new RequestCounter();
+    counter.countDynamoDb(dynamo.client);
+    const clock = new ManualClock(Date.now());
+    const objects = new ListCounter(new MemoryObjectStore());
+    const engine = new Engine({
+      objects,
+      metadata: new DynamoDbMetadataStore({ client: dynamo.client, tableName: dynamo.tableName }),
+      now: clock.now,
+      inlineMaxBytes: 0,
+      maintenance: { segmentBytes: SEGMENT_BYTES, indexIntervalBytes: 4 * 1024 },
+    });
+    await engine.topics.create('idle', PARTITIONS, { retentionMs: 7 * 24 * 60 * MINUTE });
+    const value = 'x'.repeat(1000);
+    for (let i = 0; i < REQUESTS_PER_PARTITION; i++) {
+      await Promise.all(
+        Array.from({ length: PARTITIONS }, (_, p) => engine.produce('idle', [append(p, Array.from({ length: RECORDS_PER_REQUEST }, (_, j) => `${i}-${j}-${value}`), clock.now(), 'none')])),
+      );
+      clock.advance(100);
+    }
+    // Compact, mark the superseded ingest objects, collect them, and settle.
+    for (const advance of [6 * MINUTE, 16 * MINUTE, 11 * MINUTE, MINUTE]) {
+      clock.advance(advance);
+      await engine.maintain();
+    }
+    const entries = (await engine.maintain({ full: true })).partitions;
+    const measure = async (full: boolean) => {
+      counter.reset();
+      objects.listRequests = 0;
+      const report = await engine.maintain({ full });
+      return { report, count: countOf(counter.snapshot(), objects.listRequests) };
+    };
+    const full = await measure(true);
+    const scheduled = await measure(false);
+    if (scheduled.report.partitionsSkipped !== PARTITIONS) throw new Error(`expected ${PARTITIONS} quiet partitions, got ${JSON.stringify(scheduled.report)}`);
+    const segments = full.report.partitions === entries ? SEGMENTS_PER_PARTITION * PARTITIONS : 0;
+    const before = dollars(full.count) * PASSES_PER_MONTH;
+    const after = dollars(scheduled.count) * (PASSES_PER_MONTH - FULL_PASSES_PER_MONTH) + dollars(full.count) * FULL_PASSES_PER_MONTH;
+    const perSegment = (usd: number) => usd / segments;
+    const segmentsPerGiB = (1024 * 1024 * 1024) / DEFAULTS.segmentBytes;
+    const row = (name: string, c: PassCount) =>
+      `  ${name.padEnd(36)} ${String(c.queries).padStart(5)} Query, ${c.readUnits.toFixed(1).padStart(7)} RRU, ${c.writeUnits.toFixed(0).padStart(3)} WRU, ${String(c.listRequests).padStart(3)} LIST`;
+    console.log(`Idle maintenance: ${PARTITIONS} partitions × ${SEGMENTS_PER_PARTITION} compacted segments, nothing produced (dynalite ConsumedCapacity, LIST requests per 1,000 keys)`);
+    console.log(row('full pass (every pass before)', full.count));
+    console.log(row('scheduled pass, quiet partitions', scheduled.count));
+    console.log(`  read units per pass: ${(full.count.readUnits / scheduled.count.readUnits).toFixed(0)}× fewer; per month at a pass every ${DEFAULTS.maintenanceIntervalMinutes} min and a full pass every ${DEFAULTS.maintenanceFullPassIntervalMs / MINUTE} min: $${before.toFixed(4)} → $${after.toFixed(4)} (${(before / after).toFixed(1)}× less)`);
+    console.log(
+      `  per GiB retained (${segmentsPerGiB} segments of ${DEFAULTS.segmentBytes / 1024 / 1024} MiB): $${(perSegment(before) * segmentsPerGiB).toFixed(4)} → $${(perSegment(after) * segmentsPerGiB).toFixed(4)} per month (S3 Standard storage: $0.023 per GB-month)`,
+    );
+  } finally {
+    await dynamo.stop();
+  }
+}
+
+await main();
