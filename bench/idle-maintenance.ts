@@ -12,8 +12,9 @@
  * segments are DEFAULTS.segmentBytes each (the bench's are smaller so that it has many; an entry item
  * costs the same whatever its segment's size).
  */
-import { DEFAULTS } from '../lib/defaults.ts';
+import { DEFAULTS, DEPLOYMENT } from '../lib/defaults.ts';
 import { Engine } from '../lib/log/engine.ts';
+import { ENTRY_SK_END, ENTRY_SK_PREFIX, partitionPk } from '../lib/log/layout.ts';
 import { MemoryObjectStore } from '../lib/storage/memory.ts';
 import { DynamoDbMetadataStore } from '../lib/storage/dynamodb-metadata-store.ts';
 import type { ObjectStore } from '../lib/storage/ports.ts';
@@ -23,15 +24,12 @@ import { startDynalite } from '../test/support/emulators.ts';
 import { PRICES_USD } from './pricing.ts';
 import { RequestCounter, type OperationCount } from './request-counter.ts';
 
-const quick = process.argv.includes('--quick');
 const PARTITIONS = 4;
-const SEGMENTS_PER_PARTITION = quick ? 40 : 200;
 const SEGMENT_BYTES = 32 * 1024;
 /** Two requests of ~16 KiB per segment. */
-const REQUESTS_PER_PARTITION = SEGMENTS_PER_PARTITION * 2;
 const RECORDS_PER_REQUEST = 16;
 const MINUTE = 60_000;
-const PASSES_PER_MONTH = (30 * 24 * 60) / DEFAULTS.maintenanceIntervalMinutes;
+const PASSES_PER_MONTH = (30 * 24 * 60) / DEPLOYMENT.maintenanceIntervalMinutes;
 const FULL_PASSES_PER_MONTH = (30 * 24 * 60 * MINUTE) / DEFAULTS.maintenanceFullPassIntervalMs;
 
 /** Counts list calls and the keys they return (S3 answers at most 1,000 keys per LIST request). */
@@ -60,7 +58,7 @@ class ListCounter implements ObjectStore {
   }
 }
 
-interface PassCount {
+export interface PassCount {
   readonly queries: number;
   readonly readUnits: number;
   readonly writeUnits: number;
@@ -82,23 +80,35 @@ function dollars(pass: PassCount): number {
   return (pass.readUnits * PRICES_USD.dynamoReadUnit + pass.writeUnits * PRICES_USD.dynamoWriteUnit + pass.listRequests * PRICES_USD.s3PutRequest /* LIST is priced as a PUT */);
 }
 
-async function main(): Promise<void> {
+export interface IdleMaintenanceRun {
+  readonly partitions: number;
+  readonly segments: number;
+  /** A full pass: what every pass cost before quiet partitions were skipped. */
+  readonly full: PassCount;
+  /** A scheduled pass over the same quiet partitions. */
+  readonly scheduled: PassCount;
+  readonly partitionsSkipped: number;
+}
+
+/** Fills, compacts and settles a topic, then counts one full and one scheduled pass (see the top of this file). */
+export async function runIdleMaintenanceBench(segmentsPerPartition: number): Promise<IdleMaintenanceRun> {
   const dynamo = await startDynalite();
   try {
     const counter = new RequestCounter();
     counter.countDynamoDb(dynamo.client);
     const clock = new ManualClock(Date.now());
     const objects = new ListCounter(new MemoryObjectStore());
+    const metadata = new DynamoDbMetadataStore({ client: dynamo.client, tableName: dynamo.tableName });
     const engine = new Engine({
       objects,
-      metadata: new DynamoDbMetadataStore({ client: dynamo.client, tableName: dynamo.tableName }),
+      metadata,
       now: clock.now,
       inlineMaxBytes: 0,
       maintenance: { segmentBytes: SEGMENT_BYTES, indexIntervalBytes: 4 * 1024 },
     });
     await engine.topics.create('idle', PARTITIONS, { retentionMs: 7 * 24 * 60 * MINUTE });
     const value = 'x'.repeat(1000);
-    for (let i = 0; i < REQUESTS_PER_PARTITION; i++) {
+    for (let i = 0; i < segmentsPerPartition * 2; i++) {
       await Promise.all(
         Array.from({ length: PARTITIONS }, (_, p) => engine.produce('idle', [append(p, Array.from({ length: RECORDS_PER_REQUEST }, (_, j) => `${i}-${j}-${value}`), clock.now(), 'none')])),
       );
@@ -109,7 +119,7 @@ async function main(): Promise<void> {
       clock.advance(advance);
       await engine.maintain();
     }
-    const entries = (await engine.maintain({ full: true })).partitions;
+    await engine.maintain({ full: true });
     const measure = async (full: boolean) => {
       counter.reset();
       objects.listRequests = 0;
@@ -118,24 +128,36 @@ async function main(): Promise<void> {
     };
     const full = await measure(true);
     const scheduled = await measure(false);
-    if (scheduled.report.partitionsSkipped !== PARTITIONS) throw new Error(`expected ${PARTITIONS} quiet partitions, got ${JSON.stringify(scheduled.report)}`);
-    const segments = full.report.partitions === entries ? SEGMENTS_PER_PARTITION * PARTITIONS : 0;
-    const before = dollars(full.count) * PASSES_PER_MONTH;
-    const after = dollars(scheduled.count) * (PASSES_PER_MONTH - FULL_PASSES_PER_MONTH) + dollars(full.count) * FULL_PASSES_PER_MONTH;
-    const perSegment = (usd: number) => usd / segments;
-    const segmentsPerGiB = (1024 * 1024 * 1024) / DEFAULTS.segmentBytes;
-    const row = (name: string, c: PassCount) =>
-      `  ${name.padEnd(36)} ${String(c.queries).padStart(5)} Query, ${c.readUnits.toFixed(1).padStart(7)} RRU, ${c.writeUnits.toFixed(0).padStart(3)} WRU, ${String(c.listRequests).padStart(3)} LIST`;
-    console.log(`Idle maintenance: ${PARTITIONS} partitions × ${SEGMENTS_PER_PARTITION} compacted segments, nothing produced (dynalite ConsumedCapacity, LIST requests per 1,000 keys)`);
-    console.log(row('full pass (every pass before)', full.count));
-    console.log(row('scheduled pass, quiet partitions', scheduled.count));
-    console.log(`  read units per pass: ${(full.count.readUnits / scheduled.count.readUnits).toFixed(0)}× fewer; per month at a pass every ${DEFAULTS.maintenanceIntervalMinutes} min and a full pass every ${DEFAULTS.maintenanceFullPassIntervalMs / MINUTE} min: $${before.toFixed(4)} → $${after.toFixed(4)} (${(before / after).toFixed(1)}× less)`);
-    console.log(
-      `  per GiB retained (${segmentsPerGiB} segments of ${DEFAULTS.segmentBytes / 1024 / 1024} MiB): $${(perSegment(before) * segmentsPerGiB).toFixed(4)} → $${(perSegment(after) * segmentsPerGiB).toFixed(4)} per month (S3 Standard storage: $0.023 per GB-month)`,
-    );
+    const { id } = await engine.topics.get('idle');
+    let segments = 0;
+    for (let partition = 0; partition < PARTITIONS; partition++) {
+      segments += (await metadata.query(partitionPk(id, partition), { gte: ENTRY_SK_PREFIX, lt: ENTRY_SK_END })).filter((item) => typeof item.indexKey === 'string').length;
+    }
+    return { partitions: PARTITIONS, segments, full: full.count, scheduled: scheduled.count, partitionsSkipped: scheduled.report.partitionsSkipped };
   } finally {
     await dynamo.stop();
   }
 }
 
-await main();
+function format(run: IdleMaintenanceRun): string[] {
+  const { full, scheduled, segments } = run;
+  if (run.partitionsSkipped !== run.partitions) throw new Error(`expected ${run.partitions} quiet partitions, ${run.partitionsSkipped} were skipped`);
+  const before = dollars(full) * PASSES_PER_MONTH;
+  const after = dollars(scheduled) * (PASSES_PER_MONTH - FULL_PASSES_PER_MONTH) + dollars(full) * FULL_PASSES_PER_MONTH;
+  const segmentsPerGiB = (1024 * 1024 * 1024) / DEFAULTS.segmentBytes;
+  const perGiB = (usd: number) => ((usd / segments) * segmentsPerGiB).toFixed(4);
+  const row = (name: string, c: PassCount) =>
+    `  ${name.padEnd(36)} ${String(c.queries).padStart(5)} Query, ${c.readUnits.toFixed(1).padStart(7)} RRU, ${c.writeUnits.toFixed(0).padStart(3)} WRU, ${String(c.listRequests).padStart(3)} LIST`;
+  return [
+    `Idle maintenance: ${run.partitions} partitions, ${segments} compacted segments, nothing produced (dynalite ConsumedCapacity, LIST requests per 1,000 keys)`,
+    row('full pass (every pass before)', full),
+    row('scheduled pass, quiet partitions', scheduled),
+    `  read units per pass: ${(full.readUnits / scheduled.readUnits).toFixed(0)}× fewer; per month at a pass every ${DEPLOYMENT.maintenanceIntervalMinutes} min and a full pass every ${DEFAULTS.maintenanceFullPassIntervalMs / MINUTE} min: $${before.toFixed(4)} → $${after.toFixed(4)} (${(before / after).toFixed(1)}× less)`,
+    `  per GiB retained (${segmentsPerGiB} segments of ${DEFAULTS.segmentBytes / 1024 / 1024} MiB; the pass's fixed reads spread over this run's segments): $${perGiB(before)} → $${perGiB(after)} per month (S3 Standard storage: $0.023 per GB-month)`,
+  ];
+}
+
+if (import.meta.main) {
+  const run = await runIdleMaintenanceBench(process.argv.includes('--quick') ? 40 : 200);
+  for (const line of format(run)) console.log(line);
+}

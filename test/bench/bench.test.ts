@@ -1,11 +1,13 @@
 /**
  * The bench's own arithmetic, so it cannot silently rot: the stats helper, the results writer's keys
- * and shapes, the critical-path latency model, and the hot-partition counting on the memory backend.
+ * and shapes, the critical-path latency model, the hot-partition counting on the memory backend, and
+ * the idle-maintenance counts on dynalite.
  * Nothing here times anything.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { checkContiguous, contentionRun, type ContentionRun } from '../../bench/contention.ts';
+import { runIdleMaintenanceBench } from '../../bench/idle-maintenance.ts';
 import { PUBLISHED_LATENCY_MS, criticalPath, latencyModel } from '../../bench/latency-model.ts';
 import { recordingStores, type RecordedCall } from '../../bench/recording-stores.ts';
 import { repeatClient, repeatLocal } from '../../bench/repeats.ts';
@@ -292,5 +294,19 @@ describe('bench-results.json', () => {
     assert.throws(() => benchResults(report, [smallCase(false, 9.2), smallCase(true, 12.5)], []), /hot-partition/);
     const noCodec = { ...report, codec: [] } as unknown as BenchReport;
     assert.throws(() => benchResults(noCodec, [smallCase(false, 9.2), smallCase(true, 12.5)], contention), /1 KiB/);
+  });
+});
+
+describe('bench idle maintenance', () => {
+  it('counts a full and a scheduled pass over settled partitions on dynalite: the scheduled one lists nothing and reads each head once', async () => {
+    const run = await runIdleMaintenanceBench(6);
+    assert.equal(run.partitionsSkipped, run.partitions);
+    assert.ok(run.segments >= run.partitions * 2, `segments: ${run.segments}`);
+    assert.equal(run.scheduled.listRequests, 0);
+    assert.ok(run.full.listRequests >= 1);
+    // One Query per partition (head, watermark, mark) plus the topic list, the topic's marks and the deleted topics.
+    assert.equal(run.scheduled.queries, run.partitions + 3);
+    assert.equal(run.scheduled.writeUnits, 0);
+    assert.ok(run.full.readUnits > run.scheduled.readUnits * 2, JSON.stringify(run));
   });
 });
