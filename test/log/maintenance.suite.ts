@@ -9,6 +9,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Engine, type EngineOptions } from '../../lib/log/engine.ts';
+import type { ProduceStep } from '../../lib/log/produce.ts';
 import { SluiceError } from '../../lib/errors.ts';
 import { gcPk, partitionPk } from '../../lib/log/layout.ts';
 import type { MetadataStore } from '../../lib/storage/ports.ts';
@@ -40,6 +41,13 @@ export function maintenanceSuite(name: string, factory: BackendFactory): void {
           maintenance: { segmentBytes: SEGMENT_BYTES, indexIntervalBytes: INTERVAL_BYTES, tailQuietMs: 5 * MINUTE, maxTailEntries: 16 },
           inlineMaxBytes: mode.inlineMaxBytes,
           ...options,
+        });
+      /** An engine whose produce dies (throws Crash) right after `step`. */
+      const crashingAfter = (step: ProduceStep) =>
+        engineOf({
+          afterProduceStep: (s) => {
+            if (s === step) throw new Crash(`died after ${step}`);
+          },
         });
       const newTopic = async (engine: Engine, config: Record<string, unknown> = {}) => {
         const topic = `m${++topicSeq}-${Math.random().toString(36).slice(2, 8)}`;
@@ -216,11 +224,7 @@ export function maintenanceSuite(name: string, factory: BackendFactory): void {
         it('deletes the object of a crashed produce once it is old, and never a referenced one', async () => {
           const engine = engineOf();
           const topic = await newTopic(engine);
-          const crashing = engineOf({
-            afterProduceStep: (s) => {
-              if (s === 'object-written') throw new Crash('died after the PUT');
-            },
-          });
+          const crashing = crashingAfter('object-written');
           await assert.rejects(crashing.produce(topic, [append(0, ['orphan'], clock.now())]), Crash);
           await engine.produce(topic, [append(0, ['kept'], clock.now())]);
           assert.equal((await objectKeys(engine, topic)).length, 2);
@@ -454,12 +458,7 @@ export function maintenanceSuite(name: string, factory: BackendFactory): void {
         it('a gap makes the partition due: a reservation nobody wrote is closed by a later pass', async () => {
           const engine = engineOf();
           const topic = await settledTopic(engine);
-          const dying = engineOf({
-            afterProduceStep: (step) => {
-              if (step === 'offsets-reserved') throw new Crash('died after reserving');
-            },
-          });
-          await assert.rejects(dying.produce(topic, [append(0, ['lost'], clock.now())]), Crash);
+          await assert.rejects(crashingAfter('offsets-reserved').produce(topic, [append(0, ['lost'], clock.now())]), Crash);
           clock.advance(2 * MINUTE);
           const report = await engine.maintain();
           assert.ok(report.gapsClosed >= 1, `gaps closed: ${report.gapsClosed}`);
@@ -506,11 +505,7 @@ export function maintenanceSuite(name: string, factory: BackendFactory): void {
       it('an idempotent retry after the commit window writes its own object and appends once', async () => {
         const engine = engineOf();
         const topic = await newTopic(engine);
-        const crashing = engineOf({
-          afterProduceStep: (s) => {
-            if (s === 'intent-written') throw new Crash('died');
-          },
-        });
+        const crashing = crashingAfter('intent-written');
         const batch = [append(0, ['late'], clock.now())];
         const idem = { key: 'late-retry', fingerprint: 'fp' };
         await assert.rejects(crashing.produce(topic, batch, idem), Crash);
