@@ -56,6 +56,8 @@ export interface CompactionResult {
    * tried, and no entry left only because it was young or its tail not yet quiet.
    */
   settled: boolean;
+  /** See MaintainedMark.sealedThrough: where the next pass's walk may start. */
+  sealedThrough: bigint;
 }
 
 export class Compactor {
@@ -67,10 +69,15 @@ export class Compactor {
     this.#options = options;
   }
 
-  async compactPartition(topic: Topic, partition: number): Promise<CompactionResult> {
+  /**
+   * Compacts one partition. `from` (a previous pass's sealedThrough) starts the walk after history
+   * that compaction never rewrites; without it the walk starts at the log start.
+   */
+  async compactPartition(topic: Topic, partition: number, from = 0n): Promise<CompactionResult> {
     const pk = partitionPk(topic.id, partition);
     const head = await this.#deps.log.readHead(pk);
-    const { live, leftovers } = await this.#liveEntries(pk, head.logStartOffset, head.highWatermark);
+    const start = from > head.logStartOffset ? from : head.logStartOffset;
+    const { live, leftovers } = await this.#liveEntries(pk, start, head.highWatermark);
     const { groups, deferred } = this.#plan(live);
     const result: CompactionResult = {
       segmentsWritten: 0,
@@ -78,6 +85,7 @@ export class Compactor {
       entriesCompacted: 0,
       leftoversDeleted: 0,
       settled: leftovers.length === 0 && groups.length === 0 && !deferred,
+      sealedThrough: leftovers.length === 0 ? this.#sealedPrefixEnd(start, live) : start,
     };
     for (const leftover of leftovers) {
       if (await this.#deleteIfUnchanged(pk, leftover)) result.leftoversDeleted++;
@@ -113,6 +121,21 @@ export class Compactor {
     }
   }
 
+  /** The end of the run of sealed segments and aborted ranges that `live` (the chain from `start`) begins with. */
+  #sealedPrefixEnd(start: bigint, live: readonly LogEntry[]): bigint {
+    let end = start;
+    for (const entry of live) {
+      if (entry.start !== end || !(entry.aborted || this.#sealed(entry))) break;
+      end = entry.end;
+    }
+    return end;
+  }
+
+  /** A segment of at least half the target: never rewritten. */
+  #sealed(entry: LogEntry): boolean {
+    return entry.indexKey !== undefined && entry.length >= this.#options.segmentBytes / 2;
+  }
+
   /**
    * Groups of contiguous entries worth merging, each about segmentBytes; `deferred` when some entries
    * were left for a later pass (too young, or a tail not yet quiet or long enough).
@@ -120,7 +143,7 @@ export class Compactor {
   #plan(entries: readonly LogEntry[]): { groups: LogEntry[][]; deferred: boolean } {
     const { segmentBytes, minEntryAgeMs, tailQuietMs, maxTailEntries } = this.#options;
     const now = this.#deps.now();
-    const sealed = (e: LogEntry) => e.indexKey !== undefined && e.length >= segmentBytes / 2;
+    const sealed = (e: LogEntry) => this.#sealed(e);
     const groups: LogEntry[][] = [];
     let deferred = false;
     let run: LogEntry[] = [];

@@ -9,10 +9,11 @@
  *                                         item of its own so that the head takes exactly one write per
  *                                         append (DynamoDB throttles each item at 1,000 writes/s); its sort
  *                                         key follows the head's, so one Query reads both
- *   p#<topicId>#<partition> / head#~maintained  what the last maintenance pass that left the partition
- *                                         with nothing to do saw (MaintainedMark): while the head still
- *                                         says the same, scheduled passes skip the partition; its sort
- *                                         key follows the watermark item's, so one Query reads all three
+ *   p#<topicId>#<partition> / head#~maintained  what maintenance keeps between passes (MaintainedMark):
+ *                                         where compaction's walk may start, and, after a pass that
+ *                                         left nothing to do, what it saw (scheduled passes skip the
+ *                                         partition while the head says the same); its sort key follows
+ *                                         the watermark item's, so one Query reads all three
  *   p#<topicId>#<partition> / e#<start>   log entry for offsets [start, end): object + byte range, or the
  *                                         batches themselves when small (`batches`, binary), or aborted
  *   idem#<topicId>#<sha256(key)> / intent one idempotent produce: its object, byte ranges (or which parts
@@ -138,32 +139,41 @@ export function headFromItems(head: Item | undefined, watermark: Item | undefine
 }
 
 /**
- * What a maintenance pass saw when it left a partition with nothing to do (no gap, nothing retention
- * may drop before `dueAt`, nothing compaction would merge): while the head still holds the same
- * nextOffset and logStartOffset, the topic's settings are the same, `dueAt` has not come and the last
- * full pass is recent, nothing can have changed that a pass would act on, so scheduled passes skip the
- * partition's walks (maintenance.ts).
+ * What maintenance keeps per partition between passes (maintenance.ts). `sealedThrough` lets a
+ * compaction walk start after the partition's sealed history instead of at its log start; `quiet`,
+ * set by a pass that left nothing to do, lets a scheduled pass skip the partition while the head
+ * still holds the same nextOffset and logStartOffset and `dueAt` has not come. Both hold only for the
+ * settings they were found under, and only until the next full pass (`fullAt` + fullPassIntervalMs),
+ * which walks from the log start again.
  */
 export interface MaintainedMark {
-  readonly nextOffset: bigint;
-  readonly logStartOffset: bigint;
   /** The retention and compaction settings the pass ran with (maintenance.ts settingsKey). */
   readonly settings: string;
-  /** When retention by time next has something to drop; 0: not before more is produced. */
-  readonly dueAt: number;
-  /** When a pass last did every step on the partition (the safety net: fullPassIntervalMs). */
+  /**
+   * End of the partition's longest prefix of sealed segments and aborted ranges with nothing left
+   * over inside them: compaction never rewrites those, so its walk may begin here.
+   */
+  readonly sealedThrough: bigint;
+  /** When a pass last walked the partition from its log start. */
   readonly fullAt: number;
+  readonly quiet?: {
+    readonly nextOffset: bigint;
+    readonly logStartOffset: bigint;
+    /** When retention by time next has something to drop; 0: not before more is produced. */
+    readonly dueAt: number;
+  };
 }
 
 export function maintainedToItem(pk: string, mark: MaintainedMark): Item {
   return {
     pk,
     sk: MAINTAINED_SK,
-    nextOffset: mark.nextOffset,
-    logStartOffset: mark.logStartOffset,
     settings: mark.settings,
-    dueAt: BigInt(mark.dueAt),
+    sealedThrough: mark.sealedThrough,
     fullAt: BigInt(mark.fullAt),
+    ...(mark.quiet
+      ? { quiet: true, nextOffset: mark.quiet.nextOffset, logStartOffset: mark.quiet.logStartOffset, dueAt: BigInt(mark.quiet.dueAt) }
+      : {}),
   };
 }
 
@@ -171,11 +181,12 @@ export function maintainedFromItem(item: Item | undefined): MaintainedMark | und
   const settings = stringAttr(item, 'settings');
   if (!item || settings === undefined) return undefined;
   return {
-    nextOffset: bigintAttr(item, 'nextOffset'),
-    logStartOffset: bigintAttr(item, 'logStartOffset'),
     settings,
-    dueAt: Number(bigintAttr(item, 'dueAt')),
+    sealedThrough: bigintAttr(item, 'sealedThrough'),
     fullAt: Number(bigintAttr(item, 'fullAt')),
+    ...(item.quiet === true
+      ? { quiet: { nextOffset: bigintAttr(item, 'nextOffset'), logStartOffset: bigintAttr(item, 'logStartOffset'), dueAt: Number(bigintAttr(item, 'dueAt')) } }
+      : {}),
   };
 }
 

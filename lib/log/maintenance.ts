@@ -12,16 +12,21 @@
  * entry yet (producers refuse to reference an ingest object older than the commit window, which is
  * shorter).
  *
- * Quiet partitions are skipped. Every step above walks the partition's entries (and collection lists
- * the topic's objects), so a pass over a retained log that nobody writes to would cost reads in
- * proportion to what it retains, every pass, forever. A pass that leaves a partition with nothing to do
- * stores what it saw (layout.ts MaintainedMark); a later scheduled pass that finds the same head
- * (no reservation since, same log start, no gap), the same settings, retention not yet due and a full
- * pass younger than `fullPassIntervalMs` reads that one Query and moves on. A topic whose partitions
- * were all skipped is not collected either, unless marks or young unreferenced objects are pending.
- * What only the safety net finds: an orphan left by a produce that died between its object PUT and
- * its reservation (the head did not move), or by a pass that crashed beside another one; both are
- * found by the next full pass (at most fullPassIntervalMs later). `run({ full: true })` skips nothing.
+ * A pass reads what it must, not the whole retained log. Each partition keeps a mark beside its head
+ * (layout.ts MaintainedMark):
+ *   - compaction starts its walk at `sealedThrough`, the end of the sealed segments (and aborted
+ *     ranges) it never rewrites, found by the previous pass; retention by time reads only up to the
+ *     first entry it keeps (retention by size still sums the whole partition);
+ *   - quiet partitions are skipped: a pass that leaves a partition with nothing to do stores what it
+ *     saw, and a later scheduled pass that finds the same head (no reservation since, same log start,
+ *     no gap), the same settings and retention not yet due reads that one Query and moves on. A topic
+ *     whose partitions were all skipped is not collected either, unless marks or young unreferenced
+ *     objects are pending. Collection of a topic with any partition due still walks and lists it all.
+ * Both hold for the settings they were found under, and at least every `fullPassIntervalMs` a pass
+ * walks each partition from its log start again: the safety net for what only such a walk finds — an
+ * orphan left by a produce that died between its object PUT and its reservation (the head did not
+ * move), or leftovers of a compaction that crashed beside another pass. `run({ full: true })` walks
+ * everything and skips nothing.
  */
 import { mapConcurrent } from '../concurrency.ts';
 import { ConditionFailedError } from '../errors.ts';
@@ -94,6 +99,8 @@ export interface MaintenanceDeps {
 }
 
 const PARTITION_CONCURRENCY = 4;
+/** Entries per page of a walk that stops at the first entry retention keeps. */
+const RETENTION_PAGE = 8;
 
 interface RetentionResult {
   readonly offsetsTrimmed: bigint;
@@ -156,29 +163,37 @@ export class Maintenance {
         report.partitions++;
         const pk = partitionPk(topic.id, partition);
         const startedAt = this.#deps.now();
-        const mark = await this.#mark(pk);
-        if (!options.full && this.#quiet(mark, settings, startedAt)) {
+        const marked = await this.#mark(pk);
+        const { mark } = marked;
+        if (!options.full && this.#quiet(marked, settings, startedAt)) {
           skipped++;
           report.partitionsSkipped++;
           return;
         }
+        // From the log start on a full pass, under new settings and at least every fullPassIntervalMs;
+        // otherwise compaction's walk starts after the history it never rewrites.
+        const fromLogStart = options.full || mark?.settings !== settings || startedAt - mark.fullAt >= this.#options.fullPassIntervalMs;
         const repaired = await this.#deps.log.repair(pk);
         report.gapsClosed += repaired.gapsClosed;
         const retained = await this.#applyRetention(topic, pk);
         trimmed += retained.offsetsTrimmed;
         report.entriesExpired += retained.entriesExpired;
-        const compacted = await this.#compactor.compactPartition(topic, partition);
+        const compacted = await this.#compactor.compactPartition(topic, partition, fromLogStart ? 0n : mark!.sealedThrough);
         report.segmentsWritten += compacted.segmentsWritten;
         report.segmentBytes += compacted.segmentBytes;
         report.entriesCompacted += compacted.entriesCompacted;
         report.leftoversDeleted += compacted.leftoversDeleted;
         const { head } = repaired;
         const settled = repaired.gapsClosed === 0 && head.highWatermark >= head.nextOffset && retained.settled && compacted.settled;
-        if (!settled) return;
-        // The head as repair read it, before this pass's walks: a reservation made since then is
-        // newer than the mark, so the next pass looks.
-        const next: MaintainedMark = { nextOffset: head.nextOffset, logStartOffset: head.logStartOffset, settings, dueAt: retained.dueAt, fullAt: startedAt };
-        await this.#deps.metadata.put(maintainedToItem(pk, next));
+        const next: MaintainedMark = {
+          settings,
+          sealedThrough: compacted.sealedThrough,
+          fullAt: fromLogStart ? startedAt : mark!.fullAt,
+          // The head as repair read it, before this pass's walks: a reservation made since then is
+          // newer than the mark, so the next pass looks.
+          ...(settled ? { quiet: { nextOffset: head.nextOffset, logStartOffset: head.logStartOffset, dueAt: retained.dueAt } } : {}),
+        };
+        if (!sameMark(mark, next)) await this.#deps.metadata.put(maintainedToItem(pk, next));
       }));
       await guarded(async () => {
         const collected = await this.#collectGarbage(topic, !options.full && skipped === topic.partitions);
@@ -203,14 +218,15 @@ export class Maintenance {
 
   /** Nothing a pass acts on can have changed since the mark was stored (see the top of this file). */
   #quiet({ head, mark }: MarkedHead, settings: string, now: number): boolean {
+    const quiet = mark?.quiet;
     return (
-      mark !== undefined &&
-      head.nextOffset === mark.nextOffset &&
+      quiet !== undefined &&
+      mark!.settings === settings &&
+      head.nextOffset === quiet.nextOffset &&
       head.highWatermark >= head.nextOffset &&
-      head.logStartOffset === mark.logStartOffset &&
-      mark.settings === settings &&
-      (mark.dueAt === 0 || now < mark.dueAt) &&
-      now - mark.fullAt < this.#options.fullPassIntervalMs
+      head.logStartOffset === quiet.logStartOffset &&
+      (quiet.dueAt === 0 || now < quiet.dueAt) &&
+      now - mark!.fullAt < this.#options.fullPassIntervalMs
     );
   }
 
@@ -230,8 +246,11 @@ export class Maintenance {
     const { retentionMs, retentionBytes } = topic.config;
     if (retentionMs < 0 && retentionBytes < 0) return { offsetsTrimmed: 0n, entriesExpired: 0, settled: true, dueAt: 0 };
     const head = await this.#deps.log.readHead(pk);
-    const entries = await this.#entriesBelow(pk, head.logStartOffset, head.highWatermark);
     const cutoff = this.#deps.now() - retentionMs;
+    // By time alone, entries are dropped oldest first up to the first one kept: the walk ends there,
+    // not at the end of the log. By size, the whole partition's bytes count.
+    const kept = retentionBytes < 0 ? (entry: LogEntry) => !entry.aborted && entry.maxTimestamp >= cutoff : undefined;
+    const entries = await this.#entriesBelow(pk, head.logStartOffset, head.highWatermark, kept);
     let drop = 0;
     while (drop < entries.length && (entries[drop].aborted || (retentionMs >= 0 && entries[drop].maxTimestamp < cutoff))) drop++;
     if (retentionBytes >= 0) {
@@ -263,15 +282,19 @@ export class Maintenance {
     return { offsetsTrimmed: newStart - head.logStartOffset, entriesExpired: deleted, settled: false, dueAt: 0 };
   }
 
-  /** Live entries (not inside an earlier one) from `from` below `below`. */
-  async #entriesBelow(pk: string, from: bigint, below: bigint): Promise<LogEntry[]> {
+  /** Live entries (not inside an earlier one) from `from` below `below`, up to and including the first that is `last`. */
+  async #entriesBelow(pk: string, from: bigint, below: bigint, last?: (entry: LogEntry) => boolean): Promise<LogEntry[]> {
     const out: LogEntry[] = [];
     let next = from;
     for (;;) {
-      const page = await this.#deps.log.entriesFrom(pk, next);
+      // A walk that ends at `last` usually ends on its first entries: small pages, not 100 entries' read units.
+      const page = await this.#deps.log.entriesFrom(pk, next, last ? RETENTION_PAGE : undefined);
       for (const entry of page) {
         if (entry.start >= below) return out;
-        if (entry.start >= next) out.push(entry);
+        if (entry.start >= next) {
+          out.push(entry);
+          if (last?.(entry)) return out;
+        }
         next = entry.end > next ? entry.end : next;
       }
       if (page.length === 0) return out;
@@ -356,6 +379,18 @@ export class Maintenance {
     }
     return purged;
   }
+}
+
+function sameMark(a: MaintainedMark | undefined, b: MaintainedMark): boolean {
+  return (
+    a !== undefined &&
+    a.settings === b.settings &&
+    a.sealedThrough === b.sealedThrough &&
+    a.fullAt === b.fullAt &&
+    a.quiet?.nextOffset === b.quiet?.nextOffset &&
+    a.quiet?.logStartOffset === b.quiet?.logStartOffset &&
+    a.quiet?.dueAt === b.quiet?.dueAt
+  );
 }
 
 function range(n: number): number[] {

@@ -484,6 +484,76 @@ export function maintenanceSuite(name: string, factory: BackendFactory): void {
           assert.ok(!(await objectKeys(engine, topic)).includes(orphan), `collected (${JSON.stringify(report)})`);
         });
 
+        /** Entry items a pass's walks read from each query that starts at a key (`gte`: repair, retention, compaction; collection pages with `gt`). */
+        const countingEntryReads = () => {
+          const reads = { items: 0 };
+          const metadata = new Proxy(backend.metadata, {
+            get(target, property, receiver) {
+              const value = Reflect.get(target, property, receiver);
+              if (typeof value !== 'function') return value;
+              if (property !== 'query') return value.bind(target);
+              return async (pk: string, options?: { gte?: string }) => {
+                const items = await (value as MetadataStore['query']).call(target, pk, options);
+                if (options?.gte?.startsWith('e#')) reads.items += items.length;
+                return items;
+              };
+            },
+          }) as MetadataStore;
+          return { metadata, reads };
+        };
+        const smallSegments = { segmentBytes: 2 * 1024, indexIntervalBytes: 512, tailQuietMs: 5 * MINUTE, maxTailEntries: 16 };
+
+        it('a busy partition is compacted from the end of its sealed segments, not from its log start', async () => {
+          const { metadata, reads } = countingEntryReads();
+          const engine = engineOf({ metadata, maintenance: smallSegments });
+          const topic = await settledTopic(engine, { retentionMs: -1 });
+          assert.ok((await entryCount(engine, topic)) >= 15, `segments: ${await entryCount(engine, topic)}`);
+          await fill(engine, topic, 3);
+          const expected = await readAll(engine, topic, 0);
+          clock.advance(6 * MINUTE);
+          reads.items = 0;
+          const report = await engine.maintain();
+          assert.ok(report.entriesCompacted >= 3, `compacted ${report.entriesCompacted}`);
+          assert.ok(reads.items <= 6, `entries read by compaction's walk: ${reads.items}`);
+          assert.deepEqual(await readAll(engine, topic, 0), expected);
+          reads.items = 0;
+          await engine.maintain({ full: true });
+          assert.ok(reads.items >= 15, `a full pass walks from the log start: ${reads.items}`);
+        });
+
+        it('a compaction that crashed after its swap on a busy partition is finished by the next scheduled pass', async () => {
+          const engine = engineOf({ maintenance: smallSegments });
+          const topic = await settledTopic(engine, { retentionMs: -1 });
+          await fill(engine, topic, 6);
+          const expected = await readAll(engine, topic, 0);
+          const crashing = engineOf({
+            maintenance: smallSegments,
+            afterCompactionStep: (step) => {
+              if (step === 'entry-swapped') throw new Crash(step);
+            },
+          });
+          clock.advance(6 * MINUTE);
+          assert.equal((await crashing.maintain()).errors, 1);
+          assert.deepEqual(await readAll(engine, topic, 0), expected);
+          const report = await engine.maintain();
+          assert.ok(report.leftoversDeleted >= 1, `leftovers deleted: ${report.leftoversDeleted}`);
+          assert.deepEqual(await readAll(engine, topic, 0), expected);
+        });
+
+        it('retention by time reads up to the first entry it keeps, not the whole log', async () => {
+          const { metadata, reads } = countingEntryReads();
+          const engine = engineOf({ metadata, maintenance: smallSegments });
+          const topic = await settledTopic(engine, { retentionMs: 24 * 60 * MINUTE });
+          await fill(engine, topic, 1);
+          clock.advance(6 * MINUTE);
+          reads.items = 0;
+          await engine.maintain();
+          // Retention reads one small page (it keeps the first entry), compaction its tail.
+          const segments = await entryCount(engine, topic);
+          assert.ok(segments >= 15, `segments: ${segments}`);
+          assert.ok(reads.items <= 12, `entries read: ${reads.items} of ${segments}`);
+        });
+
         it('an unreferenced object too young to judge keeps collection going until it is judged', async () => {
           const engine = engineOf();
           const topic = await settledTopic(engine);
