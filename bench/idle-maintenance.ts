@@ -6,8 +6,8 @@
  * the hourly safety net costs; every pass cost more than that before: 47 Query, 185 RRU in this bench
  * at 1047689, when retention and compaction each walked the whole log), one scheduled pass (quiet
  * partitions skipped: one Query each) and one scheduled pass after a request to every partition
- * (compaction walks from the end of the sealed segments, retention to the first entry it keeps;
- * collection still walks and lists everything) are counted on DynamoDB (dynalite, ConsumedCapacity: a Query pays 1 read unit per 4 KB of items it reads,
+ * (compaction walks from the end of the sealed segments, retention to the first entry it keeps,
+ * collection lists the ingest objects and reads the tails) are counted on DynamoDB (dynalite, ConsumedCapacity: a Query pays 1 read unit per 4 KB of items it reads,
  * strongly consistent) and on the object store (LIST requests: one per 1,000 keys). Deterministic
  * counts, not timings; priced per month at the default schedule (a pass every 5 minutes, a full pass
  * at least every DEFAULTS.maintenanceFullPassIntervalMs), and per GiB retained, since a deployment's

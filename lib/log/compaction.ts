@@ -58,6 +58,8 @@ export interface CompactionResult {
   settled: boolean;
   /** See MaintainedMark.sealedThrough: where the next pass's walk may start. */
   sealedThrough: bigint;
+  /** Segment and index objects whose entry this pass replaced or deleted: garbage once unreferenced (maintenance marks them). */
+  superseded: string[];
 }
 
 export class Compactor {
@@ -86,9 +88,13 @@ export class Compactor {
       leftoversDeleted: 0,
       settled: leftovers.length === 0 && groups.length === 0 && !deferred,
       sealedThrough: leftovers.length === 0 ? this.#sealedPrefixEnd(start, live) : start,
+      superseded: [],
     };
     for (const leftover of leftovers) {
-      if (await this.#deleteIfUnchanged(pk, leftover)) result.leftoversDeleted++;
+      if (await this.#deleteIfUnchanged(pk, leftover)) {
+        result.leftoversDeleted++;
+        result.superseded.push(...segmentObjectsOf([leftover]));
+      }
     }
     for (const group of groups) {
       const bytes = await this.#compact(topic, partition, pk, group);
@@ -96,6 +102,7 @@ export class Compactor {
       result.segmentsWritten++;
       result.segmentBytes += bytes;
       result.entriesCompacted += group.length;
+      result.superseded.push(...segmentObjectsOf(group));
     }
     return result;
   }
@@ -241,6 +248,11 @@ export class Compactor {
       throw error;
     }
   }
+}
+
+/** The segment and index objects of the segment entries among `entries` (ingest objects are found by listing). */
+export function segmentObjectsOf(entries: readonly LogEntry[]): string[] {
+  return entries.flatMap((entry) => (entry.indexKey ? [entry.objectKey, entry.indexKey] : []));
 }
 
 function worthMerging(group: readonly LogEntry[]): boolean {

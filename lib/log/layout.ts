@@ -85,7 +85,7 @@ export const INGEST_PREFIX_COUNT = 256;
  * prefix, so nothing else depends on the layout; keys written before the spread stay readable.
  */
 export function ingestObjectKey(topicId: string, id: string): string {
-  return `t/${topicId}/ingest/${id.slice(-2)}/${id}`;
+  return `${ingestObjectPrefix(topicId)}${id.slice(-2)}/${id}`;
 }
 
 export function topicObjectPrefix(topicId: string): string {
@@ -95,6 +95,17 @@ export function topicObjectPrefix(topicId: string): string {
 export function segmentObjectKeys(topicId: string, partition: number, start: bigint, now: number): { segment: string; index: string } {
   const base = `t/${topicId}/segments/${partition}/${start.toString().padStart(OFFSET_DIGITS, '0')}-${timeOrderedId(now)}`;
   return { segment: `${base}.seg`, index: `${base}.index` };
+}
+
+/** The partition and start offset a segment or index key names (segmentObjectKeys); undefined for other keys. */
+export function parseSegmentObjectKey(key: string): { partition: number; start: bigint } | undefined {
+  const match = /^t\/[^/]+\/segments\/(\d{1,9})\/(\d{20})-[^/]+\.(?:seg|index)$/.exec(key);
+  return match ? { partition: Number(match[1]), start: BigInt(match[2]) } : undefined;
+}
+
+/** Where a topic's ingest objects are (every spread prefix under it). */
+export function ingestObjectPrefix(topicId: string): string {
+  return `t/${topicId}/ingest/`;
 }
 
 export function gcPk(topicId: string): string {

@@ -6,8 +6,8 @@
  * location (presigned URLs included).
  *
  * Object garbage collection is mark and sweep per topic: the live entries of every partition name
- * the objects in use (metadata per partition is bounded, so this is cheap); an object not named is
- * marked with the time it was first seen so, and deleted when still unnamed after the grace period.
+ * the objects in use; an object not named is marked with the time it was first seen so, and deleted
+ * when still unnamed after the grace period.
  * Objects younger than `minObjectAgeMs` are never touched: their produce may not have written its
  * entry yet (producers refuse to reference an ingest object older than the commit window, which is
  * shorter).
@@ -17,21 +17,24 @@
  *   - compaction starts its walk at `sealedThrough`, the end of the sealed segments (and aborted
  *     ranges) it never rewrites, found by the previous pass; retention by time reads only up to the
  *     first entry it keeps (retention by size still sums the whole partition);
+ *   - collection is partial (see #collectGarbage): it lists ingest objects only and reads the entries
+ *     after each partition's sealed segments; compaction and retention mark the segments they supersede;
  *   - quiet partitions are skipped: a pass that leaves a partition with nothing to do stores what it
  *     saw, and a later scheduled pass that finds the same head (no reservation since, same log start,
  *     no gap), the same settings and retention not yet due reads that one Query and moves on. A topic
  *     whose partitions were all skipped is not collected either, unless marks or young unreferenced
- *     objects are pending. Collection of a topic with any partition due still walks and lists it all.
- * Both hold for the settings they were found under, and at least every `fullPassIntervalMs` a pass
- * walks each partition from its log start again: the safety net for what only such a walk finds — an
- * orphan left by a produce that died between its object PUT and its reservation (the head did not
- * move), or leftovers of a compaction that crashed beside another pass. `run({ full: true })` walks
- * everything and skips nothing.
+ *     objects are pending.
+ * Marks hold for the settings they were found under, and at least every `fullPassIntervalMs` a pass
+ * walks each partition from its log start and sweeps the whole topic again: the safety net for what
+ * only such a sweep finds — an orphan left by a produce that died between its object PUT and its
+ * reservation (the head did not move), the segment of a compaction that crashed before its swap, or
+ * leftovers of a compaction that crashed beside another pass. `run({ full: true })` walks everything
+ * and skips nothing.
  */
 import { mapConcurrent } from '../concurrency.ts';
 import { ConditionFailedError } from '../errors.ts';
 import type { MetadataStore, ObjectStore } from '../storage/ports.ts';
-import { Compactor, type CompactionOptions, type CompactionStep } from './compaction.ts';
+import { Compactor, segmentObjectsOf, type CompactionOptions, type CompactionStep } from './compaction.ts';
 import {
   DELETED_TOPICS_PK,
   GC_YOUNG_SK,
@@ -41,8 +44,10 @@ import {
   entrySk,
   gcPk,
   headFromItems,
+  ingestObjectPrefix,
   maintainedFromItem,
   maintainedToItem,
+  parseSegmentObjectKey,
   partitionPk,
   topicObjectPrefix,
   type LogEntry,
@@ -109,6 +114,8 @@ interface RetentionResult {
   readonly settled: boolean;
   /** See MaintainedMark.dueAt. */
   readonly dueAt: number;
+  /** Segment and index objects of the entries it deleted. */
+  readonly superseded: readonly string[];
 }
 
 interface MarkedHead {
@@ -159,12 +166,17 @@ export class Maintenance {
       report.topics++;
       const settings = this.#settingsKey(topic);
       let skipped = 0;
+      // Per partition, where entries that may name an ingest object begin (0: not known, the log start);
+      // and whether this pass walked any partition from its log start (then collection sweeps everything).
+      const tailFrom: bigint[] = Array.from({ length: topic.partitions }, () => 0n);
+      let walkedFromLogStart = false;
       await mapConcurrent(range(topic.partitions), PARTITION_CONCURRENCY, (partition) => guarded(async () => {
         report.partitions++;
         const pk = partitionPk(topic.id, partition);
         const startedAt = this.#deps.now();
         const marked = await this.#mark(pk);
         const { mark } = marked;
+        if (mark?.settings === settings) tailFrom[partition] = mark.sealedThrough;
         if (!options.full && this.#quiet(marked, settings, startedAt)) {
           skipped++;
           report.partitionsSkipped++;
@@ -173,6 +185,7 @@ export class Maintenance {
         // From the log start on a full pass, under new settings and at least every fullPassIntervalMs;
         // otherwise compaction's walk starts after the history it never rewrites.
         const fromLogStart = options.full || mark?.settings !== settings || startedAt - mark.fullAt >= this.#options.fullPassIntervalMs;
+        if (fromLogStart) walkedFromLogStart = true;
         const repaired = await this.#deps.log.repair(pk);
         report.gapsClosed += repaired.gapsClosed;
         const retained = await this.#applyRetention(topic, pk);
@@ -183,6 +196,7 @@ export class Maintenance {
         report.segmentBytes += compacted.segmentBytes;
         report.entriesCompacted += compacted.entriesCompacted;
         report.leftoversDeleted += compacted.leftoversDeleted;
+        await this.#markSuperseded(topic, [...retained.superseded, ...compacted.superseded]);
         const { head } = repaired;
         const settled = repaired.gapsClosed === 0 && head.highWatermark >= head.nextOffset && retained.settled && compacted.settled;
         const next: MaintainedMark = {
@@ -196,7 +210,8 @@ export class Maintenance {
         if (!sameMark(mark, next)) await this.#deps.metadata.put(maintainedToItem(pk, next));
       }));
       await guarded(async () => {
-        const collected = await this.#collectGarbage(topic, !options.full && skipped === topic.partitions);
+        const quiet = !options.full && skipped === topic.partitions;
+        const collected = await this.#collectGarbage(topic, quiet, walkedFromLogStart ? undefined : tailFrom);
         if (collected === undefined) report.collectionsSkipped++;
         else report.objectsDeleted += collected;
       });
@@ -244,7 +259,7 @@ export class Maintenance {
    */
   async #applyRetention(topic: Topic, pk: string): Promise<RetentionResult> {
     const { retentionMs, retentionBytes } = topic.config;
-    if (retentionMs < 0 && retentionBytes < 0) return { offsetsTrimmed: 0n, entriesExpired: 0, settled: true, dueAt: 0 };
+    if (retentionMs < 0 && retentionBytes < 0) return { offsetsTrimmed: 0n, entriesExpired: 0, settled: true, dueAt: 0, superseded: [] };
     const head = await this.#deps.log.readHead(pk);
     const cutoff = this.#deps.now() - retentionMs;
     // By time alone, entries are dropped oldest first up to the first one kept: the walk ends there,
@@ -260,7 +275,7 @@ export class Maintenance {
     if (drop === 0) {
       // Entries expire oldest first: the next drop is due when the oldest one kept passes the bound.
       const dueAt = retentionMs >= 0 && entries.length > 0 ? entries[0].maxTimestamp + retentionMs + 1 : 0;
-      return { offsetsTrimmed: 0n, entriesExpired: 0, settled: true, dueAt };
+      return { offsetsTrimmed: 0n, entriesExpired: 0, settled: true, dueAt, superseded: [] };
     }
     const newStart = entries[drop - 1].end;
     try {
@@ -271,15 +286,17 @@ export class Maintenance {
       if (!(error instanceof ConditionFailedError)) throw error;
     }
     let deleted = 0;
+    const superseded: string[] = [];
     for (const entry of entries.slice(0, drop)) {
       try {
         await this.#deps.metadata.delete(pk, entrySk(entry.start), { where: [{ attr: 'end', op: '=', value: entry.end }] });
         deleted++;
+        superseded.push(...segmentObjectsOf([entry]));
       } catch (error) {
         if (!(error instanceof ConditionFailedError)) throw error;
       }
     }
-    return { offsetsTrimmed: newStart - head.logStartOffset, entriesExpired: deleted, settled: false, dueAt: 0 };
+    return { offsetsTrimmed: newStart - head.logStartOffset, entriesExpired: deleted, settled: false, dueAt: 0, superseded };
   }
 
   /** Live entries (not inside an earlier one) from `from` below `below`, up to and including the first that is `last`. */
@@ -302,21 +319,46 @@ export class Maintenance {
   }
 
   /**
+   * Marks segment and index objects whose entry was just replaced or deleted, as if a sweep had seen
+   * them unreferenced now (an earlier mark is kept): the partial sweep never lists segments, so this
+   * is how it learns of them. A crash before this leaves them to the next full sweep.
+   */
+  async #markSuperseded(topic: Topic, keys: readonly string[]): Promise<void> {
+    const pk = gcPk(topic.id);
+    const time = BigInt(this.#deps.now());
+    for (const key of keys) {
+      try {
+        await this.#deps.metadata.put({ pk, sk: key, firstSeenAt: time }, { itemExists: false });
+      } catch (error) {
+        if (!(error instanceof ConditionFailedError)) throw error;
+      }
+    }
+  }
+
+  /**
    * Mark and sweep of the topic's objects; undefined when `quiet` (every partition skipped) and
    * nothing is pending (no mark, no young unreferenced object seen last time): then nothing new can
    * be unreferenced but the safety net's cases (see the top of this file).
+   *
+   * With `tailFrom` (no partition was walked from its log start this pass) the sweep is partial and
+   * reads the topic's recent part only: it lists `ingest/` (ingest objects are compacted away within
+   * minutes) and judges them against the entries from each partition's tailFrom — an entry before
+   * it is a sealed segment or aborted, never an ingest range, and is never rewritten — and it judges
+   * marked segment and index objects (compaction and retention mark what they supersede) by the one
+   * entry that could name each, at the start offset in its key. Without `tailFrom` it lists and walks
+   * everything, which also finds what nobody marked: orphans of crashed compactions.
    */
-  async #collectGarbage(topic: Topic, quiet: boolean): Promise<number | undefined> {
+  async #collectGarbage(topic: Topic, quiet: boolean, tailFrom: readonly bigint[] | undefined): Promise<number | undefined> {
     const { objects, metadata, now } = this.#deps;
     const pk = gcPk(topic.id);
     const items = await metadata.query(pk);
+    if (quiet && items.length === 0) return undefined;
     const sawYoung = items.some((item) => item.sk === GC_YOUNG_SK);
     const marks = new Map(items.filter((item) => item.sk !== GC_YOUNG_SK).map((item) => [item.sk, Number(item.firstSeenAt)]));
-    if (quiet && items.length === 0) return undefined;
     const referenced = new Set<string>();
     for (const partition of range(topic.partitions)) {
       const partitionKey = partitionPk(topic.id, partition);
-      let after = 'e#';
+      let after = tailFrom?.[partition] ? entrySk(tailFrom[partition] - 1n) : 'e#';
       for (;;) {
         const page = await metadata.query(partitionKey, { gt: after, lt: 'e#~', limit: 500 });
         for (const item of page) {
@@ -330,7 +372,7 @@ export class Maintenance {
     const doomed: string[] = [];
     const time = now();
     let young = false;
-    for await (const object of objects.list(topicObjectPrefix(topic.id))) {
+    for await (const object of objects.list(tailFrom ? ingestObjectPrefix(topic.id) : topicObjectPrefix(topic.id))) {
       const seenAt = marks.get(object.key);
       marks.delete(object.key);
       if (referenced.has(object.key)) {
@@ -344,11 +386,26 @@ export class Maintenance {
       if (seenAt === undefined) await metadata.put({ pk, sk: object.key, firstSeenAt: BigInt(time) });
       else if (time - seenAt >= this.#options.gcGraceMs) doomed.push(object.key);
     }
+    const forgotten: string[] = [];
+    for (const [key, seenAt] of marks) {
+      const segment = tailFrom ? parseSegmentObjectKey(key) : undefined;
+      // Not listed: gone already, unless the partial sweep did not list it (a marked segment).
+      if (!segment) forgotten.push(key);
+      else if (await this.#named(topic, segment, key)) forgotten.push(key);
+      else if (time - seenAt >= this.#options.gcGraceMs) doomed.push(key);
+    }
     await objects.delete(doomed);
-    for (const key of [...doomed, ...marks.keys()]) await metadata.delete(pk, key);
+    for (const key of [...doomed, ...forgotten]) await metadata.delete(pk, key);
     if (young && !sawYoung) await metadata.put({ pk, sk: GC_YOUNG_SK, seenAt: BigInt(time) });
     if (!young && sawYoung) await metadata.delete(pk, GC_YOUNG_SK);
     return doomed.length;
+  }
+
+  /** Whether the entry at the segment's start (the only one that can name it) names `key`. */
+  async #named(topic: Topic, segment: { partition: number; start: bigint }, key: string): Promise<boolean> {
+    if (segment.partition >= topic.partitions) return false;
+    const item = await this.#deps.metadata.get(partitionPk(topic.id, segment.partition), entrySk(segment.start));
+    return item !== undefined && (item.objectKey === key || item.indexKey === key);
   }
 
   /** Deletes the metadata and objects of topics deleted longer ago than the grace period. */
