@@ -118,6 +118,17 @@ interface RetentionResult {
   readonly superseded: readonly string[];
 }
 
+/** What one pass did with one partition. */
+interface PartitionPass {
+  /** Quiet: nothing was read but its head. */
+  readonly skipped: boolean;
+  /** Walked from its log start (collection then sweeps the whole topic). */
+  readonly fromLogStart: boolean;
+  /** Where its entries that may name an ingest object begin (MaintainedMark.sealedThrough; 0n: unknown). */
+  readonly tailFrom: bigint;
+  readonly offsetsTrimmed: bigint;
+}
+
 interface MarkedHead {
   readonly head: PartitionHead;
   readonly mark: MaintainedMark | undefined;
@@ -165,53 +176,18 @@ export class Maintenance {
     for (const topic of await this.#deps.topics.list()) {
       report.topics++;
       const settings = this.#settingsKey(topic);
-      let skipped = 0;
-      // Per partition, where entries that may name an ingest object begin (0: not known, the log start);
-      // and whether this pass walked any partition from its log start (then collection sweeps everything).
-      const tailFrom: bigint[] = Array.from({ length: topic.partitions }, () => 0n);
-      let walkedFromLogStart = false;
+      const passes: Array<PartitionPass | undefined> = Array.from({ length: topic.partitions }, () => undefined);
       await mapConcurrent(range(topic.partitions), PARTITION_CONCURRENCY, (partition) => guarded(async () => {
         report.partitions++;
-        const pk = partitionPk(topic.id, partition);
-        const startedAt = this.#deps.now();
-        const marked = await this.#mark(pk);
-        const { mark } = marked;
-        if (mark?.settings === settings) tailFrom[partition] = mark.sealedThrough;
-        if (!options.full && this.#quiet(marked, settings, startedAt)) {
-          skipped++;
-          report.partitionsSkipped++;
-          return;
-        }
-        // From the log start on a full pass, under new settings and at least every fullPassIntervalMs;
-        // otherwise compaction's walk starts after the history it never rewrites.
-        const fromLogStart = options.full || mark?.settings !== settings || startedAt - mark.fullAt >= this.#options.fullPassIntervalMs;
-        if (fromLogStart) walkedFromLogStart = true;
-        const repaired = await this.#deps.log.repair(pk);
-        report.gapsClosed += repaired.gapsClosed;
-        const retained = await this.#applyRetention(topic, pk);
-        trimmed += retained.offsetsTrimmed;
-        report.entriesExpired += retained.entriesExpired;
-        const compacted = await this.#compactor.compactPartition(topic, partition, fromLogStart ? 0n : mark!.sealedThrough);
-        report.segmentsWritten += compacted.segmentsWritten;
-        report.segmentBytes += compacted.segmentBytes;
-        report.entriesCompacted += compacted.entriesCompacted;
-        report.leftoversDeleted += compacted.leftoversDeleted;
-        await this.#markSuperseded(topic, [...retained.superseded, ...compacted.superseded]);
-        const { head } = repaired;
-        const settled = repaired.gapsClosed === 0 && head.highWatermark >= head.nextOffset && retained.settled && compacted.settled;
-        const next: MaintainedMark = {
-          settings,
-          sealedThrough: compacted.sealedThrough,
-          fullAt: fromLogStart ? startedAt : mark!.fullAt,
-          // The head as repair read it, before this pass's walks: a reservation made since then is
-          // newer than the mark, so the next pass looks.
-          ...(settled ? { quiet: { nextOffset: head.nextOffset, logStartOffset: head.logStartOffset, dueAt: retained.dueAt } } : {}),
-        };
-        if (!sameMark(mark, next)) await this.#deps.metadata.put(maintainedToItem(pk, next));
+        const pass = await this.#maintainPartition(topic, partition, settings, options, report);
+        passes[partition] = pass;
+        trimmed += pass.offsetsTrimmed;
       }));
       await guarded(async () => {
-        const quiet = !options.full && skipped === topic.partitions;
-        const collected = await this.#collectGarbage(topic, quiet, walkedFromLogStart ? undefined : tailFrom);
+        const quiet = !options.full && passes.every((pass) => pass?.skipped);
+        // A partition that failed before it said where its tail begins is read from its log start (0n).
+        const partial = !options.full && !passes.some((pass) => pass?.fromLogStart);
+        const collected = await this.#collectGarbage(topic, quiet, partial ? passes.map((pass) => pass?.tailFrom ?? 0n) : undefined);
         if (collected === undefined) report.collectionsSkipped++;
         else report.objectsDeleted += collected;
       });
@@ -222,6 +198,44 @@ export class Maintenance {
     });
     report.offsetsTrimmed = trimmed.toString();
     return report;
+  }
+
+  /** Repair, retention and compaction of one partition, unless it is quiet (see the top of this file). */
+  async #maintainPartition(topic: Topic, partition: number, settings: string, options: MaintenanceRunOptions, report: MaintenanceReport): Promise<PartitionPass> {
+    const pk = partitionPk(topic.id, partition);
+    const startedAt = this.#deps.now();
+    const marked = await this.#mark(pk);
+    const { mark } = marked;
+    const tailFrom = mark?.settings === settings ? mark.sealedThrough : 0n;
+    if (!options.full && this.#quiet(marked, settings, startedAt)) {
+      report.partitionsSkipped++;
+      return { skipped: true, fromLogStart: false, tailFrom, offsetsTrimmed: 0n };
+    }
+    // From the log start on a full pass, under new settings and at least every fullPassIntervalMs;
+    // otherwise compaction's walk starts after the history it never rewrites.
+    const fromLogStart = options.full === true || mark?.settings !== settings || startedAt - mark.fullAt >= this.#options.fullPassIntervalMs;
+    const repaired = await this.#deps.log.repair(pk);
+    report.gapsClosed += repaired.gapsClosed;
+    const retained = await this.#applyRetention(topic, pk);
+    report.entriesExpired += retained.entriesExpired;
+    const compacted = await this.#compactor.compactPartition(topic, partition, fromLogStart ? 0n : tailFrom);
+    report.segmentsWritten += compacted.segmentsWritten;
+    report.segmentBytes += compacted.segmentBytes;
+    report.entriesCompacted += compacted.entriesCompacted;
+    report.leftoversDeleted += compacted.leftoversDeleted;
+    await this.#markSuperseded(topic, [...retained.superseded, ...compacted.superseded]);
+    const { head } = repaired;
+    const settled = repaired.gapsClosed === 0 && head.highWatermark >= head.nextOffset && retained.settled && compacted.settled;
+    const next: MaintainedMark = {
+      settings,
+      sealedThrough: compacted.sealedThrough,
+      fullAt: fromLogStart ? startedAt : mark!.fullAt,
+      // The head as repair read it, before this pass's walks: a reservation made since then is newer
+      // than the mark, so the next pass looks.
+      ...(settled ? { quiet: { nextOffset: head.nextOffset, logStartOffset: head.logStartOffset, dueAt: retained.dueAt } } : {}),
+    };
+    if (!sameMark(mark, next)) await this.#deps.metadata.put(maintainedToItem(pk, next));
+    return { skipped: false, fromLogStart, tailFrom, offsetsTrimmed: retained.offsetsTrimmed };
   }
 
   /** The partition's head, stored watermark and mark, with one Query (the head item's read unit). */
