@@ -402,10 +402,14 @@ export class Maintenance {
     }
     const forgotten: string[] = [];
     for (const [key, seenAt] of marks) {
-      const segment = tailFrom ? parseSegmentObjectKey(key) : undefined;
-      // Not listed: gone already, unless the partial sweep did not list it (a marked segment).
-      if (!segment) forgotten.push(key);
-      else if (await this.#named(topic, segment, key)) forgotten.push(key);
+      // In the listed range but not listed: gone already.
+      if (!tailFrom || key.startsWith(ingestObjectPrefix(topic.id))) {
+        forgotten.push(key);
+        continue;
+      }
+      const segment = parseSegmentObjectKey(key);
+      if (!segment) continue; // nothing a partial sweep judges: left to the next full one
+      if (await this.#named(topic, segment, key)) forgotten.push(key);
       else if (time - seenAt >= this.#options.gcGraceMs) doomed.push(key);
     }
     await objects.delete(doomed);
