@@ -33,10 +33,13 @@
  */
 import { mapConcurrent } from '../concurrency.ts';
 import { ConditionFailedError } from '../errors.ts';
+import { itemToJson } from '../storage/item-semantics.ts';
 import type { MetadataStore, ObjectStore } from '../storage/ports.ts';
 import { Compactor, segmentObjectsOf, type CompactionOptions, type CompactionStep } from './compaction.ts';
 import {
   DELETED_TOPICS_PK,
+  ENTRY_SK_END,
+  ENTRY_SK_PREFIX,
   GC_YOUNG_SK,
   HEAD_SK,
   MAINTAINED_SK,
@@ -234,7 +237,9 @@ export class Maintenance {
       // than the mark, so the next pass looks.
       ...(settled ? { quiet: { nextOffset: head.nextOffset, logStartOffset: head.logStartOffset, dueAt: retained.dueAt } } : {}),
     };
-    if (!sameMark(mark, next)) await this.#deps.metadata.put(maintainedToItem(pk, next));
+    const item = maintainedToItem(pk, next);
+    // Compared as stored, so a field added to the mark can never be left out of the comparison.
+    if (!mark || itemToJson(maintainedToItem(pk, mark)) !== itemToJson(item)) await this.#deps.metadata.put(item);
     return { skipped: false, fromLogStart, tailFrom, offsetsTrimmed: retained.offsetsTrimmed };
   }
 
@@ -372,9 +377,9 @@ export class Maintenance {
     const referenced = new Set<string>();
     for (const partition of range(topic.partitions)) {
       const partitionKey = partitionPk(topic.id, partition);
-      let after = tailFrom?.[partition] ? entrySk(tailFrom[partition] - 1n) : 'e#';
+      let after = tailFrom?.[partition] ? entrySk(tailFrom[partition] - 1n) : ENTRY_SK_PREFIX;
       for (;;) {
-        const page = await metadata.query(partitionKey, { gt: after, lt: 'e#~', limit: 500 });
+        const page = await metadata.query(partitionKey, { gt: after, lt: ENTRY_SK_END, limit: 500 });
         for (const item of page) {
           if (typeof item.objectKey === 'string' && item.objectKey) referenced.add(item.objectKey);
           if (typeof item.indexKey === 'string') referenced.add(item.indexKey);
@@ -454,18 +459,6 @@ export class Maintenance {
     }
     return purged;
   }
-}
-
-function sameMark(a: MaintainedMark | undefined, b: MaintainedMark): boolean {
-  return (
-    a !== undefined &&
-    a.settings === b.settings &&
-    a.sealedThrough === b.sealedThrough &&
-    a.fullAt === b.fullAt &&
-    a.quiet?.nextOffset === b.quiet?.nextOffset &&
-    a.quiet?.logStartOffset === b.quiet?.logStartOffset &&
-    a.quiet?.dueAt === b.quiet?.dueAt
-  );
 }
 
 function range(n: number): number[] {
