@@ -67,7 +67,7 @@ export interface PassCount {
   readonly listRequests: number;
 }
 
-function countOf(counts: readonly OperationCount[], listRequests: number): PassCount {
+export function countOf(counts: readonly OperationCount[], listRequests: number): PassCount {
   const dynamo = counts.filter((c) => c.service === 'DynamoDB');
   const writes = new Set(['PutItem', 'UpdateItem', 'DeleteItem']);
   return {
