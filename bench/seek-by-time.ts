@@ -12,7 +12,7 @@
  */
 import { DEFAULTS, LIMITS } from '../lib/defaults.ts';
 import { Engine } from '../lib/log/engine.ts';
-import { ENTRY_SK_END, ENTRY_SK_PREFIX, partitionPk } from '../lib/log/layout.ts';
+import { ENTRY_SK_END, ENTRY_SK_PREFIX, TIME_INDEX_SK_END, TIME_INDEX_SK_PREFIX, partitionPk } from '../lib/log/layout.ts';
 import { MemoryObjectStore } from '../lib/storage/memory.ts';
 import { DynamoDbMetadataStore } from '../lib/storage/dynamodb-metadata-store.ts';
 import { append } from '../test/log/engine.suite.ts';
@@ -43,6 +43,8 @@ export interface SeekByTimeRun {
   readonly throughput: SeekCount & { readonly truncated: boolean; readonly records: number };
   /** A full maintenance pass over the settled partition. */
   readonly fullPass: PassCount;
+  /** Time index points the partition holds (one write unit each, written once). */
+  readonly timeIndexPoints: number;
 }
 
 export async function runSeekByTimeBench(segments: number): Promise<SeekByTimeRun> {
@@ -85,12 +87,14 @@ export async function runSeekByTimeBench(segments: number): Promise<SeekByTimeRu
     const { result: throughput, count } = await measure(() => engine.throughput('seek', { bucketMs: MINUTE, from: last - 10 * MINUTE, to: last, maxEntries: LIMITS.maxThroughputEntries }));
     const { id } = await engine.topics.get('seek');
     const entries = await metadata.query(partitionPk(id, 0), { gte: ENTRY_SK_PREFIX, lt: ENTRY_SK_END });
+    const points = await metadata.query(partitionPk(id, 0), { gte: TIME_INDEX_SK_PREFIX, lt: TIME_INDEX_SK_END });
     return {
       segments: entries.filter((item) => typeof item.indexKey === 'string').length,
       records: BigInt(requests * RECORDS_PER_REQUEST),
       seeks,
       throughput: { ...count, truncated: throughput.truncated, records: throughput.buckets.reduce((n, b) => n + b.records, 0) },
       fullPass,
+      timeIndexPoints: points.length,
     };
   } finally {
     await dynamo.stop();
@@ -108,7 +112,7 @@ function format(run: SeekByTimeRun): string[] {
     ...run.seeks.map((s) => row(`offsetForTimestamp, ${s.target} → ${s.offset}`, s.count)),
     `  offsetForTimestamp read units: median ${median(rrus).toFixed(1)} (min ${Math.min(...rrus).toFixed(1)}, max ${Math.max(...rrus).toFixed(1)}); Queries median ${median(run.seeks.map((s) => s.count.queries))}`,
     `${row('throughput, last 10 minutes', run.throughput)}; ${run.throughput.records} records${run.throughput.truncated ? ', TRUNCATED' : ''}`,
-    `  full maintenance pass: ${run.fullPass.queries} Query, ${run.fullPass.readUnits.toFixed(1)} RRU, ${run.fullPass.writeUnits.toFixed(0)} WRU`,
+    `  full maintenance pass: ${run.fullPass.queries} Query, ${run.fullPass.readUnits.toFixed(1)} RRU, ${run.fullPass.writeUnits.toFixed(0)} WRU; time index: ${run.timeIndexPoints} points (${(run.timeIndexPoints / run.segments).toFixed(2)} per segment, written once)`,
   ];
 }
 

@@ -395,6 +395,8 @@ export const MaintenanceResponse = z.object({
   leftoversDeleted: z.number().int(),
   offsetsTrimmed: Offset,
   entriesExpired: z.number().int(),
+  /** Points added to partitions' time indexes over newly sealed segments (what seeks by time start from). */
+  timeIndexPointsWritten: z.number().int(),
   objectsDeleted: z.number().int(),
   deletedTopicsPurged: z.number().int(),
   expiredItemsDeleted: z.number().int(),

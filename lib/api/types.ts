@@ -609,6 +609,7 @@ export type MaintenanceResponse = {
   /** A decimal offset (offsets can exceed 2^53). */
   readonly offsetsTrimmed: string;
   readonly entriesExpired: number;
+  readonly timeIndexPointsWritten: number;
   readonly objectsDeleted: number;
   readonly deletedTopicsPurged: number;
   readonly expiredItemsDeleted: number;

@@ -5,7 +5,7 @@
 import { SluiceError } from '../errors.ts';
 import { DEFAULTS, LIMITS } from '../defaults.ts';
 import type { ByteRange, MetadataStore, ObjectStore } from '../storage/ports.ts';
-import { partitionPk, type PartitionHead } from './layout.ts';
+import { partitionPk, type LogEntry, type PartitionHead } from './layout.ts';
 import { PartitionLog } from './partition-log.ts';
 import { Producer, type AppendResult, type IdempotencyOptions, type PartitionAppend, type ProduceStep } from './produce.ts';
 import { RangeCache } from './range-cache.ts';
@@ -13,6 +13,7 @@ import type { CompactionStep } from './compaction.ts';
 import { Maintenance, type MaintenanceOptions, type MaintenanceReport, type MaintenanceRunOptions } from './maintenance.ts';
 import { SegmentIndexCache, locateInEntry, offsetForTimestampIn, outOfRange, planRead, readBatches, type ReadPlan, type ReadSources, type StoredBatch } from './read.ts';
 import { entrySpan } from './segment-index.ts';
+import { TimeIndex } from './time-index.ts';
 import { Topics, type Topic, type TopicConfig } from './topics.ts';
 
 export interface EngineOptions {
@@ -121,11 +122,15 @@ export interface LocationsResult {
   readonly highWatermark: bigint;
 }
 
+/** Entries in the first page of a search by time (later pages are the log's default). */
+const SEEK_FIRST_PAGE = 8;
+
 export class Engine {
   readonly topics: Topics;
   readonly objects: ObjectStore;
   readonly metadata: MetadataStore;
   readonly #log: PartitionLog;
+  readonly #timeIndex: TimeIndex;
   readonly #cache: RangeCache;
   readonly #sources: ReadSources;
   readonly #producer: Producer;
@@ -160,6 +165,7 @@ export class Engine {
       abortReservationAfterMs: options.abortReservationAfterMs ?? DEFAULTS.abortReservationAfterMs,
       watermarkAdvanceEveryReservations: DEFAULTS.watermarkAdvanceEveryReservations,
     });
+    this.#timeIndex = new TimeIndex(options.metadata, this.#log);
     this.#cache = new RangeCache(options.objects, options.objectCacheBytes ?? DEFAULTS.objectCacheBytes);
     this.#sources = { cache: this.#cache, indexes: new SegmentIndexCache(options.objects) };
     const inlineMaxBytes = options.inlineMaxBytes ?? DEFAULTS.inlineMaxBytes;
@@ -313,40 +319,33 @@ export class Engine {
     for (const partition of partitions) {
       const pk = partitionPk(topic.id, partition);
       const head = await this.#currentHead(topic, partition);
-      let from = head.logStartOffset;
-      walk: while (from < head.highWatermark) {
-        const entries = await this.#log.entriesFrom(pk, from);
-        if (entries.length === 0) break;
-        for (const entry of entries) {
-          if (entry.start >= head.highWatermark) break walk;
-          if (entry.end <= from) continue;
-          from = entry.end;
-          if (++walked > options.maxEntries) {
-            truncated = true;
-            break walk;
-          }
-          if (entry.aborted) continue;
-          const count = (timestamp: number, start: bigint, end: bigint, bytes: number) => {
-            if (timestamp < first || timestamp >= options.to) return;
-            const bucket = buckets[Math.floor((timestamp - first) / options.bucketMs)];
-            const retained = start > head.logStartOffset ? start : head.logStartOffset;
-            if (!bucket || end <= retained) return;
-            bucket.records += Number(end - retained);
-            bucket.bytes += bytes;
-          };
-          if (!entry.indexKey) {
-            count(entry.maxTimestamp, entry.start, entry.end, entry.length);
-            continue;
-          }
-          // A compacted segment spreads over its index's spans (one every indexIntervalBytes), each
-          // counted at its own newest timestamp, so old data does not pile up where the segment ends.
-          const index = await this.#sources.indexes.get(entry.indexKey);
-          index.entries.forEach((span, i) => {
-            const next = index.entries[i + 1];
-            const { start, end } = entrySpan(index, i);
-            count(span.maxTimestamp, index.baseOffset + BigInt(span.relativeOffset), next ? index.baseOffset + BigInt(next.relativeOffset) : entry.end, end - start);
-          });
+      // Entries before the time index's start for the window hold no record the window counts.
+      for await (const entry of this.#entriesFrom(pk, await this.#timeIndex.startFor(pk, first, head.logStartOffset), head.highWatermark)) {
+        if (++walked > options.maxEntries) {
+          truncated = true;
+          break;
         }
+        if (entry.aborted || entry.maxTimestamp < first) continue;
+        const count = (timestamp: number, start: bigint, end: bigint, bytes: number) => {
+          if (timestamp < first || timestamp >= options.to) return;
+          const bucket = buckets[Math.floor((timestamp - first) / options.bucketMs)];
+          const retained = start > head.logStartOffset ? start : head.logStartOffset;
+          if (!bucket || end <= retained) return;
+          bucket.records += Number(end - retained);
+          bucket.bytes += bytes;
+        };
+        if (!entry.indexKey) {
+          count(entry.maxTimestamp, entry.start, entry.end, entry.length);
+          continue;
+        }
+        // A compacted segment spreads over its index's spans (one every indexIntervalBytes), each
+        // counted at its own newest timestamp, so old data does not pile up where the segment ends.
+        const index = await this.#sources.indexes.get(entry.indexKey);
+        index.entries.forEach((span, i) => {
+          const next = index.entries[i + 1];
+          const { start, end } = entrySpan(index, i);
+          count(span.maxTimestamp, index.baseOffset + BigInt(span.relativeOffset), next ? index.baseOffset + BigInt(next.relativeOffset) : entry.end, end - start);
+        });
       }
       if (truncated) break;
     }
@@ -359,20 +358,37 @@ export class Engine {
     checkPartition(topic, partition);
     const pk = partitionPk(topic.id, partition);
     const head = await this.#currentHead(topic, partition);
-    let from = head.logStartOffset;
-    while (from < head.highWatermark) {
-      const entries = await this.#log.entriesFrom(pk, from);
-      if (entries.length === 0) break;
-      for (const entry of entries) {
-        if (entry.start >= head.highWatermark) return head.highWatermark;
-        if (entry.end <= from) continue;
-        from = entry.end;
-        if (entry.aborted || entry.maxTimestamp < timestamp || entry.end <= head.logStartOffset) continue;
-        const found = await offsetForTimestampIn(this.#sources, entry, timestamp, head.logStartOffset);
-        if (found !== undefined) return found;
-      }
+    // Every record before the time index's start is older than `timestamp`.
+    // A search that starts at the index's point usually ends in its first entries: a small first page.
+    for await (const entry of this.#entriesFrom(pk, await this.#timeIndex.startFor(pk, timestamp, head.logStartOffset), head.highWatermark, SEEK_FIRST_PAGE)) {
+      if (entry.aborted || entry.maxTimestamp < timestamp || entry.end <= head.logStartOffset) continue;
+      const found = await offsetForTimestampIn(this.#sources, entry, timestamp, head.logStartOffset);
+      if (found !== undefined) return found;
     }
     return head.highWatermark;
+  }
+
+  /**
+   * The live entries holding offsets from `from` (the first may start before it) up to `below`, in
+   * offset order, a page at a time; entries inside an earlier one are passed over.
+   */
+  async *#entriesFrom(pk: string, from: bigint, below: bigint, firstPage?: number): AsyncGenerator<LogEntry> {
+    let next = from;
+    let first = true;
+    while (next < below) {
+      const entries = await this.#log.entriesFrom(pk, next, first ? firstPage : undefined);
+      // Only a start inside an entry (a time index point after segments were merged) needs this Query.
+      const covering = first && entries[0]?.start !== next ? await this.#log.entryAt(pk, next) : undefined;
+      first = false;
+      if (entries.length === 0 && !covering) return;
+      for (const entry of covering ? [covering, ...entries] : entries) {
+        if (entry.start >= below) return;
+        if (entry.end <= next) continue;
+        next = entry.end;
+        yield entry;
+      }
+      if (entries.length === 0) return;
+    }
   }
 
   /**

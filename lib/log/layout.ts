@@ -16,6 +16,10 @@
  *                                         the watermark item's, so one Query reads all three
  *   p#<topicId>#<partition> / e#<start>   log entry for offsets [start, end): object + byte range, or the
  *                                         batches themselves when small (`batches`, binary), or aborted
+ *   p#<topicId>#<partition> / t#<maxTimestamp>#<end>  time index point (TimeIndexPoint, time-index.ts):
+ *                                         no record below offset `end` has a timestamp above
+ *                                         maxTimestamp; sorts after the head's items, so no walk of
+ *                                         entries or heads reads it
  *   idem#<topicId>#<sha256(key)> / intent one idempotent produce: its object, byte ranges (or which parts
  *                                         are inline) and reservations
  *
@@ -67,6 +71,44 @@ export function entrySk(offset: bigint): string {
 
 /** Upper bound of all entry sort keys. */
 export const ENTRY_SK_END = 'e#~';
+
+/** Every time index point's sort key starts with this; TIME_INDEX_SK_END bounds them all. */
+export const TIME_INDEX_SK_PREFIX = 't#';
+export const TIME_INDEX_SK_END = 't#~';
+/** Number.MAX_SAFE_INTEGER has 16 digits: every timestamp a point holds fits, so the keys sort by time. */
+const TIMESTAMP_DIGITS = 16;
+
+/**
+ * A timestamp as a point holds it: an integer in [0, Number.MAX_SAFE_INTEGER], never below the one
+ * given (a point's timestamp is an upper bound, so rounding up keeps it true).
+ */
+export function pointTimestamp(timestamp: number): number {
+  return Math.min(Math.max(Math.ceil(timestamp), 0), Number.MAX_SAFE_INTEGER);
+}
+
+/** Sorts by maxTimestamp, then by end: the order in which the points of one partition's index grow. */
+export function timeIndexSk(maxTimestamp: number, end: bigint): string {
+  return `${timeIndexBound(maxTimestamp)}#${end.toString().padStart(OFFSET_DIGITS, '0')}`;
+}
+
+/** Every point whose maxTimestamp is below `timestamp` (an integer in pointTimestamp's range) sorts before this. */
+export function timeIndexBound(timestamp: number): string {
+  return `${TIME_INDEX_SK_PREFIX}${timestamp.toString().padStart(TIMESTAMP_DIGITS, '0')}`;
+}
+
+/** No record of the partition below offset `end` has a timestamp above `maxTimestamp` (time-index.ts). */
+export interface TimeIndexPoint {
+  readonly maxTimestamp: number;
+  readonly end: bigint;
+}
+
+export function timeIndexPointToItem(pk: string, point: TimeIndexPoint): Item {
+  return { pk, sk: timeIndexSk(point.maxTimestamp, point.end), maxTimestamp: BigInt(point.maxTimestamp), end: point.end };
+}
+
+export function timeIndexPointFromItem(item: Item): TimeIndexPoint {
+  return { maxTimestamp: Number(bigintAttr(item, 'maxTimestamp')), end: bigintAttr(item, 'end') };
+}
 
 export function intentPk(topicId: string, keyHash: string): string {
   return `idem#${topicId}#${keyHash}`;

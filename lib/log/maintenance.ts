@@ -58,6 +58,7 @@ import {
   type PartitionHead,
 } from './layout.ts';
 import type { PartitionLog } from './partition-log.ts';
+import { TimeIndex } from './time-index.ts';
 import type { Topic, Topics } from './topics.ts';
 
 export interface MaintenanceOptions extends CompactionOptions {
@@ -85,6 +86,8 @@ export interface MaintenanceReport {
   /** Records removed from the start of logs by retention. */
   offsetsTrimmed: string;
   entriesExpired: number;
+  /** Points added to partitions' time indexes (time-index.ts) over newly sealed segments. */
+  timeIndexPointsWritten: number;
   objectsDeleted: number;
   deletedTopicsPurged: number;
   expiredItemsDeleted: number;
@@ -113,6 +116,8 @@ const RETENTION_PAGE = 8;
 interface RetentionResult {
   readonly offsetsTrimmed: bigint;
   readonly entriesExpired: number;
+  /** The log start after it. */
+  readonly logStartOffset: bigint;
   /** Nothing was dropped: the partition is as the walk found it. */
   readonly settled: boolean;
   /** See MaintainedMark.dueAt. */
@@ -141,10 +146,12 @@ export class Maintenance {
   readonly #deps: MaintenanceDeps;
   readonly #options: MaintenanceOptions;
   readonly #compactor: Compactor;
+  readonly #timeIndex: TimeIndex;
 
   constructor(deps: MaintenanceDeps, options: MaintenanceOptions) {
     this.#deps = deps;
     this.#options = options;
+    this.#timeIndex = new TimeIndex(deps.metadata, deps.log);
     this.#compactor = new Compactor({ ...deps, afterStep: deps.afterCompactionStep }, options);
   }
 
@@ -159,6 +166,7 @@ export class Maintenance {
       leftoversDeleted: 0,
       offsetsTrimmed: '0',
       entriesExpired: 0,
+      timeIndexPointsWritten: 0,
       objectsDeleted: 0,
       deletedTopicsPurged: 0,
       expiredItemsDeleted: 0,
@@ -227,6 +235,9 @@ export class Maintenance {
     report.entriesCompacted += compacted.entriesCompacted;
     report.leftoversDeleted += compacted.leftoversDeleted;
     await this.#markSuperseded(topic, [...retained.superseded, ...compacted.superseded]);
+    // Before the mark: a crash here leaves the mark as it was, and the next pass extends the index.
+    if (retained.offsetsTrimmed > 0n) await this.#timeIndex.trim(pk, retained.logStartOffset);
+    if (fromLogStart || compacted.sealedThrough !== tailFrom) report.timeIndexPointsWritten += await this.#timeIndex.extend(pk, retained.logStartOffset, compacted.sealedThrough);
     const { head } = repaired;
     const settled = repaired.gapsClosed === 0 && head.highWatermark >= head.nextOffset && retained.settled && compacted.settled;
     const next: MaintainedMark = {
@@ -278,8 +289,8 @@ export class Maintenance {
    */
   async #applyRetention(topic: Topic, pk: string): Promise<RetentionResult> {
     const { retentionMs, retentionBytes } = topic.config;
-    if (retentionMs < 0 && retentionBytes < 0) return { offsetsTrimmed: 0n, entriesExpired: 0, settled: true, dueAt: 0, superseded: [] };
     const head = await this.#deps.log.readHead(pk);
+    if (retentionMs < 0 && retentionBytes < 0) return { offsetsTrimmed: 0n, entriesExpired: 0, logStartOffset: head.logStartOffset, settled: true, dueAt: 0, superseded: [] };
     const cutoff = this.#deps.now() - retentionMs;
     // By time alone, entries are dropped oldest first up to the first one kept: the walk ends there,
     // not at the end of the log. By size, the whole partition's bytes count.
@@ -294,7 +305,7 @@ export class Maintenance {
     if (drop === 0) {
       // Entries expire oldest first: the next drop is due when the oldest one kept passes the bound.
       const dueAt = retentionMs >= 0 && entries.length > 0 ? entries[0].maxTimestamp + retentionMs + 1 : 0;
-      return { offsetsTrimmed: 0n, entriesExpired: 0, settled: true, dueAt, superseded: [] };
+      return { offsetsTrimmed: 0n, entriesExpired: 0, logStartOffset: head.logStartOffset, settled: true, dueAt, superseded: [] };
     }
     const newStart = entries[drop - 1].end;
     try {
@@ -315,7 +326,7 @@ export class Maintenance {
         if (!(error instanceof ConditionFailedError)) throw error;
       }
     }
-    return { offsetsTrimmed: newStart - head.logStartOffset, entriesExpired: deleted, settled: false, dueAt: 0, superseded };
+    return { offsetsTrimmed: newStart - head.logStartOffset, entriesExpired: deleted, logStartOffset: newStart, settled: false, dueAt: 0, superseded };
   }
 
   /** Live entries (not inside an earlier one) from `from` below `below`, up to and including the first that is `last`. */

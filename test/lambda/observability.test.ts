@@ -132,7 +132,7 @@ describe('observedHttpHandler: EMF metrics per request', () => {
     try {
       const report = {
         topics: 2, partitions: 8, gapsClosed: 1, segmentsWritten: 3, segmentBytes: 1000, entriesCompacted: 40, leftoversDeleted: 0,
-        offsetsTrimmed: '0', entriesExpired: 0, objectsDeleted: 12, deletedTopicsPurged: 0, expiredItemsDeleted: 0, partitionsSkipped: 5, collectionsSkipped: 1,
+        offsetsTrimmed: '0', entriesExpired: 0, timeIndexPointsWritten: 0, objectsDeleted: 12, deletedTopicsPurged: 0, expiredItemsDeleted: 0, partitionsSkipped: 5, collectionsSkipped: 1,
         errors: 1, firstError: 'boom',
       };
       recordMaintenancePass(createPowertools('maintenance'), report, 1234);
@@ -157,7 +157,7 @@ describe('observedHttpHandler: EMF metrics per request', () => {
     try {
       const idle = {
         topics: 3, partitions: 12, gapsClosed: 0, segmentsWritten: 0, segmentBytes: 0, entriesCompacted: 0, leftoversDeleted: 0,
-        offsetsTrimmed: '0', entriesExpired: 0, objectsDeleted: 0, deletedTopicsPurged: 0, expiredItemsDeleted: 0, partitionsSkipped: 12, collectionsSkipped: 3,
+        offsetsTrimmed: '0', entriesExpired: 0, timeIndexPointsWritten: 0, objectsDeleted: 0, deletedTopicsPurged: 0, expiredItemsDeleted: 0, partitionsSkipped: 12, collectionsSkipped: 3,
         errors: 0,
       };
       recordMaintenancePass(createPowertools('maintenance'), idle, 80);

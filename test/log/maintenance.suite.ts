@@ -16,6 +16,7 @@ import type { MetadataStore } from '../../lib/storage/ports.ts';
 import type { Backend, BackendFactory } from '../support/backends.ts';
 import { ManualClock } from '../support/clock.ts';
 import { CountingObjectStore } from '../support/counting-store.ts';
+import { countingQueries as countingQueriesOf } from '../support/counting-metadata.ts';
 import { STORAGE_MODES, append, readAll } from './engine.suite.ts';
 
 const MINUTE = 60_000;
@@ -357,21 +358,7 @@ export function maintenanceSuite(name: string, factory: BackendFactory): void {
       });
 
       describe('quiet partitions', () => {
-        /** The metadata store with every query counted by partition key (what a pass reads, and where). */
-        const countingQueries = () => {
-          const queries = new Map<string, number>();
-          const metadata = new Proxy(backend.metadata, {
-            get(target, property, receiver) {
-              const value = Reflect.get(target, property, receiver);
-              if (property !== 'query' || typeof value !== 'function') return typeof value === 'function' ? value.bind(target) : value;
-              return (pk: string, ...rest: unknown[]) => {
-                queries.set(pk, (queries.get(pk) ?? 0) + 1);
-                return (value as (...args: unknown[]) => unknown).call(target, pk, ...rest);
-              };
-            },
-          }) as MetadataStore;
-          return { metadata, queries };
-        };
+        const countingQueries = () => countingQueriesOf(backend.metadata);
         /** The prefixes of this topic that `work` listed. */
         const listedBy = async (id: string, work: () => Promise<unknown>) => {
           const prefixes: string[] = [];
@@ -495,42 +482,25 @@ export function maintenanceSuite(name: string, factory: BackendFactory): void {
           assert.ok(!(await objectKeys(engine, topic)).includes(orphan), `collected (${JSON.stringify(report)})`);
         });
 
-        /** Entry items a pass's walks read from each query that starts at a key (`gte`: repair, retention, compaction; collection pages with `gt`). */
-        const countingEntryReads = () => {
-          const reads = { items: 0, pk: '' };
-          const metadata = new Proxy(backend.metadata, {
-            get(target, property, receiver) {
-              const value = Reflect.get(target, property, receiver);
-              if (typeof value !== 'function') return value;
-              if (property !== 'query') return value.bind(target);
-              return async (pk: string, options?: { gte?: string }) => {
-                const items = await (value as MetadataStore['query']).call(target, pk, options);
-                if (pk === reads.pk && options?.gte?.startsWith('e#')) reads.items += items.length;
-                return items;
-              };
-            },
-          }) as MetadataStore;
-          return { metadata, reads };
-        };
         const smallSegments = { segmentBytes: 2 * 1024, indexIntervalBytes: 512, tailQuietMs: 5 * MINUTE, maxTailEntries: 16 };
 
         it('a busy partition is compacted from the end of its sealed segments, not from its log start', async () => {
-          const { metadata, reads } = countingEntryReads();
+          const { metadata, entriesRead } = countingQueries();
           const engine = engineOf({ metadata, maintenance: smallSegments });
           const topic = await settledTopic(engine, { retentionMs: -1 });
-          reads.pk = partitionPk((await engine.topics.get(topic)).id, 0);
+          const pk = partitionPk((await engine.topics.get(topic)).id, 0);
           assert.ok((await entryCount(engine, topic)) >= 15, `segments: ${await entryCount(engine, topic)}`);
           await fill(engine, topic, 3);
           const expected = await readAll(engine, topic, 0);
           clock.advance(6 * MINUTE);
-          reads.items = 0;
+          entriesRead.clear();
           const report = await engine.maintain();
           assert.ok(report.entriesCompacted >= 3, `compacted ${report.entriesCompacted}`);
-          assert.ok(reads.items <= 6, `entries read by compaction's walk: ${reads.items}`);
+          assert.ok(entriesRead.get(pk)! <= 6, `entries read by compaction's walk: ${entriesRead.get(pk)}`);
           assert.deepEqual(await readAll(engine, topic, 0), expected);
-          reads.items = 0;
+          entriesRead.clear();
           await engine.maintain({ full: true });
-          assert.ok(reads.items >= 15, `a full pass walks from the log start: ${reads.items}`);
+          assert.ok(entriesRead.get(pk)! >= 15, `a full pass walks from the log start: ${entriesRead.get(pk)}`);
         });
 
         it('a compaction that crashed after its swap on a busy partition is finished by the next scheduled pass', async () => {
@@ -631,18 +601,18 @@ export function maintenanceSuite(name: string, factory: BackendFactory): void {
         }
 
         it('retention by time reads up to the first entry it keeps, not the whole log', async () => {
-          const { metadata, reads } = countingEntryReads();
+          const { metadata, entriesRead } = countingQueries();
           const engine = engineOf({ metadata, maintenance: smallSegments });
           const topic = await settledTopic(engine, { retentionMs: 24 * 60 * MINUTE });
-          reads.pk = partitionPk((await engine.topics.get(topic)).id, 0);
+          const pk = partitionPk((await engine.topics.get(topic)).id, 0);
           await fill(engine, topic, 1);
           clock.advance(6 * MINUTE);
-          reads.items = 0;
+          entriesRead.clear();
           await engine.maintain();
           // Retention reads one small page (it keeps the first entry), compaction its tail.
           const segments = await entryCount(engine, topic);
           assert.ok(segments >= 15, `segments: ${segments}`);
-          assert.ok(reads.items <= 12, `entries read: ${reads.items} of ${segments}`);
+          assert.ok(entriesRead.get(pk)! <= 12, `entries read: ${entriesRead.get(pk)} of ${segments}`);
         });
 
         it('an unreferenced object too young to judge keeps collection going until it is judged', async () => {
