@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { checkContiguous, contentionRun, type ContentionRun } from '../../bench/contention.ts';
 import { runIdleMaintenanceBench } from '../../bench/idle-maintenance.ts';
+import { runSeekByTimeBench } from '../../bench/seek-by-time.ts';
 import { PUBLISHED_LATENCY_MS, criticalPath, latencyModel } from '../../bench/latency-model.ts';
 import { recordingStores, type RecordedCall } from '../../bench/recording-stores.ts';
 import { repeatClient, repeatLocal } from '../../bench/repeats.ts';
@@ -308,5 +309,20 @@ describe('bench idle maintenance', () => {
     assert.equal(run.scheduled.queries, run.partitions + 3);
     assert.equal(run.scheduled.writeUnits, 0);
     assert.ok(run.full.readUnits > run.scheduled.readUnits * 2, JSON.stringify(run));
+  });
+});
+
+describe('bench seek by time', () => {
+  it('counts seeks and a throughput window on dynalite: each seek reads the head, one index point and one page, wherever it lands', async () => {
+    const run = await runSeekByTimeBench(90); // 180 requests 10 s apart: the last 10 minutes hold a third of them
+    assert.ok(run.segments >= 45, `segments: ${run.segments}`);
+    assert.ok(run.timeIndexPoints >= run.segments - 1, `points: ${run.timeIndexPoints}`);
+    assert.deepEqual(run.seeks.map((s) => s.target), ['before the log', '10 %', '50 %', '90 %', '99 %', 'past the end']);
+    for (const seek of run.seeks) assert.ok(seek.count.queries <= 3, `${seek.target}: ${JSON.stringify(seek.count)}`);
+    assert.equal(run.seeks[0]!.offset, 0n);
+    assert.equal(run.seeks[run.seeks.length - 1]!.offset, run.records);
+    assert.ok(run.seeks.every((s, i) => i === 0 || s.offset >= run.seeks[i - 1]!.offset));
+    assert.equal(run.throughput.truncated, false);
+    assert.ok(run.throughput.records > 0 && run.throughput.objectGets < run.segments / 2, `only the segments that reach into the window: ${JSON.stringify(run.throughput)}`);
   });
 });
