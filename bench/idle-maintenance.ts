@@ -1,5 +1,6 @@
 /**
- * What maintenance passes cost over a long retained log: `npm run bench:idle-maintenance [-- --quick]`.
+ * What maintenance passes cost over a long retained log: `npm run bench:idle-maintenance [-- --quick]
+ * [--retention-bytes N]` (retention by size too; by default by time alone).
  *
  * A topic's partitions are filled and compacted into segments, then left alone until passes find
  * nothing to do. Then one full pass (from each partition's log start, and collecting the topic: what
@@ -95,7 +96,7 @@ export interface IdleMaintenanceRun {
 }
 
 /** Fills, compacts and settles a topic, then counts one full and one scheduled pass (see the top of this file). */
-export async function runIdleMaintenanceBench(segmentsPerPartition: number): Promise<IdleMaintenanceRun> {
+export async function runIdleMaintenanceBench(segmentsPerPartition: number, options: { retentionBytes?: number } = {}): Promise<IdleMaintenanceRun> {
   const dynamo = await startDynalite();
   try {
     const counter = new RequestCounter();
@@ -110,7 +111,7 @@ export async function runIdleMaintenanceBench(segmentsPerPartition: number): Pro
       inlineMaxBytes: 0,
       maintenance: { segmentBytes: SEGMENT_BYTES, indexIntervalBytes: 4 * 1024 },
     });
-    await engine.topics.create('idle', PARTITIONS, { retentionMs: 7 * 24 * 60 * MINUTE });
+    await engine.topics.create('idle', PARTITIONS, { retentionMs: 7 * 24 * 60 * MINUTE, retentionBytes: options.retentionBytes ?? -1 });
     const value = 'x'.repeat(1000);
     for (let i = 0; i < segmentsPerPartition * 2; i++) {
       await Promise.all(
@@ -167,6 +168,9 @@ function format(run: IdleMaintenanceRun): string[] {
 }
 
 if (import.meta.main) {
-  const run = await runIdleMaintenanceBench(process.argv.includes('--quick') ? 40 : 200);
+  const at = process.argv.indexOf('--retention-bytes');
+  const retentionBytes = at > 0 ? Number(process.argv[at + 1]) : undefined;
+  const run = await runIdleMaintenanceBench(process.argv.includes('--quick') ? 40 : 200, { retentionBytes });
+  if (retentionBytes !== undefined) console.log(`(retention by size as well: ${retentionBytes} bytes per partition)`);
   for (const line of format(run)) console.log(line);
 }

@@ -209,6 +209,12 @@ export interface MaintainedMark {
   readonly sealedThrough: bigint;
   /** When a pass last walked the partition from its log start. */
   readonly fullAt: number;
+  /**
+   * With retention by size: the bytes of the entries from `logStartOffset` to sealedThrough when the
+   * pass ended, so the next one sums only the entries after them. Holds while the log start is still
+   * `logStartOffset` (retention moves it first, so any drop since makes it stale).
+   */
+  readonly retained?: { readonly logStartOffset: bigint; readonly bytes: number };
   readonly quiet?: {
     readonly nextOffset: bigint;
     readonly logStartOffset: bigint;
@@ -224,6 +230,7 @@ export function maintainedToItem(pk: string, mark: MaintainedMark): Item {
     settings: mark.settings,
     sealedThrough: mark.sealedThrough,
     fullAt: BigInt(mark.fullAt),
+    ...(mark.retained ? { retainedFrom: mark.retained.logStartOffset, retainedBytes: BigInt(mark.retained.bytes) } : {}),
     ...(mark.quiet
       ? { quiet: true, nextOffset: mark.quiet.nextOffset, logStartOffset: mark.quiet.logStartOffset, dueAt: BigInt(mark.quiet.dueAt) }
       : {}),
@@ -237,6 +244,7 @@ export function maintainedFromItem(item: Item | undefined): MaintainedMark | und
     settings,
     sealedThrough: bigintAttr(item, 'sealedThrough'),
     fullAt: Number(bigintAttr(item, 'fullAt')),
+    ...(typeof item.retainedBytes === 'bigint' ? { retained: { logStartOffset: bigintAttr(item, 'retainedFrom'), bytes: Number(item.retainedBytes) } } : {}),
     ...(item.quiet === true
       ? { quiet: { nextOffset: bigintAttr(item, 'nextOffset'), logStartOffset: bigintAttr(item, 'logStartOffset'), dueAt: Number(bigintAttr(item, 'dueAt')) } }
       : {}),

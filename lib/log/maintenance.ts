@@ -15,8 +15,8 @@
  * A pass reads what it must, not the whole retained log. Each partition keeps a mark beside its head
  * (layout.ts MaintainedMark):
  *   - compaction starts its walk at `sealedThrough`, the end of the sealed segments (and aborted
- *     ranges) it never rewrites, found by the previous pass; retention by time reads only up to the
- *     first entry it keeps (retention by size still sums the whole partition);
+ *     ranges) it never rewrites, found by the previous pass; retention reads only up to the first
+ *     entry it keeps (by size, with the bytes the previous pass counted up to the sealed end);
  *   - collection is partial (see #collectGarbage): it lists ingest objects only and reads the entries
  *     after each partition's sealed segments; compaction and retention mark the segments they supersede;
  *   - quiet partitions are skipped: a pass that leaves a partition with nothing to do stores what it
@@ -124,6 +124,15 @@ interface RetentionResult {
   readonly dueAt: number;
   /** Segment and index objects of the entries it deleted. */
   readonly superseded: readonly string[];
+  /** With retention by size: the bytes from the log start it left up to `sealedThrough` (MaintainedMark.retained). */
+  readonly retainedBytes: (sealedThrough: bigint) => number | undefined;
+}
+
+/** A previous pass's count of a partition's bytes (MaintainedMark.retained), up to its sealedThrough. */
+interface CountedBytes {
+  readonly logStartOffset: bigint;
+  readonly bytes: number;
+  readonly through: bigint;
 }
 
 /** What one pass did with one partition. */
@@ -227,7 +236,8 @@ export class Maintenance {
     const fromLogStart = options.full === true || mark?.settings !== settings || startedAt - mark.fullAt >= this.#options.fullPassIntervalMs;
     const repaired = await this.#deps.log.repair(pk);
     report.gapsClosed += repaired.gapsClosed;
-    const retained = await this.#applyRetention(topic, pk);
+    const counted = !fromLogStart && mark?.retained ? { ...mark.retained, through: mark.sealedThrough } : undefined;
+    const retained = await this.#applyRetention(topic, pk, counted);
     report.entriesExpired += retained.entriesExpired;
     const compacted = await this.#compactor.compactPartition(topic, partition, fromLogStart ? 0n : tailFrom);
     report.segmentsWritten += compacted.segmentsWritten;
@@ -240,10 +250,12 @@ export class Maintenance {
     if (fromLogStart || compacted.sealedThrough !== tailFrom) report.timeIndexPointsWritten += await this.#timeIndex.extend(pk, retained.logStartOffset, compacted.sealedThrough);
     const { head } = repaired;
     const settled = repaired.gapsClosed === 0 && head.highWatermark >= head.nextOffset && retained.settled && compacted.settled;
+    const retainedBytes = retained.retainedBytes(compacted.sealedThrough);
     const next: MaintainedMark = {
       settings,
       sealedThrough: compacted.sealedThrough,
       fullAt: fromLogStart ? startedAt : mark!.fullAt,
+      ...(retainedBytes !== undefined ? { retained: { logStartOffset: retained.logStartOffset, bytes: retainedBytes } } : {}),
       // The head as repair read it, before this pass's walks: a reservation made since then is newer
       // than the mark, so the next pass looks.
       ...(settled ? { quiet: { nextOffset: head.nextOffset, logStartOffset: head.logStartOffset, dueAt: retained.dueAt } } : {}),
@@ -286,28 +298,65 @@ export class Maintenance {
    * Moves the log start past entries beyond retention (by time: every record older than retentionMs;
    * by size: the oldest entries while the partition holds more than retentionBytes), then deletes those
    * entries. The start moves first, so no reader is ever sent to a deleted entry.
+   *
+   * By time alone, entries are dropped oldest first up to the first one kept: the walk ends there, not
+   * at the end of the log. By size, what the partition holds is `counted` (the previous pass's count
+   * up to the end of the sealed segments, valid while the log start it was made at is still the log
+   * start) plus the entries after it, so the walk from the log start again ends at the first entry
+   * kept; without a valid count (a full pass, new settings, the log start moved by another pass) the
+   * whole partition is summed, and the result says what the next pass may count on.
    */
-  async #applyRetention(topic: Topic, pk: string): Promise<RetentionResult> {
+  async #applyRetention(topic: Topic, pk: string, counted: CountedBytes | undefined): Promise<RetentionResult> {
     const { retentionMs, retentionBytes } = topic.config;
     const head = await this.#deps.log.readHead(pk);
-    if (retentionMs < 0 && retentionBytes < 0) return { offsetsTrimmed: 0n, entriesExpired: 0, logStartOffset: head.logStartOffset, settled: true, dueAt: 0, superseded: [] };
+    const nothingDropped = (dueAt: number, retainedBytes: RetentionResult['retainedBytes']): RetentionResult =>
+      ({ offsetsTrimmed: 0n, entriesExpired: 0, logStartOffset: head.logStartOffset, settled: true, dueAt, superseded: [], retainedBytes });
+    if (retentionMs < 0 && retentionBytes < 0) return nothingDropped(0, () => undefined);
     const cutoff = this.#deps.now() - retentionMs;
-    // By time alone, entries are dropped oldest first up to the first one kept: the walk ends there,
-    // not at the end of the log. By size, the whole partition's bytes count.
-    const kept = retentionBytes < 0 ? (entry: LogEntry) => !entry.aborted && entry.maxTimestamp >= cutoff : undefined;
-    const entries = await this.#entriesBelow(pk, head.logStartOffset, head.highWatermark, kept);
+    const expired = (entry: LogEntry) => entry.aborted || (retentionMs >= 0 && entry.maxTimestamp < cutoff);
+    const count = retentionBytes >= 0 && counted?.logStartOffset === head.logStartOffset ? counted : undefined;
+    const tail = count ? await this.#entriesBelow(pk, count.through, head.highWatermark) : [];
+    let entries: LogEntry[];
+    let total: number;
+    if (retentionBytes < 0 || count) {
+      total = count ? count.bytes + bytesOf(tail) : 0;
+      // Walks in the order the drops below are decided, and ends at the first entry they keep.
+      let remaining = total;
+      let expiring = true;
+      entries = await this.#entriesBelow(pk, head.logStartOffset, head.highWatermark, (entry) => {
+        if (expiring && expired(entry)) {
+          remaining -= entry.length;
+          return false;
+        }
+        expiring = false;
+        if (retentionBytes >= 0 && remaining > retentionBytes) {
+          remaining -= entry.length;
+          return false;
+        }
+        return true;
+      });
+    } else {
+      entries = await this.#entriesBelow(pk, head.logStartOffset, head.highWatermark);
+      total = bytesOf(entries);
+    }
     let drop = 0;
-    while (drop < entries.length && (entries[drop].aborted || (retentionMs >= 0 && entries[drop].maxTimestamp < cutoff))) drop++;
+    while (drop < entries.length && expired(entries[drop])) drop++;
     if (retentionBytes >= 0) {
-      let bytes = entries.slice(drop).reduce((n, e) => n + e.length, 0);
+      let bytes = total - bytesOf(entries.slice(0, drop));
       while (drop < entries.length && bytes > retentionBytes) bytes -= entries[drop++].length;
     }
+    const newStart = drop > 0 ? entries[drop - 1].end : head.logStartOffset;
+    // The bytes from the new log start to `sealedThrough` (compaction's, after this): the next pass's count.
+    const retainedBytes = (sealedThrough: bigint): number | undefined => {
+      if (retentionBytes < 0) return undefined;
+      const below = (list: readonly LogEntry[]) => bytesOf(list.filter((entry) => entry.start >= newStart && entry.end <= sealedThrough));
+      if (!count) return below(entries);
+      return count.bytes - bytesOf(entries.slice(0, drop).filter((entry) => entry.end <= count.through)) + below(tail);
+    };
     if (drop === 0) {
       // Entries expire oldest first: the next drop is due when the oldest one kept passes the bound.
-      const dueAt = retentionMs >= 0 && entries.length > 0 ? entries[0].maxTimestamp + retentionMs + 1 : 0;
-      return { offsetsTrimmed: 0n, entriesExpired: 0, logStartOffset: head.logStartOffset, settled: true, dueAt, superseded: [] };
+      return nothingDropped(retentionMs >= 0 && entries.length > 0 ? entries[0].maxTimestamp + retentionMs + 1 : 0, retainedBytes);
     }
-    const newStart = entries[drop - 1].end;
     try {
       await this.#deps.metadata.update(pk, HEAD_SK, { set: { logStartOffset: newStart } }, {
         where: [{ anyOf: [{ attr: 'logStartOffset', op: '<', value: newStart }, { attr: 'logStartOffset', op: 'notExists' }] }],
@@ -326,7 +375,7 @@ export class Maintenance {
         if (!(error instanceof ConditionFailedError)) throw error;
       }
     }
-    return { offsetsTrimmed: newStart - head.logStartOffset, entriesExpired: deleted, logStartOffset: newStart, settled: false, dueAt: 0, superseded };
+    return { offsetsTrimmed: newStart - head.logStartOffset, entriesExpired: deleted, logStartOffset: newStart, settled: false, dueAt: 0, superseded, retainedBytes };
   }
 
   /** Live entries (not inside an earlier one) from `from` below `below`, up to and including the first that is `last`. */
@@ -470,6 +519,10 @@ export class Maintenance {
     }
     return purged;
   }
+}
+
+function bytesOf(entries: readonly LogEntry[]): number {
+  return entries.reduce((n, entry) => n + entry.length, 0);
 }
 
 function range(n: number): number[] {
