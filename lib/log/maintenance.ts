@@ -315,7 +315,8 @@ export class Maintenance {
     const cutoff = this.#deps.now() - retentionMs;
     const expired = (entry: LogEntry) => entry.aborted || (retentionMs >= 0 && entry.maxTimestamp < cutoff);
     const count = retentionBytes >= 0 && counted?.logStartOffset === head.logStartOffset ? counted : undefined;
-    const tail = count ? await this.#entriesBelow(pk, count.through, head.highWatermark) : [];
+    // Entries below the log start are gone or going (retention moves the start first): never counted.
+    const tail = count ? await this.#entriesBelow(pk, count.through > head.logStartOffset ? count.through : head.logStartOffset, head.highWatermark) : [];
     let entries: LogEntry[];
     let total: number;
     if (retentionBytes < 0 || count) {
