@@ -163,6 +163,13 @@ export interface SluiceStreamsProps {
    * @default { storage: 'standard' }
    */
   readonly ingestObjects?: IngestObjectsStorage;
+  /**
+   * The longest a produce answer waits for the append hints it posts to live-tail subscribers, after
+   * its records are written (whole milliseconds, 1 ms to 1 s; the stream notifier tells whoever the cut-off hints missed, ≈ 300 ms later).
+   * Longer: fewer hints cut off (`metricAppendHintsLate()`), a slower produce ack while anyone
+   * listens. @default Duration.millis(30) (APPEND_HINT_DEFAULTS.deadlineMs)
+   */
+  readonly appendHintDeadline?: Duration;
 }
 
 /** A push consumer that delivers to a Lambda function, created with the stack (SluiceStreams.addFunctionConsumer). */
@@ -268,6 +275,10 @@ export class SluiceStreams extends Construct {
       this.encryptionKey =
         props.encryptionKey ??
         new kms.Key(this, 'Key', { description: `Sluice bucket key (${this.node.path})`, enableKeyRotation: true, removalPolicy: this.#removalPolicy });
+    }
+    const hintDeadlineMs = props.appendHintDeadline?.toMilliseconds();
+    if (hintDeadlineMs !== undefined && !(Number.isInteger(hintDeadlineMs) && hintDeadlineMs >= 1 && hintDeadlineMs <= 1000)) {
+      throw new Error(`appendHintDeadline must be a whole number of milliseconds from 1 to 1000, got ${hintDeadlineMs}`);
     }
     this.#ingestStorage = props.ingestObjects?.storage ?? 'standard';
     if (this.#ingestStorage === 'express' && props.encryption === StreamsEncryption.KMS) {
@@ -560,6 +571,8 @@ export class SluiceStreams extends Construct {
       if (access.postsToConnections) this.#grantPostToConnections(poster, api, stage);
     }
     this.adminFunction.addEnvironment('SLUICE_NOTIFICATIONS_URL', stage.url);
+    const deadline = this.#props.appendHintDeadline;
+    if (deadline) this.produceFunction.addEnvironment('SLUICE_HINT_DEADLINE_MS', String(deadline.toMilliseconds()));
     return { api, stage, fn };
   }
 

@@ -444,6 +444,7 @@ describe('SluiceStreams, every option', () => {
           dashboard: false,
           produceFunctionUrl: true,
           produceReservedConcurrency: 100,
+          appendHintDeadline: Duration.millis(60),
         },
       });
       return stack;
@@ -489,6 +490,19 @@ describe('SluiceStreams, every option', () => {
     assert.equal(permissions.length, 1, 'public invoke of the URL only');
     assert.deepEqual(permissions[0].Properties.FunctionName, { 'Fn::GetAtt': [produce, 'Arn'] });
     assert.ok(s.json.Outputs?.ProduceUrl, 'the ProduceUrl output');
+  });
+
+  it('appendHintDeadline: the produce function waits that long for its hints, and no other function is told', () => {
+    for (const [id, fn] of Object.entries(s.json.Resources).filter(([, r]) => r.Type === 'AWS::Lambda::Function')) {
+      const deadline = fn.Properties.Environment?.Variables?.SLUICE_HINT_DEADLINE_MS;
+      assert.equal(deadline, id === logicalIdOf(s.json, 'AWS::Lambda::Function', 'StreamsProduce') ? '60' : undefined, id);
+    }
+    for (const appendHintDeadline of [Duration.millis(0), Duration.seconds(2)]) {
+      assert.throws(
+        () => synthesize((app) => new SluiceStack(app, `Deadline${appendHintDeadline.toMilliseconds()}`, { streams: { appendHintDeadline } })),
+        /appendHintDeadline must be a whole number of milliseconds from 1 to 1000/,
+      );
+    }
   });
 
   it('DESTROY: deleted with the stack, bucket emptied first; deletion protection on the table', () => {
