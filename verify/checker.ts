@@ -30,6 +30,8 @@ export interface History {
   readonly storage?: { inlineEntries: number; objectEntries: number };
   readonly group: GroupHistory;
   readonly push: PushHistory;
+  /** Searches by time checked against a scan of the final log (harness.ts checkSeeks); each wrong answer is an inconsistency. */
+  seeks?: { checked: number; points: number; wrong: string[] };
 }
 
 export interface Verdict {
@@ -124,6 +126,10 @@ export function check(history: History): Verdict {
       inconsistent++;
       note(`a reader saw ${seen.value} at ${seen.partition}/${seen.offset}; the log holds ${final?.join(',') ?? 'nothing'} there`);
     }
+  }
+  for (const wrong of history.seeks?.wrong ?? []) {
+    inconsistent++;
+    note(wrong);
   }
   for (const v of history.orderViolations) note(`order: partition ${v.partition} went back to ${v.got} after ${v.expectedAtLeast}`);
 

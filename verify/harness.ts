@@ -12,7 +12,7 @@ import { createNodeServer } from '../lib/server/node-http.ts';
 import { createApp } from '../lib/http/app.ts';
 import type { HttpHandler, HttpResponse } from '../lib/http/types.ts';
 import { Engine } from '../lib/log/engine.ts';
-import { ENTRY_SK_PREFIX, partitionPk, entryFromItem } from '../lib/log/layout.ts';
+import { ENTRY_SK_PREFIX, TIME_INDEX_SK_END, TIME_INDEX_SK_PREFIX, partitionPk, entryFromItem } from '../lib/log/layout.ts';
 import type { MetadataStore } from '../lib/storage/ports.ts';
 import { decodeRecordBatch } from '../lib/protocol/record-batch.ts';
 import type { BackendFactory } from '../test/support/backends.ts';
@@ -148,6 +148,7 @@ export async function runOnce(config: RunConfig, backendFactory: BackendFactory)
     await sleep(TIMING.abortReservationAfterMs + 100);
     for (let partition = 0; partition < config.partitions; partition++) await engine.repairPartition(TOPIC, partition);
     await engine.maintain();
+    await engine.maintain(); // indexes by time the segments the pass before sealed (checkSeeks)
     await push.finish(healthy);
     const { id } = await engine.topics.get(TOPIC);
     if (config.groupMembers > 0) {
@@ -155,11 +156,14 @@ export async function runOnce(config: RunConfig, backendFactory: BackendFactory)
         if (offset.committedOffset !== null) history.group.finalCommitted.set(offset.partition, offset.committedOffset);
       }
     }
+    const timestamps = new Map<number, Map<bigint, number>>();
     for (let partition = 0; partition < config.partitions; partition++) {
-      history.final.set(partition, await readEverything(engine, partition));
+      timestamps.set(partition, new Map());
+      history.final.set(partition, await readEverything(engine, partition, timestamps.get(partition)));
       const entries = await backend.metadata.query(partitionPk(id, partition), { gte: 'e#', lt: 'e#~' });
       history.aborted.set(partition, entries.map(entryFromItem).filter((e) => e.aborted).map((e) => [e.start, e.end] as const));
     }
+    history.seeks = await checkSeeks(engine, backend.metadata, id, config.partitions, timestamps);
     return history;
   } finally {
     plan.heal();
@@ -304,7 +308,32 @@ async function tail(app: HttpHandler, partition: number, history: History, runni
   }
 }
 
-async function readEverything(engine: Engine, partition: number): Promise<Map<bigint, string[]>> {
+/**
+ * Searches by time answered as a scan of the final log answers them: for a sample of the records'
+ * timestamps (one before and at each; producers stamp records by their own clocks, so timestamps are
+ * out of offset order), the first offset at or after it, or the end of the log. The time index was
+ * written by passes under faults.
+ */
+async function checkSeeks(engine: Engine, metadata: MetadataStore, topicId: string, partitions: number, timestamps: Map<number, Map<bigint, number>>): Promise<NonNullable<History['seeks']>> {
+  const seeks = { checked: 0, points: 0, wrong: [] as string[] };
+  const { partitions: bounds } = await engine.describeTopic(TOPIC);
+  for (let partition = 0; partition < partitions; partition++) {
+    seeks.points += (await metadata.query(partitionPk(topicId, partition), { gte: TIME_INDEX_SK_PREFIX, lt: TIME_INDEX_SK_END })).length;
+    const records = [...(timestamps.get(partition) ?? [])].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const distinct = [...new Set(records.map(([, timestamp]) => timestamp))].sort((a, b) => a - b);
+    const every = Math.max(1, Math.floor(distinct.length / 60));
+    const targets = [0, ...distinct.filter((_, i) => i % every === 0).flatMap((t) => [t, t + 1]), (distinct.at(-1) ?? 0) + 1];
+    for (const target of targets) {
+      const expected = records.find(([, timestamp]) => timestamp >= target)?.[0] ?? bounds[partition].endOffset;
+      const got = await engine.offsetForTimestamp(TOPIC, partition, target);
+      seeks.checked++;
+      if (got !== expected) seeks.wrong.push(`offsetForTimestamp(${partition}, ${target}) = ${got}; a scan of the log says ${expected}`);
+    }
+  }
+  return seeks;
+}
+
+async function readEverything(engine: Engine, partition: number, timestamps?: Map<bigint, number>): Promise<Map<bigint, string[]>> {
   const out = new Map<bigint, string[]>();
   const { partitions } = await engine.describeTopic(TOPIC);
   let offset = partitions[partition].startOffset;
@@ -318,6 +347,7 @@ async function readEverything(engine: Engine, partition: number): Promise<Map<bi
         const values = out.get(at) ?? [];
         values.push(new TextDecoder().decode(record.value!));
         out.set(at, values);
+        timestamps?.set(at, Number(record.timestamp));
       }
     }
     if (result.nextOffset <= offset) throw new Error(`catch-up read stuck at ${partition}/${offset}`);
