@@ -358,8 +358,8 @@ export class Engine {
     checkPartition(topic, partition);
     const pk = partitionPk(topic.id, partition);
     const head = await this.#currentHead(topic, partition);
-    // Every record before the time index's start is older than `timestamp`.
-    // A search that starts at the index's point usually ends in its first entries: a small first page.
+    // Every record before the time index's start is older than `timestamp`, and the search usually
+    // ends in the first entries after it: a small first page.
     for await (const entry of this.#entriesFrom(pk, await this.#timeIndex.startFor(pk, timestamp, head.logStartOffset), head.highWatermark, SEEK_FIRST_PAGE)) {
       if (entry.aborted || entry.maxTimestamp < timestamp || entry.end <= head.logStartOffset) continue;
       const found = await offsetForTimestampIn(this.#sources, entry, timestamp, head.logStartOffset);
