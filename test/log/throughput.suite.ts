@@ -6,6 +6,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Engine } from '../../lib/log/engine.ts';
+import type { MetadataStore } from '../../lib/storage/ports.ts';
 import type { Backend, BackendFactory } from '../support/backends.ts';
 import { ManualClock } from '../support/clock.ts';
 import { append } from './engine.suite.ts';
@@ -42,6 +43,30 @@ export function throughputSuite(name: string, factory: BackendFactory): void {
     it('sums every partition when none is named', async () => {
       const result = await engine.throughput(topic, { bucketMs: 5 * SECOND, from: T0, to: T0 + 20 * SECOND, maxEntries: 1000 });
       assert.deepEqual(result.buckets.map((b) => b.records), [3, 0, 6, 0]);
+    });
+
+    it('walks the partitions side by side, not one after another', async () => {
+      let inFlight = 0;
+      let most = 0;
+      const metadata = new Proxy(backend.metadata, {
+        get(target, property, receiver) {
+          const value = Reflect.get(target, property, receiver);
+          if (property !== 'query' || typeof value !== 'function') return typeof value === 'function' ? value.bind(target) : value;
+          return async (...args: Parameters<MetadataStore['query']>) => {
+            most = Math.max(most, ++inFlight);
+            try {
+              await new Promise((resolve) => setImmediate(resolve));
+              return await (value as MetadataStore['query']).apply(target, args);
+            } finally {
+              inFlight--;
+            }
+          };
+        },
+      }) as MetadataStore;
+      const sideBySide = new Engine({ objects: backend.objects, metadata, topicCacheMs: 0, objectCacheBytes: 0 });
+      const result = await sideBySide.throughput(topic, { bucketMs: 5 * SECOND, from: T0, to: T0 + 20 * SECOND, maxEntries: 1000 });
+      assert.deepEqual(result.buckets.map((b) => b.records), [3, 0, 6, 0]);
+      assert.equal(most, 2, 'both partitions read at once');
     });
 
     it('leaves out what falls outside the window', async () => {
