@@ -15,7 +15,7 @@ const logHintFailure = (message: string, error: unknown) => powertools.logger.wa
 const { app } = awsAppFromEnv({
   function: 'produce',
   logError: logUnexpectedError(powertools.logger),
-  appendHints: (engine) => appendHintsFromEnv(process.env, new ChannelConnections(engine.metadata), logHintFailure),
+  appendHints: (engine, keys) => appendHintsFromEnv(process.env, new ChannelConnections(engine.metadata), logHintFailure, undefined, (keyId) => keys.isLive(keyId)),
 });
 
 export const handler = observedHttpHandler(app, powertools);

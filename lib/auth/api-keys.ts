@@ -51,6 +51,7 @@ export class ApiKeys {
   readonly #now: () => number;
   readonly #cacheMs: number;
   readonly #cache = new Map<string, { principal: Principal | undefined; until: number }>();
+  readonly #liveCache = new Map<string, { live: boolean; until: number }>();
 
   constructor(metadata: MetadataStore, options: { now?: () => number; cacheMs?: number } = {}) {
     this.#metadata = metadata;
@@ -104,6 +105,20 @@ export class ApiKeys {
     await this.#metadata.delete(`apikey#${String(item.hash)}`, 'key');
     await this.#metadata.delete('apikeys', id);
     this.#cache.clear();
+    this.#liveCache.set(id, { live: false, until: Number.POSITIVE_INFINITY }); // ids are never reused
+  }
+
+  /**
+   * Whether key `id` still exists, cached like authentication (cacheMs): what a connection that
+   * authenticated once (the notification channel) is checked against before it is told anything.
+   */
+  async isLive(id: string): Promise<boolean> {
+    const cached = this.#liveCache.get(id);
+    if (cached && cached.until > this.#now()) return cached.live;
+    const live = (await this.#metadata.get('apikeys', id)) !== undefined;
+    if (this.#liveCache.size > 10_000) this.#liveCache.clear();
+    this.#liveCache.set(id, { live, until: this.#now() + this.#cacheMs });
+    return live;
   }
 
   /** The principal for an `Authorization: Bearer <key>` header, or UNAUTHORIZED. */

@@ -30,7 +30,7 @@ import type { AppendHintOutcome, AppendHints } from '../http/routes/produce.ts';
 import type { ChannelConnections, TopicSubscriber } from '../notifications/connections.ts';
 import { appendMessage } from '../notifications/protocol.ts';
 import { optionalInteger } from './aws-app.ts';
-import { managementApiPoster, postToSubscribers, type PostToConnection } from './notifications.ts';
+import { managementApiPoster, postToSubscribers, type KeyLiveness, type PostToConnection } from './notifications.ts';
 
 export const APPEND_HINT_DEFAULTS = {
   /**
@@ -60,6 +60,8 @@ export interface AppendHintOptions {
   /** The deadline's timer (tests hold it). @default globalThis */
   readonly timers?: WaitTimers;
   readonly logError?: (message: string, error: unknown) => void;
+  /** Connections whose key was revoked are told nothing (and this container forgets them). @default every key is live */
+  readonly isLive?: KeyLiveness;
 }
 
 /** What the hints did in this container, for tests and logs. */
@@ -131,6 +133,7 @@ export class ProduceAppendHints implements AppendHints {
             onGone: (connectionId) => this.#forget(lookup, connectionId),
             logError: this.#logError,
             signal: controller.signal,
+            isLive: this.#options.isLive,
           }),
         ),
       );
@@ -186,6 +189,7 @@ export function appendHintsFromEnv(
   connections: ChannelConnections,
   logError?: (message: string, error: unknown) => void,
   poster: (endpoint: string) => PostToConnection = (endpoint) => managementApiPoster(new ApiGatewayManagementApiClient({ endpoint })),
+  isLive?: KeyLiveness,
 ): ProduceAppendHints | undefined {
   const endpoint = env.SLUICE_NOTIFICATIONS_ENDPOINT;
   if (!endpoint) return undefined;
@@ -195,5 +199,6 @@ export function appendHintsFromEnv(
     deadlineMs: optionalInteger(env, 'SLUICE_HINT_DEADLINE_MS', 1),
     subscriberCacheMs: optionalInteger(env, 'SLUICE_HINT_SUBSCRIBER_CACHE_MS', 0),
     logError,
+    isLive,
   });
 }

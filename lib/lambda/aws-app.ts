@@ -40,7 +40,7 @@ export interface AwsAppOptions {
   /** @default process.env */
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** The produce route's append hints, built on the engine (the produce function's entry point brings the Management API client). @default none */
-  readonly appendHints?: (engine: Engine) => AppendHints | undefined;
+  readonly appendHints?: (engine: Engine, keys: ApiKeys) => AppendHints | undefined;
 }
 
 /**
@@ -82,7 +82,7 @@ export function awsAppFromEnv(options: AwsAppOptions = {}): { app: HttpHandler; 
   const consumers = pushConsumersFromEnv(engine, env, lazyKms);
   const streams = { maxStreamMs: optionalInteger(env, 'SLUICE_STREAM_MAX_MS', 0), heartbeatMs: optionalInteger(env, 'SLUICE_STREAM_HEARTBEAT_MS', 1) };
   const notifications = env.SLUICE_NOTIFICATIONS_URL || undefined;
-  const app = createApp({ engine, keys, corsOrigins, consumers, streams, notificationsUrl: () => notifications, appendHints: options.appendHints?.(engine), functions: options.function ? [options.function] : undefined, logError: options.logError });
+  const app = createApp({ engine, keys, corsOrigins, consumers, streams, notificationsUrl: () => notifications, appendHints: options.appendHints?.(engine, keys), functions: options.function ? [options.function] : undefined, logError: options.logError });
   return { app, engine };
 }
 

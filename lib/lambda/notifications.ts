@@ -100,21 +100,37 @@ export function managementApiPoster(client: ManagementApiClient): PostToConnecti
   };
 }
 
+/** Whether a key still exists (ApiKeys.isLive): a connection it authenticated is told nothing once it is revoked. */
+export type KeyLiveness = (keyId: string) => Promise<boolean>;
+
 /**
  * One text frame to each of a topic's subscribers, all at once. A connection that answers 410 is
- * handed to `onGone`; any other failure is logged and not retried (a message is a wake-up: clients
- * keep a slow safety poll). Never throws. Shared by the stream handler's notifier and the produce
- * function's append hints (lib/lambda/append-hints.ts).
+ * handed to `onGone`, and so is one whose key was revoked (checked once per key and call through
+ * `isLive`, cached by ApiKeys: it is told nothing); any other failure is logged and not retried (a
+ * message is a wake-up: clients keep a slow safety poll). Never throws. Shared by the stream
+ * handler's notifier and the produce function's append hints (lib/lambda/append-hints.ts).
  */
 export async function postToSubscribers(
   subscribers: readonly TopicSubscriber[],
   text: string,
-  deps: { readonly post: PostToConnection; readonly onGone: (connectionId: string) => Promise<void> | void; readonly logError: (message: string, error: unknown) => void; readonly signal?: AbortSignal },
+  deps: {
+    readonly post: PostToConnection;
+    readonly onGone: (connectionId: string) => Promise<void> | void;
+    readonly logError: (message: string, error: unknown) => void;
+    readonly signal?: AbortSignal;
+    readonly isLive?: KeyLiveness;
+  },
 ): Promise<void> {
+  const liveness = new Map<string, Promise<boolean>>();
+  const live = (keyId: string | undefined) => {
+    if (!keyId || !deps.isLive) return true;
+    if (!liveness.has(keyId)) liveness.set(keyId, deps.isLive(keyId));
+    return liveness.get(keyId)!;
+  };
   await Promise.all(
-    subscribers.map(async ({ connectionId }) => {
+    subscribers.map(async ({ connectionId, keyId }) => {
       try {
-        if ((await deps.post(connectionId, text, deps.signal)) === 'gone') await deps.onGone(connectionId);
+        if (!(await live(keyId)) || (await deps.post(connectionId, text, deps.signal)) === 'gone') await deps.onGone(connectionId);
       } catch (error) {
         if (!deps.signal?.aborted) deps.logError('sluice: a notification was not sent', error);
       }
@@ -126,6 +142,8 @@ export interface ChannelNotifierDeps {
   readonly engine: Engine;
   readonly connections: ChannelConnections;
   readonly post: PostToConnection;
+  /** Connections whose key was revoked are told nothing and forgotten. @default every key is live */
+  readonly isLive?: KeyLiveness;
   readonly logError?: (message: string, error: unknown) => void;
 }
 
@@ -158,7 +176,12 @@ export function createChannelNotifier(deps: ChannelNotifierDeps): (advanced: rea
             if (error instanceof SluiceError && error.code === 'TOPIC_NOT_FOUND') return;
             throw error;
           }
-          await postToSubscribers(subscribers, appendMessage(topic, partition, highWatermark), { post: deps.post, onGone: (connectionId) => deps.connections.remove(connectionId), logError });
+          await postToSubscribers(subscribers, appendMessage(topic, partition, highWatermark), {
+            post: deps.post,
+            onGone: (connectionId) => deps.connections.remove(connectionId),
+            logError,
+            isLive: deps.isLive,
+          });
         }
       }),
     );

@@ -7,6 +7,7 @@
  *                                               topics     subscribed topics, JSON {topicId: name}
  *                                               expiresAt  TTL (epoch s)
  *   pk wst#<topicId>       sk <connectionId>    topic      the topic's name (the append message names it)
+ *                                               keyId      the key that subscribed (a revoked key's connections are told nothing)
  *                                               expiresAt  TTL (epoch s)
  *
  * The notifier queries wst#<topicId> for a partition that advanced; $disconnect (or a 410 Gone from
@@ -34,6 +35,8 @@ export interface ChannelConnection {
 export interface TopicSubscriber {
   readonly connectionId: string;
   readonly topic: string;
+  /** The key the connection authenticated with (absent on items written before it was recorded). */
+  readonly keyId?: string;
 }
 
 export function connectionPk(connectionId: string): string {
@@ -63,11 +66,17 @@ export function decodeConnection(item: Item): ChannelConnection {
 }
 
 export function encodeTopicSubscriber(topicId: string, subscriber: TopicSubscriber, expiresAtSeconds: number): Item {
-  return { pk: topicConnectionsPk(topicId), sk: subscriber.connectionId, topic: subscriber.topic, [EXPIRES_AT]: BigInt(expiresAtSeconds) };
+  return {
+    pk: topicConnectionsPk(topicId),
+    sk: subscriber.connectionId,
+    topic: subscriber.topic,
+    ...(subscriber.keyId ? { keyId: subscriber.keyId } : {}),
+    [EXPIRES_AT]: BigInt(expiresAtSeconds),
+  };
 }
 
 export function decodeTopicSubscriber(item: Item): TopicSubscriber {
-  return { connectionId: item.sk, topic: String(item.topic) };
+  return { connectionId: item.sk, topic: String(item.topic), ...(typeof item.keyId === 'string' ? { keyId: item.keyId } : {}) };
 }
 
 function expired(item: Item, nowSeconds: number): boolean {
@@ -104,7 +113,8 @@ export class ChannelConnections {
   /** Subscribes the connection to more topics (id → name): the topics' items first, so a listed topic is always findable from its wst# side. */
   async subscribe(connection: ChannelConnection, topics: ReadonlyMap<string, string>): Promise<ChannelConnection> {
     const expiresAt = this.#expiresAt();
-    await Promise.all([...topics].map(([id, topic]) => this.#metadata.put(encodeTopicSubscriber(id, { connectionId: connection.connectionId, topic }, expiresAt))));
+    const keyId = connection.principal?.keyId;
+    await Promise.all([...topics].map(([id, topic]) => this.#metadata.put(encodeTopicSubscriber(id, { connectionId: connection.connectionId, topic, keyId }, expiresAt))));
     const updated = { ...connection, topics: new Map([...connection.topics, ...topics]) };
     await this.#metadata.put(encodeConnection(updated, expiresAt));
     return updated;

@@ -173,8 +173,16 @@ export class NotificationHub {
           return; // the topic was deleted meanwhile
         }
         const text = appendMessage(topic, partition, highWatermark);
+        // A key revoked since it authenticated (checked once per key, cached by ApiKeys) ends its connections.
+        const keyIds = [...new Set(subscribers.map((connection) => connection.principal!.keyId))];
+        const live = new Map(await Promise.all(keyIds.map(async (keyId) => [keyId, await this.#keys.isLive(keyId)] as const)));
         for (const connection of subscribers) {
           if (connection.ws.closed) continue;
+          if (!live.get(connection.principal!.keyId)) {
+            this.#refuse(connection, new SluiceError('UNAUTHORIZED', 'the API key of this connection was revoked'));
+            connection.ws.close(CLOSE.policy, 'API key revoked');
+            continue;
+          }
           connection.ws.send(text);
           this.sent++;
         }

@@ -188,6 +188,21 @@ describe('append hints through the produce entry point (lambdas/produce.ts, s3rv
     assert.deepEqual(posted.at(-1), { connectionId: 'staying', message: JSON.parse(appendMessage('leaving', 0, 2n)) }, 'the fallback repeats what the hint said');
   });
 
+  it('a key revoked after it subscribed: the produce posts nothing to its connections, and still to the others', async () => {
+    const keys = new ApiKeys(engine.metadata); // the admin function, another container
+    const revoked = await keys.create({ name: 'revoked-reader', scopes: [{ action: 'consume', topics: ['revoking'] }] });
+    await engine.topics.create('revoking', 1);
+    for (const [connectionId, key] of [['revoked', revoked.key], ['kept', KEY]] as const) {
+      await ws('$connect', connectionId);
+      assert.deepEqual(await ws('$default', connectionId, { action: 'auth', apiKey: key }), { type: 'authenticated' });
+      assert.deepEqual(await ws('$default', connectionId, { action: 'subscribe', topics: ['revoking'] }), { type: 'subscribed', topics: ['revoking'] });
+    }
+    await keys.revoke(revoked.keyId);
+    await produce('revoking', records([0, 'a']));
+    assert.deepEqual(management.commandCalls(PostToConnectionCommand).map((c) => c.args[0].input.ConnectionId), ['kept']);
+    assert.ok(await engine.metadata.get(connectionPk('revoked'), 'connection'), 'the produce function deletes nothing (the notifier does)');
+  });
+
   it('another failure: the produce still answers 200, the records are there, and the notifier still tells that subscriber', async () => {
     const topic = await followed('flaky', ['unlucky', 'lucky']);
     answers.set('unlucky', 'fail');

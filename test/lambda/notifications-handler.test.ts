@@ -48,6 +48,7 @@ describe('notification channel in AWS (WebSocket routes, notifier)', { timeout: 
   let ws: (routeKey: string, connectionId: string, body?: unknown) => Promise<any>;
   let streamHandler: (event: { Records?: any[] }) => Promise<{ advanced: number }>;
   let ordersKey: string;
+  let ordersKeyId: string;
   let adminKey: string;
   let errors: unknown[];
 
@@ -65,11 +66,13 @@ describe('notification channel in AWS (WebSocket routes, notifier)', { timeout: 
       assert.equal(result.statusCode, 200);
       return result.body === undefined ? undefined : JSON.parse(result.body);
     };
-    const notifier = createChannelNotifier({ engine, connections, post: managementApiPoster(management), logError: (_m, e) => errors.push(e) });
+    const notifier = createChannelNotifier({ engine, connections, post: managementApiPoster(management), logError: (_m, e) => errors.push(e), isLive: (keyId) => keys.isLive(keyId) });
     streamHandler = createStreamHandler([notifier]);
     await engine.topics.create('orders', 2);
     await engine.topics.create('payments', 1);
-    ordersKey = (await keys.create({ name: 'orders-reader', scopes: [{ action: 'consume', topics: ['orders'] }] })).key;
+    const ordersReader = await keys.create({ name: 'orders-reader', scopes: [{ action: 'consume', topics: ['orders'] }] });
+    ordersKey = ordersReader.key;
+    ordersKeyId = ordersReader.keyId;
     adminKey = (await keys.create({ name: 'admin', scopes: [{ action: 'admin', topics: ['*'], groups: ['*'] }] })).key;
   });
 
@@ -86,7 +89,7 @@ describe('notification channel in AWS (WebSocket routes, notifier)', { timeout: 
     assert.deepEqual(await ws('$default', 'c1', { action: 'auth', apiKey: ordersKey }), { type: 'authenticated' });
     assert.deepEqual(await ws('$default', 'c1', { action: 'subscribe', topics: ['orders', 'orders'] }), { type: 'subscribed', topics: ['orders'] });
     const orders = await engine.topics.get('orders');
-    assert.deepEqual(await connections.subscribers(orders.id), [{ connectionId: 'c1', topic: 'orders' }]);
+    assert.deepEqual(await connections.subscribers(orders.id), [{ connectionId: 'c1', topic: 'orders', keyId: ordersKeyId }]);
     assert.deepEqual([...(await connections.get('c1'))!.topics], [[orders.id, 'orders']]);
   });
 
@@ -227,6 +230,23 @@ describe('notification channel in AWS (WebSocket routes, notifier)', { timeout: 
     assert.deepEqual((await connections.subscribers(orders.id)).map((s) => s.connectionId).sort(), ['flaky', 'ok']);
     assert.equal(errors.length, 1);
     assert.match(String(errors[0]), /throttled/);
+  });
+
+  it('a key revoked after it subscribed: its connections are told nothing and forgotten, others still get theirs', async () => {
+    const orders = await engine.topics.get('orders');
+    const other = await keys.create({ name: 'other-reader', scopes: [{ action: 'consume', topics: ['orders'] }] });
+    for (const [id, key] of [['revoked-1', ordersKey], ['revoked-2', ordersKey], ['kept', other.key]] as const) {
+      await ws('$connect', id);
+      await ws('$default', id, { action: 'auth', apiKey: key });
+      await ws('$default', id, { action: 'subscribe', topics: ['orders'] });
+    }
+    await keys.revoke(ordersKeyId);
+    await produce('orders', 0, ['a']);
+    await streamHandler({ Records: [inserted(orders.id, 0, 0n)] });
+    assert.deepEqual(management.posted.map((p) => p.connectionId), ['kept']);
+    assert.deepEqual((await connections.subscribers(orders.id)).map((s) => s.connectionId), ['kept']);
+    assert.equal(await metadata.get(connectionPk('revoked-1'), 'connection'), undefined);
+    assert.deepEqual(errors, []);
   });
 
   it('items past their TTL are skipped before DynamoDB removes them (a lost $disconnect)', async () => {

@@ -204,6 +204,24 @@ describe('notification channel (local server WebSocket)', () => {
     await eventually(() => server.notifications.connections === 0, 'nothing left');
   });
 
+  it('a key revoked after it subscribed is told nothing more: its connection ends, others go on', async () => {
+    const kept = await server.keys.create({ name: 'kept', scopes: [{ action: 'consume', topics: ['orders'], groups: [] }] });
+    const revoked = await server.keys.create({ name: 'revoked', scopes: [{ action: 'consume', topics: ['orders'], groups: [] }] });
+    const staying = await connect(kept.key, ['orders']);
+    const leaving = await connect(revoked.key, ['orders']);
+    const res = await fetch(`${server.url}/v1/keys/${revoked.keyId}`, { method: 'DELETE', headers: { authorization: `Bearer ${ADMIN_KEY}` } });
+    assert.equal(res.status, 204);
+    await produce('orders', 1);
+    const told = await staying.next();
+    assert.equal(told.type, 'append');
+    const refusal = await leaving.next();
+    assert.equal(refusal.code, 'UNAUTHORIZED');
+    assert.match(refusal.message, /revoked/);
+    assert.equal((await leaving.closed).code, 1008);
+    assert.equal(leaving.queued, 0, 'no append reached the revoked key');
+    staying.close();
+  });
+
   it('answers other upgrade paths 404', async () => {
     const stray = new WebSocket(server.url.replace('http', 'ws') + '/v1/elsewhere');
     const outcome = await new Promise((resolve) => {
