@@ -44,6 +44,13 @@ export interface CreatedKey extends Principal {
 }
 
 const KEY_PREFIX = 'sluice_';
+/** The keyId of a caller API Gateway authenticated with IAM (lib/lambda/http-adapter.ts): not an API key, so never revoked here. */
+export const IAM_PRINCIPAL_PREFIX = 'iam:';
+
+/** Whether an authenticated `principal` came with an API key (whose revocation ends what it holds open), not IAM. */
+export function isApiKeyPrincipal(principal: Principal): boolean {
+  return !principal.keyId.startsWith(IAM_PRINCIPAL_PREFIX);
+}
 export const ADMIN_SCOPES: Scope[] = [{ action: 'admin', topics: ['*'], groups: ['*'] }];
 
 export class ApiKeys {

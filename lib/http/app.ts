@@ -69,7 +69,7 @@ export function createHandlers(deps: {
     ...keyHandlers(deps.keys),
     ...produceHandlers(deps.engine, deps.now, deps.appendHints),
     ...fetchHandlers(deps.engine),
-    ...streamHandlers(deps.engine, deps.streams),
+    ...streamHandlers(deps.engine, deps.keys, deps.streams),
     ...groupHandlers(deps.groups),
     ...consumerHandlers(deps.consumers),
     ...maintenanceHandlers(deps.engine),

@@ -2,7 +2,7 @@
  * API Gateway HTTP API (payload 2.0) and Lambda Function URL events ↔ HttpRequest/HttpResponse.
  * Both deliver the same event shape.
  */
-import type { Principal, Scope } from '../auth/api-keys.ts';
+import { IAM_PRINCIPAL_PREFIX, type Principal, type Scope } from '../auth/api-keys.ts';
 import type { HttpHandler, HttpRequest, HttpResponse } from '../http/types.ts';
 
 /** The fields of APIGatewayProxyEventV2 this adapter reads. */
@@ -65,7 +65,7 @@ function iamPrincipal(event: HttpEventV2): Principal | undefined {
   const iam = event.requestContext.authorizer?.iam;
   const identity = iam?.userArn || iam?.callerId;
   if (!identity) return undefined;
-  return { keyId: `iam:${identity}`, name: identity, scopes: IAM_CALLER_SCOPES.map((scope) => ({ ...scope })) };
+  return { keyId: `${IAM_PRINCIPAL_PREFIX}${identity}`, name: identity, scopes: IAM_CALLER_SCOPES.map((scope) => ({ ...scope })) };
 }
 
 /** The Lambda result for the application's response: text bodies as text, binary ones in base64. */

@@ -170,6 +170,28 @@ describe('live tail over Server-Sent Events (local server)', () => {
     assert.equal(server.engine.waitingFetches, 0);
   });
 
+  it('a key revoked while its stream runs ends the stream with an UNAUTHORIZED error event', async () => {
+    const reader = await server.keys.create({ name: 'tail-reader', scopes: [{ action: 'consume', topics: ['tail'] }] });
+    const abort = new AbortController();
+    try {
+      const res = await open('/v1/topics/tail/partitions/1/stream', { authorization: `Bearer ${reader.key}` }, abort.signal);
+      assert.equal(res.status, 200);
+      const stream = frames(res.body!);
+      await produce('tail', ['before'], 1);
+      assert.deepEqual((await nextRecords(stream)).answer.records.map((r: any) => r.value), ['before']);
+      await server.keys.revoke(reader.keyId);
+      await produce('tail', ['after'], 1);
+      let frame: Frame;
+      do frame = await stream.next();
+      while (frame.event === undefined);
+      assert.equal(frame.event, 'error', `no records after the revocation: ${frame.data}`);
+      assert.equal(JSON.parse(frame.data!).error.code, 'UNAUTHORIZED');
+      await assert.rejects(stream.next(), /the stream ended/);
+    } finally {
+      abort.abort();
+    }
+  });
+
   it('frees the stream when the client goes away: no waiting fetch is left', async () => {
     const abort = new AbortController();
     const res = await open('/v1/topics/gone/partitions/0/stream?offset=0', {}, abort.signal);

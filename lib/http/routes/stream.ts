@@ -6,7 +6,9 @@
  * stream sends a comment line at least every heartbeatMs.
  */
 import { MEDIA_EVENT_STREAM } from '../../api/media-types.ts';
+import { isApiKeyPrincipal, type ApiKeys } from '../../auth/api-keys.ts';
 import { DEFAULTS } from '../../defaults.ts';
+import { SluiceError } from '../../errors.ts';
 import type { Engine, FetchResult } from '../../log/engine.ts';
 import { errorResponse, invalid, type Handlers } from '../router.ts';
 import type { HttpRequest, StreamingBody } from '../types.ts';
@@ -36,13 +38,13 @@ function startOffset(lastEventId: string | undefined, offset: string | undefined
   return BigInt(lastEventId);
 }
 
-export function streamHandlers(engine: Engine, options: StreamOptions = {}): Pick<Handlers, 'streamRecords'> {
+export function streamHandlers(engine: Engine, keys: Pick<ApiKeys, 'isLive'>, options: StreamOptions = {}): Pick<Handlers, 'streamRecords'> {
   const heartbeatMs = Math.max(options.heartbeatMs ?? DEFAULTS.streamHeartbeatMs, 1);
   const maxStreamMs = options.maxStreamMs ?? 0;
 
   const now = options.now ?? Date.now;
   return {
-    async streamRecords({ request, params, query }) {
+    async streamRecords({ request, params, query, principal }) {
       const topic = params.topic;
       const partition = Number(params.partition);
       const offset = startOffset(request.headers['last-event-id'], query.offset) ?? (await engine.partitionState(topic, partition)).endOffset;
@@ -56,13 +58,13 @@ export function streamHandlers(engine: Engine, options: StreamOptions = {}): Pic
           // nginx and similar proxies would otherwise buffer the stream
           'x-accel-buffering': 'no',
         },
-        stream: events({ topic, partition, offset, first, request }),
+        stream: events({ topic, partition, offset, first, request, keyId: isApiKeyPrincipal(principal) ? principal.keyId : undefined }),
       };
     },
   };
 
-  async function* events(start: { topic: string; partition: number; offset: bigint; first: FetchResult; request: HttpRequest }): StreamingBody {
-    const { topic, partition, request } = start;
+  async function* events(start: { topic: string; partition: number; offset: bigint; first: FetchResult; request: HttpRequest; keyId?: string }): StreamingBody {
+    const { topic, partition, request, keyId } = start;
     const signal = request.signal;
     const startedAt = now();
     let offset = start.offset;
@@ -71,6 +73,11 @@ export function streamHandlers(engine: Engine, options: StreamOptions = {}): Pic
     yield `: ${topic}/${partition} from ${offset}\nretry: 1000\n\n`;
     let commentAt = now();
     while (!signal?.aborted) {
+      // A key revoked while its stream runs ends it (checked per round, cached like authentication).
+      if (keyId !== undefined && !(await keys.isLive(keyId))) {
+        yield `event: error\ndata: ${errorResponse(new SluiceError('UNAUTHORIZED', 'the API key of this stream was revoked')).body}\n\n`;
+        return;
+      }
       if (result.batches.length > 0 || result.nextOffset !== offset) {
         const answer = jsonFetchAnswer(result, offset, undefined);
         offset = BigInt(answer.nextOffset);
