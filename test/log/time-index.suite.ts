@@ -62,6 +62,14 @@ export function timeIndexSuite(name: string, factory: BackendFactory, options: {
         assert.equal(report.errors, 0, report.firstError);
       }
     };
+    /** A topic of `requests` requests, settled (compacted, sealed, indexed), with what was written. */
+    const settledTopic = async (engine: Engine, requests: number, config?: Record<string, unknown>) => {
+      const topic = await newTopic(engine, config);
+      const written: Written = [];
+      await fill(engine, topic, written, requests);
+      await settle(engine);
+      return { topic, written, pk: await pkOf(engine, topic) };
+    };
     /** What a scan of every retained record answers. */
     const scan = (written: Written, timestamp: number, bounds: { logStartOffset: bigint; highWatermark: bigint }) =>
       written.find((r) => r.offset >= bounds.logStartOffset && r.offset < bounds.highWatermark && r.timestamp >= timestamp)?.offset ?? bounds.highWatermark;
@@ -113,11 +121,7 @@ export function timeIndexSuite(name: string, factory: BackendFactory, options: {
     it('a seek reads the head, one index point and a small page of entries, wherever in a long partition it lands', async () => {
       const counts = countingQueries(backend.metadata);
       const engine = engineOf({ metadata: counts.metadata });
-      const topic = await newTopic(engine);
-      const written: Written = [];
-      await fill(engine, topic, written, 150);
-      await settle(engine);
-      const pk = await pkOf(engine, topic);
+      const { topic, written, pk } = await settledTopic(engine, 150);
       const indexed = await points(pk);
       assert.ok(indexed.length >= 20, `points: ${indexed.length}`);
       const first = written[0]!.timestamp;
@@ -139,11 +143,7 @@ export function timeIndexSuite(name: string, factory: BackendFactory, options: {
 
     it('the throughput of a recent window walks only the entries the window can hold', async () => {
       const engine = engineOf();
-      const topic = await newTopic(engine);
-      const written: Written = [];
-      await fill(engine, topic, written, 150);
-      await settle(engine);
-      const pk = await pkOf(engine, topic);
+      const { topic, written, pk } = await settledTopic(engine, 150);
       const last = written[written.length - 1]!.timestamp;
       const window = { bucketMs: MINUTE, from: last - 2 * MINUTE, to: last + MINUTE };
       const indexed = await engine.throughput(topic, { ...window, maxEntries: 12 });
@@ -157,11 +157,7 @@ export function timeIndexSuite(name: string, factory: BackendFactory, options: {
 
     it('retention drops the points behind the log start; seeks still answer as a scan does', async () => {
       const engine = engineOf();
-      const topic = await newTopic(engine, { retentionMs: -1, retentionBytes: 24 * 1024 });
-      const written: Written = [];
-      await fill(engine, topic, written, 100);
-      await settle(engine);
-      const pk = await pkOf(engine, topic);
+      const { topic, written, pk } = await settledTopic(engine, 100, { retentionMs: -1, retentionBytes: 24 * 1024 });
       const { logStartOffset } = await engine.partitionBounds(await engine.topics.get(topic), 0);
       assert.ok(logStartOffset > 100n, `log start ${logStartOffset}`);
       const indexed = await points(pk);
@@ -172,11 +168,7 @@ export function timeIndexSuite(name: string, factory: BackendFactory, options: {
 
     it('segments merged again under new settings leave points inside entries; seeks still answer as a scan does', async () => {
       const engine = engineOf();
-      const topic = await newTopic(engine);
-      const written: Written = [];
-      await fill(engine, topic, written, 80);
-      await settle(engine);
-      const pk = await pkOf(engine, topic);
+      const { topic, written, pk } = await settledTopic(engine, 80);
       const before = await points(pk);
       const larger = engineOf({ maintenance: LARGE });
       clock.advance(6 * MINUTE);
