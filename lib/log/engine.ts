@@ -407,19 +407,22 @@ export class Engine {
     const topic = await this.topics.get(topicName);
     checkPartition(topic, partition);
     const maxBytes = clampMaxBytes(options.maxBytes);
-    const head = await this.#headFor(topic, partition, options);
+    const { head, walked } = await this.#headFor(topic, partition, options);
     if (options.offset >= head.highWatermark) return { head, maxBytes };
-    return { head, maxBytes, plan: await planRead(this.#log, partitionPk(topic.id, partition), head, options.offset, maxBytes) };
+    return { head, maxBytes, plan: await planRead(this.#log, partitionPk(topic.id, partition), head, options.offset, maxBytes, walked) };
   }
 
-  async #headFor(topic: Topic, partition: number, options: FetchOptions): Promise<PartitionHead> {
-    let head = await this.#currentHead(topic, partition);
+  /** The head (after the long poll, if any) and the entries its walk read past the stored watermark. */
+  async #headFor(topic: Topic, partition: number, options: FetchOptions): Promise<{ head: PartitionHead; walked: LogEntry[] }> {
+    let walked: LogEntry[] = [];
+    let head = await this.#currentHead(topic, partition, walked);
     if (options.offset < head.logStartOffset || options.offset > head.highWatermark) throw outOfRange(options.offset, head);
     await this.#waitUntil([partitionPk(topic.id, partition)], options, async () => {
-      head = await this.#currentHead(topic, partition);
+      walked = [];
+      head = await this.#currentHead(topic, partition, walked);
       return options.offset < head.highWatermark;
     }, options.offset < head.highWatermark);
-    return head;
+    return { head, walked };
   }
 
   /**
@@ -469,14 +472,15 @@ export class Engine {
 
   /**
    * PartitionLog.readableHead's answer (the stored watermark moved, in memory, over the contiguous
-   * entries written after it), starting the walk at #readableEnds' point when that is further.
+   * entries written after it), starting the walk at #readableEnds' point when that is further;
+   * `walked` receives the entries the walk read.
    */
-  async #currentHead(topic: Topic, partition: number): Promise<PartitionHead> {
+  async #currentHead(topic: Topic, partition: number, walked?: LogEntry[]): Promise<PartitionHead> {
     const pk = partitionPk(topic.id, partition);
     const head = await this.#log.readHead(pk);
     const known = this.#readableEnds.get(pk);
     const from = known !== undefined && known > head.highWatermark && known <= head.nextOffset ? known : head.highWatermark;
-    const end = from < head.nextOffset ? await this.#log.contiguousEnd(pk, from, head.nextOffset) : from;
+    const end = from < head.nextOffset ? await this.#log.contiguousEnd(pk, from, head.nextOffset, walked) : from;
     if (end > head.highWatermark) {
       if (end !== known) {
         // One entry per partition read; a process that reads very many partitions starts over rather than grow without bound.

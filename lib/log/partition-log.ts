@@ -214,13 +214,14 @@ export class PartitionLog {
     return entry && entry.end > offset ? entry : undefined;
   }
 
-  /** The end of the run of contiguous entries starting exactly at `from`. Reads only. */
-  async contiguousEnd(pk: string, from: bigint, limit: bigint): Promise<bigint> {
+  /** The end of the run of contiguous entries starting exactly at `from`. Reads only; `walked`, when given, receives the run. */
+  async contiguousEnd(pk: string, from: bigint, limit: bigint, walked?: LogEntry[]): Promise<bigint> {
     let next = from;
     while (next < limit) {
       const entries = await this.entriesFrom(pk, next);
       for (const entry of entries) {
         if (entry.start !== next) return next;
+        walked?.push(entry);
         next = entry.end;
       }
       if (entries.length < ENTRY_PAGE) return next;

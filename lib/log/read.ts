@@ -66,13 +66,16 @@ export class SegmentIndexCache {
  * Entries covering [offset, …) up to about maxBytes of stored data (at least one entry), stopping at
  * the high watermark. Aborted entries are stepped over.
  */
-export async function planRead(log: PartitionLog, pk: string, head: PartitionHead, offset: bigint, maxBytes: number): Promise<ReadPlan> {
+export async function planRead(log: PartitionLog, pk: string, head: PartitionHead, offset: bigint, maxBytes: number, walked: readonly LogEntry[] = []): Promise<ReadPlan> {
   const entries: LogEntry[] = [];
   let next = offset;
   let bytes = 0;
-  // A consumer usually continues exactly where an entry starts, so one forward query is enough;
-  // a read from the middle of an entry needs the reverse lookup first.
-  let page = await log.entriesFrom(pk, offset);
+  // A consumer usually continues exactly where an entry starts, so one forward query is enough, and
+  // none when the head's walk (`walked`, the entries after the stored watermark that this request
+  // read already) begins there: a consumer following the tail; a read from the middle of an entry
+  // needs the reverse lookup first.
+  const at = walked.findIndex((entry) => entry.start === offset);
+  let page = at >= 0 ? walked.slice(at) : await log.entriesFrom(pk, offset);
   if (page[0]?.start !== offset) {
     const covering = await log.entryAt(pk, offset);
     if (covering) page = [covering, ...page];

@@ -81,6 +81,29 @@ for (const [name, factory] of BACKENDS) {
       );
     });
 
+    it('a reader following the tail reads the new entries once: the fetch takes them from the head walk', async () => {
+      const writer = engineOf();
+      const topic = await newTopic(writer);
+      const counting = countingEntries(backend.metadata);
+      const reader = engineOf({ metadata: counting.metadata });
+      let offset = 0n;
+      const values: string[] = [];
+      for (let round = 0; round < 3; round++) {
+        for (let i = 0; i < 4; i++) await writer.produce(topic, [append(0, [`r${round}-${i}`])]);
+        const before = counting.entriesRead();
+        const result = await reader.fetch(topic, 0, { offset });
+        // Four new entries, each read once (by the walk past the stored watermark), not again by the read.
+        assert.equal(counting.entriesRead() - before, 4, `round ${round}`);
+        assert.equal(result.nextOffset, offset + 4n);
+        offset = result.nextOffset;
+        values.push(...result.batches.map((batch) => String(batch.baseOffset)));
+      }
+      assert.deepEqual(values, Array.from({ length: 12 }, (_, i) => String(i)));
+      // A read from elsewhere (not where the walk began) still reads the table: the same records.
+      const again = await reader.fetch(topic, 0, { offset: 2n });
+      assert.equal(again.batches[0]!.baseOffset, 2n);
+    });
+
     it('stops at a gap and moves past it once it is closed; follows the stored watermark when it overtakes', async () => {
       const clock = new ManualClock();
       const writer = engineOf({ now: clock.now });
