@@ -15,7 +15,7 @@ import { GoneException, PostToConnectionCommand } from '@aws-sdk/client-apigatew
 import type { ApiKeys } from '../auth/api-keys.ts';
 import type { Engine } from '../log/engine.ts';
 import { ChannelConnections, type TopicSubscriber } from '../notifications/connections.ts';
-import { appendMessage, authenticate, AUTHENTICATED_MESSAGE, checkSubscription, errorMessage, parseClientMessage, subscribedMessage } from '../notifications/protocol.ts';
+import { appendMessage, authenticate, AUTHENTICATED_MESSAGE, checkStillLive, checkSubscription, errorMessage, parseClientMessage, subscribedMessage } from '../notifications/protocol.ts';
 import { SluiceError } from '../errors.ts';
 import type { AdvancedPartition } from '../trigger/append-trigger.ts';
 
@@ -70,6 +70,7 @@ async function reply(deps: NotificationsDeps, connectionId: string, text: string
     await deps.connections.save({ ...connection, principal });
     return AUTHENTICATED_MESSAGE;
   }
+  await checkStillLive(deps.keys, connection.principal);
   const names = checkSubscription(connection.principal, message.topics, connection.topics.values());
   const resolved = await Promise.all(names.map(async (name) => [(await deps.engine.topics.get(name)).id, name] as const));
   await deps.connections.subscribe(connection, new Map(resolved));

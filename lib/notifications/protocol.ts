@@ -50,6 +50,14 @@ export function authenticate(keys: ApiKeys, apiKey: string): Promise<Principal> 
  * subscribe is harmless), and every topic must lie in the key's consume scope (FORBIDDEN names the
  * first that does not). Returns the topics as asked (deduplicated).
  */
+/** What a connection whose key was revoked after it authenticated is told, before it is told nothing more. */
+export const REVOKED_KEY_MESSAGE = 'the API key of this connection was revoked';
+
+/** Refuses a connection whose key was revoked since it authenticated (ApiKeys.isLive, cached like authentication). */
+export async function checkStillLive(keys: Pick<ApiKeys, 'isLive'>, principal: Principal | undefined): Promise<void> {
+  if (principal && !(await keys.isLive(principal.keyId))) throw new SluiceError('UNAUTHORIZED', REVOKED_KEY_MESSAGE);
+}
+
 export function checkSubscription(principal: Principal | undefined, topics: readonly string[], subscribed: Iterable<string>): readonly string[] {
   if (!principal) throw new SluiceError('UNAUTHORIZED', 'authenticate first: {"action": "auth", "apiKey": "<key>"}');
   const after = new Set([...subscribed, ...topics]);

@@ -22,6 +22,8 @@ import {
   MAX_CLIENT_MESSAGE_BYTES,
   NOTIFICATIONS_PATH,
   parseClientMessage,
+  REVOKED_KEY_MESSAGE,
+  checkStillLive,
   subscribedMessage,
 } from '../notifications/protocol.ts';
 import { acceptWebSocket, CLOSE, type ServerWebSocket } from './websocket.ts';
@@ -135,6 +137,7 @@ export class NotificationHub {
       connection.ws.send(AUTHENTICATED_MESSAGE);
       return;
     }
+    await checkStillLive(this.#keys, connection.principal);
     const names = checkSubscription(connection.principal, message.topics, connection.topics.values());
     const resolved = await Promise.all(names.map(async (name) => ({ name, id: (await this.#engine.topics.get(name)).id })));
     for (const { name, id } of resolved) connection.topics.set(id, name);
@@ -179,7 +182,7 @@ export class NotificationHub {
         for (const connection of subscribers) {
           if (connection.ws.closed) continue;
           if (!live.get(connection.principal!.keyId)) {
-            this.#refuse(connection, new SluiceError('UNAUTHORIZED', 'the API key of this connection was revoked'));
+            this.#refuse(connection, new SluiceError('UNAUTHORIZED', REVOKED_KEY_MESSAGE));
             connection.ws.close(CLOSE.policy, 'API key revoked');
             continue;
           }

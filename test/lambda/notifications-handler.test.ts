@@ -241,6 +241,9 @@ describe('notification channel in AWS (WebSocket routes, notifier)', { timeout: 
       await ws('$default', id, { action: 'subscribe', topics: ['orders'] });
     }
     await keys.revoke(ordersKeyId);
+    const refused = await ws('$default', 'revoked-1', { action: 'subscribe', topics: ['orders'] });
+    assert.equal(refused.code, 'UNAUTHORIZED', 'no new subscription either');
+    assert.match(refused.message, /revoked/);
     await produce('orders', 0, ['a']);
     await streamHandler({ Records: [inserted(orders.id, 0, 0n)] });
     assert.deepEqual(management.posted.map((p) => p.connectionId), ['kept']);

@@ -211,6 +211,9 @@ describe('notification channel (local server WebSocket)', () => {
     const leaving = await connect(revoked.key, ['orders']);
     const res = await fetch(`${server.url}/v1/keys/${revoked.keyId}`, { method: 'DELETE', headers: { authorization: `Bearer ${ADMIN_KEY}` } });
     assert.equal(res.status, 204);
+    leaving.send({ action: 'subscribe', topics: ['orders'] });
+    const refused = await leaving.next();
+    assert.equal(refused.code, 'UNAUTHORIZED', 'no new subscription either');
     await produce('orders', 1);
     const told = await staying.next();
     assert.equal(told.type, 'append');
