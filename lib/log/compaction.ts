@@ -128,11 +128,19 @@ export class Compactor {
     }
   }
 
-  /** The end of the run of sealed segments and aborted ranges that `live` (the chain from `start`) begins with. */
+  /**
+   * The end of the run of entries compaction will never rewrite that `live` (the chain from `start`)
+   * begins with: aborted ranges, sealed segments, and a segment alone between two of those (a small
+   * segment closed in by an aborted range: segments never span one, and a lone segment is not merged
+   * again), so that one dead writer's range does not hold the sealed end back for good.
+   */
   #sealedPrefixEnd(start: bigint, live: readonly LogEntry[]): bigint {
     let end = start;
-    for (const entry of live) {
-      if (entry.start !== end || !(entry.aborted || this.#sealed(entry))) break;
+    for (const [i, entry] of live.entries()) {
+      if (entry.start !== end) break;
+      const next = live[i + 1];
+      const closedIn = entry.indexKey !== undefined && next?.start === entry.end && (next.aborted || this.#sealed(next));
+      if (!(entry.aborted || this.#sealed(entry) || closedIn)) break;
       end = entry.end;
     }
     return end;

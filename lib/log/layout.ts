@@ -203,8 +203,9 @@ export interface MaintainedMark {
   /** The retention and compaction settings the pass ran with (maintenance.ts settingsKey). */
   readonly settings: string;
   /**
-   * End of the partition's longest prefix of sealed segments and aborted ranges with nothing left
-   * over inside them: compaction never rewrites those, so its walk may begin here.
+   * End of the partition's longest prefix of entries compaction never rewrites (sealed segments,
+   * aborted ranges and segments closed in by them; compaction.ts #sealedPrefixEnd) with nothing left
+   * over inside them, so its walk may begin here.
    */
   readonly sealedThrough: bigint;
   /** When a pass last walked the partition from its log start. */

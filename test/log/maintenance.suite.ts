@@ -615,6 +615,28 @@ export function maintenanceSuite(name: string, factory: BackendFactory): void {
           assert.ok(entriesRead.get(pk)! <= 12, `entries read: ${entriesRead.get(pk)} of ${segments}`);
         });
 
+        it('a small segment closed in by a dead writer\'s aborted range does not hold the sealed end back', async () => {
+          const engine = engineOf({ maintenance: smallSegments });
+          const topic = await newTopic(engine, { retentionMs: -1 });
+          const pk = partitionPk((await engine.topics.get(topic)).id, 0);
+          await fill(engine, topic, 1, 2); // ~400 bytes: a segment of less than half the target, for good
+          await assert.rejects(crashingAfter('offsets-reserved').produce(topic, [append(0, ['lost'], clock.now())]), Crash);
+          clock.advance(2 * MINUTE);
+          await fill(engine, topic, 30);
+          for (let pass = 0; pass < 4; pass++) {
+            clock.advance(6 * MINUTE);
+            assert.equal((await engine.maintain()).errors, 0);
+          }
+          const entries = (await backend.metadata.query(pk, { gte: 'e#', lt: 'e#~' })).map((item) => ({ start: item.start as bigint, end: item.end as bigint, aborted: item.aborted === true, length: Number(item.length) }));
+          assert.deepEqual(entries.slice(0, 2).map((e) => [e.start, e.end, e.aborted]), [[0n, 2n, false], [2n, 3n, true]], 'the small segment, then the aborted range');
+          assert.ok(entries[0]!.length < smallSegments.segmentBytes / 2);
+          const mark = maintainedFromItem(await backend.metadata.get(pk, MAINTAINED_SK))!;
+          assert.ok(mark.sealedThrough > 3n, `sealed through ${mark.sealedThrough}`);
+          const points = await backend.metadata.query(pk, { gte: 't#', lt: 't#~' });
+          assert.equal(points.at(-1)?.end, mark.sealedThrough, 'the time index reaches the sealed end');
+          assert.deepEqual((await readAll(engine, topic, 0)).map(([offset]) => offset).slice(0, 3), [0n, 1n, 3n]);
+        });
+
         it('retention by size reads the entries after the sealed segments, not the whole log', async () => {
           const { metadata, entriesRead } = countingQueries();
           const engine = engineOf({ metadata, maintenance: smallSegments });
