@@ -325,7 +325,7 @@ export class Engine {
       const pk = partitionPk(topic.id, partition);
       const head = await this.#currentHead(topic, partition);
       // Entries before the time index's start for the window hold no record the window counts.
-      for await (const entry of this.#entriesFrom(pk, await this.#timeIndex.startFor(pk, first, head.logStartOffset), head.highWatermark)) {
+      for await (const entry of this.#log.liveEntriesFrom(pk, await this.#timeIndex.startFor(pk, first, head.logStartOffset), head.highWatermark)) {
         if (truncated || ++walked > options.maxEntries) {
           truncated = true;
           break;
@@ -364,7 +364,7 @@ export class Engine {
     const head = await this.#currentHead(topic, partition);
     // Every record before the time index's start is older than `timestamp`, and the search usually
     // ends in the first entries after it: a small first page.
-    for await (const entry of this.#entriesFrom(pk, await this.#timeIndex.startFor(pk, timestamp, head.logStartOffset), head.highWatermark, SEEK_FIRST_PAGE)) {
+    for await (const entry of this.#log.liveEntriesFrom(pk, await this.#timeIndex.startFor(pk, timestamp, head.logStartOffset), head.highWatermark, { first: SEEK_FIRST_PAGE })) {
       if (entry.aborted || entry.maxTimestamp < timestamp || entry.end <= head.logStartOffset) continue;
       const found = await offsetForTimestampIn(this.#sources, entry, timestamp, head.logStartOffset);
       if (found !== undefined) return found;
@@ -372,33 +372,6 @@ export class Engine {
     return head.highWatermark;
   }
 
-  /**
-   * The live entries holding offsets from `from` (the first may start before it) up to `below`, in
-   * offset order, a page at a time; entries inside an earlier one are passed over.
-   */
-  async *#entriesFrom(pk: string, from: bigint, below: bigint, firstPage?: number): AsyncGenerator<LogEntry> {
-    let next = from;
-    let first = true;
-    while (next < below) {
-      const entries = await this.#log.entriesFrom(pk, next, first ? firstPage : undefined);
-      // Only a start inside an entry (a time index point after segments were merged) needs this Query.
-      const covering = first && entries[0]?.start !== next ? await this.#log.entryAt(pk, next) : undefined;
-      first = false;
-      if (entries.length === 0 && !covering) return;
-      for (const entry of covering ? [covering, ...entries] : entries) {
-        if (entry.start >= below) return;
-        if (entry.end <= next) continue;
-        next = entry.end;
-        yield entry;
-      }
-      if (entries.length === 0) return;
-    }
-  }
-
-  /**
-   * The head as readers see it, after waiting up to maxWaitMs for new data when the reader is at the
-   * end of the log.
-   */
   /**
    * What fetch and locations both do first: the topic and partition checked, maxBytes clamped, the
    * head (after the long poll, if any), and the entries to read from `offset` — none at the end of the log.

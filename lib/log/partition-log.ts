@@ -207,6 +207,29 @@ export class PartitionLog {
     return items.map(entryFromItem);
   }
 
+  /**
+   * The live entries holding offsets from `from` (the first may start before it: a start inside an
+   * entry costs one more Query) up to `below`, in offset order, a page at a time; entries inside an
+   * earlier one are passed over. Pages of `pages.first` entries first, then `pages.rest` (default ENTRY_PAGE).
+   */
+  async *liveEntriesFrom(pk: string, from: bigint, below: bigint, pages: { readonly first?: number; readonly rest?: number } = {}): AsyncGenerator<LogEntry> {
+    let next = from;
+    let first = true;
+    while (next < below) {
+      const entries = await this.entriesFrom(pk, next, (first ? pages.first : undefined) ?? pages.rest);
+      const covering = first && entries[0]?.start !== next ? await this.entryAt(pk, next) : undefined;
+      first = false;
+      if (entries.length === 0 && !covering) return;
+      for (const entry of covering ? [covering, ...entries] : entries) {
+        if (entry.start >= below) return;
+        if (entry.end <= next) continue;
+        next = entry.end;
+        yield entry;
+      }
+      if (entries.length === 0) return;
+    }
+  }
+
   /** The entry that holds `offset`: the last entry starting at or before it. */
   async entryAt(pk: string, offset: bigint): Promise<LogEntry | undefined> {
     const [item] = await this.#metadata.query(pk, { gte: 'e#', lte: entrySk(offset), reverse: true, limit: 1 });

@@ -74,22 +74,15 @@ export class TimeIndex {
     const points: TimeIndexPoint[] = [];
     let max = tip?.maxTimestamp ?? 0;
     let cursor = from;
-    walk: while (cursor < through) {
-      const entries = await this.#log.entriesFrom(pk, cursor, WALK_PAGE);
-      // The first entry may start before the cursor: segments merged after a settings change.
-      const covering = entries[0]?.start === cursor ? undefined : await this.#log.entryAt(pk, cursor);
-      for (const entry of covering ? [covering, ...entries] : entries) {
-        if (entry.end <= cursor) continue; // inside one already read
-        if (entry.start > cursor || entry.end > through) break walk;
-        cursor = entry.end;
-        const timestamp = entry.aborted ? 0 : pointTimestamp(entry.maxTimestamp);
-        if (timestamp > max) {
-          max = timestamp;
-          points.push({ maxTimestamp: max, end: cursor });
-        } else if (points.length > 0) points[points.length - 1] = { maxTimestamp: max, end: cursor };
-        else points.push({ maxTimestamp: max, end: cursor }); // the last point's maximum, further on
-      }
-      if (entries.length === 0) break;
+    for await (const entry of this.#log.liveEntriesFrom(pk, from, through, { rest: WALK_PAGE })) {
+      if (entry.start > cursor || entry.end > through) break; // a gap, or an entry reaching past the sealed end
+      cursor = entry.end;
+      const timestamp = entry.aborted ? 0 : pointTimestamp(entry.maxTimestamp);
+      if (timestamp > max) {
+        max = timestamp;
+        points.push({ maxTimestamp: max, end: cursor });
+      } else if (points.length > 0) points[points.length - 1] = { maxTimestamp: max, end: cursor };
+      else points.push({ maxTimestamp: max, end: cursor }); // the last point's maximum, further on
     }
     for (const point of points) await this.#metadata.put(timeIndexPointToItem(pk, point));
     // A point with the last one's maximum and a later end says more: the last one is dropped.

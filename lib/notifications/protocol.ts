@@ -44,12 +44,6 @@ export function authenticate(keys: ApiKeys, apiKey: string): Promise<Principal> 
   return keys.authenticate(`Bearer ${apiKey}`);
 }
 
-/**
- * A subscribe, checked before anything is subscribed: the connection must be authenticated, stay
- * within LIMITS.maxSubscribedTopics (topics it already follows do not count twice, so re-sending a
- * subscribe is harmless), and every topic must lie in the key's consume scope (FORBIDDEN names the
- * first that does not). Returns the topics as asked (deduplicated).
- */
 /** What a connection whose key was revoked after it authenticated is told, before it is told nothing more. */
 export const REVOKED_KEY_MESSAGE = 'the API key of this connection was revoked';
 
@@ -58,6 +52,12 @@ export async function checkStillLive(keys: Pick<ApiKeys, 'isLive'>, principal: P
   if (principal && !(await keys.isLive(principal.keyId))) throw new SluiceError('UNAUTHORIZED', REVOKED_KEY_MESSAGE);
 }
 
+/**
+ * A subscribe, checked before anything is subscribed: the connection must be authenticated, stay
+ * within LIMITS.maxSubscribedTopics (topics it already follows do not count twice, so re-sending a
+ * subscribe is harmless), and every topic must lie in the key's consume scope (FORBIDDEN names the
+ * first that does not). Returns the topics as asked (deduplicated).
+ */
 export function checkSubscription(principal: Principal | undefined, topics: readonly string[], subscribed: Iterable<string>): readonly string[] {
   if (!principal) throw new SluiceError('UNAUTHORIZED', 'authenticate first: {"action": "auth", "apiKey": "<key>"}');
   const after = new Set([...subscribed, ...topics]);

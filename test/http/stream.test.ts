@@ -70,7 +70,7 @@ async function eventually(condition: () => boolean, what: string, tries = 500): 
   assert.fail(`never: ${what}`);
 }
 
-describe('live tail over Server-Sent Events (local server)', () => {
+describe('live tail over Server-Sent Events (local server)', { timeout: 60_000 }, () => {
   let dir: string;
   let server: LocalServer;
   const produce = (topic: string, values: string[], partition = 0) =>

@@ -83,7 +83,7 @@ class HoldableTimers {
   }
 }
 
-describe('notification channel (local server WebSocket)', () => {
+describe('notification channel (local server WebSocket)', { timeout: 60_000 }, () => {
   const timers = new HoldableTimers();
   let dir: string;
   let server: LocalServer;
