@@ -79,7 +79,7 @@ export interface RouteResponse {
 }
 
 export interface RouteSpec {
-  readonly method: 'GET' | 'POST' | 'DELETE';
+  readonly method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
   readonly path: `/v1/${string}` | '/v1';
   readonly operationId: string;
   readonly summary: string;
@@ -182,6 +182,18 @@ export const ROUTES = [
     function: 'admin',
     request: { params: s.TopicParams },
     responses: { 200: { description: 'The topic.', body: s.DescribeTopicResponse } },
+    errors: ['TOPIC_NOT_FOUND'],
+  },
+  {
+    method: 'PATCH',
+    path: '/v1/topics/{topic}',
+    operationId: 'alterTopicConfig',
+    summary: 'Change some of a topic’s settings (retention, codec); the others keep their values.',
+    tag: 'topics',
+    scope: { checks: [{ action: 'admin', topic: '{topic}' }] },
+    function: 'admin',
+    request: { params: s.TopicParams, body: s.AlterTopicConfigRequest },
+    responses: { 200: { description: 'Changed.', body: s.AlterTopicConfigResponse } },
     errors: ['TOPIC_NOT_FOUND'],
   },
   {

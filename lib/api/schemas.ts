@@ -98,6 +98,24 @@ export const CreateTopicRequest = z
 
 export const CreateTopicResponse = z.object({ name: TopicName, partitions: z.number().int(), config: TopicConfig });
 
+/** Settings a change may name: a value replaces the current one, null sets the deployment's default again. */
+export const TopicConfigChange = z
+  .object({
+    retentionMs: z.number().int().min(-1).nullable().optional().meta({ description: 'Records older than this may be deleted; -1 keeps them forever; null: the default.' }),
+    retentionBytes: z.number().int().min(-1).nullable().optional().meta({ description: 'Bytes kept per partition; -1 for no bound; null: the default.' }),
+    compression: z.enum(COMPRESSION_CODECS).nullable().optional().meta({ description: 'Codec of the batches the server encodes from JSON records from now on; null: the default.' }),
+  })
+  .strict()
+  .refine((change) => Object.keys(change).length > 0, { message: 'expected at least one of retentionMs, retentionBytes, compression' });
+
+export const AlterTopicConfigRequest = z
+  .object({
+    config: TopicConfigChange.meta({ description: 'The settings to change; the others keep their values.' }),
+  })
+  .strict();
+
+export const AlterTopicConfigResponse = z.object({ name: TopicName, partitions: z.number().int(), config: TopicConfig.meta({ description: 'Every setting after the change.' }) });
+
 export const ListTopicsResponse = z.object({ topics: z.array(z.object({ name: TopicName, partitions: z.number().int() })) });
 
 export const DescribeTopicResponse = z.object({

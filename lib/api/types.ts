@@ -5,6 +5,41 @@
  */
 /* eslint-disable */
 
+export type AlterTopicConfigRequest = {
+  /** The settings to change; the others keep their values. */
+  readonly config: {
+    /** Records older than this may be deleted; -1 keeps them forever; null: the default. */
+    readonly retentionMs?: number | null;
+    /** Bytes kept per partition; -1 for no bound; null: the default. */
+    readonly retentionBytes?: number | null;
+    /** Codec of the batches the server encodes from JSON records from now on; null: the default. */
+    readonly compression?: "zstd" | "gzip" | "none" | null;
+  };
+};
+
+export type AlterTopicConfigResponse = {
+  readonly name: string;
+  readonly partitions: number;
+  /** Every setting after the change. */
+  readonly config: {
+    /**
+     * Records older than this may be deleted; -1 keeps them forever.
+     * @default 604800000
+     */
+    readonly retentionMs: number;
+    /**
+     * Bytes kept per partition; -1 for no bound.
+     * @default -1
+     */
+    readonly retentionBytes: number;
+    /**
+     * Codec of the batches the server encodes from JSON records.
+     * @default "zstd"
+     */
+    readonly compression: "zstd" | "gzip" | "none";
+  };
+};
+
 /** Header key → base64 value, null, or the array of its values when the key repeats. */
 export type Base64Headers = { readonly [key: string]: string | null | readonly (string | null)[] };
 
@@ -777,6 +812,15 @@ export type TopicConfigInput = {
    * @default "zstd"
    */
   readonly compression?: "zstd" | "gzip" | "none";
+};
+
+export type TopicConfigChange = {
+  /** Records older than this may be deleted; -1 keeps them forever; null: the default. */
+  readonly retentionMs?: number | null;
+  /** Bytes kept per partition; -1 for no bound; null: the default. */
+  readonly retentionBytes?: number | null;
+  /** Codec of the batches the server encodes from JSON records from now on; null: the default. */
+  readonly compression?: "zstd" | "gzip" | "none" | null;
 };
 
 export type TopicName = string;

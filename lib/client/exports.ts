@@ -46,6 +46,7 @@ export type {
   PushConsumerSummary,
   PushConsumerToCreate,
   TopicConfig,
+  TopicConfigChange,
 } from './protocol/api.ts';
 export { Producer, PRODUCER_DEFAULTS, type ProducerOptions } from './producer/producer.ts';
 export type { Partitioner, PartitionerArgs } from './producer/partitioner.ts';

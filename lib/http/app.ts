@@ -156,7 +156,7 @@ function corsHeaders(allowed: readonly string[] | undefined, origin: string | un
   if (!origin || !allowed || !(allowed.includes('*') || allowed.includes(origin))) return {};
   return {
     'access-control-allow-origin': origin,
-    'access-control-allow-methods': 'GET, POST, DELETE, OPTIONS',
+    'access-control-allow-methods': 'GET, POST, PATCH, DELETE, OPTIONS',
     'access-control-allow-headers': 'authorization, content-type, idempotency-key, sluice-attempt, accept, last-event-id',
     'access-control-expose-headers': 'sluice-next-offset, sluice-high-watermark, retry-after',
     vary: 'Origin',

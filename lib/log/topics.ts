@@ -3,7 +3,7 @@ import * as z from 'zod';
 import { SluiceError, ConditionFailedError } from '../errors.ts';
 import { LIMITS } from '../defaults.ts';
 import { isValidName } from '../api/limits.ts';
-import { TopicConfig as TopicConfigSchema } from '../api/schemas.ts';
+import { TopicConfig as TopicConfigSchema, TopicConfigChange as TopicConfigChangeSchema } from '../api/schemas.ts';
 import { describeValue, parseInput } from '../validation.ts';
 import type { MetadataStore } from '../storage/ports.ts';
 import { DELETED_TOPICS_PK, TOPICS_PK, bigintAttr, stringAttr } from './layout.ts';
@@ -12,6 +12,12 @@ import { DELETED_TOPICS_PK, TOPICS_PK, bigintAttr, stringAttr } from './layout.t
 export const topicConfigSchema = TopicConfigSchema;
 
 export type TopicConfig = z.infer<typeof topicConfigSchema>;
+
+/** Settings to change: a value replaces the current one, null sets the deployment's default again. */
+export type TopicConfigChange = z.input<typeof TopicConfigChangeSchema>;
+
+/** Reads and writes of one change before it gives up under concurrent changes of the same topic. */
+const ALTER_ATTEMPTS = 8;
 
 export interface Topic {
   readonly name: string;
@@ -84,6 +90,48 @@ export class Topics {
     const topic = topicFromItem(item);
     this.#cache.set(name, { topic, until: this.#now() + this.#cacheMs });
     return topic;
+  }
+
+  /**
+   * Changes some of a topic's settings and answers the topic as it is after the change. The write
+   * holds only while the topic's id and config are the ones read, so two changes at once both land
+   * (the loser reads again), and a topic deleted and created again meanwhile gets the change on its
+   * own settings, never the old topic's. Other handlers see the change within their topic cache time (cacheMs);
+   * maintenance applies new retention at its next pass (the settings are part of its quiet check).
+   */
+  async alterConfig(name: string, change: unknown): Promise<Topic> {
+    validateTopicName(name);
+    const parsed = parseInput(TopicConfigChangeSchema, change, { field: 'config' });
+    for (let attempt = 1; ; attempt++) {
+      const item = await this.#metadata.get(TOPICS_PK, name);
+      if (!item) throw new SluiceError('TOPIC_NOT_FOUND', `topic ${name} does not exist`, { details: { topic: name } });
+      const current = topicFromItem(item);
+      const defaults = topicConfigSchema.parse(this.#defaults);
+      const merged: Record<string, unknown> = { ...current.config };
+      for (const [field, value] of Object.entries(parsed)) merged[field] = value === null ? defaults[field as keyof TopicConfig] : value;
+      const config = parseInput(topicConfigSchema, merged, { field: 'config' });
+      try {
+        await this.#metadata.update(
+          TOPICS_PK,
+          name,
+          { set: { config: JSON.stringify(config) } },
+          {
+            itemExists: true,
+            where: [
+              { attr: 'id', op: '=', value: current.id },
+              { attr: 'config', op: '=', value: stringAttr(item as never, 'config') ?? '' },
+            ],
+          },
+        );
+      } catch (error) {
+        if (!(error instanceof ConditionFailedError)) throw error;
+        if (attempt < ALTER_ATTEMPTS) continue;
+        throw new SluiceError('UNAVAILABLE', `topic ${name} changed ${ALTER_ATTEMPTS} times while this change was being made; try again`, { cause: error, details: { topic: name } });
+      }
+      const topic: Topic = { ...current, config };
+      this.#cache.set(name, { topic, until: this.#now() + this.#cacheMs });
+      return topic;
+    }
   }
 
   async list(): Promise<Topic[]> {

@@ -57,6 +57,7 @@ const TABLE: Record<OperationId, readonly Shape[]> = {
   createTopic: ON_A_ADMIN,
   listTopics: KEYS,
   describeTopic: ON_A_EITHER,
+  alterTopicConfig: ON_A_ADMIN,
   deleteTopic: ON_A_ADMIN,
   produce: ON_A_PRODUCE,
   fetchRecords: ON_A_CONSUME,
@@ -128,6 +129,7 @@ function requestFor(operationId: string, path: string, f: Fixture): { path: stri
   const query: Record<string, string> = { fetchRecords: '?offset=0', fetchLocations: '?offset=0', waitForRecords: '?partitions=0:0', streamRecords: '?offset=0', offsetForTimestamp: '?timestamp=0' };
   const bodies: Record<string, unknown> = {
     createTopic: { name: 'A', partitions: 1 },
+    alterTopicConfig: { config: { retentionMs: 3_600_000 } },
     produce: { records: [{ value: 'v' }] },
     joinGroup: { topics: ['A'] },
     heartbeat: { generation: f.generation },

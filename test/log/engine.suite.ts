@@ -11,6 +11,7 @@ import { encodeRecordBatch, decodeRecordBatch } from '../../lib/protocol/record-
 import type { PartitionAppend, ProduceStep } from '../../lib/log/produce.ts';
 import type { Backend, BackendFactory } from '../support/backends.ts';
 import { ManualClock } from '../support/clock.ts';
+import { TOPICS_PK } from '../../lib/log/layout.ts';
 
 const text = new TextEncoder();
 const untext = new TextDecoder();
@@ -100,6 +101,69 @@ export function engineSuite(name: string, factory: BackendFactory): void {
         await engine.topics.create(name, 3);
         assert.equal((await engine.describeTopic(name)).partitions[1].endOffset, 0n);
         assert.deepEqual(await readAll(engine, name, 1), []);
+      });
+
+      it('alters some settings and keeps the others; null sets the default again; a bad change changes nothing', async () => {
+        const engine = engineOf({ topicDefaults: { retentionMs: 86_400_000 } });
+        const name = `t${++topicSeq}-alter`;
+        const created = await engine.topics.create(name, 2, { retentionBytes: 1_000_000, compression: 'gzip' });
+        await engine.produce(name, [append(1, ['a', 'b'])]);
+        const altered = await engine.topics.alterConfig(name, { retentionMs: 3_600_000 });
+        assert.deepEqual(altered.config, { retentionMs: 3_600_000, retentionBytes: 1_000_000, compression: 'gzip' });
+        assert.deepEqual([altered.id, altered.partitions, altered.createdAt], [created.id, 2, created.createdAt]);
+        assert.deepEqual((await engine.describeTopic(name)).topic.config, altered.config);
+        assert.deepEqual((await engineOf().topics.get(name)).config, altered.config, 'another engine reads the stored change');
+        const reset = await engine.topics.alterConfig(name, { retentionMs: null, compression: null, retentionBytes: -1 });
+        assert.deepEqual(reset.config, { retentionMs: 86_400_000, retentionBytes: -1, compression: 'zstd' });
+        for (const bad of [{}, { retentionMs: -2 }, { retentionMs: 'soon' }, { compression: 'lz4' }, { partitions: 3 }, null, [], 'x']) {
+          await assert.rejects(engine.topics.alterConfig(name, bad), (e: SluiceError) => e.code === 'INVALID_REQUEST', JSON.stringify(bad));
+        }
+        assert.deepEqual((await engineOf().topics.get(name)).config, reset.config);
+        await assert.rejects(engine.topics.alterConfig('missing-topic', { retentionMs: 1 }), (e: SluiceError) => e.code === 'TOPIC_NOT_FOUND');
+        await assert.rejects(engine.topics.alterConfig('bad name!', { retentionMs: 1 }), (e: SluiceError) => e.code === 'INVALID_REQUEST');
+        assert.deepEqual(await readAll(engine, name, 1), [[0n, 'a'], [1n, 'b']]);
+        await engine.topics.delete(name);
+        await assert.rejects(engine.topics.alterConfig(name, { retentionMs: 1 }), (e: SluiceError) => e.code === 'TOPIC_NOT_FOUND');
+      });
+
+      it('two changes at once both land; a change made while the topic is created again applies to the new topic', async () => {
+        let beforeTopicWrite: (() => Promise<void>) | undefined;
+        let topicWrites = 0;
+        const metadata = new Proxy(backend.metadata, {
+          get(target, property, receiver) {
+            const value = Reflect.get(target, property, receiver);
+            if (property !== 'update' || typeof value !== 'function') return typeof value === 'function' ? value.bind(target) : value;
+            return async (...args: Parameters<typeof target.update>) => {
+              if (args[0] === TOPICS_PK) {
+                topicWrites++;
+                const hook = beforeTopicWrite;
+                beforeTopicWrite = undefined;
+                await hook?.();
+              }
+              return target.update(...args);
+            };
+          },
+        });
+        const engine = engineOf({ metadata });
+        const other = engineOf();
+        const name = `t${++topicSeq}-race`;
+        await engine.topics.create(name, 1);
+        // between this change's read and its write, another change of another setting lands
+        beforeTopicWrite = async () => void (await other.topics.alterConfig(name, { retentionBytes: 4096 }));
+        const first = await engine.topics.alterConfig(name, { retentionMs: 60_000 });
+        assert.equal(topicWrites, 2, 'the change whose read went stale wrote again');
+        assert.deepEqual(first.config, { retentionMs: 60_000, retentionBytes: 4096, compression: 'zstd' });
+        assert.deepEqual((await other.topics.get(name)).config, first.config);
+        // deleted and created again (other settings) between read and write: the new topic's settings are kept
+        let recreatedId = '';
+        beforeTopicWrite = async () => {
+          await other.topics.delete(name);
+          recreatedId = (await other.topics.create(name, 1, { compression: 'none' })).id;
+        };
+        const second = await engine.topics.alterConfig(name, { retentionBytes: 8192 });
+        assert.equal(second.id, recreatedId);
+        assert.deepEqual(second.config, { retentionMs: DEFAULTS.retentionMs, retentionBytes: 8192, compression: 'none' });
+        assert.deepEqual((await other.topics.get(name)).config, second.config);
       });
 
       it('appends and reads back in offset order, several partitions per request', async () => {

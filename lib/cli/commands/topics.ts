@@ -1,4 +1,4 @@
-/** `sluice topics list | create | describe | delete`, through the client's admin. */
+/** `sluice topics list | create | describe | alter | delete`, through the client's admin. */
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { action, commandGroup } from '../context.ts';
@@ -7,7 +7,7 @@ import { formatBytes, formatDurationMs } from '../output.ts';
 import { parseDurationMs, parseNonNegativeInteger, parsePositiveInteger } from '../parse.ts';
 
 export function registerTopics(program: Command): void {
-  const topics = commandGroup(program, 'topics', 'List, create, describe and delete topics');
+  const topics = commandGroup(program, 'topics', 'List, create, describe, alter and delete topics');
 
   topics
     .command('list')
@@ -80,6 +80,33 @@ export function registerTopics(program: Command): void {
             topic.partitions.map((p) => [p.partition, p.startOffset, p.endOffset, (BigInt(p.endOffset) - BigInt(p.startOffset)).toString()]),
           );
         });
+      }),
+    );
+
+  topics
+    .command('alter <name>')
+    .description("Change some of a topic's settings; the others keep their values ('default' sets one to the deployment's default)")
+    .option('--retention <duration>', 'keep records this long: 30m, 12h, 7d, 2w, forever, or default')
+    .option('--retention-bytes <bytes>', 'bytes kept per partition, -1 for no bound, or default')
+    .addOption(new Option('--compression <codec>', 'codec of batches the server encodes from JSON records from now on').choices(['zstd', 'gzip', 'none', 'default']))
+    .action(
+      action(async (context, name: string, options: { retention?: string; retentionBytes?: string; compression?: 'zstd' | 'gzip' | 'none' | 'default' }) => {
+        const orDefault = <T>(value: string, parse: (value: string) => T): T | null => (value === 'default' ? null : parse(value));
+        const config = {
+          ...(options.retention === undefined ? {} : { retentionMs: orDefault(options.retention, (v) => parseDurationMs(v, '--retention')) }),
+          ...(options.retentionBytes === undefined
+            ? {}
+            : { retentionBytes: orDefault(options.retentionBytes, (v) => (v === '-1' ? -1 : parseNonNegativeInteger(v, '--retention-bytes'))) }),
+          ...(options.compression === undefined ? {} : { compression: orDefault(options.compression, (v) => v as 'zstd' | 'gzip' | 'none') }),
+        };
+        if (Object.keys(config).length === 0) throw new CliError('nothing to change: give --retention, --retention-bytes or --compression');
+        const topic = await context.admin().alterTopicConfig({ topic: name, config });
+        const c = topic.config;
+        context.output.result(topic, () =>
+          context.output.line(
+            `Altered topic ${name}: retention ${formatDurationMs(c.retentionMs)}${c.retentionBytes >= 0 ? ` or ${formatBytes(c.retentionBytes)} per partition` : ''}, ${c.compression}`,
+          ),
+        );
       }),
     );
 

@@ -12,6 +12,7 @@ import type {
   PushConsumerSummary,
   PushConsumerToCreate,
   TopicConfig,
+  TopicConfigChange,
   TopicDescription,
 } from '../protocol/api.ts';
 import { withRetry } from '../retry/retry.ts';
@@ -79,6 +80,19 @@ export class Admin {
       config: d.config,
       partitions: d.partitions.map((p) => ({ partition: p.partition, startOffset: p.startOffset.toString(), endOffset: p.endOffset.toString() })),
     };
+  }
+
+  /**
+   * Changes some of a topic's settings; the others keep their values, null sets one to the
+   * deployment's default again. Resolves with every setting after the change. Producers and
+   * maintenance see it within about a second; records that retention already deleted stay deleted.
+   */
+  async alterTopicConfig(options: { topic: string; config: TopicConfigChange }): Promise<{ name: string; partitions: number; config: TopicInfo['config'] }> {
+    if (!options || typeof options.topic !== 'string' || typeof options.config !== 'object' || options.config === null) {
+      throw invalidArgument('alterTopicConfig() takes { topic, config: { retentionMs?, retentionBytes?, compression? } }');
+    }
+    const { topic, config } = options;
+    return withRetry(this.#context.retry, () => this.#context.api.alterTopicConfig(topic, config));
   }
 
   /** Deletes topics; a topic that does not exist is an error (TOPIC_NOT_FOUND). */

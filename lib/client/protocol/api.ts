@@ -11,6 +11,8 @@ import { bytesFromBase64 } from '../util/base64.ts';
 
 /** A topic's config as sent: every field optional (the server fills in its defaults). */
 export type TopicConfig = types.TopicConfigInput;
+/** Settings to change: a value replaces the current one, null sets the deployment's default again. */
+export type TopicConfigChange = types.TopicConfigChange;
 
 export type TopicSummary = types.ListTopicsResponse['topics'][number];
 
@@ -141,6 +143,11 @@ export class SluiceApi {
       config: body.config,
       partitions: body.partitions.map((p) => ({ partition: p.partition, startOffset: offset(p.startOffset, 'startOffset'), endOffset: offset(p.endOffset, 'endOffset') })),
     };
+  }
+
+  async alterTopicConfig(name: string, config: TopicConfigChange): Promise<types.AlterTopicConfigResponse> {
+    const request: types.AlterTopicConfigRequest = { config };
+    return this.http.json('PATCH', path.topic(name), { json: request });
   }
 
   async deleteTopic(name: string): Promise<void> {

@@ -2,7 +2,7 @@
 import type { Engine } from '../../log/engine.ts';
 import { json, noContent, type Handlers } from '../router.ts';
 
-export function topicHandlers(engine: Engine): Pick<Handlers, 'createTopic' | 'listTopics' | 'describeTopic' | 'deleteTopic'> {
+export function topicHandlers(engine: Engine): Pick<Handlers, 'createTopic' | 'listTopics' | 'describeTopic' | 'alterTopicConfig' | 'deleteTopic'> {
   return {
     async createTopic({ body }) {
       const { name, partitions, config } = body!;
@@ -20,6 +20,10 @@ export function topicHandlers(engine: Engine): Pick<Handlers, 'createTopic' | 'l
         config: topic.config,
         partitions: partitions.map((p) => ({ partition: p.partition, startOffset: p.startOffset.toString(), endOffset: p.endOffset.toString() })),
       });
+    },
+    async alterTopicConfig({ params, body }) {
+      const topic = await engine.topics.alterConfig(params.topic, body!.config);
+      return json(200, { name: topic.name, partitions: topic.partitions, config: topic.config });
     },
     async deleteTopic({ params }) {
       await engine.topics.delete(params.topic);
