@@ -203,7 +203,9 @@ for (const storage of ['standard', 'express'] as const satisfies readonly Ingest
     // Administration.
     await call('admin', event('POST', '/v1/topics', { body: JSON.stringify({ name: 'orders', partitions: 2 }) }), 201);
     await call('admin', event('POST', '/v1/topics', { body: JSON.stringify({ name: 'scratch', partitions: 1 }) }), 201);
-    await call('admin', event('POST', '/v1/topics', { body: JSON.stringify({ name: 'brief', partitions: 1, config: { retentionMs: 1 } }) }), 201);
+    await call('admin', event('POST', '/v1/topics', { body: JSON.stringify({ name: 'brief', partitions: 1 }) }), 201);
+    // retention shortened after creation: maintenance below expires its record by the changed setting
+    await call('admin', event('PATCH', '/v1/topics/brief', { body: JSON.stringify({ config: { retentionMs: 1 } }) }), 200);
     await call('produce', event('POST', '/v1/topics/scratch/records', { body: JSON.stringify({ records: [{ value: 'gone soon' }] }) }), 200);
     await call('admin', event('GET', '/v1/topics'), 200);
     const key = await call('admin', event('POST', '/v1/keys', { body: JSON.stringify({ name: 'reader', scopes: [{ action: 'consume' }] }) }), 201);

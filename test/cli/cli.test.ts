@@ -102,6 +102,7 @@ describe('sluice CLI', { timeout: 600_000 }, () => {
       ['topics', 'list'],
       ['topics', 'create'],
       ['topics', 'describe'],
+      ['topics', 'alter'],
       ['topics', 'delete'],
       ['produce'],
       ['consume'],
@@ -155,6 +156,13 @@ describe('sluice CLI', { timeout: 600_000 }, () => {
     const text = ok(await sluice(['topics', 'describe', 'cli-orders'])).stdout;
     assert.match(text, /^Retention:\s+7d$/m);
     assert.match(text, /^PARTITION\s+START\s+END\s+RECORDS$/m);
+
+    const altered = ok(await sluice(['topics', 'alter', 'cli-orders', '--retention', '12h', '--retention-bytes', '1048576', '--compression', 'gzip']));
+    assert.match(altered.stdout, /^Altered topic cli-orders: retention 12h or 1.0 MB per partition, gzip\n$/);
+    const reset = json(await sluice(['topics', 'alter', 'cli-orders', '--compression', 'default', '--retention-bytes', 'default', '-o', 'json']));
+    assert.deepEqual(reset.config, { retentionMs: 12 * 3_600_000, retentionBytes: -1, compression: 'zstd' });
+    failedWithOneLine(await sluice(['topics', 'alter', 'cli-orders']), /nothing to change/);
+    failedWithOneLine(await sluice(['topics', 'alter', 'cli-nope', '--retention', '1d']), /cli-nope/);
 
     assert.match(ok(await sluice(['topics', 'delete', 'cli-orders'])).stdout, /^Deleted topic cli-orders$/m);
     assert.ok(!json(await sluice(['topics', 'list', '-o', 'json'])).topics.some((t: { name: string }) => t.name === 'cli-orders'));

@@ -74,7 +74,7 @@ describe('producer and admin (local server)', () => {
     assert.deepEqual(await client.admin().fetchTopicOffsets('once'), [{ partition: 0, offset: '2', high: '2', low: '0' }]);
   });
 
-  it('admin: create, list, describe, end offsets, offsets by time, delete', { timeout: 60_000 }, async () => {
+  it('admin: create, list, describe, alter settings, end offsets, offsets by time, delete', { timeout: 60_000 }, async () => {
     const admin = sluice.admin();
     await admin.connect();
     assert.equal(await admin.createTopics({ topics: [{ topic: 'adm', numPartitions: 3, config: { retentionMs: 60_000 } }] }), true);
@@ -83,6 +83,12 @@ describe('producer and admin (local server)', () => {
     const described = await admin.describeTopic('adm');
     assert.equal(described.config.retentionMs, 60_000);
     assert.deepEqual(described.partitions.map((p) => p.partition), [0, 1, 2]);
+    const altered = await admin.alterTopicConfig({ topic: 'adm', config: { retentionBytes: 1 << 20, retentionMs: null } });
+    assert.deepEqual(altered, { name: 'adm', partitions: 3, config: { retentionMs: 604_800_000, retentionBytes: 1 << 20, compression: 'zstd' } });
+    assert.deepEqual((await admin.describeTopic('adm')).config, altered.config);
+    await assert.rejects(admin.alterTopicConfig({ topic: 'adm', config: {} }), { code: 'INVALID_REQUEST', status: 400 });
+    await assert.rejects(admin.alterTopicConfig({ topic: 'adm-missing', config: { retentionMs: 1 } }), { code: 'TOPIC_NOT_FOUND' });
+    await assert.rejects(admin.alterTopicConfig({ topic: 'adm' } as never), { code: 'INVALID_ARGUMENT' });
     const producer = resources.add(sluice.producer());
     await producer.send({ topic: 'adm', messages: [1000, 2000, 3000].map((timestamp) => ({ value: `${timestamp}`, timestamp, partition: 1 })) });
     assert.deepEqual(await admin.fetchTopicOffsets('adm'), [

@@ -442,6 +442,24 @@ export function maintenanceSuite(name: string, factory: BackendFactory): void {
           assert.equal(state.endOffset, 200n);
         });
 
+        it('a topic whose retention was changed is due at the next scheduled pass, not the hourly full one', async () => {
+          const engine = engineOf();
+          const topic = await settledTopic(engine);
+          clock.advance(MINUTE);
+          const quiet = await engine.maintain();
+          assert.ok(quiet.partitionsSkipped >= 1, JSON.stringify(quiet));
+          await engine.topics.alterConfig(topic, { retentionBytes: 20_000 }); // of ~44,000 stored
+          clock.advance(MINUTE);
+          await engine.maintain();
+          const bySize = (await engine.describeTopic(topic)).partitions[0];
+          assert.ok(bySize.startOffset > 0n && bySize.startOffset < bySize.endOffset, `by size: log start ${bySize.startOffset} of ${bySize.endOffset}`);
+          await engine.topics.alterConfig(topic, { retentionMs: 20 * MINUTE, retentionBytes: null });
+          clock.advance(MINUTE);
+          await engine.maintain();
+          const byTime = (await engine.describeTopic(topic)).partitions[0];
+          assert.deepEqual([byTime.startOffset, byTime.endOffset], [200n, 200n], 'every record is older than the new retention');
+        });
+
         it('different maintenance settings make every partition due', async () => {
           const { metadata, queries } = countingQueries();
           const engine = engineOf({ metadata });

@@ -136,6 +136,33 @@ describe('local server HTTP API', () => {
     assert.equal((await api('DELETE', '/v1/topics/doomed')).status, 404);
   });
 
+  it('alters a topic’s settings with PATCH; JSON records are encoded with the new codec from then on', async () => {
+    assert.equal((await api('POST', '/v1/topics', { name: 'altered', partitions: 1, config: { compression: 'gzip', retentionBytes: 1_000_000 } })).status, 201);
+    const codecs = async () => {
+      const kafka = await api('GET', '/v1/topics/altered/partitions/0/records?offset=0', undefined, { accept: 'application/vnd.kafka.record-batches' });
+      return [...iterateBatches(kafka.bytes, { verify: true })].map((b) => b.header.codec);
+    };
+    assert.equal((await api('POST', '/v1/topics/altered/records', { records: [{ value: 'before' }] })).status, 200);
+    const altered = await api('PATCH', '/v1/topics/altered', { config: { compression: 'none', retentionMs: 3_600_000 } });
+    assert.equal(altered.status, 200, JSON.stringify(altered.body));
+    assert.deepEqual(altered.body, { name: 'altered', partitions: 1, config: { retentionMs: 3_600_000, retentionBytes: 1_000_000, compression: 'none' } });
+    assert.deepEqual((await api('GET', '/v1/topics/altered')).body.config, altered.body.config);
+    assert.equal((await api('POST', '/v1/topics/altered/records', { records: [{ value: 'after' }] })).status, 200);
+    assert.deepEqual(await codecs(), ['gzip', 'none']);
+    for (const bad of [{}, { config: {} }, { config: { retentionMs: -5 } }, { config: { partitions: 2 } }, { config: { compression: 'lz4' } }, { partitions: 2, config: { retentionMs: 1 } }]) {
+      const refused = await api('PATCH', '/v1/topics/altered', bad);
+      assert.equal(refused.status, 400, JSON.stringify(bad));
+      assert.equal(refused.body.error.code, 'INVALID_REQUEST');
+    }
+    assert.match((await api('PATCH', '/v1/topics/altered', { config: {} })).body.error.message, /config: expected at least one of retentionMs, retentionBytes, compression/);
+    assert.deepEqual((await api('GET', '/v1/topics/altered')).body.config, altered.body.config, 'refused changes change nothing');
+    const reset = await api('PATCH', '/v1/topics/altered', { config: { compression: null, retentionMs: null } });
+    assert.deepEqual(reset.body.config, { retentionMs: 604_800_000, retentionBytes: 1_000_000, compression: 'zstd' });
+    assert.equal((await api('PATCH', '/v1/topics/nope', { config: { retentionMs: 1 } })).body.error.code, 'TOPIC_NOT_FOUND');
+    const preflight = await fetch(`${server.url}/v1/topics/altered`, { method: 'OPTIONS', headers: { origin: 'https://app.example', 'access-control-request-method': 'PATCH' } });
+    assert.match(preflight.headers.get('access-control-allow-methods') ?? '', /\bPATCH\b/);
+  });
+
   it('produces JSON records and fetches them back as JSON', async () => {
     await api('POST', '/v1/topics', { name: 'json', partitions: 4 });
     const produced = await api('POST', '/v1/topics/json/records', {
