@@ -72,6 +72,8 @@ export const DEFAULTS = {
   compression: 'zstd',
   retentionMs: 7 * 24 * 60 * 60 * 1000,
   retentionBytes: -1,
+  /** Records keep their producers' timestamps (LogAppendTime: the server's clock at append). */
+  timestampType: 'CreateTime',
   /**
    * A writer must write its log entry within this time of reserving its offsets, or it gives the
    * reservation up and reserves again. Bounds how long a dead writer can hold back readers.

@@ -24,6 +24,7 @@ export const API_DEFAULTS = {
   retentionMs: DEFAULTS.retentionMs,
   retentionBytes: DEFAULTS.retentionBytes,
   compression: DEFAULTS.compression,
+  timestampType: DEFAULTS.timestampType,
   /** How long a presigned location URL is valid. */
   presignExpiresSeconds: DEFAULTS.presignExpiresSeconds,
   /** Push consumers: what a create request leaves out. */
@@ -44,6 +45,10 @@ export type AssignmentStrategy = (typeof ASSIGNMENT_STRATEGIES)[number];
 /** Codecs a topic's JSON-encoded batches and a client's batches may use. */
 export const COMPRESSION_CODECS = ['zstd', 'gzip', 'none'] as const;
 export type CompressionCodec = (typeof COMPRESSION_CODECS)[number];
+
+/** Whose clock stamps a topic's records (Kafka's message.timestamp.type). */
+export const TIMESTAMP_TYPES = ['CreateTime', 'LogAppendTime'] as const;
+export type TimestampType = (typeof TIMESTAMP_TYPES)[number];
 
 /** What a key's scope grants: admin covers everything. */
 export const KEY_ACTIONS = ['admin', 'produce', 'consume'] as const;

@@ -10,7 +10,7 @@
  */
 import * as z from 'zod';
 import { ERROR_TABLE, type ErrorCode } from '../errors.ts';
-import { API_DEFAULTS, ASSIGNMENT_STRATEGIES, COMPRESSION_CODECS, KEY_ACTIONS, LIMITS, NAME_PATTERN } from './limits.ts';
+import { API_DEFAULTS, ASSIGNMENT_STRATEGIES, COMPRESSION_CODECS, KEY_ACTIONS, LIMITS, NAME_PATTERN, TIMESTAMP_TYPES } from './limits.ts';
 
 // ---------------------------------------------------------------------------------------------------
 // Building blocks
@@ -84,6 +84,10 @@ export const TopicConfig = z
     retentionMs: z.number().int().min(-1).default(API_DEFAULTS.retentionMs).meta({ description: 'Records older than this may be deleted; -1 keeps them forever.' }),
     retentionBytes: z.number().int().min(-1).default(API_DEFAULTS.retentionBytes).meta({ description: 'Bytes kept per partition; -1 for no bound.' }),
     compression: z.enum(COMPRESSION_CODECS).default(API_DEFAULTS.compression).meta({ description: 'Codec of the batches the server encodes from JSON records.' }),
+    timestampType: z
+      .enum(TIMESTAMP_TYPES)
+      .default(API_DEFAULTS.timestampType)
+      .meta({ description: 'CreateTime: records keep the timestamps their producers gave. LogAppendTime: every batch is stamped with the server’s clock when it is appended (retention, searches by time and the throughput route then follow arrival).' }),
   })
   .strict()
   ;
@@ -104,9 +108,10 @@ export const TopicConfigChange = z
     retentionMs: z.number().int().min(-1).nullable().optional().meta({ description: 'Records older than this may be deleted; -1 keeps them forever; null: the default.' }),
     retentionBytes: z.number().int().min(-1).nullable().optional().meta({ description: 'Bytes kept per partition; -1 for no bound; null: the default.' }),
     compression: z.enum(COMPRESSION_CODECS).nullable().optional().meta({ description: 'Codec of the batches the server encodes from JSON records from now on; null: the default.' }),
+    timestampType: z.enum(TIMESTAMP_TYPES).nullable().optional().meta({ description: 'How batches appended from now on are stamped; null: the default.' }),
   })
   .strict()
-  .refine((change) => Object.keys(change).length > 0, { message: 'expected at least one of retentionMs, retentionBytes, compression' });
+  .refine((change) => Object.keys(change).length > 0, { message: 'expected at least one of retentionMs, retentionBytes, compression, timestampType' });
 
 export const AlterTopicConfigRequest = z
   .object({

@@ -14,6 +14,8 @@ export type AlterTopicConfigRequest = {
     readonly retentionBytes?: number | null;
     /** Codec of the batches the server encodes from JSON records from now on; null: the default. */
     readonly compression?: "zstd" | "gzip" | "none" | null;
+    /** How batches appended from now on are stamped; null: the default. */
+    readonly timestampType?: "CreateTime" | "LogAppendTime" | null;
   };
 };
 
@@ -37,6 +39,11 @@ export type AlterTopicConfigResponse = {
      * @default "zstd"
      */
     readonly compression: "zstd" | "gzip" | "none";
+    /**
+     * CreateTime: records keep the timestamps their producers gave. LogAppendTime: every batch is stamped with the server’s clock when it is appended (retention, searches by time and the throughput route then follow arrival).
+     * @default "CreateTime"
+     */
+    readonly timestampType: "CreateTime" | "LogAppendTime";
   };
 };
 
@@ -277,6 +284,11 @@ export type CreateTopicRequest = {
      * @default "zstd"
      */
     readonly compression?: "zstd" | "gzip" | "none";
+    /**
+     * CreateTime: records keep the timestamps their producers gave. LogAppendTime: every batch is stamped with the server’s clock when it is appended (retention, searches by time and the throughput route then follow arrival).
+     * @default "CreateTime"
+     */
+    readonly timestampType?: "CreateTime" | "LogAppendTime";
   };
 };
 
@@ -299,6 +311,11 @@ export type CreateTopicResponse = {
      * @default "zstd"
      */
     readonly compression: "zstd" | "gzip" | "none";
+    /**
+     * CreateTime: records keep the timestamps their producers gave. LogAppendTime: every batch is stamped with the server’s clock when it is appended (retention, searches by time and the throughput route then follow arrival).
+     * @default "CreateTime"
+     */
+    readonly timestampType: "CreateTime" | "LogAppendTime";
   };
 };
 
@@ -429,6 +446,11 @@ export type DescribeTopicResponse = {
      * @default "zstd"
      */
     readonly compression: "zstd" | "gzip" | "none";
+    /**
+     * CreateTime: records keep the timestamps their producers gave. LogAppendTime: every batch is stamped with the server’s clock when it is appended (retention, searches by time and the throughput route then follow arrival).
+     * @default "CreateTime"
+     */
+    readonly timestampType: "CreateTime" | "LogAppendTime";
   };
   readonly partitions: readonly {
     readonly partition: number;
@@ -794,6 +816,11 @@ export type TopicConfig = {
    * @default "zstd"
    */
   readonly compression: "zstd" | "gzip" | "none";
+  /**
+   * CreateTime: records keep the timestamps their producers gave. LogAppendTime: every batch is stamped with the server’s clock when it is appended (retention, searches by time and the throughput route then follow arrival).
+   * @default "CreateTime"
+   */
+  readonly timestampType: "CreateTime" | "LogAppendTime";
 };
 
 export type TopicConfigInput = {
@@ -812,6 +839,11 @@ export type TopicConfigInput = {
    * @default "zstd"
    */
   readonly compression?: "zstd" | "gzip" | "none";
+  /**
+   * CreateTime: records keep the timestamps their producers gave. LogAppendTime: every batch is stamped with the server’s clock when it is appended (retention, searches by time and the throughput route then follow arrival).
+   * @default "CreateTime"
+   */
+  readonly timestampType?: "CreateTime" | "LogAppendTime";
 };
 
 export type TopicConfigChange = {
@@ -821,6 +853,8 @@ export type TopicConfigChange = {
   readonly retentionBytes?: number | null;
   /** Codec of the batches the server encodes from JSON records from now on; null: the default. */
   readonly compression?: "zstd" | "gzip" | "none" | null;
+  /** How batches appended from now on are stamped; null: the default. */
+  readonly timestampType?: "CreateTime" | "LogAppendTime" | null;
 };
 
 export type TopicName = string;

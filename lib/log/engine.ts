@@ -8,7 +8,7 @@ import { DEFAULTS, LIMITS } from '../defaults.ts';
 import type { ByteRange, MetadataStore, ObjectStore } from '../storage/ports.ts';
 import { partitionPk, type LogEntry, type PartitionHead } from './layout.ts';
 import { PartitionLog } from './partition-log.ts';
-import { Producer, type AppendResult, type IdempotencyOptions, type PartitionAppend, type ProduceStep } from './produce.ts';
+import { Producer, stampAppendTime, type AppendResult, type IdempotencyOptions, type PartitionAppend, type ProduceStep } from './produce.ts';
 import { RangeCache } from './range-cache.ts';
 import type { CompactionStep } from './compaction.ts';
 import { Maintenance, type MaintenanceOptions, type MaintenanceReport, type MaintenanceRunOptions } from './maintenance.ts';
@@ -244,7 +244,11 @@ export class Engine {
     return { logStartOffset: head.logStartOffset, highWatermark: head.highWatermark };
   }
 
-  /** Appends to a topic, by name or as the caller already resolved it (the produce route does, to parse JSON records against it: one lookup, one topic version). */
+  /**
+   * Appends to a topic, by name or as the caller already resolved it (the produce route does, to parse
+   * JSON records against it: one lookup, one topic version). A LogAppendTime topic's batches are
+   * stamped in place (stampAppendTime).
+   */
   async produce(topicOrName: string | Topic, appends: readonly PartitionAppend[], idempotency?: IdempotencyOptions): Promise<AppendResult[]> {
     const topic = typeof topicOrName === 'string' ? await this.topics.get(topicOrName) : topicOrName;
     const seen = new Set<number>();
@@ -253,6 +257,7 @@ export class Engine {
       if (seen.has(append.partition)) throw new SluiceError('INVALID_REQUEST', `partition ${append.partition} appears twice in one request`);
       seen.add(append.partition);
     }
+    if (topic.config.timestampType === 'LogAppendTime') return this.#producer.append(topic, stampAppendTime(appends, this.#now()), idempotency);
     return this.#producer.append(topic, appends, idempotency);
   }
 

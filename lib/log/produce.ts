@@ -42,6 +42,7 @@ import { IngestWriter } from './ingest-writer.ts';
 import { INTENT_SK, ingestObjectTime, intentPk, partitionPk, stringAttr, bigintAttr } from './layout.ts';
 import type { PartitionLog, Reservation } from './partition-log.ts';
 import type { Topic } from './topics.ts';
+import { iterateBatches, stampLogAppendTime } from '../protocol/record-batch.ts';
 
 /** The batches of one partition in a produce request (Kafka RecordBatch v2, back to back). */
 export interface PartitionAppend {
@@ -49,6 +50,20 @@ export interface PartitionAppend {
   readonly data: Uint8Array;
   readonly recordCount: number;
   readonly maxTimestamp: number;
+}
+
+/**
+ * A LogAppendTime topic's appends (Kafka's message.timestamp.type): every batch stamped in place with
+ * the append time (the timestamp-type bit and MaxTimestamp, CRC rewritten), so readers see that time
+ * on each record, and the log entry carries it for retention, searches by time and the throughput
+ * route. The caller's bytes change: the produce route has taken the Idempotency-Key fingerprint of
+ * the body before, so a retry of the same body is still the same request.
+ */
+export function stampAppendTime(appends: readonly PartitionAppend[], now: number): PartitionAppend[] {
+  return appends.map((append) => {
+    for (const { position } of iterateBatches(append.data)) stampLogAppendTime(append.data, position, now);
+    return { ...append, maxTimestamp: now };
+  });
 }
 
 export interface AppendResult {

@@ -157,10 +157,11 @@ describe('sluice CLI', { timeout: 600_000 }, () => {
     assert.match(text, /^Retention:\s+7d$/m);
     assert.match(text, /^PARTITION\s+START\s+END\s+RECORDS$/m);
 
-    const altered = ok(await sluice(['topics', 'alter', 'cli-orders', '--retention', '12h', '--retention-bytes', '1048576', '--compression', 'gzip']));
-    assert.match(altered.stdout, /^Altered topic cli-orders: retention 12h or 1.0 MB per partition, gzip\n$/);
-    const reset = json(await sluice(['topics', 'alter', 'cli-orders', '--compression', 'default', '--retention-bytes', 'default', '-o', 'json']));
-    assert.deepEqual(reset.config, { retentionMs: 12 * 3_600_000, retentionBytes: -1, compression: 'zstd' });
+    const altered = ok(await sluice(['topics', 'alter', 'cli-orders', '--retention', '12h', '--retention-bytes', '1048576', '--compression', 'gzip', '--timestamp-type', 'LogAppendTime']));
+    assert.match(altered.stdout, /^Altered topic cli-orders: retention 12h or 1.0 MB per partition, gzip, stamped at append\n$/);
+    assert.match(ok(await sluice(['topics', 'describe', 'cli-orders'])).stdout, /^Timestamps:\s+LogAppendTime$/m);
+    const reset = json(await sluice(['topics', 'alter', 'cli-orders', '--compression', 'default', '--retention-bytes', 'default', '--timestamp-type', 'default', '-o', 'json']));
+    assert.deepEqual(reset.config, { retentionMs: 12 * 3_600_000, retentionBytes: -1, compression: 'zstd', timestampType: 'CreateTime' });
     failedWithOneLine(await sluice(['topics', 'alter', 'cli-orders']), /nothing to change/);
     failedWithOneLine(await sluice(['topics', 'alter', 'cli-nope', '--retention', '1d']), /cli-nope/);
 
@@ -332,7 +333,7 @@ describe('sluice CLI', { timeout: 600_000 }, () => {
     failedWithOneLine(await sluice(['topics', 'create', 'x', '--partitions', '1', '--retention', 'a week']), /--retention takes a duration/, 2);
     failedWithOneLine(await sluice(['consume', 'x', '--format', '%q']), /unknown placeholder "%q"/, 2);
     failedWithOneLine(await sluice(['tpoics', 'list']), /unknown command 'tpoics'/, 2);
-    failedWithOneLine(await sluice(['topics', 'lst']), /unknown command 'lst' for sluice topics \(commands: list, create, describe, delete\)/, 2);
+    failedWithOneLine(await sluice(['topics', 'lst']), /unknown command 'lst' for sluice topics \(commands: list, create, describe, alter, delete\)/, 2);
     failedWithOneLine(await sluice(['topics', 'list', '--bogus']), /unknown option '--bogus'/, 2);
     failedWithOneLine(await sluice(['topics', 'list'], { env: { SLUICE_API_KEY: undefined } }), /no API key: pass --api-key, set SLUICE_API_KEY/, 2);
     // nothing listening: the network error, with the address and a hint, after a few quick retries

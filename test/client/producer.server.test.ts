@@ -84,7 +84,7 @@ describe('producer and admin (local server)', () => {
     assert.equal(described.config.retentionMs, 60_000);
     assert.deepEqual(described.partitions.map((p) => p.partition), [0, 1, 2]);
     const altered = await admin.alterTopicConfig({ topic: 'adm', config: { retentionBytes: 1 << 20, retentionMs: null } });
-    assert.deepEqual(altered, { name: 'adm', partitions: 3, config: { retentionMs: 604_800_000, retentionBytes: 1 << 20, compression: 'zstd' } });
+    assert.deepEqual(altered, { name: 'adm', partitions: 3, config: { retentionMs: 604_800_000, retentionBytes: 1 << 20, compression: 'zstd', timestampType: 'CreateTime' } });
     assert.deepEqual((await admin.describeTopic('adm')).config, altered.config);
     await assert.rejects(admin.alterTopicConfig({ topic: 'adm', config: {} }), { code: 'INVALID_REQUEST', status: 400 });
     await assert.rejects(admin.alterTopicConfig({ topic: 'adm-missing', config: { retentionMs: 1 } }), { code: 'TOPIC_NOT_FOUND' });

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { Engine, type EngineOptions } from '../../lib/log/engine.ts';
 import { SluiceError } from '../../lib/errors.ts';
 import { DEFAULTS } from '../../lib/defaults.ts';
-import { encodeRecordBatch, decodeRecordBatch } from '../../lib/protocol/record-batch.ts';
+import { encodeRecordBatch, decodeRecordBatch, verifyBatch } from '../../lib/protocol/record-batch.ts';
 import type { PartitionAppend, ProduceStep } from '../../lib/log/produce.ts';
 import type { Backend, BackendFactory } from '../support/backends.ts';
 import { ManualClock } from '../support/clock.ts';
@@ -106,15 +106,15 @@ export function engineSuite(name: string, factory: BackendFactory): void {
       it('alters some settings and keeps the others; null sets the default again; a bad change changes nothing', async () => {
         const engine = engineOf({ topicDefaults: { retentionMs: 86_400_000 } });
         const name = `t${++topicSeq}-alter`;
-        const created = await engine.topics.create(name, 2, { retentionBytes: 1_000_000, compression: 'gzip' });
+        const created = await engine.topics.create(name, 2, { retentionBytes: 1_000_000, compression: 'gzip', timestampType: 'CreateTime' });
         await engine.produce(name, [append(1, ['a', 'b'])]);
         const altered = await engine.topics.alterConfig(name, { retentionMs: 3_600_000 });
-        assert.deepEqual(altered.config, { retentionMs: 3_600_000, retentionBytes: 1_000_000, compression: 'gzip' });
+        assert.deepEqual(altered.config, { retentionMs: 3_600_000, retentionBytes: 1_000_000, compression: 'gzip', timestampType: 'CreateTime' });
         assert.deepEqual([altered.id, altered.partitions, altered.createdAt], [created.id, 2, created.createdAt]);
         assert.deepEqual((await engine.describeTopic(name)).topic.config, altered.config);
         assert.deepEqual((await engineOf().topics.get(name)).config, altered.config, 'another engine reads the stored change');
         const reset = await engine.topics.alterConfig(name, { retentionMs: null, compression: null, retentionBytes: -1 });
-        assert.deepEqual(reset.config, { retentionMs: 86_400_000, retentionBytes: -1, compression: 'zstd' });
+        assert.deepEqual(reset.config, { retentionMs: 86_400_000, retentionBytes: -1, compression: 'zstd', timestampType: 'CreateTime' });
         for (const bad of [{}, { retentionMs: -2 }, { retentionMs: 'soon' }, { compression: 'lz4' }, { partitions: 3 }, null, [], 'x']) {
           await assert.rejects(engine.topics.alterConfig(name, bad), (e: SluiceError) => e.code === 'INVALID_REQUEST', JSON.stringify(bad));
         }
@@ -152,17 +152,17 @@ export function engineSuite(name: string, factory: BackendFactory): void {
         beforeTopicWrite = async () => void (await other.topics.alterConfig(name, { retentionBytes: 4096 }));
         const first = await engine.topics.alterConfig(name, { retentionMs: 60_000 });
         assert.equal(topicWrites, 2, 'the change whose read went stale wrote again');
-        assert.deepEqual(first.config, { retentionMs: 60_000, retentionBytes: 4096, compression: 'zstd' });
+        assert.deepEqual(first.config, { retentionMs: 60_000, retentionBytes: 4096, compression: 'zstd', timestampType: 'CreateTime' });
         assert.deepEqual((await other.topics.get(name)).config, first.config);
         // deleted and created again (other settings) between read and write: the new topic's settings are kept
         let recreatedId = '';
         beforeTopicWrite = async () => {
           await other.topics.delete(name);
-          recreatedId = (await other.topics.create(name, 1, { compression: 'none' })).id;
+          recreatedId = (await other.topics.create(name, 1, { compression: 'none', timestampType: 'CreateTime' })).id;
         };
         const second = await engine.topics.alterConfig(name, { retentionBytes: 8192 });
         assert.equal(second.id, recreatedId);
-        assert.deepEqual(second.config, { retentionMs: DEFAULTS.retentionMs, retentionBytes: 8192, compression: 'none' });
+        assert.deepEqual(second.config, { retentionMs: DEFAULTS.retentionMs, retentionBytes: 8192, compression: 'none', timestampType: 'CreateTime' });
         assert.deepEqual((await other.topics.get(name)).config, second.config);
       });
 
@@ -502,6 +502,30 @@ export function engineSuite(name: string, factory: BackendFactory): void {
         const cancelled = engine.fetch(topic, 0, { offset: 2n, maxWaitMs: 10_000, signal: aborted.signal });
         aborted.abort();
         assert.equal((await cancelled).batches.length, 0);
+      });
+
+      it('a LogAppendTime topic stamps each batch with the append time; its producers\' clocks no longer matter', async () => {
+        const engine = engineOf();
+        const name = `t${++topicSeq}-append-time`;
+        await engine.topics.create(name, 1, { timestampType: 'LogAppendTime' });
+        const t0 = clock.now();
+        await engine.produce(name, [append(0, ['a', 'b'], t0 + 365 * 86_400_000, 'zstd')]); // a producer a year ahead
+        clock.advance(1000);
+        await engine.produce(name, [append(0, ['c'], 5, 'none')]); // and one at the epoch
+        const { batches } = await engine.fetch(name, 0, { offset: 0n, maxBytes: 1 << 20 });
+        assert.deepEqual(batches.map((b) => [b.header.timestampType, b.header.maxTimestamp]), [['logAppend', t0], ['logAppend', t0 + 1000]]);
+        for (const batch of batches) verifyBatch(batch.bytes, 0); // CRC rewritten over the stamp
+        const stamped = batches.flatMap((b) => decodeRecordBatch(b.bytes).records.map((r) => [untext.decode(r.value!), r.timestamp]));
+        assert.deepEqual(stamped, [['a', t0], ['b', t0], ['c', t0 + 1000]]);
+        // searches by time follow arrival
+        assert.equal(await engine.offsetForTimestamp(name, 0, t0 + 1), 2n);
+        assert.equal(await engine.offsetForTimestamp(name, 0, t0 + 1001), 3n);
+        // switched back: later batches keep their producers' timestamps, earlier ones keep their stamp
+        await engine.topics.alterConfig(name, { timestampType: 'CreateTime' });
+        await engine.produce(name, [append(0, ['d'], 42)]);
+        const all = (await engine.fetch(name, 0, { offset: 0n, maxBytes: 1 << 20 })).batches;
+        assert.deepEqual(all.map((b) => b.header.maxTimestamp), [t0, t0 + 1000, 42]);
+        assert.deepEqual(await readAll(engine, name, 0), [[0n, 'a'], [1n, 'b'], [2n, 'c'], [3n, 'd']]);
       });
 
       it('finds offsets by timestamp', async () => {

@@ -269,6 +269,20 @@ export function maintenanceSuite(name: string, factory: BackendFactory): void {
         assert.equal(await engine.offsetForTimestamp(topic, 0, 0), 50n);
       });
 
+      it('retention by time of a LogAppendTime topic follows arrival: records stamped a year ahead by their producer still expire', async () => {
+        const engine = engineOf();
+        const yearAhead = () => clock.now() + 365 * 24 * 60 * MINUTE;
+        const created = await newTopic(engine, { retentionMs: 10 * MINUTE }); // CreateTime: the producer's clock decides
+        const appended = await newTopic(engine, { retentionMs: 10 * MINUTE, timestampType: 'LogAppendTime' });
+        await fill(engine, created, 10, 5, yearAhead);
+        await fill(engine, appended, 10, 5, yearAhead);
+        clock.advance(11 * MINUTE);
+        await engine.maintain();
+        assert.equal((await engine.describeTopic(created)).partitions[0].startOffset, 0n, 'kept for a year by its producer');
+        const state = (await engine.describeTopic(appended)).partitions[0];
+        assert.deepEqual([state.startOffset, state.endOffset], [50n, 50n], 'expired 10 minutes after arrival');
+      });
+
       it('applies retention by size', async () => {
         const engine = engineOf();
         const topic = await newTopic(engine, { retentionBytes: 5_000, retentionMs: -1 });

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { decodeRecordBatch, encodeRecordBatch, verifyBatch } from '../../lib/protocol/record-batch.ts';
+import { decodeRecordBatch, encodeRecordBatch, stampLogAppendTime, verifyBatch } from '../../lib/protocol/record-batch.ts';
 import type { ProducerRecord, RecordHeader } from '../../lib/protocol/record-batch.ts';
 import { firstDifference, prng, randomBytes, utf8 } from './helpers.ts';
 import { Long, kafkajsDecode, kafkajsEncode } from '../support/kafkajs.ts';
@@ -115,6 +115,17 @@ describe('KafkaJS interop', () => {
       await checkKafkajsDecode(ours, records, 5n);
     });
   }
+
+  it('KafkaJS reads a batch we stamped with the append time (LogAppendTime topics) as that time on every record', async () => {
+    const records = makeRecords(6, 11);
+    const ours = encodeRecordBatch(records, { codec: 'gzip' });
+    stampLogAppendTime(ours, 0, T0 + 42);
+    verifyBatch(ours, 0);
+    const batch = await kafkajsDecode(ours);
+    assert.equal(batch.timestampType, 1, 'LOG_APPEND_TIME');
+    assert.deepEqual(batch.records.map((r: any) => r.timestamp), records.map(() => String(T0 + 42)));
+    assert.deepEqual(batch.records.map((r: any) => (r.value === null ? null : new Uint8Array(r.value))), records.map((r) => r.value));
+  });
 
   it('KafkaJS decodes our null header values as null', async () => {
     const ours = encodeRecordBatch([{ key: null, value: utf8('v'), headers: [{ key: 'h', value: null }], timestamp: T0 }]);

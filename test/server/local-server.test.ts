@@ -145,7 +145,7 @@ describe('local server HTTP API', () => {
     assert.equal((await api('POST', '/v1/topics/altered/records', { records: [{ value: 'before' }] })).status, 200);
     const altered = await api('PATCH', '/v1/topics/altered', { config: { compression: 'none', retentionMs: 3_600_000 } });
     assert.equal(altered.status, 200, JSON.stringify(altered.body));
-    assert.deepEqual(altered.body, { name: 'altered', partitions: 1, config: { retentionMs: 3_600_000, retentionBytes: 1_000_000, compression: 'none' } });
+    assert.deepEqual(altered.body, { name: 'altered', partitions: 1, config: { retentionMs: 3_600_000, retentionBytes: 1_000_000, compression: 'none', timestampType: 'CreateTime' } });
     assert.deepEqual((await api('GET', '/v1/topics/altered')).body.config, altered.body.config);
     assert.equal((await api('POST', '/v1/topics/altered/records', { records: [{ value: 'after' }] })).status, 200);
     assert.deepEqual(await codecs(), ['gzip', 'none']);
@@ -154,13 +154,36 @@ describe('local server HTTP API', () => {
       assert.equal(refused.status, 400, JSON.stringify(bad));
       assert.equal(refused.body.error.code, 'INVALID_REQUEST');
     }
-    assert.match((await api('PATCH', '/v1/topics/altered', { config: {} })).body.error.message, /config: expected at least one of retentionMs, retentionBytes, compression/);
+    assert.match((await api('PATCH', '/v1/topics/altered', { config: {} })).body.error.message, /config: expected at least one of retentionMs, retentionBytes, compression, timestampType/);
     assert.deepEqual((await api('GET', '/v1/topics/altered')).body.config, altered.body.config, 'refused changes change nothing');
     const reset = await api('PATCH', '/v1/topics/altered', { config: { compression: null, retentionMs: null } });
-    assert.deepEqual(reset.body.config, { retentionMs: 604_800_000, retentionBytes: 1_000_000, compression: 'zstd' });
+    assert.deepEqual(reset.body.config, { retentionMs: 604_800_000, retentionBytes: 1_000_000, compression: 'zstd', timestampType: 'CreateTime' });
     assert.equal((await api('PATCH', '/v1/topics/nope', { config: { retentionMs: 1 } })).body.error.code, 'TOPIC_NOT_FOUND');
     const preflight = await fetch(`${server.url}/v1/topics/altered`, { method: 'OPTIONS', headers: { origin: 'https://app.example', 'access-control-request-method': 'PATCH' } });
     assert.match(preflight.headers.get('access-control-allow-methods') ?? '', /\bPATCH\b/);
+  });
+
+  it('a LogAppendTime topic: JSON and binary records carry the server’s time; a keyed retry of the same body appends once', async () => {
+    assert.equal((await api('POST', '/v1/topics', { name: 'stamped', partitions: 1, config: { timestampType: 'LogAppendTime' } })).body.config.timestampType, 'LogAppendTime');
+    const before = Date.now();
+    assert.equal((await api('POST', '/v1/topics/stamped/records', { records: [{ value: 'json', timestamp: 1 }] })).status, 200);
+    const batch = encodeRecordBatch([{ key: null, value: new TextEncoder().encode('binary'), headers: [], timestamp: 4_000_000_000_000 }], { codec: 'zstd' });
+    const body = encodeSluiceBatches([{ partition: 0, batches: [batch] }]);
+    const headers = { 'content-type': 'application/vnd.sluice.batches', 'idempotency-key': 'stamped-1' };
+    const first = await api('POST', '/v1/topics/stamped/records', body, headers);
+    const retry = await api('POST', '/v1/topics/stamped/records', body, { ...headers, 'sluice-attempt': '2' });
+    assert.deepEqual([first.status, retry.status], [200, 200]);
+    assert.deepEqual(retry.body, first.body, 'the fingerprint is of the body as sent, not as stamped');
+    const after = Date.now();
+    const fetched = await api('GET', '/v1/topics/stamped/partitions/0/records?offset=0');
+    assert.deepEqual(fetched.body.records.map((r: { value: string }) => r.value), ['json', 'binary']);
+    for (const record of fetched.body.records) assert.ok(record.timestamp >= before && record.timestamp <= after, `stamped ${record.timestamp}`);
+    const kafka = await api('GET', '/v1/topics/stamped/partitions/0/records?offset=0', undefined, { accept: 'application/vnd.kafka.record-batches' });
+    const stored = [...iterateBatches(kafka.bytes, { verify: true })];
+    assert.deepEqual(stored.map((b) => b.header.timestampType), ['logAppend', 'logAppend']);
+    // the producer's bytes but for base offset, attributes, MaxTimestamp and CRC (Kafka's broker does the same)
+    assert.deepEqual(kafka.bytes.subarray(stored[1].position + 61), batch.subarray(61));
+    assert.equal((await api('GET', '/v1/topics/stamped')).body.partitions[0].endOffset, '2');
   });
 
   it('produces JSON records and fetches them back as JSON', async () => {

@@ -6,6 +6,8 @@ import { CliError } from '../errors.ts';
 import { formatBytes, formatDurationMs } from '../output.ts';
 import { parseDurationMs, parseNonNegativeInteger, parsePositiveInteger } from '../parse.ts';
 
+type TimestampType = 'CreateTime' | 'LogAppendTime';
+
 export function registerTopics(program: Command): void {
   const topics = commandGroup(program, 'topics', 'List, create, describe, alter and delete topics');
 
@@ -37,14 +39,16 @@ export function registerTopics(program: Command): void {
     .option('--retention <duration>', 'keep records this long: 30m, 12h, 7d, 2w, or forever (default 7d)')
     .option('--retention-bytes <bytes>', 'bytes kept per partition (default: no bound)')
     .addOption(new Option('--compression <codec>', 'codec of batches the server encodes from JSON records (default zstd)').choices(['zstd', 'gzip', 'none']))
+    .addOption(new Option('--timestamp-type <type>', "whose clock stamps records: the producers' (default) or the server's at append").choices(['CreateTime', 'LogAppendTime']))
     .option('--if-not-exists', 'succeed when the topic already exists')
     .action(
-      action(async (context, name: string, options: { partitions: string; retention?: string; retentionBytes?: string; compression?: 'zstd' | 'gzip' | 'none'; ifNotExists?: boolean }) => {
+      action(async (context, name: string, options: { partitions: string; retention?: string; retentionBytes?: string; compression?: 'zstd' | 'gzip' | 'none'; timestampType?: TimestampType; ifNotExists?: boolean }) => {
         const numPartitions = parsePositiveInteger(options.partitions, '--partitions');
         const config = {
           ...(options.retention === undefined ? {} : { retentionMs: parseDurationMs(options.retention, '--retention') }),
           ...(options.retentionBytes === undefined ? {} : { retentionBytes: options.retentionBytes === '-1' ? -1 : parseNonNegativeInteger(options.retentionBytes, '--retention-bytes') }),
           ...(options.compression === undefined ? {} : { compression: options.compression }),
+          ...(options.timestampType === undefined ? {} : { timestampType: options.timestampType }),
         };
         const admin = context.admin();
         const created = await admin.createTopics({ topics: [{ topic: name, numPartitions, ...(Object.keys(config).length ? { config } : {}) }] });
@@ -54,7 +58,7 @@ export function registerTopics(program: Command): void {
           context.output.line(
             `${created ? 'Created' : 'Exists:'} topic ${name}: ${topic.partitions.length} partitions, retention ${formatDurationMs(topic.config.retentionMs)}${
               topic.config.retentionBytes >= 0 ? ` or ${formatBytes(topic.config.retentionBytes)} per partition` : ''
-            }, ${topic.config.compression}`,
+            }, ${topic.config.compression}${topic.config.timestampType === 'LogAppendTime' ? ', stamped at append' : ''}`,
           ),
         );
       }),
@@ -73,6 +77,7 @@ export function registerTopics(program: Command): void {
           context.output.line(`Partitions:  ${topic.partitions.length}`);
           context.output.line(`Retention:   ${formatDurationMs(c.retentionMs)}${c.retentionBytes >= 0 ? `, ${formatBytes(c.retentionBytes)} per partition` : ''}`);
           context.output.line(`Compression: ${c.compression}`);
+          context.output.line(`Timestamps:  ${c.timestampType}`);
           context.output.line(`Records:     ${records}`);
           context.output.line();
           context.output.table(
@@ -89,8 +94,9 @@ export function registerTopics(program: Command): void {
     .option('--retention <duration>', 'keep records this long: 30m, 12h, 7d, 2w, forever, or default')
     .option('--retention-bytes <bytes>', 'bytes kept per partition, -1 for no bound, or default')
     .addOption(new Option('--compression <codec>', 'codec of batches the server encodes from JSON records from now on').choices(['zstd', 'gzip', 'none', 'default']))
+    .addOption(new Option('--timestamp-type <type>', 'how batches appended from now on are stamped').choices(['CreateTime', 'LogAppendTime', 'default']))
     .action(
-      action(async (context, name: string, options: { retention?: string; retentionBytes?: string; compression?: 'zstd' | 'gzip' | 'none' | 'default' }) => {
+      action(async (context, name: string, options: { retention?: string; retentionBytes?: string; compression?: 'zstd' | 'gzip' | 'none' | 'default'; timestampType?: TimestampType | 'default' }) => {
         const orDefault = <T>(value: string, parse: (value: string) => T): T | null => (value === 'default' ? null : parse(value));
         const config = {
           ...(options.retention === undefined ? {} : { retentionMs: orDefault(options.retention, (v) => parseDurationMs(v, '--retention')) }),
@@ -98,13 +104,14 @@ export function registerTopics(program: Command): void {
             ? {}
             : { retentionBytes: orDefault(options.retentionBytes, (v) => (v === '-1' ? -1 : parseNonNegativeInteger(v, '--retention-bytes'))) }),
           ...(options.compression === undefined ? {} : { compression: orDefault(options.compression, (v) => v as 'zstd' | 'gzip' | 'none') }),
+          ...(options.timestampType === undefined ? {} : { timestampType: orDefault(options.timestampType, (v) => v as TimestampType) }),
         };
-        if (Object.keys(config).length === 0) throw new CliError('nothing to change: give --retention, --retention-bytes or --compression');
+        if (Object.keys(config).length === 0) throw new CliError('nothing to change: give --retention, --retention-bytes, --compression or --timestamp-type');
         const topic = await context.admin().alterTopicConfig({ topic: name, config });
         const c = topic.config;
         context.output.result(topic, () =>
           context.output.line(
-            `Altered topic ${name}: retention ${formatDurationMs(c.retentionMs)}${c.retentionBytes >= 0 ? ` or ${formatBytes(c.retentionBytes)} per partition` : ''}, ${c.compression}`,
+            `Altered topic ${name}: retention ${formatDurationMs(c.retentionMs)}${c.retentionBytes >= 0 ? ` or ${formatBytes(c.retentionBytes)} per partition` : ''}, ${c.compression}${c.timestampType === 'LogAppendTime' ? ', stamped at append' : ''}`,
           ),
         );
       }),
