@@ -10,7 +10,9 @@
  * Costs, kept off a produce that nobody listens to:
  *   lookup     the topic's subscribers (one Query of wst#<topicId>), started alongside the append and
  *              cached per container for subscriberCacheMs (1 s, see APPEND_HINT_DEFAULTS): a produce to a
- *              topic without subscribers costs at most that cached Query, and nothing is posted.
+ *              topic without subscribers costs at most that cached Query, and nothing is posted. Once the
+ *              list arrives, whether each subscriber's key is still live is asked too (ApiKeys.isLive, one
+ *              GetItem per key not in its 10 s cache), so a cold key costs the hint no wait after the commit.
  *   posts      one message per partition of the request (its new end: baseOffset + recordCount, which
  *              is the high watermark once the writes below it are in) per subscriber, all in parallel.
  *   deadline   the answer waits for the lookup and the posts at most deadlineMs after the commit; what
@@ -77,6 +79,11 @@ export interface AppendHintStats {
 interface CachedSubscribers {
   readonly until: number;
   subscribers: Promise<readonly TopicSubscriber[]>;
+  /**
+   * Whether each subscriber's key is live, asked as soon as the list arrives (while the append is
+   * still being written), so the hint after the commit does not wait for a cold key's read.
+   */
+  readonly liveness: Map<string, Promise<boolean>>;
 }
 
 const GLOBAL_TIMERS: WaitTimers = {
@@ -133,7 +140,7 @@ export class ProduceAppendHints implements AppendHints {
             onGone: (connectionId) => this.#forget(lookup, connectionId),
             logError: this.#logError,
             signal: controller.signal,
-            isLive: this.#options.isLive,
+            isLive: this.#options.isLive && ((keyId) => this.#liveness(lookup, keyId)),
           }),
         ),
       );
@@ -163,10 +170,30 @@ export class ProduceAppendHints implements AppendHints {
         this.#logError('sluice: the subscribers of a topic could not be read; the stream notifier tells them', error);
         return [];
       }),
+      liveness: new Map(),
     };
+    if (this.#options.isLive) {
+      void entry.subscribers.then((subscribers) => {
+        for (const { keyId } of subscribers) if (keyId) this.#liveness(entry, keyId);
+      });
+    }
     this.#cache.set(topicId, entry);
     if (this.#cache.size > 1_000) this.#evictExpired(now);
     return entry;
+  }
+
+  /**
+   * Whether a subscriber's key is live, asked once per cached subscriber list. A failed read stays
+   * failed for that list: its connections are told nothing (postToSubscribers logs it), as before.
+   */
+  #liveness(entry: CachedSubscribers, keyId: string): Promise<boolean> {
+    let live = entry.liveness.get(keyId);
+    if (!live) {
+      live = this.#options.isLive!(keyId);
+      live.catch(() => {}); // asked ahead of any hint: a rejection nobody awaits yet is not unhandled
+      entry.liveness.set(keyId, live);
+    }
+    return live;
   }
 
   /** A connection API Gateway says is gone: no more posts to it from this container (the notifier deletes its items). */

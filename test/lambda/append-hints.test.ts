@@ -399,6 +399,48 @@ describe('append hints: what they cost and how long they may take (Lambda HTTP a
     assert.equal(plain.observed?.appendHintsPosted, undefined, 'no hints, no hint metrics');
   });
 
+  it('subscribers\' keys are checked while the append is written: the hint after the commit waits for no key read, and a failed check tells that key\'s connections nothing', async () => {
+    const asked: string[] = [];
+    const answers = new Map<string, { resolve: (live: boolean) => void; reject: (error: Error) => void }>();
+    const isLive = (keyId: string) => {
+      asked.push(keyId);
+      return new Promise<boolean>((resolve, reject) => answers.set(keyId, { resolve, reject }));
+    };
+    const subscribers = [
+      { connectionId: 'c1', topic: 'orders', keyId: 'live' },
+      { connectionId: 'c2', topic: 'orders', keyId: 'live' },
+      { connectionId: 'c3', topic: 'orders', keyId: 'revoked' },
+      { connectionId: 'c4', topic: 'orders', keyId: 'unreadable' },
+      { connectionId: 'c5', topic: 'orders' },
+    ];
+    const posts: string[] = [];
+    const hints = new ProduceAppendHints({
+      connections: { subscribers: async () => subscribers } as unknown as ChannelConnections,
+      post: async (connectionId) => (posts.push(connectionId), 'sent'),
+      isLive,
+      now: clock.now,
+      timers,
+      logError: (_m, e) => errors.push(e),
+    });
+    const topic = await engine.topics.get('orders');
+    const hint = hints.begin(topic); // the produce route calls this before it appends
+    await settle();
+    assert.deepEqual(asked, ['live', 'revoked', 'unreadable'], 'each key asked once, before the append is done');
+    answers.get('live')!.resolve(true);
+    answers.get('revoked')!.resolve(false);
+    answers.get('unreadable')!.reject(new Error('throttled'));
+    await settle(); // the failed check is not an unhandled rejection while no hint awaits it
+    const outcome = await hint([{ partition: 0, baseOffset: 0n, recordCount: 1 }]);
+    assert.deepEqual(outcome, { posted: 3, late: false });
+    assert.deepEqual(posts.sort(), ['c1', 'c2', 'c5']);
+    assert.deepEqual(asked, ['live', 'revoked', 'unreadable'], 'the hint asked nothing more');
+    assert.equal(errors.length, 1, 'the unreadable key is logged');
+    // the next produce inside the cache time reuses the answers
+    await hints.begin(topic)([{ partition: 1, baseOffset: 0n, recordCount: 1 }]);
+    assert.equal(asked.length, 3);
+    assert.equal(posts.length, 6);
+  });
+
   it('the deadline also bounds a subscriber lookup that hangs', async () => {
     counter.hang = true;
     let posts = 0;
