@@ -107,6 +107,34 @@ function recordRows(records) {
   return records.map((r) => el('tr', { 'data-offset': r.offset }, num(r.offset), el('td', {}, new Date(r.timestamp).toISOString()), el('td', {}, r.key ?? ''), el('td', {}, el('pre', {}, prettyValue(r)))));
 }
 
+/** The topic's settings, changed with PATCH (admin keys on the topic): only the fields edited are sent. */
+function settingsForm(topic, config) {
+  const number = (id, value) => el('input', { id, type: 'number', min: '-1', step: '1', value: String(value), size: '12' });
+  const choice = (id, options, value) => el('select', { id }, options.map((option) => el('option', { value: option, ...(option === value ? { selected: '' } : {}) }, option)));
+  const retentionMs = number('setting-retention-ms', config.retentionMs);
+  const retentionBytes = number('setting-retention-bytes', config.retentionBytes);
+  const compression = choice('setting-compression', ['zstd', 'gzip', 'none'], config.compression);
+  const timestampType = choice('setting-timestamp-type', ['CreateTime', 'LogAppendTime'], config.timestampType);
+  const state = el('span', { id: 'settings-state' });
+  let current = config;
+  const save = async (event) => {
+    event.preventDefault();
+    const wanted = { retentionMs: Number(retentionMs.value), retentionBytes: Number(retentionBytes.value), compression: compression.value, timestampType: timestampType.value };
+    const change = Object.fromEntries(Object.entries(wanted).filter(([name, value]) => value !== current[name]));
+    if (Object.keys(change).length === 0) {
+      state.textContent = 'nothing to save';
+      return;
+    }
+    current = (await api(`/v1/topics/${enc(topic)}`, { method: 'PATCH', body: { config: change } })).config;
+    state.textContent = `saved ${Object.keys(change).join(', ')}`;
+  };
+  return el(
+    'form',
+    { id: 'settings-form', onsubmit: (event) => save(event).catch(showError) },
+    el('fieldset', {}, 'retention ms (-1: forever)', retentionMs, 'bytes per partition (-1: no bound)', retentionBytes, 'compression', compression, 'timestamps', timestampType, el('button', { type: 'submit' }, 'Save'), state),
+  );
+}
+
 async function topicPage(topic) {
   const described = await api(`/v1/topics/${enc(topic)}`);
   const offsets = table(
@@ -175,8 +203,8 @@ async function topicPage(topic) {
 
   return [
     el('h2', {}, `Topic ${topic}`),
-    el('p', {}, `retention: ${described.config.retentionMs === -1 ? 'forever' : `${described.config.retentionMs} ms`}`),
     el('section', {}, el('h3', {}, 'Partition offsets'), offsets),
+    el('section', {}, el('h3', {}, 'Settings'), settingsForm(topic, described.config)),
     el('section', {}, el('h3', {}, 'Throughput'), await throughputChart(topic)),
     el('section', {}, el('h3', {}, 'Records'), browser, results),
     tail,

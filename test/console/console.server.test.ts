@@ -148,6 +148,16 @@ describe('web console (headless Chromium)', () => {
     await page.locator('#browse-results tr[data-offset="0"]').waitFor();
     assert.equal(await page.locator('#browse-results tbody tr').count(), 4);
 
+    // Settings: only what was edited is sent (PATCH), and the API has it.
+    assert.equal(await page.inputValue('#setting-retention-ms'), '604800000');
+    await page.fill('#setting-retention-ms', '86400000');
+    await page.selectOption('#setting-timestamp-type', 'LogAppendTime');
+    await page.click('#settings-form button[type=submit]');
+    await page.getByText('saved retentionMs, timestampType').waitFor();
+    assert.deepEqual((await call('GET', '/v1/topics/orders')).config, { retentionMs: 86_400_000, retentionBytes: -1, compression: 'zstd', timestampType: 'LogAppendTime' });
+    await page.click('#settings-form button[type=submit]');
+    await page.getByText('nothing to save').waitFor();
+
     await page.fill('#tail-partition', '0');
     await page.click('#tail-start');
     await page.getByText('following partition 0 from offset 4').waitFor();
