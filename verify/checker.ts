@@ -30,6 +30,8 @@ export interface History {
   readonly storage?: { inlineEntries: number; objectEntries: number };
   readonly group: GroupHistory;
   readonly push: PushHistory;
+  /** When the topic became LogAppendTime (PATCH through the faulted app, mid-run): how many records were acknowledged before. */
+  timestampSwitch?: { ackedBefore: number };
   /** Searches by time checked against a scan of the final log (harness.ts checkSeeks); each wrong answer is an inconsistency. */
   seeks?: { checked: number; points: number; wrong: string[] };
 }

@@ -127,6 +127,17 @@ export async function runOnce(config: RunConfig, backendFactory: BackendFactory)
         groupDone = Date.now() > giveUpAt() || (await caughtUp(groupCall));
       }
     })();
+    // Halfway through, the topic becomes LogAppendTime through the API, under the same faults: retries,
+    // crashes and compaction then straddle both ways of stamping, and checkSeeks searches a log of both.
+    const halfOfRecords = (config.producers * config.requestsPerProducer * config.recordsPerRequest) / 2;
+    const switcher = (async () => {
+      while (producing && history.acked.size < halfOfRecords) await sleep(20);
+      for (let attempt = 0; attempt < 100 && history.timestampSwitch === undefined; attempt++) {
+        const res = await call(app, 'PATCH', `/v1/topics/${TOPIC}`, '', { config: { timestampType: 'LogAppendTime' } }).catch(() => undefined);
+        if (res?.status === 200) history.timestampSwitch = { ackedBefore: history.acked.size };
+        else await sleep(20);
+      }
+    })();
     const server = createNodeServer(app);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -140,7 +151,7 @@ export async function runOnce(config: RunConfig, backendFactory: BackendFactory)
       server.close();
     }
     producing = false;
-    await Promise.all([maintenance, ...readers, groupWatcher, ...members]);
+    await Promise.all([maintenance, switcher, ...readers, groupWatcher, ...members]);
 
     // Heal, let dead writers' reservations age, close their gaps, then read everything back.
     plan.heal();

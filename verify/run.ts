@@ -45,6 +45,8 @@ async function main(): Promise<void> {
       }
       console.error(`    seeks by time: ${history.seeks?.checked ?? 0} checked against a scan of the log, ${history.seeks?.points ?? 0} time index points`);
       if (!history.seeks?.checked) unexercised++;
+      console.error(`    timestamps: ${history.timestampSwitch ? `LogAppendTime from ${history.timestampSwitch.ackedBefore} acknowledged records on` : 'the switch to LogAppendTime never landed'}`);
+      if (!history.timestampSwitch) unexercised++;
       console.error(`    group ${JSON.stringify(verdict.group)}; member actions ${JSON.stringify(history.group.actions)}, ${history.group.joins.length} joins`);
       console.error(`    push ${JSON.stringify(verdict.push)}; ${history.push.dispatchersReplaced} dispatchers replaced after crashes`);
       for (const example of verdict.examples) console.error(`    ${example}`);
