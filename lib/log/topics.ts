@@ -8,8 +8,28 @@ import { describeValue, parseInput } from '../validation.ts';
 import type { MetadataStore } from '../storage/ports.ts';
 import { DELETED_TOPICS_PK, TOPICS_PK, bigintAttr, stringAttr } from './layout.ts';
 
-/** A topic's config (the contract's TopicConfig): retention and the codec of JSON-encoded batches. */
+/** A topic's config (the contract's TopicConfig): retention, the codec of JSON-encoded batches, how batches are stamped. */
 export const topicConfigSchema = TopicConfigSchema;
+
+/**
+ * A stored config is read leniently: a setting added by a later version is ignored rather than making
+ * every request on the topic fail, as strict parsing would while a deployment rolls forward or back.
+ */
+const storedConfigSchema = z.object(TopicConfigSchema.shape);
+
+/**
+ * Settings that came after the first version, left out of the stored item while they have their
+ * default, so functions of that version (strict about the config they read) keep working on those
+ * topics during a rolling deploy or a rollback.
+ */
+const STORED_ONLY_IF_SET: Partial<TopicConfig> = { timestampType: 'CreateTime' };
+
+/** `kept`: what the stored item held besides (settings of a later version survive this one's changes). */
+function storedConfig(config: TopicConfig, kept: Record<string, unknown> = {}): string {
+  const stored: Record<string, unknown> = { ...kept, ...config };
+  for (const [field, value] of Object.entries(STORED_ONLY_IF_SET)) if (stored[field] === value) delete stored[field];
+  return JSON.stringify(stored);
+}
 
 export type TopicConfig = z.infer<typeof topicConfigSchema>;
 
@@ -69,7 +89,7 @@ export class Topics {
           sk: name,
           id: topic.id,
           partitions: BigInt(partitions),
-          config: JSON.stringify(topic.config),
+          config: storedConfig(topic.config),
           createdAt: BigInt(topic.createdAt),
         },
         { itemExists: false },
@@ -114,7 +134,7 @@ export class Topics {
         await this.#metadata.update(
           TOPICS_PK,
           name,
-          { set: { config: JSON.stringify(config) } },
+          { set: { config: storedConfig(config, JSON.parse(stringAttr(item as never, 'config') ?? '{}')) } },
           {
             itemExists: true,
             where: [
@@ -166,7 +186,7 @@ function topicFromItem(item: Record<string, unknown> & { sk: string }): Topic {
     name: item.sk,
     id: stringAttr(item as never, 'id') ?? '',
     partitions: Number(bigintAttr(item as never, 'partitions')),
-    config: topicConfigSchema.parse(JSON.parse(stringAttr(item as never, 'config') ?? '{}')),
+    config: storedConfigSchema.parse(JSON.parse(stringAttr(item as never, 'config') ?? '{}')),
     createdAt: Number(bigintAttr(item as never, 'createdAt')),
   };
 }

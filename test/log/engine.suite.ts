@@ -126,6 +126,27 @@ export function engineSuite(name: string, factory: BackendFactory): void {
         await assert.rejects(engine.topics.alterConfig(name, { retentionMs: 1 }), (e: SluiceError) => e.code === 'TOPIC_NOT_FOUND');
       });
 
+      it('stores a later setting only when it differs from its default, and reads past settings it does not know (rolling deploys)', async () => {
+        const engine = engineOf();
+        const plain = `t${++topicSeq}-stored`;
+        const stamped = `t${++topicSeq}-stored`;
+        await engine.topics.create(plain, 1);
+        await engine.topics.create(stamped, 1, { timestampType: 'LogAppendTime' });
+        const stored = async (name: string) => JSON.parse(String((await backend.metadata.get(TOPICS_PK, name))!.config));
+        assert.deepEqual(await stored(plain), { retentionMs: DEFAULTS.retentionMs, retentionBytes: -1, compression: 'zstd' }, 'what the first version reads');
+        assert.equal((await stored(stamped)).timestampType, 'LogAppendTime');
+        await engine.topics.alterConfig(stamped, { timestampType: null });
+        assert.equal('timestampType' in (await stored(stamped)), false);
+        // a setting written by a later version
+        await backend.metadata.update(TOPICS_PK, plain, { set: { config: JSON.stringify({ ...(await stored(plain)), settingFromTheFuture: 7 }) } });
+        const read = await engine.topics.get(plain);
+        assert.deepEqual(read.config, { retentionMs: DEFAULTS.retentionMs, retentionBytes: -1, compression: 'zstd', timestampType: 'CreateTime' });
+        await engine.produce(plain, [append(0, ['still works'])]);
+        assert.deepEqual(await readAll(engine, plain, 0), [[0n, 'still works']]);
+        await engine.topics.alterConfig(plain, { retentionMs: 60_000 });
+        assert.deepEqual(await stored(plain), { retentionMs: 60_000, retentionBytes: -1, compression: 'zstd', settingFromTheFuture: 7 }, 'a change keeps what it does not know');
+      });
+
       it('two changes at once both land; a change made while the topic is created again applies to the new topic', async () => {
         let beforeTopicWrite: (() => Promise<void>) | undefined;
         let topicWrites = 0;
