@@ -1,5 +1,6 @@
 /** Everything the package exports besides the Sluice class itself (shared by index.ts and browser.ts). */
 export { Admin, type PartitionOffset, type TopicInfo, type TopicToCreate } from './admin/admin.ts';
+export { ConfigResourceTypes, type AlterConfigResponse, type ConfigEntry, type ConfigResource, type DescribeConfigResponse } from './admin/kafka-configs.ts';
 export {
   StaticAssignment,
   type AssignedPartition,

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
-import { Sluice } from '../../lib/client/index.ts';
+import { ConfigResourceTypes, Sluice } from '../../lib/client/index.ts';
 import { silentLogger } from '../../lib/client/context.ts';
 import type { FetchFunction } from '../../lib/client/network/http.ts';
 import { parseSluiceBatches } from '../../lib/http/sluice-batches.ts';
@@ -72,6 +72,43 @@ describe('producer and admin (local server)', () => {
     assert.equal(dropped, 1);
     assert.deepEqual(results.map((r) => r.offset), ['0', '1']);
     assert.deepEqual(await client.admin().fetchTopicOffsets('once'), [{ partition: 0, offset: '2', high: '2', low: '0' }]);
+  });
+
+  it('admin: KafkaJS describeConfigs and alterConfigs with Kafka\'s topic config names; the settings not named keep their values', { timeout: 60_000 }, async () => {
+    const admin = sluice.admin();
+    await admin.createTopics({ topics: [{ topic: 'kcfg-a', numPartitions: 1, config: { retentionBytes: 5_000_000 } }, { topic: 'kcfg-b', numPartitions: 1 }] });
+    const TOPIC = ConfigResourceTypes.TOPIC;
+    const described = await admin.describeConfigs({ resources: [{ type: TOPIC, name: 'kcfg-a' }] });
+    assert.equal(described.resources[0].resourceName, 'kcfg-a');
+    assert.deepEqual(
+      Object.fromEntries(described.resources[0].configEntries.map((e) => [e.configName, e.configValue])),
+      { 'retention.ms': '604800000', 'retention.bytes': '5000000', 'compression.type': 'zstd', 'message.timestamp.type': 'CreateTime' },
+    );
+    const altered = await admin.alterConfigs({
+      resources: [
+        { type: TOPIC, name: 'kcfg-a', configEntries: [{ name: 'retention.ms', value: '3600000' }, { name: 'compression.type', value: 'uncompressed' }] },
+        { type: TOPIC, name: 'kcfg-b', configEntries: [{ name: 'message.timestamp.type', value: 'LogAppendTime' }] },
+      ],
+    });
+    assert.deepEqual(altered.resources.map((r) => [r.resourceName, r.errorCode]), [['kcfg-a', 0], ['kcfg-b', 0]]);
+    assert.deepEqual((await admin.describeTopic('kcfg-a')).config, { retentionMs: 3_600_000, retentionBytes: 5_000_000, compression: 'none', timestampType: 'CreateTime' });
+    assert.equal((await admin.describeTopic('kcfg-b')).config.timestampType, 'LogAppendTime');
+    const picked = await admin.describeConfigs({ resources: [{ type: TOPIC, name: 'kcfg-a', configNames: ['compression.type'] }] });
+    assert.deepEqual(picked.resources[0].configEntries.map((e) => [e.configName, e.configValue]), [['compression.type', 'uncompressed']]);
+    // validateOnly changes nothing; one bad entry anywhere refuses the whole call before any change
+    await admin.alterConfigs({ validateOnly: true, resources: [{ type: TOPIC, name: 'kcfg-a', configEntries: [{ name: 'retention.ms', value: '1' }] }] });
+    for (const resources of [
+      [{ type: TOPIC, name: 'kcfg-a', configEntries: [{ name: 'retention.ms', value: '1' }] }, { type: TOPIC, name: 'kcfg-b', configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }],
+      [{ type: TOPIC, name: 'kcfg-a', configEntries: [{ name: 'retention.ms', value: 'soon' }] }],
+      [{ type: TOPIC, name: 'kcfg-a', configEntries: [{ name: 'compression.type', value: 'lz4' }] }],
+      [{ type: TOPIC, name: 'kcfg-a', configEntries: [] }],
+      [{ type: ConfigResourceTypes.BROKER, name: '1', configEntries: [{ name: 'retention.ms', value: '1' }] }],
+    ]) {
+      await assert.rejects(admin.alterConfigs({ resources }), { code: 'INVALID_ARGUMENT' }, JSON.stringify(resources));
+    }
+    await assert.rejects(admin.describeConfigs({ resources: [{ type: TOPIC, name: 'kcfg-a', configNames: ['segment.bytes'] }] }), { code: 'INVALID_ARGUMENT' });
+    assert.equal((await admin.describeTopic('kcfg-a')).config.retentionMs, 3_600_000, 'nothing changed');
+    await assert.rejects(admin.describeConfigs({ resources: [{ type: TOPIC, name: 'kcfg-missing' }] }), { code: 'TOPIC_NOT_FOUND' });
   });
 
   it('admin: create, list, describe, alter settings, end offsets, offsets by time, delete', { timeout: 60_000 }, async () => {

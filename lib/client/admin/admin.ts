@@ -16,6 +16,7 @@ import type {
   TopicDescription,
 } from '../protocol/api.ts';
 import { withRetry } from '../retry/retry.ts';
+import { alterRequests, configEntries, describeRequests, type AlterConfigResponse, type ConfigResource, type DescribeConfigResponse } from './kafka-configs.ts';
 
 export interface TopicToCreate {
   readonly topic: string;
@@ -93,6 +94,36 @@ export class Admin {
     }
     const { topic, config } = options;
     return withRetry(this.#context.retry, () => this.#context.api.alterTopicConfig(topic, config));
+  }
+
+  /**
+   * KafkaJS's describeConfigs for topics: Kafka's names for the four settings (`retention.ms`,
+   * `retention.bytes`, `compression.type`, `message.timestamp.type`), all of them unless `configNames`.
+   */
+  async describeConfigs(options: { resources: readonly ConfigResource[]; includeSynonyms?: boolean }): Promise<DescribeConfigResponse> {
+    const requests = describeRequests(options?.resources);
+    const resources = await Promise.all(
+      requests.map(async ({ resource, names }) => {
+        const described = await withRetry(this.#context.retry, () => this.#context.api.describeTopic(resource.name));
+        return { errorCode: 0 as const, errorMessage: null, resourceName: resource.name, resourceType: resource.type, configEntries: configEntries(described.config, names) };
+      }),
+    );
+    return { resources, throttleTime: 0 };
+  }
+
+  /**
+   * KafkaJS's alterConfigs for topics, with Kafka's config names. Unlike Kafka's AlterConfigs, the
+   * settings not named keep their values (kafka-configs.ts). `validateOnly` checks the names and values
+   * here and changes nothing. Every resource is checked before the first is changed.
+   */
+  async alterConfigs(options: { resources: readonly ConfigResource[]; validateOnly?: boolean }): Promise<AlterConfigResponse> {
+    const requests = alterRequests(options?.resources);
+    const resources: AlterConfigResponse['resources'] = [];
+    for (const { resource, change } of requests) {
+      if (!options.validateOnly) await this.alterTopicConfig({ topic: resource.name, config: change });
+      resources.push({ errorCode: 0, errorMessage: null, resourceName: resource.name, resourceType: resource.type });
+    }
+    return { resources, throttleTime: 0 };
   }
 
   /** Deletes topics; a topic that does not exist is an error (TOPIC_NOT_FOUND). */
