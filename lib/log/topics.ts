@@ -116,17 +116,19 @@ export class Topics {
    * Changes some of a topic's settings and answers the topic as it is after the change. The write
    * holds only while the topic's id and config are the ones read, so two changes at once both land
    * (the loser reads again), and a topic deleted and created again meanwhile gets the change on its
-   * own settings, never the old topic's. Other handlers see the change within their topic cache time (cacheMs);
-   * maintenance applies new retention at its next pass (the settings are part of its quiet check).
+   * own settings, never the old topic's. Other handlers see the change within their topic cache time
+   * (cacheMs); maintenance applies new retention at its next pass (the settings are part of its quiet
+   * check).
    */
   async alterConfig(name: string, change: unknown): Promise<Topic> {
     validateTopicName(name);
     const parsed = parseInput(TopicConfigChangeSchema, change, { field: 'config' });
+    const defaults = topicConfigSchema.parse(this.#defaults);
     for (let attempt = 1; ; attempt++) {
       const item = await this.#metadata.get(TOPICS_PK, name);
       if (!item) throw new SluiceError('TOPIC_NOT_FOUND', `topic ${name} does not exist`, { details: { topic: name } });
       const current = topicFromItem(item);
-      const defaults = topicConfigSchema.parse(this.#defaults);
+      const stored = stringAttr(item as never, 'config') ?? '{}';
       const merged: Record<string, unknown> = { ...current.config };
       for (const [field, value] of Object.entries(parsed)) merged[field] = value === null ? defaults[field as keyof TopicConfig] : value;
       const config = parseInput(topicConfigSchema, merged, { field: 'config' });
@@ -134,12 +136,12 @@ export class Topics {
         await this.#metadata.update(
           TOPICS_PK,
           name,
-          { set: { config: storedConfig(config, JSON.parse(stringAttr(item as never, 'config') ?? '{}')) } },
+          { set: { config: storedConfig(config, JSON.parse(stored)) } },
           {
             itemExists: true,
             where: [
               { attr: 'id', op: '=', value: current.id },
-              { attr: 'config', op: '=', value: stringAttr(item as never, 'config') ?? '' },
+              { attr: 'config', op: '=', value: stored },
             ],
           },
         );
