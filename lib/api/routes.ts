@@ -188,7 +188,7 @@ export const ROUTES = [
     method: 'PATCH',
     path: '/v1/topics/{topic}',
     operationId: 'alterTopicConfig',
-    summary: 'Change some of a topic’s settings (retention, codec); the others keep their values.',
+    summary: 'Change some of a topic’s settings (retention, codec, timestamp type); the others keep their values.',
     tag: 'topics',
     scope: { checks: [{ action: 'admin', topic: '{topic}' }] },
     function: 'admin',

@@ -90,7 +90,7 @@ export class Admin {
    */
   async alterTopicConfig(options: { topic: string; config: TopicConfigChange }): Promise<{ name: string; partitions: number; config: TopicInfo['config'] }> {
     if (!options || typeof options.topic !== 'string' || typeof options.config !== 'object' || options.config === null) {
-      throw invalidArgument('alterTopicConfig() takes { topic, config: { retentionMs?, retentionBytes?, compression? } }');
+      throw invalidArgument('alterTopicConfig() takes { topic, config: { retentionMs?, retentionBytes?, compression?, timestampType? } }');
     }
     const { topic, config } = options;
     return withRetry(this.#context.retry, () => this.#context.api.alterTopicConfig(topic, config));
