@@ -403,6 +403,15 @@ export class SluiceStreams extends Construct {
     return this.metric(API_METRICS.appendHintsLate, 'produce', { statistic: 'Sum', ...props });
   }
 
+  /**
+   * Channel connections the produce function's hints found gone (410). They are expected now and then
+   * (a client that vanished); a rate that stays up means the stream notifier is not deleting them.
+   * Sum by default.
+   */
+  metricAppendHintsGone(props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return this.metric(API_METRICS.appendHintsGone, 'produce', { statistic: 'Sum', ...props });
+  }
+
   /** Partitions or topics a maintenance pass failed on (retried by the next). Sum by default. */
   metricMaintenanceErrors(props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
     return this.metric(MAINTENANCE_METRICS.errors, 'maintenance', { statistic: 'Sum', ...props });
@@ -1081,7 +1090,10 @@ export class SluiceStreams extends Construct {
       new cloudwatch.GraphWidget({
         title: 'Live tail: append hints posted by produce (late ones reach consumers through the stream notifier)',
         left: [this.metricAppendHintsPosted({ period: minute, label: 'messages posted / minute' })],
-        right: [this.metricAppendHintsLate({ period: minute, label: 'produces cut off by the deadline / minute' })],
+        right: [
+          this.metricAppendHintsLate({ period: minute, label: 'produces cut off by the deadline / minute' }),
+          this.metricAppendHintsGone({ period: minute, label: 'connections found gone / minute' }),
+        ],
         width: 8,
       }),
     );

@@ -39,6 +39,8 @@ export interface ObservedRequest {
   appendHintsPosted?: number;
   /** 1 when the hint deadline cut those posts off (their subscribers hear from the stream notifier), else 0. */
   appendHintsLate?: number;
+  /** Connections those posts found gone (410): many for long means the notifier is not deleting them. */
+  appendHintsGone?: number;
 }
 
 /**

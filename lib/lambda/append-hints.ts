@@ -74,6 +74,8 @@ export interface AppendHintStats {
   posted: number;
   /** Produces whose hints were cut off by the deadline. */
   late: number;
+  /** Posts answered 410 Gone (the connection is dropped from this container's cache). */
+  gone: number;
 }
 
 interface CachedSubscribers {
@@ -99,7 +101,7 @@ export class ProduceAppendHints implements AppendHints {
   readonly #deadlineMs: number;
   readonly #logError: (message: string, error: unknown) => void;
   readonly #cache = new Map<string, CachedSubscribers>();
-  readonly stats: AppendHintStats = { lookups: 0, posted: 0, late: 0 };
+  readonly stats: AppendHintStats = { lookups: 0, posted: 0, late: 0, gone: 0 };
 
   constructor(options: AppendHintOptions) {
     this.#options = options;
@@ -118,6 +120,7 @@ export class ProduceAppendHints implements AppendHints {
   async #hint(topic: Topic, lookup: CachedSubscribers, results: readonly AppendResult[]): Promise<AppendHintOutcome> {
     const controller = new AbortController();
     let posted = 0;
+    let gone = 0;
     let timer: unknown;
     const deadline = new Promise<'late'>((resolve) => {
       timer = this.#timers.setTimeout(() => resolve('late'), this.#deadlineMs);
@@ -134,6 +137,9 @@ export class ProduceAppendHints implements AppendHints {
               if (outcome === 'sent') {
                 this.stats.posted++;
                 posted++;
+              } else if (outcome === 'gone') {
+                this.stats.gone++;
+                gone++;
               }
               return outcome;
             },
@@ -150,9 +156,9 @@ export class ProduceAppendHints implements AppendHints {
       if ((await Promise.race([posting, deadline])) === 'late') {
         this.stats.late++;
         controller.abort();
-        return { posted, late: true };
+        return { posted, late: true, gone };
       }
-      return { posted, late: false };
+      return { posted, late: false, gone };
     } finally {
       this.#timers.clearTimeout(timer);
     }

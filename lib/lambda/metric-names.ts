@@ -12,9 +12,13 @@ export const API_METRICS = {
   requestBytes: 'RequestBytes',
   responseBytes: 'ResponseBytes',
   consumerLag: 'ConsumerLag',
-  /** Produce: notification-channel messages posted by the produce function itself, and produces whose posts the deadline cut off. */
+  /**
+   * Produce: notification-channel messages posted by the produce function itself, produces whose posts
+   * the deadline cut off, and connections API Gateway answered 410 Gone for (the notifier deletes them).
+   */
   appendHintsPosted: 'AppendHintsPosted',
   appendHintsLate: 'AppendHintsLate',
+  appendHintsGone: 'AppendHintsGone',
 } as const;
 
 /** What a maintenance pass that did something reports (Operation `maintenance`), in one EMF line. */

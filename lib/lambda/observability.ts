@@ -117,6 +117,7 @@ function record(metrics: Metrics, request: HttpRequest, response: HttpResponse |
   if (observed.lag !== undefined) metrics.addMetric(API_METRICS.consumerLag, MetricUnit.Count, observed.lag);
   if (observed.appendHintsPosted !== undefined) metrics.addMetric(API_METRICS.appendHintsPosted, MetricUnit.Count, observed.appendHintsPosted);
   if (observed.appendHintsLate !== undefined) metrics.addMetric(API_METRICS.appendHintsLate, MetricUnit.Count, observed.appendHintsLate);
+  if (observed.appendHintsGone !== undefined) metrics.addMetric(API_METRICS.appendHintsGone, MetricUnit.Count, observed.appendHintsGone);
   metrics.addMetadata('route', route);
   metrics.addMetadata('status', String(status));
   if (observed.topic) metrics.addMetadata('topic', observed.topic);

@@ -410,7 +410,7 @@ describe('SluiceStreams, defaults', () => {
   it('dashboard: produce and fetch throughput, latency, errors, consumer lag and append hints', () => {
     const [dashboard] = Object.values(s.template.findResources('AWS::CloudWatch::Dashboard'));
     const body = JSON.stringify(dashboard.Properties.DashboardBody);
-    for (const metric of ['RequestBytes', 'ResponseBytes', 'Latency', 'ServerErrors', 'ClientErrors', 'ConsumerLag', 'Throttles', 'Errors', 'SegmentsWritten', 'MaintenanceErrors', 'AppendHintsPosted', 'AppendHintsLate']) {
+    for (const metric of ['RequestBytes', 'ResponseBytes', 'Latency', 'ServerErrors', 'ClientErrors', 'ConsumerLag', 'Throttles', 'Errors', 'SegmentsWritten', 'MaintenanceErrors', 'AppendHintsPosted', 'AppendHintsLate', 'AppendHintsGone']) {
       assert.ok(body.includes(`\\"${metric}\\"`), metric);
     }
   });

@@ -381,13 +381,19 @@ describe('append hints: what they cost and how long they may take (Lambda HTTP a
     assert.equal((await engine.partitionState('orders', 0)).endOffset, 1n);
   });
 
-  it('the produce answer tells observability what its hints did (AppendHintsPosted, AppendHintsLate metrics)', async () => {
+  it('the produce answer tells observability what its hints did (AppendHintsPosted, AppendHintsLate, AppendHintsGone metrics)', async () => {
     await subscribe('c1');
     await subscribe('c2');
     const answering = lambdaApp(async () => 'sent').app;
     const told = await answering(requestFromEvent(produceEvent('orders', records([0, 'a'], [1, 'b']))));
     assert.equal(told.status, 200);
-    assert.deepEqual([told.observed?.appendHintsPosted, told.observed?.appendHintsLate], [4, 0], '2 partitions × 2 subscribers, in time');
+    assert.deepEqual([told.observed?.appendHintsPosted, told.observed?.appendHintsLate, told.observed?.appendHintsGone], [4, 0, 0], '2 partitions × 2 subscribers, in time');
+    const { app: halfGone, hints: halfGoneHints } = lambdaApp(async (connectionId) => (connectionId === 'c1' ? 'gone' : 'sent'));
+    const found = await halfGone(requestFromEvent(produceEvent('orders', records([0, 'x'], [1, 'y']))));
+    assert.deepEqual([found.observed?.appendHintsPosted, found.observed?.appendHintsGone], [2, 2], 'c1 answered 410 for each partition’s message');
+    assert.equal(halfGoneHints.stats.gone, 2);
+    const again = await halfGone(requestFromEvent(produceEvent('orders', records([0, 'z']))));
+    assert.deepEqual([again.observed?.appendHintsPosted, again.observed?.appendHintsGone], [1, 0], 'this container no longer posts to it');
     const { app: hanging } = lambdaApp(() => new Promise(() => {}));
     const late = hanging(requestFromEvent(produceEvent('orders', records([0, 'c']))));
     for (let i = 0; i < 100 && timers.pending.size === 0; i++) await settle(1);
@@ -431,7 +437,7 @@ describe('append hints: what they cost and how long they may take (Lambda HTTP a
     answers.get('unreadable')!.reject(new Error('throttled'));
     await settle(); // the failed check is not an unhandled rejection while no hint awaits it
     const outcome = await hint([{ partition: 0, baseOffset: 0n, recordCount: 1 }]);
-    assert.deepEqual(outcome, { posted: 3, late: false });
+    assert.deepEqual(outcome, { posted: 3, late: false, gone: 0 });
     assert.deepEqual(posts.sort(), ['c1', 'c2', 'c5']);
     assert.deepEqual(asked, ['live', 'revoked', 'unreadable'], 'the hint asked nothing more');
     assert.equal(errors.length, 1, 'the unreadable key is logged');

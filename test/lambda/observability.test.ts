@@ -102,12 +102,13 @@ describe('observedHttpHandler: EMF metrics per request', () => {
 
   it('publishes what a produce\'s append hints did', async () => {
     const emf = await observe(
-      response(200, { route: 'POST /v1/topics/{topic}/records', topic: 'orders', appendHintsPosted: 3, appendHintsLate: 1 }),
+      response(200, { route: 'POST /v1/topics/{topic}/records', topic: 'orders', appendHintsPosted: 3, appendHintsLate: 1, appendHintsGone: 2 }),
       event('POST', '/v1/topics/orders/records', { body: '{"records":[]}' }),
     );
     const line = requestLine(emf);
     assert.equal(line.AppendHintsPosted, 3);
     assert.equal(line.AppendHintsLate, 1);
+    assert.equal(line.AppendHintsGone, 2);
   });
 
   it('leaves long polls out of latency, counts 4xx and 5xx, and counts decoded body bytes', async () => {

@@ -20,14 +20,15 @@ export interface AppendHints {
   begin(topic: Topic): (results: readonly AppendResult[]) => Promise<AppendHintOutcome>;
 }
 
-/** What one produce's hints did: messages posted before the answer, and whether the deadline cut them off (metrics: observability.ts). */
+/** What one produce's hints did: messages posted before the answer, whether the deadline cut them off, connections found gone (metrics: observability.ts). */
 export interface AppendHintOutcome {
   readonly posted: number;
   readonly late: boolean;
+  readonly gone: number;
 }
 
 function hintObservations(outcome: AppendHintOutcome | undefined): ObservedRequest | undefined {
-  return outcome && { appendHintsPosted: outcome.posted, appendHintsLate: outcome.late ? 1 : 0 };
+  return outcome && { appendHintsPosted: outcome.posted, appendHintsLate: outcome.late ? 1 : 0, appendHintsGone: outcome.gone };
 }
 
 /** `Sluice-Attempt` from 2 on: the client says an earlier attempt of this request may have been appended. */
