@@ -46,7 +46,8 @@ describe('package', () => {
   it('points package.json at the built entries, browser build for browsers', async () => {
     const pkg = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8'));
     assert.equal(pkg.name, 'sluice');
-    assert.deepEqual(pkg.files, ['console', 'bin/sluice.js', 'dist', 'docs', 'LICENSE']); // console/: the web console's static files (the local server and the admin function serve them)
+    // console/: the web console's static files (the local server and the admin function serve them); of docs/, the contract only (not the screenshots)
+    assert.deepEqual(pkg.files, ['console', 'bin/sluice.js', 'dist', 'docs/api-v1.md', 'LICENSE']);
     assert.deepEqual(Object.keys(pkg.dependencies), ['fzstd'], 'the client imports only fzstd; the server side and the CLI are bundled');
     assert.deepEqual(pkg.bin, { sluice: 'bin/sluice.js' }, 'the CLI launcher (dist/cli/main.js in the package)');
     for (const bundled of ['commander', 'cli-progress']) assert.ok(pkg.devDependencies[bundled], `${bundled} is bundled into dist/cli/main.js, so a development dependency only`);
