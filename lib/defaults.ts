@@ -179,6 +179,13 @@ export const DEFAULTS = {
    */
   groupSessionTimeoutMs: 45_000,
   groupStrategy: 'cooperative-sticky',
+  /**
+   * How often a group looks again at its topics when its membership does not change (Kafka's
+   * metadata.max.age.ms): a heartbeat this long after the last look rebalances, which takes in
+   * partitions added since and follows a topic deleted or created again. One rebalance read (about
+   * 5 read units) and one head write per group per interval.
+   */
+  groupTopicCheckMs: 5 * 60 * 1000,
   /** Push consumers (lib/push): what a create request leaves out. */
   push: {
     maxRecords: 100,

@@ -197,6 +197,18 @@ export const ROUTES = [
     errors: ['TOPIC_NOT_FOUND'],
   },
   {
+    method: 'POST',
+    path: '/v1/topics/{topic}/partitions',
+    operationId: 'addPartitions',
+    summary: 'Raise a topic’s partition count (never lowers it).',
+    tag: 'topics',
+    scope: { checks: [{ action: 'admin', topic: '{topic}' }] },
+    function: 'admin',
+    request: { params: s.TopicParams, body: s.AddPartitionsRequest },
+    responses: { 200: { description: 'The topic with its new count.', body: s.AlterTopicConfigResponse } },
+    errors: ['TOPIC_NOT_FOUND'],
+  },
+  {
     method: 'DELETE',
     path: '/v1/topics/{topic}',
     operationId: 'deleteTopic',

@@ -121,6 +121,12 @@ export const AlterTopicConfigRequest = z
 
 export const AlterTopicConfigResponse = z.object({ name: TopicName, partitions: z.number().int(), config: TopicConfig.meta({ description: 'Every setting after the change.' }) });
 
+export const AddPartitionsRequest = z
+  .object({
+    count: z.number().int().min(1).max(LIMITS.maxPartitions).meta({ description: 'The partition count wanted: at least the current one (the same count changes nothing).' }),
+  })
+  .strict();
+
 export const ListTopicsResponse = z.object({ topics: z.array(z.object({ name: TopicName, partitions: z.number().int() })) });
 
 export const DescribeTopicResponse = z.object({

@@ -5,6 +5,11 @@
  */
 /* eslint-disable */
 
+export type AddPartitionsRequest = {
+  /** The partition count wanted: at least the current one (the same count changes nothing). */
+  readonly count: number;
+};
+
 export type AlterTopicConfigRequest = {
   /** The settings to change; the others keep their values. */
   readonly config: {

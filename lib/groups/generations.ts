@@ -70,6 +70,7 @@ export class Generations {
       const unchanged = sameRoster(state.members, view.members) && sameTopics(state.topics, topics) && !handover;
       if (unchanged) {
         await this.#sweep(group, view, now);
+        if (loaded.head && topicsCheckDue(loaded.head, now)) await this.#recordTopicsChecked(group, loaded, now);
         return loaded;
       }
       const strategy = state.members.length > 0 ? state.strategy : (view.firstStrategy ?? state.strategy);
@@ -118,6 +119,7 @@ export class Generations {
           revokeDeadline: revokeDeadline(next),
           members: next.members.length,
           updatedAt: next.createdAt,
+          topicsCheckedAt: 0,
         }),
         loaded.head ? { where: [groupHead.atGeneration(loaded.generation)] } : { itemExists: false },
       );
@@ -145,7 +147,10 @@ export class Generations {
     if (!loaded.head) await this.#ctx.metadata.put(groupListing.encode(group, now));
     const known = new Set(loaded.state.topics.map((t) => `${t.name}\n${t.id}`));
     for (const topic of next.topics) {
-      if (!known.has(`${topic.name}\n${topic.id}`)) await this.#ctx.metadata.put(topicIndex.encode(group, { name: topic.name, topicId: topic.id, partitions: topic.partitions }));
+      if (known.has(`${topic.name}\n${topic.id}`)) continue;
+      await this.#ctx.metadata.put(topicIndex.encode(group, { name: topic.name, topicId: topic.id, partitions: topic.partitions }), { where: [topicIndex.notYetFor(topic.id)] }).catch((error: unknown) => {
+        if (!(error instanceof ConditionFailedError)) throw error; // recorded when the group first read this topic: keep that count
+      });
     }
     // Older generations, and states of this generation that lost the race or whose writer crashed.
     for (const old of await this.#ctx.metadata.query(pk, { gte: STATE_PREFIX, lt: stateSk(next.generation + 1, '') })) {
@@ -230,6 +235,15 @@ export class Generations {
     return topics;
   }
 
+  /** The topics were found as this generation has them: the next look is due an interval from now (best effort). */
+  async #recordTopicsChecked(group: string, loaded: Loaded, now: number): Promise<void> {
+    try {
+      await this.#ctx.metadata.update(groupPk(group), HEAD_SK, { set: { topicsCheckedAt: BigInt(now) } }, { where: [groupHead.atGeneration(loaded.generation)] });
+    } catch (error) {
+      if (!(error instanceof ConditionFailedError)) throw error; // a newer generation was published meanwhile: it counts as a look
+    }
+  }
+
   /** Deletes the items of expired, replaced and half-deleted members. */
   async #sweep(group: string, view: MemberView, now: number): Promise<void> {
     const pk = groupPk(group);
@@ -248,6 +262,11 @@ export class Generations {
     }
     for (const id of view.orphans) await this.#ctx.metadata.delete(pk, profileSk(id));
   }
+}
+
+/** A group with members whose topics have not been looked at for DEFAULTS.groupTopicCheckMs (partitions added, a topic created again). */
+export function topicsCheckDue(head: GroupHead, now: number): boolean {
+  return head.members > 0 && now - groupHead.topicsLookedAt(head) >= DEFAULTS.groupTopicCheckMs;
 }
 
 async function backoff(attempt: number): Promise<void> {

@@ -174,8 +174,11 @@ export class Groups {
       for (const topic of loaded.state.topics) topics.set(topic.id, { name: topic.name, topicId: topic.id, partitions: topic.partitions });
       for (const [topicId, entry] of topics) {
         if (topicId === '') continue;
-        // The topic's partition count, where the index recorded it (or the topic still exists); else every bucket.
-        const deleted = await this.#offsets.deleteTopic(group, topicId, entry.partitions || LIMITS.maxPartitions, next.generation);
+        // The topic's partition count now if it still exists (partitions may have been added since the
+        // index recorded it), else the index's count; else every bucket.
+        const existing = await this.#ctx.engine.topics.get(entry.name).catch(() => undefined);
+        const partitions = Math.max(entry.partitions, existing?.id === topicId ? existing.partitions : 0);
+        const deleted = await this.#offsets.deleteTopic(group, topicId, partitions || LIMITS.maxPartitions, next.generation);
         if (!deleted) throw hasMembers(group); // claimed by a member that joined meanwhile
       }
       const items = (await metadata.query(pk)).filter((item) => item.sk !== HEAD_SK);

@@ -52,6 +52,8 @@ export interface GroupHead {
   readonly revokeDeadline: number;
   readonly members: number;
   readonly updatedAt: number;
+  /** When a rebalance last found the group's topics as its generation has them (0: not since it was published). */
+  readonly topicsCheckedAt: number;
 }
 
 export const groupHead = {
@@ -64,6 +66,7 @@ export const groupHead = {
       revokeDeadline: num(item, 'revokeDeadline') ?? 0,
       members: num(item, 'members') ?? 0,
       updatedAt: num(item, 'updatedAt') ?? 0,
+      topicsCheckedAt: num(item, 'topicsCheckedAt') ?? 0,
     };
   },
   encode(group: string, head: GroupHead): Item {
@@ -77,8 +80,13 @@ export const groupHead = {
         revokeDeadline: head.revokeDeadline,
         members: head.members,
         updatedAt: head.updatedAt,
+        topicsCheckedAt: head.topicsCheckedAt || undefined,
       }),
     };
+  },
+  /** When the group's topics were last looked at: published, or checked since. */
+  topicsLookedAt(head: GroupHead): number {
+    return Math.max(head.updatedAt, head.topicsCheckedAt);
   },
   /** The head still names this generation. */
   atGeneration(generation: number): Clause {
@@ -249,6 +257,13 @@ export const topicIndex = {
   },
   encode(group: string, entry: TopicIndexEntry): Item {
     return { pk: groupPk(group), sk: topicSk(entry.name), topicId: entry.topicId, partitions: BigInt(entry.partitions) };
+  },
+  /**
+   * The item names no entry of this topic incarnation yet: the first generation that reads a topic
+   * records its partition count then, and later ones leave it (partitions above it were added since).
+   */
+  notYetFor(topicId: string): Clause {
+    return { anyOf: [{ attr: 'topicId', op: 'notExists' }, { attr: 'topicId', op: '<>', value: topicId }] };
   },
 };
 

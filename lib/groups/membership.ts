@@ -13,14 +13,16 @@
  *  heartbeat  one conditional write on the member's own lease (leaseUntil := now + session timeout, if
  *             not yet expired) and a read of the head: `rebalance` when the member is behind the head's
  *             generation or holds revoking partitions. It also looks at one other member's lease (the
- *             next one in the roster), so an expired member is noticed without a coordinator.
+ *             next one in the roster), so an expired member is noticed without a coordinator, and
+ *             rebalances when the group's topics were last looked at groupTopicCheckMs ago (partitions
+ *             added to a topic come in then: generations.ts).
  *  leave      deletes the lease and profile, then rebalances (the leaver's partitions move at once).
  */
 import { ConditionFailedError, SluiceError } from '../errors.ts';
 import { LIMITS } from '../defaults.ts';
 import type { Strategy } from './assignors.ts';
 import { changingTooFast, GroupTooLargeError, unknownMember, type GroupsContext } from './context.ts';
-import type { Generations, Loaded } from './generations.ts';
+import { topicsCheckDue, type Generations, type Loaded } from './generations.ts';
 import { encodeShare, groupHead, isAlive, memberLease, memberProfile, sameSettings, withoutRevoking, type MemberSettings } from './items.ts';
 import { HEAD_SK, groupPk, leaseSk, newMemberId, profileSk, sessionTimeoutOf } from './layout.ts';
 import type { AssignedPartition, Offsets, TopicPartition } from './offsets.ts';
@@ -229,7 +231,8 @@ export class Membership {
     }
     let current = head?.generation ?? 0;
     const deadline = head?.revokeDeadline ?? 0;
-    let maintain = deadline > 0 && deadline <= now;
+    // Past its revoke deadline, or time to look at its topics again (partitions added: generations.ts).
+    let maintain = (deadline > 0 && deadline <= now) || (head !== undefined && topicsCheckDue(head, now));
     if (!maintain && lease.watch) {
       // The watched member expired, or its lease is gone while this member is current (it was in this
       // generation's roster: it left or was replaced, and the rebalance after that did not happen).

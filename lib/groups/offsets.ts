@@ -21,7 +21,7 @@ import type { Topic } from '../log/topics.ts';
 import { CLAIM_CONCURRENCY, changingTooFast, illegal, notEmpty, type GroupsContext } from './context.ts';
 import type { Generations } from './generations.ts';
 import { decodeShare, groupHead, memberLease, memberProfile, partitionOffset, topicIndex } from './items.ts';
-import { HEAD_SK, groupPk, leaseSk, offsetsPks, prefixRange, profileSk } from './layout.ts';
+import { HEAD_SK, TOPIC_PREFIX, groupPk, leaseSk, offsetsPks, prefixRange, profileSk } from './layout.ts';
 import type { PartitionRef } from './state.ts';
 
 export interface AssignedPartition {
@@ -106,7 +106,26 @@ export class Offsets {
         throw error;
       }
     });
-    return claimed.every((c) => c !== undefined) ? (claimed as AssignedPartition[]) : 'stale';
+    if (!claimed.every((c) => c !== undefined)) return 'stale';
+    return this.#startAddedPartitions(group, refs, claimed as AssignedPartition[]);
+  }
+
+  /**
+   * A partition added to a topic after the group first read it (above the count its topic index
+   * recorded), with nothing committed, starts at its log start: its records were written for this
+   * group, and a member resetting to `latest` would skip what arrived before the group noticed the
+   * partition (Kafka's KAFKA-12478). Other partitions without a commit are left to the member's reset.
+   */
+  async #startAddedPartitions(group: string, refs: readonly PartitionRef[], claimed: AssignedPartition[]): Promise<AssignedPartition[]> {
+    if (claimed.every((c) => c.committedOffset !== null)) return claimed;
+    const indexed = new Map((await this.#ctx.metadata.query(groupPk(group), prefixRange(TOPIC_PREFIX))).map(topicIndex.decode).map((entry) => [entry.topicId, entry.partitions]));
+    return mapConcurrent(claimed, CLAIM_CONCURRENCY, async (assigned, i) => {
+      const recorded = indexed.get(refs[i].topicId);
+      if (assigned.committedOffset !== null || !recorded || refs[i].partition < recorded) return assigned;
+      const topic = await this.#ctx.engine.topics.get(refs[i].topic).catch(() => undefined);
+      if (topic?.id !== refs[i].topicId) return assigned;
+      return { ...assigned, committedOffset: (await this.#ctx.engine.partitionBounds(topic, refs[i].partition)).logStartOffset };
+    });
   }
 
   async commit(group: string, request: CommitRequest): Promise<CommittedOffset[]> {

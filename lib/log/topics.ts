@@ -156,6 +156,43 @@ export class Topics {
     }
   }
 
+  /**
+   * Raises a topic's partition count to `count` (Kafka's CreatePartitions; never lowers it). The new
+   * partitions need nothing written: a partition's head is created by its first append. Asking for the
+   * count the topic has already succeeds (a retry after a lost answer); a smaller one is refused.
+   * Keyed records map to partitions by `murmur2(key) % partitions`, so keys move once the count grows.
+   */
+  async addPartitions(name: string, count: unknown): Promise<Topic> {
+    validateTopicName(name);
+    if (typeof count !== 'number' || !Number.isInteger(count) || count < 1 || count > LIMITS.maxPartitions) {
+      throw new SluiceError('INVALID_REQUEST', `count: expected an integer from 1 to ${LIMITS.maxPartitions}, got ${describeValue(count)}`, { details: { field: 'count' } });
+    }
+    for (let attempt = 1; ; attempt++) {
+      const item = await this.#metadata.get(TOPICS_PK, name);
+      if (!item) throw new SluiceError('TOPIC_NOT_FOUND', `topic ${name} does not exist`, { details: { topic: name } });
+      const current = topicFromItem(item);
+      if (count < current.partitions) {
+        throw new SluiceError('INVALID_REQUEST', `count: topic ${name} has ${current.partitions} partitions; a count cannot go down`, { details: { field: 'count' } });
+      }
+      if (count === current.partitions) return current;
+      try {
+        await this.#metadata.update(
+          TOPICS_PK,
+          name,
+          { set: { partitions: BigInt(count) } },
+          { itemExists: true, where: [{ attr: 'id', op: '=', value: current.id }, { attr: 'partitions', op: '=', value: BigInt(current.partitions) }] },
+        );
+      } catch (error) {
+        if (!(error instanceof ConditionFailedError)) throw error;
+        if (attempt < ALTER_ATTEMPTS) continue;
+        throw new SluiceError('UNAVAILABLE', `topic ${name} changed ${ALTER_ATTEMPTS} times while its partitions were being added; try again`, { cause: error, details: { topic: name } });
+      }
+      const topic: Topic = { ...current, partitions: count };
+      this.#cache.set(name, { topic, until: this.#now() + this.#cacheMs });
+      return topic;
+    }
+  }
+
   async list(): Promise<Topic[]> {
     const topics: Topic[] = [];
     let after: string | undefined;

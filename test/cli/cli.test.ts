@@ -158,11 +158,14 @@ describe('sluice CLI', { timeout: 600_000 }, () => {
     assert.match(text, /^PARTITION\s+START\s+END\s+RECORDS$/m);
 
     const altered = ok(await sluice(['topics', 'alter', 'cli-orders', '--retention', '12h', '--retention-bytes', '1048576', '--compression', 'gzip', '--timestamp-type', 'LogAppendTime']));
-    assert.match(altered.stdout, /^Altered topic cli-orders: retention 12h or 1.0 MB per partition, gzip, stamped at append\n$/);
+    assert.match(altered.stdout, /^Altered topic cli-orders: 3 partitions, retention 12h or 1.0 MB per partition, gzip, stamped at append\n$/);
     assert.match(ok(await sluice(['topics', 'describe', 'cli-orders'])).stdout, /^Timestamps:\s+LogAppendTime$/m);
     const reset = json(await sluice(['topics', 'alter', 'cli-orders', '--compression', 'default', '--retention-bytes', 'default', '--timestamp-type', 'default', '-o', 'json']));
     assert.deepEqual(reset.config, { retentionMs: 12 * 3_600_000, retentionBytes: -1, compression: 'zstd', timestampType: 'CreateTime' });
     failedWithOneLine(await sluice(['topics', 'alter', 'cli-orders']), /nothing to change/);
+    assert.match(ok(await sluice(['topics', 'alter', 'cli-orders', '--partitions', '5'])).stdout, /^Altered topic cli-orders: 5 partitions, retention 12h, zstd\n$/);
+    assert.equal(json(await sluice(['topics', 'describe', 'cli-orders', '-o', 'json'])).partitions.length, 5);
+    failedWithOneLine(await sluice(['topics', 'alter', 'cli-orders', '--partitions', '2']), /has 5 partitions; a count cannot go down/);
     failedWithOneLine(await sluice(['topics', 'alter', 'cli-nope', '--retention', '1d']), /cli-nope/);
 
     assert.match(ok(await sluice(['topics', 'delete', 'cli-orders'])).stdout, /^Deleted topic cli-orders$/m);

@@ -74,6 +74,29 @@ describe('producer and admin (local server)', () => {
     assert.deepEqual(await client.admin().fetchTopicOffsets('once'), [{ partition: 0, offset: '2', high: '2', low: '0' }]);
   });
 
+  it('admin.createPartitions raises a count; a producer uses the new partitions once it looks at the topic again (metadataMaxAgeMs)', { timeout: 60_000 }, async () => {
+    const admin = sluice.admin();
+    await admin.createTopics({ topics: [{ topic: 'growing', numPartitions: 2 }] });
+    const producer = resources.add(sluice.producer({ metadataMaxAgeMs: 1 }));
+    await producer.send({ topic: 'growing', messages: [{ value: 'first', partition: 1 }] });
+    await assert.rejects(producer.send({ topic: 'growing', messages: [{ value: 'not yet', partition: 3 }] }), { code: 'INVALID_ARGUMENT' });
+    assert.equal(await admin.createPartitions({ topicPartitions: [{ topic: 'growing', count: 4 }] }), true);
+    assert.equal(await admin.createPartitions({ topicPartitions: [{ topic: 'growing', count: 4 }] }), true, 'the same count again: nothing to do');
+    await assert.rejects(admin.createPartitions({ topicPartitions: [{ topic: 'growing', count: 3 }] }), { code: 'INVALID_REQUEST' });
+    await assert.rejects(admin.createPartitions({ topicPartitions: [{ topic: 'growing', count: 0 }] }), { code: 'INVALID_ARGUMENT' });
+    assert.equal((await admin.describeTopic('growing')).partitions.length, 4);
+    // each send older than metadataMaxAgeMs starts a look in the background; the one after it sees 4
+    let sent: Awaited<ReturnType<typeof producer.send>> | undefined;
+    for (let attempt = 0; attempt < 200 && !sent; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      sent = await producer.send({ topic: 'growing', messages: [{ value: 'new', partition: 3 }] }).catch((error) => {
+        assert.equal(error.code, 'INVALID_ARGUMENT');
+        return undefined;
+      });
+    }
+    assert.deepEqual(sent?.map((m) => [m.partition, m.offset]), [[3, '0']]);
+  });
+
   it('admin: KafkaJS describeConfigs and alterConfigs with Kafka\'s topic config names; the settings not named keep their values', { timeout: 60_000 }, async () => {
     const admin = sluice.admin();
     await admin.createTopics({ topics: [{ topic: 'kcfg-a', numPartitions: 1, config: { retentionBytes: 5_000_000 } }, { topic: 'kcfg-b', numPartitions: 1 }] });

@@ -11,6 +11,7 @@ import { ConditionFailedError, SluiceError } from '../../lib/errors.ts';
 import type { Backend, BackendFactory } from '../support/backends.ts';
 import type { MetadataStore } from '../../lib/storage/ports.ts';
 import { ManualClock } from '../support/clock.ts';
+import { DEFAULTS } from '../../lib/defaults.ts';
 import { append } from '../log/engine.suite.ts';
 import { SimMember, settle } from './sim.ts';
 
@@ -123,6 +124,43 @@ export function groupsSuite(name: string, factory: BackendFactory): void {
       await assert.rejects(a.heartbeat(), code('UNKNOWN_MEMBER'));
       await assert.rejects(a.join(), code('UNKNOWN_MEMBER'));
       await assert.rejects(a.commit([{ topic: a.assignments[0]!.topic, partition: a.assignments[0]!.partition, offset: 1n }]), code('ILLEGAL_GENERATION'));
+    });
+
+    it('partitions added to a topic: a heartbeat after groupTopicCheckMs rebalances, and the new partitions start at their log start', async () => {
+      const { engine, topic, member, groups, group } = await setup(2);
+      const a = member({ sessionTimeoutMs: 30 * 60_000 });
+      await a.join();
+      assert.deepEqual(a.partitions(), [0, 1]);
+      await a.commit([{ topic, partition: 0, offset: 0n }]);
+      await engine.topics.addPartitions(topic, 4);
+      // records written to the new partitions before the group notices them
+      await engine.produce(topic, [append(2, ['early'])]);
+      await engine.produce(topic, [append(3, ['x', 'y'])]);
+      assert.equal((await a.heartbeat()).rebalance, false, 'not looked at again yet');
+      clock.advance(DEFAULTS.groupTopicCheckMs - 1);
+      assert.equal((await a.heartbeat()).rebalance, false);
+      clock.advance(1);
+      assert.equal((await a.heartbeat()).rebalance, true, 'the look found 4 partitions');
+      await a.join();
+      assert.deepEqual(a.partitions(), [0, 1, 2, 3]);
+      const start = Object.fromEntries(a.assignments.map((x) => [x.partition, x.committedOffset]));
+      assert.deepEqual(start, { 0: 0n, 1: null, 2: 0n, 3: 0n }, 'new partitions at their log start; an old one with no commit stays the member\'s choice');
+      assert.deepEqual((await groups.describe(group)).offsets.map((o) => [o.partition, o.committedOffset]), [[0, 0n], [1, null], [2, null], [3, null]], 'nothing was committed for them');
+      // an unchanged group looks again only an interval later: no rebalance meanwhile
+      clock.advance(DEFAULTS.groupTopicCheckMs - 1);
+      assert.equal((await a.heartbeat()).rebalance, false);
+      clock.advance(1);
+      assert.equal((await a.heartbeat()).rebalance, false, 'looked, found nothing new');
+      clock.advance(DEFAULTS.groupTopicCheckMs / 2);
+      assert.equal((await a.heartbeat()).rebalance, false);
+    });
+
+    it('a group that first reads a topic after partitions were added treats every partition alike', async () => {
+      const { engine, topic, member } = await setup(2);
+      await engine.topics.addPartitions(topic, 3);
+      const a = member();
+      await a.join();
+      assert.deepEqual(a.assignments.map((x) => [x.partition, x.committedOffset]).sort(), [[0, null], [1, null], [2, null]]);
     });
 
     it('fencing: a stale generation, another member\'s partition or an unknown member gets ILLEGAL_GENERATION and changes nothing', async () => {

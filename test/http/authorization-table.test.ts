@@ -58,6 +58,7 @@ const TABLE: Record<OperationId, readonly Shape[]> = {
   listTopics: KEYS,
   describeTopic: ON_A_EITHER,
   alterTopicConfig: ON_A_ADMIN,
+  addPartitions: ON_A_ADMIN,
   deleteTopic: ON_A_ADMIN,
   produce: ON_A_PRODUCE,
   fetchRecords: ON_A_CONSUME,
@@ -130,6 +131,7 @@ function requestFor(operationId: string, path: string, f: Fixture): { path: stri
   const bodies: Record<string, unknown> = {
     createTopic: { name: 'A', partitions: 1 },
     alterTopicConfig: { config: { retentionMs: 3_600_000 } },
+    addPartitions: { count: 2 },
     produce: { records: [{ value: 'v' }] },
     joinGroup: { topics: ['A'] },
     heartbeat: { generation: f.generation },

@@ -147,6 +147,29 @@ export function engineSuite(name: string, factory: BackendFactory): void {
         assert.deepEqual(await stored(plain), { retentionMs: 60_000, retentionBytes: -1, compression: 'zstd', settingFromTheFuture: 7 }, 'a change keeps what it does not know');
       });
 
+      it('adds partitions: the new ones take records at once; the same count again changes nothing, a lower one is refused', async () => {
+        const engine = engineOf();
+        const name = await newTopic(engine, 2);
+        await engine.produce(name, [append(1, ['before'])]);
+        await assert.rejects(engine.produce(name, [append(3, ['too soon'])]), (e: SluiceError) => e.code === 'INVALID_REQUEST');
+        const grown = await engine.topics.addPartitions(name, 4);
+        assert.equal(grown.partitions, 4);
+        assert.equal((await engine.topics.addPartitions(name, 4)).partitions, 4, 'a retry of the same request succeeds');
+        for (const bad of [3, 0, 1.5, '8', null, 10_001]) {
+          await assert.rejects(engine.topics.addPartitions(name, bad), (e: SluiceError) => e.code === 'INVALID_REQUEST', JSON.stringify(bad));
+        }
+        await engine.produce(name, [append(3, ['new'])]);
+        assert.deepEqual((await engine.describeTopic(name)).partitions.map((p) => [p.partition, p.startOffset, p.endOffset]), [[0, 0n, 0n], [1, 0n, 1n], [2, 0n, 0n], [3, 0n, 1n]]);
+        assert.deepEqual(await readAll(engine, name, 3), [[0n, 'new']]);
+        assert.deepEqual(await readAll(engine, name, 1), [[0n, 'before']]);
+        assert.equal((await engineOf().topics.get(name)).partitions, 4, 'stored');
+        await assert.rejects(engine.topics.addPartitions('missing-topic', 2), (e: SluiceError) => e.code === 'TOPIC_NOT_FOUND');
+        // two at once: both succeed when they ask for the same count; the larger wins otherwise
+        const [a, b] = await Promise.allSettled([engine.topics.addPartitions(name, 6), engineOf().topics.addPartitions(name, 6)]);
+        assert.deepEqual([a.status, b.status], ['fulfilled', 'fulfilled']);
+        assert.equal((await engineOf().topics.get(name)).partitions, 6);
+      });
+
       it('two changes at once both land; a change made while the topic is created again applies to the new topic', async () => {
         let beforeTopicWrite: (() => Promise<void>) | undefined;
         let topicWrites = 0;

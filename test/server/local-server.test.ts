@@ -163,6 +163,22 @@ describe('local server HTTP API', () => {
     assert.match(preflight.headers.get('access-control-allow-methods') ?? '', /\bPATCH\b/);
   });
 
+  it('adds partitions with POST …/partitions; keyed JSON records spread over the new count at once', async () => {
+    await api('POST', '/v1/topics', { name: 'widening', partitions: 1 });
+    const grown = await api('POST', '/v1/topics/widening/partitions', { count: 8 });
+    assert.equal(grown.status, 200, JSON.stringify(grown.body));
+    assert.deepEqual([grown.body.name, grown.body.partitions], ['widening', 8]);
+    assert.equal((await api('POST', '/v1/topics/widening/partitions', { count: 8 })).status, 200, 'the same count: a retry');
+    for (const bad of [{ count: 4 }, { count: 0 }, {}, { count: 9, partitions: 9 }, { count: 10_001 }]) assert.equal((await api('POST', '/v1/topics/widening/partitions', bad)).status, 400, JSON.stringify(bad));
+    assert.equal((await api('POST', '/v1/topics/nope/partitions', { count: 2 })).body.error.code, 'TOPIC_NOT_FOUND');
+    const keys = Array.from({ length: 40 }, (_, i) => `user-${i}`);
+    const produced = await api('POST', '/v1/topics/widening/records', { records: keys.map((key) => ({ key, value: key })) });
+    const used = new Set(produced.body.records.map((r: { partition: number }) => r.partition));
+    assert.deepEqual([...used].sort(), [...new Set(keys.map((k) => partitionForKey(new TextEncoder().encode(k), 8)))].sort());
+    assert.ok(used.size > 1);
+    assert.equal((await api('GET', '/v1/topics/widening')).body.partitions.length, 8);
+  });
+
   it('a LogAppendTime topic: JSON and binary records carry the server’s time; a keyed retry of the same body appends once', async () => {
     assert.equal((await api('POST', '/v1/topics', { name: 'stamped', partitions: 1, config: { timestampType: 'LogAppendTime' } })).body.config.timestampType, 'LogAppendTime');
     const before = Date.now();

@@ -1,5 +1,6 @@
 /** `sluice topics list | create | describe | alter | delete`, through the client's admin. */
 import type { Command } from 'commander';
+import type { Admin, TopicInfo } from '../../client/admin/admin.ts';
 import { Option } from 'commander';
 import { action, commandGroup } from '../context.ts';
 import { CliError } from '../errors.ts';
@@ -7,6 +8,12 @@ import { formatBytes, formatDurationMs } from '../output.ts';
 import { parseDurationMs, parseNonNegativeInteger, parsePositiveInteger } from '../parse.ts';
 
 type TimestampType = 'CreateTime' | 'LogAppendTime';
+
+/** The topic as an alteration answers it, for a command that only added partitions. */
+async function describedAsAltered(admin: Admin, name: string): Promise<{ name: string; partitions: number; config: TopicInfo['config'] }> {
+  const described = await admin.describeTopic(name);
+  return { name: described.name, partitions: described.partitions.length, config: described.config };
+}
 
 export function registerTopics(program: Command): void {
   const topics = commandGroup(program, 'topics', 'List, create, describe, alter and delete topics');
@@ -90,13 +97,14 @@ export function registerTopics(program: Command): void {
 
   topics
     .command('alter <name>')
-    .description("Change some of a topic's settings; the others keep their values ('default' sets one to the deployment's default)")
+    .description("Change some of a topic's settings, or raise its partition count; the others keep their values ('default' sets one to the deployment's default)")
+    .option('-p, --partitions <n>', 'raise the partition count to n (never lowers it; keyed records then map to partitions by the new count)')
     .option('--retention <duration>', 'keep records this long: 30m, 12h, 7d, 2w, forever, or default')
     .option('--retention-bytes <bytes>', 'bytes kept per partition, -1 for no bound, or default')
     .addOption(new Option('--compression <codec>', 'codec of batches the server encodes from JSON records from now on').choices(['zstd', 'gzip', 'none', 'default']))
     .addOption(new Option('--timestamp-type <type>', 'how batches appended from now on are stamped').choices(['CreateTime', 'LogAppendTime', 'default']))
     .action(
-      action(async (context, name: string, options: { retention?: string; retentionBytes?: string; compression?: 'zstd' | 'gzip' | 'none' | 'default'; timestampType?: TimestampType | 'default' }) => {
+      action(async (context, name: string, options: { partitions?: string; retention?: string; retentionBytes?: string; compression?: 'zstd' | 'gzip' | 'none' | 'default'; timestampType?: TimestampType | 'default' }) => {
         const orDefault = <T>(value: string, parse: (value: string) => T): T | null => (value === 'default' ? null : parse(value));
         const config = {
           ...(options.retention === undefined ? {} : { retentionMs: orDefault(options.retention, (v) => parseDurationMs(v, '--retention')) }),
@@ -106,12 +114,15 @@ export function registerTopics(program: Command): void {
           ...(options.compression === undefined ? {} : { compression: orDefault(options.compression, (v) => v as 'zstd' | 'gzip' | 'none') }),
           ...(options.timestampType === undefined ? {} : { timestampType: orDefault(options.timestampType, (v) => v as TimestampType) }),
         };
-        if (Object.keys(config).length === 0) throw new CliError('nothing to change: give --retention, --retention-bytes, --compression or --timestamp-type');
-        const topic = await context.admin().alterTopicConfig({ topic: name, config });
+        const count = options.partitions === undefined ? undefined : parsePositiveInteger(options.partitions, '--partitions');
+        if (Object.keys(config).length === 0 && count === undefined) throw new CliError('nothing to change: give --partitions, --retention, --retention-bytes, --compression or --timestamp-type');
+        const admin = context.admin();
+        if (count !== undefined) await admin.createPartitions({ topicPartitions: [{ topic: name, count }] });
+        const topic = Object.keys(config).length > 0 ? await admin.alterTopicConfig({ topic: name, config }) : await describedAsAltered(admin, name);
         const c = topic.config;
         context.output.result(topic, () =>
           context.output.line(
-            `Altered topic ${name}: retention ${formatDurationMs(c.retentionMs)}${c.retentionBytes >= 0 ? ` or ${formatBytes(c.retentionBytes)} per partition` : ''}, ${c.compression}${c.timestampType === 'LogAppendTime' ? ', stamped at append' : ''}`,
+            `Altered topic ${name}: ${topic.partitions} partitions, retention ${formatDurationMs(c.retentionMs)}${c.retentionBytes >= 0 ? ` or ${formatBytes(c.retentionBytes)} per partition` : ''}, ${c.compression}${c.timestampType === 'LogAppendTime' ? ', stamped at append' : ''}`,
           ),
         );
       }),

@@ -97,6 +97,23 @@ export class Admin {
   }
 
   /**
+   * KafkaJS's createPartitions: raises each topic's partition count to `count` (never lowers it; the
+   * count it has already is not an error). Producers of this client use the new partitions once they
+   * look at the topic again (metadataMaxAgeMs), groups within DEFAULTS.groupTopicCheckMs; a partition
+   * added after a group first read the topic starts at its log start for that group. Keys map to
+   * partitions by the count, so keyed records move: order per key holds only from then on.
+   */
+  async createPartitions(options: { topicPartitions: ReadonlyArray<{ topic: string; count: number }>; validateOnly?: boolean }): Promise<boolean> {
+    if (!options || !Array.isArray(options.topicPartitions)) throw invalidArgument('createPartitions() takes { topicPartitions: [{ topic, count }] }');
+    for (const { topic, count } of options.topicPartitions) {
+      if (typeof topic !== 'string' || !Number.isInteger(count) || count < 1) throw invalidArgument(`createPartitions(): topic ${JSON.stringify(topic)}: count must be a positive integer, got ${JSON.stringify(count)}`);
+    }
+    if (options.validateOnly) return true;
+    for (const { topic, count } of options.topicPartitions) await withRetry(this.#context.retry, () => this.#context.api.addPartitions(topic, count));
+    return true;
+  }
+
+  /**
    * KafkaJS's describeConfigs for topics: Kafka's names for the four settings (`retention.ms`,
    * `retention.bytes`, `compression.type`, `message.timestamp.type`), all of them unless `configNames`.
    */

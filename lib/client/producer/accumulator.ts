@@ -84,8 +84,11 @@ export class PartitionQueue {
 
 export class TopicState {
   readonly name: string;
-  readonly partitionCount: number;
+  /** Grows when a look at the topic finds partitions added (never shrinks). */
+  partitionCount: number;
   readonly queues: PartitionQueue[];
+  /** When the partition count was last read (the producer reads it again after metadataMaxAgeMs). */
+  loadedAt: number;
   /** Queues holding records, in no particular order. */
   readonly active = new Set<PartitionQueue>();
   readonly sticky = new StickyPartition();
@@ -94,10 +97,17 @@ export class TopicState {
   /** How long the topic's last completed request took (send to answer, retries included); undefined before the first. */
   lastRoundTripMs: number | undefined;
 
-  constructor(name: string, partitionCount: number) {
+  constructor(name: string, partitionCount: number, loadedAt = 0) {
     this.name = name;
     this.partitionCount = partitionCount;
     this.queues = Array.from({ length: partitionCount }, (_, p) => new PartitionQueue(p));
+    this.loadedAt = loadedAt;
+  }
+
+  /** Partitions were added to the topic: records may go to them from now on. */
+  grow(partitionCount: number): void {
+    for (let p = this.partitionCount; p < partitionCount; p++) this.queues.push(new PartitionQueue(p));
+    this.partitionCount = Math.max(this.partitionCount, partitionCount);
   }
 }
 

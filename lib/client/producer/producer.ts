@@ -41,6 +41,8 @@ export interface ProducerOptions {
   readonly retry?: RetryOptions;
   /** Custom partition choice; return undefined to fall back to the default. */
   readonly partitioner?: Partitioner;
+  /** How long a topic's partition count is used before a send looks at it again (partitions added). @default 300000 */
+  readonly metadataMaxAgeMs?: number;
 }
 
 interface ResolvedOptions {
@@ -53,6 +55,7 @@ interface ResolvedOptions {
   readonly compressionLevel: number | undefined;
   readonly idempotent: boolean;
   readonly retry: RetryPolicy;
+  readonly metadataMaxAgeMs: number;
 }
 
 export const PRODUCER_DEFAULTS = {
@@ -62,6 +65,8 @@ export const PRODUCER_DEFAULTS = {
   maxBufferedBytes: 32 * 1024 * 1024,
   maxInFlightRequests: 16,
   idempotent: true,
+  /** Kafka's metadata.max.age.ms. */
+  metadataMaxAgeMs: 300_000,
 } as const;
 
 /** Framing, batch headers and record varints on top of the record bytes stay below this. */
@@ -110,6 +115,7 @@ export class Producer {
       compressionLevel: options.compressionLevel,
       idempotent: options.idempotent ?? PRODUCER_DEFAULTS.idempotent,
       retry: retryPolicy(options.retry, context.retry),
+      metadataMaxAgeMs: positiveInt('metadataMaxAgeMs', options.metadataMaxAgeMs, PRODUCER_DEFAULTS.metadataMaxAgeMs),
     };
     this.#partitioner = options.partitioner;
     this.#accumulator = new RecordAccumulator(this.#options);
@@ -137,6 +143,7 @@ export class Producer {
     const messages = record.messages;
     if (messages.length === 0) return [];
     const now = Date.now();
+    if (now - topic.loadedAt >= this.#options.metadataMaxAgeMs) this.#lookAgain(topic, now);
     const prepared = messages.map((message, index) => prepareRecord(topic, message, index, now, this.#partitioner));
     const delivery = new Delivery(messages.length);
     for (let i = 0; i < prepared.length; i++) {
@@ -185,7 +192,7 @@ export class Producer {
     if (!loading) {
       loading = withRetry(this.#context.retry, () => this.#context.api.describeTopic(name)).then(
         (description) => {
-          const state = this.#accumulator.topics.get(name) ?? new TopicState(name, description.partitions.length);
+          const state = this.#accumulator.topics.get(name) ?? new TopicState(name, description.partitions.length, Date.now());
           this.#accumulator.topics.set(name, state);
           this.#loading.delete(name);
           return state;
@@ -198,6 +205,15 @@ export class Producer {
       this.#loading.set(name, loading);
     }
     return loading;
+  }
+
+  /** Reads the topic's partition count again, in the background (this send goes on with what it has; a failure waits for the next interval). */
+  #lookAgain(topic: TopicState, now: number): void {
+    topic.loadedAt = now;
+    this.#context.api.describeTopic(topic.name).then(
+      (description) => topic.grow(description.partitions.length),
+      () => {},
+    );
   }
 
   #track(promise: Promise<unknown>): void {

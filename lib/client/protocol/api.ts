@@ -97,6 +97,7 @@ type CommittedOffsets = types.CommittedOffsetsResponse['offsets'];
 const path = {
   topics: () => '/v1/topics',
   topic: (topic: string) => `/v1/topics/${encodeURIComponent(topic)}`,
+  topicPartitions: (topic: string) => `/v1/topics/${encodeURIComponent(topic)}/partitions`,
   records: (topic: string) => `/v1/topics/${encodeURIComponent(topic)}/records`,
   partition: (topic: string, partition: number, what: 'records' | 'locations' | 'offsets') =>
     `/v1/topics/${encodeURIComponent(topic)}/partitions/${partition}/${what}`,
@@ -148,6 +149,11 @@ export class SluiceApi {
   async alterTopicConfig(name: string, config: TopicConfigChange): Promise<types.AlterTopicConfigResponse> {
     const request: types.AlterTopicConfigRequest = { config };
     return this.http.json('PATCH', path.topic(name), { json: request });
+  }
+
+  async addPartitions(name: string, count: number): Promise<types.AlterTopicConfigResponse> {
+    const request: types.AddPartitionsRequest = { count };
+    return this.http.json('POST', path.topicPartitions(name), { json: request });
   }
 
   async deleteTopic(name: string): Promise<void> {

@@ -2,7 +2,7 @@
 import type { Engine } from '../../log/engine.ts';
 import { json, noContent, type Handlers } from '../router.ts';
 
-export function topicHandlers(engine: Engine): Pick<Handlers, 'createTopic' | 'listTopics' | 'describeTopic' | 'alterTopicConfig' | 'deleteTopic'> {
+export function topicHandlers(engine: Engine): Pick<Handlers, 'createTopic' | 'listTopics' | 'describeTopic' | 'alterTopicConfig' | 'addPartitions' | 'deleteTopic'> {
   return {
     async createTopic({ body }) {
       const { name, partitions, config } = body!;
@@ -23,6 +23,10 @@ export function topicHandlers(engine: Engine): Pick<Handlers, 'createTopic' | 'l
     },
     async alterTopicConfig({ params, body }) {
       const topic = await engine.topics.alterConfig(params.topic, body!.config);
+      return json(200, { name: topic.name, partitions: topic.partitions, config: topic.config });
+    },
+    async addPartitions({ params, body }) {
+      const topic = await engine.topics.addPartitions(params.topic, body!.count);
       return json(200, { name: topic.name, partitions: topic.partitions, config: topic.config });
     },
     async deleteTopic({ params }) {
