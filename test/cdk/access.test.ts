@@ -229,6 +229,7 @@ for (const storage of ['standard', 'express'] as const satisfies readonly Ingest
     await call('produce', event('POST', '/v1/topics/orders/records', { body: JSON.stringify({ records: [{ value: 'after the gap', partition: 1 }] }) }), 200);
 
     await call('produce', event('POST', '/v1/topics/brief/records', { body: JSON.stringify({ records: [{ value: 'expires at once', timestamp: 1 }] }) }), 200);
+    await call('admin', event('POST', '/v1/topics/scratch/partitions', { body: JSON.stringify({ count: 2 }) }), 200);
     await call('admin', event('DELETE', '/v1/topics/scratch'), 204);
 
     // Maintenance: on demand, then scheduled passes (GC marks objects on one pass, deletes on the next).
