@@ -1,13 +1,12 @@
 /** `sluice topics list | create | describe | alter | delete`, through the client's admin. */
 import type { Command } from 'commander';
+import type { TimestampType } from '../../api/limits.ts';
 import type { Admin, TopicInfo } from '../../client/admin/admin.ts';
 import { Option } from 'commander';
 import { action, commandGroup } from '../context.ts';
 import { CliError } from '../errors.ts';
 import { formatBytes, formatDurationMs } from '../output.ts';
 import { parseDurationMs, parseNonNegativeInteger, parsePositiveInteger } from '../parse.ts';
-
-type TimestampType = 'CreateTime' | 'LogAppendTime';
 
 /** The topic as an alteration answers it, for a command that only added partitions. */
 async function describedAsAltered(admin: Admin, name: string): Promise<{ name: string; partitions: number; config: TopicInfo['config'] }> {
@@ -117,8 +116,14 @@ export function registerTopics(program: Command): void {
         const count = options.partitions === undefined ? undefined : parsePositiveInteger(options.partitions, '--partitions');
         if (Object.keys(config).length === 0 && count === undefined) throw new CliError('nothing to change: give --partitions, --retention, --retention-bytes, --compression or --timestamp-type');
         const admin = context.admin();
+        if (count !== undefined) {
+          // A count that cannot be reached refuses the command before any setting changes.
+          const has = (await admin.describeTopic(name)).partitions.length;
+          if (count < has) throw new CliError(`--partitions: topic ${name} has ${has} partitions; a count cannot go down`);
+        }
+        if (Object.keys(config).length > 0) await admin.alterTopicConfig({ topic: name, config });
         if (count !== undefined) await admin.createPartitions({ topicPartitions: [{ topic: name, count }] });
-        const topic = Object.keys(config).length > 0 ? await admin.alterTopicConfig({ topic: name, config }) : await describedAsAltered(admin, name);
+        const topic = await describedAsAltered(admin, name);
         const c = topic.config;
         context.output.result(topic, () =>
           context.output.line(
