@@ -5,7 +5,7 @@ import { LIMITS } from '../defaults.ts';
 import { isValidName } from '../api/limits.ts';
 import { TopicConfig as TopicConfigSchema, TopicConfigChange as TopicConfigChangeSchema } from '../api/schemas.ts';
 import { describeValue, parseInput } from '../validation.ts';
-import type { MetadataStore } from '../storage/ports.ts';
+import type { MetadataStore, Scalar } from '../storage/ports.ts';
 import { DELETED_TOPICS_PK, TOPICS_PK, bigintAttr, stringAttr } from './layout.ts';
 
 /** A topic's config (the contract's TopicConfig): retention, the codec of JSON-encoded batches, how batches are stamped. */
@@ -38,6 +38,13 @@ export type TopicConfigChange = z.input<typeof TopicConfigChangeSchema>;
 
 /** Reads and writes of one change before it gives up under concurrent changes of the same topic. */
 const ALTER_ATTEMPTS = 8;
+
+/** What one optimistic change writes, the attribute it expects unchanged, and the topic it makes. */
+interface TopicChange {
+  readonly set: Record<string, Scalar>;
+  readonly unchanged: { readonly attr: string; readonly value: Scalar };
+  readonly topic: Topic;
+}
 
 export interface Topic {
   readonly name: string;
@@ -124,36 +131,17 @@ export class Topics {
     validateTopicName(name);
     const parsed = parseInput(TopicConfigChangeSchema, change, { field: 'config' });
     const defaults = topicConfigSchema.parse(this.#defaults);
-    for (let attempt = 1; ; attempt++) {
-      const item = await this.#metadata.get(TOPICS_PK, name);
-      if (!item) throw new SluiceError('TOPIC_NOT_FOUND', `topic ${name} does not exist`, { details: { topic: name } });
-      const current = topicFromItem(item);
+    return this.#change(name, 'this change was being made', (current, item) => {
       const stored = stringAttr(item as never, 'config') ?? '{}';
       const merged: Record<string, unknown> = { ...current.config };
       for (const [field, value] of Object.entries(parsed)) merged[field] = value === null ? defaults[field as keyof TopicConfig] : value;
       const config = parseInput(topicConfigSchema, merged, { field: 'config' });
-      try {
-        await this.#metadata.update(
-          TOPICS_PK,
-          name,
-          { set: { config: storedConfig(config, JSON.parse(stored)) } },
-          {
-            itemExists: true,
-            where: [
-              { attr: 'id', op: '=', value: current.id },
-              { attr: 'config', op: '=', value: stored },
-            ],
-          },
-        );
-      } catch (error) {
-        if (!(error instanceof ConditionFailedError)) throw error;
-        if (attempt < ALTER_ATTEMPTS) continue;
-        throw new SluiceError('UNAVAILABLE', `topic ${name} changed ${ALTER_ATTEMPTS} times while this change was being made; try again`, { cause: error, details: { topic: name } });
-      }
-      const topic: Topic = { ...current, config };
-      this.#cache.set(name, { topic, until: this.#now() + this.#cacheMs });
-      return topic;
-    }
+      return {
+        set: { config: storedConfig(config, JSON.parse(stored)) },
+        unchanged: { attr: 'config', value: stored },
+        topic: { ...current, config },
+      };
+    });
   }
 
   /**
@@ -167,29 +155,47 @@ export class Topics {
     if (typeof count !== 'number' || !Number.isInteger(count) || count < 1 || count > LIMITS.maxPartitions) {
       throw new SluiceError('INVALID_REQUEST', `count: expected an integer from 1 to ${LIMITS.maxPartitions}, got ${describeValue(count)}`, { details: { field: 'count' } });
     }
-    for (let attempt = 1; ; attempt++) {
-      const item = await this.#metadata.get(TOPICS_PK, name);
-      if (!item) throw new SluiceError('TOPIC_NOT_FOUND', `topic ${name} does not exist`, { details: { topic: name } });
-      const current = topicFromItem(item);
+    return this.#change(name, 'its partitions were being added', (current) => {
       if (count < current.partitions) {
         throw new SluiceError('INVALID_REQUEST', `count: topic ${name} has ${current.partitions} partitions; a count cannot go down`, { details: { field: 'count' } });
       }
       if (count === current.partitions) return current;
+      return {
+        set: { partitions: BigInt(count) },
+        unchanged: { attr: 'partitions', value: BigInt(current.partitions) },
+        topic: { ...current, partitions: count },
+      };
+    });
+  }
+
+  /**
+   * One optimistic change of a topic's item: read it, let `plan` decide (or answer the topic as it is),
+   * write only while the item's id and the planned attribute are the ones read, and on a lost race
+   * read again, at most ALTER_ATTEMPTS times. The id condition keeps a change from landing on a topic
+   * deleted and created again meanwhile.
+   */
+  async #change(name: string, during: string, plan: (current: Topic, item: Record<string, unknown> & { sk: string }) => TopicChange | Topic): Promise<Topic> {
+    for (let attempt = 1; ; attempt++) {
+      const item = await this.#metadata.get(TOPICS_PK, name);
+      if (!item) throw new SluiceError('TOPIC_NOT_FOUND', `topic ${name} does not exist`, { details: { topic: name } });
+      const current = topicFromItem(item);
+      const change = plan(current, item);
+      if (!('set' in change)) return change;
       try {
-        await this.#metadata.update(
-          TOPICS_PK,
-          name,
-          { set: { partitions: BigInt(count) } },
-          { itemExists: true, where: [{ attr: 'id', op: '=', value: current.id }, { attr: 'partitions', op: '=', value: BigInt(current.partitions) }] },
-        );
+        await this.#metadata.update(TOPICS_PK, name, { set: change.set }, {
+          itemExists: true,
+          where: [
+            { attr: 'id', op: '=', value: current.id },
+            { attr: change.unchanged.attr, op: '=', value: change.unchanged.value },
+          ],
+        });
       } catch (error) {
         if (!(error instanceof ConditionFailedError)) throw error;
         if (attempt < ALTER_ATTEMPTS) continue;
-        throw new SluiceError('UNAVAILABLE', `topic ${name} changed ${ALTER_ATTEMPTS} times while its partitions were being added; try again`, { cause: error, details: { topic: name } });
+        throw new SluiceError('UNAVAILABLE', `topic ${name} changed ${ALTER_ATTEMPTS} times while ${during}; try again`, { cause: error, details: { topic: name } });
       }
-      const topic: Topic = { ...current, partitions: count };
-      this.#cache.set(name, { topic, until: this.#now() + this.#cacheMs });
-      return topic;
+      this.#cache.set(name, { topic: change.topic, until: this.#now() + this.#cacheMs });
+      return change.topic;
     }
   }
 
