@@ -7,6 +7,7 @@
  * setting of the resource to its default; here the others keep their values (what Kafka's
  * IncrementalAlterConfigs does with SET), because a reset nobody asked for is how retention gets lost.
  */
+import { COMPRESSION_CODECS, TIMESTAMP_TYPES, type CompressionCodec } from '../../api/limits.ts';
 import { invalidArgument } from '../errors.ts';
 import type { TopicConfigChange, TopicDescription } from '../protocol/api.ts';
 
@@ -37,19 +38,20 @@ function oneOf<T extends string>(values: readonly T[]) {
   };
 }
 
+/** Kafka calls Sluice's codec `none` `uncompressed`; every other codec has the same name in both. */
+const kafkaCodec = (codec: CompressionCodec): string => (codec === 'none' ? 'uncompressed' : codec);
+const KAFKA_CODECS = COMPRESSION_CODECS.map(kafkaCodec);
+
 /** Kafka's topic config names → Sluice's settings. */
 const KAFKA_TOPIC_CONFIGS: { readonly [name: string]: KafkaConfig<SettingName> } = {
   'retention.ms': { setting: 'retentionMs', toKafka: String, fromKafka: integerSetting } as KafkaConfig<'retentionMs'>,
   'retention.bytes': { setting: 'retentionBytes', toKafka: String, fromKafka: integerSetting } as KafkaConfig<'retentionBytes'>,
   'compression.type': {
     setting: 'compression',
-    toKafka: (codec: TopicSettings['compression']) => (codec === 'none' ? 'uncompressed' : codec),
-    fromKafka: (value: string, name: string) => {
-      const codec = oneOf(['zstd', 'gzip', 'uncompressed'] as const)(value, name);
-      return codec === 'uncompressed' ? 'none' : codec;
-    },
+    toKafka: kafkaCodec,
+    fromKafka: (value: string, name: string) => COMPRESSION_CODECS[KAFKA_CODECS.indexOf(oneOf(KAFKA_CODECS)(value, name))],
   } as KafkaConfig<'compression'>,
-  'message.timestamp.type': { setting: 'timestampType', toKafka: String, fromKafka: oneOf(['CreateTime', 'LogAppendTime'] as const) } as KafkaConfig<'timestampType'>,
+  'message.timestamp.type': { setting: 'timestampType', toKafka: String, fromKafka: oneOf(TIMESTAMP_TYPES) } as KafkaConfig<'timestampType'>,
 };
 
 export interface ConfigResource {
