@@ -193,7 +193,7 @@ export const ROUTES = [
     scope: { checks: [{ action: 'admin', topic: '{topic}' }] },
     function: 'admin',
     request: { params: s.TopicParams, body: s.AlterTopicConfigRequest },
-    responses: { 200: { description: 'Changed.', body: s.AlterTopicConfigResponse } },
+    responses: { 200: { description: 'Changed.', body: s.TopicChangedResponse } },
     errors: ['TOPIC_NOT_FOUND'],
   },
   {
@@ -205,7 +205,7 @@ export const ROUTES = [
     scope: { checks: [{ action: 'admin', topic: '{topic}' }] },
     function: 'admin',
     request: { params: s.TopicParams, body: s.AddPartitionsRequest },
-    responses: { 200: { description: 'The topic with its new count.', body: s.AlterTopicConfigResponse } },
+    responses: { 200: { description: 'The topic with its new count.', body: s.TopicChangedResponse } },
     errors: ['TOPIC_NOT_FOUND'],
   },
   {

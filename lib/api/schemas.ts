@@ -119,7 +119,8 @@ export const AlterTopicConfigRequest = z
   })
   .strict();
 
-export const AlterTopicConfigResponse = z.object({ name: TopicName, partitions: z.number().int(), config: TopicConfig.meta({ description: 'Every setting after the change.' }) });
+/** A topic as a change of its settings or of its partition count left it. */
+export const TopicChangedResponse = z.object({ name: TopicName, partitions: z.number().int(), config: TopicConfig.meta({ description: 'Every setting after the change.' }) });
 
 export const AddPartitionsRequest = z
   .object({

@@ -24,34 +24,6 @@ export type AlterTopicConfigRequest = {
   };
 };
 
-export type AlterTopicConfigResponse = {
-  readonly name: string;
-  readonly partitions: number;
-  /** Every setting after the change. */
-  readonly config: {
-    /**
-     * Records older than this may be deleted; -1 keeps them forever.
-     * @default 604800000
-     */
-    readonly retentionMs: number;
-    /**
-     * Bytes kept per partition; -1 for no bound.
-     * @default -1
-     */
-    readonly retentionBytes: number;
-    /**
-     * Codec of the batches the server encodes from JSON records.
-     * @default "zstd"
-     */
-    readonly compression: "zstd" | "gzip" | "none";
-    /**
-     * CreateTime: records keep the timestamps their producers gave. LogAppendTime: every batch is stamped with the server’s clock when it is appended (retention, searches by time and the throughput route then follow arrival).
-     * @default "CreateTime"
-     */
-    readonly timestampType: "CreateTime" | "LogAppendTime";
-  };
-};
-
 /** Header key → base64 value, null, or the array of its values when the key repeats. */
 export type Base64Headers = { readonly [key: string]: string | null | readonly (string | null)[] };
 
@@ -803,6 +775,34 @@ export type ThroughputResponse = {
   }[];
   /** True when the walk stopped at its bound (maxThroughputEntries) before the end of the log. */
   readonly truncated: boolean;
+};
+
+export type TopicChangedResponse = {
+  readonly name: string;
+  readonly partitions: number;
+  /** Every setting after the change. */
+  readonly config: {
+    /**
+     * Records older than this may be deleted; -1 keeps them forever.
+     * @default 604800000
+     */
+    readonly retentionMs: number;
+    /**
+     * Bytes kept per partition; -1 for no bound.
+     * @default -1
+     */
+    readonly retentionBytes: number;
+    /**
+     * Codec of the batches the server encodes from JSON records.
+     * @default "zstd"
+     */
+    readonly compression: "zstd" | "gzip" | "none";
+    /**
+     * CreateTime: records keep the timestamps their producers gave. LogAppendTime: every batch is stamped with the server’s clock when it is appended (retention, searches by time and the throughput route then follow arrival).
+     * @default "CreateTime"
+     */
+    readonly timestampType: "CreateTime" | "LogAppendTime";
+  };
 };
 
 export type TopicConfig = {

@@ -146,12 +146,12 @@ export class SluiceApi {
     };
   }
 
-  async alterTopicConfig(name: string, config: TopicConfigChange): Promise<types.AlterTopicConfigResponse> {
+  async alterTopicConfig(name: string, config: TopicConfigChange): Promise<types.TopicChangedResponse> {
     const request: types.AlterTopicConfigRequest = { config };
     return this.http.json('PATCH', path.topic(name), { json: request });
   }
 
-  async addPartitions(name: string, count: number): Promise<types.AlterTopicConfigResponse> {
+  async addPartitions(name: string, count: number): Promise<types.TopicChangedResponse> {
     const request: types.AddPartitionsRequest = { count };
     return this.http.json('POST', path.topicPartitions(name), { json: request });
   }
