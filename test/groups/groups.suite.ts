@@ -12,6 +12,7 @@ import type { Backend, BackendFactory } from '../support/backends.ts';
 import type { MetadataStore } from '../../lib/storage/ports.ts';
 import { ManualClock } from '../support/clock.ts';
 import { DEFAULTS } from '../../lib/defaults.ts';
+import { offsetsPk } from '../../lib/groups/layout.ts';
 import { append } from '../log/engine.suite.ts';
 import { SimMember, settle } from './sim.ts';
 
@@ -161,6 +162,45 @@ export function groupsSuite(name: string, factory: BackendFactory): void {
       const a = member();
       await a.join();
       assert.deepEqual(a.assignments.map((x) => [x.partition, x.committedOffset]).sort(), [[0, null], [1, null], [2, null]]);
+    });
+
+    it('a group emptied before partitions were added: the next member still starts them at their log start', async () => {
+      const { engine, topic, member } = await setup(2);
+      const a = member();
+      await a.join();
+      await a.commit([{ topic, partition: 0, offset: 0n }]);
+      await a.leave();
+      await engine.topics.addPartitions(topic, 4);
+      await engine.produce(topic, [append(3, ['early'])]);
+      // the new generation records its topics again; the count first seen (2) must stay
+      const b = member();
+      await b.join();
+      assert.deepEqual(
+        Object.fromEntries(b.assignments.map((x) => [x.partition, x.committedOffset])),
+        { 0: 0n, 1: null, 2: 0n, 3: 0n },
+        'partitions 2 and 3 came after the group first read the topic',
+      );
+    });
+
+    it('deleting a group deletes the offsets of partitions added after it first read the topic, past its first offset bucket', async () => {
+      const { engine, topic, member, groups, group } = await setup(60);
+      const a = member({ sessionTimeoutMs: 30 * 60_000 });
+      await a.join();
+      await engine.topics.addPartitions(topic, 120);
+      clock.advance(DEFAULTS.groupTopicCheckMs);
+      assert.equal((await a.heartbeat()).rebalance, true);
+      await a.join();
+      assert.equal(a.assignments.length, 120);
+      await a.commit([{ topic, partition: 0, offset: 0n }, { topic, partition: 110, offset: 0n }]);
+      await a.leave();
+      await groups.deleteGroup(group);
+      const topicId = (await engine.topics.get(topic)).id;
+      for (const partition of [0, 110]) {
+        assert.deepEqual(await backend.metadata.query(offsetsPk(group, topicId, partition)), [], `the offsets bucket of partition ${partition} is empty`);
+      }
+      const b = member();
+      await b.join();
+      assert.equal(b.assignments.find((x) => x.partition === 110)?.committedOffset, null, 'a new group: nothing committed');
     });
 
     it('fencing: a stale generation, another member\'s partition or an unknown member gets ILLEGAL_GENERATION and changes nothing', async () => {
