@@ -113,8 +113,9 @@ export class Compactor {
     const leftovers: LogEntry[] = [];
     let coveredEnd = -1n;
     let next = from;
-    for (;;) {
-      const page = await this.#deps.log.entriesFrom(pk, next);
+    for (let first = true; ; first = false) {
+      // From the log start, the first entry may hold it (a start moved into an entry by deleteRecords).
+      const page = first ? await this.#deps.log.entriesHolding(pk, next, below) : await this.#deps.log.entriesFrom(pk, next);
       for (const entry of page) {
         if (entry.start >= below) return { live, leftovers };
         if (entry.start < coveredEnd) leftovers.push(entry);
@@ -135,7 +136,7 @@ export class Compactor {
    * again), so that one dead writer's range does not hold the sealed end back for good.
    */
   #sealedPrefixEnd(start: bigint, live: readonly LogEntry[]): bigint {
-    let end = start;
+    let end = live[0] !== undefined && live[0].start < start ? live[0].start : start;
     for (const [i, entry] of live.entries()) {
       if (entry.start !== end) break;
       const next = live[i + 1];

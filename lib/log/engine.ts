@@ -245,6 +245,27 @@ export class Engine {
   }
 
   /**
+   * Makes a partition's records before `before` unreadable (Kafka's DeleteRecords): its log start
+   * moves there, or to the high watermark for `'end'`, with one conditional write of the head, and
+   * reads below it answer OFFSET_OUT_OF_RANGE from then on. The log entries wholly below go at the
+   * next maintenance pass; one holding the new start stays until the start passes its end (a read
+   * from the start gets that entry's batches, and clients skip the records before the offset asked
+   * for, as they do for any read that starts inside a batch). Never moves the start back: a `before`
+   * at or below it changes nothing. Past the high watermark → OFFSET_OUT_OF_RANGE. Answers the
+   * partition's offsets after the change.
+   */
+  async deleteRecords(topicName: string, partition: number, before: bigint | 'end'): Promise<PartitionState> {
+    const topic = await this.topics.get(topicName);
+    checkPartition(topic, partition);
+    const head = await this.#currentHead(topic, partition);
+    const to = before === 'end' ? head.highWatermark : before;
+    if (to > head.highWatermark || to < 0n) throw outOfRange(to, head);
+    if (to > head.logStartOffset) await this.#log.moveLogStart(partitionPk(topic.id, partition), to);
+    const after = await this.partitionBounds(topic, partition);
+    return { partition, startOffset: after.logStartOffset, endOffset: after.highWatermark };
+  }
+
+  /**
    * Appends to a topic, by name or as the caller already resolved it (the produce route does, to parse
    * JSON records against it: one lookup, one topic version). A LogAppendTime topic's batches are
    * stamped in place (stampAppendTime).

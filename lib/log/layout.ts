@@ -211,6 +211,11 @@ export interface MaintainedMark {
   /** When a pass last walked the partition from its log start. */
   readonly fullAt: number;
   /**
+   * No entry lies wholly below this offset (a pass deleted them, or retention its own drops): while
+   * the log start is still here, a pass does not look below it. Absent on marks of earlier versions.
+   */
+  readonly clearedBelow?: bigint;
+  /**
    * With retention by size: the bytes of the entries from `logStartOffset` to sealedThrough when the
    * pass ended, so the next one sums only the entries after them. Holds while the log start is still
    * `logStartOffset` (retention moves it first, so any drop since makes it stale).
@@ -231,6 +236,7 @@ export function maintainedToItem(pk: string, mark: MaintainedMark): Item {
     settings: mark.settings,
     sealedThrough: mark.sealedThrough,
     fullAt: BigInt(mark.fullAt),
+    ...(mark.clearedBelow !== undefined ? { clearedBelow: mark.clearedBelow } : {}),
     ...(mark.retained ? { retainedFrom: mark.retained.logStartOffset, retainedBytes: BigInt(mark.retained.bytes) } : {}),
     ...(mark.quiet
       ? { quiet: true, nextOffset: mark.quiet.nextOffset, logStartOffset: mark.quiet.logStartOffset, dueAt: BigInt(mark.quiet.dueAt) }
@@ -245,6 +251,7 @@ export function maintainedFromItem(item: Item | undefined): MaintainedMark | und
     settings,
     sealedThrough: bigintAttr(item, 'sealedThrough'),
     fullAt: Number(bigintAttr(item, 'fullAt')),
+    ...(typeof item.clearedBelow === 'bigint' ? { clearedBelow: item.clearedBelow } : {}),
     ...(typeof item.retainedBytes === 'bigint' ? { retained: { logStartOffset: bigintAttr(item, 'retainedFrom'), bytes: Number(item.retainedBytes) } } : {}),
     ...(item.quiet === true
       ? { quiet: { nextOffset: bigintAttr(item, 'nextOffset'), logStartOffset: bigintAttr(item, 'logStartOffset'), dueAt: Number(bigintAttr(item, 'dueAt')) } }

@@ -44,6 +44,7 @@ import {
   HEAD_SK,
   MAINTAINED_SK,
   WATERMARK_SK,
+  entryFromItem,
   entrySk,
   gcPk,
   headFromItems,
@@ -110,6 +111,8 @@ export interface MaintenanceDeps {
 }
 
 const PARTITION_CONCURRENCY = 4;
+/** Entries per page of the search for entries below the log start. */
+const CLEAR_PAGE = 100;
 /** Entries per page of a walk that stops at the first entry retention keeps. */
 const RETENTION_PAGE = 8;
 
@@ -124,6 +127,8 @@ interface RetentionResult {
   readonly dueAt: number;
   /** Segment and index objects of the entries it deleted. */
   readonly superseded: readonly string[];
+  /** Every entry it dropped was deleted (none was changed meanwhile by another pass). */
+  readonly complete: boolean;
   /** With retention by size: the bytes from the log start it left up to `sealedThrough` (MaintainedMark.retained). */
   readonly retainedBytes: (sealedThrough: bigint) => number | undefined;
 }
@@ -239,22 +244,32 @@ export class Maintenance {
     const counted = !fromLogStart && mark?.retained ? { ...mark.retained, through: mark.sealedThrough } : undefined;
     const retained = await this.#applyRetention(topic, pk, counted);
     report.entriesExpired += retained.entriesExpired;
+    // Entries wholly below a log start that no walk meets: a start moved by a request (deleteRecords)
+    // since the last pass, or retention's drops a crashed pass did not delete. Looked for once per move
+    // and on walks from the log start, so a partition costs no Query for it otherwise.
+    const clearing = fromLogStart || mark?.clearedBelow !== repaired.head.logStartOffset;
+    const cleared = clearing ? await this.#clearBelowStart(pk, retained.logStartOffset) : undefined;
+    report.entriesExpired += cleared?.deleted ?? 0;
     const compacted = await this.#compactor.compactPartition(topic, partition, fromLogStart ? 0n : tailFrom);
     report.segmentsWritten += compacted.segmentsWritten;
     report.segmentBytes += compacted.segmentBytes;
     report.entriesCompacted += compacted.entriesCompacted;
     report.leftoversDeleted += compacted.leftoversDeleted;
-    await this.#markSuperseded(topic, [...retained.superseded, ...compacted.superseded]);
+    await this.#markSuperseded(topic, [...retained.superseded, ...(cleared?.superseded ?? []), ...compacted.superseded]);
     // Before the mark: a crash here leaves the mark as it was, and the next pass extends the index.
-    if (retained.offsetsTrimmed > 0n) await this.#timeIndex.trim(pk, retained.logStartOffset);
+    if (retained.offsetsTrimmed > 0n || cleared) await this.#timeIndex.trim(pk, retained.logStartOffset);
     if (fromLogStart || compacted.sealedThrough !== tailFrom) report.timeIndexPointsWritten += await this.#timeIndex.extend(pk, retained.logStartOffset, compacted.sealedThrough);
     const { head } = repaired;
-    const settled = repaired.gapsClosed === 0 && head.highWatermark >= head.nextOffset && retained.settled && compacted.settled;
+    const settled = repaired.gapsClosed === 0 && head.highWatermark >= head.nextOffset && retained.settled && compacted.settled && cleared?.complete !== false;
     const retainedBytes = retained.retainedBytes(compacted.sealedThrough);
+    // Nothing lies wholly below the log start this pass leaves if it cleared (or the last pass did at
+    // the start this one began with) and retention deleted every entry it dropped.
+    const clearedBelow = (cleared ? cleared.complete : !clearing) && retained.complete ? retained.logStartOffset : mark?.clearedBelow;
     const next: MaintainedMark = {
       settings,
       sealedThrough: compacted.sealedThrough,
       fullAt: fromLogStart ? startedAt : mark!.fullAt,
+      ...(clearedBelow !== undefined ? { clearedBelow } : {}),
       ...(retainedBytes !== undefined ? { retained: { logStartOffset: retained.logStartOffset, bytes: retainedBytes } } : {}),
       // The head as repair read it, before this pass's walks: a reservation made since then is newer
       // than the mark, so the next pass looks.
@@ -310,7 +325,7 @@ export class Maintenance {
     const { retentionMs, retentionBytes } = topic.config;
     const head = await this.#deps.log.readHead(pk);
     const nothingDropped = (dueAt: number, retainedBytes: RetentionResult['retainedBytes']): RetentionResult =>
-      ({ offsetsTrimmed: 0n, entriesExpired: 0, logStartOffset: head.logStartOffset, settled: true, dueAt, superseded: [], retainedBytes });
+      ({ offsetsTrimmed: 0n, entriesExpired: 0, logStartOffset: head.logStartOffset, settled: true, dueAt, superseded: [], complete: true, retainedBytes });
     if (retentionMs < 0 && retentionBytes < 0) return nothingDropped(0, () => undefined);
     const cutoff = this.#deps.now() - retentionMs;
     const expired = (entry: LogEntry) => entry.aborted || (retentionMs >= 0 && entry.maxTimestamp < cutoff);
@@ -350,7 +365,7 @@ export class Maintenance {
     // The bytes from the new log start to `sealedThrough` (compaction's, after this): the next pass's count.
     const retainedBytes = (sealedThrough: bigint): number | undefined => {
       if (retentionBytes < 0) return undefined;
-      const below = (list: readonly LogEntry[]) => bytesOf(list.filter((entry) => entry.start >= newStart && entry.end <= sealedThrough));
+      const below = (list: readonly LogEntry[]) => bytesOf(list.filter((entry) => entry.end > newStart && entry.end <= sealedThrough));
       if (!count) return below(entries);
       return count.bytes - bytesOf(entries.slice(0, drop).filter((entry) => entry.end <= count.through)) + below(tail);
     };
@@ -358,13 +373,7 @@ export class Maintenance {
       // Entries expire oldest first: the next drop is due when the oldest one kept passes the bound.
       return nothingDropped(retentionMs >= 0 && entries.length > 0 ? entries[0].maxTimestamp + retentionMs + 1 : 0, retainedBytes);
     }
-    try {
-      await this.#deps.metadata.update(pk, HEAD_SK, { set: { logStartOffset: newStart } }, {
-        where: [{ anyOf: [{ attr: 'logStartOffset', op: '<', value: newStart }, { attr: 'logStartOffset', op: 'notExists' }] }],
-      });
-    } catch (error) {
-      if (!(error instanceof ConditionFailedError)) throw error;
-    }
+    await this.#deps.log.moveLogStart(pk, newStart);
     let deleted = 0;
     const superseded: string[] = [];
     for (const entry of entries.slice(0, drop)) {
@@ -376,19 +385,51 @@ export class Maintenance {
         if (!(error instanceof ConditionFailedError)) throw error;
       }
     }
-    return { offsetsTrimmed: newStart - head.logStartOffset, entriesExpired: deleted, logStartOffset: newStart, settled: false, dueAt: 0, superseded, retainedBytes };
+    return { offsetsTrimmed: newStart - head.logStartOffset, entriesExpired: deleted, logStartOffset: newStart, settled: false, dueAt: 0, superseded, complete: deleted === drop, retainedBytes };
   }
 
-  /** Live entries (not inside an earlier one) from `from` below `below`, up to and including the first that is `last`. */
+  /**
+   * Deletes the entries that end at or below `logStart` (one Query when there are none). An entry
+   * holding the log start stays: its later records are readable, and it goes once the start passes
+   * its end. `complete`: every such entry was deleted (none was replaced meanwhile).
+   */
+  async #clearBelowStart(pk: string, logStart: bigint): Promise<{ deleted: number; superseded: string[]; complete: boolean }> {
+    let deleted = 0;
+    let complete = true;
+    const superseded: string[] = [];
+    let from = ENTRY_SK_PREFIX;
+    for (;;) {
+      const page = (await this.#deps.metadata.query(pk, { gte: from, lt: entrySk(logStart), limit: CLEAR_PAGE })).map(entryFromItem);
+      for (const entry of page) {
+        if (entry.end > logStart) continue;
+        try {
+          await this.#deps.metadata.delete(pk, entrySk(entry.start), { where: [{ attr: 'end', op: '=', value: entry.end }] });
+          deleted++;
+          superseded.push(...segmentObjectsOf([entry]));
+        } catch (error) {
+          if (!(error instanceof ConditionFailedError)) throw error;
+          complete = false;
+        }
+      }
+      if (page.length < CLEAR_PAGE) return { deleted, superseded, complete };
+      from = entrySk(page[page.length - 1].start + 1n);
+    }
+  }
+
+  /**
+   * Live entries (not inside an earlier one) from `from` below `below`, up to and including the first
+   * that is `last`. The first is the one holding `from` when the log start lies inside an entry.
+   */
   async #entriesBelow(pk: string, from: bigint, below: bigint, last?: (entry: LogEntry) => boolean): Promise<LogEntry[]> {
     const out: LogEntry[] = [];
     let next = from;
-    for (;;) {
+    for (let first = true; ; first = false) {
       // A walk that ends at `last` usually ends on its first entries: small pages, not 100 entries' read units.
-      const page = await this.#deps.log.entriesFrom(pk, next, last ? RETENTION_PAGE : undefined);
+      const limit = last ? RETENTION_PAGE : undefined;
+      const page = first ? await this.#deps.log.entriesHolding(pk, next, below, limit) : await this.#deps.log.entriesFrom(pk, next, limit);
       for (const entry of page) {
         if (entry.start >= below) return out;
-        if (entry.start >= next) {
+        if (entry.start >= next || (first && entry.end > next && out.length === 0)) {
           out.push(entry);
           if (last?.(entry)) return out;
         }

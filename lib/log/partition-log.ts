@@ -201,6 +201,36 @@ export class PartitionLog {
     }
   }
 
+  /**
+   * The entries a walk from `from` meets: those starting at or after it, preceded by the one that
+   * holds `from` when it starts before (a log start moved into an entry by Engine.deleteRecords). The
+   * extra Query is made only when the first entry found does not start at `from` and some entry may
+   * hold it (below `below`), so a walk from an entry boundary costs what entriesFrom costs.
+   */
+  async entriesHolding(pk: string, from: bigint, below: bigint, limit = ENTRY_PAGE): Promise<LogEntry[]> {
+    const entries = await this.entriesFrom(pk, from, limit);
+    const first = entries[0];
+    if (first?.start === from || from >= below) return entries;
+    const holding = await this.entryAt(pk, from);
+    return holding ? [holding, ...entries] : entries;
+  }
+
+  /**
+   * Moves the log start up to `to`, never down, with one conditional write of the head (which the
+   * produce path's unconditional reservations never fail). Readers are sent nowhere below it from then
+   * on; the entries wholly below it are deleted afterwards, by retention for its own drops and by
+   * maintenance's clearing for a start moved by a request.
+   */
+  async moveLogStart(pk: string, to: bigint): Promise<void> {
+    try {
+      await this.#metadata.update(pk, HEAD_SK, { set: { logStartOffset: to } }, {
+        where: [{ anyOf: [{ attr: 'logStartOffset', op: '<', value: to }, { attr: 'logStartOffset', op: 'notExists' }] }],
+      });
+    } catch (error) {
+      if (!(error instanceof ConditionFailedError)) throw error; // moved as far or further meanwhile
+    }
+  }
+
   /** Entries starting at or after `from`, in offset order. */
   async entriesFrom(pk: string, from: bigint, limit = ENTRY_PAGE): Promise<LogEntry[]> {
     const items = await this.#metadata.query(pk, { gte: entrySk(from), lt: ENTRY_SK_END, limit });

@@ -170,6 +170,33 @@ export function engineSuite(name: string, factory: BackendFactory): void {
         assert.equal((await engineOf().topics.get(name)).partitions, 6);
       });
 
+      it('deletes records before an offset: the log start moves at once, reads below it get 416, reads from it skip what is below', async () => {
+        const engine = engineOf();
+        const topic = await newTopic(engine, 2);
+        await engine.produce(topic, [append(0, ['a', 'b', 'c'], 1_764_000_000_000)]);
+        await engine.produce(topic, [append(0, ['d', 'e'], 1_764_000_001_000)]);
+        await engine.produce(topic, [append(0, ['f'], 1_764_000_002_000)]);
+        assert.deepEqual(await engine.deleteRecords(topic, 0, 4n), { partition: 0, startOffset: 4n, endOffset: 6n });
+        await assert.rejects(engine.fetch(topic, 0, { offset: 3n }), (e: SluiceError) => e.code === 'OFFSET_OUT_OF_RANGE' && e.details.startOffset === '4');
+        assert.deepEqual(await readAll(engine, topic, 0, 4n), [[4n, 'e'], [5n, 'f']], 'a read inside a batch starts at the offset asked for');
+        assert.equal(await engine.offsetForTimestamp(topic, 0, 0), 4n, 'offsets by time answer nothing below the start');
+        assert.deepEqual((await engine.describeTopic(topic)).partitions.map((p) => [p.startOffset, p.endOffset]), [[4n, 6n], [0n, 0n]], 'the other partition is untouched');
+        assert.equal((await engineOf().deleteRecords(topic, 0, 2n)).startOffset, 4n, 'never back');
+        assert.equal((await engine.deleteRecords(topic, 0, 4n)).startOffset, 4n, 'a retry changes nothing');
+        for (const bad of [7n, -1n]) {
+          await assert.rejects(engine.deleteRecords(topic, 0, bad), (e: SluiceError) => e.code === 'OFFSET_OUT_OF_RANGE' && e.details.endOffset === '6', String(bad));
+        }
+        await assert.rejects(engine.deleteRecords(topic, 2, 0n), (e: SluiceError) => e.code === 'INVALID_REQUEST');
+        await assert.rejects(engine.deleteRecords('missing-topic', 0, 0n), (e: SluiceError) => e.code === 'TOPIC_NOT_FOUND');
+        assert.equal((await engine.describeTopic(topic)).partitions[0].startOffset, 4n, 'refused requests changed nothing');
+        // two at once: the further one wins, whichever lands last
+        await Promise.all([engine.deleteRecords(topic, 0, 6n), engineOf().deleteRecords(topic, 0, 5n)]);
+        assert.deepEqual(await engine.deleteRecords(topic, 0, 'end'), { partition: 0, startOffset: 6n, endOffset: 6n });
+        const [appended] = await engine.produce(topic, [append(0, ['g'])]);
+        assert.equal(appended.baseOffset, 6n, 'offsets go on where they were');
+        assert.deepEqual(await readAll(engine, topic, 0, 6n), [[6n, 'g']]);
+      });
+
       it('two changes at once both land; a change made while the topic is created again applies to the new topic', async () => {
         let beforeTopicWrite: (() => Promise<void>) | undefined;
         let topicWrites = 0;

@@ -669,6 +669,83 @@ export function maintenanceSuite(name: string, factory: BackendFactory): void {
           assert.deepEqual((await readAll(engine, topic, 0)).map(([offset]) => offset).slice(0, 3), [0n, 1n, 3n]);
         });
 
+        it('records deleted by request: the next pass deletes the entries wholly below the new start, keeps the one holding it, and later passes neither look below it again nor stop sealing there', async () => {
+          // Queries bounded above by an entry key: only the search for entries below the log start makes them.
+          let searchesBelowStart = 0;
+          let pk = '';
+          const metadata = new Proxy(backend.metadata, {
+            get(target, property, receiver) {
+              const value = Reflect.get(target, property, receiver);
+              if (property !== 'query' || typeof value !== 'function') return typeof value === 'function' ? value.bind(target) : value;
+              return (key: string, options?: Parameters<MetadataStore['query']>[1]) => {
+                if (key === pk && options?.lt?.startsWith('e#') && options.lt !== 'e#~') searchesBelowStart++;
+                return target.query(key, options);
+              };
+            },
+          });
+          const engine = engineOf({ metadata, maintenance: smallSegments });
+          const topic = await settledTopic(engine, { retentionMs: -1 });
+          pk = partitionPk((await engine.topics.get(topic)).id, 0);
+          const entries = async () => (await backend.metadata.query(pk, { gte: 'e#', lt: 'e#~' })).map((item) => [item.start as bigint, item.end as bigint] as const);
+          const before = await entries();
+          const holding = before.find(([start, end]) => start < 102n && end > 102n)!;
+          assert.ok(holding && holding[0] < 101n, `an entry holds 101 and 102: ${before.join(' ')}`);
+          const expected = (await readAll(engine, topic, 0)).filter(([offset]) => offset >= 102n);
+          assert.equal((await engine.deleteRecords(topic, 0, 102n)).startOffset, 102n);
+          assert.deepEqual(await entries(), before, 'nothing is deleted by the request itself');
+          clock.advance(MINUTE);
+          searchesBelowStart = 0;
+          const report = await engine.maintain();
+          assert.equal(searchesBelowStart, 1, 'a moved start is searched below once');
+          const whollyBelow = before.filter(([, end]) => end <= 102n).length;
+          assert.ok(whollyBelow >= 2, `entries below: ${whollyBelow}`);
+          assert.equal(report.entriesExpired, whollyBelow);
+          assert.deepEqual(await entries(), before.filter(([, end]) => end > 102n), 'the entry holding the start stays');
+          assert.deepEqual(await readAll(engine, topic, 0, 102n), expected);
+          await assert.rejects(engine.fetch(topic, 0, { offset: 101n }), (e: SluiceError) => e.code === 'OFFSET_OUT_OF_RANGE');
+          const mark = maintainedFromItem(await backend.metadata.get(pk, MAINTAINED_SK))!;
+          assert.equal(mark.clearedBelow, 102n);
+          assert.ok(mark.sealedThrough > 102n, `sealed through ${mark.sealedThrough}`);
+          // a walk from the log start (a full pass) begins at the entry holding it: that entry does not hold the sealed end back
+          await engine.maintain({ full: true });
+          assert.equal(maintainedFromItem(await backend.metadata.get(pk, MAINTAINED_SK))!.sealedThrough, mark.sealedThrough, 'the full pass finds the same sealed end');
+          // busy passes after it: nothing more to search below the start
+          searchesBelowStart = 0;
+          for (let pass = 0; pass < 2; pass++) {
+            await fill(engine, topic, 3);
+            clock.advance(6 * MINUTE);
+            assert.equal((await engine.maintain()).entriesExpired, 0);
+          }
+          assert.equal(searchesBelowStart, 0);
+          assert.ok(maintainedFromItem(await backend.metadata.get(pk, MAINTAINED_SK))!.sealedThrough > mark.sealedThrough, 'sealing goes on');
+          // a start moved past the holding entry's end deletes it at the next pass
+          const all = await readAll(engine, topic, 0, 102n);
+          await engine.deleteRecords(topic, 0, holding[1]);
+          assert.equal((await engine.maintain()).entriesExpired, 1);
+          assert.ok((await entries()).every(([, end]) => end > holding[1]));
+          assert.deepEqual(await readAll(engine, topic, 0, holding[1]), all.filter(([offset]) => offset >= holding[1]));
+          // and a full pass looks below the start again (the safety net), finding nothing
+          searchesBelowStart = 0;
+          assert.equal((await engine.maintain({ full: true })).entriesExpired, 0);
+          assert.equal(searchesBelowStart, 1);
+        });
+
+        it('retention by time drops an entry that holds a log start moved into it', async () => {
+          const engine = engineOf();
+          const topic = await newTopic(engine, { retentionMs: 10 * MINUTE });
+          await fill(engine, topic, 2); // entries [0, 5) and [5, 10)
+          await engine.deleteRecords(topic, 0, 7n);
+          clock.advance(9 * MINUTE);
+          await fill(engine, topic, 2);
+          clock.advance(2 * MINUTE); // the first two are past retention, the last two not
+          const report = await engine.maintain();
+          assert.equal((await engine.describeTopic(topic)).partitions[0].startOffset, 10n, 'records 7 to 9 expired with their entry');
+          assert.equal(report.entriesExpired, 2, 'the entry holding offset 7 by retention, the one below the start by clearing');
+          const { id } = await engine.topics.get(topic);
+          assert.ok((await backend.metadata.query(partitionPk(id, 0), { gte: 'e#', lt: 'e#~' })).every((item) => (item.start as bigint) >= 10n), 'nothing left below the start');
+          assert.equal((await readAll(engine, topic, 0, 10n)).length, 10);
+        });
+
         it('retention by size reads the entries after the sealed segments, not the whole log', async () => {
           const { metadata, entriesRead } = countingQueries();
           const engine = engineOf({ metadata, maintenance: smallSegments });
