@@ -261,6 +261,18 @@ export const ROUTES = [
     longPoll: true,
   },
   {
+    method: 'DELETE',
+    path: '/v1/topics/{topic}/partitions/{partition}/records',
+    operationId: 'deleteRecords',
+    summary: 'Make a partition’s records before an offset unreadable (Kafka’s DeleteRecords): its log start moves there at once, maintenance deletes what lies below.',
+    tag: 'records',
+    scope: { checks: [{ action: 'admin', topic: '{topic}' }] },
+    function: 'admin',
+    request: { params: s.PartitionParams, query: s.DeleteRecordsQuery },
+    responses: { 200: { description: 'The partition’s offsets after the change.', body: s.DeleteRecordsResponse } },
+    errors: ['TOPIC_NOT_FOUND', 'OFFSET_OUT_OF_RANGE'],
+  },
+  {
     method: 'GET',
     path: '/v1/topics/{topic}/partitions/{partition}/locations',
     operationId: 'fetchLocations',

@@ -302,6 +302,18 @@ export const Location = z.union([ObjectLocation, InlineLocation]).meta({
 
 export const LocationsResponse = z.object({ locations: z.array(Location), nextOffset: Offset, highWatermark: Offset });
 
+export const DeleteRecordsQuery = z.object({
+  before: z.union([Offset, z.literal('-1')]).meta({
+    description: 'Records at offsets below this one become unreadable; -1: every record up to the high watermark (Kafka’s DeleteRecords convention).',
+  }),
+});
+
+export const DeleteRecordsResponse = z.object({
+  partition: z.number().int(),
+  startOffset: Offset.meta({ description: 'The log start after the change: the lowest offset a read may ask for.' }),
+  endOffset: Offset.meta({ description: 'The high watermark.' }),
+});
+
 export const OffsetsResponse = z.object({ offset: Offset.meta({ description: 'The first offset with timestamp ≥ the given time, or the high watermark.' }) });
 
 // ---------------------------------------------------------------------------------------------------

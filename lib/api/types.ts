@@ -296,6 +296,14 @@ export type CreateTopicResponse = {
   };
 };
 
+export type DeleteRecordsResponse = {
+  readonly partition: number;
+  /** The log start after the change: the lowest offset a read may ask for. */
+  readonly startOffset: string;
+  /** The high watermark. */
+  readonly endOffset: string;
+};
+
 export type DescribeConsumerResponse = {
   /** A push consumer: 1-200 characters of [a-zA-Z0-9._-]. */
   readonly name: string;

@@ -460,7 +460,7 @@ export class Dispatcher {
   async #expired(config: ConsumerConfig, membership: Membership, ref: PartitionRef, committed: bigint, error: SluiceError): Promise<StepResult> {
     const start = BigInt(String(error.details.startOffset ?? committed));
     if (start <= committed) throw error;
-    await this.#noteError(config, ref, new Error(`records ${committed}-${start - 1n} of ${ref.topic}/${ref.partition} were deleted by retention before they were delivered`));
+    await this.#noteError(config, ref, new Error(`records ${committed}-${start - 1n} of ${ref.topic}/${ref.partition} were deleted (by retention or deleteRecords) before they were delivered`));
     await this.#commit(config, membership, ref, start);
     return 'more';
   }

@@ -103,6 +103,7 @@ describe('sluice CLI', { timeout: 600_000 }, () => {
       ['topics', 'create'],
       ['topics', 'describe'],
       ['topics', 'alter'],
+      ['topics', 'delete-records'],
       ['topics', 'delete'],
       ['produce'],
       ['consume'],
@@ -170,6 +171,20 @@ describe('sluice CLI', { timeout: 600_000 }, () => {
 
     assert.match(ok(await sluice(['topics', 'delete', 'cli-orders'])).stdout, /^Deleted topic cli-orders$/m);
     assert.ok(!json(await sluice(['topics', 'list', '-o', 'json'])).topics.some((t: { name: string }) => t.name === 'cli-orders'));
+  });
+
+  it('topics delete-records moves a partition\'s log start; consume then starts there', TEST_TIMEOUT, async () => {
+    ok(await sluice(['topics', 'create', 'cli-purge', '--partitions', '2']));
+    const lines = Array.from({ length: 5 }, (_, i) => JSON.stringify({ n: i }));
+    ok(await sluice(['produce', 'cli-purge', '--partition', '0'], { input: `${lines.join('\n')}\n` }));
+    const moved = json(await sluice(['topics', 'delete-records', 'cli-purge', '--partition', '0', '--before', '3', '-o', 'json']));
+    assert.deepEqual(moved.partitions, [{ partition: 0, startOffset: '3', endOffset: '5' }]);
+    const left = ok(await sluice(['consume', 'cli-purge', '--format', 'json'])).stdout.trimEnd().split('\n').map((line) => JSON.parse(line));
+    assert.deepEqual(left.map((r) => [r.offset, JSON.parse(r.value).n]), [['3', 3], ['4', 4]]);
+    assert.match(ok(await sluice(['topics', 'delete-records', 'cli-purge', '--before', 'end'])).stdout, /^PARTITION\s+START\s+END\n\s+0\s+5\s+5\n\s+1\s+0\s+0\n$/);
+    failedWithOneLine(await sluice(['topics', 'delete-records', 'cli-purge', '--before', '3']), /--partition is needed/);
+    failedWithOneLine(await sluice(['topics', 'delete-records', 'cli-purge', '--partition', '0', '--before', '9']), /outside the log/);
+    failedWithOneLine(await sluice(['topics', 'delete-records', 'cli-purge', '--partition', '0', '--before', 'soon']), /--before/, 2);
   });
 
   it('produce from stdin with --key-field and --json; consume with --max and a --format template; to the end without --follow', TEST_TIMEOUT, async () => {
@@ -336,7 +351,7 @@ describe('sluice CLI', { timeout: 600_000 }, () => {
     failedWithOneLine(await sluice(['topics', 'create', 'x', '--partitions', '1', '--retention', 'a week']), /--retention takes a duration/, 2);
     failedWithOneLine(await sluice(['consume', 'x', '--format', '%q']), /unknown placeholder "%q"/, 2);
     failedWithOneLine(await sluice(['tpoics', 'list']), /unknown command 'tpoics'/, 2);
-    failedWithOneLine(await sluice(['topics', 'lst']), /unknown command 'lst' for sluice topics \(commands: list, create, describe, alter, delete\)/, 2);
+    failedWithOneLine(await sluice(['topics', 'lst']), /unknown command 'lst' for sluice topics \(commands: list, create, describe, alter, delete-records, delete\)/, 2);
     failedWithOneLine(await sluice(['topics', 'list', '--bogus']), /unknown option '--bogus'/, 2);
     failedWithOneLine(await sluice(['topics', 'list'], { env: { SLUICE_API_KEY: undefined } }), /no API key: pass --api-key, set SLUICE_API_KEY/, 2);
     // nothing listening: the network error, with the address and a hint, after a few quick retries

@@ -134,6 +134,30 @@ describe('producer and admin (local server)', () => {
     await assert.rejects(admin.describeConfigs({ resources: [{ type: TOPIC, name: 'kcfg-missing' }] }), { code: 'TOPIC_NOT_FOUND' });
   });
 
+  it('admin: KafkaJS deleteTopicRecords moves each partition\'s log start; reads below it are out of range; bad entries are refused before any request', { timeout: 60_000 }, async () => {
+    const admin = sluice.admin();
+    await admin.createTopics({ topics: [{ topic: 'purge', numPartitions: 2 }] });
+    const producer = resources.add(sluice.producer());
+    await producer.send({ topic: 'purge', messages: Array.from({ length: 5 }, (_, i) => ({ value: `v${i}`, partition: 0 })) });
+    await producer.send({ topic: 'purge', messages: [{ value: 'w0', partition: 1 }, { value: 'w1', partition: 1 }] });
+    const answered = await admin.deleteTopicRecords({ topic: 'purge', partitions: [{ partition: 0, offset: '3' }, { partition: 1, offset: '-1' }] });
+    assert.deepEqual(answered.map((p) => [p.partition, p.low, p.high]), [[0, '3', '5'], [1, '2', '2']]);
+    assert.deepEqual((await admin.fetchTopicOffsets('purge')).map((p) => [p.partition, p.low, p.high]), [[0, '3', '5'], [1, '2', '2']]);
+    const read = async (offset: number) =>
+      fetch(`${server.url}/v1/topics/purge/partitions/0/records?offset=${offset}`, { headers: { authorization: `Bearer ${API_KEY}` } });
+    const from = await read(3);
+    assert.deepEqual(((await from.json()) as { records: Array<{ value: string }> }).records.map((r) => r.value), ['v3', 'v4'], 'the batch began at 0; the read starts at 3');
+    const below = await read(2);
+    assert.equal(below.status, 416);
+    assert.equal(((await below.json()) as { error: { startOffset: string } }).error.startOffset, '3');
+    await assert.rejects(admin.deleteTopicRecords({ topic: 'purge', partitions: [{ partition: 0, offset: '6' }] }), { code: 'OFFSET_OUT_OF_RANGE' });
+    for (const partitions of [[{ partition: 0, offset: '4' }, { partition: 1, offset: 'soon' }], [{ partition: -1, offset: '1' }], [{ partition: 0, offset: 4 }]]) {
+      await assert.rejects(admin.deleteTopicRecords({ topic: 'purge', partitions: partitions as never }), { code: 'INVALID_ARGUMENT' }, JSON.stringify(partitions));
+    }
+    assert.equal((await admin.fetchTopicOffsets('purge'))[0].low, '3', 'nothing changed');
+    await assert.rejects(admin.deleteTopicRecords({ topic: 'purge-missing', partitions: [{ partition: 0, offset: '0' }] }), { code: 'TOPIC_NOT_FOUND' });
+  });
+
   it('admin: create, list, describe, alter settings, end offsets, offsets by time, delete', { timeout: 60_000 }, async () => {
     const admin = sluice.admin();
     await admin.connect();

@@ -62,6 +62,7 @@ const TABLE: Record<OperationId, readonly Shape[]> = {
   deleteTopic: ON_A_ADMIN,
   produce: ON_A_PRODUCE,
   fetchRecords: ON_A_CONSUME,
+  deleteRecords: ON_A_ADMIN,
   fetchLocations: ON_A_CONSUME,
   waitForRecords: ON_A_CONSUME,
   streamRecords: ON_A_CONSUME,
@@ -127,7 +128,7 @@ function requestFor(operationId: string, path: string, f: Fixture): { path: stri
     .replace('{id}', f.narrowKeyId)
     .replace('{name}', 'G')
     .replace(/\{\w+\}/g, 'x');
-  const query: Record<string, string> = { fetchRecords: '?offset=0', fetchLocations: '?offset=0', waitForRecords: '?partitions=0:0', streamRecords: '?offset=0', offsetForTimestamp: '?timestamp=0' };
+  const query: Record<string, string> = { fetchRecords: '?offset=0', fetchLocations: '?offset=0', waitForRecords: '?partitions=0:0', streamRecords: '?offset=0', offsetForTimestamp: '?timestamp=0', deleteRecords: '?before=0' };
   const bodies: Record<string, unknown> = {
     createTopic: { name: 'A', partitions: 1 },
     alterTopicConfig: { config: { retentionMs: 3_600_000 } },

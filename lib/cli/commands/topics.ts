@@ -1,4 +1,4 @@
-/** `sluice topics list | create | describe | alter | delete`, through the client's admin. */
+/** `sluice topics list | create | describe | alter | delete-records | delete`, through the client's admin. */
 import type { Command } from 'commander';
 import type { TimestampType } from '../../api/limits.ts';
 import type { Admin, TopicInfo } from '../../client/admin/admin.ts';
@@ -15,7 +15,7 @@ async function describedAsAltered(admin: Admin, name: string): Promise<{ name: s
 }
 
 export function registerTopics(program: Command): void {
-  const topics = commandGroup(program, 'topics', 'List, create, describe, alter and delete topics');
+  const topics = commandGroup(program, 'topics', 'List, create, describe, alter and delete topics, and delete records before an offset');
 
   topics
     .command('list')
@@ -130,6 +130,28 @@ export function registerTopics(program: Command): void {
             `Altered topic ${name}: ${topic.partitions} partitions, retention ${formatDurationMs(c.retentionMs)}${c.retentionBytes >= 0 ? ` or ${formatBytes(c.retentionBytes)} per partition` : ''}, ${c.compression}${c.timestampType === 'LogAppendTime' ? ', stamped at append' : ''}`,
           ),
         );
+      }),
+    );
+
+  topics
+    .command('delete-records <name>')
+    .description("Make a partition's records before an offset unreadable (Kafka's kafka-delete-records): its log start moves there; maintenance deletes them")
+    .option('-p, --partition <n>', 'the partition (every partition when left out, with --before end only)')
+    .requiredOption('--before <offset>', "the first offset kept, or end (every record up to the partition's high watermark)")
+    .action(
+      action(async (context, name: string, options: { partition?: string; before: string }) => {
+        const before = options.before === 'end' ? '-1' : parseNonNegativeInteger(options.before, '--before').toString();
+        if (options.partition === undefined && before !== '-1') throw new CliError('--partition is needed with an offset (without it, --before end empties every partition)');
+        const admin = context.admin();
+        const partitions = options.partition === undefined
+          ? (await admin.describeTopic(name)).partitions.map((p) => p.partition)
+          : [parseNonNegativeInteger(options.partition, '--partition')];
+        const answered = await admin.deleteTopicRecords({ topic: name, partitions: partitions.map((partition) => ({ partition, offset: before })) });
+        const rows = answered.map((p) => ({ partition: p.partition, startOffset: p.low, endOffset: p.high }));
+        context.output.result({ topic: name, partitions: rows }, () => {
+          context.output.table(['PARTITION', 'START', 'END'], rows.map((r) => [r.partition, r.startOffset, r.endOffset]));
+          context.output.note('Records below START are no longer readable; maintenance deletes them at its next pass.');
+        });
       }),
     );
 

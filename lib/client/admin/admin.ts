@@ -155,6 +155,29 @@ export class Admin {
     return d.partitions.map((p) => ({ partition: p.partition, offset: p.endOffset.toString(), high: p.endOffset.toString(), low: p.startOffset.toString() }));
   }
 
+  /**
+   * KafkaJS's deleteTopicRecords (Kafka's DeleteRecords): for each partition named, the records
+   * before `offset` become unreadable — its log start moves there (`'-1'`: to the high watermark) —
+   * and maintenance deletes them at its next pass. Every entry is checked before any request; an
+   * offset past a partition's high watermark fails with OFFSET_OUT_OF_RANGE (the partitions before it
+   * in the list are changed already, as in Kafka, where each partition succeeds or fails alone).
+   * Answers each partition's log start and end after the change.
+   */
+  async deleteTopicRecords(options: { topic: string; partitions: ReadonlyArray<{ partition: number; offset: string }> }): Promise<PartitionOffset[]> {
+    if (!options || typeof options.topic !== 'string' || !Array.isArray(options.partitions)) throw invalidArgument('deleteTopicRecords() takes { topic, partitions: [{ partition, offset }] }');
+    const targets = options.partitions.map(({ partition, offset }) => {
+      if (!Number.isInteger(partition) || partition < 0) throw invalidArgument(`deleteTopicRecords(): partition must be a non-negative integer, got ${JSON.stringify(partition)}`);
+      if (typeof offset !== 'string' || !/^(?:-1|\d{1,19})$/.test(offset)) throw invalidArgument(`deleteTopicRecords(): partition ${partition}: offset must be a decimal string or '-1', got ${JSON.stringify(offset)}`);
+      return { partition, before: offset === '-1' ? ('end' as const) : BigInt(offset) };
+    });
+    const answers: PartitionOffset[] = [];
+    for (const { partition, before } of targets) {
+      const state = await withRetry(this.#context.retry, () => this.#context.api.deleteRecords(options.topic, partition, before));
+      answers.push({ partition, offset: state.endOffset.toString(), high: state.endOffset.toString(), low: state.startOffset.toString() });
+    }
+    return answers;
+  }
+
   /** Per partition, the first offset with a timestamp at or after `timestamp` (ms), or the end offset. */
   async fetchTopicOffsetsByTimestamp(topic: string, timestamp: number): Promise<Array<{ partition: number; offset: string }>> {
     if (!Number.isSafeInteger(timestamp) || timestamp < 0) throw invalidArgument('timestamp must be a non-negative integer (ms)');

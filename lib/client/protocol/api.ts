@@ -325,6 +325,12 @@ export class SluiceApi {
   }
 
   /** First offset with timestamp ≥ the given time, or the high watermark. */
+  /** Moves the partition's log start to `before` ('end': the high watermark); answers the offsets after it. */
+  async deleteRecords(topic: string, partition: number, before: bigint | 'end'): Promise<PartitionOffsets> {
+    const body = await this.http.json<types.DeleteRecordsResponse>('DELETE', path.partition(topic, partition, 'records'), { query: { before: before === 'end' ? -1 : before } });
+    return { partition: body.partition, startOffset: offset(body.startOffset, 'startOffset'), endOffset: offset(body.endOffset, 'endOffset') };
+  }
+
   async offsetForTimestamp(topic: string, partition: number, timestamp: number, signal?: AbortSignal): Promise<bigint> {
     const body = await this.http.json<types.OffsetsResponse>('GET', path.partition(topic, partition, 'offsets'), { query: { timestamp }, signal });
     return offset(body.offset, 'offset');

@@ -1,8 +1,8 @@
-/** Topic administration and description. */
+/** Topic administration and description, and deleting a partition's records before an offset. */
 import type { Engine } from '../../log/engine.ts';
 import { json, noContent, type Handlers } from '../router.ts';
 
-export function topicHandlers(engine: Engine): Pick<Handlers, 'createTopic' | 'listTopics' | 'describeTopic' | 'alterTopicConfig' | 'addPartitions' | 'deleteTopic'> {
+export function topicHandlers(engine: Engine): Pick<Handlers, 'createTopic' | 'listTopics' | 'describeTopic' | 'alterTopicConfig' | 'addPartitions' | 'deleteTopic' | 'deleteRecords'> {
   return {
     async createTopic({ body }) {
       const { name, partitions, config } = body!;
@@ -28,6 +28,10 @@ export function topicHandlers(engine: Engine): Pick<Handlers, 'createTopic' | 'l
     async addPartitions({ params, body }) {
       const topic = await engine.topics.addPartitions(params.topic, body!.count);
       return json(200, { name: topic.name, partitions: topic.partitions, config: topic.config });
+    },
+    async deleteRecords({ params, query }) {
+      const state = await engine.deleteRecords(params.topic, Number(params.partition), query.before === '-1' ? 'end' : BigInt(query.before));
+      return json(200, { partition: state.partition, startOffset: state.startOffset.toString(), endOffset: state.endOffset.toString() });
     },
     async deleteTopic({ params }) {
       await engine.topics.delete(params.topic);
