@@ -135,6 +135,22 @@ function settingsForm(topic, config) {
   );
 }
 
+/** Records before an offset made unreadable (DELETE …/records, admin keys on the topic), after a confirmation. */
+function deleteRecordsForm(topic, partitions) {
+  const partition = el('input', { id: 'delete-partition', type: 'number', min: '0', max: String(partitions.length - 1), value: '0', size: '4' });
+  const before = el('input', { id: 'delete-before', placeholder: 'offset, or -1: all', size: '12' });
+  const submit = async (event) => {
+    event.preventDefault();
+    const offset = before.value.trim();
+    if (!/^(-1|\d+)$/.test(offset)) throw new Error('delete records: an offset, or -1 for every record');
+    const what = offset === '-1' ? 'every record' : `the records before offset ${offset}`;
+    if (!confirm(`Delete ${what} of ${topic} partition ${partition.value}? They cannot be read again.`)) return;
+    await api(`/v1/topics/${enc(topic)}/partitions/${Number(partition.value)}/records?before=${offset}`, { method: 'DELETE' });
+    await route();
+  };
+  return el('form', { id: 'delete-records-form', onsubmit: (event) => submit(event).catch(showError) }, el('fieldset', {}, 'delete records of partition', partition, 'before', before, el('button', { type: 'submit' }, 'Delete…')));
+}
+
 async function topicPage(topic) {
   const described = await api(`/v1/topics/${enc(topic)}`);
   const offsets = table(
@@ -203,7 +219,7 @@ async function topicPage(topic) {
 
   return [
     el('h2', {}, `Topic ${topic}`),
-    el('section', {}, el('h3', {}, 'Partition offsets'), offsets),
+    el('section', {}, el('h3', {}, 'Partition offsets'), offsets, deleteRecordsForm(topic, described.partitions)),
     el('section', {}, el('h3', {}, 'Settings'), settingsForm(topic, described.config)),
     el('section', {}, el('h3', {}, 'Throughput'), await throughputChart(topic)),
     el('section', {}, el('h3', {}, 'Records'), browser, results),

@@ -168,6 +168,28 @@ describe('web console (headless Chromium)', () => {
     await page.screenshot({ path: `${SCREENSHOTS}topic.png`, fullPage: true });
   });
 
+  it('deletes a partition\'s records before an offset after a confirmation; the offsets table shows the new start', { timeout: 60_000 }, async () => {
+    await call('POST', '/v1/topics', { name: 'purge', partitions: 1 });
+    await call('POST', '/v1/topics/purge/records', { records: Array.from({ length: 3 }, (_, n) => ({ value: `old ${n}` })) });
+    await page.goto(`${server.url}/console/#/topics/purge`);
+    await page.locator('tr[data-partition="0"]').waitFor();
+    await page.fill('#delete-partition', '0');
+    await page.fill('#delete-before', '2');
+    page.once('dialog', (dialog) => void dialog.dismiss());
+    await page.click('#delete-records-form button[type=submit]');
+    assert.equal((await call('GET', '/v1/topics/purge')).partitions[0].startOffset, '0', 'dismissed: nothing deleted');
+    const question: string[] = [];
+    page.once('dialog', (dialog) => {
+      question.push(dialog.message());
+      void dialog.accept();
+    });
+    await page.click('#delete-records-form button[type=submit]');
+    await page.waitForFunction(() => document.querySelector('tr[data-partition="0"] td:nth-child(2)')?.textContent === '2');
+    assert.match(question[0], /^Delete the records before offset 2 of purge partition 0\?/);
+    assert.deepEqual(await page.locator('tr[data-partition="0"] td').allInnerTexts(), ['0', '2', '3', '1']);
+    assert.equal((await call('GET', '/v1/topics/purge')).partitions[0].startOffset, '2');
+  });
+
   it('shows groups, then a group: members, assignments, lag numbers and a lag chart that refreshes', { timeout: 60_000 }, async () => {
     await page.goto(`${server.url}/console/#/groups`);
     const row = page.locator('tr[data-group=billing]');
