@@ -34,6 +34,45 @@ export interface History {
   timestampSwitch?: { ackedBefore: number };
   /** Searches by time checked against a scan of the final log (harness.ts checkSeeks); each wrong answer is an inconsistency. */
   seeks?: { checked: number; points: number; wrong: string[] };
+  /** A partition's records before `before`, deleted mid-run through the faulted API (deleteRecords). */
+  deletion?: Deletion;
+}
+
+export interface Deletion {
+  readonly partition: number;
+  readonly before: bigint;
+  /**
+   * The partition's records below `before` as a healthy reader read them just before the delete was
+   * sent: a committed prefix never changes, so this stands in for the final read there.
+   */
+  readonly prefix: Map<bigint, string[]>;
+  /** The aborted ranges [start, end) below `before` at that time, which explain the prefix's gaps. */
+  readonly prefixAborted: ReadonlyArray<readonly [bigint, bigint]>;
+  /** Tailing readers that were answered OFFSET_OUT_OF_RANGE below the new start and went on from it. */
+  readersMovedOn: number;
+  /** The DELETE was answered 200 (it was retried until it was; an unanswered one may have landed). */
+  answered: boolean;
+  /** After healing and maintenance: the partition's log start (must be `before` once answered). */
+  finalStart?: bigint;
+  /** A healthy read just below `before` was answered with records instead of OFFSET_OUT_OF_RANGE. */
+  readableBelowStart?: boolean;
+  /** Log entries wholly below the log start left after the healed maintenance passes (must be 0). */
+  entriesLeftBelowStart?: number;
+}
+
+/** The final log with a deleted prefix put back: what each offset held, whether or not it is still readable. */
+function wholeLogs(history: History): Map<number, Map<bigint, string[]>> {
+  const deletion = history.deletion;
+  if (!deletion) return history.final;
+  const logs = new Map(history.final);
+  logs.set(deletion.partition, new Map([...deletion.prefix, ...(history.final.get(deletion.partition) ?? [])]));
+  return logs;
+}
+
+/** The records a consumer may never have seen because they were deleted first (Kafka's semantics too). */
+function deletedBeforeSeen(history: History): (partition: number, offset: bigint) => boolean {
+  const deletion = history.deletion;
+  return (partition, offset) => deletion !== undefined && partition === deletion.partition && offset < deletion.before;
 }
 
 export interface Verdict {
@@ -72,8 +111,9 @@ export function check(history: History): Verdict {
   const located = new Map<string, Array<{ partition: number; offset: bigint }>>();
   let inconsistent = 0;
   let gaps = 0;
+  const logs = wholeLogs(history);
 
-  for (const [partition, offsets] of history.final) {
+  for (const [partition, offsets] of logs) {
     const sorted = [...offsets.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
     for (const [offset, values] of offsets) {
       if (values.length > 1) {
@@ -90,7 +130,7 @@ export function check(history: History): Verdict {
         located.set(value, places);
       }
     }
-    const aborted = history.aborted.get(partition) ?? [];
+    const aborted = [...(history.aborted.get(partition) ?? []), ...(partition === history.deletion?.partition ? history.deletion.prefixAborted : [])];
     const explained = (offset: bigint) => aborted.some(([start, end]) => offset >= start && offset < end);
     if (sorted.length > 0) {
       for (let offset = sorted[0]; offset < sorted[sorted.length - 1]; offset++) {
@@ -123,7 +163,7 @@ export function check(history: History): Verdict {
     }
   }
   for (const seen of history.observations) {
-    const final = history.final.get(seen.partition)?.get(seen.offset);
+    const final = logs.get(seen.partition)?.get(seen.offset);
     if (!final?.includes(seen.value)) {
       inconsistent++;
       note(`a reader saw ${seen.value} at ${seen.partition}/${seen.offset}; the log holds ${final?.join(',') ?? 'nothing'} there`);
@@ -133,10 +173,11 @@ export function check(history: History): Verdict {
     inconsistent++;
     note(wrong);
   }
+  inconsistent += checkDeletion(history.deletion, note);
   for (const v of history.orderViolations) note(`order: partition ${v.partition} went back to ${v.got} after ${v.expectedAtLeast}`);
 
-  const group = checkGroup(history, note);
-  const push = checkPush(history, note);
+  const group = checkGroup(history, logs, note);
+  const push = checkPush(history, logs, note);
   const faultsByKind = { ...history.faults };
   for (const [kind, count] of Object.entries(history.maintenanceFaults)) faultsByKind[kind as FaultKind] += count;
   const faults = Object.values(faultsByKind).reduce((a, b) => a + b, 0);
@@ -168,11 +209,35 @@ export function anomalies(v: Verdict): number {
 }
 
 /**
+ * deleteRecords checks: once answered, the log starts exactly where it was asked to (nothing else
+ * moves it in a run: retention is off), nothing below it is readable, and maintenance left no entry
+ * wholly below it.
+ */
+function checkDeletion(deletion: Deletion | undefined, note: (text: string) => void): number {
+  if (!deletion) return 0;
+  let inconsistent = 0;
+  const where = `partition ${deletion.partition}`;
+  if (deletion.answered && deletion.finalStart !== deletion.before) {
+    inconsistent++;
+    note(`deleteRecords(${where}, before ${deletion.before}) was answered, and the log starts at ${deletion.finalStart}`);
+  }
+  if (deletion.readableBelowStart) {
+    inconsistent++;
+    note(`${where}: a read below the log start ${deletion.finalStart} was answered with records`);
+  }
+  if (deletion.entriesLeftBelowStart) {
+    inconsistent++;
+    note(`${where}: ${deletion.entriesLeftBelowStart} log entries wholly below the log start outlived maintenance`);
+  }
+  return inconsistent;
+}
+
+/**
  * Consumer-group checks: no partition owned by two members in one generation; no commit accepted
  * from a member that did not own the partition in its generation, or whose lease had certainly
  * expired when it sent the commit; within one member's reading of a partition after a join, no skip
  * and no rewind against the final log; and every record below the group's final committed offset
- * processed by some member (at least once).
+ * processed by some member (at least once), unless deleteRecords removed it first.
  *
  * "Certainly expired": the server renews a lease to (its clock when serving the call) + session
  * timeout and serves a call before answering it, so a lease lasts at most until the answer of the
@@ -181,7 +246,7 @@ export function anomalies(v: Verdict): number {
  * before it failed. A commit the server accepts was checked no earlier than it was sent, so one sent at
  * or after that bound was accepted from an expired lease.
  */
-function checkGroup(history: History, note: (text: string) => void): Verdict['group'] {
+function checkGroup(history: History, logs: History['final'], note: (text: string) => void): Verdict['group'] {
   const { joins, commits, runs, finalCommitted } = history.group;
   const owners = new Map<string, string>();
   const owned = new Map<string, ReadonlySet<number>>();
@@ -218,7 +283,7 @@ function checkGroup(history: History, note: (text: string) => void): Verdict['gr
   let skipsOrRewinds = 0;
   const processed = new Map<number, Set<bigint>>();
   for (const run of runs) {
-    const log = [...(history.final.get(run.partition)?.keys() ?? [])].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    const log = [...(logs.get(run.partition)?.keys() ?? [])].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
     let expectedIndex = log.findIndex((offset) => offset >= run.start);
     for (const offset of run.offsets) {
       if (expectedIndex < 0 || log[expectedIndex] !== offset) {
@@ -233,9 +298,10 @@ function checkGroup(history: History, note: (text: string) => void): Verdict['gr
     }
   }
   let unprocessedBelowCommit = 0;
+  const deleted = deletedBeforeSeen(history);
   for (const [partition, committed] of finalCommitted) {
-    for (const offset of history.final.get(partition)?.keys() ?? []) {
-      if (offset < committed && !processed.get(partition)?.has(offset)) {
+    for (const offset of logs.get(partition)?.keys() ?? []) {
+      if (offset < committed && !processed.get(partition)?.has(offset) && !deleted(partition, offset)) {
         unprocessedBelowCommit++;
         note(`${partition}@${offset} is below the committed ${committed} but no member processed it`);
       }
@@ -246,10 +312,10 @@ function checkGroup(history: History, note: (text: string) => void): Verdict['gr
 
 /**
  * Push-consumer checks: every record of the final log was acknowledged by the target or is in the
- * dead-letter topic (when the run had a push consumer); nothing is there twice; first deliveries came in offset order per partition; no
+ * dead-letter topic (when the run had a push consumer), unless deleteRecords removed it first; nothing is there twice; first deliveries came in offset order per partition; no
  * committed offset is past a record that was neither acknowledged nor dead-lettered.
  */
-function checkPush(history: History, note: (text: string) => void): Verdict['push'] {
+function checkPush(history: History, logs: History['final'], note: (text: string) => void): Verdict['push'] {
   const push = history.push;
   if (push.finalCommitted.size === 0) return { deliveries: 0, acknowledged: 0, deadLettered: 0, unhandled: 0, deadLetteredTwice: 0, orderViolations: push.orderViolations, committedPastUnhandled: 0 };
   for (const example of push.examples) note(example);
@@ -258,11 +324,12 @@ function checkPush(history: History, note: (text: string) => void): Verdict['pus
   let unhandled = 0;
   let committedPastUnhandled = 0;
   let acknowledged = 0;
-  for (const [partition, offsets] of history.final) {
+  const deleted = deletedBeforeSeen(history);
+  for (const [partition, offsets] of logs) {
     const committed = push.finalCommitted.get(partition) ?? 0n;
     for (const offset of offsets.keys()) {
       if (push.acked.get(partition)?.has(offset)) acknowledged++;
-      if (handled(partition, offset)) continue;
+      if (handled(partition, offset) || deleted(partition, offset)) continue;
       unhandled++;
       note(`push: ${partition}@${offset} was neither delivered nor dead-lettered`);
       if (offset < committed) {

@@ -52,11 +52,11 @@ export interface GroupHistory {
   readonly runs: ReadRun[];
   /** The group's committed offsets at the end, by partition. */
   readonly finalCommitted: Map<number, bigint>;
-  readonly actions: { leaves: number; crashes: number; pauses: number; rejoins: number };
+  readonly actions: { leaves: number; crashes: number; pauses: number; rejoins: number; resetsToLogStart: number };
 }
 
 export function emptyGroupHistory(): GroupHistory {
-  return { joins: [], commits: [], runs: [], finalCommitted: new Map(), actions: { leaves: 0, crashes: 0, pauses: 0, rejoins: 0 } };
+  return { joins: [], commits: [], runs: [], finalCommitted: new Map(), actions: { leaves: 0, crashes: 0, pauses: 0, rejoins: 0, resetsToLogStart: 0 } };
 }
 
 export type Call = (method: string, path: string, query?: string, body?: unknown) => Promise<HttpResponse | undefined>;
@@ -77,6 +77,12 @@ export interface Session {
 
 function bodyOf(response: HttpResponse): any {
   return JSON.parse(String(response.body));
+}
+
+/** The log start an OFFSET_OUT_OF_RANGE answer names (records before it were deleted). */
+export function logStartOf(response: HttpResponse): bigint | undefined {
+  const { error } = bodyOf(response) as { error?: { code?: string; startOffset?: string } };
+  return error?.code === 'OFFSET_OUT_OF_RANGE' && error.startOffset !== undefined ? BigInt(error.startOffset) : undefined;
 }
 
 /**
@@ -166,6 +172,17 @@ async function consume(
     for (const partition of session.assigned) {
       const from = session.position.get(partition)!;
       const response = await call('GET', `/v1/topics/${topic}/partitions/${partition}/records`, `offset=${from}&maxBytes=2048&maxWaitMs=0`);
+      const startOffset = response?.status === 416 ? logStartOf(response) : undefined;
+      if (startOffset !== undefined && startOffset > from) {
+        // Deleted before this member read them (deleteRecords): reset to the log start, as
+        // auto.offset.reset=earliest does; the reading from there is a new run.
+        history.actions.resetsToLogStart++;
+        session.position.set(partition, startOffset);
+        const run: ReadRun = { memberId: session.memberId, generation: session.generation, partition, start: startOffset, offsets: [] };
+        session.runs.set(partition, run);
+        history.runs.push(run);
+        continue;
+      }
       if (response?.status !== 200) continue;
       const body = bodyOf(response) as { records: Array<{ offset: string }>; nextOffset: string };
       const run = session.runs.get(partition)!;

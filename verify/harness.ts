@@ -12,13 +12,14 @@ import { createNodeServer } from '../lib/server/node-http.ts';
 import { createApp } from '../lib/http/app.ts';
 import type { HttpHandler, HttpResponse } from '../lib/http/types.ts';
 import { Engine } from '../lib/log/engine.ts';
-import { ENTRY_SK_PREFIX, TIME_INDEX_SK_END, TIME_INDEX_SK_PREFIX, partitionPk, entryFromItem } from '../lib/log/layout.ts';
+import { ENTRY_SK_PREFIX, TIME_INDEX_SK_END, TIME_INDEX_SK_PREFIX, entrySk, partitionPk, entryFromItem } from '../lib/log/layout.ts';
 import type { MetadataStore } from '../lib/storage/ports.ts';
 import { decodeRecordBatch } from '../lib/protocol/record-batch.ts';
+import { SluiceError } from '../lib/errors.ts';
 import type { BackendFactory } from '../test/support/backends.ts';
 import { FaultPlan, prng, sleep, type FaultRates } from './faults.ts';
-import type { History } from './checker.ts';
-import { GROUP, emptyGroupHistory, runMember } from './group-workload.ts';
+import type { Deletion, History } from './checker.ts';
+import { GROUP, emptyGroupHistory, logStartOf, runMember } from './group-workload.ts';
 import { emptyPushHistory, startPush } from './push-workload.ts';
 
 export interface RunConfig {
@@ -138,6 +139,14 @@ export async function runOnce(config: RunConfig, backendFactory: BackendFactory)
         else await sleep(20);
       }
     })();
+    // Later, partition 0's records before a point of its committed log are deleted through the API
+    // (deleteRecords), under the same faults: produce, compaction and the clearing of entries below the
+    // new start then run into each other, and readers, members and the push consumer are moved on.
+    const truncator = (async () => {
+      const longEnough = async () => (await healthy.describeTopic(TOPIC)).partitions[0].endOffset >= 16n;
+      while (producing && (history.acked.size < halfOfRecords * 1.4 || !(await longEnough()))) await sleep(20);
+      history.deletion = await deleteRecordsMidRun(app, healthy, backend.metadata, prng(config.seed * 53 + 11));
+    })();
     const server = createNodeServer(app);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -151,7 +160,7 @@ export async function runOnce(config: RunConfig, backendFactory: BackendFactory)
       server.close();
     }
     producing = false;
-    await Promise.all([maintenance, switcher, ...readers, groupWatcher, ...members]);
+    await Promise.all([maintenance, switcher, truncator, ...readers, groupWatcher, ...members]);
 
     // Heal, let dead writers' reservations age, close their gaps, then read everything back.
     plan.heal();
@@ -175,6 +184,7 @@ export async function runOnce(config: RunConfig, backendFactory: BackendFactory)
       history.aborted.set(partition, entries.map(entryFromItem).filter((e) => e.aborted).map((e) => [e.start, e.end] as const));
     }
     history.seeks = await checkSeeks(engine, backend.metadata, id, config.partitions, timestamps);
+    if (history.deletion) await checkDeletedPrefix(engine, backend.metadata, id, history.deletion);
     return history;
   } finally {
     plan.heal();
@@ -301,6 +311,12 @@ async function tail(app: HttpHandler, partition: number, history: History, runni
   let idleAfterStop = 0;
   while (running() || idleAfterStop < 3) {
     const response = await call(app, 'GET', `/v1/topics/${TOPIC}/partitions/${partition}/records`, `offset=${offset}&maxBytes=8192&maxWaitMs=30`).catch(() => undefined);
+    const startOffset = response?.status === 416 ? logStartOf(response) : undefined;
+    if (startOffset !== undefined && startOffset > offset) {
+      offset = startOffset; // deleted before this reader got there (deleteRecords): on from the log start
+      if (history.deletion) history.deletion.readersMovedOn++;
+      continue;
+    }
     if (response?.status !== 200) {
       await sleep(10);
       continue;
@@ -344,17 +360,56 @@ async function checkSeeks(engine: Engine, metadata: MetadataStore, topicId: stri
   return seeks;
 }
 
-async function readEverything(engine: Engine, partition: number, timestamps?: Map<bigint, number>): Promise<Map<bigint, string[]>> {
+/**
+ * Deletes partition 0's records before a random point of the second half of its committed log,
+ * through the faulted app, retried until answered (a retry of one that landed changes nothing). What
+ * is deleted is read first, by a healthy reader: the checker holds the deleted prefix to the same
+ * rules as the rest of the log.
+ */
+async function deleteRecordsMidRun(app: HttpHandler, healthy: Engine, metadata: MetadataStore, random: () => number): Promise<Deletion | undefined> {
+  const partition = 0;
+  const { endOffset } = (await healthy.describeTopic(TOPIC)).partitions[partition];
+  if (endOffset < 2n) return undefined;
+  const before = endOffset - BigInt(Math.floor(random() * Number(endOffset / 2n)));
+  const prefix = await readEverything(healthy, partition, undefined, before);
+  // Its aborted ranges go with it (maintenance clears them too): they explain the prefix's gaps.
+  const { id } = await healthy.topics.get(TOPIC);
+  const entries = (await metadata.query(partitionPk(id, partition), { gte: ENTRY_SK_PREFIX, lt: entrySk(before) })).map(entryFromItem);
+  const prefixAborted = entries.filter((entry) => entry.aborted).map((entry) => [entry.start, entry.end] as const);
+  const deletion: Deletion = { partition, before, prefix, prefixAborted, answered: false, readersMovedOn: 0 };
+  for (let attempt = 0; attempt < 100 && !deletion.answered; attempt++) {
+    const response = await call(app, 'DELETE', `/v1/topics/${TOPIC}/partitions/${partition}/records`, `before=${before}`).catch(() => undefined);
+    if (response?.status === 200) deletion.answered = true;
+    else if (response && response.status < 500 && response.status !== 429) throw new Error(`deleteRecords refused: ${response.status} ${String(response.body)}`);
+    else await sleep(20);
+  }
+  return deletion;
+}
+
+/** After healing: where the log starts, whether anything below it is readable, and what maintenance left below it. */
+async function checkDeletedPrefix(engine: Engine, metadata: MetadataStore, topicId: string, deletion: Deletion): Promise<void> {
+  const { startOffset } = (await engine.describeTopic(TOPIC)).partitions[deletion.partition];
+  deletion.finalStart = startOffset;
+  if (startOffset > 0n) {
+    const below = await engine.fetch(TOPIC, deletion.partition, { offset: startOffset - 1n }).catch((error: unknown) => error);
+    deletion.readableBelowStart = !(below instanceof SluiceError && below.code === 'OFFSET_OUT_OF_RANGE');
+  }
+  const entries = (await metadata.query(partitionPk(topicId, deletion.partition), { gte: ENTRY_SK_PREFIX, lt: `${ENTRY_SK_PREFIX}~` })).map(entryFromItem);
+  deletion.entriesLeftBelowStart = entries.filter((entry) => entry.end <= startOffset).length;
+}
+
+/** A partition's records from its log start (to `until`, else its end) by offset; `timestamps` collects their timestamps. */
+async function readEverything(engine: Engine, partition: number, timestamps?: Map<bigint, number>, until?: bigint): Promise<Map<bigint, string[]>> {
   const out = new Map<bigint, string[]>();
   const { partitions } = await engine.describeTopic(TOPIC);
   let offset = partitions[partition].startOffset;
-  const end = partitions[partition].endOffset;
+  const end = until ?? partitions[partition].endOffset;
   while (offset < end) {
     const result = await engine.fetch(TOPIC, partition, { offset, maxBytes: 1 << 20 });
     for (const batch of result.batches) {
       for (const record of decodeRecordBatch(batch.bytes).records) {
         const at = batch.baseOffset + (record.offset - batch.header.baseOffset);
-        if (at < offset) continue;
+        if (at < offset || at >= end) continue;
         const values = out.get(at) ?? [];
         values.push(new TextDecoder().decode(record.value!));
         out.set(at, values);

@@ -47,6 +47,13 @@ async function main(): Promise<void> {
       if (!history.seeks?.checked) unexercised++;
       console.error(`    timestamps: ${history.timestampSwitch ? `LogAppendTime from ${history.timestampSwitch.ackedBefore} acknowledged records on` : 'the switch to LogAppendTime never landed'}`);
       if (!history.timestampSwitch) unexercised++;
+      const deletion = history.deletion;
+      console.error(
+        deletion?.answered
+          ? `    deleteRecords: partition ${deletion.partition} before ${deletion.before} (${deletion.prefix.size} records deleted mid-run); log start ${deletion.finalStart} after maintenance, ${deletion.entriesLeftBelowStart} entries left below it; ${deletion.readersMovedOn} tail reads moved on from it`
+          : `    deleteRecords: ${deletion ? `before ${deletion.before} was never answered` : 'never sent (partition 0 had fewer than 2 records)'}`,
+      );
+      if (!deletion?.answered) unexercised++;
       console.error(`    group ${JSON.stringify(verdict.group)}; member actions ${JSON.stringify(history.group.actions)}, ${history.group.joins.length} joins`);
       console.error(`    push ${JSON.stringify(verdict.push)}; ${history.push.dispatchersReplaced} dispatchers replaced after crashes`);
       for (const example of verdict.examples) console.error(`    ${example}`);

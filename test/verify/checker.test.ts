@@ -66,6 +66,48 @@ describe('history checker', () => {
     assert.equal(v.orderViolations, 1 + 1 + 2);
   });
 
+  it('holds a deleted prefix to the same rules, excuses what was deleted before a consumer saw it, and checks the deletion itself', () => {
+    // Offsets 0 and 1 (a, b) deleted mid-run: the final read starts at 3 (2 is aborted, 4 was written after).
+    const deleted = (): History => {
+      const h = cleanWithPush();
+      h.final.set(0, new Map([[3n, ['c']], [4n, ['d']]]));
+      h.acked.set('d', { partition: 0, offset: 4n });
+      h.aborted.set(0, []); // maintenance cleared the aborted entry with the rest
+      h.deletion = { partition: 0, before: 3n, prefix: new Map([[0n, ['a']], [1n, ['b']]]), prefixAborted: [[2n, 3n]], answered: true, readersMovedOn: 0, finalStart: 3n, readableBelowStart: false, entriesLeftBelowStart: 0 };
+      h.push.acked.set(0, new Set([0n, 3n, 4n])); // 1 was deleted before it was delivered
+      h.push.finalCommitted.set(0, 5n);
+      h.group.runs.push({ memberId: 'm1', generation: 1, partition: 0, start: 0n, offsets: [0n] }, { memberId: 'm1', generation: 1, partition: 0, start: 3n, offsets: [3n, 4n] });
+      h.group.finalCommitted.set(0, 5n);
+      return h;
+    };
+    const v = check(deleted());
+    assert.deepEqual([v.lost, v.duplicated, v.inconsistent, v.gaps, v.orderViolations, v.push.unhandled], [0, 0, 0, 0, 0, 0], v.examples.join('\n'));
+
+    const lostInPrefix = deleted();
+    lostInPrefix.deletion!.prefix.delete(1n);
+    assert.equal(check(lostInPrefix).lost, 1, 'an acknowledged record missing from the deleted prefix is lost');
+    assert.equal(check(lostInPrefix).gaps, 1);
+    const seenElsewhere = deleted();
+    seenElsewhere.observations.push({ partition: 0, offset: 0n, value: 'b' });
+    assert.equal(check(seenElsewhere).inconsistent, 1, 'a reader is checked against the prefix too');
+    const startMoved = deleted();
+    startMoved.deletion!.finalStart = 4n;
+    assert.equal(check(startMoved).inconsistent, 1, 'the log starts where it was asked to, no further');
+    const readable = deleted();
+    readable.deletion!.readableBelowStart = true;
+    assert.equal(check(readable).inconsistent, 1);
+    const leftBehind = deleted();
+    leftBehind.deletion!.entriesLeftBelowStart = 2;
+    assert.equal(check(leftBehind).inconsistent, 1);
+    const unansweredElsewhere = deleted();
+    unansweredElsewhere.deletion!.answered = false;
+    unansweredElsewhere.deletion!.finalStart = 0n;
+    assert.equal(check(unansweredElsewhere).inconsistent, 0, 'an unanswered delete may or may not have landed');
+    const skipAfterTheStart = deleted();
+    skipAfterTheStart.push.acked.get(0)!.delete(4n);
+    assert.equal(check(skipAfterTheStart).push.unhandled, 1, 'only records below the deletion are excused');
+  });
+
   it('finds push-consumer anomalies: a record never handled (committed past it), a dead letter twice, first deliveries out of order', () => {
     assert.equal(check(cleanWithPush()).push.unhandled, 0);
     const history = cleanWithPush();

@@ -22,5 +22,9 @@ for (const seed of [2]) {
     assert.ok(verdict.group.commitsAccepted > 0 && history.group.joins.length > 3, 'the group took part: its checks are not vacuous');
     assert.ok(history.timestampSwitch && history.timestampSwitch.ackedBefore > 0 && history.timestampSwitch.ackedBefore < verdict.acked, `the topic became LogAppendTime mid-run: ${JSON.stringify(history.timestampSwitch)}`);
     assert.ok(history.seeks && history.seeks.checked > 0 && history.seeks.wrong.length === 0, JSON.stringify(history.seeks));
+    const deletion = history.deletion;
+    assert.ok(deletion?.answered && deletion.prefix.size > 0, 'records were deleted mid-run through the API');
+    assert.equal(deletion.finalStart, deletion.before);
+    assert.equal(deletion.entriesLeftBelowStart, 0);
   });
 }
