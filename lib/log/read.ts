@@ -199,16 +199,28 @@ export async function offsetForTimestampIn(sources: ReadSources, entry: LogEntry
 }
 
 async function offsetForTimestampInEntry(sources: ReadSources, entry: LogEntry, timestamp: number, minOffset: bigint): Promise<bigint | undefined> {
-  let batches: StoredBatch[];
-  if (entry.indexKey) {
-    const index = await sources.indexes.get(entry.indexKey);
-    const i = entryForTimestamp(index, timestamp);
-    if (i < 0) return undefined;
-    const span = entrySpan(index, i);
-    batches = wholeBatches(await sources.cache.get(entry.objectKey, { start: entry.position + span.start, end: entry.position + span.end - 1 }));
-  } else {
-    batches = (await readIngestRange(sources.cache, entry)).batches;
-  }
+  if (!entry.indexKey) return firstAtOrAfter((await readIngestRange(sources.cache, entry)).batches, timestamp, minOffset);
+  const index = await sources.indexes.get(entry.indexKey);
+  const byTime = entryForTimestamp(index, timestamp);
+  if (byTime < 0) return undefined;
+  const spans = async (from: number, to: number) => {
+    const start = entrySpan(index, from).start;
+    const end = entrySpan(index, to - 1).end;
+    return wholeBatches(await sources.cache.get(entry.objectKey, { start: entry.position + start, end: entry.position + end - 1 }));
+  };
+  // A log start inside the segment (deleteRecords) can lie past the span the time points to. A span
+  // after the one holding it is wholly at or past it, and holds a record new enough (the index's
+  // maximum grows within it): one GET. Otherwise the search starts in the span holding the log start,
+  // and when nothing from there is new enough, goes on through the rest of the segment in one GET.
+  const holding = minOffset > index.baseOffset ? entryForOffset(index, minOffset) : 0;
+  if (byTime > holding) return firstAtOrAfter(await spans(byTime, byTime + 1), timestamp, minOffset);
+  const found = firstAtOrAfter(await spans(holding, holding + 1), timestamp, minOffset);
+  if (found !== undefined || holding + 1 >= index.entries.length) return found;
+  return firstAtOrAfter(await spans(holding + 1, index.entries.length), timestamp, minOffset);
+}
+
+/** The offset of the first record at or after `minOffset` stamped at or after `timestamp`. */
+function firstAtOrAfter(batches: readonly StoredBatch[], timestamp: number, minOffset: bigint): bigint | undefined {
   for (const batch of batches) {
     if (batch.header.maxTimestamp < timestamp || batch.lastOffset < minOffset) continue;
     for (const record of decodeStoredBatch(batch).records) {

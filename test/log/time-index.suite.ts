@@ -220,12 +220,33 @@ export function timeIndexSuite(name: string, factory: BackendFactory, options: {
       await assertSeeks(engine, topic, written, 3);
     });
 
-    it('answers as a scan of every record does, whatever the timestamps, passes, retention and settings', async () => {
+    it('a log start inside a segment (deleteRecords), past the span a time points to: seeks answer from it as a scan does', async () => {
+      const engine = engineOf();
+      const topic = await newTopic(engine);
+      const written: Written = [];
+      // The first request is stamped an hour ahead: from then on the index's maximum is past what follows.
+      await produce(engine, topic, written, clock.now() + 3_600_000);
+      await fill(engine, topic, written, 11);
+      await settle(engine);
+      const pk = await pkOf(engine, topic);
+      const [first] = (await backend.metadata.query(pk, { gte: 'e#', lt: 'e#~', limit: 1 }));
+      assert.ok(first.indexKey !== undefined && (first.end as bigint) > 12n, 'a sealed segment holds the first requests');
+      assert.equal((await engine.deleteRecords(topic, 0, 7n)).startOffset, 7n); // inside the second request's span
+      const bounds = await engine.partitionBounds(await engine.topics.get(topic), 0);
+      for (const t of [0, written[5].timestamp, written[8].timestamp, written[12].timestamp, written[0].timestamp, written[0].timestamp + 1]) {
+        assert.equal(await engine.offsetForTimestamp(topic, 0, t), scan(written, t, bounds), `timestamp ${t}`);
+      }
+      await assertSeeks(engine, topic, written);
+    });
+
+    it('answers as a scan of every record does, whatever the timestamps, passes, retention, settings and deleted records', async () => {
       const request = fc.record({
         // Late and early arrivals, and now and then one far in the future or the past.
         skewMs: fc.oneof({ weight: 8, arbitrary: fc.integer({ min: -90_000, max: 5_000 }) }, { weight: 1, arbitrary: fc.constantFrom(-86_400_000, 86_400_000 * 365) }),
         records: fc.integer({ min: 1, max: 6 }),
         pass: fc.constantFrom('none', 'none', 'none', 'scheduled', 'concurrent', 'large'),
+        // Now and then the records before a point between the log start and the end are deleted (deleteRecords).
+        deleteBeforePercent: fc.oneof({ weight: 9, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: fc.integer({ min: 0, max: 100 }) }),
       });
       const scenario = fc.record({
         requests: fc.array(request, { minLength: 8, maxLength: 50 }),
@@ -237,8 +258,12 @@ export function timeIndexSuite(name: string, factory: BackendFactory, options: {
           const larger = engineOf({ maintenance: LARGE });
           const topic = await newTopic(engine, { retentionMs: -1, retentionBytes });
           const written: Written = [];
-          for (const { skewMs, records, pass } of requests) {
+          for (const { skewMs, records, pass, deleteBeforePercent } of requests) {
             await produce(engine, topic, written, clock.now() + skewMs, records);
+            if (deleteBeforePercent !== undefined) {
+              const { logStartOffset, highWatermark } = await engine.partitionBounds(await engine.topics.get(topic), 0);
+              await engine.deleteRecords(topic, 0, logStartOffset + ((highWatermark - logStartOffset) * BigInt(deleteBeforePercent)) / 100n);
+            }
             if (pass === 'none') continue;
             clock.advance(6 * MINUTE);
             if (pass === 'concurrent') await Promise.all([engine.maintain(), engine.maintain()]);
