@@ -260,7 +260,7 @@ export class Engine {
     const head = await this.#currentHead(topic, partition);
     const to = before === 'end' ? head.highWatermark : before;
     if (to > head.highWatermark || to < 0n) throw outOfRange(to, head);
-    if (to > head.logStartOffset) await this.#log.moveLogStart(partitionPk(topic.id, partition), to);
+    if (to > head.logStartOffset) await this.#log.moveLogStart(partitionPk(topic.id, partition), to, 'deleteRecords');
     const after = await this.partitionBounds(topic, partition);
     return { partition, startOffset: after.logStartOffset, endOffset: after.highWatermark };
   }
@@ -278,7 +278,12 @@ export class Engine {
       if (seen.has(append.partition)) throw new SluiceError('INVALID_REQUEST', `partition ${append.partition} appears twice in one request`);
       seen.add(append.partition);
     }
-    if (topic.config.timestampType === 'LogAppendTime') return this.#producer.append(topic, stampAppendTime(appends, this.#now()), idempotency);
+    if (topic.config.timestampType === 'LogAppendTime') {
+      const now = this.#now();
+      const placeOver = idempotency?.placeOver;
+      const stamped = placeOver ? { ...idempotency, placeOver: (partitions: number) => stampAppendTime(placeOver(partitions), now) } : idempotency;
+      return this.#producer.append(topic, stampAppendTime(appends, now), stamped);
+    }
     return this.#producer.append(topic, appends, idempotency);
   }
 

@@ -3,7 +3,8 @@
  *
  *   topics / <name>                       topic: id, partitions, config
  *   deleted-topics / <id>                 tombstone for garbage collection of a deleted topic's data
- *   p#<topicId>#<partition> / head        nextOffset (reserved), logStartOffset, lastReservedAt, reservationCount
+ *   p#<topicId>#<partition> / head        nextOffset (reserved), logStartOffset, lastReservedAt, reservationCount,
+ *                                         recordsDeletedBefore (the furthest start deleteRecords asked for)
  *                                         (and highWatermark on heads written before the watermark item existed)
  *   p#<topicId>#<partition> / head#watermark  highWatermark: the stored lower bound of what is readable, an
  *                                         item of its own so that the head takes exactly one write per
@@ -172,6 +173,11 @@ export interface PartitionHead {
   readonly lastReservedAt: number;
   /** Reservations made so far (0 on heads written before it was counted): elects the producer that advances the stored watermark. */
   readonly reservationCount: bigint;
+  /**
+   * The furthest log start Engine.deleteRecords moved the partition to (0: never). A range below it
+   * may have been deleted written, whatever the topic's retention: a retry cannot tell its outcome.
+   */
+  readonly recordsDeletedBefore: bigint;
 }
 
 /**
@@ -188,6 +194,7 @@ export function headFromItems(head: Item | undefined, watermark: Item | undefine
     logStartOffset: bigintAttr(head, 'logStartOffset'),
     lastReservedAt: Number(bigintAttr(head, 'lastReservedAt')),
     reservationCount: bigintAttr(head, 'reservationCount'),
+    recordsDeletedBefore: bigintAttr(head, 'recordsDeletedBefore'),
   };
 }
 

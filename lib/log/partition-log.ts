@@ -176,14 +176,16 @@ export class PartitionLog {
    * that is not aborted holds the whole range ('written': a data entry at a range only its reserver
    * writes, or a segment, which never spans an aborted range); the log start has passed it ('dropped':
    * retention deleted what held it, written or aborted — an open range stops the high watermark, and
-   * retention works below it, so an open range is never dropped); or neither ('open': not written,
-   * or aborted; writeEntry settles it).
+   * retention works below it, so an open range is never dropped; 'deleted' when deleteRecords asked
+   * for a start at or past its end, since that deletes written ranges whatever the topic's retention);
+   * or neither ('open': not written, or aborted; writeEntry settles it).
    */
-  async fate(pk: string, reservation: Pick<Reservation, 'start' | 'end'>): Promise<'written' | 'dropped' | 'open'> {
+  async fate(pk: string, reservation: Pick<Reservation, 'start' | 'end'>): Promise<'written' | 'dropped' | 'deleted' | 'open'> {
     const covering = await this.entryAt(pk, reservation.start);
     if (covering) return !covering.aborted && covering.end >= reservation.end ? 'written' : 'open';
     const head = await this.readHead(pk);
-    return reservation.end <= head.logStartOffset ? 'dropped' : 'open';
+    if (reservation.end > head.logStartOffset) return 'open';
+    return reservation.end <= head.recordsDeletedBefore ? 'deleted' : 'dropped';
   }
 
   /**
@@ -221,9 +223,9 @@ export class PartitionLog {
    * on; the entries wholly below it are deleted afterwards, by retention for its own drops and by
    * maintenance's clearing for a start moved by a request.
    */
-  async moveLogStart(pk: string, to: bigint): Promise<void> {
+  async moveLogStart(pk: string, to: bigint, by: 'retention' | 'deleteRecords' = 'retention'): Promise<void> {
     try {
-      await this.#metadata.update(pk, HEAD_SK, { set: { logStartOffset: to } }, {
+      await this.#metadata.update(pk, HEAD_SK, { set: by === 'deleteRecords' ? { logStartOffset: to, recordsDeletedBefore: to } : { logStartOffset: to } }, {
         where: [{ anyOf: [{ attr: 'logStartOffset', op: '<', value: to }, { attr: 'logStartOffset', op: 'notExists' }] }],
       });
     } catch (error) {

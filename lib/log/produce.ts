@@ -83,6 +83,13 @@ export interface IdempotencyOptions {
    * that was appended reserves (and fences) nothing.
    */
   readonly retry?: boolean;
+  /**
+   * For records the server placed (JSON: keys hashed, unkeyed ones sent together): the request's
+   * appends as placed over `partitions` partitions. A retry after partitions were added is placed over
+   * the count its first attempt used (kept in the intent), so it is the same request and is answered
+   * as one; without this, the new placement would not match the first attempt's and be refused.
+   */
+  readonly placeOver?: (partitions: number) => readonly PartitionAppend[];
 }
 
 /**
@@ -134,6 +141,8 @@ interface Intent {
   readonly objectKey: string;
   readonly parts: readonly Part[];
   readonly reservations: Readonly<Record<number, Reservation>>;
+  /** The partition count the server placed the first attempt's records over (IdempotencyOptions.placeOver); absent for requests the client placed. */
+  readonly placedOver?: number;
 }
 
 /** A range this attempt reserved. */
@@ -181,7 +190,7 @@ export class Producer {
     // the same, and the SDK's default request (small, with a key) makes one sequential round trip less;
     // a retry that says so reads first, so that it reserves nothing when it finds the earlier attempt.
     const earlier = idempotency && (idempotency.retry || !appends.every(isInline)) ? await this.#readIntent(topic, idempotency) : undefined;
-    if (earlier) return this.#resume(topic, byPartition, earlier, idempotency!.key, owned);
+    if (earlier) return this.#resume(topic, byPartition, earlier, idempotency!, owned);
 
     // Offsets are reserved once the object is in, so that a failed PUT leaves no gap in the offsets.
     const { objectKey, parts } = await this.#writeObject(topic, appends, isInline);
@@ -196,7 +205,7 @@ export class Producer {
       // fenced at once (readers would otherwise wait for them to time out), and our object, if any, is
       // an orphan that maintenance sweeps (the produce path has no delete permission).
       await this.#abandon(topic, owned.splice(0));
-      return this.#resume(topic, byPartition, intent, idempotency.key, owned);
+      return this.#resume(topic, byPartition, intent, idempotency, owned);
     }
     await this.#step('reservations-recorded');
     return this.#commit(topic, objectKey, parts, byPartition, intent, intent.reservations, owned);
@@ -206,7 +215,11 @@ export class Producer {
    * Goes on from an earlier attempt's intent: its split and its reservations — already written
    * (answered as they are), or still to be written (from its object, rewritten when stale).
    */
-  async #resume(topic: Topic, appends: ReadonlyMap<number, PartitionAppend>, intent: Intent, key: string, owned: Owned[]): Promise<AppendResult[]> {
+  async #resume(topic: Topic, appends: ReadonlyMap<number, PartitionAppend>, intent: Intent, idempotency: IdempotencyOptions, owned: Owned[]): Promise<AppendResult[]> {
+    const { key, placeOver } = idempotency;
+    if (placeOver && intent.placedOver !== undefined && intent.placedOver !== topic.partitions) {
+      appends = new Map(placeOver(intent.placedOver).map((append) => [append.partition, append])); // partitions were added since
+    }
     if (intent.state === 'committed') return resultsOf(intent); // marked by versions that wrote a commit mark
     checkSameRequest(intent.parts, [...appends.values()]);
     const settled = await this.#settle(topic, intent, key);
@@ -230,24 +243,29 @@ export class Producer {
    * write would be one more round trip before every acknowledgement), so a retry asks the log
    * (PartitionLog.fate): when an entry holds every range, that attempt's records are in and are
    * answered as they are (`written`). A range the log start has passed was decided and then deleted
-   * by retention: if only aborted ranges can have gone that way (no size bound, and the records are
-   * younger than the time bound) it is let go and reserved afresh; otherwise the outcome can no longer
-   * be told, and the key is refused rather than risk appending twice. Open or aborted ranges are left
-   * to #commit. Only retries pay these reads.
+   * by retention or deleteRecords: if only aborted ranges can have gone that way (no size bound, the
+   * records are younger than the time bound, and deleteRecords never asked for a start past it) it is
+   * let go and reserved afresh; otherwise the outcome can no longer be told, and the key is refused
+   * rather than risk appending twice. Open or aborted ranges are left to #commit. Only retries pay
+   * these reads.
    */
   async #settle(topic: Topic, intent: Intent, key: string): Promise<{ intent: Intent; written: boolean }> {
     const recorded = intent.parts.filter((part) => intent.reservations[part.partition]);
     if (recorded.length === 0) return { intent, written: false };
     const fates = await Promise.all(recorded.map((part) => this.#deps.log.fate(partitionPk(topic.id, part.partition), intent.reservations[part.partition])));
     if (recorded.length === intent.parts.length && fates.every((fate) => fate === 'written')) return { intent, written: true };
-    const dropped = recorded.filter((_, i) => fates[i] === 'dropped');
+    const dropped = recorded.filter((_, i) => fates[i] === 'dropped' || fates[i] === 'deleted');
     if (dropped.length === 0) return { intent, written: false };
     const { retentionBytes, retentionMs } = topic.config;
-    const couldDeleteRecords = (part: Part) => retentionBytes >= 0 || (retentionMs >= 0 && part.maxTimestamp < this.#deps.now() - retentionMs);
+    const deletedByRequest = new Set(recorded.filter((_, i) => fates[i] === 'deleted'));
+    const couldDeleteRecords = (part: Part) =>
+      deletedByRequest.has(part) || retentionBytes >= 0 || (retentionMs >= 0 && part.maxTimestamp < this.#deps.now() - retentionMs);
     if (dropped.some(couldDeleteRecords)) {
       throw new SluiceError(
         'IDEMPOTENCY_KEY_REUSED',
-        'the request with this Idempotency-Key is older than the records the topic keeps: whether it was appended can no longer be told; send it with a new key if it must be appended',
+        deletedByRequest.size > 0
+          ? 'the records where the request with this Idempotency-Key was placed were deleted (deleteRecords): whether it was appended can no longer be told; send it with a new key if it must be appended'
+          : 'the request with this Idempotency-Key is older than the records the topic keeps: whether it was appended can no longer be told; send it with a new key if it must be appended',
         { details: { idempotencyKey: key, partitions: dropped.map((part) => part.partition) } },
       );
     }
@@ -415,13 +433,15 @@ export class Producer {
           objectKey,
           parts: JSON.stringify(parts),
           reservations: stringifyReservations(reservations),
+          ...(idempotency.placeOver ? { placedOver: BigInt(topic.partitions) } : {}),
           createdAt: BigInt(now),
           // DynamoDB's TTL deletes the intent after this (seconds); local stores do it in maintenance.
           [EXPIRES_AT]: BigInt(Math.ceil((now + ttlMs) / 1000)),
         },
         { itemExists: false },
       );
-      return { intent: { pk, version: 0n, state: 'pending', fingerprint: idempotency.fingerprint, objectKey, parts, reservations }, adopted: false };
+      const placedOver = idempotency.placeOver ? { placedOver: topic.partitions } : {};
+      return { intent: { pk, version: 0n, state: 'pending', fingerprint: idempotency.fingerprint, objectKey, parts, reservations, ...placedOver }, adopted: false };
     } catch (error) {
       if (!(error instanceof ConditionFailedError)) throw error;
       const existing = await this.#readIntent(topic, idempotency);
@@ -483,5 +503,6 @@ function parseIntent(pk: string, item: Record<string, unknown> | undefined): Int
     objectKey: stringAttr(item as never, 'objectKey') ?? '',
     parts: JSON.parse(stringAttr(item as never, 'parts') ?? '[]') as Part[],
     reservations,
+    ...(typeof item.placedOver === 'bigint' ? { placedOver: Number(item.placedOver) } : {}),
   };
 }

@@ -433,6 +433,23 @@ export function maintenanceSuite(name: string, factory: BackendFactory): void {
         assert.deepEqual(await readAll(engine, topic, 0, startOffset), [[fresh.baseOffset, 'gone']]);
       });
 
+      it('a keyed retry after deleteRecords removed its records is refused on a topic that keeps everything, never appended twice', async () => {
+        const engine = engineOf();
+        const topic = await newTopic(engine, { retentionMs: -1 });
+        const batch = [append(0, ['deleted'], clock.now())];
+        const idem = { key: 'deleted-then-retried', fingerprint: 'fp', retry: true };
+        await engine.produce(topic, batch, idem);
+        await engine.produce(topic, [append(0, ['later'], clock.now())]);
+        await engine.deleteRecords(topic, 0, 'end');
+        await engine.maintain(); // deletes the entries below the new start: nothing says what was there
+        const id = (await engine.topics.get(topic)).id;
+        assert.equal((await backend.metadata.query(partitionPk(id, 0), { gte: 'e#', lt: 'e$' })).length, 0);
+        await assert.rejects(engine.produce(topic, batch, idem), (e: SluiceError) => e.code === 'IDEMPOTENCY_KEY_REUSED' && /deleteRecords/.test(e.message));
+        assert.deepEqual((await engine.describeTopic(topic)).partitions[0], { partition: 0, startOffset: 2n, endOffset: 2n }, 'nothing appended');
+        const [fresh] = await engine.produce(topic, batch, { key: 'a-new-key', fingerprint: 'fp' });
+        assert.equal(fresh.baseOffset, 2n, 'a new key appends');
+      });
+
       describe('quiet partitions', () => {
         const countingQueries = () => countingQueriesOf(backend.metadata);
         /** The prefixes of this topic that `work` listed. */

@@ -295,6 +295,32 @@ describe('local server HTTP API', () => {
     assert.deepEqual(read.flat().sort(), ['a', 'b']);
   });
 
+  it('a JSON retry after partitions were added is placed as its first attempt was: answered with its offsets, nothing appended twice', async () => {
+    for (const timestampType of ['CreateTime', 'LogAppendTime']) {
+      const topic = `grown-${timestampType.toLowerCase()}`;
+      await api('POST', '/v1/topics', { name: topic, partitions: 2, config: { timestampType } });
+      // Keys that hash to other partitions over 8 than over 2, and an unkeyed record placed by the key's digest.
+      const keys = Array.from({ length: 40 }, (_, i) => `key-${i}`).filter((key) => partitionForKey(new TextEncoder().encode(key), 2) !== partitionForKey(new TextEncoder().encode(key), 8)).slice(0, 3);
+      assert.equal(keys.length, 3);
+      const body = { records: [...keys.map((key) => ({ key, value: key })), { value: 'unkeyed' }] };
+      const headers = { 'idempotency-key': `${topic}-1` };
+      const first = await api('POST', `/v1/topics/${topic}/records`, body, headers);
+      assert.equal(first.status, 200);
+      assert.equal((await api('POST', `/v1/topics/${topic}/partitions`, { count: 8 })).status, 200);
+      const ends = async () => (await api('GET', `/v1/topics/${topic}`)).body.partitions.map((p: { endOffset: string }) => p.endOffset);
+      const before = await ends();
+      // A retry that says so finds the first attempt before it reserves: nothing moves.
+      for (const attempt of ['2', undefined]) {
+        const retry = await api('POST', `/v1/topics/${topic}/records`, body, { ...headers, ...(attempt ? { 'sluice-attempt': attempt } : {}) });
+        assert.equal(retry.status, 200, `${timestampType} attempt ${attempt}: ${JSON.stringify(retry.body)}`);
+        assert.deepEqual(retry.body, first.body, 'the first attempt\'s placement and offsets');
+        if (attempt) assert.deepEqual(await ends(), before);
+      }
+      const read = await Promise.all([0, 1].map(async (p) => (await api('GET', `/v1/topics/${topic}/partitions/${p}/records?offset=0`)).body.records.map((r: { value: string }) => r.value)));
+      assert.deepEqual(read.flat().sort(), [...keys, 'unkeyed'].sort(), 'each record once');
+    }
+  });
+
   it('accepts binary batches unchanged and serves Kafka record batches with real offsets', async () => {
     await api('POST', '/v1/topics', { name: 'binary', partitions: 2 });
     const records = (n: number, tag: string) => Array.from({ length: n }, (_, i) => ({ key: null, value: new TextEncoder().encode(`${tag}${i}`), headers: [], timestamp: 1000 + i }));

@@ -58,12 +58,18 @@ export function produceHandlers(engine: Engine, now: () => number, hints?: Appen
         };
       }
       // Unkeyed records of one request go to one partition (Kafka's sticky partitioning); the choice
-      // is derived from the Idempotency-Key when there is one, so a retry maps records identically.
-      const unkeyedPartition = idempotency
-        ? Number.parseInt(idempotency.fingerprint.slice(0, 8), 16) % topic.partitions
-        : Math.floor(Math.random() * topic.partitions);
-      const { appends, placement } = parseJsonProduce(body!, topic, { now: now(), unkeyedPartition });
-      const results = await engine.produce(topic, appends, idempotency);
+      // is derived from the Idempotency-Key when there is one, so a retry maps records identically —
+      // over the partition count of its first attempt, should partitions have been added since.
+      const receivedAt = now();
+      const place = (partitions: number) =>
+        parseJsonProduce(body!, { ...topic, partitions }, {
+          now: receivedAt,
+          unkeyedPartition: idempotency ? Number.parseInt(idempotency.fingerprint.slice(0, 8), 16) % partitions : Math.floor(Math.random() * partitions),
+        });
+      let placed = place(topic.partitions);
+      const placeOver = (partitions: number) => (placed = place(partitions)).appends;
+      const results = await engine.produce(topic, placed.appends, idempotency && { ...idempotency, placeOver });
+      const { placement } = placed;
       const observed = hintObservations(await hint?.(results));
       const bases = new Map(results.map((r) => [r.partition, r.baseOffset]));
       return {
