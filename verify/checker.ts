@@ -34,6 +34,8 @@ export interface History {
   timestampSwitch?: { ackedBefore: number };
   /** Searches by time checked against a scan of the final log (harness.ts checkSeeks); each wrong answer is an inconsistency. */
   seeks?: { checked: number; points: number; wrong: string[] };
+  /** Partitions added to the topic mid-run through the faulted API (from → to; answered 200: it landed). */
+  growth?: { readonly from: number; readonly to: number; answered: boolean };
   /** A partition's records before `before`, deleted mid-run through the faulted API (deleteRecords). */
   deletion?: Deletion;
 }

@@ -9,6 +9,19 @@ import { sleep } from './faults.ts';
 
 export const GROUP = 'verify-group';
 export const SESSION_TIMEOUT_MS = 1000;
+/** How soon the run's groups look at the topic again (partitions added mid-run): GroupsOptions.topicCheckMs. */
+export const GROUP_TOPIC_CHECK_MS = 300;
+
+export interface MemberOptions {
+  /**
+   * Partitions at or above this with nothing committed reset to `latest` (the topic's end offset); the
+   * others to `earliest`. The server answers a partition added after the group first read the topic
+   * with its log start instead of nothing (KAFKA-12478): were it not to, a member resetting so would
+   * skip what was written there first, and the checker would find records below the commit that no
+   * member processed. @default never
+   */
+  readonly latestFrom?: number;
+}
 
 export interface JoinRecord {
   readonly memberId: string;
@@ -89,10 +102,10 @@ export function logStartOf(response: HttpResponse): bigint | undefined {
  * One member process: runs sessions (join → consume/commit/heartbeat) until `done()` says the group
  * has caught up; random leave, crash and pause actions end a session early.
  */
-export async function runMember(call: Call, topic: string, history: GroupHistory, random: () => number, done: () => boolean, now: Clock = Date.now): Promise<void> {
+export async function runMember(call: Call, topic: string, history: GroupHistory, random: () => number, done: () => boolean, now: Clock = Date.now, options: MemberOptions = {}): Promise<void> {
   let memberId: string | undefined;
   while (!done()) {
-    const session = await join(call, topic, history, memberId, now);
+    const session = await join(call, topic, history, memberId, now, options);
     if (session === 'gone') memberId = undefined; // expired (or never created): come back as a new member
     if (session === undefined || session === 'gone') {
       await sleep(10);
@@ -110,7 +123,7 @@ export async function runMember(call: Call, topic: string, history: GroupHistory
 }
 
 /** One join (a rejoin with `memberId`): a session when answered 200, 'gone' when the member is unknown (404). */
-export async function join(call: Call, topic: string, history: GroupHistory, memberId: string | undefined, now: Clock = Date.now): Promise<Session | 'gone' | undefined> {
+export async function join(call: Call, topic: string, history: GroupHistory, memberId: string | undefined, now: Clock = Date.now, options: MemberOptions = {}): Promise<Session | 'gone' | undefined> {
   const response = await call('POST', `/v1/groups/${GROUP}/members`, '', { topics: [topic], sessionTimeoutMs: SESSION_TIMEOUT_MS, ...(memberId ? { memberId } : {}) });
   if (response?.status === 404) return 'gone';
   if (response?.status !== 200) return undefined;
@@ -133,8 +146,13 @@ export async function join(call: Call, topic: string, history: GroupHistory, mem
     leaseMaybeRenewedAt: answeredAt,
   };
   history.joins.push({ memberId: session.memberId, generation: session.generation, owned: new Set([...session.assigned, ...session.revoking]) });
+  const resetToLatest = answer.assignments.some((a) => a.committedOffset === null && a.partition >= (options.latestFrom ?? Number.POSITIVE_INFINITY));
+  const described = resetToLatest ? await call('GET', `/v1/topics/${topic}`) : undefined;
+  const ends = described?.status === 200 ? (bodyOf(described) as { partitions: Array<{ endOffset: string }> }).partitions.map((p) => BigInt(p.endOffset)) : [];
   for (const a of answer.assignments) {
-    const start = a.committedOffset === null ? 0n : BigInt(a.committedOffset);
+    const latest = a.committedOffset === null && a.partition >= (options.latestFrom ?? Number.POSITIVE_INFINITY);
+    // Without the end offset (the describe failed), start where nothing can be skipped: the reading is checked the same way.
+    const start = a.committedOffset !== null ? BigInt(a.committedOffset) : latest ? (ends[a.partition] ?? 0n) : 0n;
     session.position.set(a.partition, start);
     const run: ReadRun = { memberId: session.memberId, generation: session.generation, partition: a.partition, start, offsets: [] };
     session.runs.set(a.partition, run);

@@ -19,7 +19,7 @@ import { SluiceError } from '../lib/errors.ts';
 import type { BackendFactory } from '../test/support/backends.ts';
 import { FaultPlan, prng, sleep, type FaultRates } from './faults.ts';
 import type { Deletion, History } from './checker.ts';
-import { GROUP, emptyGroupHistory, logStartOf, runMember } from './group-workload.ts';
+import { GROUP, GROUP_TOPIC_CHECK_MS, emptyGroupHistory, logStartOf, runMember } from './group-workload.ts';
 import { emptyPushHistory, startPush } from './push-workload.ts';
 
 export interface RunConfig {
@@ -38,6 +38,8 @@ export interface RunConfig {
 }
 
 const TOPIC = 'verify';
+/** Partitions added to the topic mid-run (through the API, under faults). */
+const ADDED_PARTITIONS = 2;
 const KEY = 'verify-admin-key-0123456789abcdef';
 const TIMING = {
   reservationTimeoutMs: 150,
@@ -79,6 +81,7 @@ export async function runOnce(config: RunConfig, backendFactory: BackendFactory)
     await new Engine({ objects: backend.objects, metadata: backend.metadata }).topics.create(TOPIC, config.partitions, { retentionMs: -1 });
     const groups = new Groups({
       engine,
+      topicCheckMs: GROUP_TOPIC_CHECK_MS,
       afterStep: (step) => plan.atPoint(`group.${step}`, step === 'commit-checked'),
     });
     const app = createApp({ engine, keys: new ApiKeys(backend.metadata), groups, logError: () => {} });
@@ -112,12 +115,14 @@ export async function runOnce(config: RunConfig, backendFactory: BackendFactory)
         await sleep(TIMING.maintenanceEveryMs);
       }
     })();
-    const readers = Array.from({ length: config.partitions * config.readersPerPartition }, (_, i) =>
-      tail(app, i % config.partitions, history, () => producing),
-    );
+    // Readers for the partitions added mid-run too: until they exist, their reads are refused and retried.
+    const grownTo = config.partitions + ADDED_PARTITIONS;
+    const readers = Array.from({ length: grownTo * config.readersPerPartition }, (_, i) => tail(app, i % grownTo, history, () => producing));
     let groupDone = false;
     const groupCall = (method: string, path: string, query = '', body?: unknown) => call(app, method, path, query, body).catch(() => undefined);
-    const members = Array.from({ length: config.groupMembers }, () => runMember(groupCall, TOPIC, history.group, prng(Math.floor(random() * 2 ** 31)), () => groupDone));
+    const members = Array.from({ length: config.groupMembers }, () =>
+      runMember(groupCall, TOPIC, history.group, prng(Math.floor(random() * 2 ** 31)), () => groupDone, Date.now, { latestFrom: config.partitions }),
+    );
     const groupWatcher = (async () => {
       const giveUpAt = () => (producing ? Number.POSITIVE_INFINITY : stoppedAt + 30_000);
       let stoppedAt = 0;
@@ -128,9 +133,22 @@ export async function runOnce(config: RunConfig, backendFactory: BackendFactory)
         groupDone = Date.now() > giveUpAt() || (await caughtUp(groupCall));
       }
     })();
+    const halfOfRecords = (config.producers * config.requestsPerProducer * config.recordsPerRequest) / 2;
+    // Early on, the topic gets more partitions through the API, under the same faults: keyed records
+    // and the client producers (which look at the count again every few hundred ms here) spread onto
+    // them, and the group and the push consumer must take them in from their log start.
+    const grower = (async () => {
+      while (producing && history.acked.size < halfOfRecords * 0.6) await sleep(20);
+      history.growth = { from: config.partitions, to: grownTo, answered: false };
+      for (let attempt = 0; attempt < 100 && !history.growth.answered; attempt++) {
+        const res = await call(app, 'POST', `/v1/topics/${TOPIC}/partitions`, '', { count: grownTo }).catch(() => undefined);
+        if (res?.status === 200) history.growth.answered = true;
+        else if (res && res.status < 500 && res.status !== 429) throw new Error(`adding partitions refused: ${res.status} ${String(res.body)}`);
+        else await sleep(20);
+      }
+    })();
     // Halfway through, the topic becomes LogAppendTime through the API, under the same faults: retries,
     // crashes and compaction then straddle both ways of stamping, and checkSeeks searches a log of both.
-    const halfOfRecords = (config.producers * config.requestsPerProducer * config.recordsPerRequest) / 2;
     const switcher = (async () => {
       while (producing && history.acked.size < halfOfRecords) await sleep(20);
       for (let attempt = 0; attempt < 100 && history.timestampSwitch === undefined; attempt++) {
@@ -160,13 +178,14 @@ export async function runOnce(config: RunConfig, backendFactory: BackendFactory)
       server.close();
     }
     producing = false;
-    await Promise.all([maintenance, switcher, truncator, ...readers, groupWatcher, ...members]);
+    await Promise.all([maintenance, grower, switcher, truncator, ...readers, groupWatcher, ...members]);
 
     // Heal, let dead writers' reservations age, close their gaps, then read everything back.
     plan.heal();
     maintenancePlan.heal();
     await sleep(TIMING.abortReservationAfterMs + 100);
-    for (let partition = 0; partition < config.partitions; partition++) await engine.repairPartition(TOPIC, partition);
+    const partitions = (await engine.topics.get(TOPIC)).partitions;
+    for (let partition = 0; partition < partitions; partition++) await engine.repairPartition(TOPIC, partition);
     await engine.maintain();
     await engine.maintain(); // indexes by time the segments the pass before sealed (checkSeeks)
     await push.finish(healthy);
@@ -177,13 +196,13 @@ export async function runOnce(config: RunConfig, backendFactory: BackendFactory)
       }
     }
     const timestamps = new Map<number, Map<bigint, number>>();
-    for (let partition = 0; partition < config.partitions; partition++) {
+    for (let partition = 0; partition < partitions; partition++) {
       timestamps.set(partition, new Map());
       history.final.set(partition, await readEverything(engine, partition, timestamps.get(partition)));
       const entries = await backend.metadata.query(partitionPk(id, partition), { gte: 'e#', lt: 'e#~' });
       history.aborted.set(partition, entries.map(entryFromItem).filter((e) => e.aborted).map((e) => [e.start, e.end] as const));
     }
-    history.seeks = await checkSeeks(engine, backend.metadata, id, config.partitions, timestamps);
+    history.seeks = await checkSeeks(engine, backend.metadata, id, partitions, timestamps);
     if (history.deletion) await checkDeletedPrefix(engine, backend.metadata, id, history.deletion);
     return history;
   } finally {
@@ -250,7 +269,7 @@ async function produce(app: HttpHandler, producer: number, config: RunConfig, hi
   for (let r = 0; r < config.requestsPerProducer; r++) {
     const values = Array.from({ length: config.recordsPerRequest }, (_, i) => `p${producer}-r${r}-${i}${padding(random)}`);
     const records = values.map((value, i) =>
-      random() < 0.5 ? { key: `k${producer}-${r}-${i}`, value } : { partition: (producer + r + i) % config.partitions, value },
+      random() < 0.5 ? { key: `k${producer}-${r}-${i}`, value } : { partition: (producer + r + i) % (history.growth?.answered ? history.growth.to : config.partitions), value },
     );
     for (const value of values) history.attempted.add(value);
     for (let attempt = 0; attempt < 40; attempt++) {
@@ -277,7 +296,7 @@ async function produce(app: HttpHandler, producer: number, config: RunConfig, hi
 async function produceWithClient(endpoint: string, producer: number, config: RunConfig, history: History): Promise<void> {
   const random = prng(config.seed * 131 + producer);
   const client = new Sluice({ endpoint, apiKey: KEY, requestTimeoutMs: TIMING.clientTimeoutMs, retry: { retries: 40, initialRetryMs: 5, maxRetryMs: 100, multiplier: 2 }, logger: quiet });
-  const sender = client.producer({ lingerMs: 2, maxInFlightRequests: 8 });
+  const sender = client.producer({ lingerMs: 2, maxInFlightRequests: 8, metadataMaxAgeMs: 300 });
   const sends: Promise<void>[] = [];
   for (let r = 0; r < config.requestsPerProducer; r++) {
     const values = Array.from({ length: config.recordsPerRequest }, (_, i) => `c${producer}-r${r}-${i}${padding(random)}`);

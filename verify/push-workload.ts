@@ -17,6 +17,7 @@ import { AesGcmSecretBox } from '../lib/push/secrets.ts';
 import type { DeliveryOutcome } from '../lib/push/targets.ts';
 import { AppendFanout, localAppendSource } from '../lib/trigger/append-trigger.ts';
 import { InjectedCrash, sleep, type FaultPlan } from './faults.ts';
+import { GROUP_TOPIC_CHECK_MS } from './group-workload.ts';
 
 export const PUSH_CONSUMER = 'verify-push';
 export const DEAD_LETTER_TOPIC = 'verify-dlq';
@@ -41,7 +42,7 @@ export async function startPush(options: { engine: Engine; setupEngine: Engine; 
   const { engine, setupEngine, plan, random, history } = options;
   await setupEngine.topics.create(DEAD_LETTER_TOPIC, 1, { retentionMs: -1 });
   const secrets = new AesGcmSecretBox(new Uint8Array(32).fill(7));
-  const setup = new PushConsumers({ engine: setupEngine, groups: new Groups({ engine: setupEngine }), secrets, urlPolicy: LOCAL_URL_POLICY });
+  const setup = new PushConsumers({ engine: setupEngine, groups: new Groups({ engine: setupEngine, topicCheckMs: GROUP_TOPIC_CHECK_MS }), secrets, urlPolicy: LOCAL_URL_POLICY });
   await setup.create({
     name: PUSH_CONSUMER,
     topics: [options.topic],
@@ -52,7 +53,7 @@ export async function startPush(options: { engine: Engine; setupEngine: Engine; 
     retry: { maxAttempts: 4, bisectOnError: true, minBackoffMs: 5, maxBackoffMs: 40 },
     maxConcurrency: 4,
   });
-  const groups = new Groups({ engine });
+  const groups = new Groups({ engine, topicCheckMs: GROUP_TOPIC_CHECK_MS });
   const consumers = new PushConsumers({ engine, groups, secrets, urlPolicy: LOCAL_URL_POLICY });
   let healed = false;
   const firstSeen = new Map<number, bigint>();
@@ -138,8 +139,8 @@ export async function startPush(options: { engine: Engine; setupEngine: Engine; 
       stopped = true;
       await loop;
       unsubscribe();
-      const drainer = new Dispatcher({ engine: healthy, groups: new Groups({ engine: healthy }), consumers: new PushConsumers({ engine: healthy, groups: new Groups({ engine: healthy }), secrets, urlPolicy: LOCAL_URL_POLICY }), targets: () => target, sessionTimeoutMs: 5000, logError: () => {} });
-      const healthyGroups = new Groups({ engine: healthy });
+      const drainer = new Dispatcher({ engine: healthy, groups: new Groups({ engine: healthy, topicCheckMs: GROUP_TOPIC_CHECK_MS }), consumers: new PushConsumers({ engine: healthy, groups: new Groups({ engine: healthy, topicCheckMs: GROUP_TOPIC_CHECK_MS }), secrets, urlPolicy: LOCAL_URL_POLICY }), targets: () => target, sessionTimeoutMs: 5000, logError: () => {} });
+      const healthyGroups = new Groups({ engine: healthy, topicCheckMs: GROUP_TOPIC_CHECK_MS });
       for (let round = 0; round < 400; round++) {
         await drainer.runAll();
         await setup.resume(PUSH_CONSUMER).catch(() => {});

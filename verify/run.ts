@@ -47,6 +47,15 @@ async function main(): Promise<void> {
       if (!history.seeks?.checked) unexercised++;
       console.error(`    timestamps: ${history.timestampSwitch ? `LogAppendTime from ${history.timestampSwitch.ackedBefore} acknowledged records on` : 'the switch to LogAppendTime never landed'}`);
       if (!history.timestampSwitch) unexercised++;
+      const growth = history.growth;
+      const added = growth ? [...history.final].filter(([partition, log]) => partition >= growth.from && log.size > 0).length : 0;
+      const groupOnAdded = growth ? [...history.group.finalCommitted.keys()].filter((partition) => partition >= growth.from).length : 0;
+      console.error(
+        growth?.answered
+          ? `    partitions: ${growth.from} → ${growth.to} mid-run; ${added} added partitions hold records, the group committed on ${groupOnAdded}`
+          : `    partitions: ${growth ? 'adding them was never answered' : 'never added'}`,
+      );
+      if (!growth?.answered || added === 0 || groupOnAdded === 0) unexercised++;
       const deletion = history.deletion;
       console.error(
         deletion?.answered

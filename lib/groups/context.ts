@@ -34,6 +34,8 @@ export interface GroupsContext {
   readonly afterStep: (step: GroupStep, detail: { readonly group: string; readonly memberId?: string }) => void | Promise<void>;
   /** Compare-and-set attempts on the head before giving up with UNAVAILABLE. */
   readonly maxAttempts: number;
+  /** How long a group with members goes before it looks at its topics again (GroupsOptions.topicCheckMs). */
+  readonly topicCheckMs: number;
 }
 
 /** Partitions claimed, committed or reset at once. */

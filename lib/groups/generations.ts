@@ -70,7 +70,7 @@ export class Generations {
       const unchanged = sameRoster(state.members, view.members) && sameTopics(state.topics, topics) && !handover;
       if (unchanged) {
         await this.#sweep(group, view, now);
-        if (loaded.head && topicsCheckDue(loaded.head, now)) await this.#recordTopicsChecked(group, loaded, now);
+        if (loaded.head && topicsCheckDue(loaded.head, now, this.#ctx.topicCheckMs)) await this.#recordTopicsChecked(group, loaded, now);
         return loaded;
       }
       const strategy = state.members.length > 0 ? state.strategy : (view.firstStrategy ?? state.strategy);
@@ -264,9 +264,9 @@ export class Generations {
   }
 }
 
-/** A group with members whose topics have not been looked at for DEFAULTS.groupTopicCheckMs (partitions added, a topic created again). */
-export function topicsCheckDue(head: GroupHead, now: number): boolean {
-  return head.members > 0 && now - groupHead.topicsLookedAt(head) >= DEFAULTS.groupTopicCheckMs;
+/** A group with members whose topics have not been looked at for `checkMs` (partitions added, a topic created again). */
+export function topicsCheckDue(head: GroupHead, now: number, checkMs: number): boolean {
+  return head.members > 0 && now - groupHead.topicsLookedAt(head) >= checkMs;
 }
 
 async function backoff(attempt: number): Promise<void> {

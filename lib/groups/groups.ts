@@ -15,7 +15,7 @@
 import { z } from 'zod';
 import { ConditionFailedError, SluiceError } from '../errors.ts';
 import type { Topic } from '../log/topics.ts';
-import { LIMITS } from '../defaults.ts';
+import { DEFAULTS, LIMITS } from '../defaults.ts';
 import { parseInput } from '../validation.ts';
 import { JoinGroupRequest } from '../api/schemas.ts';
 import type { Strategy } from './assignors.ts';
@@ -40,6 +40,8 @@ export interface GroupsOptions {
   readonly afterStep?: GroupsContext['afterStep'];
   /** Compare-and-set attempts on the head before giving up with UNAVAILABLE. @default 30 */
   readonly maxAttempts?: number;
+  /** How long a group with members goes before it looks at its topics again (partitions added). @default DEFAULTS.groupTopicCheckMs */
+  readonly topicCheckMs?: number;
 }
 
 /** A join request (the contract's JoinGroupRequest). */
@@ -75,6 +77,7 @@ export class Groups {
       now: options.now ?? Date.now,
       afterStep: options.afterStep ?? (() => {}),
       maxAttempts: options.maxAttempts ?? 30,
+      topicCheckMs: options.topicCheckMs ?? DEFAULTS.groupTopicCheckMs,
     };
     this.#generations = new Generations(this.#ctx);
     this.#offsets = new Offsets(this.#ctx, this.#generations);

@@ -232,7 +232,7 @@ export class Membership {
     let current = head?.generation ?? 0;
     const deadline = head?.revokeDeadline ?? 0;
     // Past its revoke deadline, or time to look at its topics again (partitions added: generations.ts).
-    let maintain = (deadline > 0 && deadline <= now) || (head !== undefined && topicsCheckDue(head, now));
+    let maintain = (deadline > 0 && deadline <= now) || (head !== undefined && topicsCheckDue(head, now, this.#ctx.topicCheckMs));
     if (!maintain && lease.watch) {
       // The watched member expired, or its lease is gone while this member is current (it was in this
       // generation's roster: it left or was replaced, and the rebalance after that did not happen).
