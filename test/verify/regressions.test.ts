@@ -22,6 +22,8 @@ for (const seed of [2]) {
     assert.ok(verdict.group.commitsAccepted > 0 && history.group.joins.length > 3, 'the group took part: its checks are not vacuous');
     assert.ok(history.timestampSwitch && history.timestampSwitch.ackedBefore > 0 && history.timestampSwitch.ackedBefore < verdict.acked, `the topic became LogAppendTime mid-run: ${JSON.stringify(history.timestampSwitch)}`);
     assert.ok(history.seeks && history.seeks.checked > 0 && history.seeks.wrong.length === 0, JSON.stringify(history.seeks));
+    assert.ok(history.growth?.answered && history.final.size === history.growth.to, 'partitions were added mid-run');
+    assert.ok([...history.group.finalCommitted.keys()].some((partition) => partition >= history.growth!.from), 'the group took the added partitions in');
     const deletion = history.deletion;
     assert.ok(deletion?.answered && deletion.prefix.size > 0, 'records were deleted mid-run through the API');
     assert.equal(deletion.finalStart, deletion.before);
