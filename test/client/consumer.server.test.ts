@@ -244,6 +244,39 @@ describe('consumer (local server)', () => {
     await consumer.disconnect();
   });
 
+  it('without a group, partitions added while it runs are read from their log start, also when it subscribed from the end', { timeout: 60_000 }, async () => {
+    const topic = await topicWith(2, 2);
+    const assignment = new StaticAssignment(undefined, { metadataMaxAgeMs: 3_600_000 }); // looks only when told (checkPartitions)
+    const consumer = resources.add(sluice.consumer({ maxWaitMs: 50, assignmentSource: assignment }));
+    await consumer.subscribe({ topic }); // from the end: the first records are not read
+    const seen: string[] = [];
+    await consumer.run({ eachMessage: async ({ partition, message }) => void seen.push(`${partition}:${text(message)}`) });
+    await sluice.admin().createPartitions({ topicPartitions: [{ topic, count: 4 }] });
+    const producer = resources.add(sluice.producer({ lingerMs: 0 }));
+    await producer.send({ topic, messages: [{ value: 'before it looked', partition: 3 }, { value: 'new', partition: 0 }] });
+    await waitFor(() => seen.includes('0:new'), 'a record on an old partition');
+    assert.deepEqual(seen, ['0:new'], 'the added partitions are not read before it looks');
+    await assignment.checkPartitions();
+    await Promise.all([assignment.checkPartitions(), assignment.checkPartitions()]); // nothing added since: nothing handed twice
+    await producer.send({ topic, messages: [{ value: 'after', partition: 2 }] });
+    await waitFor(() => seen.length === 3, 'the added partitions');
+    assert.deepEqual(seen.slice(1).sort(), ['2:after', '3:before it looked']);
+    assert.deepEqual(consumer.assignment().map((a) => a.partition).sort(), [0, 1, 2, 3]);
+  });
+
+  it('without a group, the consumer looks at the partition counts every metadataMaxAgeMs', { timeout: 60_000 }, async () => {
+    const topic = await topicWith(1, 1);
+    const consumer = resources.add(sluice.consumer({ maxWaitMs: 50, metadataMaxAgeMs: 50 }));
+    await consumer.subscribe({ topic, fromBeginning: true });
+    const seen: string[] = [];
+    await consumer.run({ eachMessage: async ({ partition, message }) => void seen.push(`${partition}:${text(message)}`) });
+    await sluice.admin().createPartitions({ topicPartitions: [{ topic, count: 2 }] });
+    const producer = resources.add(sluice.producer({ lingerMs: 0 }));
+    await producer.send({ topic, messages: [{ value: 'added', partition: 1 }] });
+    await waitFor(() => seen.includes('1:added'), 'a record on the added partition');
+    assert.throws(() => sluice.consumer({ metadataMaxAgeMs: 0 }), /metadataMaxAgeMs must be a positive integer/);
+  });
+
   it('commits positions (autoCommit on stop, commitOffsets) and resumes from them on the next run', { timeout: 60_000 }, async () => {
     const topic = await topicWith(2, 10);
     const assignment = new StaticAssignment();

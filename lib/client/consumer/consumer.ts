@@ -55,6 +55,12 @@ export interface ConsumerOptions extends GroupMembershipOptions {
   readonly groupId?: string;
   /** Where partitions and committed offsets come from. @default the group with groupId, else new StaticAssignment(): every partition of the subscribed topics */
   readonly assignmentSource?: AssignmentSource;
+  /**
+   * Without a group: how long the subscribed topics' partition counts are used before the consumer
+   * looks at them again, and reads partitions added since from their log start (a group takes added
+   * partitions in on the server's side). @default 300000
+   */
+  readonly metadataMaxAgeMs?: number;
   /** Largest read per partition and request, in bytes of stored (compressed) batches; at least one batch is always returned. @default 1 MiB */
   readonly maxBytesPerPartition?: number;
   /** How long a read at the end of a partition waits for new records (long poll), in ms. @default 5000 */
@@ -193,7 +199,7 @@ export class Consumer {
     this.#source =
       options.assignmentSource ??
       (options.groupId === undefined
-        ? new StaticAssignment()
+        ? new StaticAssignment(undefined, { metadataMaxAgeMs: options.metadataMaxAgeMs })
         : new GroupAssignment(context, { ...options, groupId: options.groupId, retry: this.#retry, events: this.#events }));
     const maxBytes = options.maxBytesPerPartition ?? CONSUMER_DEFAULTS.maxBytesPerPartition;
     const maxWaitMs = options.maxWaitMs ?? CONSUMER_DEFAULTS.maxWaitMs;
@@ -493,7 +499,7 @@ export class Consumer {
         const description = await bounds(p.topic);
         const state = description.partitions.find((x) => x.partition === p.partition);
         if (!state) throw new SluiceClientError('INVALID_ARGUMENT', `partition ${p.partition} does not exist in topic ${p.topic}`);
-        position = this.#fromBeginning ? state.startOffset : state.endOffset;
+        position = this.#fromBeginning || p.fromLogStart ? state.startOffset : state.endOffset;
       }
       this.#streams.set(key, new PartitionStream(p.topic, p.partition, position, committed));
     }
