@@ -35,7 +35,7 @@ export interface History {
   /** Searches by time checked against a scan of the final log (harness.ts checkSeeks); each wrong answer is an inconsistency. */
   seeks?: { checked: number; points: number; wrong: string[] };
   /** Partitions added to the topic mid-run through the faulted API (from → to; answered 200: it landed). */
-  growth?: { readonly from: number; readonly to: number; answered: boolean };
+  growth?: { readonly from: number; readonly to: number; answered: boolean; ackedBefore?: number };
   /** A partition's records before `before`, deleted mid-run through the faulted API (deleteRecords). */
   deletion?: Deletion;
 }

@@ -142,7 +142,7 @@ export async function runOnce(config: RunConfig, backendFactory: BackendFactory)
       history.growth = { from: config.partitions, to: grownTo, answered: false };
       for (let attempt = 0; attempt < 100 && !history.growth.answered; attempt++) {
         const res = await call(app, 'POST', `/v1/topics/${TOPIC}/partitions`, '', { count: grownTo }).catch(() => undefined);
-        if (res?.status === 200) history.growth.answered = true;
+        if (res?.status === 200) Object.assign(history.growth, { answered: true, ackedBefore: history.acked.size });
         else if (res && res.status < 500 && res.status !== 429) throw new Error(`adding partitions refused: ${res.status} ${String(res.body)}`);
         else await sleep(20);
       }
@@ -316,12 +316,18 @@ async function produceWithClient(endpoint: string, producer: number, config: Run
 
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 
-/** Every partition's committed offset has reached its end offset. */
+/**
+ * Every partition's committed offset has reached its end offset. A group with no member at the moment
+ * describes only the partitions it has commits for, so the topic's count is asked too: partitions
+ * added mid-run count before the group has committed on them.
+ */
 async function caughtUp(call: (method: string, path: string) => Promise<HttpResponse | undefined>): Promise<boolean> {
-  const response = await call('GET', `/v1/groups/${GROUP}`);
-  if (response?.status !== 200) return false;
-  const { offsets } = JSON.parse(String(response.body)) as { offsets: Array<{ committedOffset: string | null; endOffset: string }> };
-  return offsets.length > 0 && offsets.every((o) => o.committedOffset !== null && BigInt(o.committedOffset) >= BigInt(o.endOffset));
+  const [group, topic] = await Promise.all([call('GET', `/v1/groups/${GROUP}`), call('GET', `/v1/topics/${TOPIC}`)]);
+  if (group?.status !== 200 || topic?.status !== 200) return false;
+  const { offsets } = JSON.parse(String(group.body)) as { offsets: Array<{ partition: number; committedOffset: string | null; endOffset: string }> };
+  const { partitions } = JSON.parse(String(topic.body)) as { partitions: unknown[] };
+  const done = new Set(offsets.filter((o) => o.committedOffset !== null && BigInt(o.committedOffset) >= BigInt(o.endOffset)).map((o) => o.partition));
+  return partitions.length > 0 && partitions.every((_, partition) => done.has(partition));
 }
 
 /** A reader tailing one partition from 0: offsets must come strictly increasing. */

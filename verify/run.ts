@@ -52,7 +52,7 @@ async function main(): Promise<void> {
       const groupOnAdded = growth ? [...history.group.finalCommitted.keys()].filter((partition) => partition >= growth.from).length : 0;
       console.error(
         growth?.answered
-          ? `    partitions: ${growth.from} → ${growth.to} mid-run; ${added} added partitions hold records, the group committed on ${groupOnAdded}`
+          ? `    partitions: ${growth.from} → ${growth.to} from ${growth.ackedBefore} acknowledged records on; ${added} added partitions hold records, the group committed on ${groupOnAdded}`
           : `    partitions: ${growth ? 'adding them was never answered' : 'never added'}`,
       );
       if (!growth?.answered || added === 0 || groupOnAdded === 0) unexercised++;
