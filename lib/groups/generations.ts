@@ -75,6 +75,7 @@ export class Generations {
       }
       const strategy = state.members.length > 0 ? state.strategy : (view.firstStrategy ?? state.strategy);
       const next = nextState(state, { strategy, topics, members: view.members, released, now });
+      await this.#indexNewTopics(group, loaded, next);
       const published = await this.publish(group, loaded, next);
       if (published) {
         await this.afterPublish(group, loaded, next, published, view, now);
@@ -141,10 +142,15 @@ export class Generations {
     return sk;
   }
 
-  /** Housekeeping after a new generation; every step is safe to repeat or to miss (the next rebalance redoes it). */
-  async afterPublish(group: string, loaded: Loaded, next: GroupState, stateKey: string, view: MemberView | undefined, now: number): Promise<void> {
-    const pk = groupPk(group);
-    if (!loaded.head) await this.#ctx.metadata.put(groupListing.encode(group, now));
+  /**
+   * Records the partition count of each topic the next generation reads first, before it is published:
+   * a partition above it with nothing committed is answered at its log start (Offsets.claim). Not
+   * housekeeping that a later rebalance redoes — later generations know the topic and write nothing —
+   * so a failure here fails the rebalance. The index keeps the count the group first read (a group
+   * emptied and read again, or a count written by an attempt that did not publish, stays at or below
+   * what the group read first).
+   */
+  async #indexNewTopics(group: string, loaded: Loaded, next: GroupState): Promise<void> {
     const known = new Set(loaded.state.topics.map((t) => `${t.name}\n${t.id}`));
     for (const topic of next.topics) {
       if (known.has(`${topic.name}\n${topic.id}`)) continue;
@@ -152,6 +158,12 @@ export class Generations {
         if (!(error instanceof ConditionFailedError)) throw error; // recorded when the group first read this topic: keep that count
       });
     }
+  }
+
+  /** Housekeeping after a new generation; every step is safe to repeat or to miss (the next rebalance redoes it). */
+  async afterPublish(group: string, loaded: Loaded, next: GroupState, stateKey: string, view: MemberView | undefined, now: number): Promise<void> {
+    const pk = groupPk(group);
+    if (!loaded.head) await this.#ctx.metadata.put(groupListing.encode(group, now));
     // Older generations, and states of this generation that lost the race or whose writer crashed.
     for (const old of await this.#ctx.metadata.query(pk, { gte: STATE_PREFIX, lt: stateSk(next.generation + 1, '') })) {
       if (old.sk !== stateKey) await this.#ctx.metadata.delete(pk, old.sk);

@@ -122,7 +122,12 @@ export class Offsets {
     return mapConcurrent(claimed, CLAIM_CONCURRENCY, async (assigned, i) => {
       const recorded = indexed.get(refs[i].topicId);
       if (assigned.committedOffset !== null || !recorded || refs[i].partition < recorded) return assigned;
-      const topic = await this.#ctx.engine.topics.get(refs[i].topic).catch(() => undefined);
+      // Only a topic that is gone (or was created again) leaves the partition to the member's reset: any
+      // other failure fails the claim, which the member retries, rather than let it skip records.
+      const topic = await this.#ctx.engine.topics.get(refs[i].topic).catch((error: unknown) => {
+        if (error instanceof SluiceError && error.code === 'TOPIC_NOT_FOUND') return undefined;
+        throw error;
+      });
       if (topic?.id !== refs[i].topicId) return assigned;
       return { ...assigned, committedOffset: (await this.#ctx.engine.partitionBounds(topic, refs[i].partition)).logStartOffset };
     });

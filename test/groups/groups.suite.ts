@@ -182,6 +182,65 @@ export function groupsSuite(name: string, factory: BackendFactory): void {
       );
     });
 
+    it('a failed write of the topic index fails the rebalance, so that partitions added later still start at their log start', async () => {
+      const { engine, topic, group } = await setup(2);
+      const store = backend.metadata;
+      let failIndex = true;
+      const flakyIndex: MetadataStore = {
+        get: (pk, sk) => store.get(pk, sk),
+        update: (pk, sk, changes, condition, options) => store.update(pk, sk, changes, condition, options),
+        delete: (pk, sk, condition) => store.delete(pk, sk, condition),
+        query: (pk, options) => store.query(pk, options),
+        put: async (item, condition) => {
+          if (failIndex && item.pk === `g#${group}` && item.sk.startsWith('t#')) {
+            failIndex = false;
+            throw new SluiceError('UNAVAILABLE', 'the store did not answer');
+          }
+          await store.put(item, condition);
+        },
+      };
+      const groups = new Groups({ engine: new Engine({ objects: backend.objects, metadata: flakyIndex, now: clock.now, topicCacheMs: 0 }), now: clock.now });
+      const a = new SimMember(groups, group, { topics: [topic], sessionTimeoutMs: 30 * 60_000, joinId: 'join-index-write-fails' });
+      await assert.rejects(a.join(), code('UNAVAILABLE'));
+      await a.join(); // the member retries (the same joinId: the same member)
+      assert.deepEqual(a.partitions(), [0, 1]);
+      await engine.topics.addPartitions(topic, 3);
+      await engine.produce(topic, [append(2, ['early'])]);
+      clock.advance(DEFAULTS.groupTopicCheckMs);
+      assert.equal((await a.heartbeat()).rebalance, true);
+      await a.join();
+      assert.deepEqual(Object.fromEntries(a.assignments.map((x) => [x.partition, x.committedOffset])), { 0: null, 1: null, 2: 0n });
+    });
+
+    it('a failed read of the topic while an added partition is claimed fails the join instead of leaving it to the member\'s reset', async () => {
+      const { engine, topic, member, group } = await setup(2);
+      const a = member({ sessionTimeoutMs: 30 * 60_000 });
+      await a.join();
+      await engine.topics.addPartitions(topic, 3);
+      await a.leave();
+      let failNextTopicRead = false;
+      const port: GroupsOptions['engine'] = {
+        metadata: engine.metadata,
+        topics: {
+          get: async (name: string) => {
+            if (!failNextTopicRead) return engine.topics.get(name);
+            failNextTopicRead = false;
+            throw new SluiceError('UNAVAILABLE', 'the store did not answer');
+          },
+        },
+        partitionBounds: (t, p) => engine.partitionBounds(t, p),
+        offsetForTimestamp: (t, p, ts) => engine.offsetForTimestamp(t, p, ts),
+      };
+      // After the new generation is published, the next read of the topic is the claim's, for partition 2.
+      let armed = true;
+      const flaky = new Groups({ engine: port, now: clock.now, afterStep: (step) => void (step === 'head-written' && armed && ((armed = false), (failNextTopicRead = true))) });
+      const b = new SimMember(flaky, group, { topics: [topic], sessionTimeoutMs: 30 * 60_000, joinId: 'join-topic-read-fails' });
+      await assert.rejects(b.join(), code('UNAVAILABLE'));
+      assert.equal(failNextTopicRead, false, 'the claim read the topic');
+      await b.join();
+      assert.deepEqual(Object.fromEntries(b.assignments.map((x) => [x.partition, x.committedOffset])), { 0: null, 1: null, 2: 0n });
+    });
+
     it('deleting a group deletes the offsets of partitions added after it first read the topic, past its first offset bucket', async () => {
       const { engine, topic, member, groups, group } = await setup(60);
       const a = member({ sessionTimeoutMs: 30 * 60_000 });
