@@ -5,6 +5,7 @@
 import type { FaultKind } from './faults.ts';
 import { SESSION_TIMEOUT_MS, type GroupHistory } from './group-workload.ts';
 import type { PushHistory } from './push-workload.ts';
+import type { DirectReadHistory } from './direct-reader.ts';
 
 export interface History {
   /** value → where its produce was acknowledged */
@@ -36,6 +37,8 @@ export interface History {
   seeks?: { checked: number; points: number; wrong: string[] };
   /** Partitions added to the topic mid-run through the faulted API (from → to; answered 200: it landed). */
   growth?: { readonly from: number; readonly to: number; answered: boolean; ackedBefore?: number };
+  /** The SDK consumer reading straight from the object store (direct-reader.ts); absent in older histories. */
+  readonly direct?: DirectReadHistory;
   /** A partition's records before `before`, deleted mid-run through the faulted API (deleteRecords). */
   deletion?: Deletion;
 }
@@ -103,6 +106,8 @@ export interface Verdict {
   };
   /** The push-consumer checks, counted into the summary: records never handled into L, dead letters twice into D, order into O, commits past unhandled records into I. */
   push: { deliveries: number; acknowledged: number; deadLettered: number; unhandled: number; deadLetteredTwice: number; orderViolations: number; committedPastUnhandled: number };
+  /** The SDK consumer's direct reads: records of the final log it was handed, and those it never was (counted into O). */
+  direct: { seen: number; unseen: number };
   /** A few examples of each anomaly, for the report. */
   examples: string[];
 }
@@ -180,6 +185,7 @@ export function check(history: History): Verdict {
 
   const group = checkGroup(history, logs, note);
   const push = checkPush(history, logs, note);
+  const direct = checkDirect(history, note);
   const faultsByKind = { ...history.faults };
   for (const [kind, count] of Object.entries(history.maintenanceFaults)) faultsByKind[kind as FaultKind] += count;
   const faults = Object.values(faultsByKind).reduce((a, b) => a + b, 0);
@@ -189,10 +195,11 @@ export function check(history: History): Verdict {
     duplicated: duplicated + push.deadLetteredTwice,
     inconsistent: inconsistent + push.committedPastUnhandled,
     gaps,
-    orderViolations: history.orderViolations.length + group.skipsOrRewinds + group.unprocessedBelowCommit + push.orderViolations,
+    orderViolations: history.orderViolations.length + group.skipsOrRewinds + group.unprocessedBelowCommit + push.orderViolations + direct.unseen,
     fencedCommitsAccepted: group.fencedCommitsAccepted + group.twoOwners,
     group,
     push,
+    direct,
     faults,
     faultsByKind,
     examples,
@@ -208,6 +215,25 @@ export function summaryLine(v: Verdict): string {
 
 export function anomalies(v: Verdict): number {
   return v.lost + v.duplicated + v.inconsistent + v.gaps + v.orderViolations + v.fencedCommitsAccepted;
+}
+
+/**
+ * The SDK consumer's checks (what it was handed is checked with the readers' observations, and its
+ * order per partition as it went): every record of the final log — from the log start, so records
+ * deleted before it got there are not owed — was handed to it.
+ */
+function checkDirect(history: History, note: (text: string) => void): Verdict['direct'] {
+  if (!history.direct) return { seen: 0, unseen: 0 };
+  let seen = 0;
+  let unseen = 0;
+  for (const [partition, offsets] of history.final) {
+    const handed = new Set(history.direct.seen.get(partition) ?? []);
+    for (const offset of offsets.keys()) {
+      if (handed.has(offset)) seen++;
+      else if (++unseen <= 5) note(`the SDK consumer was never handed ${partition}@${offset}${history.direct.crashed ? ` (it crashed: ${history.direct.crashed})` : ''}`);
+    }
+  }
+  return { seen, unseen };
 }
 
 /**

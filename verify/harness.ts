@@ -21,6 +21,8 @@ import { FaultPlan, prng, sleep, type FaultRates } from './faults.ts';
 import type { Deletion, History } from './checker.ts';
 import { GROUP, GROUP_TOPIC_CHECK_MS, emptyGroupHistory, logStartOf, runMember } from './group-workload.ts';
 import { emptyPushHistory, startPush } from './push-workload.ts';
+import { emptyDirectReadHistory, startDirectReader } from './direct-reader.ts';
+import { ObjectUrlSigner } from '../lib/http/object-urls.ts';
 
 export interface RunConfig {
   readonly seed: number;
@@ -55,6 +57,8 @@ export async function runOnce(config: RunConfig, backendFactory: BackendFactory)
   // rate, since a pass makes hundreds of calls and the SDK's own retries hide most transient errors.
   const maintenancePlan = new FaultPlan(config.seed * 7919 + 1, { ...config.faults, storage: config.faults.storage / 8 });
   const random = prng(config.seed ^ 0x5eed);
+  let server: ReturnType<typeof createNodeServer> | undefined;
+  let directReader: Awaited<ReturnType<typeof startDirectReader>> | undefined;
   try {
     const engineOptions = {
       reservationTimeoutMs: TIMING.reservationTimeoutMs,
@@ -65,9 +69,14 @@ export async function runOnce(config: RunConfig, backendFactory: BackendFactory)
       maintenance: { segmentBytes: 16 * 1024, indexIntervalBytes: 1024, tailQuietMs: 300, maxTailEntries: 8, gcGraceMs: 2000, minObjectAgeMs: 3000 },
     };
     const storage = { inlineEntries: 0, objectEntries: 0 };
+    // Presigned reads: S3's own on the emulators; otherwise URLs the app itself serves (as the local
+    // server does), read through the faulted store.
+    let endpoint = '';
+    const signer = backend.objects.presignGet ? undefined : new ObjectUrlSigner({ baseUrl: () => endpoint });
+    const faultedObjects = plan.wrapObjects(backend.objects);
     const engine = new Engine({
       ...engineOptions,
-      objects: plan.wrapObjects(backend.objects),
+      objects: signer ? signer.wrap(faultedObjects) : faultedObjects,
       metadata: countingEntries(plan.wrapMetadata(backend.metadata), storage),
       afterProduceStep: (step) => plan.atPoint(`produce.${step}`, step === 'offsets-reserved' || step === 'reservations-recorded'),
     });
@@ -84,7 +93,7 @@ export async function runOnce(config: RunConfig, backendFactory: BackendFactory)
       topicCheckMs: GROUP_TOPIC_CHECK_MS,
       afterStep: (step) => plan.atPoint(`group.${step}`, step === 'commit-checked'),
     });
-    const app = createApp({ engine, keys: new ApiKeys(backend.metadata), groups, logError: () => {} });
+    const app = createApp({ engine, keys: new ApiKeys(backend.metadata), groups, logError: () => {}, ...(signer ? { objectUrls: signer } : {}) });
     const history: History = {
       acked: new Map(),
       attempted: new Set(),
@@ -98,6 +107,7 @@ export async function runOnce(config: RunConfig, backendFactory: BackendFactory)
       storage,
       group: emptyGroupHistory(),
       push: emptyPushHistory(),
+      direct: emptyDirectReadHistory(),
     };
     const healthy = new Engine({ ...engineOptions, objects: backend.objects, metadata: backend.metadata });
     const push = await startPush({ engine, setupEngine: healthy, plan, random: prng(config.seed * 31 + 7), topic: TOPIC, history: history.push });
@@ -165,18 +175,14 @@ export async function runOnce(config: RunConfig, backendFactory: BackendFactory)
       while (producing && (history.acked.size < halfOfRecords * 1.4 || !(await longEnough()))) await sleep(20);
       history.deletion = await deleteRecordsMidRun(app, healthy, backend.metadata, prng(config.seed * 53 + 11));
     })();
-    const server = createNodeServer(app);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    try {
-      await Promise.all([
-        ...Array.from({ length: config.producers }, (_, p) => produce(app, p, config, history, random)),
-        ...Array.from({ length: config.clientProducers }, (_, c) => produceWithClient(endpoint, c, config, history)),
-      ]);
-    } finally {
-      server.closeAllConnections();
-      server.close();
-    }
+    server = createNodeServer(app);
+    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+    endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    directReader = await startDirectReader({ endpoint, apiKey: KEY, topic: TOPIC, history, direct: history.direct! });
+    await Promise.all([
+      ...Array.from({ length: config.producers }, (_, p) => produce(app, p, config, history, random)),
+      ...Array.from({ length: config.clientProducers }, (_, c) => produceWithClient(endpoint, c, config, history)),
+    ]);
     producing = false;
     await Promise.all([maintenance, grower, switcher, truncator, ...readers, groupWatcher, ...members]);
 
@@ -189,6 +195,8 @@ export async function runOnce(config: RunConfig, backendFactory: BackendFactory)
     await engine.maintain();
     await engine.maintain(); // indexes by time the segments the pass before sealed (checkSeeks)
     await push.finish(healthy);
+    const { partitions: bounds } = await engine.describeTopic(TOPIC);
+    await directReader.finish(new Map(bounds.map((b) => [b.partition, b.endOffset])));
     const { id } = await engine.topics.get(TOPIC);
     if (config.groupMembers > 0) {
       for (const offset of (await groups.describe(GROUP)).offsets) {
@@ -208,6 +216,9 @@ export async function runOnce(config: RunConfig, backendFactory: BackendFactory)
   } finally {
     plan.heal();
     maintenancePlan.heal();
+    await directReader?.stop();
+    server?.closeAllConnections();
+    server?.close();
     await backend.teardown();
   }
 }

@@ -27,6 +27,7 @@ async function main(): Promise<void> {
     faultsByKind: { definite: 0, ambiguous: 0, throttle: 0, latency: 0, crash: 0, zombie: 0 },
     group: { commitsAccepted: 0, fencedCommitsAccepted: 0, twoOwners: 0, skipsOrRewinds: 0, unprocessedBelowCommit: 0, renewedByUnansweredHeartbeat: 0 },
     push: { deliveries: 0, acknowledged: 0, deadLettered: 0, unhandled: 0, deadLetteredTwice: 0, orderViolations: 0, committedPastUnhandled: 0 },
+    direct: { seen: 0, unseen: 0 },
     examples: [],
   };
   let unexercised = 0;
@@ -65,6 +66,10 @@ async function main(): Promise<void> {
       if (!deletion?.answered) unexercised++;
       console.error(`    group ${JSON.stringify(verdict.group)}; member actions ${JSON.stringify(history.group.actions)}, ${history.group.joins.length} joins`);
       console.error(`    push ${JSON.stringify(verdict.push)}; ${history.push.dispatchersReplaced} dispatchers replaced after crashes`);
+      const direct = history.direct;
+      console.error(`    SDK consumer: ${verdict.direct.seen} records handed, ${verdict.direct.unseen} never; reads ${JSON.stringify(direct?.stats)}${direct?.crashed ? `; crashed: ${direct.crashed}` : ''}`);
+      // The point is the direct path: a run whose reads all went through the API did not check it.
+      if (!direct?.caughtUp || !direct.stats || direct.stats.rangeGets + direct.stats.inlineRanges === 0) unexercised++;
       for (const example of verdict.examples) console.error(`    ${example}`);
       for (const key of ['acked', 'lost', 'duplicated', 'inconsistent', 'gaps', 'orderViolations', 'fencedCommitsAccepted', 'faults'] as const) total[key] += verdict[key];
     }

@@ -108,6 +108,17 @@ describe('history checker', () => {
     assert.equal(check(skipAfterTheStart).push.unhandled, 1, 'only records below the deletion are excused');
   });
 
+  it('wants every record of the final log handed to the SDK consumer (from the log start), and counts those it never was', () => {
+    const h = clean();
+    (h as { direct?: History['direct'] }).direct = { seen: new Map([[0, [0n, 1n, 3n]]]), caughtUp: true };
+    assert.deepEqual(check(h).direct, { seen: 3, unseen: 0 });
+    h.direct!.seen.set(0, [0n, 3n]);
+    const v = check(h);
+    assert.deepEqual(v.direct, { seen: 2, unseen: 1 });
+    assert.equal(v.orderViolations, 1);
+    assert.match(v.examples.join('\n'), /never handed 0@1/);
+  });
+
   it('finds push-consumer anomalies: a record never handled (committed past it), a dead letter twice, first deliveries out of order', () => {
     assert.equal(check(cleanWithPush()).push.unhandled, 0);
     const history = cleanWithPush();

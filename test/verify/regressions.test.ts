@@ -24,6 +24,7 @@ for (const seed of [2]) {
     assert.ok(history.seeks && history.seeks.checked > 0 && history.seeks.wrong.length === 0, JSON.stringify(history.seeks));
     assert.ok(history.growth?.answered && history.final.size === history.growth.to, 'partitions were added mid-run');
     assert.ok([...history.group.finalCommitted.keys()].some((partition) => partition >= history.growth!.from), 'the group took the added partitions in');
+    assert.ok(history.direct?.caughtUp && verdict.direct.seen > 0 && history.direct.stats!.rangeGets + history.direct.stats!.inlineRanges > 0, `the SDK consumer read the log straight from the store: ${JSON.stringify(history.direct?.stats)}`);
     const deletion = history.deletion;
     assert.ok(deletion?.answered && deletion.prefix.size > 0, 'records were deleted mid-run through the API');
     assert.equal(deletion.finalStart, deletion.before);
