@@ -18,9 +18,9 @@ export interface MemberOptions {
    * others to `earliest`. The server answers a partition added after the group first read the topic
    * with its log start instead of nothing (KAFKA-12478): were it not to, a member resetting so would
    * skip what was written there first, and the checker would find records below the commit that no
-   * member processed. @default never
+   * member processed. Asked at each join. @default never
    */
-  readonly latestFrom?: number;
+  readonly latestFrom?: () => number;
 }
 
 export interface JoinRecord {
@@ -146,11 +146,12 @@ export async function join(call: Call, topic: string, history: GroupHistory, mem
     leaseMaybeRenewedAt: answeredAt,
   };
   history.joins.push({ memberId: session.memberId, generation: session.generation, owned: new Set([...session.assigned, ...session.revoking]) });
-  const resetToLatest = answer.assignments.some((a) => a.committedOffset === null && a.partition >= (options.latestFrom ?? Number.POSITIVE_INFINITY));
+  const latestFrom = options.latestFrom?.() ?? Number.POSITIVE_INFINITY;
+  const resetToLatest = answer.assignments.some((a) => a.committedOffset === null && a.partition >= latestFrom);
   const described = resetToLatest ? await call('GET', `/v1/topics/${topic}`) : undefined;
   const ends = described?.status === 200 ? (bodyOf(described) as { partitions: Array<{ endOffset: string }> }).partitions.map((p) => BigInt(p.endOffset)) : [];
   for (const a of answer.assignments) {
-    const latest = a.committedOffset === null && a.partition >= (options.latestFrom ?? Number.POSITIVE_INFINITY);
+    const latest = a.committedOffset === null && a.partition >= latestFrom;
     // Without the end offset (the describe failed), start where nothing can be skipped: the reading is checked the same way.
     const start = a.committedOffset !== null ? BigInt(a.committedOffset) : latest ? (ends[a.partition] ?? 0n) : 0n;
     session.position.set(a.partition, start);

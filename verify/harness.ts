@@ -129,9 +129,14 @@ export async function runOnce(config: RunConfig, backendFactory: BackendFactory)
     const grownTo = config.partitions + ADDED_PARTITIONS;
     const readers = Array.from({ length: grownTo * config.readersPerPartition }, (_, i) => tail(app, i % grownTo, history, () => producing));
     let groupDone = false;
+    let joinedBeforeGrowth: boolean | undefined;
     const groupCall = (method: string, path: string, query = '', body?: unknown) => call(app, method, path, query, body).catch(() => undefined);
     const members = Array.from({ length: config.groupMembers }, () =>
-      runMember(groupCall, TOPIC, history.group, prng(Math.floor(random() * 2 ** 31)), () => groupDone, Date.now, { latestFrom: config.partitions }),
+      // Added partitions count as added only for a group that read the topic before they were: one whose
+      // join was answered before the growth was asked for (a later first read records the new count).
+      runMember(groupCall, TOPIC, history.group, prng(Math.floor(random() * 2 ** 31)), () => groupDone, Date.now, {
+        latestFrom: () => (joinedBeforeGrowth === false ? Number.POSITIVE_INFINITY : config.partitions),
+      }),
     );
     const groupWatcher = (async () => {
       const giveUpAt = () => (producing ? Number.POSITIVE_INFINITY : stoppedAt + 30_000);
@@ -150,6 +155,7 @@ export async function runOnce(config: RunConfig, backendFactory: BackendFactory)
     const grower = (async () => {
       while (producing && history.acked.size < halfOfRecords * 0.6) await sleep(20);
       history.growth = { from: config.partitions, to: grownTo, answered: false };
+      joinedBeforeGrowth = history.group.joins.length > 0;
       for (let attempt = 0; attempt < 100 && !history.growth.answered; attempt++) {
         const res = await call(app, 'POST', `/v1/topics/${TOPIC}/partitions`, '', { count: grownTo }).catch(() => undefined);
         if (res?.status === 200) Object.assign(history.growth, { answered: true, ackedBefore: history.acked.size });
