@@ -152,12 +152,14 @@ export class Generations {
    */
   async #indexNewTopics(group: string, loaded: Loaded, next: GroupState): Promise<void> {
     const known = new Set(loaded.state.topics.map((t) => `${t.name}\n${t.id}`));
-    for (const topic of next.topics) {
-      if (known.has(`${topic.name}\n${topic.id}`)) continue;
-      await this.#ctx.metadata.put(topicIndex.encode(group, { name: topic.name, topicId: topic.id, partitions: topic.partitions }), { where: [topicIndex.notYetFor(topic.id)] }).catch((error: unknown) => {
-        if (!(error instanceof ConditionFailedError)) throw error; // recorded when the group first read this topic: keep that count
-      });
-    }
+    for (const topic of next.topics) if (!known.has(`${topic.name}\n${topic.id}`)) await this.indexTopic(group, topic);
+  }
+
+  /** Records the topic in the group's index with its partition count now, unless this incarnation of it is there already (that count stays). */
+  async indexTopic(group: string, topic: TopicRef): Promise<void> {
+    await this.#ctx.metadata.put(topicIndex.encode(group, { name: topic.name, topicId: topic.id, partitions: topic.partitions }), { where: [topicIndex.notYetFor(topic.id)] }).catch((error: unknown) => {
+      if (!(error instanceof ConditionFailedError)) throw error; // recorded when the group first read this topic: keep that count
+    });
   }
 
   /** Housekeeping after a new generation; every step is safe to repeat or to miss (the next rebalance redoes it). */

@@ -234,7 +234,8 @@ export class Offsets {
       const published = await this.#generations.publish(group, loaded, next);
       if (!published) continue;
       await this.#generations.afterPublish(group, loaded, next, published, undefined, now);
-      await this.#ctx.metadata.put(topicIndex.encode(group, { name: topic.name, topicId: topic.id, partitions: topic.partitions }));
+      // Indexed so that describe and delete find these offsets; a count recorded earlier stays (partitions added since still count as added).
+      await this.#generations.indexTopic(group, topic);
       return mapConcurrent(partitions, CLAIM_CONCURRENCY, async (partition) => {
         const committedOffset = await this.#resetOffset(topic, partition, request.target);
         const { pk, sk } = partitionOffset.key(group, topic.id, partition);

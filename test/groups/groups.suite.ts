@@ -182,6 +182,19 @@ export function groupsSuite(name: string, factory: BackendFactory): void {
       );
     });
 
+    it('an offsets reset of some partitions keeps the count the group first read: partitions added before it still start at their log start', async () => {
+      const { engine, topic, member, groups, group } = await setup(2);
+      const a = member();
+      await a.join();
+      await a.leave();
+      await engine.topics.addPartitions(topic, 4);
+      await engine.produce(topic, [append(3, ['early'])]);
+      await groups.resetOffsets(group, { topic, partitions: [0], target: { to: 'earliest' } });
+      const b = member();
+      await b.join();
+      assert.deepEqual(Object.fromEntries(b.assignments.map((x) => [x.partition, x.committedOffset])), { 0: 0n, 1: null, 2: 0n, 3: 0n });
+    });
+
     it('a failed write of the topic index fails the rebalance, so that partitions added later still start at their log start', async () => {
       const { engine, topic, group } = await setup(2);
       const store = backend.metadata;
