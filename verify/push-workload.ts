@@ -47,7 +47,10 @@ export async function startPush(options: { engine: Engine; setupEngine: Engine; 
     name: PUSH_CONSUMER,
     topics: [options.topic],
     target: { url: 'http://127.0.0.1:9/in-process' },
-    startAt: 'earliest',
+    // From "now", which is before anything is produced: the run's partitions start at 0 all the same,
+    // and those added mid-run with nothing committed must be started at their log start by the group
+    // (a dispatcher left to `latest` would skip their first records, and the checker would see them unhandled).
+    startAt: 'latest',
     deadLetterTopic: DEAD_LETTER_TOPIC,
     batch: { maxRecords: 8 },
     retry: { maxAttempts: 4, bisectOnError: true, minBackoffMs: 5, maxBackoffMs: 40 },
