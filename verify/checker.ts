@@ -55,6 +55,8 @@ export interface Deletion {
   readonly prefixAborted: ReadonlyArray<readonly [bigint, bigint]>;
   /** Tailing readers that were answered OFFSET_OUT_OF_RANGE below the new start and went on from it. */
   readersMovedOn: number;
+  /** Records of keyed retries refused because the records where their first attempt was placed were deleted (not acknowledged, so not owed). */
+  retriesRefused: number;
   /** The DELETE was answered 200 (it was retried until it was; an unanswered one may have landed). */
   answered: boolean;
   /** After healing and maintenance: the partition's log start (must be `before` once answered). */
@@ -166,7 +168,7 @@ export function check(history: History): Verdict {
   for (const [value, places] of located) {
     if (places.length > 1) {
       duplicated++;
-      note(`${value} appears ${places.length} times`);
+      note(`${value.slice(0, 40)} appears ${places.length} times: at ${places.map((p) => `${p.partition}/${p.offset}`).join(', ')}${history.acked.has(value) ? `; acknowledged at ${history.acked.get(value)!.partition}/${history.acked.get(value)!.offset}` : ''}`);
     }
   }
   for (const seen of history.observations) {

@@ -6,7 +6,7 @@
  */
 import type { AddressInfo } from 'node:net';
 import { ApiKeys } from '../lib/auth/api-keys.ts';
-import { Sluice } from '../lib/client/index.ts';
+import { Sluice, SluiceClientError } from '../lib/client/index.ts';
 import { Groups } from '../lib/groups/groups.ts';
 import { createNodeServer } from '../lib/server/node-http.ts';
 import { createApp } from '../lib/http/app.ts';
@@ -299,10 +299,25 @@ async function produce(app: HttpHandler, producer: number, config: RunConfig, hi
         acks.forEach((ack, i) => history.acked.set(values[i], { partition: ack.partition, offset: BigInt(ack.offset) }));
         break;
       }
+      if (response && refusedAfterDeletion(response, history)) {
+        history.deletion!.retriesRefused += values.length; // its outcome can no longer be told: not acknowledged, so not owed
+        break;
+      }
       if (response && response.status < 500 && response.status !== 429) throw new Error(`produce refused: ${response.status} ${String(response.body)}`);
       await sleep(5 + Math.floor(random() * 20 * Math.min(attempt + 1, 5)));
     }
   }
+}
+
+/**
+ * A keyed retry refused because deleteRecords deleted where its first attempt was placed (whether it
+ * was appended can no longer be told; invariant 4 forbids a guess). Only such a refusal of the run's
+ * deleted partition counts; any other 4xx fails the run.
+ */
+function refusedAfterDeletion(response: HttpResponse, history: History): boolean {
+  if (response.status !== 422 || !history.deletion) return false;
+  const { error } = JSON.parse(String(response.body)) as { error?: { code?: string; message?: string; partitions?: number[] } };
+  return error?.code === 'IDEMPOTENCY_KEY_REUSED' && /deleteRecords/.test(error.message ?? '') && (error.partitions ?? []).every((p) => p === history.deletion!.partition);
 }
 
 /**
@@ -322,7 +337,11 @@ async function produceWithClient(endpoint: string, producer: number, config: Run
     sends.push(
       sender.send({ topic: TOPIC, messages }).then(
         (results) => results.forEach((result, i) => history.acked.set(values[i], { partition: result.partition, offset: BigInt(result.offset) })),
-        () => {}, // failed for good after every retry: not acknowledged, so not owed
+        (error: unknown) => {
+          // failed for good after every retry: not acknowledged, so not owed
+          const refused = error instanceof SluiceClientError && error.code === 'IDEMPOTENCY_KEY_REUSED' && /deleteRecords/.test(error.message);
+          if (refused && history.deletion) history.deletion.retriesRefused += values.length;
+        },
       ),
     );
     if (sends.length % 8 === 0) await Promise.all(sends.splice(0));
@@ -418,7 +437,7 @@ async function deleteRecordsMidRun(app: HttpHandler, healthy: Engine, metadata: 
   const { id } = await healthy.topics.get(TOPIC);
   const entries = (await metadata.query(partitionPk(id, partition), { gte: ENTRY_SK_PREFIX, lt: entrySk(before) })).map(entryFromItem);
   const prefixAborted = entries.filter((entry) => entry.aborted).map((entry) => [entry.start, entry.end] as const);
-  const deletion: Deletion = { partition, before, prefix, prefixAborted, answered: false, readersMovedOn: 0 };
+  const deletion: Deletion = { partition, before, prefix, prefixAborted, answered: false, readersMovedOn: 0, retriesRefused: 0 };
   for (let attempt = 0; attempt < 100 && !deletion.answered; attempt++) {
     const response = await call(app, 'DELETE', `/v1/topics/${TOPIC}/partitions/${partition}/records`, `before=${before}`).catch(() => undefined);
     if (response?.status === 200) deletion.answered = true;

@@ -60,7 +60,7 @@ async function main(): Promise<void> {
       const deletion = history.deletion;
       console.error(
         deletion?.answered
-          ? `    deleteRecords: partition ${deletion.partition} before ${deletion.before} (${deletion.prefix.size} records deleted mid-run); log start ${deletion.finalStart} after maintenance, ${deletion.entriesLeftBelowStart} entries left below it; ${deletion.readersMovedOn} tail reads moved on from it`
+          ? `    deleteRecords: partition ${deletion.partition} before ${deletion.before} (${deletion.prefix.size} records deleted mid-run); log start ${deletion.finalStart} after maintenance, ${deletion.entriesLeftBelowStart} entries left below it; ${deletion.readersMovedOn} tail reads moved on from it; ${deletion.retriesRefused} records of keyed retries refused (their first attempt's records deleted)`
           : `    deleteRecords: ${deletion ? `before ${deletion.before} was never answered` : 'never sent (partition 0 had fewer than 2 records)'}`,
       );
       if (!deletion?.answered) unexercised++;

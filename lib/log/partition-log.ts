@@ -52,7 +52,14 @@ export type WriteOutcome =
   /** The entry is in the log (written now or by an earlier attempt of the same produce). */
   | 'written'
   /** The range can no longer hold this entry (aborted, or too old to write safely): reserve again. */
-  | 'lost';
+  | 'lost'
+  /**
+   * The log start has passed the range (retention, or deleteRecords for 'deleted'), and its entry was
+   * deleted with what was below: an earlier attempt may have written it, which nothing shows any more.
+   * The producer decides, as for a retry's `fate`, whether reserving again could append twice.
+   */
+  | 'dropped'
+  | 'deleted';
 
 export interface PartitionLogOptions {
   readonly now: () => number;
@@ -163,12 +170,23 @@ export class PartitionLog {
     const toWrite: LogEntry = expired ? abortedRange(entry) : entry;
     try {
       await this.#metadata.put(entryToItem(pk, toWrite), { itemExists: false });
-      return expired ? 'lost' : 'written';
+      if (!expired) return 'written';
+      // The key was free: never written, or written and then deleted below a moved log start.
+      const passed = await this.#passedBy(pk, entry);
+      if (passed !== 'lost') await this.#metadata.delete(pk, entrySk(entry.start), { where: [{ attr: 'aborted', op: '=', value: true }] }).catch(() => {}); // our fence, below the start
+      return passed;
     } catch (error) {
       if (!(error instanceof ConditionFailedError)) throw error;
     }
     const existing = await this.#metadata.get(pk, entrySk(entry.start));
-    return existing && existing.aborted !== true ? 'written' : 'lost';
+    return existing && existing.aborted !== true ? 'written' : existing ? 'lost' : this.#passedBy(pk, entry);
+  }
+
+  /** 'lost', unless the log start has passed the range: then what passed it ('dropped' by retention, 'deleted' by deleteRecords). */
+  async #passedBy(pk: string, range: Pick<LogEntry, 'end'>): Promise<WriteOutcome> {
+    const head = await this.readHead(pk);
+    if (range.end > head.logStartOffset) return 'lost';
+    return range.end <= head.recordsDeletedBefore ? 'deleted' : 'dropped';
   }
 
   /**

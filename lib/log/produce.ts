@@ -208,7 +208,7 @@ export class Producer {
       return this.#resume(topic, byPartition, intent, idempotency, owned);
     }
     await this.#step('reservations-recorded');
-    return this.#commit(topic, objectKey, parts, byPartition, intent, intent.reservations, owned);
+    return this.#commit(topic, objectKey, parts, byPartition, intent, intent.reservations, owned, idempotency.key);
   }
 
   /**
@@ -235,7 +235,7 @@ export class Producer {
       if (intent.state === 'committed') return resultsOf(intent);
       checkSameRequest(intent.parts, [...appends.values()]);
     }
-    return this.#commit(topic, intent.objectKey, intent.parts, appends, intent, intent.reservations, owned);
+    return this.#commit(topic, intent.objectKey, intent.parts, appends, intent, intent.reservations, owned, key);
   }
 
   /**
@@ -256,22 +256,23 @@ export class Producer {
     if (recorded.length === intent.parts.length && fates.every((fate) => fate === 'written')) return { intent, written: true };
     const dropped = recorded.filter((_, i) => fates[i] === 'dropped' || fates[i] === 'deleted');
     if (dropped.length === 0) return { intent, written: false };
-    const { retentionBytes, retentionMs } = topic.config;
     const deletedByRequest = new Set(recorded.filter((_, i) => fates[i] === 'deleted'));
-    const couldDeleteRecords = (part: Part) =>
-      deletedByRequest.has(part) || retentionBytes >= 0 || (retentionMs >= 0 && part.maxTimestamp < this.#deps.now() - retentionMs);
-    if (dropped.some(couldDeleteRecords)) {
-      throw new SluiceError(
-        'IDEMPOTENCY_KEY_REUSED',
-        deletedByRequest.size > 0
-          ? 'the records where the request with this Idempotency-Key was placed were deleted (deleteRecords): whether it was appended can no longer be told; send it with a new key if it must be appended'
-          : 'the request with this Idempotency-Key is older than the records the topic keeps: whether it was appended can no longer be told; send it with a new key if it must be appended',
-        { details: { idempotencyKey: key, partitions: dropped.map((part) => part.partition) } },
-      );
+    if (dropped.some((part) => this.#couldHaveDeleted(topic, part, deletedByRequest.has(part)))) {
+      throw unknowableOutcome(key, dropped.map((part) => part.partition), deletedByRequest.size > 0);
     }
     const kept = { ...intent.reservations };
     for (const part of dropped) delete kept[part.partition];
     return { intent: await this.#recordReservations(intent, kept), written: false };
+  }
+
+  /**
+   * Whether the records of a range the log start passed may have been deleted written: deleteRecords
+   * passed it, or the topic has a size bound, or its records are older than the time bound. Otherwise
+   * only an aborted range can have gone that way.
+   */
+  #couldHaveDeleted(topic: Topic, part: Part, byDeleteRecords: boolean): boolean {
+    const { retentionBytes, retentionMs } = topic.config;
+    return byDeleteRecords || retentionBytes >= 0 || (retentionMs >= 0 && part.maxTimestamp < this.#deps.now() - retentionMs);
   }
 
   async #reserve(topic: Topic, parts: readonly Pick<Part, 'partition' | 'count'>[], owned: Owned[]): Promise<Record<number, Reservation>> {
@@ -319,6 +320,7 @@ export class Producer {
     intent: Intent | undefined,
     initial: Readonly<Record<number, Reservation>>,
     owned: Owned[],
+    idempotencyKey?: string,
   ): Promise<AppendResult[]> {
     let reservations: Record<number, Reservation> = { ...initial };
     for (let attempt = 0; ; attempt++) {
@@ -357,7 +359,17 @@ export class Producer {
         }),
       );
       await this.#step('entry-written');
-      const lost = parts.filter((_, i) => outcomes[i] === 'lost');
+      // A range the log start passed while this attempt was on its way: another attempt of the same
+      // request may have written it before it was deleted. Reserving again could append it twice, so
+      // where records could have been deleted there the key is refused, as a retry's #settle does.
+      const passed = parts.filter((_, i) => outcomes[i] === 'dropped' || outcomes[i] === 'deleted');
+      if (idempotencyKey !== undefined && passed.some((part) => this.#couldHaveDeleted(topic, part, outcomes[parts.indexOf(part)] === 'deleted'))) {
+        // Below the log start nothing needs a fence (no reader goes there): leave them out of the abandon on the way out.
+        const below = new Set(passed.map((part) => `${part.partition}\n${reservations[part.partition].start}`));
+        for (let i = owned.length - 1; i >= 0; i--) if (below.has(`${owned[i].partition}\n${owned[i].reservation.start}`)) owned.splice(i, 1);
+        throw unknowableOutcome(idempotencyKey, passed.map((part) => part.partition), outcomes.includes('deleted'));
+      }
+      const lost = parts.filter((_, i) => outcomes[i] !== 'written');
       if (lost.length === 0) break;
       // Those ranges are fenced off as aborted; reserve again for the lost partitions only.
       const kept = { ...reservations };
@@ -478,6 +490,17 @@ function checkSameRequest(parts: readonly Part[], appends: readonly PartitionApp
   const counts = new Map(appends.map((append) => [append.partition, append.recordCount]));
   const same = parts.length === appends.length && parts.every((part) => counts.get(part.partition) === part.count);
   if (!same) throw new SluiceError('IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was already used for a request with other batches');
+}
+
+/** A keyed request whose earlier attempt's records may have been deleted: refused rather than risk appending it twice. */
+function unknowableOutcome(key: string, partitions: readonly number[], byDeleteRecords: boolean): SluiceError {
+  return new SluiceError(
+    'IDEMPOTENCY_KEY_REUSED',
+    byDeleteRecords
+      ? 'the records where the request with this Idempotency-Key was placed were deleted (deleteRecords): whether it was appended can no longer be told; send it with a new key if it must be appended'
+      : 'the request with this Idempotency-Key is older than the records the topic keeps: whether it was appended can no longer be told; send it with a new key if it must be appended',
+    { details: { idempotencyKey: key, partitions: [...partitions] } },
+  );
 }
 
 function resultsOf(intent: Intent): AppendResult[] {

@@ -450,6 +450,35 @@ export function maintenanceSuite(name: string, factory: BackendFactory): void {
         assert.equal(fresh.baseOffset, 2n, 'a new key appends');
       });
 
+      it('an attempt that wakes after its range was written by a retry, then deleted by deleteRecords, is refused, never appended twice', async () => {
+        let hold: Promise<void> | undefined;
+        let release = () => {};
+        const slow = engineOf({
+          afterProduceStep: async (step) => {
+            if (step === 'reservations-recorded' && hold) await hold;
+          },
+        });
+        const engine = engineOf();
+        const topic = await newTopic(engine, { retentionMs: -1 });
+        const batch = [append(0, ['once'], clock.now())];
+        const idem = { key: 'woken-after-delete', fingerprint: 'fp' };
+        hold = new Promise((resolve) => (release = resolve));
+        const first = slow.produce(topic, batch, idem); // reserves [0, 1), records it, then stalls before writing
+        while ((await engine.describeTopic(topic)).partitions[0].endOffset === 0n && (await backend.metadata.query(partitionPk((await engine.topics.get(topic)).id, 0), { gte: 'h', lt: 'i' })).length === 0) await new Promise((r) => setTimeout(r, 1));
+        await new Promise((r) => setTimeout(r, 20));
+        hold = undefined;
+        const [retried] = await engine.produce(topic, batch, { ...idem, retry: true }); // writes [0, 1) itself
+        assert.equal(retried.baseOffset, 0n);
+        await engine.deleteRecords(topic, 0, 'end');
+        await engine.maintain(); // the entry at [0, 1) goes: nothing shows it was written
+        clock.advance(60_000); // the stalled attempt is past its write deadline: it fences the range instead
+        release();
+        await assert.rejects(first, (e: SluiceError) => e.code === 'IDEMPOTENCY_KEY_REUSED' && /deleteRecords/.test(e.message));
+        assert.deepEqual((await engine.describeTopic(topic)).partitions[0], { partition: 0, startOffset: 1n, endOffset: 1n }, 'nothing appended again');
+        const id = (await engine.topics.get(topic)).id;
+        assert.deepEqual(await backend.metadata.query(partitionPk(id, 0), { gte: 'e#', lt: 'e$' }), [], 'its fence below the start is gone');
+      });
+
       describe('quiet partitions', () => {
         const countingQueries = () => countingQueriesOf(backend.metadata);
         /** The prefixes of this topic that `work` listed. */

@@ -73,7 +73,7 @@ describe('history checker', () => {
       h.final.set(0, new Map([[3n, ['c']], [4n, ['d']]]));
       h.acked.set('d', { partition: 0, offset: 4n });
       h.aborted.set(0, []); // maintenance cleared the aborted entry with the rest
-      h.deletion = { partition: 0, before: 3n, prefix: new Map([[0n, ['a']], [1n, ['b']]]), prefixAborted: [[2n, 3n]], answered: true, readersMovedOn: 0, finalStart: 3n, readableBelowStart: false, entriesLeftBelowStart: 0 };
+      h.deletion = { partition: 0, before: 3n, prefix: new Map([[0n, ['a']], [1n, ['b']]]), prefixAborted: [[2n, 3n]], answered: true, readersMovedOn: 0, retriesRefused: 0, finalStart: 3n, readableBelowStart: false, entriesLeftBelowStart: 0 };
       h.push.acked.set(0, new Set([0n, 3n, 4n])); // 1 was deleted before it was delivered
       h.push.finalCommitted.set(0, 5n);
       h.group.runs.push({ memberId: 'm1', generation: 1, partition: 0, start: 0n, offsets: [0n] }, { memberId: 'm1', generation: 1, partition: 0, start: 3n, offsets: [3n, 4n] });
