@@ -179,7 +179,11 @@ export class PartitionLog {
       if (!(error instanceof ConditionFailedError)) throw error;
     }
     const existing = await this.#metadata.get(pk, entrySk(entry.start));
-    return existing && existing.aborted !== true ? 'written' : existing ? 'lost' : this.#passedBy(pk, entry);
+    if (existing) return existing.aborted !== true ? 'written' : 'lost';
+    // Something was there and is gone: merged into a segment since (which then holds it), or deleted below a moved log start.
+    const covering = await this.entryAt(pk, entry.start);
+    if (covering && !covering.aborted && covering.end >= entry.end) return 'written';
+    return this.#passedBy(pk, entry);
   }
 
   /** 'lost', unless the log start has passed the range: then what passed it ('dropped' by retention, 'deleted' by deleteRecords). */

@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { Engine, type EngineOptions } from '../../lib/log/engine.ts';
 import type { ProduceStep } from '../../lib/log/produce.ts';
 import { SluiceError } from '../../lib/errors.ts';
-import { MAINTAINED_SK, gcPk, maintainedFromItem, partitionPk } from '../../lib/log/layout.ts';
+import { MAINTAINED_SK, entrySk, gcPk, maintainedFromItem, partitionPk } from '../../lib/log/layout.ts';
 import type { MetadataStore } from '../../lib/storage/ports.ts';
 import type { Backend, BackendFactory } from '../support/backends.ts';
 import { ManualClock } from '../support/clock.ts';
@@ -477,6 +477,53 @@ export function maintenanceSuite(name: string, factory: BackendFactory): void {
         assert.deepEqual((await engine.describeTopic(topic)).partitions[0], { partition: 0, startOffset: 1n, endOffset: 1n }, 'nothing appended again');
         const id = (await engine.topics.get(topic)).id;
         assert.deepEqual(await backend.metadata.query(partitionPk(id, 0), { gte: 'e#', lt: 'e$' }), [], 'its fence below the start is gone');
+      });
+
+      it('an attempt whose entry write finds the range taken, and then merged into a segment, answers it as written, never appends twice', async () => {
+        const engine = engineOf();
+        const topic = await newTopic(engine, { retentionMs: -1 });
+        await engine.produce(topic, [append(0, ['before'], clock.now())]); // so that a segment starts before our range
+        const batch = [append(0, ['once'], clock.now())];
+        const idem = { key: 'merged-under-it', fingerprint: 'fp' };
+        let hold: Promise<void> | undefined;
+        let release = () => {};
+        const first = engineOf({ afterProduceStep: async (step) => void (step === 'reservations-recorded' && hold && (await hold)) });
+        hold = new Promise((resolve) => (release = resolve));
+        const holding = first.produce(topic, batch, idem); // reserves [1, 2), records it, stalls before writing
+        const id = (await engine.topics.get(topic)).id;
+        const pk = partitionPk(id, 0);
+        while (!(await backend.metadata.get(pk, 'head'))?.nextOffset || ((await backend.metadata.get(pk, 'head'))!.nextOffset as bigint) < 2n) await new Promise((r) => setTimeout(r, 1));
+        await new Promise((r) => setTimeout(r, 20));
+        hold = undefined;
+        const store = backend.metadata;
+        let step: 'put' | 'get' | 'done' = 'put';
+        const racing: MetadataStore = {
+          ...store,
+          get: async (p, sk) => {
+            if (step === 'get' && sk === entrySk(1n)) {
+              step = 'done';
+              clock.advance(6 * MINUTE);
+              await engine.maintain(); // the first attempt's entry is merged into a segment from 0 under our read
+            }
+            return store.get(p, sk);
+          },
+          put: async (item, condition) => {
+            if (step === 'put' && item.sk === entrySk(1n)) {
+              step = 'get';
+              release(); // the first attempt writes its entry at [1, 2) before ours lands
+              await holding;
+            }
+            return store.put(item, condition);
+          },
+          update: (p, sk, changes, condition, options) => store.update(p, sk, changes, condition, options),
+          delete: (p, sk, condition) => store.delete(p, sk, condition),
+          query: (p, options) => store.query(p, options),
+        };
+        const retry = engineOf({ metadata: racing });
+        const [answered] = await retry.produce(topic, batch, { ...idem, retry: true });
+        assert.equal(step, 'done', 'the race ran as staged');
+        assert.equal(answered.baseOffset, 1n, 'the first attempt\'s offset');
+        assert.deepEqual((await readAll(engine, topic, 0)).map(([, v]) => v), ['before', 'once']);
       });
 
       describe('quiet partitions', () => {
