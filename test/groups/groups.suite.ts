@@ -24,6 +24,17 @@ const code = (expected: string) => (e: unknown) => {
 
 class Crash extends Error {}
 
+/** `store` with its put replaced (a fault at a named write). */
+function withPut(store: MetadataStore, put: MetadataStore['put']): MetadataStore {
+  return {
+    get: (pk, sk) => store.get(pk, sk),
+    update: (pk, sk, changes, condition, options) => store.update(pk, sk, changes, condition, options),
+    delete: (pk, sk, condition) => store.delete(pk, sk, condition),
+    query: (pk, options) => store.query(pk, options),
+    put,
+  };
+}
+
 export function groupsSuite(name: string, factory: BackendFactory): void {
   describe(`consumer groups on ${name}`, () => {
     let backend: Backend;
@@ -199,19 +210,13 @@ export function groupsSuite(name: string, factory: BackendFactory): void {
       const { engine, topic, group } = await setup(2);
       const store = backend.metadata;
       let failIndex = true;
-      const flakyIndex: MetadataStore = {
-        get: (pk, sk) => store.get(pk, sk),
-        update: (pk, sk, changes, condition, options) => store.update(pk, sk, changes, condition, options),
-        delete: (pk, sk, condition) => store.delete(pk, sk, condition),
-        query: (pk, options) => store.query(pk, options),
-        put: async (item, condition) => {
-          if (failIndex && item.pk === `g#${group}` && item.sk.startsWith('t#')) {
-            failIndex = false;
-            throw new SluiceError('UNAVAILABLE', 'the store did not answer');
-          }
-          await store.put(item, condition);
-        },
-      };
+      const flakyIndex = withPut(store, async (item, condition) => {
+        if (failIndex && item.pk === `g#${group}` && item.sk.startsWith('t#')) {
+          failIndex = false;
+          throw new SluiceError('UNAVAILABLE', 'the store did not answer');
+        }
+        await store.put(item, condition);
+      });
       const groups = new Groups({ engine: new Engine({ objects: backend.objects, metadata: flakyIndex, now: clock.now, topicCacheMs: 0 }), now: clock.now });
       const a = new SimMember(groups, group, { topics: [topic], sessionTimeoutMs: 30 * 60_000, joinId: 'join-index-write-fails' });
       await assert.rejects(a.join(), code('UNAVAILABLE'));
@@ -660,20 +665,14 @@ export function groupsSuite(name: string, factory: BackendFactory): void {
       await a.join();
       let trip = true;
       const store = backend.metadata;
-      const retrying: MetadataStore = {
-        get: (pk, sk) => store.get(pk, sk),
-        update: (pk, sk, changes, condition, options) => store.update(pk, sk, changes, condition, options),
-        delete: (pk, sk, condition) => store.delete(pk, sk, condition),
-        query: (pk, options) => store.query(pk, options),
-        put: async (item, condition) => {
-          await store.put(item, condition);
-          if (trip && item.pk === `g#${group}` && item.sk === 'head') {
-            trip = false;
-            // the first attempt landed; the SDK's retry of it fails its condition
-            throw new ConditionFailedError('conditional request failed (retry of an applied write)');
-          }
-        },
-      };
+      const retrying = withPut(store, async (item, condition) => {
+        await store.put(item, condition);
+        if (trip && item.pk === `g#${group}` && item.sk === 'head') {
+          trip = false;
+          // the first attempt landed; the SDK's retry of it fails its condition
+          throw new ConditionFailedError('conditional request failed (retry of an applied write)');
+        }
+      });
       const flaky = new Groups({ engine: new Engine({ objects: backend.objects, metadata: retrying, now: clock.now, topicCacheMs: 0 }), now: clock.now });
       const b = new SimMember(flaky, group, { topics: [topic], sessionTimeoutMs: 10_000 });
       await b.join();
