@@ -43,6 +43,27 @@ export function maintenanceSuite(name: string, factory: BackendFactory): void {
           inlineMaxBytes: mode.inlineMaxBytes,
           ...options,
         });
+      /**
+       * A produce step that holds the first attempt to reach `step` until released (`reached` resolves
+       * when it gets there, or rejects after 10 s so that a broken setup fails instead of waiting).
+       */
+      const holdAt = (at: ProduceStep) => {
+        let release = () => {};
+        let arrive = () => {};
+        const gate = new Promise<void>((resolve) => (release = resolve));
+        const arrived = new Promise<void>((resolve) => (arrive = resolve));
+        let used = false;
+        return {
+          step: async (step: ProduceStep) => {
+            if (step !== at || used) return;
+            used = true;
+            arrive();
+            await gate;
+          },
+          reached: Promise.race([arrived, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no produce reached ${at}`)), 10_000).unref())]),
+          release: () => release(),
+        };
+      };
       /** An engine whose produce dies (throws Crash) right after `step`. */
       const crashingAfter = (step: ProduceStep) =>
         engineOf({
@@ -451,28 +472,20 @@ export function maintenanceSuite(name: string, factory: BackendFactory): void {
       });
 
       it('an attempt that wakes after its range was written by a retry, then deleted by deleteRecords, is refused, never appended twice', async () => {
-        let hold: Promise<void> | undefined;
-        let release = () => {};
-        const slow = engineOf({
-          afterProduceStep: async (step) => {
-            if (step === 'reservations-recorded' && hold) await hold;
-          },
-        });
+        const held = holdAt('reservations-recorded');
+        const slow = engineOf({ afterProduceStep: held.step });
         const engine = engineOf();
         const topic = await newTopic(engine, { retentionMs: -1 });
         const batch = [append(0, ['once'], clock.now())];
         const idem = { key: 'woken-after-delete', fingerprint: 'fp' };
-        hold = new Promise((resolve) => (release = resolve));
         const first = slow.produce(topic, batch, idem); // reserves [0, 1), records it, then stalls before writing
-        while ((await engine.describeTopic(topic)).partitions[0].endOffset === 0n && (await backend.metadata.query(partitionPk((await engine.topics.get(topic)).id, 0), { gte: 'h', lt: 'i' })).length === 0) await new Promise((r) => setTimeout(r, 1));
-        await new Promise((r) => setTimeout(r, 20));
-        hold = undefined;
+        await held.reached;
         const [retried] = await engine.produce(topic, batch, { ...idem, retry: true }); // writes [0, 1) itself
         assert.equal(retried.baseOffset, 0n);
         await engine.deleteRecords(topic, 0, 'end');
         await engine.maintain(); // the entry at [0, 1) goes: nothing shows it was written
         clock.advance(60_000); // the stalled attempt is past its write deadline: it fences the range instead
-        release();
+        held.release();
         await assert.rejects(first, (e: SluiceError) => e.code === 'IDEMPOTENCY_KEY_REUSED' && /deleteRecords/.test(e.message));
         assert.deepEqual((await engine.describeTopic(topic)).partitions[0], { partition: 0, startOffset: 1n, endOffset: 1n }, 'nothing appended again');
         const id = (await engine.topics.get(topic)).id;
@@ -485,16 +498,10 @@ export function maintenanceSuite(name: string, factory: BackendFactory): void {
         await engine.produce(topic, [append(0, ['before'], clock.now())]); // so that a segment starts before our range
         const batch = [append(0, ['once'], clock.now())];
         const idem = { key: 'merged-under-it', fingerprint: 'fp' };
-        let hold: Promise<void> | undefined;
-        let release = () => {};
-        const first = engineOf({ afterProduceStep: async (step) => void (step === 'reservations-recorded' && hold && (await hold)) });
-        hold = new Promise((resolve) => (release = resolve));
+        const held = holdAt('reservations-recorded');
+        const first = engineOf({ afterProduceStep: held.step });
         const holding = first.produce(topic, batch, idem); // reserves [1, 2), records it, stalls before writing
-        const id = (await engine.topics.get(topic)).id;
-        const pk = partitionPk(id, 0);
-        while (!(await backend.metadata.get(pk, 'head'))?.nextOffset || ((await backend.metadata.get(pk, 'head'))!.nextOffset as bigint) < 2n) await new Promise((r) => setTimeout(r, 1));
-        await new Promise((r) => setTimeout(r, 20));
-        hold = undefined;
+        await held.reached;
         const store = backend.metadata;
         let step: 'put' | 'get' | 'done' = 'put';
         const racing: MetadataStore = {
@@ -510,7 +517,7 @@ export function maintenanceSuite(name: string, factory: BackendFactory): void {
           put: async (item, condition) => {
             if (step === 'put' && item.sk === entrySk(1n)) {
               step = 'get';
-              release(); // the first attempt writes its entry at [1, 2) before ours lands
+              held.release(); // the first attempt writes its entry at [1, 2) before ours lands
               await holding;
             }
             return store.put(item, condition);
